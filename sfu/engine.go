@@ -1,0 +1,139 @@
+package sfu
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+)
+
+// ICE timeouts for the server's peer connections. A peer that stops
+// answering is "disconnected" after iceDisconnectedTimeout and "failed",
+// and so removed from its room, after iceFailedTimeout.
+const (
+	iceDisconnectedTimeout = 4 * time.Second
+	iceFailedTimeout       = 10 * time.Second
+	iceKeepaliveInterval   = 2 * time.Second
+)
+
+// NetworkConfig says where the server's media flows.
+type NetworkConfig struct {
+	// UDPPort is the one UDP port on which all WebRTC media is multiplexed.
+	// Zero picks a free port per address (tests).
+	UDPPort int
+	// Interfaces restricts candidate gathering to these interface names
+	// (for example "lo"). Empty means every interface that is up.
+	Interfaces []string
+	// PublicIPs are advertised instead of the local addresses, for a host
+	// behind 1:1 NAT.
+	PublicIPs []string
+}
+
+// Engine is the media side of the server: the pion API that every peer
+// connection is made from, and the UDP socket(s) all media shares.
+type Engine struct {
+	api    *webrtc.API
+	udpMux *ice.MultiUDPMuxDefault
+}
+
+// NewEngine opens the media port and prepares codecs and interceptors.
+func NewEngine(cfg NetworkConfig) (*Engine, error) {
+	me := &webrtc.MediaEngine{}
+	if err := registerCodecs(me); err != nil {
+		return nil, err
+	}
+	reg := &interceptor.Registry{}
+	if err := registerInterceptors(me, reg); err != nil {
+		return nil, err
+	}
+
+	muxOpts := []ice.UDPMuxFromPortOption{
+		ice.UDPMuxFromPortWithReadBufferSize(4 << 20),
+		ice.UDPMuxFromPortWithWriteBufferSize(4 << 20),
+	}
+	if len(cfg.Interfaces) > 0 {
+		muxOpts = append(muxOpts, ice.UDPMuxFromPortWithInterfaceFilter(interfaceFilter(cfg.Interfaces)))
+	}
+	if includeLoopback(cfg.Interfaces) {
+		muxOpts = append(muxOpts, ice.UDPMuxFromPortWithLoopback())
+	}
+	mux, err := ice.NewMultiUDPMuxFromPort(cfg.UDPPort, muxOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("open UDP media port %d: %w", cfg.UDPPort, err)
+	}
+	if len(mux.GetListenAddresses()) == 0 {
+		_ = mux.Close()
+		return nil, errors.New("no usable network address for media: check --ice-interface")
+	}
+
+	se := webrtc.SettingEngine{}
+	se.SetICEUDPMux(mux)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetICETimeouts(iceDisconnectedTimeout, iceFailedTimeout, iceKeepaliveInterval)
+	se.SetIncludeLoopbackCandidate(includeLoopback(cfg.Interfaces))
+	if len(cfg.Interfaces) > 0 {
+		se.SetInterfaceFilter(interfaceFilter(cfg.Interfaces))
+	}
+	if len(cfg.PublicIPs) > 0 {
+		for _, ip := range cfg.PublicIPs {
+			if _, err := netip.ParseAddr(ip); err != nil {
+				_ = mux.Close()
+				return nil, fmt.Errorf("public IP %q is not an IP address", ip)
+			}
+		}
+		err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
+			External:        cfg.PublicIPs,
+			AsCandidateType: webrtc.ICECandidateTypeHost,
+			Mode:            webrtc.ICEAddressRewriteReplace,
+		})
+		if err != nil {
+			_ = mux.Close()
+			return nil, fmt.Errorf("public IP: %w", err)
+		}
+	}
+
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
+	return &Engine{api: api, udpMux: mux}, nil
+}
+
+// MediaAddrs lists the local addresses the media port listens on.
+func (e *Engine) MediaAddrs() []netip.AddrPort {
+	var out []netip.AddrPort
+	for _, a := range e.udpMux.GetListenAddresses() {
+		if ua, ok := a.(*net.UDPAddr); ok {
+			out = append(out, ua.AddrPort())
+		}
+	}
+	return out
+}
+
+// Close releases the media port. Peer connections must be closed first.
+func (e *Engine) Close() error {
+	return e.udpMux.Close()
+}
+
+func interfaceFilter(names []string) func(string) bool {
+	return func(name string) bool { return slices.Contains(names, name) }
+}
+
+// includeLoopback reports whether loopback candidates are wanted: when no
+// interface is named (a laptop meeting on localhost must work) or when a
+// loopback interface is named explicitly.
+func includeLoopback(names []string) bool {
+	if len(names) == 0 {
+		return true
+	}
+	for _, n := range names {
+		if iface, err := net.InterfaceByName(n); err == nil && iface.Flags&net.FlagLoopback != 0 {
+			return true
+		}
+	}
+	return false
+}

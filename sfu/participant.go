@@ -1,0 +1,327 @@
+package sfu
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// Errors that end a participant's session from the media side.
+var (
+	// ErrMediaFailed means a peer connection failed: the network between
+	// client and server is gone or never worked.
+	ErrMediaFailed = errors.New("the media connection failed")
+	// ErrProtocol means the client broke the negotiation rules.
+	ErrProtocol = errors.New("negotiation out of order")
+)
+
+// Participant is one person in a room, with their two peer connections.
+type Participant struct {
+	id   string
+	room *Room
+	sig  Signaler
+	log  *slog.Logger
+
+	mu     sync.Mutex // guards the fields below
+	info   ParticipantInfo
+	up     *webrtc.PeerConnection
+	down   *webrtc.PeerConnection
+	subs   map[*UpTrack]*DownTrack
+	closed bool
+
+	// Negotiation of the down connection, which the server drives: one
+	// offer at a time, and one more when tracks changed meanwhile.
+	negMu          sync.Mutex
+	awaitingAnswer bool
+	renegotiate    bool
+
+	closeOnce sync.Once
+	done      chan struct{}
+}
+
+func newParticipant(id, name string, r *Room, sig Signaler) (*Participant, error) {
+	p := &Participant{
+		id:   id,
+		room: r,
+		sig:  sig,
+		log:  r.manager.log.With("room", r.name, "participant", id),
+		info: ParticipantInfo{ID: id, Name: name},
+		subs: map[*UpTrack]*DownTrack{},
+		done: make(chan struct{}),
+	}
+	down, err := p.newPeerConnection(Down)
+	if err != nil {
+		return nil, err
+	}
+	p.down = down
+	return p, nil
+}
+
+// ID is the participant's id, unique on the server.
+func (p *Participant) ID() string { return p.id }
+
+// Done is closed when the participant has left and its resources are freed.
+func (p *Participant) Done() <-chan struct{} { return p.done }
+
+// Info is what others see of the participant.
+func (p *Participant) Info() ParticipantInfo {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.info
+}
+
+// SetMuted records the participant's microphone and camera state and
+// tells the others.
+func (p *Participant) SetMuted(audio, video bool) {
+	p.mu.Lock()
+	changed := p.info.AudioMuted != audio || p.info.VideoMuted != video
+	p.info.AudioMuted, p.info.VideoMuted = audio, video
+	p.mu.Unlock()
+	if changed {
+		p.room.broadcastUpdate(p)
+	}
+}
+
+func (p *Participant) newPeerConnection(role PeerRole) (*webrtc.PeerConnection, error) {
+	pc, err := p.room.manager.engine.api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return nil, fmt.Errorf("new %s peer connection: %w", role, err)
+	}
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		p.log.Debug("connection state", "pc", role, "state", s.String())
+		if s == webrtc.PeerConnectionStateFailed {
+			// Not from within pion's callback: fail closes this connection.
+			go p.fail(fmt.Errorf("%s: %w", role, ErrMediaFailed))
+		}
+	})
+	return pc, nil
+}
+
+// HandleOffer applies the client's offer for its up connection and sends
+// the answer. The first offer creates the up connection.
+func (p *Participant) HandleOffer(sdp string) error {
+	if err := checkSDP(sdp, maxUpMediaSections); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return ErrClosed
+	}
+	up := p.up
+	if up == nil {
+		var err error
+		if up, err = p.newPeerConnection(Up); err != nil {
+			p.mu.Unlock()
+			return err
+		}
+		up.OnTrack(p.onUpTrack)
+		p.up = up
+	}
+	p.mu.Unlock()
+
+	if err := up.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
+		return fmt.Errorf("apply offer: %w", err)
+	}
+	answer, err := up.CreateAnswer(nil)
+	if err != nil {
+		return fmt.Errorf("create answer: %w", err)
+	}
+	if err := p.setLocalAndSend(up, Up, answer); err != nil {
+		return err
+	}
+	return nil
+}
+
+// HandleAnswer applies the client's answer to the server's last offer on
+// the down connection, then offers again if tracks changed meanwhile.
+func (p *Participant) HandleAnswer(sdp string) error {
+	if err := checkSDP(sdp, maxDownMediaSections); err != nil {
+		return err
+	}
+	p.negMu.Lock()
+	if !p.awaitingAnswer {
+		p.negMu.Unlock()
+		return fmt.Errorf("answer without an offer: %w", ErrProtocol)
+	}
+	err := p.down.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp})
+	p.awaitingAnswer = false
+	again := p.renegotiate
+	p.renegotiate = false
+	p.negMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("apply answer: %w", err)
+	}
+	if again {
+		p.negotiate()
+	}
+	return nil
+}
+
+// HandleCandidate adds one of the client's ICE candidates.
+func (p *Participant) HandleCandidate(role PeerRole, c webrtc.ICECandidateInit) error {
+	p.mu.Lock()
+	pc := p.down
+	if role == Up {
+		pc = p.up
+	}
+	p.mu.Unlock()
+	if pc == nil {
+		return fmt.Errorf("candidate for an up connection not offered yet: %w", ErrProtocol)
+	}
+	if c.Candidate == "" {
+		return nil // end of candidates: pion needs no notice
+	}
+	if err := pc.AddICECandidate(c); err != nil {
+		return fmt.Errorf("add candidate: %w", err)
+	}
+	return nil
+}
+
+// setLocalAndSend applies a local description and sends it once ICE
+// gathering is done, so that it carries the server's candidates: with
+// one multiplexed port that takes no time, and it spares clients the
+// race of candidates that arrive before their description.
+func (p *Participant) setLocalAndSend(pc *webrtc.PeerConnection, role PeerRole, desc webrtc.SessionDescription) error {
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(desc); err != nil {
+		return fmt.Errorf("apply local %s: %w", desc.Type, err)
+	}
+	select {
+	case <-gathered:
+	case <-p.done:
+		return ErrClosed
+	}
+	p.sig.SendDescription(role, *pc.LocalDescription())
+	return nil
+}
+
+// negotiate offers the current set of down tracks, or remembers to do so
+// once the offer in flight is answered.
+func (p *Participant) negotiate() {
+	p.negMu.Lock()
+	defer p.negMu.Unlock()
+	if p.isClosed() {
+		return
+	}
+	if p.awaitingAnswer {
+		p.renegotiate = true
+		return
+	}
+	if len(p.down.GetTransceivers()) == 0 {
+		return // nothing to receive yet
+	}
+	offer, err := p.down.CreateOffer(nil)
+	if err != nil {
+		p.fail(fmt.Errorf("create offer: %w", err))
+		return
+	}
+	p.awaitingAnswer = true
+	if err := p.setLocalAndSend(p.down, Down, offer); err != nil && !errors.Is(err, ErrClosed) {
+		p.fail(err)
+	}
+}
+
+// onUpTrack runs when a published track starts arriving.
+func (p *Participant) onUpTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
+	p.mu.Lock()
+	up := p.up
+	p.mu.Unlock()
+	t := newUpTrack(p.id, remote, receiver, up.WriteRTCP)
+	p.log.Debug("publishing", "kind", remote.Kind().String(), "codec", remote.Codec().MimeType)
+	p.room.publish(t)
+	t.forward() // returns when the track or the connection ends
+	p.room.unpublish(t)
+}
+
+// subscribe adds a down track for t unless there is one already.
+func (p *Participant) subscribe(t *UpTrack) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || p.subs[t] != nil {
+		return
+	}
+	select {
+	case <-t.done:
+		return // ended meanwhile: unpublish has run or will not find us
+	default:
+	}
+	d := newDownTrack(t)
+	sender, err := p.down.AddTrack(d)
+	if err != nil {
+		p.log.Warn("cannot add down track", "err", err)
+		return
+	}
+	d.sender = sender
+	p.subs[t] = d
+	t.addDown(d)
+	go d.readRTCP() // ends when the sender stops
+}
+
+// unsubscribe removes the down track for t, and reports whether there was one.
+func (p *Participant) unsubscribe(t *UpTrack) bool {
+	p.mu.Lock()
+	d := p.subs[t]
+	delete(p.subs, t)
+	closed := p.closed
+	p.mu.Unlock()
+	if d == nil {
+		return false
+	}
+	t.removeDown(d)
+	if !closed {
+		if err := p.down.RemoveTrack(d.sender); err != nil {
+			p.log.Debug("remove down track", "err", err)
+		}
+	}
+	return !closed
+}
+
+// Leave ends the participant's session cleanly.
+func (p *Participant) Leave() { p.fail(nil) }
+
+// fail removes the participant from its room and frees everything it
+// holds. A non-nil reason is passed to the signaler.
+func (p *Participant) fail(reason error) {
+	p.closeOnce.Do(func() {
+		p.mu.Lock()
+		p.closed = true
+		subs := p.subs
+		p.subs = map[*UpTrack]*DownTrack{}
+		p.mu.Unlock()
+
+		p.room.manager.leave(p)
+		for t, d := range subs {
+			t.removeDown(d)
+		}
+		if reason != nil {
+			p.log.Info("session ended", "reason", reason)
+			p.sig.Fail(reason)
+		}
+		p.closePeers()
+		close(p.done)
+	})
+}
+
+func (p *Participant) isClosed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
+}
+
+// closePeers closes both peer connections; the up tracks' forwarding
+// loops end with them and unpublish the tracks.
+func (p *Participant) closePeers() {
+	p.mu.Lock()
+	up, down := p.up, p.down
+	p.mu.Unlock()
+	if up != nil {
+		_ = up.Close()
+	}
+	if down != nil {
+		_ = down.Close()
+	}
+}

@@ -1,0 +1,122 @@
+package sfu_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/plenum-meet/plenum/signaling/client"
+)
+
+var kinds = []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo}
+
+// receives reports whether c has received at least n packets of both of
+// publisher's tracks.
+func receives(c *client.Client, publisher string, n uint64) bool {
+	for _, k := range kinds {
+		got := c.Received(publisher, k)
+		if got == nil || got.Packets() < n {
+			return false
+		}
+	}
+	return true
+}
+
+func packets(c *client.Client, publisher string) uint64 {
+	var n uint64
+	for _, k := range kinds {
+		if got := c.Received(publisher, k); got != nil {
+			n += got.Packets()
+		}
+	}
+	return n
+}
+
+func TestThreePeersEachReceiveBothTracksOfTheOthers(t *testing.T) {
+	s := startServer(t)
+	peers := []*client.Client{
+		s.join(t, "council", "Ana"),
+		s.join(t, "council", "Ben"),
+		s.join(t, "council", "Chloé"),
+	}
+	for _, rx := range peers {
+		for _, tx := range peers {
+			if rx == tx {
+				continue
+			}
+			eventually(t, 10*time.Second, fmt.Sprintf("%s receives audio and video of %s", rx.ID(), tx.ID()), func() bool {
+				return receives(rx, tx.ID(), 20)
+			})
+		}
+		if got := rx.Received(rx.ID(), webrtc.RTPCodecTypeVideo); got != nil {
+			t.Errorf("%s receives its own video", rx.ID())
+		}
+	}
+}
+
+func TestParticipantWhoLeavesDisappearsFromOthers(t *testing.T) {
+	s := startServer(t)
+	ana := s.join(t, "council", "Ana")
+	ben := s.join(t, "council", "Ben")
+	eventually(t, 10*time.Second, "Ana receives Ben", func() bool { return receives(ana, ben.ID(), 10) })
+
+	benID := ben.ID()
+	ben.Leave()
+	eventually(t, 5*time.Second, "Ben gone from Ana's list", func() bool {
+		_, present := ana.Participants()[benID]
+		return !present
+	})
+	eventually(t, 5*time.Second, "Ben's media stops reaching Ana", func() bool {
+		before := packets(ana, benID)
+		time.Sleep(300 * time.Millisecond)
+		return packets(ana, benID) == before
+	})
+	eventually(t, 5*time.Second, "server holds one participant", func() bool { return s.manager.ParticipantCount() == 1 })
+}
+
+func TestRoomsAreIsolated(t *testing.T) {
+	s := startServer(t)
+	ana := s.join(t, "north", "Ana")
+	ben := s.join(t, "north", "Ben")
+	cleo := s.join(t, "south", "Cleo")
+	eventually(t, 10*time.Second, "Ana and Ben receive each other", func() bool {
+		return receives(ana, ben.ID(), 20) && receives(ben, ana.ID(), 20)
+	})
+	time.Sleep(300 * time.Millisecond) // time for a leak to show
+	if tracks := cleo.ReceivedTracks(); len(tracks) != 0 {
+		t.Errorf("Cleo, alone in south, received %v", tracks)
+	}
+	if _, ok := ana.Participants()[cleo.ID()]; ok {
+		t.Error("Ana in north sees Cleo from south")
+	}
+	if packets(ana, cleo.ID()) != 0 || packets(ben, cleo.ID()) != 0 {
+		t.Error("media from south reached north")
+	}
+	if n := s.manager.RoomCount(); n != 2 {
+		t.Errorf("RoomCount = %d, want 2", n)
+	}
+}
+
+func TestVanishedParticipantIsCleanedUp(t *testing.T) {
+	s := startServer(t)
+	ana := s.join(t, "council", "Ana")
+	ben := s.join(t, "council", "Ben")
+	eventually(t, 10*time.Second, "Ana receives Ben", func() bool { return receives(ana, ben.ID(), 10) })
+
+	benID := ben.ID()
+	ben.Vanish() // no leave message
+	eventually(t, 5*time.Second, "Ben gone from Ana's list", func() bool {
+		_, present := ana.Participants()[benID]
+		return !present
+	})
+	eventually(t, 5*time.Second, "server holds one participant", func() bool { return s.manager.ParticipantCount() == 1 })
+}
+
+func TestEmptyRoomIsRemoved(t *testing.T) {
+	s := startServer(t)
+	ana := s.join(t, "council", "Ana")
+	ana.Leave()
+	eventually(t, 5*time.Second, "room removed", func() bool { return s.manager.RoomCount() == 0 })
+}

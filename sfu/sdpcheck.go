@@ -1,0 +1,32 @@
+package sfu
+
+import (
+	"fmt"
+
+	"github.com/pion/sdp/v3"
+)
+
+// Bounds on session descriptions from clients. A browser's up offer has
+// an audio and a video section, and later a screen and its audio; a down
+// answer has one section per track of the room. Anything larger is
+// hostile or broken and would cost the server work for nothing.
+const (
+	maxSDPBytes          = 60 << 10
+	maxUpMediaSections   = 8
+	maxDownMediaSections = 512
+)
+
+// checkSDP rejects descriptions that are too large or do not parse.
+func checkSDP(raw string, maxSections int) error {
+	if len(raw) > maxSDPBytes {
+		return fmt.Errorf("session description of %d bytes exceeds %d: %w", len(raw), maxSDPBytes, ErrProtocol)
+	}
+	var d sdp.SessionDescription
+	if err := d.UnmarshalString(raw); err != nil {
+		return fmt.Errorf("session description does not parse: %v: %w", err, ErrProtocol)
+	}
+	if len(d.MediaDescriptions) > maxSections {
+		return fmt.Errorf("%d media sections exceed %d: %w", len(d.MediaDescriptions), maxSections, ErrProtocol)
+	}
+	return nil
+}

@@ -1,0 +1,42 @@
+package sfu
+
+import "github.com/pion/webrtc/v4"
+
+// PeerRole names one of a participant's two peer connections.
+type PeerRole string
+
+// The two peer connections of a participant.
+const (
+	// Up carries the participant's own tracks to the server; the client offers.
+	Up PeerRole = "up"
+	// Down carries everybody else's tracks to the participant; the server offers.
+	Down PeerRole = "down"
+)
+
+// ParticipantInfo is what others see of a participant.
+type ParticipantInfo struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	AudioMuted bool   `json:"audioMuted"`
+	VideoMuted bool   `json:"videoMuted"`
+}
+
+// Signaler carries the SFU's messages to one participant's client. Its
+// methods are called with room locks held, so they must only queue the
+// message and never block.
+type Signaler interface {
+	// Welcome confirms the join, with the participants already present.
+	Welcome(self ParticipantInfo, others []ParticipantInfo)
+	// SendDescription sends an offer (Down) or an answer (Up). It carries
+	// all of the server's candidates: the server does not trickle.
+	SendDescription(pc PeerRole, desc webrtc.SessionDescription)
+	// ParticipantJoined announces a newcomer.
+	ParticipantJoined(p ParticipantInfo)
+	// ParticipantUpdated announces a change of mute state or name.
+	ParticipantUpdated(p ParticipantInfo)
+	// ParticipantLeft announces a departure.
+	ParticipantLeft(id string)
+	// Fail ends the session from the SFU's side, for example when the
+	// media connection is lost; err says why.
+	Fail(err error)
+}

@@ -1,0 +1,199 @@
+// Package client is a Go client of Plenum's signaling protocol with real
+// pion peer connections: what the tests, the load generator and other
+// non-browser participants use to join a room, publish synthetic media
+// and count what arrives.
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/plenum-meet/plenum/sfu"
+)
+
+// Config describes one participant.
+type Config struct {
+	// URL is the WebSocket endpoint, e.g. ws://127.0.0.1:8080/_/ws.
+	URL string
+	// Room and Name are sent in the join.
+	Room, Name string
+	// API makes the peer connections; nil means LoopbackAPI().
+	API *webrtc.API
+	// Publish, when set, publishes an audio and a video track of
+	// synthetic media as soon as the join is accepted.
+	Publish bool
+}
+
+// ErrorMessage is an error message the server sent before closing.
+type ErrorMessage struct {
+	Code, Reason string
+}
+
+func (e *ErrorMessage) Error() string { return "server: " + e.Code + ": " + e.Reason }
+
+// Client is one participant connected to a server.
+type Client struct {
+	cfg  Config
+	api  *webrtc.API
+	conn *websocket.Conn
+
+	writeMu sync.Mutex
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the read loop, media generators and track readers
+
+	mu           sync.Mutex
+	id           string
+	participants map[string]sfu.ParticipantInfo
+	up, down     *webrtc.PeerConnection
+	received     map[TrackKey]*Counter
+	serverErr    error
+
+	welcome chan struct{}
+	closed  chan struct{}
+}
+
+// TrackKey names a received track by its publisher and kind.
+type TrackKey struct {
+	Publisher string
+	Kind      webrtc.RTPCodecType
+}
+
+// Dial connects, joins and waits for the welcome.
+func Dial(ctx context.Context, cfg Config) (*Client, error) {
+	api := cfg.API
+	if api == nil {
+		api = LoopbackAPI()
+	}
+	conn, _, err := websocket.DefaultDialer.DialContext(ctx, cfg.URL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", cfg.URL, err)
+	}
+	cctx, cancel := context.WithCancel(context.Background())
+	c := &Client{
+		cfg: cfg, api: api, conn: conn, ctx: cctx, cancel: cancel,
+		participants: map[string]sfu.ParticipantInfo{},
+		received:     map[TrackKey]*Counter{},
+		welcome:      make(chan struct{}),
+		closed:       make(chan struct{}),
+	}
+	c.wg.Add(1)
+	go c.readLoop()
+	if err := c.send(map[string]any{"type": "join", "version": 1, "room": cfg.Room, "name": cfg.Name}); err != nil {
+		c.Close()
+		return nil, err
+	}
+	select {
+	case <-c.welcome:
+		return c, nil
+	case <-c.closed:
+		err := c.Err()
+		c.Close()
+		if err == nil {
+			err = errors.New("connection closed before welcome")
+		}
+		return nil, err
+	case <-ctx.Done():
+		c.Close()
+		return nil, ctx.Err()
+	}
+}
+
+// ID is the participant id the server gave.
+func (c *Client) ID() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.id
+}
+
+// Participants returns the others in the room as last announced.
+func (c *Client) Participants() map[string]sfu.ParticipantInfo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]sfu.ParticipantInfo, len(c.participants))
+	for k, v := range c.participants {
+		out[k] = v
+	}
+	return out
+}
+
+// Received returns the packet counter of a received track, or nil.
+func (c *Client) Received(publisher string, kind webrtc.RTPCodecType) *Counter {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.received[TrackKey{publisher, kind}]
+}
+
+// ReceivedTracks lists the tracks that have arrived so far.
+func (c *Client) ReceivedTracks() []TrackKey {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]TrackKey, 0, len(c.received))
+	for k := range c.received {
+		out = append(out, k)
+	}
+	return out
+}
+
+// Err is the error that ended the session, if any.
+func (c *Client) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.serverErr
+}
+
+// Done is closed when the signaling connection has closed.
+func (c *Client) Done() <-chan struct{} { return c.closed }
+
+// SetMuted announces the microphone and camera state.
+func (c *Client) SetMuted(audio, video bool) error {
+	return c.send(map[string]any{"type": "mute", "audio": audio, "video": video})
+}
+
+// Send sends a raw message, for tests of the protocol itself.
+func (c *Client) Send(msg any) error { return c.send(msg) }
+
+func (c *Client) send(msg any) error {
+	data, err := json.Marshal(msg)
+	if err != nil {
+		return err
+	}
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	_ = c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	return c.conn.WriteMessage(websocket.TextMessage, data)
+}
+
+// Leave says goodbye and closes everything.
+func (c *Client) Leave() {
+	_ = c.send(map[string]string{"type": "leave"})
+	c.Close()
+}
+
+// Vanish drops the connections without a word, as a crashed browser or
+// a dead network would.
+func (c *Client) Vanish() { c.Close() }
+
+// Close closes the peer connections and the socket and waits for every
+// goroutine of the client.
+func (c *Client) Close() {
+	c.cancel()
+	_ = c.conn.Close()
+	c.mu.Lock()
+	up, down := c.up, c.down
+	c.mu.Unlock()
+	for _, pc := range []*webrtc.PeerConnection{up, down} {
+		if pc != nil {
+			_ = pc.Close()
+		}
+	}
+	c.wg.Wait()
+}

@@ -1,0 +1,98 @@
+package client
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/plenum-meet/plenum/sfu"
+)
+
+// serverMessage holds any message the server sends.
+type serverMessage struct {
+	Type         string                   `json:"type"`
+	ID           string                   `json:"id"`
+	PC           sfu.PeerRole             `json:"pc"`
+	SDP          string                   `json:"sdp"`
+	Candidate    *webrtc.ICECandidateInit `json:"candidate"`
+	Participant  *sfu.ParticipantInfo     `json:"participant"`
+	Participants []sfu.ParticipantInfo    `json:"participants"`
+	Code         string                   `json:"code"`
+	Reason       string                   `json:"reason"`
+}
+
+// readLoop handles the server's messages one at a time, in order.
+func (c *Client) readLoop() {
+	defer c.wg.Done()
+	defer close(c.closed)
+	for {
+		_, data, err := c.conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		var m serverMessage
+		if err := json.Unmarshal(data, &m); err != nil {
+			c.setErr(fmt.Errorf("bad message from server: %w", err))
+			return
+		}
+		if err := c.handle(&m); err != nil {
+			c.setErr(err)
+			return
+		}
+	}
+}
+
+func (c *Client) setErr(err error) {
+	c.mu.Lock()
+	if c.serverErr == nil {
+		c.serverErr = err
+	}
+	c.mu.Unlock()
+}
+
+func (c *Client) handle(m *serverMessage) error {
+	switch m.Type {
+	case "welcome":
+		c.mu.Lock()
+		c.id = m.ID
+		for _, p := range m.Participants {
+			c.participants[p.ID] = p
+		}
+		c.mu.Unlock()
+		close(c.welcome)
+		if c.cfg.Publish {
+			return c.publish()
+		}
+	case "offer":
+		return c.answerDown(m.SDP)
+	case "answer":
+		c.mu.Lock()
+		up := c.up
+		c.mu.Unlock()
+		return up.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: m.SDP})
+	case "candidate":
+		c.mu.Lock()
+		pc := c.down
+		if m.PC == sfu.Up {
+			pc = c.up
+		}
+		c.mu.Unlock()
+		if pc != nil && m.Candidate != nil && m.Candidate.Candidate != "" {
+			return pc.AddICECandidate(*m.Candidate)
+		}
+	case "participant-joined", "participant-updated":
+		if m.Participant != nil {
+			c.mu.Lock()
+			c.participants[m.Participant.ID] = *m.Participant
+			c.mu.Unlock()
+		}
+	case "participant-left":
+		c.mu.Lock()
+		delete(c.participants, m.ID)
+		c.mu.Unlock()
+	case "error":
+		return &ErrorMessage{Code: m.Code, Reason: m.Reason}
+	}
+	return nil
+}

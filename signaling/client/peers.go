@@ -1,0 +1,154 @@
+package client
+
+import (
+	"fmt"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/plenum-meet/plenum/sfu"
+)
+
+// LoopbackAPI returns a pion API that gathers and accepts candidates on
+// loopback only: the only network tests may use.
+func LoopbackAPI() *webrtc.API {
+	se := webrtc.SettingEngine{}
+	se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	me := &webrtc.MediaEngine{}
+	if err := me.RegisterDefaultCodecs(); err != nil {
+		panic(err) // pion's own codec table: cannot fail
+	}
+	reg := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(me, reg); err != nil {
+		panic(err)
+	}
+	return webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg))
+}
+
+// publish opens the up connection with a synthetic audio and video track.
+func (c *Client) publish() error {
+	pc, err := c.api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.up = pc
+	c.mu.Unlock()
+	audio, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "self")
+	if err != nil {
+		return err
+	}
+	video, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "video", "self")
+	if err != nil {
+		return err
+	}
+	for _, t := range []webrtc.TrackLocal{audio, video} {
+		if _, err := pc.AddTransceiverFromTrack(t, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
+			return err
+		}
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		return err
+	}
+	if err := c.setLocalAndSend(pc, sfu.Up, offer); err != nil {
+		return err
+	}
+	c.wg.Add(2)
+	go func() { defer c.wg.Done(); sendAudio(c.ctx, audio) }()
+	go func() { defer c.wg.Done(); sendVideo(c.ctx, video) }()
+	return nil
+}
+
+// answerDown answers the server's offer on the down connection, creating
+// it the first time.
+func (c *Client) answerDown(sdp string) error {
+	c.mu.Lock()
+	pc := c.down
+	c.mu.Unlock()
+	if pc == nil {
+		var err error
+		if pc, err = c.api.NewPeerConnection(webrtc.Configuration{}); err != nil {
+			return err
+		}
+		pc.OnTrack(c.onTrack)
+		c.mu.Lock()
+		c.down = pc
+		c.mu.Unlock()
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
+		return fmt.Errorf("apply down offer: %w", err)
+	}
+	answer, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return err
+	}
+	return c.setLocalAndSend(pc, sfu.Down, answer)
+}
+
+// setLocalAndSend sends a description with all candidates in it, which
+// on loopback takes no time and needs no trickle.
+func (c *Client) setLocalAndSend(pc *webrtc.PeerConnection, role sfu.PeerRole, desc webrtc.SessionDescription) error {
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(desc); err != nil {
+		return err
+	}
+	select {
+	case <-gathered:
+	case <-time.After(5 * time.Second):
+		return fmt.Errorf("%s: ICE gathering did not complete", role)
+	}
+	ld := pc.LocalDescription()
+	return c.send(map[string]any{"type": ld.Type.String(), "pc": role, "sdp": ld.SDP})
+}
+
+// onTrack counts the packets of one received track until it ends.
+func (c *Client) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	key := TrackKey{Publisher: t.StreamID(), Kind: t.Kind()}
+	counter := &Counter{}
+	c.mu.Lock()
+	if old := c.received[key]; old != nil {
+		counter = old // the same publisher's track, renegotiated
+	}
+	c.received[key] = counter
+	c.mu.Unlock()
+
+	c.wg.Add(1)
+	defer c.wg.Done()
+	buf := make([]byte, 1500)
+	for {
+		n, _, err := t.Read(buf)
+		if err != nil {
+			return
+		}
+		counter.add(n)
+	}
+}
+
+// Counter counts the packets and bytes of one received track.
+type Counter struct {
+	packets, bytes atomic.Uint64
+	last           atomic.Int64 // unix nanoseconds of the last packet
+}
+
+func (k *Counter) add(n int) {
+	k.packets.Add(1)
+	k.bytes.Add(uint64(n))
+	k.last.Store(time.Now().UnixNano())
+}
+
+// Packets is the number of RTP packets received.
+func (k *Counter) Packets() uint64 { return k.packets.Load() }
+
+// Bytes is the number of RTP bytes received.
+func (k *Counter) Bytes() uint64 { return k.bytes.Load() }
+
+// Last is when the last packet arrived.
+func (k *Counter) Last() time.Time { return time.Unix(0, k.last.Load()) }

@@ -1,0 +1,230 @@
+package signaling
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/plenum-meet/plenum/sfu"
+)
+
+// ProtocolVersion is the version of PROTOCOL.md this package speaks.
+const ProtocolVersion = 1
+
+// MaxMessageBytes caps one client message. The largest legitimate one
+// is a session description, a few kilobytes for a browser's offer.
+const MaxMessageBytes = 64 << 10
+
+// Field limits, as PROTOCOL.md states them.
+const (
+	maxNameRunes      = 64
+	maxCandidateBytes = 1024
+	maxMidBytes       = 32
+	maxMLineIndex     = 1024
+)
+
+// Client message types.
+const (
+	TypeJoin      = "join"
+	TypeOffer     = "offer"
+	TypeAnswer    = "answer"
+	TypeCandidate = "candidate"
+	TypeMute      = "mute"
+	TypePing      = "ping"
+	TypeLeave     = "leave"
+)
+
+// Server message types.
+const (
+	TypeWelcome            = "welcome"
+	TypePong               = "pong"
+	TypeParticipantJoined  = "participant-joined"
+	TypeParticipantUpdated = "participant-updated"
+	TypeParticipantLeft    = "participant-left"
+	TypeError              = "error"
+)
+
+// Error codes sent in error messages.
+const (
+	CodeBadMessage     = "bad-message"
+	CodeBadRoom        = "bad-room"
+	CodeBadName        = "bad-name"
+	CodeVersion        = "version"
+	CodeRateLimit      = "rate-limit"
+	CodeRoomFull       = "room-full"
+	CodeServerFull     = "server-full"
+	CodeMediaFailed    = "media-failed"
+	CodeServerShutdown = "server-shutdown"
+	CodeInternal       = "internal"
+)
+
+// ClientMessage is any message a client may send; which fields matter
+// depends on Type. Decode it with DecodeClientMessage, which validates it.
+type ClientMessage struct {
+	Type      string                   `json:"type"`
+	Version   int                      `json:"version,omitempty"`
+	Room      string                   `json:"room,omitempty"`
+	Name      string                   `json:"name,omitempty"`
+	PC        sfu.PeerRole             `json:"pc,omitempty"`
+	SDP       string                   `json:"sdp,omitempty"`
+	Candidate *webrtc.ICECandidateInit `json:"candidate,omitempty"`
+	Audio     *bool                    `json:"audio,omitempty"`
+	Video     *bool                    `json:"video,omitempty"`
+}
+
+// Error is a protocol error: it ends the session, and its code and
+// reason are sent to the client first.
+type Error struct {
+	Code   string
+	Reason string
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Reason }
+
+func protocolError(code, format string, args ...any) *Error {
+	return &Error{Code: code, Reason: fmt.Sprintf(format, args...)}
+}
+
+// reservedRooms are names the server uses for itself at the top level.
+var reservedRooms = map[string]bool{
+	"healthz": true, "readyz": true, "metrics": true, "favicon.ico": true, "robots.txt": true,
+}
+
+var roomPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._~-]{0,63}$`)
+
+// ValidRoomName reports whether name can be a room's name (and so the
+// path of its URL).
+func ValidRoomName(name string) bool {
+	return roomPattern.MatchString(name) && !reservedRooms[strings.ToLower(name)]
+}
+
+// CleanDisplayName trims a display name and checks it; ok is false for
+// names that are empty, too long, not UTF-8 or hold control characters.
+func CleanDisplayName(name string) (clean string, ok bool) {
+	clean = strings.TrimSpace(name)
+	if clean == "" || !utf8.ValidString(clean) || utf8.RuneCountInString(clean) > maxNameRunes {
+		return "", false
+	}
+	for _, r := range clean {
+		if unicode.IsControl(r) {
+			return "", false
+		}
+	}
+	return clean, true
+}
+
+// DecodeClientMessage parses and validates one client message. The
+// returned error is always an *Error.
+func DecodeClientMessage(data []byte) (*ClientMessage, error) {
+	if len(data) > MaxMessageBytes {
+		return nil, protocolError(CodeBadMessage, "message of %d bytes exceeds %d", len(data), MaxMessageBytes)
+	}
+	var m ClientMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, protocolError(CodeBadMessage, "not a JSON message: %v", err)
+	}
+	if err := m.validate(); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+func (m *ClientMessage) validate() *Error {
+	switch m.Type {
+	case TypeJoin:
+		if m.Version != ProtocolVersion {
+			return protocolError(CodeVersion, "protocol version %d is not supported; this server speaks %d", m.Version, ProtocolVersion)
+		}
+		if !ValidRoomName(m.Room) {
+			return protocolError(CodeBadRoom, "invalid room name")
+		}
+		name, ok := CleanDisplayName(m.Name)
+		if !ok {
+			return protocolError(CodeBadName, "a display name has 1 to %d printable characters", maxNameRunes)
+		}
+		m.Name = name
+	case TypeOffer:
+		if m.PC != sfu.Up || m.SDP == "" {
+			return protocolError(CodeBadMessage, "an offer needs pc \"up\" and an sdp")
+		}
+	case TypeAnswer:
+		if m.PC != sfu.Down || m.SDP == "" {
+			return protocolError(CodeBadMessage, "an answer needs pc \"down\" and an sdp")
+		}
+	case TypeCandidate:
+		return m.validateCandidate()
+	case TypeMute:
+		if m.Audio == nil || m.Video == nil {
+			return protocolError(CodeBadMessage, "mute needs audio and video")
+		}
+	case TypePing, TypeLeave:
+	case "":
+		return protocolError(CodeBadMessage, "message has no type")
+	default:
+		return protocolError(CodeBadMessage, "unknown message type %.32q", m.Type)
+	}
+	return nil
+}
+
+func (m *ClientMessage) validateCandidate() *Error {
+	if m.PC != sfu.Up && m.PC != sfu.Down {
+		return protocolError(CodeBadMessage, "candidate needs pc \"up\" or \"down\"")
+	}
+	c := m.Candidate
+	switch {
+	case c == nil:
+		return protocolError(CodeBadMessage, "candidate message without a candidate")
+	case len(c.Candidate) > maxCandidateBytes:
+		return protocolError(CodeBadMessage, "candidate too long")
+	case c.SDPMid != nil && len(*c.SDPMid) > maxMidBytes:
+		return protocolError(CodeBadMessage, "sdpMid too long")
+	case c.SDPMLineIndex != nil && *c.SDPMLineIndex > maxMLineIndex:
+		return protocolError(CodeBadMessage, "sdpMLineIndex out of range")
+	case c.UsernameFragment != nil && len(*c.UsernameFragment) > maxCandidateBytes:
+		return protocolError(CodeBadMessage, "usernameFragment too long")
+	}
+	return nil
+}
+
+// Server messages, one struct per type so that each carries exactly the
+// fields PROTOCOL.md lists.
+
+type welcomeMessage struct {
+	Type         string                `json:"type"`
+	Version      int                   `json:"version"`
+	ID           string                `json:"id"`
+	Room         string                `json:"room"`
+	Participants []sfu.ParticipantInfo `json:"participants"`
+	ICEServers   []webrtc.ICEServer    `json:"iceServers"`
+}
+
+type descriptionMessage struct {
+	Type string       `json:"type"`
+	PC   sfu.PeerRole `json:"pc"`
+	SDP  string       `json:"sdp"`
+}
+
+type participantMessage struct {
+	Type        string              `json:"type"`
+	Participant sfu.ParticipantInfo `json:"participant"`
+}
+
+type leftMessage struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+}
+
+type errorMessage struct {
+	Type   string `json:"type"`
+	Code   string `json:"code"`
+	Reason string `json:"reason"`
+}
+
+type bareMessage struct {
+	Type string `json:"type"`
+}

@@ -1,0 +1,147 @@
+package signaling
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/gorilla/websocket"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/plenum-meet/plenum/sfu"
+)
+
+// Path is where the WebSocket endpoint is served.
+const Path = "/_/ws"
+
+// Config is what a signaling server needs.
+type Config struct {
+	// Manager holds the rooms.
+	Manager *sfu.Manager
+	// ICEServers returns the ICE servers (with fresh TURN credentials) a
+	// participant's client should use. Nil means none.
+	ICEServers func(participantID string) []webrtc.ICEServer
+	// AllowedOrigins are origins (scheme://host[:port]) allowed to open a
+	// socket besides the server's own host.
+	AllowedOrigins []string
+	// Logger receives session events; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Server accepts WebSocket connections and runs one session for each.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	upgrader websocket.Upgrader
+
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	sessions map[*session]struct{}
+	wg       sync.WaitGroup
+}
+
+// NewServer returns a server for cfg.
+func NewServer(cfg Config) *Server {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{cfg: cfg, log: log, ctx: ctx, cancel: cancel, sessions: map[*session]struct{}{}}
+	s.upgrader = websocket.Upgrader{
+		ReadBufferSize:  4096,
+		WriteBufferSize: 4096,
+		CheckOrigin:     s.checkOrigin,
+	}
+	return s
+}
+
+// checkOrigin admits browsers only from the server's own pages (or an
+// allowed origin), so that another site cannot open sessions in its
+// visitors' names. Clients that send no Origin are not browsers.
+func (s *Server) checkOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	return slices.ContainsFunc(s.cfg.AllowedOrigins, func(o string) bool {
+		return strings.EqualFold(strings.TrimSuffix(o, "/"), origin)
+	})
+}
+
+// ServeHTTP upgrades the request and serves the session until it ends.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	conn, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered with an HTTP error
+	}
+	sess := newSession(s, conn, s.log.With("remote", r.RemoteAddr))
+	if !s.track(sess) {
+		sess.end(protocolError(CodeServerShutdown, "the server is shutting down"))
+	}
+	defer s.untrack(sess)
+	sess.run()
+}
+
+func (s *Server) track(sess *session) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx.Err() != nil {
+		return false
+	}
+	s.sessions[sess] = struct{}{}
+	s.wg.Add(1)
+	return true
+}
+
+func (s *Server) untrack(sess *session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.sessions[sess]; ok {
+		delete(s.sessions, sess)
+		s.wg.Done()
+	}
+}
+
+// SessionCount is the number of open sessions.
+func (s *Server) SessionCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions)
+}
+
+// Shutdown tells every client that the server is going away, closes the
+// sessions and waits for them, or for ctx.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	for sess := range s.sessions {
+		sess.end(protocolError(CodeServerShutdown, "the server is shutting down"))
+	}
+	s.cancel()
+	s.mu.Unlock()
+
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

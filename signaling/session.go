@@ -1,0 +1,320 @@
+package signaling
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/pion/webrtc/v4"
+	"golang.org/x/time/rate"
+
+	"github.com/plenum-meet/plenum/sfu"
+)
+
+// Session timing and buffering.
+const (
+	// pingInterval is how often the server pings an idle socket.
+	pingInterval = 10 * time.Second
+	// readTimeout ends a session whose socket has been silent this long
+	// (three missed pings).
+	readTimeout = 30 * time.Second
+	// writeTimeout bounds one write; a client that cannot take a message
+	// in this time is gone.
+	writeTimeout = 10 * time.Second
+	// sendQueueLength bounds the messages waiting for one client. A
+	// client this far behind is not reading; it is dropped rather than
+	// let the server's memory grow.
+	sendQueueLength = 256
+	// messageRate and messageBurst limit what one client may send: a join
+	// sends a burst of ICE candidates, then little.
+	messageRate  = 50
+	messageBurst = 200
+)
+
+// session is one participant's WebSocket. Its read loop runs in the HTTP
+// handler's goroutine; its write loop in a goroutine of its own, which
+// ends with the session.
+type session struct {
+	srv     *Server
+	conn    *websocket.Conn
+	log     *slog.Logger
+	limiter *rate.Limiter
+
+	queue  chan []byte
+	ctx    context.Context // cancelled when the session must end
+	cancel context.CancelFunc
+
+	mu          sync.Mutex
+	room        string
+	participant *sfu.Participant
+	final       *Error // the error to send last, if any
+}
+
+func newSession(srv *Server, conn *websocket.Conn, log *slog.Logger) *session {
+	ctx, cancel := context.WithCancel(srv.ctx)
+	return &session{
+		srv:     srv,
+		conn:    conn,
+		log:     log,
+		limiter: rate.NewLimiter(messageRate, messageBurst),
+		queue:   make(chan []byte, sendQueueLength),
+		ctx:     ctx,
+		cancel:  cancel,
+	}
+}
+
+// run serves the session until the client leaves, the connection breaks,
+// the client breaks the protocol or the server shuts down.
+func (s *session) run() {
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		s.writeLoop()
+	}()
+
+	err := s.readLoop()
+	var perr *Error
+	if errors.As(err, &perr) {
+		s.log.Info("session ended by protocol error", "code", perr.Code, "reason", perr.Reason)
+		s.end(perr)
+	}
+	s.cancel()
+	<-writerDone
+	_ = s.conn.Close()
+	if p := s.getParticipant(); p != nil {
+		p.Leave()
+	}
+}
+
+func (s *session) readLoop() error {
+	s.conn.SetReadLimit(MaxMessageBytes)
+	_ = s.conn.SetReadDeadline(time.Now().Add(readTimeout))
+	s.conn.SetPongHandler(func(string) error {
+		return s.conn.SetReadDeadline(time.Now().Add(readTimeout))
+	})
+	for {
+		kind, data, err := s.conn.ReadMessage()
+		if err != nil {
+			if errors.Is(err, websocket.ErrReadLimit) {
+				return protocolError(CodeBadMessage, "message exceeds %d bytes", MaxMessageBytes)
+			}
+			return err // closed or broken: nobody to tell
+		}
+		if s.ctx.Err() != nil {
+			return nil
+		}
+		_ = s.conn.SetReadDeadline(time.Now().Add(readTimeout))
+		if !s.limiter.Allow() {
+			return protocolError(CodeRateLimit, "more than %d messages per second", messageRate)
+		}
+		if kind != websocket.TextMessage {
+			return protocolError(CodeBadMessage, "binary messages are not part of the protocol")
+		}
+		msg, err := DecodeClientMessage(data)
+		if err != nil {
+			return err
+		}
+		done, err := s.handle(msg)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+// handle acts on one valid message; done is true when the session ends.
+func (s *session) handle(m *ClientMessage) (done bool, err error) {
+	p := s.getParticipant()
+	if m.Type == TypeJoin {
+		if p != nil {
+			return false, protocolError(CodeBadMessage, "already joined")
+		}
+		return false, s.join(m)
+	}
+	if p == nil && m.Type != TypePing {
+		return false, protocolError(CodeBadMessage, "%q before join", m.Type)
+	}
+	switch m.Type {
+	case TypeOffer:
+		err = p.HandleOffer(m.SDP)
+	case TypeAnswer:
+		err = p.HandleAnswer(m.SDP)
+	case TypeCandidate:
+		err = p.HandleCandidate(m.PC, *m.Candidate)
+	case TypeMute:
+		p.SetMuted(*m.Audio, *m.Video)
+	case TypePing:
+		s.sendJSON(bareMessage{Type: TypePong})
+	case TypeLeave:
+		return true, nil
+	}
+	if err != nil {
+		return false, classify(err)
+	}
+	return false, nil
+}
+
+func (s *session) join(m *ClientMessage) error {
+	s.mu.Lock()
+	s.room = m.Room // for the welcome, which Join sends
+	s.mu.Unlock()
+	p, err := s.srv.cfg.Manager.Join(m.Room, m.Name, s)
+	if err != nil {
+		return classify(err)
+	}
+	s.mu.Lock()
+	s.participant = p
+	s.mu.Unlock()
+	s.log = s.log.With("room", m.Room, "participant", p.ID())
+	return nil
+}
+
+func (s *session) roomOf() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.room
+}
+
+func (s *session) getParticipant() *sfu.Participant {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.participant
+}
+
+// classify turns an SFU error into the protocol error the client sees.
+func classify(err error) *Error {
+	var perr *Error
+	switch {
+	case errors.As(err, &perr):
+		return perr
+	case errors.Is(err, sfu.ErrRoomFull):
+		return protocolError(CodeRoomFull, "%v", err)
+	case errors.Is(err, sfu.ErrServerFull):
+		return protocolError(CodeServerFull, "%v", err)
+	case errors.Is(err, sfu.ErrClosed):
+		return protocolError(CodeServerShutdown, "%v", err)
+	case errors.Is(err, sfu.ErrMediaFailed):
+		return protocolError(CodeMediaFailed, "%v", err)
+	default:
+		// Everything else the SFU refuses comes from what the client sent.
+		return protocolError(CodeBadMessage, "%v", err)
+	}
+}
+
+// end records the error to send last and stops the session; the write
+// loop sends it and closes the socket.
+func (s *session) end(e *Error) {
+	s.mu.Lock()
+	if s.final == nil {
+		s.final = e
+	}
+	s.mu.Unlock()
+	s.cancel()
+}
+
+// sendJSON queues a message without blocking. A client whose queue is
+// full is not reading and is dropped.
+func (s *session) sendJSON(v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		s.log.Error("encode message", "err", err)
+		return
+	}
+	select {
+	case s.queue <- data:
+	default:
+		s.end(protocolError(CodeBadMessage, "client is not reading its messages"))
+	}
+}
+
+func (s *session) writeLoop() {
+	ping := time.NewTicker(pingInterval)
+	defer ping.Stop()
+	for {
+		select {
+		case data := <-s.queue:
+			if err := s.write(websocket.TextMessage, data); err != nil {
+				s.cancel()
+				return
+			}
+		case <-ping.C:
+			if err := s.write(websocket.PingMessage, nil); err != nil {
+				s.cancel()
+				return
+			}
+		case <-s.ctx.Done():
+			s.flush()
+			// Unblocks the read loop at once rather than at its deadline.
+			_ = s.conn.Close()
+			return
+		}
+	}
+}
+
+// flush sends what is queued, then the final error if any, then a close
+// frame, so that a client learns why its session ended.
+func (s *session) flush() {
+	for {
+		select {
+		case data := <-s.queue:
+			if s.write(websocket.TextMessage, data) != nil {
+				return
+			}
+			continue
+		default:
+		}
+		break
+	}
+	s.mu.Lock()
+	final := s.final
+	s.mu.Unlock()
+	closeText := ""
+	if final != nil {
+		data, _ := json.Marshal(errorMessage{Type: TypeError, Code: final.Code, Reason: final.Reason})
+		_ = s.write(websocket.TextMessage, data)
+		closeText = final.Code
+	}
+	_ = s.write(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, closeText))
+}
+
+func (s *session) write(kind int, data []byte) error {
+	_ = s.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+	return s.conn.WriteMessage(kind, data)
+}
+
+// The sfu.Signaler methods: each only queues a message.
+
+func (s *session) Welcome(self sfu.ParticipantInfo, others []sfu.ParticipantInfo) {
+	var servers []webrtc.ICEServer
+	if f := s.srv.cfg.ICEServers; f != nil {
+		servers = f(self.ID)
+	}
+	if servers == nil {
+		servers = []webrtc.ICEServer{}
+	}
+	s.sendJSON(welcomeMessage{
+		Type: TypeWelcome, Version: ProtocolVersion, ID: self.ID, Room: s.roomOf(),
+		Participants: others, ICEServers: servers,
+	})
+}
+
+func (s *session) SendDescription(pc sfu.PeerRole, desc webrtc.SessionDescription) {
+	s.sendJSON(descriptionMessage{Type: desc.Type.String(), PC: pc, SDP: desc.SDP})
+}
+
+func (s *session) ParticipantJoined(p sfu.ParticipantInfo) {
+	s.sendJSON(participantMessage{Type: TypeParticipantJoined, Participant: p})
+}
+
+func (s *session) ParticipantUpdated(p sfu.ParticipantInfo) {
+	s.sendJSON(participantMessage{Type: TypeParticipantUpdated, Participant: p})
+}
+
+func (s *session) ParticipantLeft(id string) {
+	s.sendJSON(leftMessage{Type: TypeParticipantLeft, ID: id})
+}
+
+func (s *session) Fail(err error) { s.end(classify(err)) }
