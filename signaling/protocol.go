@@ -124,6 +124,9 @@ func DecodeClientMessage(data []byte) (*ClientMessage, error) {
 	if len(data) > MaxMessageBytes {
 		return nil, protocolError(CodeBadMessage, "message of %d bytes exceeds %d", len(data), MaxMessageBytes)
 	}
+	if !utf8.Valid(data) {
+		return nil, protocolError(CodeBadMessage, "message is not valid UTF-8")
+	}
 	var m ClientMessage
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, protocolError(CodeBadMessage, "not a JSON message: %v", err)

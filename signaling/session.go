@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -25,6 +26,10 @@ const (
 	// writeTimeout bounds one write; a client that cannot take a message
 	// in this time is gone.
 	writeTimeout = 10 * time.Second
+	// drainTimeout is how long a closing session keeps reading, so that
+	// the client's last messages do not turn the close into a reset that
+	// would lose the error message on its way out.
+	drainTimeout = time.Second
 	// sendQueueLength bounds the messages waiting for one client. A
 	// client this far behind is not reading; it is dropped rather than
 	// let the server's memory grow.
@@ -84,6 +89,7 @@ func (s *session) run() {
 	}
 	s.cancel()
 	<-writerDone
+	s.drain()
 	_ = s.conn.Close()
 	if p := s.getParticipant(); p != nil {
 		p.Leave()
@@ -91,18 +97,14 @@ func (s *session) run() {
 }
 
 func (s *session) readLoop() error {
-	s.conn.SetReadLimit(MaxMessageBytes)
 	_ = s.conn.SetReadDeadline(time.Now().Add(readTimeout))
 	s.conn.SetPongHandler(func(string) error {
 		return s.conn.SetReadDeadline(time.Now().Add(readTimeout))
 	})
 	for {
-		kind, data, err := s.conn.ReadMessage()
+		kind, data, err := s.readMessage()
 		if err != nil {
-			if errors.Is(err, websocket.ErrReadLimit) {
-				return protocolError(CodeBadMessage, "message exceeds %d bytes", MaxMessageBytes)
-			}
-			return err // closed or broken: nobody to tell
+			return err
 		}
 		if s.ctx.Err() != nil {
 			return nil
@@ -121,6 +123,38 @@ func (s *session) readLoop() error {
 		done, err := s.handle(msg)
 		if err != nil || done {
 			return err
+		}
+	}
+}
+
+// readMessage reads one message of at most MaxMessageBytes. It does not
+// use the socket's own read limit, which would close the socket before
+// the client could be told why.
+func (s *session) readMessage() (int, []byte, error) {
+	kind, r, err := s.conn.NextReader()
+	if err != nil {
+		return 0, nil, err // closed or broken: nobody to tell
+	}
+	data, err := io.ReadAll(io.LimitReader(r, MaxMessageBytes+1))
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(data) > MaxMessageBytes {
+		return 0, nil, protocolError(CodeBadMessage, "message exceeds %d bytes", MaxMessageBytes)
+	}
+	return kind, data, nil
+}
+
+// drain reads and discards until the client closes or drainTimeout.
+func (s *session) drain() {
+	_ = s.conn.SetReadDeadline(time.Now().Add(drainTimeout))
+	for {
+		_, r, err := s.conn.NextReader()
+		if err != nil {
+			return
+		}
+		if _, err := io.Copy(io.Discard, io.LimitReader(r, MaxMessageBytes)); err != nil {
+			return
 		}
 	}
 }
@@ -247,8 +281,9 @@ func (s *session) writeLoop() {
 			}
 		case <-s.ctx.Done():
 			s.flush()
-			// Unblocks the read loop at once rather than at its deadline.
-			_ = s.conn.Close()
+			// Ends a read loop still waiting for the client, soon but not
+			// at once: see drainTimeout.
+			_ = s.conn.SetReadDeadline(time.Now().Add(drainTimeout))
 			return
 		}
 	}

@@ -1,0 +1,115 @@
+package signaling
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestDecodeClientMessage(t *testing.T) {
+	tests := []struct {
+		name     string
+		in       string
+		wantCode string // "" when the message is valid
+	}{
+		{"join", `{"type":"join","version":1,"room":"council","name":"Ana"}`, ""},
+		{"join trims the name", `{"type":"join","version":1,"room":"a","name":"  Ana  "}`, ""},
+		{"join with an old version", `{"type":"join","version":0,"room":"a","name":"Ana"}`, CodeVersion},
+		{"join a reserved room", `{"type":"join","version":1,"room":"healthz","name":"Ana"}`, CodeBadRoom},
+		{"join a room with a slash", `{"type":"join","version":1,"room":"a/b","name":"Ana"}`, CodeBadRoom},
+		{"join with an empty name", `{"type":"join","version":1,"room":"a","name":"   "}`, CodeBadName},
+		{"join with a control character", `{"type":"join","version":1,"room":"a","name":"A\u0007na"}`, CodeBadName},
+		{"join with a long name", `{"type":"join","version":1,"room":"a","name":"` + strings.Repeat("é", 65) + `"}`, CodeBadName},
+		{"offer", `{"type":"offer","pc":"up","sdp":"v=0"}`, ""},
+		{"offer on down", `{"type":"offer","pc":"down","sdp":"v=0"}`, CodeBadMessage},
+		{"answer", `{"type":"answer","pc":"down","sdp":"v=0"}`, ""},
+		{"answer without sdp", `{"type":"answer","pc":"down"}`, CodeBadMessage},
+		{"candidate", `{"type":"candidate","pc":"up","candidate":{"candidate":"candidate:1 1 udp 1 127.0.0.1 9 typ host","sdpMid":"0","sdpMLineIndex":0}}`, ""},
+		{"end of candidates", `{"type":"candidate","pc":"down","candidate":{"candidate":""}}`, ""},
+		{"candidate without pc", `{"type":"candidate","candidate":{"candidate":""}}`, CodeBadMessage},
+		{"candidate missing", `{"type":"candidate","pc":"up"}`, CodeBadMessage},
+		{"candidate index huge", `{"type":"candidate","pc":"up","candidate":{"candidate":"","sdpMLineIndex":65535}}`, CodeBadMessage},
+		{"mute", `{"type":"mute","audio":true,"video":false}`, ""},
+		{"mute half", `{"type":"mute","audio":true}`, CodeBadMessage},
+		{"ping", `{"type":"ping"}`, ""},
+		{"leave", `{"type":"leave"}`, ""},
+		{"unknown fields are ignored", `{"type":"ping","future":[1,2,3]}`, ""},
+		{"unknown type", `{"type":"dance"}`, CodeBadMessage},
+		{"no type", `{}`, CodeBadMessage},
+		{"not JSON", `hello`, CodeBadMessage},
+		{"JSON but not an object", `[1,2]`, CodeBadMessage},
+		{"wrong field type", `{"type":"join","version":"1"}`, CodeBadMessage},
+		{"oversized", `{"type":"ping","x":"` + strings.Repeat("a", MaxMessageBytes) + `"}`, CodeBadMessage},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := DecodeClientMessage([]byte(tt.in))
+			if tt.wantCode == "" {
+				if err != nil {
+					t.Fatalf("want valid, got %v", err)
+				}
+				if m.Type == TypeJoin && m.Name != strings.TrimSpace(m.Name) {
+					t.Errorf("name %q not trimmed", m.Name)
+				}
+				return
+			}
+			var perr *Error
+			if !errors.As(err, &perr) || perr.Code != tt.wantCode {
+				t.Fatalf("want code %s, got %v", tt.wantCode, err)
+			}
+		})
+	}
+}
+
+func TestValidRoomName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"council": true, "Weekly-Meeting_2026.v2~x": true, "a": true, strings.Repeat("a", 64): true,
+		"": false, strings.Repeat("a", 65): false, "-leading": false, "_": false, "space here": false,
+		"é": false, "Metrics": false, "robots.txt": false, "..": false,
+	} {
+		if got := ValidRoomName(name); got != want {
+			t.Errorf("ValidRoomName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+// FuzzDecodeClientMessage checks that no input panics the decoder, that
+// every error is a protocol error with a code, and that what it accepts
+// satisfies the protocol's rules.
+func FuzzDecodeClientMessage(f *testing.F) {
+	for _, seed := range []string{
+		`{"type":"join","version":1,"room":"council","name":"Ana"}`,
+		`{"type":"offer","pc":"up","sdp":"v=0\r\n"}`,
+		`{"type":"answer","pc":"down","sdp":"v=0\r\n"}`,
+		`{"type":"candidate","pc":"up","candidate":{"candidate":"candidate:1 1 udp 1 127.0.0.1 9 typ host","sdpMid":"0","sdpMLineIndex":0}}`,
+		`{"type":"mute","audio":true,"video":false}`,
+		`{"type":"ping"}`, `{"type":"leave"}`, `{}`, `null`, `"join"`, `{"type":"join","name":"\ud800"}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := DecodeClientMessage(data)
+		if err != nil {
+			var perr *Error
+			if !errors.As(err, &perr) || perr.Code == "" {
+				t.Fatalf("error %v is not a protocol error", err)
+			}
+			return
+		}
+		switch m.Type {
+		case TypeJoin:
+			if !ValidRoomName(m.Room) || !utf8.ValidString(m.Name) || m.Name == "" || utf8.RuneCountInString(m.Name) > maxNameRunes {
+				t.Fatalf("accepted a bad join: %+v", m)
+			}
+		case TypeCandidate:
+			if m.Candidate == nil {
+				t.Fatal("accepted a candidate message without a candidate")
+			}
+		case TypeMute:
+			if m.Audio == nil || m.Video == nil {
+				t.Fatal("accepted a half mute")
+			}
+		}
+	})
+}

@@ -1,0 +1,101 @@
+// Package e2e holds the end-to-end tests of the web client: real
+// headless browsers join meetings on a real server over loopback and
+// must decode each other's media.
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/plenum-meet/plenum/cmd/plenum/server"
+	"github.com/plenum-meet/plenum/sfu"
+	"github.com/plenum-meet/plenum/web/webtest"
+)
+
+// startServer runs a whole Plenum on loopback for the test.
+func startServer(t *testing.T) *server.Server {
+	t.Helper()
+	webtest.Require(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	srv, err := server.New(server.Config{
+		Listen:  "127.0.0.1:0",
+		Network: sfu.NetworkConfig{Interfaces: []string{"lo"}},
+		Logger:  log,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return srv
+}
+
+// joinURL is the meeting link with autojoin, as a kiosk would open it.
+func joinURL(srv *server.Server, room, name string, extra url.Values) string {
+	q := url.Values{"autojoin": {"1"}, "name": {name}}
+	for k, v := range extra {
+		q[k] = v
+	}
+	return fmt.Sprintf("%s%s?%s", srv.URL(), room, q.Encode())
+}
+
+// joinAll opens one browser per name in room and waits until each has joined.
+func joinAll(t *testing.T, srv *server.Server, room string, extra url.Values, names ...string) ([]*webtest.Browser, []string) {
+	t.Helper()
+	var browsers []*webtest.Browser
+	var ids []string
+	for _, name := range names {
+		b := webtest.Launch(t)
+		if err := b.Open(joinURL(srv, room, name, extra)); err != nil {
+			t.Fatalf("%s opens the meeting: %v", name, err)
+		}
+		browsers = append(browsers, b)
+	}
+	for i, b := range browsers {
+		if err := b.WaitFor(`window.plenum && window.plenum.state === "joined"`, 15*time.Second); err != nil {
+			t.Fatalf("%s joins: %v", names[i], err)
+		}
+		id, err := b.ParticipantID()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	return browsers, ids
+}
+
+func TestTwoBrowsersSeeAndHearEachOther(t *testing.T) {
+	srv := startServer(t)
+	browsers, ids := joinAll(t, srv, "e2e-two", nil, "Ana", "Ben")
+	for i, b := range browsers {
+		other := ids[1-i]
+		s, err := b.WaitDecodes(other, 20*time.Second)
+		if err != nil {
+			t.Fatalf("browser %d: %v", i, err)
+		}
+		t.Logf("browser %d decodes %s: %+v", i, other, s.Video)
+	}
+	if dir := os.Getenv("PLENUM_SCREENSHOT_DIR"); dir != "" {
+		time.Sleep(time.Second) // let the tiles settle
+		if err := browsers[0].Screenshot(filepath.Join(dir, "meeting.png")); err != nil {
+			t.Errorf("screenshot: %v", err)
+		}
+	}
+}

@@ -1,0 +1,146 @@
+// Package webtest drives headless Chromium for end-to-end tests of the
+// web client: Debian's chromium with a fake camera and microphone,
+// talking only to loopback.
+package webtest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// chromiumPath is where Debian's chromium package puts the browser.
+const chromiumPath = "/usr/bin/chromium"
+
+// flags start Chromium headless, as root, with fake media devices, and
+// keep it from reaching anything but loopback: no background services,
+// no DNS but for 127.0.0.1, no QUIC, no mDNS-hidden candidates.
+var flags = []chromedp.ExecAllocatorOption{
+	chromedp.ExecPath(chromiumPath),
+	chromedp.Flag("headless", "new"),
+	chromedp.Flag("no-sandbox", true),
+	chromedp.Flag("disable-gpu", true),
+	chromedp.Flag("no-first-run", true),
+	chromedp.Flag("no-default-browser-check", true),
+	chromedp.Flag("disable-quic", true),
+	chromedp.Flag("disable-background-networking", true),
+	chromedp.Flag("disable-component-update", true),
+	chromedp.Flag("disable-sync", true),
+	chromedp.Flag("use-fake-device-for-media-stream", true),
+	chromedp.Flag("use-fake-ui-for-media-stream", true),
+	chromedp.Flag("allow-loopback-in-peer-connection", true),
+	chromedp.Flag("disable-features", "WebRtcHideLocalIpsWithMdns"),
+	chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"),
+	chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+	chromedp.WindowSize(1280, 800),
+}
+
+// Browser is one headless Chromium with one page.
+type Browser struct {
+	t      testing.TB
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// Require skips the test when Chromium is missing, except in CI, where
+// a missing browser is a broken set-up and fails the test.
+func Require(t testing.TB) {
+	t.Helper()
+	if _, err := exec.LookPath(chromiumPath); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s not found: scripts/test installs it (apt-get install chromium)", chromiumPath)
+		}
+		t.Skipf("%s not found: run scripts/test, or apt-get install chromium", chromiumPath)
+	}
+}
+
+// Launch starts a browser that closes at the end of the test. extra
+// adds flags, e.g. chromedp.Flag("force-fieldtrials", "...").
+func Launch(t testing.TB, extra ...chromedp.ExecAllocatorOption) *Browser {
+	t.Helper()
+	Require(t)
+	opts := append(append([]chromedp.ExecAllocatorOption{}, flags...), chromedp.UserDataDir(t.TempDir()))
+	opts = append(opts, extra...)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	b := &Browser{t: t, ctx: ctx, cancel: func() { cancelCtx(); cancelAlloc() }}
+	t.Cleanup(b.cancel)
+	name := t.Name()
+	err := chromedp.Listen(ctx, func(ev any) {
+		switch e := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			b.logConsole(name, string(e.Type), e.Args)
+		case *runtime.EventExceptionThrown:
+			t.Logf("[%s] exception: %s", name, exceptionText(e.ExceptionDetails))
+		}
+	})
+	if err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return b
+}
+
+func (b *Browser) logConsole(name, kind string, args []*runtime.RemoteObject) {
+	line := ""
+	for _, a := range args {
+		if a.Value != nil {
+			line += string(a.Value) + " "
+		} else {
+			line += a.Description + " "
+		}
+	}
+	b.t.Logf("[%s] console.%s: %s", name, kind, line)
+}
+
+// Open navigates to url.
+func (b *Browser) Open(url string) error {
+	return chromedp.Do(b.ctx, chromedp.Navigate(url))
+}
+
+// WaitFor polls the JavaScript expression until it is true.
+func (b *Browser) WaitFor(expr string, within time.Duration) error {
+	ctx, cancel := context.WithTimeout(b.ctx, within)
+	defer cancel()
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(100*time.Millisecond)))
+	if err != nil {
+		return fmt.Errorf("waiting for %s: %w", expr, err)
+	}
+	return nil
+}
+
+// Eval evaluates expr, awaiting it if it is a promise, and decodes the
+// result as JSON into out.
+func (b *Browser) Eval(expr string, out any) error {
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[json.RawMessage](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		return fmt.Errorf("evaluate %s: %w", expr, err)
+	}
+	return json.Unmarshal(raw, out)
+}
+
+// Screenshot saves the visible page as a PNG.
+func (b *Browser) Screenshot(path string) error {
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, png, 0o644)
+}
+
+func exceptionText(d *runtime.ExceptionDetails) string {
+	if d.Exception != nil && d.Exception.Description != "" {
+		return d.Exception.Description
+	}
+	return d.Text
+}

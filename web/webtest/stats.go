@@ -1,0 +1,71 @@
+package webtest
+
+import (
+	"fmt"
+	"time"
+)
+
+// Stats is what the page's window.plenum.stats() reports of the media it
+// receives.
+type Stats struct {
+	Video []struct {
+		Participant   string `json:"participant"`
+		FramesDecoded int    `json:"framesDecoded"`
+		FrameWidth    int    `json:"frameWidth"`
+		FrameHeight   int    `json:"frameHeight"`
+		BytesReceived int    `json:"bytesReceived"`
+	} `json:"video"`
+	Audio []struct {
+		Participant     string `json:"participant"`
+		PacketsReceived int    `json:"packetsReceived"`
+	} `json:"audio"`
+	CandidatePair *struct {
+		Local   string `json:"local"`
+		Remote  string `json:"remote"`
+		State   string `json:"state"`
+		Relayed bool   `json:"relayed"`
+	} `json:"candidatePair"`
+}
+
+// Stats reads the page's receive statistics.
+func (b *Browser) Stats() (Stats, error) {
+	var s Stats
+	err := b.Eval(`window.plenum.stats()`, &s)
+	return s, err
+}
+
+// ParticipantID is the page's own participant id once joined.
+func (b *Browser) ParticipantID() (string, error) {
+	var id string
+	err := b.Eval(`window.plenum.id`, &id)
+	return id, err
+}
+
+// Decodes reports whether the page has decoded video frames and received
+// audio packets from participant.
+func (s Stats) Decodes(participant string) bool {
+	video, audio := false, false
+	for _, v := range s.Video {
+		video = video || (v.Participant == participant && v.FramesDecoded > 0)
+	}
+	for _, a := range s.Audio {
+		audio = audio || (a.Participant == participant && a.PacketsReceived > 0)
+	}
+	return video && audio
+}
+
+// WaitDecodes waits until the page decodes participant's video and
+// receives their audio.
+func (b *Browser) WaitDecodes(participant string, within time.Duration) (Stats, error) {
+	deadline := time.Now().Add(within)
+	for {
+		s, err := b.Stats()
+		if err == nil && s.Decodes(participant) {
+			return s, nil
+		}
+		if time.Now().After(deadline) {
+			return s, fmt.Errorf("no decoded media from %s after %v (last stats %+v, err %v)", participant, within, s, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
