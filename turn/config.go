@@ -1,0 +1,146 @@
+package turn
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+)
+
+const (
+	// DefaultPort is the standard TURN port for UDP and TCP (RFC 8656).
+	DefaultPort = 3478
+	// DefaultTLSPort is the standard port for TURN over TLS (RFC 8656).
+	DefaultTLSPort = 5349
+	// DefaultRealm is the realm used when Config.Realm is empty.
+	DefaultRealm = "plenum"
+	// DefaultMaxAllocationsPerUser is used when Config.MaxAllocationsPerUser is 0.
+	DefaultMaxAllocationsPerUser = 10
+	// DefaultMaxAllocations is used when Config.MaxAllocations is 0.
+	DefaultMaxAllocations = 1000
+)
+
+// Config configures a [Server]. Only RelayIP and Secret are required.
+type Config struct {
+	// Realm is the TURN realm sent to clients; default DefaultRealm.
+	Realm string
+
+	// ListenIP is the address the TURN listeners bind to; nil or an
+	// unspecified address means all addresses (dual stack). On a host with
+	// several addresses per family, set it: UDP answers leave from the
+	// address the kernel picks.
+	ListenIP net.IP
+
+	// Port is the UDP and TCP port. 0 picks a free port (the same number for
+	// UDP and TCP); production use sets DefaultPort.
+	Port int
+
+	// TLSPort is the TURN-over-TLS port, used when TLSConfig is set. 0 picks
+	// a free port; production use sets DefaultTLSPort (or 443).
+	TLSPort int
+
+	// TLSConfig enables TURN over TLS when non-nil. It must hold a
+	// certificate (Certificates or GetCertificate).
+	TLSConfig *tls.Config
+
+	// RelayIP is the address relay sockets bind to and that is advertised to
+	// clients in XOR-RELAYED-ADDRESS. Required. When it is loopback or
+	// private it is an allowed peer only if OwnAddrs or AllowPeers says so.
+	RelayIP net.IP
+
+	// RelayPortMin and RelayPortMax bound the relay ports (inclusive). Both 0
+	// means any ephemeral port.
+	RelayPortMin, RelayPortMax int
+
+	// Secret is the shared secret of the TURN REST API credentials (coturn's
+	// static-auth-secret), used verbatim as the HMAC-SHA1 key. Required.
+	Secret []byte
+
+	// AllowPeers lists peer ranges that are allowed although they fall in a
+	// denied class (coturn's allowed-peer-ip).
+	AllowPeers []netip.Prefix
+
+	// OwnAddrs returns the SFU's own media addresses. They are always allowed
+	// as peers, even when loopback or private: an embedded TURN server must be
+	// able to reach its own SFU. It is called on every CreatePermission and
+	// ChannelBind and must be safe for concurrent use. Optional.
+	OwnAddrs func() []netip.Addr
+
+	// MaxAllocationsPerUser caps concurrent allocations per credential id;
+	// default DefaultMaxAllocationsPerUser.
+	MaxAllocationsPerUser int
+
+	// MaxAllocations caps concurrent allocations in total; default
+	// DefaultMaxAllocations.
+	MaxAllocations int
+
+	// RelayBytesPerSecond caps the relayed payload bytes per second, both
+	// directions together, for the whole server. 0 means no cap.
+	RelayBytesPerSecond int64
+
+	// Logger receives the server's logs; default slog.Default(). Pion's own
+	// messages are logged one level lower than pion's level (pion errors as
+	// warnings, its per-packet debug output below slog.LevelDebug) because
+	// clients can trigger most of them.
+	Logger *slog.Logger
+}
+
+// normalize fills defaults and validates; it returns a copy.
+func (c Config) normalize() (Config, error) {
+	if c.Realm == "" {
+		c.Realm = DefaultRealm
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.MaxAllocationsPerUser == 0 {
+		c.MaxAllocationsPerUser = DefaultMaxAllocationsPerUser
+	}
+	if c.MaxAllocations == 0 {
+		c.MaxAllocations = DefaultMaxAllocations
+	}
+
+	var errs []error
+	if len(c.Secret) == 0 {
+		errs = append(errs, errors.New("Secret is required"))
+	}
+	if relay, ok := netip.AddrFromSlice(c.RelayIP); !ok || !relay.Unmap().IsValid() || relay.IsUnspecified() {
+		errs = append(errs, fmt.Errorf("RelayIP %q must be a specific IP address", c.RelayIP))
+	}
+	if c.ListenIP != nil && c.ListenIP.To16() == nil {
+		errs = append(errs, fmt.Errorf("ListenIP %q is not an IP address", c.ListenIP))
+	}
+	if c.Port < 0 || c.Port > 65535 {
+		errs = append(errs, fmt.Errorf("Port %d out of range", c.Port))
+	}
+	if c.TLSPort < 0 || c.TLSPort > 65535 {
+		errs = append(errs, fmt.Errorf("TLSPort %d out of range", c.TLSPort))
+	}
+	if c.TLSConfig != nil && len(c.TLSConfig.Certificates) == 0 &&
+		c.TLSConfig.GetCertificate == nil && c.TLSConfig.GetConfigForClient == nil {
+		errs = append(errs, errors.New("TLSConfig has no certificate"))
+	}
+	switch {
+	case c.RelayPortMin == 0 && c.RelayPortMax == 0:
+	case c.RelayPortMin < 1 || c.RelayPortMax > 65535 || c.RelayPortMin > c.RelayPortMax:
+		errs = append(errs, fmt.Errorf("relay port range %d-%d invalid", c.RelayPortMin, c.RelayPortMax))
+	}
+	if c.MaxAllocationsPerUser < 0 || c.MaxAllocations < 0 {
+		errs = append(errs, errors.New("allocation limits must not be negative"))
+	}
+	if c.RelayBytesPerSecond < 0 {
+		errs = append(errs, errors.New("RelayBytesPerSecond must not be negative"))
+	}
+	for i, p := range c.AllowPeers {
+		if !p.IsValid() {
+			errs = append(errs, fmt.Errorf("AllowPeers[%d] is not a valid prefix", i))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return c, fmt.Errorf("turn: invalid config: %w", err)
+	}
+
+	return c, nil
+}

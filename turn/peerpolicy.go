@@ -1,0 +1,158 @@
+package turn
+
+import (
+	"log/slog"
+	"net"
+	"net/netip"
+)
+
+// deniedRange is a peer range refused by default, with the class named in
+// logs.
+type deniedRange struct {
+	prefix netip.Prefix
+	class  string
+}
+
+// deniedRanges follows coturn's recommended denied-peer-ip list and the IANA
+// special-purpose registries. IPv4-mapped IPv6 addresses are unmapped before
+// matching, and NAT64 addresses (64:ff9b::/96) are judged by the IPv4
+// address they embed.
+var deniedRanges = func() []deniedRange {
+	table := []struct{ cidr, class string }{
+		{"0.0.0.0/8", "unspecified"},
+		{"10.0.0.0/8", "private"},
+		{"100.64.0.0/10", "shared (CGNAT)"},
+		{"127.0.0.0/8", "loopback"},
+		{"169.254.0.0/16", "link-local"},
+		{"172.16.0.0/12", "private"},
+		{"192.0.0.0/24", "special-purpose"},
+		{"192.0.2.0/24", "documentation"},
+		{"192.88.99.0/24", "6to4 relay anycast"},
+		{"192.168.0.0/16", "private"},
+		{"198.18.0.0/15", "benchmarking"},
+		{"198.51.100.0/24", "documentation"},
+		{"203.0.113.0/24", "documentation"},
+		{"224.0.0.0/4", "multicast"},
+		{"240.0.0.0/4", "reserved/broadcast"},
+		{"::/128", "unspecified"},
+		{"::1/128", "loopback"},
+		{"::/8", "reserved (IPv4-compatible/translated)"},
+		{"64:ff9b:1::/48", "local NAT64"},
+		{"100::/64", "discard-only"},
+		{"2001::/23", "special-purpose (Teredo, ORCHID, …)"},
+		{"2001:db8::/32", "documentation"},
+		{"2002::/16", "6to4"},
+		{"3fff::/20", "documentation"},
+		{"5f00::/16", "SRv6 SIDs"},
+		{"fc00::/7", "private (unique local)"},
+		{"fe80::/10", "link-local"},
+		{"fec0::/10", "site-local"},
+		{"ff00::/8", "multicast"},
+	}
+	out := make([]deniedRange, len(table))
+	for i, e := range table {
+		out[i] = deniedRange{prefix: netip.MustParsePrefix(e.cidr), class: e.class}
+	}
+
+	return out
+}()
+
+var nat64Prefix = netip.MustParsePrefix("64:ff9b::/96")
+
+// deniedClass returns the denied class of ip, or "" when ip is an ordinary
+// unicast address that may be relayed to.
+func deniedClass(ip netip.Addr) string {
+	ip = ip.Unmap().WithZone("")
+	if !ip.IsValid() {
+		return "invalid"
+	}
+	if nat64Prefix.Contains(ip) {
+		b := ip.As16()
+		if class := deniedClass(netip.AddrFrom4([4]byte(b[12:]))); class != "" {
+			return "NAT64 of " + class
+		}
+
+		return ""
+	}
+	for _, r := range deniedRanges {
+		if r.prefix.Contains(ip) {
+			return r.class
+		}
+	}
+
+	return ""
+}
+
+// peerPolicy decides which peers clients may relay to. relayIP is not
+// exempt by itself: when it is in a denied class, OwnAddrs or AllowPeers must
+// list it (SelfCheck then shows whether the relay can reach it).
+type peerPolicy struct {
+	allow   []netip.Prefix
+	relayIP netip.Addr
+	own     func() []netip.Addr
+}
+
+func newPeerPolicy(allow []netip.Prefix, relayIP netip.Addr, own func() []netip.Addr) *peerPolicy {
+	p := &peerPolicy{relayIP: relayIP.Unmap(), own: own}
+	for _, pfx := range allow {
+		pfx = pfx.Masked()
+		if a := pfx.Addr(); a.Is4In6() {
+			bits := pfx.Bits() - 96
+			if bits < 0 {
+				bits = 0
+			}
+			pfx = netip.PrefixFrom(a.Unmap(), bits).Masked()
+		}
+		p.allow = append(p.allow, pfx)
+	}
+
+	return p
+}
+
+// check reports whether ip may be a peer, and why.
+func (p *peerPolicy) check(ip netip.Addr) (ok bool, reason string) {
+	ip = ip.Unmap().WithZone("")
+	if !ip.IsValid() {
+		return false, "invalid address"
+	}
+	for _, pfx := range p.allow {
+		if pfx.Contains(ip) {
+			return true, "allowed by AllowPeers " + pfx.String()
+		}
+	}
+	if p.isOwn(ip) {
+		return true, "own address"
+	}
+	if class := deniedClass(ip); class != "" {
+		return false, "denied class: " + class
+	}
+
+	return true, "public unicast"
+}
+
+func (p *peerPolicy) isOwn(ip netip.Addr) bool {
+	if p.own == nil {
+		return false
+	}
+	for _, a := range p.own() {
+		if a.Unmap().WithZone("") == ip {
+			return true
+		}
+	}
+
+	return false
+}
+
+// permissionHandler adapts the policy to pion's PermissionHandler, which pion
+// consults for CreatePermission, ChannelBind and Connect.
+func (s *Server) permissionHandler(client net.Addr, peerIP net.IP) bool {
+	ip, _ := netip.AddrFromSlice(peerIP)
+	ok, reason := s.policy.check(ip)
+	if !ok {
+		s.refusals.log(s.log, slog.LevelInfo, "turn: peer refused", "client", addrString(client), "peer", ip.Unmap().String(), "reason", reason)
+	} else {
+		s.log.Debug("turn: peer allowed", "client", addrString(client), "peer", ip.Unmap().String(), "reason", reason)
+	}
+
+	return ok
+}
