@@ -22,6 +22,10 @@ const (
 	iceKeepaliveInterval   = 2 * time.Second
 )
 
+// iceTCPReadBuffer is how many packets the ICE-over-TCP mux buffers per
+// connection before the SFU reads them.
+const iceTCPReadBuffer = 64
+
 // NetworkConfig says where the server's media flows.
 type NetworkConfig struct {
 	// UDPPort is the one UDP port on which all WebRTC media is multiplexed.
@@ -33,6 +37,9 @@ type NetworkConfig struct {
 	// PublicIPs are advertised instead of the local addresses, for a host
 	// behind 1:1 NAT.
 	PublicIPs []string
+	// TCPPort, when not zero, also accepts ICE over TCP on this port, for
+	// networks that block UDP.
+	TCPPort int
 }
 
 // Engine is the media side of the server: the pion API that every peer
@@ -40,6 +47,8 @@ type NetworkConfig struct {
 type Engine struct {
 	api    *webrtc.API
 	udpMux *ice.MultiUDPMuxDefault
+	tcpMux ice.TCPMux       // nil without ICE over TCP
+	tcpLn  *net.TCPListener // the listener of tcpMux
 }
 
 // NewEngine opens the media port and prepares codecs and interceptors.
@@ -72,9 +81,22 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 		return nil, errors.New("no usable network address for media: check --ice-interface")
 	}
 
+	e := &Engine{udpMux: mux}
 	se := webrtc.SettingEngine{}
 	se.SetICEUDPMux(mux)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+	networks := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}
+	if cfg.TCPPort != 0 {
+		ln, err := net.ListenTCP("tcp", &net.TCPAddr{Port: cfg.TCPPort})
+		if err != nil {
+			_ = mux.Close()
+			return nil, fmt.Errorf("open TCP media port %d: %w", cfg.TCPPort, err)
+		}
+		e.tcpLn = ln
+		e.tcpMux = webrtc.NewICETCPMux(nil, ln, iceTCPReadBuffer)
+		se.SetICETCPMux(e.tcpMux)
+		networks = append(networks, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6)
+	}
+	se.SetNetworkTypes(networks)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetICETimeouts(iceDisconnectedTimeout, iceFailedTimeout, iceKeepaliveInterval)
 	se.SetIncludeLoopbackCandidate(includeLoopback(cfg.Interfaces))
@@ -84,7 +106,7 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 	if len(cfg.PublicIPs) > 0 {
 		for _, ip := range cfg.PublicIPs {
 			if _, err := netip.ParseAddr(ip); err != nil {
-				_ = mux.Close()
+				_ = e.Close()
 				return nil, fmt.Errorf("public IP %q is not an IP address", ip)
 			}
 		}
@@ -94,13 +116,13 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 			Mode:            webrtc.ICEAddressRewriteReplace,
 		})
 		if err != nil {
-			_ = mux.Close()
+			_ = e.Close()
 			return nil, fmt.Errorf("public IP: %w", err)
 		}
 	}
 
-	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
-	return &Engine{api: api, udpMux: mux}, nil
+	e.api = webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
+	return e, nil
 }
 
 // MediaAddrs lists the local addresses the media port listens on.
@@ -114,9 +136,21 @@ func (e *Engine) MediaAddrs() []netip.AddrPort {
 	return out
 }
 
-// Close releases the media port. Peer connections must be closed first.
+// TCPAddr is the address of the ICE-over-TCP port, or nil.
+func (e *Engine) TCPAddr() *net.TCPAddr {
+	if e.tcpLn == nil {
+		return nil
+	}
+	return e.tcpLn.Addr().(*net.TCPAddr)
+}
+
+// Close releases the media ports. Peer connections must be closed first.
 func (e *Engine) Close() error {
-	return e.udpMux.Close()
+	err := e.udpMux.Close()
+	if e.tcpMux != nil {
+		err = errors.Join(err, e.tcpMux.Close())
+	}
+	return err
 }
 
 func interfaceFilter(names []string) func(string) bool {

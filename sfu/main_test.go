@@ -27,13 +27,25 @@ type testServer struct {
 	manager *sfu.Manager
 }
 
+type networkConfig = sfu.NetworkConfig
+
 func startServer(t *testing.T) *testServer {
+	t.Helper()
+	return startServerWith(t, nil)
+}
+
+// startServerWith lets a test change the network configuration.
+func startServerWith(t *testing.T, configure func(*networkConfig)) *testServer {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	engine, err := sfu.NewEngine(sfu.NetworkConfig{Interfaces: []string{"lo"}})
+	cfg := sfu.NetworkConfig{Interfaces: []string{"lo"}}
+	if configure != nil {
+		configure(&cfg)
+	}
+	engine, err := sfu.NewEngine(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,11 +18,13 @@ import (
 const (
 	defaultListen  = ":8080"
 	defaultUDPPort = 10000
+	defaultTCPPort = 10000
 )
 
 type serveOptions struct {
 	listen         string
 	udpPort        int
+	tcpPort        int
 	iceInterfaces  []string
 	publicIPs      []string
 	allowedOrigins []string
@@ -51,6 +53,7 @@ machine or a local network. See the README for deploying on a VPS.`,
 	f := cmd.Flags()
 	f.StringVar(&o.listen, "listen", defaultListen, "HTTP address to listen on (host:port)")
 	f.IntVar(&o.udpPort, "udp-port", defaultUDPPort, "UDP port that carries all WebRTC media")
+	f.IntVar(&o.tcpPort, "tcp-port", defaultTCPPort, "TCP port for ICE over TCP, for networks that block UDP (0: off)")
 	f.StringSliceVar(&o.iceInterfaces, "ice-interface", nil, "gather media candidates only on this network interface (repeatable, e.g. lo)")
 	f.StringSliceVar(&o.publicIPs, "public-ip", nil, "public IP address to advertise for media when behind 1:1 NAT (repeatable)")
 	f.StringSliceVar(&o.allowedOrigins, "allowed-origin", nil, "another origin (https://host) whose pages may connect (repeatable)")
@@ -79,8 +82,10 @@ func (o *serveOptions) logger() (*slog.Logger, error) {
 }
 
 func (o *serveOptions) config(log *slog.Logger) (server.Config, error) {
-	if o.udpPort < 0 || o.udpPort > 65535 {
-		return server.Config{}, fmt.Errorf("--udp-port %d: want a port from 0 to 65535", o.udpPort)
+	for name, port := range map[string]int{"--udp-port": o.udpPort, "--tcp-port": o.tcpPort} {
+		if port < 0 || port > 65535 {
+			return server.Config{}, fmt.Errorf("%s %d: want a port from 0 to 65535", name, port)
+		}
 	}
 	if o.maxRooms < 0 || o.maxPerRoom < 0 {
 		return server.Config{}, fmt.Errorf("--max-rooms and --room-max-participants cannot be negative")
@@ -89,6 +94,7 @@ func (o *serveOptions) config(log *slog.Logger) (server.Config, error) {
 		Listen: o.listen,
 		Network: sfu.NetworkConfig{
 			UDPPort:    o.udpPort,
+			TCPPort:    o.tcpPort,
 			Interfaces: o.iceInterfaces,
 			PublicIPs:  o.publicIPs,
 		},

@@ -14,9 +14,14 @@ import (
 )
 
 // LoopbackAPI returns a pion API that gathers and accepts candidates on
-// loopback only: the only network tests may use.
-func LoopbackAPI() *webrtc.API {
+// loopback only: the only network tests may use. networks, if given,
+// restricts the transports (e.g. TCP only, as behind a UDP-blocking
+// firewall).
+func LoopbackAPI(networks ...webrtc.NetworkType) *webrtc.API {
 	se := webrtc.SettingEngine{}
+	if len(networks) > 0 {
+		se.SetNetworkTypes(networks)
+	}
 	se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
