@@ -76,14 +76,18 @@ type Config struct {
 	// DefaultMaxAllocations.
 	MaxAllocations int
 
-	// RelayBytesPerSecond caps the relayed payload bytes per second, both
-	// directions together, for the whole server. 0 means no cap.
+	// RelayBytesPerSecond caps relayed traffic for the whole server, both
+	// directions together: payload bytes sent to peers plus ChannelData /
+	// Data indication bytes sent to clients. Datagrams over the cap are
+	// dropped. The bucket holds a quarter second of traffic (at least
+	// 64 KiB). 0 means no cap.
 	RelayBytesPerSecond int64
 
 	// Logger receives the server's logs; default slog.Default(). Pion's own
-	// messages are logged one level lower than pion's level (pion errors as
-	// warnings, its per-packet debug output below slog.LevelDebug) because
-	// clients can trigger most of them.
+	// messages are demoted because clients can trigger most of them: pion
+	// errors become warnings, pion info becomes debug and pion's per-packet
+	// debug output goes below slog.LevelDebug. Client-triggered refusals
+	// (credentials, peers, quotas) are logged at info, at most 5 a second.
 	Logger *slog.Logger
 }
 
@@ -106,7 +110,7 @@ func (c Config) normalize() (Config, error) {
 	if len(c.Secret) == 0 {
 		errs = append(errs, errors.New("Secret is required"))
 	}
-	if relay, ok := netip.AddrFromSlice(c.RelayIP); !ok || !relay.Unmap().IsValid() || relay.IsUnspecified() {
+	if relay, ok := netip.AddrFromSlice(c.RelayIP); !ok || relay.Unmap().IsUnspecified() || relay.IsMulticast() {
 		errs = append(errs, fmt.Errorf("RelayIP %q must be a specific IP address", c.RelayIP))
 	}
 	if c.ListenIP != nil && c.ListenIP.To16() == nil {
