@@ -3,6 +3,7 @@ package signaling
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -23,8 +24,9 @@ type Config struct {
 	// Manager holds the rooms.
 	Manager *sfu.Manager
 	// ICEServers returns the ICE servers (with fresh TURN credentials) a
-	// participant's client should use. Nil means none.
-	ICEServers func(participantID string) []webrtc.ICEServer
+	// participant's client should use; host is the server's name as the
+	// client reached it. Nil means none.
+	ICEServers func(host, participantID string) []webrtc.ICEServer
 	// AllowedOrigins are origins (scheme://host[:port]) allowed to open a
 	// socket besides the server's own host.
 	AllowedOrigins []string
@@ -88,7 +90,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader has answered with an HTTP error
 	}
-	sess := newSession(s, conn, s.log.With("remote", r.RemoteAddr))
+	sess := newSession(s, conn, hostOnly(r.Host), s.log.With("remote", r.RemoteAddr))
 	if !s.track(sess) {
 		sess.end(protocolError(CodeServerShutdown, "the server is shutting down"))
 	}
@@ -144,4 +146,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// hostOnly strips the port from a Host header.
+func hostOnly(hostport string) string {
+	if host, _, err := net.SplitHostPort(hostport); err == nil {
+		return host
+	}
+	return hostport
 }

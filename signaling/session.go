@@ -46,6 +46,7 @@ const (
 type session struct {
 	srv     *Server
 	conn    *websocket.Conn
+	host    string // the server's name as the client reached it
 	log     *slog.Logger
 	limiter *rate.Limiter
 
@@ -59,11 +60,12 @@ type session struct {
 	final       *Error // the error to send last, if any
 }
 
-func newSession(srv *Server, conn *websocket.Conn, log *slog.Logger) *session {
+func newSession(srv *Server, conn *websocket.Conn, host string, log *slog.Logger) *session {
 	ctx, cancel := context.WithCancel(srv.ctx)
 	return &session{
 		srv:     srv,
 		conn:    conn,
+		host:    host,
 		log:     log,
 		limiter: rate.NewLimiter(messageRate, messageBurst),
 		queue:   make(chan []byte, sendQueueLength),
@@ -325,7 +327,7 @@ func (s *session) write(kind int, data []byte) error {
 func (s *session) Welcome(self sfu.ParticipantInfo, others []sfu.ParticipantInfo) {
 	var servers []webrtc.ICEServer
 	if f := s.srv.cfg.ICEServers; f != nil {
-		servers = f(self.ID)
+		servers = f(s.host, self.ID)
 	}
 	if servers == nil {
 		servers = []webrtc.ICEServer{}

@@ -3,24 +3,27 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/plenum-meet/plenum/cmd/plenum/server"
-	"github.com/plenum-meet/plenum/sfu"
+	"github.com/plenum-meet/plenum/turn"
 )
 
-// Defaults of plenum serve.
+// Defaults of plenum serve. Media defaults to port 10000 on UDP and
+// TCP, as Jitsi's videobridge does, so that firewall rules people know
+// carry over.
 const (
 	defaultListen  = ":8080"
 	defaultUDPPort = 10000
 	defaultTCPPort = 10000
 )
 
+// serveOptions holds the flags of plenum serve.
 type serveOptions struct {
 	listen         string
 	udpPort        int
@@ -30,8 +33,28 @@ type serveOptions struct {
 	allowedOrigins []string
 	maxRooms       int
 	maxPerRoom     int
+	dataDir        string
+	tlsCert        string
+	tlsKey         string
 	logLevel       string
 	logFormat      string
+	turn           turnOptions
+}
+
+// turnOptions holds the --turn-* flags.
+type turnOptions struct {
+	enabled            bool
+	port               int
+	tlsPort            int
+	relayIP            string
+	relayPorts         portRange
+	realm              string
+	secret             string
+	servers            []string
+	allowPeers         []string
+	maxAllocations     int
+	maxAllocationsUser int
+	bandwidth          bitrate
 }
 
 func newServeCommand() *cobra.Command {
@@ -39,9 +62,10 @@ func newServeCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the meeting server",
-		Long: `Run the meeting server. With no flags it serves http://localhost:8080 and
-carries media on UDP port 10000, which is enough for meetings on this
-machine or a local network. See the README for deploying on a VPS.`,
+		Long: `Run the meeting server. With no flags it serves http://localhost:8080,
+carries media on port 10000 (UDP, and TCP for networks that block UDP)
+and runs a TURN server on port 3478 for participants behind strict
+firewalls. See the README for deploying on a VPS.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := applyEnv(cmd.Flags()); err != nil {
@@ -50,7 +74,12 @@ machine or a local network. See the README for deploying on a VPS.`,
 			return o.run(cmd.Context())
 		},
 	}
-	f := cmd.Flags()
+	o.register(cmd.Flags())
+	annotateEnv(cmd.Flags())
+	return cmd
+}
+
+func (o *serveOptions) register(f *pflag.FlagSet) {
 	f.StringVar(&o.listen, "listen", defaultListen, "HTTP address to listen on (host:port)")
 	f.IntVar(&o.udpPort, "udp-port", defaultUDPPort, "UDP port that carries all WebRTC media")
 	f.IntVar(&o.tcpPort, "tcp-port", defaultTCPPort, "TCP port for ICE over TCP, for networks that block UDP (0: off)")
@@ -59,53 +88,29 @@ machine or a local network. See the README for deploying on a VPS.`,
 	f.StringSliceVar(&o.allowedOrigins, "allowed-origin", nil, "another origin (https://host) whose pages may connect (repeatable)")
 	f.IntVar(&o.maxRooms, "max-rooms", 0, "most rooms at once (0: no limit)")
 	f.IntVar(&o.maxPerRoom, "room-max-participants", 0, "most participants in one room (0: no limit)")
+	f.StringVar(&o.dataDir, "data-dir", defaultDataDir(), "directory for generated secrets and certificates")
+	f.StringVar(&o.tlsCert, "tls-cert", "", "TLS certificate file (PEM): serve HTTPS and TURN over TLS")
+	f.StringVar(&o.tlsKey, "tls-key", "", "TLS private key file (PEM) for --tls-cert")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
-	annotateEnv(f)
-	return cmd
-}
 
-func (o *serveOptions) logger() (*slog.Logger, error) {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", o.logLevel)
-	}
-	opts := &slog.HandlerOptions{Level: level}
-	switch o.logFormat {
-	case "text":
-		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
-	default:
-		return nil, fmt.Errorf("--log-format %q: want text or json", o.logFormat)
-	}
-}
-
-func (o *serveOptions) config(log *slog.Logger) (server.Config, error) {
-	for name, port := range map[string]int{"--udp-port": o.udpPort, "--tcp-port": o.tcpPort} {
-		if port < 0 || port > 65535 {
-			return server.Config{}, fmt.Errorf("%s %d: want a port from 0 to 65535", name, port)
-		}
-	}
-	if o.maxRooms < 0 || o.maxPerRoom < 0 {
-		return server.Config{}, fmt.Errorf("--max-rooms and --room-max-participants cannot be negative")
-	}
-	return server.Config{
-		Listen: o.listen,
-		Network: sfu.NetworkConfig{
-			UDPPort:    o.udpPort,
-			TCPPort:    o.tcpPort,
-			Interfaces: o.iceInterfaces,
-			PublicIPs:  o.publicIPs,
-		},
-		Limits:         sfu.Limits{MaxRooms: o.maxRooms, MaxParticipantsPerRoom: o.maxPerRoom},
-		AllowedOrigins: o.allowedOrigins,
-		Logger:         log,
-	}, nil
+	t := &o.turn
+	f.BoolVar(&t.enabled, "turn", true, "run the built-in TURN server (--turn=false to switch it off)")
+	f.IntVar(&t.port, "turn-port", turn.DefaultPort, "TURN port, UDP and TCP")
+	f.IntVar(&t.tlsPort, "turn-tls-port", turn.DefaultTLSPort, "TURN-over-TLS port, used with --tls-cert")
+	f.StringVar(&t.relayIP, "turn-relay-ip", "", "address TURN relays bind to and advertise (default: the first non-loopback media address)")
+	f.Var(&t.relayPorts, "turn-relay-ports", "port range for TURN relays, e.g. 49152-65535 (default: any)")
+	f.StringVar(&t.realm, "turn-realm", turn.DefaultRealm, "TURN realm")
+	f.StringVar(&t.secret, "turn-secret", "", "shared secret for TURN credentials, as coturn's static-auth-secret (default: generated in --data-dir)")
+	f.StringSliceVar(&t.servers, "turn-server", nil, "external TURN server URL sharing --turn-secret, e.g. turn:turn.example.org:3478 (repeatable)")
+	f.StringSliceVar(&t.allowPeers, "turn-allow-peer", nil, "let TURN relay to this private or loopback range (repeatable CIDR)")
+	f.IntVar(&t.maxAllocations, "turn-max-allocations", turn.DefaultMaxAllocations, "most TURN allocations at once")
+	f.IntVar(&t.maxAllocationsUser, "turn-max-allocations-per-user", turn.DefaultMaxAllocationsPerUser, "most TURN allocations per participant")
+	f.Var(&t.bandwidth, "turn-bandwidth-max", "cap on all relayed TURN traffic, e.g. 100M (0: no cap)")
 }
 
 func (o *serveOptions) run(parent context.Context) error {
-	log, err := o.logger()
+	log, err := newLogger(o.logLevel, o.logFormat)
 	if err != nil {
 		return err
 	}

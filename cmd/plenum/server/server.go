@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/plenum-meet/plenum/sfu"
 	"github.com/plenum-meet/plenum/signaling"
+	"github.com/plenum-meet/plenum/turn"
 	"github.com/plenum-meet/plenum/web"
 )
 
@@ -30,12 +32,16 @@ const (
 type Config struct {
 	// Listen is the HTTP address, e.g. ":8080" or "127.0.0.1:0".
 	Listen string
+	// TLS, when set, makes the server speak HTTPS.
+	TLS *tls.Config
 	// Network says where media flows.
 	Network sfu.NetworkConfig
 	// Limits bound rooms and participants.
 	Limits sfu.Limits
 	// AllowedOrigins may open WebSockets besides the server's own pages.
 	AllowedOrigins []string
+	// TURN configures relaying for clients behind strict firewalls.
+	TURN TURNConfig
 	// Logger receives the server's logs; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -44,9 +50,11 @@ type Config struct {
 type Server struct {
 	log       *slog.Logger
 	listener  net.Listener
+	scheme    string // http or https
 	engine    *sfu.Engine
 	manager   *sfu.Manager
 	signaling *signaling.Server
+	turn      *turn.Server // nil without the embedded TURN server
 	http      *http.Server
 }
 
@@ -66,13 +74,24 @@ func New(cfg Config) (*Server, error) {
 		_ = engine.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	manager := sfu.NewManager(engine, cfg.Limits, log)
-	sig := signaling.NewServer(signaling.Config{
-		Manager:        manager,
+	scheme := "http"
+	if cfg.TLS != nil {
+		ln = tls.NewListener(ln, cfg.TLS)
+		scheme = "https"
+	}
+	s := &Server{log: log, listener: ln, scheme: scheme, engine: engine}
+	if err := s.startTURN(cfg.TURN); err != nil {
+		_ = ln.Close()
+		_ = engine.Close()
+		return nil, err
+	}
+	s.manager = sfu.NewManager(engine, cfg.Limits, log)
+	s.signaling = signaling.NewServer(signaling.Config{
+		Manager:        s.manager,
+		ICEServers:     s.iceServers(cfg.TURN),
 		AllowedOrigins: cfg.AllowedOrigins,
 		Logger:         log,
 	})
-	s := &Server{log: log, listener: ln, engine: engine, manager: manager, signaling: sig}
 	s.http = &http.Server{
 		Handler:           s.routes(),
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -103,8 +122,11 @@ func (s *Server) URL() string {
 	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() || ip.IsLoopback() {
 		host = "localhost"
 	}
-	return "http://" + net.JoinHostPort(host, port) + "/"
+	return s.scheme + "://" + net.JoinHostPort(host, port) + "/"
 }
+
+// TURN is the embedded TURN server, or nil.
+func (s *Server) TURN() *turn.Server { return s.turn }
 
 // Manager is the server's room registry.
 func (s *Server) Manager() *sfu.Manager { return s.manager }
@@ -123,6 +145,7 @@ func (s *Server) MediaAddrs() []string {
 func (s *Server) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.listener) }()
+	s.selfCheckTURN(ctx)
 
 	var serveErr error
 	select {
@@ -142,6 +165,9 @@ func (s *Server) Serve(ctx context.Context) error {
 		serveErr = <-errc
 	}
 	_ = s.engine.Close()
+	if s.turn != nil {
+		_ = s.turn.Close()
+	}
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		return nil
 	}

@@ -1,0 +1,120 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/plenum-meet/plenum/turn"
+)
+
+// selfCheckTimeout bounds the TURN self-check at start.
+const selfCheckTimeout = 10 * time.Second
+
+// TURNConfig says how clients that cannot reach the media port directly
+// get through: the embedded TURN server, external ones, or both.
+type TURNConfig struct {
+	// Embedded runs the built-in TURN server.
+	Embedded bool
+	// Server configures the built-in server. Its Secret is filled from
+	// Secret, its RelayIP defaults to the first non-loopback media address
+	// (or 127.0.0.1), and the SFU's media addresses are its own peers.
+	Server turn.Config
+	// External are URLs of other TURN servers (turn:host:port?transport=udp)
+	// that share Secret, as coturn's static-auth-secret.
+	External []string
+	// Secret signs the short-lived credentials handed to clients.
+	Secret []byte
+	// CredentialTTL is how long those credentials stay valid.
+	CredentialTTL time.Duration
+}
+
+func (c TURNConfig) enabled() bool { return c.Embedded || len(c.External) > 0 }
+
+// startTURN starts the embedded server, if configured, with the SFU's own
+// addresses exempted from the peer policy.
+func (s *Server) startTURN(cfg TURNConfig) error {
+	if !cfg.Embedded {
+		return nil
+	}
+	tc := cfg.Server
+	tc.Secret = cfg.Secret
+	tc.Logger = s.log
+	if tc.RelayIP == nil {
+		tc.RelayIP = defaultRelayIP(s.engine.MediaAddrs())
+	}
+	own := s.ownAddrs()
+	tc.OwnAddrs = func() []netip.Addr { return own }
+	srv, err := turn.New(tc)
+	if err != nil {
+		return fmt.Errorf("TURN server: %w", err)
+	}
+	s.turn = srv
+	return nil
+}
+
+// selfCheckTURN relays through the embedded server to itself and logs
+// a clear error when that fails: clients behind strict firewalls would not
+// get in.
+func (s *Server) selfCheckTURN(ctx context.Context) {
+	if s.turn == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, selfCheckTimeout)
+	defer cancel()
+	if err := s.turn.SelfCheck(ctx); err != nil {
+		s.log.Error("TURN self-check failed: participants behind strict firewalls will not connect", "err", err)
+		return
+	}
+	s.log.Info("TURN self-check passed", "udp", s.turn.UDPAddr(), "tcp", s.turn.TCPAddr(), "tls", s.turn.TLSAddr())
+}
+
+// ownAddrs are the addresses the SFU's media arrives on; TURN must relay
+// to them even when they are private or loopback.
+func (s *Server) ownAddrs() []netip.Addr {
+	var out []netip.Addr
+	for _, a := range s.engine.MediaAddrs() {
+		out = append(out, a.Addr().Unmap())
+	}
+	return out
+}
+
+// defaultRelayIP picks the address relays bind to: the first IPv4 media
+// address that is not loopback, else the first media address.
+func defaultRelayIP(addrs []netip.AddrPort) net.IP {
+	for _, a := range addrs {
+		if ip := a.Addr().Unmap(); ip.Is4() && !ip.IsLoopback() {
+			return net.IP(ip.AsSlice())
+		}
+	}
+	if len(addrs) > 0 {
+		return net.IP(addrs[0].Addr().Unmap().AsSlice())
+	}
+	return net.IPv4(127, 0, 0, 1)
+}
+
+// iceServers returns what one participant's client should use: the
+// embedded server under the name the client used for us, and the external
+// ones, each with fresh credentials.
+func (s *Server) iceServers(cfg TURNConfig) func(host, id string) []webrtc.ICEServer {
+	if !cfg.enabled() {
+		return nil
+	}
+	return func(host, id string) []webrtc.ICEServer {
+		var out []webrtc.ICEServer
+		if s.turn != nil {
+			for _, e := range s.turn.ICEServers(host, id, cfg.CredentialTTL) {
+				out = append(out, webrtc.ICEServer{URLs: e.URLs, Username: e.Username, Credential: e.Credential})
+			}
+		}
+		if len(cfg.External) > 0 {
+			user, pass := turn.Credentials(cfg.Secret, id, cfg.CredentialTTL, time.Now())
+			out = append(out, webrtc.ICEServer{URLs: cfg.External, Username: user, Credential: pass})
+		}
+		return out
+	}
+}
