@@ -29,6 +29,9 @@ type Config struct {
 	// Publish, when set, publishes an audio and a video track of
 	// synthetic media as soon as the join is accepted.
 	Publish bool
+	// RelayOnly makes both peer connections use TURN relays only, with
+	// the ICE servers the welcome lists, as the web client's ?relay=1.
+	RelayOnly bool
 }
 
 // ErrorMessage is an error message the server sent before closing.
@@ -52,6 +55,7 @@ type Client struct {
 
 	mu           sync.Mutex
 	id           string
+	iceServers   []webrtc.ICEServer
 	participants map[string]sfu.ParticipantInfo
 	up, down     *webrtc.PeerConnection
 	received     map[TrackKey]*Counter
@@ -112,6 +116,13 @@ func (c *Client) ID() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.id
+}
+
+// ICEServers returns the ICE servers the welcome listed.
+func (c *Client) ICEServers() []webrtc.ICEServer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.iceServers
 }
 
 // Participants returns the others in the room as last announced.

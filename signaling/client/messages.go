@@ -18,6 +18,7 @@ type serverMessage struct {
 	Candidate    *webrtc.ICECandidateInit `json:"candidate"`
 	Participant  *sfu.ParticipantInfo     `json:"participant"`
 	Participants []sfu.ParticipantInfo    `json:"participants"`
+	ICEServers   []webrtc.ICEServer       `json:"iceServers"`
 	Code         string                   `json:"code"`
 	Reason       string                   `json:"reason"`
 }
@@ -56,6 +57,7 @@ func (c *Client) handle(m *serverMessage) error {
 	case "welcome":
 		c.mu.Lock()
 		c.id = m.ID
+		c.iceServers = m.ICEServers
 		for _, p := range m.Participants {
 			c.participants[p.ID] = p
 		}

@@ -26,6 +26,7 @@ func LoopbackAPI(networks ...webrtc.NetworkType) *webrtc.API {
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetRelayAcceptanceMinWait(100 * time.Millisecond) // pion's 2 s default only slows tests
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterDefaultCodecs(); err != nil {
 		panic(err) // pion's own codec table: cannot fail
@@ -39,7 +40,7 @@ func LoopbackAPI(networks ...webrtc.NetworkType) *webrtc.API {
 
 // publish opens the up connection with a synthetic audio and video track.
 func (c *Client) publish() error {
-	pc, err := c.api.NewPeerConnection(webrtc.Configuration{})
+	pc, err := c.api.NewPeerConnection(c.configuration())
 	if err != nil {
 		return err
 	}
@@ -72,6 +73,15 @@ func (c *Client) publish() error {
 	return nil
 }
 
+// configuration uses the welcome's ICE servers, relays only if asked.
+func (c *Client) configuration() webrtc.Configuration {
+	cfg := webrtc.Configuration{ICEServers: c.ICEServers()}
+	if c.cfg.RelayOnly {
+		cfg.ICETransportPolicy = webrtc.ICETransportPolicyRelay
+	}
+	return cfg
+}
+
 // answerDown answers the server's offer on the down connection, creating
 // it the first time.
 func (c *Client) answerDown(sdp string) error {
@@ -80,7 +90,7 @@ func (c *Client) answerDown(sdp string) error {
 	c.mu.Unlock()
 	if pc == nil {
 		var err error
-		if pc, err = c.api.NewPeerConnection(webrtc.Configuration{}); err != nil {
+		if pc, err = c.api.NewPeerConnection(c.configuration()); err != nil {
 			return err
 		}
 		pc.OnTrack(c.onTrack)

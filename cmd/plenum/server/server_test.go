@@ -1,0 +1,130 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/plenum-meet/plenum/cmd/plenum/server"
+	"github.com/plenum-meet/plenum/sfu"
+	"github.com/plenum-meet/plenum/signaling/client"
+	"github.com/plenum-meet/plenum/turn"
+)
+
+// start runs a whole server on loopback with the built-in TURN server.
+func start(t *testing.T) *server.Server {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	srv, err := server.New(server.Config{
+		Listen:  "127.0.0.1:0",
+		Network: sfu.NetworkConfig{Interfaces: []string{"lo"}},
+		TURN: server.TURNConfig{
+			Embedded:      true,
+			Secret:        []byte("test-secret"),
+			CredentialTTL: time.Hour,
+			Server:        turn.Config{ListenIP: net.IPv4(127, 0, 0, 1), RelayIP: net.IPv4(127, 0, 0, 1)},
+		},
+		Logger: log,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return srv
+}
+
+func wsURL(srv *server.Server) string {
+	return "ws://" + srv.Addr().String() + "/_/ws"
+}
+
+func dial(t *testing.T, srv *server.Server, name string, relayOnly bool) *client.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := client.Dial(ctx, client.Config{URL: wsURL(srv), Room: "relay", Name: name, Publish: true, RelayOnly: relayOnly})
+	if err != nil {
+		t.Fatalf("%s joins: %v", name, err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func receivesBoth(c *client.Client, from string) bool {
+	for _, k := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo} {
+		if r := c.Received(from, k); r == nil || r.Packets() < 20 {
+			return false
+		}
+	}
+	return true
+}
+
+func waitUntil(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %s", within, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestWelcomeCarriesShortLivedTURNCredentials(t *testing.T) {
+	srv := start(t)
+	c := dial(t, srv, "Ana", false)
+	servers := c.ICEServers()
+	if len(servers) != 1 || len(servers[0].URLs) < 2 {
+		t.Fatalf("iceServers = %+v, want the built-in server over UDP and TCP", servers)
+	}
+	port := srv.TURN().UDPAddr().Port
+	if !strings.HasPrefix(servers[0].URLs[0], "turn:127.0.0.1:") || !strings.Contains(servers[0].URLs[0], ":"+strconv.Itoa(port)) {
+		t.Errorf("URL %q does not name the server as the client reached it", servers[0].URLs[0])
+	}
+	expiry, id, ok := strings.Cut(servers[0].Username, ":")
+	if !ok || id != c.ID() {
+		t.Fatalf("username %q is not <expiry>:<participant id>", servers[0].Username)
+	}
+	exp, err := strconv.ParseInt(expiry, 10, 64)
+	if err != nil {
+		t.Fatalf("expiry %q is not a unix time", expiry)
+	}
+	if ttl := time.Until(time.Unix(exp, 0)); ttl <= 0 || ttl > time.Hour+time.Minute {
+		t.Errorf("credentials valid for %v, want about the configured hour", ttl)
+	}
+}
+
+func TestRelayOnlyParticipantGetsMediaThroughBuiltInTURN(t *testing.T) {
+	srv := start(t)
+	ana := dial(t, srv, "Ana", false)
+	ben := dial(t, srv, "Ben", true) // as behind a firewall that lets only TURN through
+
+	waitUntil(t, 15*time.Second, "Ben, relay only, receives Ana", func() bool { return receivesBoth(ben, ana.ID()) })
+	waitUntil(t, 15*time.Second, "Ana receives Ben's relayed media", func() bool { return receivesBoth(ana, ben.ID()) })
+	if n := srv.TURN().Allocations(); n == 0 {
+		t.Fatal("media flowed but the TURN server holds no allocation: it did not go through TURN")
+	}
+	ben.Leave()
+	ana.Leave()
+	waitUntil(t, 10*time.Second, "every allocation released when the participants leave", func() bool {
+		return srv.TURN().Allocations() == 0
+	})
+}
