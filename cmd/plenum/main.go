@@ -27,6 +27,6 @@ for example PLENUM_UDP_PORT=10000.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCommand(), newVersionCommand())
+	root.AddCommand(newServeCommand(), newCheckCommand(), newVersionCommand())
 	return root
 }

@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,6 +34,9 @@ type Config struct {
 	// RelayOnly makes both peer connections use TURN relays only, with
 	// the ICE servers the welcome lists, as the web client's ?relay=1.
 	RelayOnly bool
+	// OnlyICEURL, if set, keeps only this URL of the welcome's ICE
+	// servers, to test one TURN transport at a time.
+	OnlyICEURL string
 }
 
 // ErrorMessage is an error message the server sent before closing.
@@ -207,4 +212,36 @@ func (c *Client) Close() {
 		}
 	}
 	c.wg.Wait()
+}
+
+// ServerCandidates lists the server's ICE candidates as the client saw
+// them in its descriptions: "address:port/protocol (type)".
+func (c *Client) ServerCandidates() []string {
+	c.mu.Lock()
+	pcs := []*webrtc.PeerConnection{c.up, c.down}
+	c.mu.Unlock()
+	seen := map[string]bool{}
+	var out []string
+	for _, pc := range pcs {
+		if pc == nil || pc.RemoteDescription() == nil {
+			continue
+		}
+		for _, line := range strings.Split(pc.RemoteDescription().SDP, "\n") {
+			cand, ok := strings.CutPrefix(strings.TrimSpace(line), "a=candidate:")
+			if !ok {
+				continue
+			}
+			// foundation component protocol priority address port typ type ...
+			f := strings.Fields(cand)
+			if len(f) < 8 || f[1] != "1" {
+				continue
+			}
+			s := fmt.Sprintf("%s/%s (%s)", net.JoinHostPort(f[4], f[5]), strings.ToLower(f[2]), f[7])
+			if !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package client
 import (
 	"fmt"
 	"net"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -13,20 +14,33 @@ import (
 	"github.com/plenum-meet/plenum/sfu"
 )
 
-// LoopbackAPI returns a pion API that gathers and accepts candidates on
-// loopback only: the only network tests may use. networks, if given,
-// restricts the transports (e.g. TCP only, as behind a UDP-blocking
-// firewall).
-func LoopbackAPI(networks ...webrtc.NetworkType) *webrtc.API {
+// APIOptions restrict what a client's peer connections gather.
+type APIOptions struct {
+	// Interfaces, if set, are the only network interfaces used; naming a
+	// loopback interface includes loopback candidates.
+	Interfaces []string
+	// Networks, if set, restricts the transports (e.g. TCP only, as
+	// behind a UDP-blocking firewall).
+	Networks []webrtc.NetworkType
+}
+
+// NewAPI returns a pion API for a client with pion's default codecs and
+// interceptors.
+func NewAPI(o APIOptions) *webrtc.API {
 	se := webrtc.SettingEngine{}
-	if len(networks) > 0 {
-		se.SetNetworkTypes(networks)
+	if len(o.Networks) > 0 {
+		se.SetNetworkTypes(o.Networks)
 	}
-	se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	if len(o.Interfaces) > 0 {
+		se.SetInterfaceFilter(func(name string) bool { return slices.Contains(o.Interfaces, name) })
+		for _, name := range o.Interfaces {
+			if iface, err := net.InterfaceByName(name); err == nil && iface.Flags&net.FlagLoopback != 0 {
+				se.SetIncludeLoopbackCandidate(true)
+			}
+		}
+	}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetRelayAcceptanceMinWait(100 * time.Millisecond) // pion's 2 s default only slows tests
+	se.SetRelayAcceptanceMinWait(100 * time.Millisecond) // pion's 2 s default only slows checks
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterDefaultCodecs(); err != nil {
 		panic(err) // pion's own codec table: cannot fail
@@ -36,6 +50,13 @@ func LoopbackAPI(networks ...webrtc.NetworkType) *webrtc.API {
 		panic(err)
 	}
 	return webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg))
+}
+
+// LoopbackAPI returns an API that gathers candidates on loopback only:
+// the only network tests may use. networks, if given, restricts the
+// transports.
+func LoopbackAPI(networks ...webrtc.NetworkType) *webrtc.API {
+	return NewAPI(APIOptions{Interfaces: []string{"lo"}, Networks: networks})
 }
 
 // publish opens the up connection with a synthetic audio and video track.
@@ -75,7 +96,18 @@ func (c *Client) publish() error {
 
 // configuration uses the welcome's ICE servers, relays only if asked.
 func (c *Client) configuration() webrtc.Configuration {
-	cfg := webrtc.Configuration{ICEServers: c.ICEServers()}
+	servers := c.ICEServers()
+	if only := c.cfg.OnlyICEURL; only != "" {
+		var kept []webrtc.ICEServer
+		for _, s := range servers {
+			if slices.Contains(s.URLs, only) {
+				s.URLs = []string{only}
+				kept = append(kept, s)
+			}
+		}
+		servers = kept
+	}
+	cfg := webrtc.Configuration{ICEServers: servers}
 	if c.cfg.RelayOnly {
 		cfg.ICETransportPolicy = webrtc.ICETransportPolicyRelay
 	}
