@@ -76,4 +76,3 @@ func TestCheckFailsWhenNothingAnswers(t *testing.T) {
 		t.Fatalf("check of a dead address passed: %v\n%s", err, out.String())
 	}
 }
-
