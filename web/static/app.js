@@ -1,0 +1,222 @@
+// Entry point: decides what to show from the URL and drives the flow
+// landing → pre-join → joining → joined → left / error.
+//
+// URL parameters on a room page:
+//   name=…      display name (pre-fills the pre-join field)
+//   autojoin=1  skip the pre-join screen, join with camera and mic on
+//   relay=1     force TURN relay on both peer connections
+
+import { initI18n, t, has } from './i18n.js';
+import { store, setState } from './store.js';
+import { installHook } from './hook.js';
+import { LocalMedia } from './media.js';
+import { Session } from './session.js';
+import { loadPref, savePref } from './prefs.js';
+import { isTyping } from './ui/dom.js';
+import { renderLanding } from './ui/landing.js';
+import { PrejoinView } from './ui/prejoin.js';
+import { MeetingView } from './ui/meeting.js';
+import { messageScreen, joiningScreen } from './ui/screens.js';
+import { clearToasts, toast } from './ui/toast.js';
+import { announce } from './ui/announcer.js';
+
+const root = document.getElementById('app');
+const params = new URLSearchParams(location.search);
+const relay = params.get('relay') === '1';
+
+let room = '';
+let displayName = '';
+let media = null;
+let view = null; // the current screen object, if it needs cleaning up
+// Devices to turn back on when rejoining.
+let wanted = { audio: true, video: true };
+
+async function main() {
+  installHook(); // first, so tests can poll window.plenum.state at once
+  setState('landing');
+  await initI18n();
+  document.title = t('app.name');
+
+  if (document.querySelector('meta[name="plenum-page"]')?.content === 'not-found') {
+    showNotFound();
+    return;
+  }
+  const path = location.pathname.replace(/^\/+/, '');
+  if (!path) {
+    renderLanding(root);
+    return;
+  }
+  room = decodeURIComponent(path);
+  media = new LocalMedia();
+  document.addEventListener('keydown', onKey);
+  // Closing the tab: tell the server right away instead of timing out.
+  window.addEventListener('pagehide', () => store.session?.leave());
+
+  const given = cleanName(params.get('name') || '');
+  if (params.get('autojoin') === '1') {
+    displayName = given || guestName();
+    setState('joining');
+    joiningScreen(root, room);
+    await media.start({ audio: true, video: true });
+    join();
+  } else {
+    showPrejoin(given || loadPref('name'));
+  }
+}
+
+async function showPrejoin(name) {
+  setState('prejoin');
+  const prejoin = new PrejoinView(root, {
+    room,
+    name,
+    media,
+    onToggleMic: toggleMic,
+    onToggleCam: toggleCam,
+    onJoin: (chosen) => {
+      displayName = cleanName(chosen);
+      savePref('name', displayName);
+      join();
+    },
+  });
+  view = prejoin;
+  await media.start({ audio: true, video: true });
+  if (view === prejoin) prejoin.ready();
+}
+
+function join() {
+  clearToasts();
+  store.lastError = null;
+  const session = new Session({ room, name: displayName, media, relay });
+  store.session = session;
+  setState('joining');
+  if (view instanceof PrejoinView) view.setJoining(true);
+
+  session.addEventListener('welcome', () => {
+    view?.destroy();
+    view = new MeetingView(root, { session, media, onLeave: leave, onToggleMic: toggleMic, onToggleCam: toggleCam });
+    setState('joined');
+    announce(t('announce.joinedMeeting'));
+  });
+  session.addEventListener('fatal', (event) => showError(event.detail));
+  session.join();
+}
+
+function leave() {
+  rememberDevices();
+  store.session?.leave();
+  endMeeting();
+  setState('left');
+  messageScreen(root, {
+    iconName: 'door',
+    title: t('left.title'),
+    body: t('left.body'),
+    actions: [
+      { label: t('left.rejoin'), run: rejoin, primary: true, iconName: 'refresh' },
+      { label: t('left.newMeeting'), run: () => location.assign('/'), iconName: 'plus' },
+    ],
+  });
+}
+
+function showError({ code, reason }) {
+  store.lastError = { code, reason };
+  rememberDevices();
+  endMeeting();
+  setState('error');
+  const known = has(`error.${code}`);
+  const actions = [];
+  if (code === 'version' || code === 'bad-message') {
+    actions.push({ label: t('error.reload'), run: () => location.reload(), primary: true, iconName: 'refresh' });
+  } else if (code !== 'bad-room' && code !== 'unsupported') {
+    actions.push({ label: t('error.rejoin'), run: rejoin, primary: true, iconName: 'refresh' });
+  }
+  actions.push({ label: t('left.newMeeting'), run: () => location.assign('/'), iconName: 'plus' });
+  messageScreen(root, {
+    iconName: 'alert',
+    tone: 'danger',
+    title: has(`error.${code}.title`) ? t(`error.${code}.title`) : t('error.title'),
+    body: known ? t(`error.${code}`) : reason || t('error.unknown'),
+    details: known && reason ? t('error.details', { reason }) : '',
+    actions,
+  });
+}
+
+function showNotFound() {
+  store.lastError = { code: 'not-found', reason: 'no meeting at this address' };
+  setState('error');
+  messageScreen(root, {
+    iconName: 'alert',
+    title: t('error.not-found.title'),
+    body: t('error.not-found'),
+    actions: [{ label: t('left.newMeeting'), run: () => location.assign('/'), primary: true, iconName: 'plus' }],
+  });
+}
+
+async function rejoin() {
+  setState('joining');
+  joiningScreen(root, room);
+  media.micEnabled = wanted.audio;
+  await media.start({ audio: true, video: wanted.video });
+  join();
+}
+
+function rememberDevices() {
+  if (media) wanted = { audio: media.micEnabled, video: media.camOn };
+}
+
+/** Tears down the meeting screen and turns the devices off. */
+function endMeeting() {
+  clearToasts();
+  view?.destroy();
+  view = null;
+  media?.stop();
+}
+
+async function toggleMic() {
+  const on = !media.micOn;
+  await media.setMic(on);
+  if (on && !media.micOn) {
+    toast(t(`media.audio.${media.errors.audio || 'failed'}`), { key: 'device', kind: 'error', timeout: 8000, dismissible: true, iconName: 'alert' });
+    return;
+  }
+  if (store.state === 'joined') announce(t(on ? 'announce.micOn' : 'announce.micOff'));
+}
+
+async function toggleCam() {
+  const on = !media.camOn;
+  await media.setCamera(on);
+  if (on && !media.camOn) {
+    toast(t(`media.video.${media.errors.video || 'failed'}`), { key: 'device', kind: 'error', timeout: 8000, dismissible: true, iconName: 'alert' });
+    return;
+  }
+  if (store.state === 'joined') announce(t(on ? 'announce.camOn' : 'announce.camOff'));
+}
+
+// M toggles the microphone, V the camera, except while typing.
+function onKey(event) {
+  if (event.repeat || event.ctrlKey || event.metaKey || event.altKey || isTyping(event)) return;
+  if (!['prejoin', 'joining', 'joined'].includes(store.state)) return;
+  const key = event.key.toLowerCase();
+  if (key === 'm') {
+    event.preventDefault();
+    toggleMic();
+  } else if (key === 'v') {
+    event.preventDefault();
+    toggleCam();
+  }
+}
+
+/** Trims, drops control characters and keeps at most 64 characters. */
+function cleanName(name) {
+  return [...name.replace(/\p{Cc}/gu, '').trim()].slice(0, 64).join('').trim();
+}
+
+function guestName() {
+  const n = 1000 + (crypto.getRandomValues(new Uint16Array(1))[0] % 9000);
+  return t('guest.name', { n });
+}
+
+main().catch((err) => {
+  console.error('plenum: startup failed', err);
+  store.lastError = { code: 'internal', reason: String(err?.message || err) };
+  setState('error');
+});

@@ -1,0 +1,38 @@
+// window.plenum: a small, stable hook for automated tests and debugging.
+import { store } from './store.js';
+
+const EMPTY_STATS = { video: [], audio: [], candidatePair: null };
+
+export function installHook() {
+  window.plenum = {
+    /** landing, prejoin, joining, joined, left or error. */
+    get state() {
+      return store.state;
+    },
+    /** Our participant id once joined (kept after leaving), else null. */
+    get id() {
+      return store.session?.id ?? null;
+    },
+    /** {code, reason} of the last fatal error, or null. */
+    get lastError() {
+      return store.lastError ? { ...store.lastError } : null;
+    },
+    /** The other participants currently in the meeting. */
+    participants() {
+      const s = store.session;
+      if (!s || s.phase !== 'joined') return [];
+      return [...s.participants.values()].map(({ id, name, audioMuted, videoMuted }) => ({ id, name, audioMuted, videoMuted }));
+    },
+    /** Receive statistics of the down connection (see peer.js). */
+    async stats() {
+      const s = store.session;
+      if (!s) return { ...EMPTY_STATS };
+      const { video, audio, candidatePair } = await s.stats();
+      return {
+        video,
+        audio: audio.map(({ participant, packetsReceived }) => ({ participant, packetsReceived })),
+        candidatePair,
+      };
+    },
+  };
+}

@@ -1,0 +1,198 @@
+// Local devices: the microphone and camera tracks, device lists and
+// friendly classification of getUserMedia failures.
+//
+// The microphone is muted with track.enabled (instant, no new prompt);
+// the camera is turned off by stopping its track so the camera light
+// goes off, and on again with a fresh getUserMedia.
+
+import { loadPref, savePref } from './prefs.js';
+
+const AUDIO = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
+const VIDEO = { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30, max: 30 } };
+
+/** Maps a getUserMedia error to 'denied', 'not-found', 'in-use' or 'failed'. */
+export function classifyMediaError(err) {
+  switch (err?.name) {
+    case 'NotAllowedError':
+    case 'SecurityError':
+      return 'denied';
+    case 'NotFoundError':
+    case 'OverconstrainedError':
+      return 'not-found';
+    case 'NotReadableError':
+    case 'AbortError':
+      return 'in-use';
+    default:
+      return 'failed';
+  }
+}
+
+/** Whether this page can use cameras at all (needs a secure context). */
+export function mediaSupported() {
+  return !!navigator.mediaDevices?.getUserMedia;
+}
+
+export class LocalMedia extends EventTarget {
+  constructor() {
+    super();
+    this.audioTrack = null;
+    this.videoTrack = null;
+    /** Last failure per kind: '', 'denied', 'not-found', 'in-use', 'failed', 'insecure'. */
+    this.errors = { audio: '', video: '' };
+    this.devices = { audioinput: [], videoinput: [] };
+    this.deviceIds = { audio: loadPref('audioDevice'), video: loadPref('videoDevice') };
+    this.micEnabled = true;
+    this.onDeviceChange = () => this.refreshDevices();
+    navigator.mediaDevices?.addEventListener('devicechange', this.onDeviceChange);
+  }
+
+  get micOn() {
+    return !!this.audioTrack && this.micEnabled;
+  }
+
+  get camOn() {
+    return !!this.videoTrack;
+  }
+
+  /** Acquires the requested kinds; failures are recorded in this.errors. */
+  async start({ audio = true, video = true } = {}) {
+    if (!mediaSupported()) {
+      this.errors = { audio: 'insecure', video: 'insecure' };
+      this.changed();
+      return;
+    }
+    if (audio && video && !this.audioTrack && !this.videoTrack) {
+      // One prompt for both in the common case.
+      try {
+        const stream = await navigator.mediaDevices.getUserMedia(this.constraints('audio', 'video'));
+        this.setTrack('audio', stream.getAudioTracks()[0] || null);
+        this.setTrack('video', stream.getVideoTracks()[0] || null);
+        this.errors = { audio: '', video: '' };
+      } catch (err) {
+        console.warn('plenum: getUserMedia(audio+video) failed, trying separately', err);
+      }
+    }
+    // Either one was not asked for together, or the joint request failed:
+    // try each device alone so that a missing camera still leaves the mic.
+    if (audio && !this.audioTrack) await this.acquire('audio');
+    if (video && !this.videoTrack) await this.acquire('video');
+    await this.refreshDevices();
+    this.changed();
+  }
+
+  constraints(...kinds) {
+    const c = {};
+    for (const kind of kinds) {
+      const id = this.deviceIds[kind];
+      c[kind] = { ...(kind === 'audio' ? AUDIO : VIDEO), ...(id ? { deviceId: { ideal: id } } : {}) };
+    }
+    return c;
+  }
+
+  /** Gets a new track of kind ('audio'|'video'); returns it or null. */
+  async acquire(kind) {
+    if (!mediaSupported()) {
+      this.errors[kind] = 'insecure';
+      return null;
+    }
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia(this.constraints(kind));
+      const track = stream.getTracks()[0];
+      this.setTrack(kind, track);
+      this.errors[kind] = '';
+      return track;
+    } catch (err) {
+      console.warn(`plenum: getUserMedia(${kind}) failed`, err);
+      this.errors[kind] = classifyMediaError(err);
+      return null;
+    }
+  }
+
+  setTrack(kind, track) {
+    const key = kind === 'audio' ? 'audioTrack' : 'videoTrack';
+    const old = this[key];
+    if (old && old !== track) old.stop();
+    this[key] = track;
+    if (!track) return;
+    if (kind === 'audio') track.enabled = this.micEnabled;
+    // Remember the device actually in use, so the next visit picks it.
+    const id = track.getSettings?.().deviceId;
+    if (id) {
+      this.deviceIds[kind] = id;
+      savePref(kind === 'audio' ? 'audioDevice' : 'videoDevice', id);
+    }
+    // A device unplugged or revoked: behave as if it was turned off.
+    track.addEventListener('ended', () => {
+      if (this[key] !== track) return;
+      this[key] = null;
+      this.changed();
+    });
+  }
+
+  /** Turns the camera on (new track) or off (track stopped). */
+  async setCamera(on) {
+    if (!on) {
+      this.setTrack('video', null);
+    } else if (!this.videoTrack) {
+      await this.acquire('video');
+      await this.refreshDevices();
+    }
+    this.changed();
+    return this.camOn;
+  }
+
+  /** Mutes or unmutes the microphone, acquiring it first if needed. */
+  async setMic(on) {
+    this.micEnabled = on;
+    if (on && !this.audioTrack) {
+      await this.acquire('audio');
+      await this.refreshDevices();
+    }
+    if (this.audioTrack) this.audioTrack.enabled = on;
+    this.changed();
+    return this.micOn;
+  }
+
+  /** Switches to another device of kind; keeps the camera off if it is. */
+  async selectDevice(kind, deviceId) {
+    this.deviceIds[kind] = deviceId;
+    savePref(kind === 'audio' ? 'audioDevice' : 'videoDevice', deviceId);
+    const current = kind === 'audio' ? this.audioTrack : this.videoTrack;
+    if (current && current.getSettings?.().deviceId !== deviceId) {
+      // Stop first: some systems cannot open two cameras at once.
+      this.setTrack(kind, null);
+      await this.acquire(kind);
+    }
+    this.changed();
+  }
+
+  async refreshDevices() {
+    if (!navigator.mediaDevices?.enumerateDevices) return;
+    try {
+      const list = await navigator.mediaDevices.enumerateDevices();
+      this.devices = {
+        audioinput: list.filter((d) => d.kind === 'audioinput' && d.deviceId),
+        videoinput: list.filter((d) => d.kind === 'videoinput' && d.deviceId),
+      };
+      this.changed();
+    } catch (err) {
+      console.warn('plenum: enumerateDevices failed', err);
+    }
+  }
+
+  /** Stops every track (camera light and mic indicator off). */
+  stop() {
+    this.setTrack('audio', null);
+    this.setTrack('video', null);
+    this.changed();
+  }
+
+  dispose() {
+    this.stop();
+    navigator.mediaDevices?.removeEventListener('devicechange', this.onDeviceChange);
+  }
+
+  changed() {
+    this.dispatchEvent(new Event('change'));
+  }
+}

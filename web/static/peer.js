@@ -1,0 +1,226 @@
+// The two RTCPeerConnections of the protocol. `up` carries our mic and
+// camera to the server (we offer); `down` carries everybody else's tracks
+// to us (the server offers, we answer). One offerer per connection means
+// no glare, and no perfect-negotiation machinery is needed.
+
+/** Common parts: ICE config, candidate queues, connection state. */
+class Peer {
+  constructor(name, { iceServers = [], relay = false, onCandidate, onState }) {
+    this.name = name;
+    this.pc = new RTCPeerConnection({
+      iceServers,
+      iceTransportPolicy: relay ? 'relay' : 'all',
+      bundlePolicy: 'max-bundle',
+      rtcpMuxPolicy: 'require',
+    });
+    // Remote candidates wait until the remote description is applied.
+    this.pendingRemote = [];
+    // Our candidates wait until our description has been sent: the
+    // server must see the offer/answer before any candidate for it.
+    this.pendingLocal = [];
+    this.described = false;
+    this.onCandidate = onCandidate;
+    this.pc.addEventListener('icecandidate', (event) => {
+      // A null candidate is the end of gathering; the server does not
+      // need it (trickle ICE works without), so it is not sent.
+      if (!event.candidate || !event.candidate.candidate) return;
+      const init = event.candidate.toJSON();
+      if (this.described) this.onCandidate(init);
+      else this.pendingLocal.push(init);
+    });
+    this.pc.addEventListener('connectionstatechange', () => onState(this.pc.connectionState));
+  }
+
+  /** Called once our description was sent: releases held candidates. */
+  descriptionSent() {
+    this.described = true;
+    for (const c of this.pendingLocal.splice(0)) this.onCandidate(c);
+  }
+
+  async addRemoteCandidate(init) {
+    if (!this.pc.remoteDescription) {
+      this.pendingRemote.push(init);
+      return;
+    }
+    await this.applyCandidate(init);
+  }
+
+  async flushRemoteCandidates() {
+    for (const c of this.pendingRemote.splice(0)) await this.applyCandidate(c);
+  }
+
+  async applyCandidate(init) {
+    try {
+      await this.pc.addIceCandidate(init);
+    } catch (err) {
+      // One bad candidate must not end the meeting; others may work.
+      console.warn(`plenum: ${this.name}: addIceCandidate failed`, err);
+    }
+  }
+
+  close() {
+    this.pc.close();
+  }
+}
+
+/** Codec preferences with VP8 first (the server takes VP8 for now). */
+function preferVP8(transceiver) {
+  if (!transceiver.setCodecPreferences || !RTCRtpReceiver.getCapabilities) return;
+  const codecs = RTCRtpReceiver.getCapabilities('video')?.codecs;
+  if (!codecs?.length) return;
+  const isVP8 = (c) => c.mimeType.toLowerCase() === 'video/vp8';
+  try {
+    transceiver.setCodecPreferences([...codecs.filter(isVP8), ...codecs.filter((c) => !isVP8(c))]);
+  } catch (err) {
+    console.warn('plenum: setCodecPreferences failed', err);
+  }
+}
+
+export class UpConnection extends Peer {
+  constructor(opts) {
+    super('up', opts);
+    this.stream = new MediaStream();
+    // Both transceivers always exist so that turning a device on later
+    // is a replaceTrack, not a renegotiation.
+    this.audio = this.pc.addTransceiver('audio', { direction: 'sendonly', streams: [this.stream] });
+    this.video = this.pc.addTransceiver('video', { direction: 'sendonly', streams: [this.stream] });
+    preferVP8(this.video);
+  }
+
+  /** Sets the tracks to send (null sends nothing on that transceiver). */
+  async setTracks(audioTrack, videoTrack) {
+    const jobs = [];
+    if (this.audio.sender.track !== audioTrack) jobs.push(this.audio.sender.replaceTrack(audioTrack));
+    if (this.video.sender.track !== videoTrack) jobs.push(this.video.sender.replaceTrack(videoTrack));
+    await Promise.all(jobs);
+  }
+
+  /** Creates and applies our offer; returns its SDP. */
+  async createOffer() {
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    return this.pc.localDescription.sdp;
+  }
+
+  async applyAnswer(sdp) {
+    await this.pc.setRemoteDescription({ type: 'answer', sdp });
+    await this.flushRemoteCandidates();
+  }
+
+  /** Level (0..1) of what the microphone sends, from media-source stats. */
+  async audioLevel() {
+    const report = await this.audio.sender.getStats();
+    for (const s of report.values()) {
+      if (s.type === 'media-source' && s.kind === 'audio') return s.audioLevel ?? 0;
+    }
+    return 0;
+  }
+}
+
+export class DownConnection extends Peer {
+  /** @param {object} opts  plus onTrack({participant, kind, track, stream}) */
+  constructor(opts) {
+    super('down', opts);
+    // track -> {participant, kind}. A receiver keeps its track object for
+    // its whole life, even when the server reuses its transceiver for
+    // another publisher, so the entry is refreshed on every ontrack.
+    this.owners = new Map();
+    this.pc.addEventListener('track', (event) => {
+      const stream = event.streams[0];
+      if (!stream) return;
+      const { track } = event;
+      this.owners.set(track, { participant: stream.id, kind: track.kind });
+      stream.addEventListener('removetrack', (e) => {
+        if (this.owners.get(e.track)?.participant === stream.id) opts.onTrackRemoved?.({ participant: stream.id, kind: e.track.kind, track: e.track });
+      });
+      opts.onTrack({ participant: stream.id, kind: track.kind, track, stream });
+    });
+  }
+
+  /** Applies a server offer and returns our answer's SDP. */
+  async answer(sdp) {
+    await this.pc.setRemoteDescription({ type: 'offer', sdp });
+    await this.flushRemoteCandidates();
+    await this.pc.setLocalDescription(await this.pc.createAnswer());
+    return this.pc.localDescription.sdp;
+  }
+
+  /**
+   * Inbound RTP statistics per participant and the selected candidate
+   * pair. isKnown(id) filters out publishers who already left.
+   */
+  async stats(isKnown = () => true) {
+    const report = await this.pc.getStats();
+    const video = [];
+    const audio = [];
+    for (const { owner, s } of await this.inbound(report)) {
+      if (!isKnown(owner.participant)) continue;
+      if (s.kind === 'video') {
+        video.push({
+          participant: owner.participant,
+          framesDecoded: s.framesDecoded ?? 0,
+          frameWidth: s.frameWidth ?? 0,
+          frameHeight: s.frameHeight ?? 0,
+          bytesReceived: s.bytesReceived ?? 0,
+        });
+      } else if (s.kind === 'audio') {
+        audio.push({ participant: owner.participant, packetsReceived: s.packetsReceived ?? 0, audioLevel: s.audioLevel ?? 0 });
+      }
+    }
+    return { video, audio, candidatePair: selectedPair(report) };
+  }
+
+  /** Pairs each inbound-rtp report with the publisher it comes from. */
+  async inbound(report) {
+    // Track ids are just "audio"/"video" for every publisher, so reports
+    // are matched to their transceiver through the mid.
+    const live = this.pc.getTransceivers().filter((t) => this.owners.has(t.receiver.track)
+      && t.mid !== null && t.currentDirection !== 'inactive' && t.currentDirection !== 'stopped');
+    const byMid = new Map(live.map((t) => [t.mid, this.owners.get(t.receiver.track)]));
+    const all = [...report.values()].filter((s) => s.type === 'inbound-rtp');
+    if (all.every((s) => s.mid !== undefined)) {
+      return all.filter((s) => byMid.has(s.mid)).map((s) => ({ owner: byMid.get(s.mid), s }));
+    }
+    // Older browsers without inbound-rtp.mid: ask each receiver.
+    const out = [];
+    for (const t of live) {
+      for (const s of (await t.receiver.getStats()).values()) {
+        if (s.type === 'inbound-rtp') out.push({ owner: this.owners.get(t.receiver.track), s });
+      }
+    }
+    return out;
+  }
+}
+
+/** The selected ICE candidate pair of a stats report, or null. */
+export function selectedPair(report) {
+  let pair = null;
+  for (const s of report.values()) {
+    if (s.type === 'transport' && s.selectedCandidatePairId) pair = report.get(s.selectedCandidatePairId);
+  }
+  if (!pair) {
+    // Browsers without transport.selectedCandidatePairId (Firefox).
+    for (const s of report.values()) {
+      if (s.type === 'candidate-pair' && (s.selected || (s.nominated && s.state === 'succeeded'))) pair = s;
+    }
+  }
+  if (!pair) return null;
+  const local = describeCandidate(report.get(pair.localCandidateId));
+  const remote = describeCandidate(report.get(pair.remoteCandidateId));
+  return {
+    local,
+    remote,
+    state: pair.state,
+    relayed: local?.type === 'relay' || remote?.type === 'relay',
+  };
+}
+
+function describeCandidate(c) {
+  if (!c) return null;
+  return {
+    type: c.candidateType,
+    protocol: c.protocol,
+    address: c.address ?? c.ip ?? '',
+    port: c.port,
+    relayProtocol: c.relayProtocol ?? null,
+  };
+}

@@ -1,0 +1,292 @@
+// One meeting session: the signaling socket, the two peer connections and
+// the list of other participants. UI-free: it reports through events
+//   welcome, participant-joined, participant-updated, participant-left,
+//   track, track-removed, local (our mute state), unstable, fatal, ended.
+
+import { Signaling } from './signaling.js';
+import { UpConnection, DownConnection, selectedPair } from './peer.js';
+
+const JOIN_TIMEOUT = 20_000;
+// How long a peer connection may take to connect once negotiated.
+const CONNECT_TIMEOUT = 30_000;
+
+export class Session extends EventTarget {
+  /**
+   * @param {object} o
+   * @param {string} o.room
+   * @param {string} o.name
+   * @param {import('./media.js').LocalMedia} o.media
+   * @param {boolean} o.relay  force TURN relay (iceTransportPolicy "relay")
+   */
+  constructor({ room, name, media, relay }) {
+    super();
+    this.room = room;
+    this.name = name;
+    this.media = media;
+    this.relay = relay;
+    this.id = null;
+    this.iceServers = [];
+    this.participants = new Map(); // id -> {id, name, audioMuted, videoMuted}
+    this.tracks = new Map(); // id -> {audio, video} (MediaStreamTrack)
+    this.phase = 'idle'; // idle, joining, joined, ended
+    this.up = null;
+    this.down = null;
+    this.sentMute = null;
+    this.syncing = Promise.resolve();
+    this.unstable = new Set();
+    this.timers = new Set();
+    this.onMediaChange = () => this.syncMedia();
+  }
+
+  /** Connects and sends join. Failures are reported as a fatal event. */
+  async join() {
+    if (!window.RTCPeerConnection || !window.WebSocket) {
+      this.fail('unsupported', 'WebRTC or WebSocket missing');
+      return;
+    }
+    this.phase = 'joining';
+    this.sig = new Signaling({
+      onMessage: (msg) => this.handle(msg),
+      onClose: (info) => this.socketClosed(info),
+      onFailure: (err) => this.fail('media-failed', err?.message || String(err)),
+    });
+    this.later(JOIN_TIMEOUT, () => {
+      if (this.phase === 'joining') this.fail('connect-failed', 'no welcome from the server');
+    });
+    try {
+      await this.sig.connect();
+    } catch {
+      return; // socketClosed reports it
+    }
+    this.sig.send({ type: 'join', version: 1, room: this.room, name: this.name });
+  }
+
+  async handle(msg) {
+    if (this.phase === 'ended') return;
+    if (msg.type === 'error') {
+      this.fail(String(msg.code || 'unknown'), String(msg.reason || ''), true);
+      return;
+    }
+    if (this.phase === 'joining') {
+      if (msg.type === 'welcome') await this.welcome(msg);
+      return;
+    }
+    switch (msg.type) {
+      case 'answer':
+        if (msg.pc === 'up' && this.up) await this.up.applyAnswer(msg.sdp);
+        if (this.up) this.watchConnect(this.up);
+        break;
+      case 'offer':
+        if (msg.pc === 'down') {
+          const sdp = await this.down.answer(msg.sdp);
+          this.sig.send({ type: 'answer', pc: 'down', sdp });
+          this.down.descriptionSent();
+          this.watchConnect(this.down);
+        }
+        break;
+      case 'candidate': {
+        const peer = msg.pc === 'up' ? this.up : msg.pc === 'down' ? this.down : null;
+        if (peer && msg.candidate) await peer.addRemoteCandidate(msg.candidate);
+        break;
+      }
+      case 'participant-joined':
+      case 'participant-updated':
+        this.upsert(msg.participant, msg.type);
+        break;
+      case 'participant-left':
+        this.remove(msg.id);
+        break;
+      default:
+        break; // unknown types are for newer clients
+    }
+  }
+
+  async welcome(msg) {
+    this.phase = 'joined';
+    this.id = msg.id;
+    this.iceServers = Array.isArray(msg.iceServers) ? msg.iceServers : [];
+    for (const p of msg.participants || []) this.upsert(p, null);
+    this.down = new DownConnection({
+      ...this.peerOptions('down'),
+      onTrack: ({ participant, kind, track }) => this.addTrack(participant, kind, track),
+      onTrackRemoved: ({ participant, kind, track }) => this.removeTrack(participant, kind, track),
+    });
+    this.emit('welcome', { id: this.id });
+    this.media.addEventListener('change', this.onMediaChange);
+    await this.syncMedia();
+  }
+
+  peerOptions(name) {
+    return {
+      iceServers: this.iceServers,
+      relay: this.relay,
+      onCandidate: (candidate) => this.sig.send({ type: 'candidate', pc: name, candidate }),
+      onState: (state) => this.peerState(name, state),
+    };
+  }
+
+  /**
+   * Brings the up connection and the announced mute state in line with
+   * the local devices. Serialized: device toggles can come quickly.
+   */
+  syncMedia() {
+    this.syncing = this.syncing.then(() => this.doSync()).catch((err) => {
+      console.warn('plenum: media sync failed', err);
+      this.fail('media-failed', err?.message || String(err));
+    });
+    return this.syncing;
+  }
+
+  async doSync() {
+    if (this.phase !== 'joined') return;
+    const { audioTrack, videoTrack } = this.media;
+    if (this.up) {
+      await this.up.setTracks(audioTrack, videoTrack);
+    } else if (audioTrack || videoTrack) {
+      // The up connection is created once there is something to send;
+      // a participant without devices only receives.
+      this.up = new UpConnection(this.peerOptions('up'));
+      await this.up.setTracks(audioTrack, videoTrack);
+      const sdp = await this.up.createOffer();
+      if (this.phase !== 'joined') return;
+      this.sig.send({ type: 'offer', pc: 'up', sdp });
+      this.up.descriptionSent();
+    }
+    const mute = { audio: !this.media.micOn, video: !this.media.camOn };
+    if (!this.sentMute || this.sentMute.audio !== mute.audio || this.sentMute.video !== mute.video) {
+      this.sentMute = mute;
+      this.sig.send({ type: 'mute', ...mute });
+      this.emit('local', mute);
+    }
+  }
+
+  upsert(p, type) {
+    if (!p || typeof p.id !== 'string' || p.id === this.id) return;
+    const known = this.participants.has(p.id);
+    const entry = {
+      id: p.id,
+      name: String(p.name ?? ''),
+      audioMuted: !!p.audioMuted,
+      videoMuted: !!p.videoMuted,
+    };
+    this.participants.set(p.id, entry);
+    // "updated" for someone unknown is treated as a join, and vice versa.
+    this.emit(known ? 'participant-updated' : 'participant-joined', { participant: { ...entry }, announce: type === 'participant-joined' });
+  }
+
+  remove(id) {
+    const p = this.participants.get(id);
+    if (!p) return;
+    this.participants.delete(id);
+    this.tracks.delete(id);
+    this.emit('participant-left', { participant: { ...p } });
+  }
+
+  addTrack(participant, kind, track) {
+    const entry = this.tracks.get(participant) || {};
+    entry[kind] = track;
+    this.tracks.set(participant, entry);
+    this.emit('track', { participant, kind, track });
+  }
+
+  removeTrack(participant, kind, track) {
+    const entry = this.tracks.get(participant);
+    if (entry?.[kind] !== track) return;
+    delete entry[kind];
+    this.emit('track-removed', { participant, kind, track });
+  }
+
+  /** The tracks received so far for participant: {audio?, video?}. */
+  tracksOf(id) {
+    return { ...(this.tracks.get(id) || {}) };
+  }
+
+  peerState(name, state) {
+    if (this.phase === 'ended') return;
+    if (state === 'failed') {
+      this.fail('media-failed', `${name} connection failed`);
+      return;
+    }
+    const before = this.unstable.size > 0;
+    if (state === 'disconnected') this.unstable.add(name);
+    else this.unstable.delete(name);
+    if (before !== this.unstable.size > 0) this.emit('unstable', { unstable: this.unstable.size > 0 });
+  }
+
+  // A negotiated connection that never connects (blocked UDP, no TURN)
+  // would otherwise hang in "connecting" forever.
+  watchConnect(peer) {
+    if (peer.watched) return;
+    peer.watched = true;
+    this.later(CONNECT_TIMEOUT, () => {
+      const s = peer.pc.connectionState;
+      if (this.phase === 'joined' && s !== 'connected' && s !== 'disconnected') {
+        this.fail('media-failed', `${peer.name} connection timed out (${s})`);
+      }
+    });
+  }
+
+  socketClosed({ opened }) {
+    if (this.phase === 'ended') return;
+    if (!opened || this.phase === 'joining') this.fail('connect-failed', 'could not open the signaling connection');
+    else this.fail('connection-lost', 'signaling connection closed');
+  }
+
+  /** Statistics for the test hook and speaking indicators. */
+  async stats() {
+    const empty = { video: [], audio: [], candidatePair: null };
+    if (this.phase !== 'joined') return empty;
+    const out = this.down ? await this.down.stats((id) => this.participants.has(id)) : empty;
+    if (!out.candidatePair && this.up) {
+      // Alone in the room there may be no down connection yet.
+      out.candidatePair = selectedPair(await this.up.pc.getStats());
+    }
+    return out;
+  }
+
+  /** Our own microphone level (0..1), 0 when muted or not sending. */
+  async localAudioLevel() {
+    if (this.phase !== 'joined' || !this.up || !this.media.micOn) return 0;
+    return this.up.audioLevel();
+  }
+
+  /** Leaves cleanly: tells the server, then closes everything. */
+  leave() {
+    if (this.phase === 'ended') return;
+    this.sig?.send({ type: 'leave' });
+    this.teardown();
+    this.emit('ended', {});
+  }
+
+  /** Ends the session because of code (a protocol error code or ours). */
+  fail(code, reason = '', byServer = false) {
+    if (this.phase === 'ended') return;
+    console.warn(`plenum: session failed: ${code} ${reason}`);
+    // When we give up on our own, tell the server so others see us go.
+    if (!byServer && this.phase === 'joined') this.sig?.send({ type: 'leave' });
+    this.teardown();
+    this.emit('fatal', { code, reason });
+  }
+
+  teardown() {
+    this.phase = 'ended';
+    this.media.removeEventListener('change', this.onMediaChange);
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.sig?.close();
+    this.up?.close();
+    this.down?.close();
+  }
+
+  later(ms, fn) {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+}

@@ -1,0 +1,15 @@
+// Application state shared by the views and the test hook.
+export const store = {
+  /** One of landing, prejoin, joining, joined, left, error. */
+  state: 'landing',
+  /** The current (or last) meeting session. */
+  session: null,
+  /** {code, reason} of the last fatal error, or null. */
+  lastError: null,
+};
+
+export function setState(state) {
+  store.state = state;
+  // Lets CSS (and people debugging) see the state too.
+  document.body.dataset.state = state;
+}

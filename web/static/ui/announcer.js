@@ -1,0 +1,14 @@
+// Screen-reader announcements through the page's aria-live region.
+let clearTimer = 0;
+
+export function announce(text) {
+  const live = document.getElementById('live');
+  if (!live) return;
+  // Append rather than replace so quick successive events are all read;
+  // the region is emptied once things are quiet.
+  const line = document.createElement('p');
+  line.textContent = text;
+  live.append(line);
+  clearTimeout(clearTimer);
+  clearTimer = setTimeout(() => live.replaceChildren(), 5000);
+}

@@ -1,0 +1,44 @@
+// Inline SVG icons (24×24, stroked with currentColor), drawn for Plenum.
+// Parsed once per use from markup we control, so no external requests.
+
+const PATHS = {
+  mic: '<rect x="9" y="3" width="6" height="11.5" rx="3"/><path d="M5.5 11a6.5 6.5 0 0 0 13 0M12 17.5V21M8.5 21h7"/>',
+  micOff: '<path d="M15 10V6a3 3 0 0 0-5.8-1.1M9 9v2.5a3 3 0 0 0 4.6 2.5"/><path d="M18.5 11a6.5 6.5 0 0 1-1 3.4M5.5 11a6.5 6.5 0 0 0 10 5.5M12 17.5V21M8.5 21h7"/><path d="M4 4l16 16"/>',
+  cam: '<rect x="2.5" y="6" width="13" height="12" rx="2.5"/><path d="M15.5 10.2l5-3v9.6l-5-3z"/>',
+  camOff: '<path d="M7 6h6a2.5 2.5 0 0 1 2.5 2.5V12M15.5 16v-.5M15.5 10.2l5-3v9.6l-5-3M5 6.3A2.5 2.5 0 0 0 2.5 8.5v7A2.5 2.5 0 0 0 5 18h8a2.5 2.5 0 0 0 2-1"/><path d="M3 3l18 18"/>',
+  leave: '<path d="M3.2 14.2c4.9-4.6 12.7-4.6 17.6 0 .4.4.4 1 .1 1.4l-1.5 1.9a1 1 0 0 1-1.3.2l-2.5-1.4a1 1 0 0 1-.5-.9v-1.7a10.6 10.6 0 0 0-6.2 0v1.7a1 1 0 0 1-.5.9l-2.5 1.4a1 1 0 0 1-1.3-.2l-1.5-1.9a1 1 0 0 1 .1-1.4z" fill="currentColor" stroke="none"/>',
+  link: '<path d="M10 14a4 4 0 0 0 5.7 0l3.1-3.1a4 4 0 0 0-5.7-5.7l-1.1 1.1"/><path d="M14 10a4 4 0 0 0-5.7 0l-3.1 3.1a4 4 0 0 0 5.7 5.7l1.1-1.1"/>',
+  check: '<path d="M5 12.5l4.5 4.5L19 7.5"/>',
+  alert: '<path d="M10.3 4.2 2.6 17.5A2 2 0 0 0 4.3 20.5h15.4a2 2 0 0 0 1.7-3L13.7 4.2a2 2 0 0 0-3.4 0z"/><path d="M12 9.5v4.5M12 17.3v.2"/>',
+  volume: '<path d="M4 9.5h3.5L12 5.5v13l-4.5-4H4z"/><path d="M15.5 9a4 4 0 0 1 0 6M18 6.5a7.5 7.5 0 0 1 0 11"/>',
+  refresh: '<path d="M19.5 12a7.5 7.5 0 1 1-2.2-5.3M19.5 4.5V9H15"/>',
+  users: '<circle cx="9" cy="8" r="3.5"/><path d="M2.5 20a6.5 6.5 0 0 1 13 0M16 4.6a3.5 3.5 0 0 1 0 6.8M18 14.2a6.5 6.5 0 0 1 3.5 5.8"/>',
+  close: '<path d="M6 6l12 12M18 6 6 18"/>',
+  plus: '<path d="M12 5v14M5 12h14"/>',
+  wifiOff: '<path d="M2.5 8.5a14 14 0 0 1 5-2.9M11 5a14 14 0 0 1 10.5 3.5M5.5 12a9.5 9.5 0 0 1 4-2.2M15.5 10.4a9.5 9.5 0 0 1 3 1.6M8.8 15.4a5 5 0 0 1 6.4 0M12 19h.01M3 3l18 18"/>',
+  door: '<path d="M14 4H6.5A1.5 1.5 0 0 0 5 5.5v13A1.5 1.5 0 0 0 6.5 20H14M10 12h10M17 9l3 3-3 3"/>',
+};
+
+// The logo: an assembly of five seats around a speaker.
+const LOGO = '<svg viewBox="0 0 32 32" aria-hidden="true" focusable="false"><rect width="32" height="32" rx="8" fill="#5b8def"/><g fill="#fff"><circle cx="16" cy="20" r="3.2"/><circle cx="6.8" cy="19" r="2"/><circle cx="9.4" cy="12.2" r="2"/><circle cx="16" cy="9.4" r="2"/><circle cx="22.6" cy="12.2" r="2"/><circle cx="25.2" cy="19" r="2"/></g></svg>';
+
+function parse(markup) {
+  const tpl = document.createElement('template');
+  tpl.innerHTML = markup;
+  return tpl.content.firstElementChild;
+}
+
+/** Returns a new decorative <svg> for the named icon. */
+export function icon(name, cls = '') {
+  const svg = parse(`<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" focusable="false">${PATHS[name]}</svg>`);
+  svg.classList.add('icon');
+  if (cls) svg.classList.add(cls);
+  return svg;
+}
+
+/** Returns a new logo <svg>. */
+export function logo(cls = 'logo') {
+  const svg = parse(LOGO);
+  svg.classList.add(cls);
+  return svg;
+}

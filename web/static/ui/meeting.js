@@ -1,0 +1,224 @@
+// The meeting screen: header (room, people, copy link), the tile grid,
+// the toolbar, remote audio and speaking indicators.
+import { h, mount } from './dom.js';
+import { icon, logo } from './icons.js';
+import { Tile } from './tile.js';
+import { autoLayout } from './grid.js';
+import { AudioSink } from './audio.js';
+import { micToggle, camToggle } from './controls.js';
+import { toast, dismissToast } from './toast.js';
+import { announce } from './announcer.js';
+import { t } from '../i18n.js';
+
+const LEVEL_INTERVAL = 400;
+const SPEAKING_LEVEL = 0.03;
+const SPEAKING_HOLD = 900;
+
+/** The meeting link without our private query (name, autojoin…). */
+export function meetingURL(room) {
+  return `${location.origin}/${encodeURIComponent(room)}`;
+}
+
+/** Copies the meeting link, with a fallback where the Clipboard API is missing. */
+export async function copyLink(room) {
+  const url = meetingURL(room);
+  try {
+    await navigator.clipboard.writeText(url);
+    toast(t('meeting.linkCopied'), { key: 'copy', iconName: 'check' });
+  } catch {
+    const field = h('textarea', { class: 'offscreen', value: url, readOnly: true });
+    document.body.append(field);
+    field.select();
+    const ok = document.execCommand?.('copy');
+    field.remove();
+    if (ok) toast(t('meeting.linkCopied'), { key: 'copy', iconName: 'check' });
+    else toast(t('meeting.copyFailed', { url }), { key: 'copy', timeout: 0, dismissible: true });
+  }
+}
+
+export class MeetingView {
+  /**
+   * @param {HTMLElement} root
+   * @param {object} o
+   * @param {import('../session.js').Session} o.session
+   * @param {import('../media.js').LocalMedia} o.media
+   * @param {() => void} o.onLeave
+   * @param {() => void} o.onToggleMic
+   * @param {() => void} o.onToggleCam
+   */
+  constructor(root, { session, media, onLeave, onToggleMic, onToggleCam }) {
+    this.session = session;
+    this.media = media;
+    this.tiles = new Map();
+    this.lastLoud = new Map();
+    this.cleanups = [];
+
+    this.count = h('span', { class: 'people-count' });
+    const header = h('header', { class: 'meeting-header' },
+      h('a', { class: 'brand brand-compact', href: '/', 'aria-label': t('app.name'), title: t('app.name'), target: '_blank', rel: 'noopener' }, logo()),
+      h('h1', { class: 'room-title', title: session.room, text: session.room }),
+      h('span', { class: 'people', role: 'img', 'aria-label': '' }, icon('users'), this.count),
+      h('button', { type: 'button', class: 'btn btn-secondary btn-small', 'aria-label': t('meeting.copyLinkLabel'), onclick: () => copyLink(session.room) },
+        icon('link'), h('span', { class: 'hide-narrow', text: t('meeting.copyLink') })));
+    this.peopleEl = header.querySelector('.people');
+
+    this.grid = h('div', { class: 'grid', role: 'list', 'aria-label': t('meeting.participants') });
+    this.mic = micToggle(onToggleMic);
+    this.cam = camToggle(onToggleCam);
+    const leave = h('button', { type: 'button', class: 'ctl ctl-leave', 'aria-label': t('toolbar.leave'), title: t('toolbar.leave'), onclick: onLeave }, icon('leave'));
+    const toolbar = h('footer', { class: 'toolbar', role: 'toolbar', 'aria-label': t('meeting.toolbar') }, this.mic.el, this.cam.el, leave);
+
+    this.el = h('div', { class: 'meeting' }, header, h('main', { class: 'stage' }, this.grid), toolbar);
+    mount(root, this.el);
+    this.audio = new AudioSink(this.el, () => this.soundBlocked());
+
+    this.local = new Tile({ id: session.id || 'local', name: session.name, local: true });
+    this.local.el.setAttribute('role', 'listitem');
+    this.grid.append(this.local.el);
+    this.invite = this.inviteCard();
+    this.cleanups.push(autoLayout(this.grid));
+
+    const on = (type, fn) => {
+      const handler = (e) => fn(e.detail);
+      session.addEventListener(type, handler);
+      this.cleanups.push(() => session.removeEventListener(type, handler));
+    };
+    on('participant-joined', ({ participant, announce: say }) => {
+      this.addTile(participant);
+      if (say) announce(t('announce.joined', { name: participant.name }));
+    });
+    on('participant-updated', ({ participant }) => this.updateTile(participant));
+    on('participant-left', ({ participant }) => {
+      this.removeTile(participant.id);
+      announce(t('announce.left', { name: participant.name }));
+    });
+    on('track', ({ participant, kind, track }) => this.attach(participant, kind, track));
+    on('track-removed', ({ participant, kind }) => this.attach(participant, kind, null));
+    on('unstable', ({ unstable }) => {
+      if (unstable) toast(t('banner.reconnecting'), { key: 'unstable', kind: 'warn', timeout: 0, iconName: 'wifiOff' });
+      else dismissToast('unstable');
+    });
+
+    const onMedia = () => this.syncLocal();
+    media.addEventListener('change', onMedia);
+    this.cleanups.push(() => media.removeEventListener('change', onMedia));
+
+    for (const p of session.participants.values()) this.addTile(p);
+    this.syncLocal();
+    this.refresh();
+    this.levelTimer = setInterval(() => this.pollLevels(), LEVEL_INTERVAL);
+    document.title = `${session.room} · ${t('app.name')}`;
+    this.mic.el.focus();
+  }
+
+  inviteCard() {
+    const url = meetingURL(this.session.room);
+    return h('div', { class: 'tile tile-invite', role: 'listitem' },
+      h('div', { class: 'invite' },
+        h('h2', { class: 'invite-title', text: t('meeting.alone.title') }),
+        h('p', { class: 'invite-body', text: t('meeting.alone.body') }),
+        h('p', { class: 'invite-url', text: url }),
+        h('button', { type: 'button', class: 'btn btn-primary', onclick: () => copyLink(this.session.room) },
+          icon('link'), h('span', { text: t('meeting.copyLink') }))));
+  }
+
+  addTile(p) {
+    if (this.tiles.has(p.id)) {
+      this.updateTile(p);
+      return;
+    }
+    const tile = new Tile({ id: p.id, name: p.name });
+    tile.el.setAttribute('role', 'listitem');
+    this.tiles.set(p.id, tile);
+    this.grid.append(tile.el);
+    this.updateTile(p);
+    const tracks = this.session.tracksOf(p.id);
+    if (tracks.video) tile.setVideoTrack(tracks.video);
+    if (tracks.audio) this.audio.set(p.id, tracks.audio);
+    this.refresh();
+  }
+
+  updateTile(p) {
+    const tile = this.tiles.get(p.id);
+    if (!tile) return;
+    if (tile.name !== p.name) tile.setName(p.name);
+    tile.setAudioMuted(p.audioMuted);
+    tile.setVideoMuted(p.videoMuted);
+  }
+
+  removeTile(id) {
+    this.tiles.get(id)?.destroy();
+    this.tiles.delete(id);
+    this.audio.remove(id);
+    this.lastLoud.delete(id);
+    this.refresh();
+  }
+
+  /** Connects a received track to its participant's tile or audio. */
+  attach(id, kind, track) {
+    const tile = this.tiles.get(id);
+    if (!tile) return; // attached when the participant becomes known
+    if (kind === 'video') tile.setVideoTrack(track);
+    else if (track) this.audio.set(id, track);
+    else this.audio.remove(id);
+  }
+
+  /** Participant count and the invite card shown when alone. */
+  refresh() {
+    const n = this.tiles.size + 1;
+    this.count.textContent = String(n);
+    this.peopleEl.setAttribute('aria-label', t('meeting.count', { count: n }));
+    this.peopleEl.title = t('meeting.count', { count: n });
+    if (n === 1 && !this.invite.isConnected) this.grid.append(this.invite);
+    if (n > 1) this.invite.remove();
+  }
+
+  syncLocal() {
+    const { media } = this;
+    this.local.setVideoTrack(media.videoTrack);
+    this.local.setVideoMuted(!media.camOn);
+    this.local.setAudioMuted(!media.micOn);
+    this.mic.set(!media.micOn);
+    this.cam.set(!media.camOn);
+  }
+
+  soundBlocked() {
+    toast(t('banner.autoplay'), {
+      key: 'autoplay',
+      kind: 'warn',
+      timeout: 0,
+      iconName: 'volume',
+      action: { label: t('banner.enableSound'), run: () => this.audio.unlock() },
+    });
+  }
+
+  // Speaking indicators from the audio levels WebRTC already measures:
+  // no Web Audio graph (and no autoplay restrictions) needed.
+  async pollLevels() {
+    try {
+      const now = Date.now();
+      const { audio } = await this.session.stats();
+      for (const { participant, audioLevel } of audio) {
+        if (audioLevel > SPEAKING_LEVEL) this.lastLoud.set(participant, now);
+      }
+      if ((await this.session.localAudioLevel()) > SPEAKING_LEVEL) this.lastLoud.set('', now);
+      for (const [id, tile] of this.tiles) {
+        const p = this.session.participants.get(id);
+        tile.setSpeaking(!p?.audioMuted && now - (this.lastLoud.get(id) || 0) < SPEAKING_HOLD);
+      }
+      this.local.setSpeaking(this.media.micOn && now - (this.lastLoud.get('') || 0) < SPEAKING_HOLD);
+    } catch {
+      /* the session may be closing */
+    }
+  }
+
+  destroy() {
+    clearInterval(this.levelTimer);
+    for (const fn of this.cleanups) fn();
+    for (const tile of this.tiles.values()) tile.destroy();
+    this.local.destroy();
+    this.audio.destroy();
+    dismissToast('unstable');
+    dismissToast('autoplay');
+  }
+}
