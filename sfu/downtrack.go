@@ -82,10 +82,11 @@ func (d *DownTrack) Kind() webrtc.RTPCodecType { return d.up.Kind() }
 // writeRTP sends one packet to the subscriber. Header extensions are not
 // forwarded: their ids were negotiated with the publisher and mean
 // something else, or nothing, to the subscriber.
-func (d *DownTrack) writeRTP(pkt *rtp.Packet) {
+// It reports whether the packet was sent.
+func (d *DownTrack) writeRTP(pkt *rtp.Packet) bool {
 	b := d.binding.Load()
 	if b == nil {
-		return
+		return false
 	}
 	d.hdr = pkt.Header
 	d.hdr.SSRC = b.ssrc
@@ -94,7 +95,8 @@ func (d *DownTrack) writeRTP(pkt *rtp.Packet) {
 	d.hdr.PaddingSize = 0
 	d.hdr.Extension = false
 	d.hdr.Extensions = d.ext[:0]
-	_, _ = b.writer.WriteRTP(&d.hdr, pkt.Payload)
+	_, err := b.writer.WriteRTP(&d.hdr, pkt.Payload)
+	return err == nil
 }
 
 // readRTCP reads the subscriber's RTCP for this track until the sender
@@ -109,7 +111,10 @@ func (d *DownTrack) readRTCP() {
 		for _, p := range pkts {
 			switch p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				d.up.stats.keyframeRequestsIn.Add(1)
 				d.up.requestKeyframe()
+			case *rtcp.TransportLayerNack:
+				d.up.stats.nacksIn.Add(1)
 			}
 		}
 	}

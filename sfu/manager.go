@@ -27,9 +27,10 @@ type Limits struct {
 // Manager holds the rooms of one server. A room exists from its first
 // participant's join to its last participant's leave.
 type Manager struct {
-	engine *Engine
-	limits Limits
-	log    *slog.Logger
+	engine  *Engine
+	limits  Limits
+	log     *slog.Logger
+	metrics *metrics
 
 	mu     sync.Mutex // guards rooms and closed; taken before any Room.mu
 	rooms  map[string]*Room
@@ -41,7 +42,7 @@ func NewManager(engine *Engine, limits Limits, log *slog.Logger) *Manager {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Manager{engine: engine, limits: limits, log: log, rooms: map[string]*Room{}}
+	return &Manager{engine: engine, limits: limits, log: log, metrics: newMetrics(), rooms: map[string]*Room{}}
 }
 
 // Join adds a participant named name to the room, creating the room if

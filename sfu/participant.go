@@ -231,6 +231,10 @@ func (p *Participant) onUpTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTP
 	up := p.up
 	p.mu.Unlock()
 	t := newUpTrack(p.id, remote, receiver, up.WriteRTCP)
+	m := p.room.manager.metrics
+	t.latency = &m.latency
+	m.track(&t.stats)
+	defer m.retire(&t.stats)
 	p.log.Debug("publishing", "kind", remote.Kind().String(), "codec", remote.Codec().MimeType)
 	p.room.publish(t)
 	t.forward() // returns when the track or the connection ends

@@ -54,6 +54,18 @@ func TestThreePeersEachReceiveBothTracksOfTheOthers(t *testing.T) {
 			t.Errorf("%s receives its own video", rx.ID())
 		}
 	}
+	g, tot := s.manager.Gauges(), s.manager.Totals()
+	if g.Rooms != 1 || g.Participants != 3 || g.Tracks != 6 {
+		t.Errorf("gauges %+v, want 1 room, 3 participants, 6 tracks", g)
+	}
+	// Every packet in goes out twice, to the two others (give or take the
+	// packets in flight while the counters are read).
+	if tot.PacketsIn == 0 || tot.PacketsOut < tot.PacketsIn || tot.BytesOut == 0 {
+		t.Errorf("totals %+v do not show forwarding to two subscribers", tot)
+	}
+	if h := s.manager.ForwardLatency(); h.Count == 0 {
+		t.Error("no forwarding latency sampled")
+	}
 }
 
 func TestParticipantWhoLeavesDisappearsFromOthers(t *testing.T) {

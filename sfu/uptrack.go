@@ -3,6 +3,7 @@ package sfu
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -20,6 +21,8 @@ type UpTrack struct {
 	remote      *webrtc.TrackRemote
 	receiver    *webrtc.RTPReceiver
 	keyframes   *keyframeRequester
+	stats       trackStats
+	latency     *latencyHistogram // shared by the manager's tracks; nil in unit tests
 
 	// downs is replaced, never modified, so the forwarding loop reads it
 	// without a lock; mu serializes the replacements.
@@ -40,6 +43,7 @@ func newUpTrack(publisherID string, remote *webrtc.TrackRemote, receiver *webrtc
 	t.downs.Store(&[]*DownTrack{})
 	ssrc := uint32(remote.SSRC())
 	t.keyframes = newKeyframeRequester(func() {
+		t.stats.keyframeRequestsOut.Add(1)
 		_ = writeRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
 	})
 	return t
@@ -90,12 +94,20 @@ func (t *UpTrack) forward() {
 
 	buf := make([]byte, maxPacketSize)
 	var pkt rtp.Packet
-	for {
+	for i := uint(0); ; i++ {
 		n, _, err := t.remote.Read(buf)
 		if err != nil {
 			return
 		}
 		if err := pkt.Unmarshal(buf[:n]); err != nil {
+			continue
+		}
+		t.stats.packetsIn.Add(1)
+		t.stats.bytesIn.Add(uint64(n))
+		if t.latency != nil && i%latencySampleEvery == 0 {
+			start := time.Now()
+			t.fanOut(&pkt)
+			t.latency.observe(time.Since(start))
 			continue
 		}
 		t.fanOut(&pkt)
@@ -108,9 +120,15 @@ func (t *UpTrack) fanOut(pkt *rtp.Packet) {
 	if len(pkt.Payload) == 0 {
 		return // padding-only probe: meaningless to subscribers
 	}
-	for _, d := range *t.downs.Load() {
-		d.writeRTP(pkt)
+	downs := *t.downs.Load()
+	sent := 0
+	for _, d := range downs {
+		if d.writeRTP(pkt) {
+			sent++
+		}
 	}
+	t.stats.packetsOut.Add(uint64(sent))
+	t.stats.bytesOut.Add(uint64(sent * (pkt.MarshalSize())))
 }
 
 // drainRTCP reads the publisher's RTCP (sender reports) so that pion's
