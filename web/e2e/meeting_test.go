@@ -53,7 +53,8 @@ func joinURL(srv *server.Server, room, name string, extra url.Values) string {
 	for k, v := range extra {
 		q[k] = v
 	}
-	return fmt.Sprintf("%s%s?%s", srv.URL(), room, q.Encode())
+	// 127.0.0.1, not localhost: the browser resolves no name at all.
+	return fmt.Sprintf("http://%s/%s?%s", srv.Addr(), room, q.Encode())
 }
 
 // joinAll opens one browser per name in room and waits until each has joined.

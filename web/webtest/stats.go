@@ -20,11 +20,20 @@ type Stats struct {
 		PacketsReceived int    `json:"packetsReceived"`
 	} `json:"audio"`
 	CandidatePair *struct {
-		Local   string `json:"local"`
-		Remote  string `json:"remote"`
-		State   string `json:"state"`
-		Relayed bool   `json:"relayed"`
+		Local   *Candidate `json:"local"`
+		Remote  *Candidate `json:"remote"`
+		State   string     `json:"state"`
+		Relayed bool       `json:"relayed"`
 	} `json:"candidatePair"`
+}
+
+// Candidate is one end of the selected ICE candidate pair.
+type Candidate struct {
+	Type          string `json:"type"` // host, srflx, prflx or relay
+	Protocol      string `json:"protocol"`
+	Address       string `json:"address"`
+	Port          int    `json:"port"`
+	RelayProtocol string `json:"relayProtocol"`
 }
 
 // Stats reads the page's receive statistics.
