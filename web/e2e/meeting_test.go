@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -16,10 +17,12 @@ import (
 
 	"github.com/plenum-meet/plenum/cmd/plenum/server"
 	"github.com/plenum-meet/plenum/sfu"
+	"github.com/plenum-meet/plenum/turn"
 	"github.com/plenum-meet/plenum/web/webtest"
 )
 
-// startServer runs a whole Plenum on loopback for the test.
+// startServer runs a whole Plenum on loopback for the test, with the
+// built-in TURN server.
 func startServer(t *testing.T) *server.Server {
 	t.Helper()
 	webtest.Require(t)
@@ -30,7 +33,11 @@ func startServer(t *testing.T) *server.Server {
 	srv, err := server.New(server.Config{
 		Listen:  "127.0.0.1:0",
 		Network: sfu.NetworkConfig{Interfaces: []string{"lo"}},
-		Logger:  log,
+		TURN: server.TURNConfig{
+			Embedded: true, Secret: []byte("e2e"), CredentialTTL: time.Hour,
+			Server: turn.Config{ListenIP: net.IPv4(127, 0, 0, 1), RelayIP: net.IPv4(127, 0, 0, 1)},
+		},
+		Logger: log,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -98,5 +105,22 @@ func TestTwoBrowsersSeeAndHearEachOther(t *testing.T) {
 		if err := browsers[0].Screenshot(filepath.Join(dir, "meeting.png")); err != nil {
 			t.Errorf("screenshot: %v", err)
 		}
+	}
+}
+
+func TestRelayOnlyBrowsersMeetThroughBuiltInTURN(t *testing.T) {
+	srv := startServer(t)
+	browsers, ids := joinAll(t, srv, "e2e-relay", url.Values{"relay": {"1"}}, "Ana", "Ben")
+	for i, b := range browsers {
+		s, err := b.WaitDecodes(ids[1-i], 30*time.Second)
+		if err != nil {
+			t.Fatalf("browser %d: %v", i, err)
+		}
+		if s.CandidatePair == nil || !s.CandidatePair.Relayed {
+			t.Fatalf("browser %d decodes, but not through a relay: %+v", i, s.CandidatePair)
+		}
+	}
+	if n := srv.TURN().Allocations(); n == 0 {
+		t.Fatal("the built-in TURN server holds no allocation")
 	}
 }
