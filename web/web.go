@@ -119,10 +119,16 @@ func Handler(opts Options) http.Handler {
 		name := strings.TrimPrefix(p, "static/")
 		sum := sha256.Sum256(body)
 		h.assets[name] = asset{body: body, contentType: typeOf(name), etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
-		switch dir, file := path.Split(name); {
-		case dir == "i18n/" && strings.HasSuffix(file, ".js"):
+		dir, file := path.Split(name)
+		if !strings.HasSuffix(file, ".js") {
+			return nil
+		}
+		if dir == "i18n/" {
 			langs = append(langs, strings.TrimSuffix(file, ".js"))
-		case strings.HasSuffix(file, ".js"):
+		}
+		// Every module is preloaded except the catalogues of other
+		// languages, which are loaded only when the browser wants them.
+		if dir != "i18n/" || file == "en.js" {
 			modules = append(modules, staticPrefix+name)
 		}
 		return nil

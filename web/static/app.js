@@ -46,7 +46,11 @@ async function main() {
     renderLanding(root);
     return;
   }
-  room = decodeURIComponent(path);
+  try {
+    room = decodeURIComponent(path);
+  } catch {
+    room = path; // the server only serves valid names; be lenient anyway
+  }
   media = new LocalMedia();
   document.addEventListener('keydown', onKey);
   // Closing the tab: tell the server right away instead of timing out.

@@ -1,16 +1,19 @@
 // Remote audio: one hidden <audio> element per participant. Browsers may
 // refuse to start sound without a user gesture; then `onBlocked` is
-// called and unlock() (from a click) starts everything.
+// called, and the next click or key press anywhere (or unlock()) starts
+// everything, after which `onUnblocked` is called.
 
 export class AudioSink {
-  constructor(parent, onBlocked) {
+  constructor(parent, { onBlocked, onUnblocked }) {
     this.el = document.createElement('div');
     this.el.className = 'audio-sink';
     this.el.hidden = true;
     parent.append(this.el);
     this.players = new Map();
     this.onBlocked = onBlocked;
+    this.onUnblocked = onUnblocked;
     this.blocked = false;
+    this.unlockOnGesture = () => this.unlock();
   }
 
   set(id, track) {
@@ -27,19 +30,28 @@ export class AudioSink {
   }
 
   play(audio) {
-    audio.play().catch((err) => {
-      if (err?.name !== 'NotAllowedError') return;
-      if (!this.blocked) {
-        this.blocked = true;
-        this.onBlocked();
-      }
+    audio.play().then(() => {
+      if (!this.blocked) return;
+      this.blocked = false;
+      this.stopListening();
+      this.onUnblocked();
+    }, (err) => {
+      if (err?.name !== 'NotAllowedError' || this.blocked) return;
+      this.blocked = true;
+      document.addEventListener('pointerdown', this.unlockOnGesture, true);
+      document.addEventListener('keydown', this.unlockOnGesture, true);
+      this.onBlocked();
     });
   }
 
-  /** Retries playback; call from a user gesture. */
+  /** Retries playback; works when called from a user gesture. */
   unlock() {
-    this.blocked = false;
     for (const audio of this.players.values()) this.play(audio);
+  }
+
+  stopListening() {
+    document.removeEventListener('pointerdown', this.unlockOnGesture, true);
+    document.removeEventListener('keydown', this.unlockOnGesture, true);
   }
 
   remove(id) {
@@ -51,6 +63,7 @@ export class AudioSink {
   }
 
   destroy() {
+    this.stopListening();
     for (const id of [...this.players.keys()]) this.remove(id);
     this.el.remove();
   }

@@ -70,7 +70,10 @@ export class MeetingView {
 
     this.el = h('div', { class: 'meeting' }, header, h('main', { class: 'stage' }, this.grid), toolbar);
     mount(root, this.el);
-    this.audio = new AudioSink(this.el, () => this.soundBlocked());
+    this.audio = new AudioSink(this.el, {
+      onBlocked: () => this.soundBlocked(),
+      onUnblocked: () => dismissToast('autoplay'),
+    });
 
     this.local = new Tile({ id: session.id || 'local', name: session.name, local: true });
     this.local.el.setAttribute('role', 'listitem');
