@@ -18,6 +18,10 @@
 // typically) without leaving a hole in the outgoing sequence numbers,
 // the idea of Galène's packetmap.
 //
+// Retransmissions need nothing special: pion delivers RTX packets
+// unwrapped, with the original SSRC and sequence number, and they are
+// then late packets (forwarded if not sent yet) or duplicates (dropped).
+//
 // The munger works on positions counted from the switch point rather
 // than on raw sequence numbers, so that wraparound of the 16-bit
 // sequence number and the 32-bit timestamp needs no special case.
@@ -99,8 +103,8 @@ type Munger struct {
 	tl0Offset uint8
 	keyOffset uint8
 
-	// The newest packet sent, whatever its layer: where the next layer
-	// continues from.
+	// The packet sent with the highest outgoing sequence number,
+	// whatever its layer: where the next layer continues from.
 	sent    bool
 	outSeq  uint16
 	outTS   uint32
@@ -161,8 +165,9 @@ func (m *Munger) Switch(hdr *rtp.Header, payload []byte, now time.Time) {
 //	wall  = newSR.NTP + (hdr.Timestamp - newSR.RTP) / clockRate
 //	oldTS = oldSR.RTP + (wall - oldSR.NTP) * clockRate
 //
-// This is how LiveKit and Galène keep the timeline exact: the new frame
-// lands where it was captured, not where it happened to arrive. The
+// This is how LiveKit's forwarder keeps the timeline exact: the new
+// frame lands where it was captured, not where it happened to arrive,
+// and audio/video synchronization survives the switch. The
 // result is still forced past the last timestamp sent (a keyframe
 // captured at the same instant as a frame already sent, which is common
 // as layers are encoded together, gets one tick more), and ignored in
@@ -197,9 +202,11 @@ func ticks(d time.Duration, rate uint32) uint32 {
 	if d <= 0 {
 		return 1
 	}
-	// Whole seconds and the rest apart, so that days do not overflow.
+	// Whole seconds and the rest apart, so that days do not overflow;
+	// the rest rounded to the nearest tick, so that a 30 fps frame
+	// interval of 33.333 ms is 3000 ticks, not 2999.
 	t := uint64(d/time.Second)*uint64(rate) +
-		uint64(d%time.Second)*uint64(rate)/uint64(time.Second)
+		(uint64(d%time.Second)*uint64(rate)+uint64(time.Second/2))/uint64(time.Second)
 	switch {
 	case t < 1:
 		return 1
@@ -320,6 +327,11 @@ func (m *Munger) offsetAt(pos int64) (uint16, bool) {
 // the payload descriptor's picture id, TL0PICIDX and key index. The
 // SSRC, payload type and header extensions are left for the caller.
 //
+// The payload is modified in place: when one received packet fans out
+// to several down tracks, each must rewrite its own copy. now is the
+// arrival time, taken by the caller so that one clock reading serves
+// every down track of a packet.
+//
 // It returns false, leaving the packet untouched, for a packet that
 // must not be sent: one of another layer than the one chosen by the
 // last Switch, one older than that switch point, a duplicate of a
@@ -351,7 +363,11 @@ func (m *Munger) Rewrite(hdr *rtp.Header, payload []byte, now time.Time) bool {
 
 	hdr.SequenceNumber = seq + off
 	hdr.Timestamp += m.tsOffset
-	if v == newest {
+	// The packet with the highest outgoing sequence number is the one
+	// the next layer continues from. It is usually the newest, but may
+	// be a late one when the newest were skipped.
+	last := !m.sent || int16(hdr.SequenceNumber-m.outSeq) > 0
+	if last {
 		if !m.sent || hdr.Timestamp != m.outTS {
 			m.outTSAt = now
 		}
@@ -373,7 +389,7 @@ func (m *Munger) Rewrite(hdr *rtp.Header, payload []byte, now time.Time) bool {
 	if d.Rewrite(payload) != nil {
 		return true // cannot happen: d was parsed from payload
 	}
-	if v == newest {
+	if last {
 		if d.HasPictureID {
 			m.hasPID = true
 			if d.WidePictureID {
