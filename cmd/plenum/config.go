@@ -65,6 +65,11 @@ func (o *serveOptions) config(log *slog.Logger) (server.Config, error) {
 	if _, _, err := net.SplitHostPort(o.listen); err != nil {
 		return server.Config{}, fmt.Errorf("--listen %q: want host:port, e.g. :8080 or 127.0.0.1:8080", o.listen)
 	}
+	if o.metricsListen != "" {
+		if _, _, err := net.SplitHostPort(o.metricsListen); err != nil {
+			return server.Config{}, fmt.Errorf("--metrics-listen %q: want host:port, e.g. 127.0.0.1:9090", o.metricsListen)
+		}
+	}
 	tlsConfig, err := loadTLS(o.tlsCert, o.tlsKey)
 	if err != nil {
 		return server.Config{}, err
@@ -85,6 +90,8 @@ func (o *serveOptions) config(log *slog.Logger) (server.Config, error) {
 		Limits:         sfu.Limits{MaxRooms: o.maxRooms, MaxParticipantsPerRoom: o.maxPerRoom},
 		AllowedOrigins: o.allowedOrigins,
 		TURN:           turnCfg,
+		MetricsListen:  o.metricsListen,
+		Version:        versionNumber(),
 		Logger:         log,
 	}, nil
 }

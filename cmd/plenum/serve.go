@@ -38,6 +38,7 @@ type serveOptions struct {
 	tlsKey         string
 	logLevel       string
 	logFormat      string
+	metricsListen  string
 	turn           turnOptions
 }
 
@@ -93,6 +94,7 @@ func (o *serveOptions) register(f *pflag.FlagSet) {
 	f.StringVar(&o.tlsKey, "tls-key", "", "TLS private key file (PEM) for --tls-cert")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	f.StringVar(&o.metricsListen, "metrics-listen", "", "serve /metrics, /healthz and /readyz on this address, e.g. 127.0.0.1:9090 (default: /metrics on --listen, to this machine only)")
 
 	t := &o.turn
 	f.BoolVar(&t.enabled, "turn", true, "run the built-in TURN server (--turn=false to switch it off)")

@@ -1,6 +1,7 @@
 // Package server assembles a Plenum server from its parts: the web
-// client, the signaling endpoint, the SFU and its media port. The plenum
-// command fills a Config from its flags; tests build one directly.
+// client, the signaling endpoint, the SFU and its media port, the TURN
+// server, certificates and metrics. The plenum command fills a Config
+// from its flags; tests build one directly.
 package server
 
 import (
@@ -11,7 +12,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/plenum-meet/plenum/sfu"
 	"github.com/plenum-meet/plenum/signaling"
@@ -24,7 +30,8 @@ import (
 const (
 	readHeaderTimeout = 10 * time.Second
 	idleTimeout       = 120 * time.Second
-	// ShutdownTimeout bounds a graceful shutdown.
+	// ShutdownTimeout bounds a graceful shutdown: telling every client,
+	// closing the sessions and finishing the HTTP requests under way.
 	ShutdownTimeout = 10 * time.Second
 )
 
@@ -34,6 +41,20 @@ type Config struct {
 	Listen string
 	// TLS, when set, makes the server speak HTTPS.
 	TLS *tls.Config
+	// ACME, when set (and TLS is not), obtains and renews the HTTPS
+	// certificate from an ACME CA.
+	ACME *ACME
+	// HTTPRedirectListen, when set, serves plain HTTP on this address:
+	// the ACME CA's http-01 challenges and a redirect to HTTPS for
+	// everything else. It needs TLS or ACME.
+	HTTPRedirectListen string
+	// MetricsListen, when set, serves /metrics, /healthz and /readyz on
+	// this address, and /metrics no longer on Listen. When empty, Listen
+	// serves /metrics to clients on this machine only.
+	MetricsListen string
+	// TrustedProxies are reverse proxies whose X-Forwarded-For, -Host and
+	// -Proto headers are believed. Empty: the headers are ignored.
+	TrustedProxies []netip.Prefix
 	// Network says where media flows.
 	Network sfu.NetworkConfig
 	// Limits bound rooms and participants.
@@ -42,6 +63,8 @@ type Config struct {
 	AllowedOrigins []string
 	// TURN configures relaying for clients behind strict firewalls.
 	TURN TURNConfig
+	// Version labels the plenum_build_info metric.
+	Version string
 	// Logger receives the server's logs; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -55,34 +78,87 @@ type Server struct {
 	manager   *sfu.Manager
 	signaling *signaling.Server
 	turn      *turn.Server // nil without the embedded TURN server
+	acme      *ACME        // nil unless certificates come from ACME
 	http      *http.Server
+	extra     []extraServer // the redirect and metrics listeners, if any
+
+	registry        *prometheus.Registry
+	separateMetrics bool
+
+	serving      atomic.Bool // every listener accepts connections
+	shuttingDown atomic.Bool
 }
 
-// New opens the HTTP listener and the media port, so that a port in use
+// extraServer is an HTTP server on another listener than the main one.
+type extraServer struct {
+	name string
+	ln   net.Listener
+	srv  *http.Server
+}
+
+// New opens every listener and the media port, so that a port in use
 // is reported before anything starts.
-func New(cfg Config) (*Server, error) {
+func New(cfg Config) (_ *Server, err error) {
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
 	}
+	if cfg.TLS != nil && cfg.ACME != nil {
+		return nil, errors.New("TLS and ACME are exclusive: a certificate comes from files or from a CA")
+	}
+	if cfg.ACME != nil {
+		cfg.TLS = cfg.ACME.tlsConfig()
+	}
+	if cfg.HTTPRedirectListen != "" && cfg.TLS == nil {
+		return nil, errors.New("an HTTP redirect listener needs HTTPS")
+	}
+	var closers []func() error
+	defer func() {
+		if err != nil {
+			for i := len(closers) - 1; i >= 0; i-- {
+				_ = closers[i]()
+			}
+		}
+	}()
 	engine, err := sfu.NewEngine(cfg.Network)
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
+	closers = append(closers, engine.Close)
+	listen := func(addr string) (net.Listener, error) {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("listen on %s: %w", addr, err)
+		}
+		closers = append(closers, ln.Close)
+		return ln, nil
+	}
+	ln, err := listen(cfg.Listen)
 	if err != nil {
-		_ = engine.Close()
-		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+		return nil, err
 	}
 	scheme := "http"
 	if cfg.TLS != nil {
 		ln = tls.NewListener(ln, cfg.TLS)
 		scheme = "https"
 	}
-	s := &Server{log: log, listener: ln, scheme: scheme, engine: engine}
+	s := &Server{log: log, listener: ln, scheme: scheme, engine: engine, acme: cfg.ACME}
+	if cfg.MetricsListen != "" {
+		mln, err := listen(cfg.MetricsListen)
+		if err != nil {
+			return nil, err
+		}
+		s.separateMetrics = true
+		s.extra = append(s.extra, extraServer{name: "metrics", ln: mln})
+	}
+	if cfg.HTTPRedirectListen != "" {
+		rln, err := listen(cfg.HTTPRedirectListen)
+		if err != nil {
+			return nil, err
+		}
+		s.extra = append(s.extra, extraServer{name: "redirect", ln: rln})
+	}
 	if err := s.startTURN(cfg.TURN); err != nil {
-		_ = ln.Close()
-		_ = engine.Close()
 		return nil, err
 	}
 	s.manager = sfu.NewManager(engine, cfg.Limits, log)
@@ -92,35 +168,104 @@ func New(cfg Config) (*Server, error) {
 		AllowedOrigins: cfg.AllowedOrigins,
 		Logger:         log,
 	})
-	s.http = &http.Server{
-		Handler:           s.routes(),
-		ReadHeaderTimeout: readHeaderTimeout,
-		IdleTimeout:       idleTimeout,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	s.registry = s.newRegistry(cfg.Version)
+	s.http = s.httpServer(trustProxies(cfg.TrustedProxies, s.routes()))
+	for i := range s.extra {
+		e := &s.extra[i]
+		switch e.name {
+		case "metrics":
+			e.srv = s.httpServer(s.metricsRoutes())
+		case "redirect":
+			e.srv = s.httpServer(s.redirectHandler())
+		}
 	}
 	return s, nil
+}
+
+func (s *Server) httpServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
 }
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(signaling.Path, s.signaling)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("ok\n"))
-	})
+	s.health(mux)
+	if !s.separateMetrics {
+		mux.Handle("GET "+MetricsPath, s.metricsHandler(true))
+	}
 	mux.Handle("/", web.Handler(web.Options{ValidRoom: signaling.ValidRoomName}))
 	return mux
+}
+
+func (s *Server) metricsRoutes() http.Handler {
+	mux := http.NewServeMux()
+	s.health(mux)
+	mux.Handle("GET "+MetricsPath, s.metricsHandler(false))
+	return mux
+}
+
+// redirectHandler sends plain-HTTP visitors to the HTTPS address, after
+// answering the ACME CA's http-01 challenges.
+func (s *Server) redirectHandler() http.Handler {
+	_, port, _ := net.SplitHostPort(s.listener.Addr().String())
+	redirect := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			http.Error(w, "use HTTPS", http.StatusBadRequest)
+			return
+		}
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		if !validHost(host) {
+			http.Error(w, "bad Host header", http.StatusBadRequest)
+			return
+		}
+		if port != "443" {
+			host = net.JoinHostPort(host, port)
+		} else if ip, err := netip.ParseAddr(host); err == nil && ip.Is6() {
+			host = "[" + host + "]"
+		}
+		http.Redirect(w, r, "https://"+host+r.URL.RequestURI(), http.StatusMovedPermanently)
+	})
+	if s.acme != nil {
+		return s.acme.httpHandler(redirect)
+	}
+	return redirect
 }
 
 // Addr is the address the HTTP server listens on.
 func (s *Server) Addr() net.Addr { return s.listener.Addr() }
 
+// ExtraAddr is the address of the redirect ("redirect") or metrics
+// ("metrics") listener, or nil.
+func (s *Server) ExtraAddr(name string) net.Addr {
+	for _, e := range s.extra {
+		if e.name == name {
+			return e.ln.Addr()
+		}
+	}
+	return nil
+}
+
 // URL is the address to open in a browser. An unspecified listen address
-// becomes localhost, which browsers treat as a secure context.
+// becomes localhost, which browsers treat as a secure context; with ACME
+// it is the certificate's domain.
 func (s *Server) URL() string {
 	host, port, _ := net.SplitHostPort(s.listener.Addr().String())
 	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() || ip.IsLoopback() {
 		host = "localhost"
+	}
+	if s.acme != nil {
+		host = s.acme.Domain()
+	}
+	if s.scheme == "https" && port == "443" || s.scheme == "http" && port == "80" {
+		return s.scheme + "://" + host + "/"
 	}
 	return s.scheme + "://" + net.JoinHostPort(host, port) + "/"
 }
@@ -131,6 +276,9 @@ func (s *Server) TURN() *turn.Server { return s.turn }
 // Manager is the server's room registry.
 func (s *Server) Manager() *sfu.Manager { return s.manager }
 
+// Signaling is the server's signaling endpoint.
+func (s *Server) Signaling() *signaling.Server { return s.signaling }
+
 // MediaAddrs are the local addresses of the media port.
 func (s *Server) MediaAddrs() []string {
 	var out []string
@@ -140,30 +288,58 @@ func (s *Server) MediaAddrs() []string {
 	return out
 }
 
-// Serve serves until ctx is cancelled, then shuts down gracefully: every
-// client is told, sessions close, and the media port is released.
+// Serve serves until ctx is cancelled, then shuts down gracefully:
+// /readyz turns unready, new sessions are refused, every client is told
+// (server-shutdown) and its session closed, requests under way finish,
+// and the ports are released, all within ShutdownTimeout or little
+// more.
 func (s *Server) Serve(ctx context.Context) error {
-	errc := make(chan error, 1)
+	servers := 1 + len(s.extra)
+	errc := make(chan error, servers)
 	go func() { errc <- s.http.Serve(s.listener) }()
+	for _, e := range s.extra {
+		go func() { errc <- e.srv.Serve(e.ln) }()
+	}
+	s.serving.Store(true)
+
+	// The certificate request runs beside serving: the CA's challenges
+	// come in on the listeners that now accept.
+	var obtaining sync.WaitGroup
+	obtainCtx, stopObtaining := context.WithCancel(ctx)
+	defer stopObtaining()
+	if s.acme != nil {
+		obtaining.Go(func() { s.acme.obtain(obtainCtx, s.log) })
+	}
 	s.selfCheckTURN(ctx)
 
 	var serveErr error
 	select {
 	case <-ctx.Done():
 	case serveErr = <-errc:
+		servers--
 	}
+	s.shuttingDown.Store(true)
+	stopObtaining()
 	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()
 	if err := s.signaling.Shutdown(sctx); err != nil {
 		s.log.Warn("sessions did not all close in time", "err", err)
 	}
 	s.manager.Close(sfu.ErrClosed)
-	if err := s.http.Shutdown(sctx); err != nil {
-		s.log.Warn("HTTP shutdown", "err", err)
+	for _, h := range append([]*http.Server{s.http}, s.extraServers()...) {
+		if err := h.Shutdown(sctx); err != nil {
+			s.log.Warn("HTTP shutdown", "err", err)
+			_ = h.Close()
+		}
 	}
-	if serveErr == nil {
-		serveErr = <-errc
+	for ; servers > 0; servers-- {
+		if err := <-errc; serveErr == nil || errors.Is(serveErr, http.ErrServerClosed) {
+			serveErr = err
+		}
 	}
+	waitOrAbandon(&obtaining, sctx, func() {
+		s.log.Warn("a certificate request was still running at shutdown")
+	})
 	_ = s.engine.Close()
 	if s.turn != nil {
 		_ = s.turn.Close()
@@ -173,3 +349,63 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	return serveErr
 }
+
+func (s *Server) extraServers() []*http.Server {
+	out := make([]*http.Server, len(s.extra))
+	for i, e := range s.extra {
+		out[i] = e.srv
+	}
+	return out
+}
+
+// waitOrAbandon waits for wg, or for ctx and then calls abandoned.
+func waitOrAbandon(wg *sync.WaitGroup, ctx context.Context, abandoned func()) {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		abandoned()
+	}
+}
+
+// health adds /healthz (the process answers) and /readyz (it serves:
+// every listener and the media port are open, the certificate is at
+// hand, and it is not shutting down).
+func (s *Server) health(mux *http.ServeMux) {
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if reason := s.notReady(); reason != "" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(reason + "\n"))
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+}
+
+// notReady says why the server is not ready, or "" when it is.
+func (s *Server) notReady() string {
+	switch {
+	case s.shuttingDown.Load():
+		return "shutting down"
+	case !s.serving.Load():
+		return "starting"
+	case s.acme != nil && !s.acme.Ready():
+		return "waiting for the TLS certificate of " + s.acme.Domain()
+	}
+	return ""
+}
+
+// slogPrinter passes promhttp's errors to the log.
+type slogPrinter struct{ log *slog.Logger }
+
+func (p slogPrinter) Println(v ...any) { p.log.Warn("metrics: " + fmt.Sprint(v...)) }

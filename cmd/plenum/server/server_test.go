@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,11 +23,22 @@ import (
 // start runs a whole server on loopback with the built-in TURN server.
 func start(t *testing.T) *server.Server {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, _ := startWith(t, nil)
+	return srv
+}
+
+// testLogger writes to the test's output with -v, else nowhere.
+func testLogger() *slog.Logger {
 	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	srv, err := server.New(server.Config{
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// loopbackConfig is a whole server on loopback with the built-in TURN
+// server and free ports.
+func loopbackConfig() server.Config {
+	return server.Config{
 		Listen:  "127.0.0.1:0",
 		Network: sfu.NetworkConfig{Interfaces: []string{"lo"}},
 		TURN: server.TURNConfig{
@@ -35,21 +47,41 @@ func start(t *testing.T) *server.Server {
 			CredentialTTL: time.Hour,
 			Server:        turn.Config{ListenIP: net.IPv4(127, 0, 0, 1), RelayIP: net.IPv4(127, 0, 0, 1)},
 		},
-		Logger: log,
-	})
+		Logger: testLogger(),
+	}
+}
+
+// startWith starts a loopback server after edit changes its
+// configuration, and stops it at the end of the test. stop stops it
+// earlier and returns what Serve returned.
+func startWith(t *testing.T, edit func(*server.Config)) (srv *server.Server, stop func() error) {
+	t.Helper()
+	cfg := loopbackConfig()
+	if edit != nil {
+		edit(&cfg)
+	}
+	srv, err := server.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx) }()
+	var once sync.Once
+	var serveErr error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			serveErr = <-done
+		})
+		return serveErr
+	}
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return srv
+	return srv, stop
 }
 
 func wsURL(srv *server.Server) string {

@@ -1,0 +1,192 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/crypto/acme"
+	"golang.org/x/crypto/acme/autocert"
+)
+
+// LetsEncrypt is the ACME directory of Let's Encrypt's production CA,
+// the default of --acme-ca.
+const LetsEncrypt = autocert.DefaultACMEDirectory
+
+// Retries of the certificate request made at start, when it fails (DNS
+// not yet pointing here, port 80 or 443 closed): quickly at first,
+// then no more than hourly, which keeps well inside Let's Encrypt's
+// limit of 5 failed validations per name per hour even with the
+// requests browsers' handshakes trigger.
+const (
+	acmeFirstRetry = time.Minute
+	acmeMaxRetry   = time.Hour
+)
+
+// ACMEConfig asks for a certificate from an ACME CA.
+type ACMEConfig struct {
+	// Domain is the name the certificate is for, e.g. meet.example.org.
+	Domain string
+	// DirectoryURL is the CA's ACME directory; empty means LetsEncrypt.
+	DirectoryURL string
+	// Email is the contact the CA writes to about expiring certificates.
+	Email string
+	// Dir keeps the account key and certificates; it is created 0700.
+	Dir string
+	// HTTPClient talks to the CA; nil means http.DefaultClient. Tests
+	// set one that trusts their CA's HTTPS certificate.
+	HTTPClient *http.Client
+}
+
+// ACME obtains and renews the certificate of one domain, answering the
+// CA's challenges over HTTP (http-01, on the redirect listener) and TLS
+// (tls-alpn-01, on the HTTPS listener). Certificates are renewed 30 days
+// before they expire by autocert's timers.
+type ACME struct {
+	domain  string
+	manager *autocert.Manager
+	ready   atomic.Bool // a certificate has been served or obtained
+}
+
+// NewACME prepares certificate management for cfg.Domain. Nothing is
+// requested until the server starts or a client connects.
+func NewACME(cfg ACMEConfig) (*ACME, error) {
+	domain := strings.ToLower(strings.TrimSuffix(cfg.Domain, "."))
+	if err := checkDomain(domain); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("certificate directory: %w", err)
+	}
+	if err := os.Chmod(cfg.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("certificate directory: %w", err)
+	}
+	dirURL := cfg.DirectoryURL
+	if dirURL == "" {
+		dirURL = LetsEncrypt
+	}
+	return &ACME{
+		domain: domain,
+		manager: &autocert.Manager{
+			Prompt:     autocert.AcceptTOS,
+			Cache:      autocert.DirCache(cfg.Dir),
+			HostPolicy: autocert.HostWhitelist(domain),
+			Email:      cfg.Email,
+			Client:     &acme.Client{DirectoryURL: dirURL, HTTPClient: cfg.HTTPClient, UserAgent: "plenum"},
+		},
+	}, nil
+}
+
+// checkDomain accepts a DNS name with at least two labels, as a public
+// CA issues certificates for.
+func checkDomain(d string) error {
+	if d == "" || net.ParseIP(d) != nil || !strings.Contains(d, ".") || len(d) > 253 {
+		return fmt.Errorf("%q is not a domain name such as meet.example.org", d)
+	}
+	for _, label := range strings.Split(d, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return fmt.Errorf("%q is not a domain name such as meet.example.org", d)
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return fmt.Errorf("%q is not a domain name such as meet.example.org", d)
+			}
+		}
+	}
+	return nil
+}
+
+// Domain is the certificate's name.
+func (a *ACME) Domain() string { return a.domain }
+
+// getCertificate serves the domain's certificate whatever name the
+// client asked for (an IP address, no name at all as some TURN clients
+// do): the client checks it, and the CA is never asked for another name.
+// tls-alpn-01 challenges keep their name, the domain's.
+func (a *ACME) getCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	if !strings.EqualFold(strings.TrimSuffix(hello.ServerName, "."), a.domain) {
+		h := *hello
+		h.ServerName = a.domain
+		hello = &h
+	}
+	cert, err := a.manager.GetCertificate(hello)
+	if err == nil {
+		a.ready.Store(true)
+	}
+	return cert, err
+}
+
+// tlsConfig is for the HTTPS listener: HTTP/1.1 (the WebSocket needs
+// it) and the ACME TLS-ALPN challenge protocol.
+func (a *ACME) tlsConfig() *tls.Config {
+	return &tls.Config{
+		MinVersion:     tls.VersionTLS12,
+		GetCertificate: a.getCertificate,
+		NextProtos:     []string{"http/1.1", acme.ALPNProto},
+	}
+}
+
+// turnTLSConfig is for TURN over TLS: the same certificate, renewals
+// included, since each handshake asks for the current one.
+func (a *ACME) turnTLSConfig() *tls.Config {
+	return &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: a.getCertificate}
+}
+
+// httpHandler answers the CA's http-01 challenges and sends everything
+// else to HTTPS.
+func (a *ACME) httpHandler(fallback http.Handler) http.Handler {
+	return a.manager.HTTPHandler(fallback)
+}
+
+// Ready reports whether a certificate is at hand.
+func (a *ACME) Ready() bool { return a.ready.Load() }
+
+// obtain gets the certificate (from the data directory, or from the CA)
+// and retries with a growing delay until it has one or ctx ends. A
+// request under way when ctx ends runs to autocert's own timeout.
+func (a *ACME) obtain(ctx context.Context, log *slog.Logger) {
+	delay := acmeFirstRetry
+	for {
+		start := time.Now()
+		_, err := a.getCertificate(ecdsaHello(a.domain))
+		if err == nil {
+			log.Info("TLS certificate ready", "domain", a.domain, "took", time.Since(start).Round(time.Millisecond))
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		log.Error("could not obtain a TLS certificate: check that the domain points at this server and that ports 80 and 443 are open",
+			"domain", a.domain, "err", err, "retry_in", delay)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, acmeMaxRetry)
+	}
+}
+
+// CertificateDir is where --domain keeps its ACME account key and
+// certificates under a data directory.
+func CertificateDir(dataDir string) string { return filepath.Join(dataDir, "certificates") }
+
+// ecdsaHello is the ClientHello of a modern client, for which autocert
+// obtains the ECDSA certificate browsers will be served.
+func ecdsaHello(name string) *tls.ClientHelloInfo {
+	return &tls.ClientHelloInfo{
+		ServerName:        name,
+		CipherSuites:      []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256},
+		SignatureSchemes:  []tls.SignatureScheme{tls.ECDSAWithP256AndSHA256},
+		SupportedCurves:   []tls.CurveID{tls.CurveP256},
+		SupportedVersions: []uint16{tls.VersionTLS13, tls.VersionTLS12},
+	}
+}
