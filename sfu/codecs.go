@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/pion/interceptor"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -63,6 +64,14 @@ func registerInterceptors(me *webrtc.MediaEngine, reg *interceptor.Registry) err
 	}
 	if err := webrtc.ConfigureTWCCSender(me, reg); err != nil {
 		return fmt.Errorf("configure TWCC: %w", err)
+	}
+	// mid and rid let pion tell simulcast layers apart; the audio level
+	// feeds active-speaker detection.
+	if err := webrtc.ConfigureSimulcastExtensionHeaders(me); err != nil {
+		return fmt.Errorf("configure simulcast: %w", err)
+	}
+	if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
+		return fmt.Errorf("configure audio level: %w", err)
 	}
 	return nil
 }

@@ -2,17 +2,24 @@ package sfu
 
 import (
 	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/plenum-meet/plenum/sfu/munger"
+	"github.com/plenum-meet/plenum/sfu/vp8"
 )
 
 // DownTrack is the copy of an up track sent to one subscriber. It
 // implements webrtc.TrackLocal so that pion negotiates it like any other
-// track, and rewrites SSRC and payload type to what was negotiated with
-// the subscriber.
+// track. Of a simulcast track it forwards one layer at a time, moving
+// between layers at keyframes; its munger makes the layers one
+// continuous stream, and the SSRC and payload type are rewritten to
+// what was negotiated with the subscriber.
 type DownTrack struct {
 	up       *UpTrack
 	id       string
@@ -21,10 +28,27 @@ type DownTrack struct {
 
 	binding atomic.Pointer[downBinding]
 
-	// hdr and ext are scratch space for the forwarding goroutine of up,
-	// the only writer, so that rewriting a header allocates nothing.
-	hdr rtp.Header
-	ext [4]rtp.Extension
+	// maxHeight is the subscriber's wish: the height at which it shows
+	// the picture (0: no limit, negative: hidden, send nothing).
+	maxHeight atomic.Int32
+
+	// mu guards the layer choice and the munger. It is held while a
+	// packet is rewritten, never while it is written to the network.
+	mu      sync.Mutex
+	current int // layer being forwarded, -1 for none
+	target  int // layer wanted, -1 for none
+	munger  *munger.Munger
+
+	// scratch holds one rewritten packet per layer: each layer's
+	// forwarding goroutine uses only its own, so after the rewrite the
+	// write needs no lock, and nothing is allocated per packet.
+	scratch [maxLayers]downScratch
+}
+
+type downScratch struct {
+	hdr     rtp.Header
+	ext     [4]rtp.Extension
+	payload [maxPacketSize]byte
 }
 
 type downBinding struct {
@@ -35,25 +59,32 @@ type downBinding struct {
 
 func newDownTrack(up *UpTrack) *DownTrack {
 	kind := up.Kind().String()
-	return &DownTrack{
+	clock := uint32(90000)
+	if up.Kind() == webrtc.RTPCodecTypeAudio {
+		clock = 48000
+	}
+	d := &DownTrack{
 		up:       up,
 		id:       kind + "-" + up.publisherID,
 		streamID: up.publisherID,
+		current:  -1,
+		target:   maxLayers - 1,
+		munger:   munger.New(munger.Config{ClockRate: clock, VP8: up.Kind() == webrtc.RTPCodecTypeVideo}),
 	}
+	return d
 }
 
 // Bind is called by pion when negotiation has settled on a codec.
 func (d *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
-	want := d.up.remote.Codec().MimeType
 	for _, c := range ctx.CodecParameters() {
-		if strings.EqualFold(c.MimeType, want) {
+		if strings.EqualFold(c.MimeType, d.up.mimeType) {
 			d.binding.Store(&downBinding{
 				ssrc:        uint32(ctx.SSRC()),
 				payloadType: uint8(c.PayloadType),
 				writer:      ctx.WriteStream(),
 			})
 			// A new subscriber needs a keyframe to show anything.
-			d.up.requestKeyframe()
+			d.up.requestKeyframe(d.wantedLayer())
 			return c, nil
 		}
 	}
@@ -79,24 +110,128 @@ func (d *DownTrack) StreamID() string { return d.streamID }
 // Kind tells audio from video.
 func (d *DownTrack) Kind() webrtc.RTPCodecType { return d.up.Kind() }
 
-// writeRTP sends one packet to the subscriber. Header extensions are not
-// forwarded: their ids were negotiated with the publisher and mean
-// something else, or nothing, to the subscriber.
-// It reports whether the packet was sent.
-func (d *DownTrack) writeRTP(pkt *rtp.Packet) bool {
+// SetMaxHeight records at what height the subscriber shows the picture
+// (0: no limit, negative: hidden) and moves to the layer that fits.
+func (d *DownTrack) SetMaxHeight(h int) {
+	if int(d.maxHeight.Swap(int32(h))) == h {
+		return
+	}
+	d.mu.Lock()
+	d.retargetUnlocked(time.Now())
+	d.mu.Unlock()
+	d.up.updateDemand()
+}
+
+// wantedLayer is the layer the subscriber would take if it were sent:
+// what the publisher must keep encoding for it.
+func (d *DownTrack) wantedLayer() int {
+	h := int(d.maxHeight.Load())
+	if h < 0 {
+		return -1
+	}
+	if d.up.Kind() != webrtc.RTPCodecTypeVideo || h == 0 {
+		return maxLayers - 1
+	}
+	// Choose among every layer the publisher can send, paused or not:
+	// a paused layer must resume if this subscriber needs it.
+	for i := range maxLayers {
+		l := d.up.layer(i)
+		if l != nil && int(l.height.Load()) >= h {
+			return i
+		}
+	}
+	return maxLayers - 1
+}
+
+// retargetUnlocked chooses the layer to forward from what the subscriber
+// wants and what the publisher sends, and asks for a keyframe there.
+func (d *DownTrack) retargetUnlocked(now time.Time) {
+	target := d.up.bestLayer(int(d.maxHeight.Load()), now)
+	if target == d.target {
+		return
+	}
+	d.target = target
+	if target >= 0 && target != d.current {
+		d.up.requestKeyframe(target)
+	}
+}
+
+// writeRTP sends one packet of layer l to the subscriber, if l is the
+// layer being forwarded, and returns the bytes sent (0 if none).
+// Header extensions are not forwarded: their ids were negotiated with
+// the publisher and mean something else, or nothing, to the subscriber.
+func (d *DownTrack) writeRTP(pkt *rtp.Packet, l *upLayer, now time.Time) int {
 	b := d.binding.Load()
 	if b == nil {
+		return 0
+	}
+	s := &d.scratch[l.index]
+	payload, ok := d.rewrite(pkt, l, s, now)
+	if !ok {
+		return 0
+	}
+	s.hdr.SSRC = b.ssrc
+	s.hdr.PayloadType = b.payloadType
+	s.hdr.Padding = false
+	s.hdr.PaddingSize = 0
+	s.hdr.Extension = false
+	s.hdr.Extensions = s.ext[:0]
+	if _, err := b.writer.WriteRTP(&s.hdr, payload); err != nil {
+		return 0
+	}
+	return s.hdr.MarshalSize() + len(payload)
+}
+
+// rewrite decides whether the packet goes to this subscriber and, if so,
+// rewrites a copy of it into s.
+func (d *DownTrack) rewrite(pkt *rtp.Packet, l *upLayer, s *downScratch, now time.Time) ([]byte, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if l.index != d.current {
+		if !d.switchUnlocked(pkt, l, now) {
+			return nil, false
+		}
+	}
+	s.hdr = pkt.Header
+	if len(pkt.Payload) == 0 {
+		// Padding (bandwidth probes): drop it without leaving a hole in
+		// the sequence numbers, unless it is a late one the munger
+		// wants numbered as it was.
+		if d.munger.Skip(&s.hdr) {
+			return nil, false
+		}
+	}
+	payload := pkt.Payload
+	if d.up.Kind() == webrtc.RTPCodecTypeVideo {
+		// The VP8 descriptor is rewritten per subscriber: work on a copy.
+		payload = s.payload[:copy(s.payload[:], pkt.Payload)]
+	}
+	if !d.munger.Rewrite(&s.hdr, payload, now) {
+		return nil, false
+	}
+	return payload, true
+}
+
+// switchUnlocked handles a packet of a layer other than the current one:
+// it starts forwarding that layer if it is the target and the packet
+// begins a keyframe, and reports whether it did.
+func (d *DownTrack) switchUnlocked(pkt *rtp.Packet, l *upLayer, now time.Time) bool {
+	cur := d.up.layer(d.current)
+	if d.target != l.index || cur == nil || now.Sub(time.Unix(0, cur.lastNs.Load())) > layerSilence {
+		// The wish may have become possible (a layer resumed) or the
+		// current layer may have gone quiet: choose again.
+		d.retargetUnlocked(now)
+	}
+	if d.target != l.index {
 		return false
 	}
-	d.hdr = pkt.Header
-	d.hdr.SSRC = b.ssrc
-	d.hdr.PayloadType = b.payloadType
-	d.hdr.Padding = false
-	d.hdr.PaddingSize = 0
-	d.hdr.Extension = false
-	d.hdr.Extensions = d.ext[:0]
-	_, err := b.writer.WriteRTP(&d.hdr, pkt.Payload)
-	return err == nil
+	if d.up.Kind() == webrtc.RTPCodecTypeVideo && !vp8.IsKeyframe(pkt.Payload) {
+		d.up.requestKeyframe(l.index)
+		return false
+	}
+	d.munger.Switch(&pkt.Header, pkt.Payload, now)
+	d.current = l.index
+	return true
 }
 
 // readRTCP reads the subscriber's RTCP for this track until the sender
@@ -111,10 +246,17 @@ func (d *DownTrack) readRTCP() {
 		for _, p := range pkts {
 			switch p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				d.up.stats.keyframeRequestsIn.Add(1)
-				d.up.requestKeyframe()
+				d.mu.Lock()
+				layer := d.current
+				d.mu.Unlock()
+				if l := d.up.layer(layer); l != nil {
+					l.stats.keyframeRequestsIn.Add(1)
+				}
+				d.up.requestKeyframe(layer)
 			case *rtcp.TransportLayerNack:
-				d.up.stats.nacksIn.Add(1)
+				if l := d.up.layer(0); l != nil {
+					l.stats.nacksIn.Add(1)
+				}
 			}
 		}
 	}

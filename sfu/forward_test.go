@@ -2,6 +2,9 @@ package sfu
 
 import (
 	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
 
 	"github.com/pion/rtp"
 )
@@ -18,13 +21,16 @@ func (w *discardWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
 
 func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 
-// fanOutFixture is an up track with n bound down tracks.
-func fanOutFixture(n int) (*UpTrack, *discardWriter, *rtp.Packet) {
-	up := &UpTrack{publisherID: "pub", done: make(chan struct{})}
+// fanOutFixture is a video up track of one layer with n bound down tracks.
+func fanOutFixture(n int) (*UpTrack, *upLayer, *discardWriter, *rtp.Packet) {
+	up := &UpTrack{publisherID: "pub", kind: webrtc.RTPCodecTypeVideo, mimeType: webrtc.MimeTypeVP8, done: make(chan struct{})}
+	layer := &upLayer{index: 0, keyframes: newKeyframeRequester(func() {})}
+	layer.lastNs.Store(time.Now().UnixNano())
+	up.layers[0].Store(layer)
 	w := &discardWriter{}
 	downs := make([]*DownTrack, n)
 	for i := range downs {
-		d := &DownTrack{up: up}
+		d := newDownTrack(up)
 		d.binding.Store(&downBinding{ssrc: uint32(1000 + i), payloadType: 96, writer: w})
 		downs[i] = d
 	}
@@ -35,19 +41,22 @@ func fanOutFixture(n int) (*UpTrack, *discardWriter, *rtp.Packet) {
 		},
 		Payload: make([]byte, 1000),
 	}
+	// A VP8 keyframe, so that down tracks start forwarding at once.
+	copy(pkt.Payload, []byte{0x90, 0x80, 0x01, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01})
+	pkt.Payload[3] = 0x00
 	_ = pkt.Header.SetExtension(1, []byte{0x80})
 	_ = pkt.Header.SetExtension(3, []byte{1, 2, 3})
-	return up, w, pkt
+	return up, layer, w, pkt
 }
 
 func TestFanOutRewritesHeaderPerSubscriber(t *testing.T) {
-	up, _, pkt := fanOutFixture(2)
+	up, layer, _, pkt := fanOutFixture(2)
 	rec := &recordingWriter{}
 	for _, d := range *up.downs.Load() {
 		b := d.binding.Load()
 		d.binding.Store(&downBinding{ssrc: b.ssrc, payloadType: 111, writer: rec})
 	}
-	up.fanOut(pkt)
+	up.fanOut(pkt, layer, time.Now())
 	if len(rec.headers) != 2 {
 		t.Fatalf("%d packets written, want 2", len(rec.headers))
 	}
@@ -74,8 +83,12 @@ func (w *recordingWriter) WriteRTP(h *rtp.Header, _ []byte) (int, error) {
 func (w *recordingWriter) Write(b []byte) (int, error) { return len(b), nil }
 
 func TestFanOutAllocatesNothing(t *testing.T) {
-	up, _, pkt := fanOutFixture(10)
-	if allocs := testing.AllocsPerRun(1000, func() { up.fanOut(pkt) }); allocs != 0 {
+	up, layer, _, pkt := fanOutFixture(10)
+	now := time.Now()
+	if allocs := testing.AllocsPerRun(1000, func() {
+		pkt.SequenceNumber++
+		up.fanOut(pkt, layer, now)
+	}); allocs != 0 {
 		t.Fatalf("fan-out to 10 subscribers allocates %.1f times per packet, want 0", allocs)
 	}
 }
@@ -84,11 +97,13 @@ func TestFanOutAllocatesNothing(t *testing.T) {
 // copied to 10 subscribers (pion's interceptors, SRTP and the socket are
 // measured by the load generator instead).
 func BenchmarkFanOut(b *testing.B) {
-	up, w, pkt := fanOutFixture(10)
+	up, layer, w, pkt := fanOutFixture(10)
+	now := time.Now()
 	b.ReportAllocs()
 	b.SetBytes(int64(len(pkt.Payload)))
 	for b.Loop() {
-		up.fanOut(pkt)
+		pkt.SequenceNumber++
+		up.fanOut(pkt, layer, now)
 	}
 	b.ReportMetric(float64(w.packets)/float64(b.N), "copies/op")
 }

@@ -31,6 +31,12 @@ type Participant struct {
 	down   *webrtc.PeerConnection
 	subs   map[*UpTrack]*DownTrack
 	closed bool
+	// published maps each up receiver to its track (simulcast layers
+	// share a receiver).
+	published map[*webrtc.RTPReceiver]*UpTrack
+	// views holds, per publisher, the height the client shows their video
+	// at (see SetView), for tracks subscribed later.
+	views map[string]int
 
 	// Negotiation of the down connection, which the server drives: one
 	// offer at a time, and one more when tracks changed meanwhile.
@@ -51,6 +57,9 @@ func newParticipant(id, name string, r *Room, sig Signaler) (*Participant, error
 		info: ParticipantInfo{ID: id, Name: name},
 		subs: map[*UpTrack]*DownTrack{},
 		done: make(chan struct{}),
+
+		published: map[*webrtc.RTPReceiver]*UpTrack{},
+		views:     map[string]int{},
 	}
 	down, err := p.newPeerConnection(Down)
 	if err != nil {
@@ -225,20 +234,82 @@ func (p *Participant) negotiate() {
 	}
 }
 
-// onUpTrack runs when a published track starts arriving.
+// onUpTrack runs, in a goroutine of its own, when a published stream
+// starts arriving: a track, or one simulcast layer of a track. Layers
+// of one track share their receiver.
 func (p *Participant) onUpTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
 	p.mu.Lock()
 	up := p.up
+	t := p.published[receiver]
+	isNew := t == nil
+	if isNew {
+		t = newUpTrack(p.id, remote)
+		t.metrics = p.room.manager.metrics
+		t.latency = &t.metrics.latency
+		if t.kind == webrtc.RTPCodecTypeVideo {
+			mid := midOf(up, receiver)
+			t.demand = newLayerDemand(func(highest int) { p.sig.LayersWanted(mid, highest) })
+		}
+		p.published[receiver] = t
+	}
 	p.mu.Unlock()
-	t := newUpTrack(p.id, remote, receiver, up.WriteRTCP)
-	m := p.room.manager.metrics
-	t.latency = &m.latency
-	m.track(&t.stats)
-	defer m.retire(&t.stats)
-	p.log.Debug("publishing", "kind", remote.Kind().String(), "codec", remote.Codec().MimeType)
-	p.room.publish(t)
-	t.forward() // returns when the track or the connection ends
+
+	l, ok := t.addLayer(remote, receiver, up.WriteRTCP)
+	if !ok {
+		return
+	}
+	p.log.Debug("publishing", "kind", remote.Kind().String(), "rid", remote.RID(), "codec", remote.Codec().MimeType)
+	if isNew {
+		p.room.publish(t)
+		go p.unpublishWhenEnded(t, receiver)
+	}
+	t.forward(l) // returns when the layer or the connection ends
+}
+
+// unpublishWhenEnded removes t from the room once all its layers ended.
+func (p *Participant) unpublishWhenEnded(t *UpTrack, receiver *webrtc.RTPReceiver) {
+	t.running.Wait()
+	close(t.done)
+	if t.demand != nil {
+		t.demand.stop()
+	}
+	p.mu.Lock()
+	delete(p.published, receiver)
+	p.mu.Unlock()
 	p.room.unpublish(t)
+}
+
+// midOf finds the media id of the transceiver of receiver: the name the
+// client knows its track by.
+func midOf(pc *webrtc.PeerConnection, receiver *webrtc.RTPReceiver) string {
+	for _, tr := range pc.GetTransceivers() {
+		if tr.Receiver() == receiver {
+			return tr.Mid()
+		}
+	}
+	return ""
+}
+
+// SetView records how a participant shows publisher's video: at most
+// height device pixels high, or not at all when hidden, so that the SFU
+// sends the smallest layer that fills the tile and nothing for a hidden
+// one.
+func (p *Participant) SetView(publisher string, height int, visible bool) {
+	if !visible {
+		height = -1
+	}
+	p.mu.Lock()
+	var downs []*DownTrack
+	for t, d := range p.subs {
+		if t.publisherID == publisher && t.kind == webrtc.RTPCodecTypeVideo {
+			downs = append(downs, d)
+		}
+	}
+	p.views[publisher] = height
+	p.mu.Unlock()
+	for _, d := range downs {
+		d.SetMaxHeight(height)
+	}
 }
 
 // subscribe adds a down track for t unless there is one already.
@@ -254,6 +325,9 @@ func (p *Participant) subscribe(t *UpTrack) {
 	default:
 	}
 	d := newDownTrack(t)
+	if h, ok := p.views[t.publisherID]; ok && t.kind == webrtc.RTPCodecTypeVideo {
+		d.maxHeight.Store(int32(h))
+	}
 	sender, err := p.down.AddTrack(d)
 	if err != nil {
 		p.log.Warn("cannot add down track", "err", err)

@@ -36,6 +36,10 @@ type Signaler interface {
 	ParticipantUpdated(p ParticipantInfo)
 	// ParticipantLeft announces a departure.
 	ParticipantLeft(id string)
+	// LayersWanted tells a publisher which simulcast layers of its track
+	// mid subscribers need: those up to highest (-1: none); it may stop
+	// encoding the others until told otherwise.
+	LayersWanted(mid string, highest int)
 	// Fail ends the session from the SFU's side, for example when the
 	// media connection is lost; err says why.
 	Fail(err error)

@@ -8,58 +8,142 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/plenum-meet/plenum/sfu/vp8"
 )
 
 // maxPacketSize bounds one received RTP packet; browsers keep packets
 // under the path MTU, about 1200 bytes.
 const maxPacketSize = 1500
 
-// UpTrack is one publisher's track as it arrives at the server, with the
-// down tracks it is copied to.
+// maxLayers is the number of simulcast layers the SFU handles: low,
+// medium and high, as browsers send them.
+const maxLayers = 3
+
+// layerSilence is how long a layer may send nothing before it counts as
+// gone (paused by the publisher, or dropped by its encoder for lack of
+// bandwidth or CPU). Video sends at least a few packets a second.
+const layerSilence = time.Second
+
+// layerIndex orders simulcast layers by their rid. The web client uses
+// q, h and f (quarter, half, full), as LiveKit and Jitsi do.
+func layerIndex(rid string) int {
+	switch rid {
+	case "h", "m", "mid", "1":
+		return 1
+	case "f", "hi", "high", "2":
+		return 2
+	}
+	return 0
+}
+
+// UpTrack is one publisher's track as it arrives at the server: a
+// single stream, or up to three simulcast layers of the same picture,
+// with the down tracks it is copied to.
 type UpTrack struct {
 	publisherID string
-	remote      *webrtc.TrackRemote
-	receiver    *webrtc.RTPReceiver
-	keyframes   *keyframeRequester
-	stats       trackStats
+	kind        webrtc.RTPCodecType
+	mimeType    string
 	latency     *latencyHistogram // shared by the manager's tracks; nil in unit tests
+	metrics     *metrics
 
-	// downs is replaced, never modified, so the forwarding loop reads it
+	layers [maxLayers]atomic.Pointer[upLayer]
+
+	// downs is replaced, never modified, so the forwarding loops read it
 	// without a lock; mu serializes the replacements.
 	downs atomic.Pointer[[]*DownTrack]
 	mu    sync.Mutex
 
-	done chan struct{}
+	running sync.WaitGroup // one per layer's forwarding loop
+	done    chan struct{}  // closed when every layer has ended
+
+	// demand tells the publisher which layers subscribers need.
+	demand *layerDemand
 }
 
-func newUpTrack(publisherID string, remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver,
-	writeRTCP func([]rtcp.Packet) error) *UpTrack {
+// upLayer is one simulcast layer (or the only stream) of an up track.
+type upLayer struct {
+	index     int
+	remote    *webrtc.TrackRemote
+	keyframes *keyframeRequester
+	stats     trackStats
+	lastNs    atomic.Int64 // arrival of the last packet
+	height    atomic.Int32 // from the last keyframe; 0 until one is seen
+}
+
+func newUpTrack(publisherID string, remote *webrtc.TrackRemote) *UpTrack {
 	t := &UpTrack{
 		publisherID: publisherID,
-		remote:      remote,
-		receiver:    receiver,
+		kind:        remote.Kind(),
+		mimeType:    remote.Codec().MimeType,
 		done:        make(chan struct{}),
 	}
 	t.downs.Store(&[]*DownTrack{})
-	ssrc := uint32(remote.SSRC())
-	t.keyframes = newKeyframeRequester(func() {
-		t.stats.keyframeRequestsOut.Add(1)
-		_ = writeRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
-	})
 	return t
 }
 
 // Kind tells audio from video.
-func (t *UpTrack) Kind() webrtc.RTPCodecType { return t.remote.Kind() }
+func (t *UpTrack) Kind() webrtc.RTPCodecType { return t.kind }
 
 // PublisherID is the participant that publishes this track.
 func (t *UpTrack) PublisherID() string { return t.publisherID }
 
-// requestKeyframe asks the publisher for a keyframe, throttled.
-func (t *UpTrack) requestKeyframe() {
-	if t.Kind() == webrtc.RTPCodecTypeVideo {
-		t.keyframes.request()
+// addLayer starts forwarding one layer. writeRTCP sends RTCP to the
+// publisher. It returns false if the layer is known already.
+func (t *UpTrack) addLayer(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver,
+	writeRTCP func([]rtcp.Packet) error) (*upLayer, bool) {
+	l := &upLayer{index: layerIndex(remote.RID()), remote: remote}
+	ssrc := uint32(remote.SSRC())
+	l.keyframes = newKeyframeRequester(func() {
+		l.stats.keyframeRequestsOut.Add(1)
+		_ = writeRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
+	})
+	if !t.layers[l.index].CompareAndSwap(nil, l) {
+		return nil, false
 	}
+	if t.metrics != nil {
+		t.metrics.track(&l.stats)
+	}
+	t.running.Add(1)
+	go t.drainRTCP(receiver, remote.RID())
+	return l, true
+}
+
+// layer returns layer i, or nil.
+func (t *UpTrack) layer(i int) *upLayer {
+	if i < 0 || i >= maxLayers {
+		return nil
+	}
+	return t.layers[i].Load()
+}
+
+// requestKeyframe asks the publisher for a keyframe on layer i, throttled.
+func (t *UpTrack) requestKeyframe(i int) {
+	if l := t.layer(i); l != nil && t.kind == webrtc.RTPCodecTypeVideo {
+		l.keyframes.request()
+	}
+}
+
+// bestLayer picks the layer for a subscriber that shows the picture at
+// most maxHeight pixels high: the smallest live layer at least that
+// high, or the highest live layer if none is. maxHeight 0 means no
+// limit; a negative one means the picture is hidden and wants nothing.
+func (t *UpTrack) bestLayer(maxHeight int, now time.Time) int {
+	if maxHeight < 0 {
+		return -1
+	}
+	best := -1
+	for i := range maxLayers {
+		l := t.layer(i)
+		if l == nil || now.Sub(time.Unix(0, l.lastNs.Load())) > layerSilence {
+			continue
+		}
+		best = i
+		if maxHeight > 0 && int(l.height.Load()) >= maxHeight {
+			return i
+		}
+	}
+	return best
 }
 
 func (t *UpTrack) addDown(d *DownTrack) {
@@ -69,6 +153,7 @@ func (t *UpTrack) addDown(d *DownTrack) {
 	next := make([]*DownTrack, 0, len(old)+1)
 	next = append(append(next, old...), d)
 	t.downs.Store(&next)
+	t.updateDemandUnlocked()
 }
 
 func (t *UpTrack) removeDown(d *DownTrack) {
@@ -82,61 +167,90 @@ func (t *UpTrack) removeDown(d *DownTrack) {
 		}
 	}
 	t.downs.Store(&next)
+	t.updateDemandUnlocked()
 }
 
-// forward reads the publisher's packets until the track ends and copies
-// each to every down track. It runs in its own goroutine, one per up
-// track, and returns when the publisher's connection or track closes.
-func (t *UpTrack) forward() {
-	defer close(t.done)
-	defer t.keyframes.stop()
-	go t.drainRTCP()
+// updateDemand recomputes the highest layer any subscriber wants.
+func (t *UpTrack) updateDemand() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.updateDemandUnlocked()
+}
+
+func (t *UpTrack) updateDemandUnlocked() {
+	if t.demand == nil {
+		return
+	}
+	highest := -1
+	for _, d := range *t.downs.Load() {
+		highest = max(highest, d.wantedLayer())
+	}
+	t.demand.set(highest)
+}
+
+// forward reads one layer's packets until it ends and copies each to
+// every down track. It runs in its own goroutine, one per layer, and
+// returns when the publisher's connection or track closes.
+func (t *UpTrack) forward(l *upLayer) {
+	defer t.running.Done()
+	defer l.keyframes.stop()
+	if t.metrics != nil {
+		defer t.metrics.retire(&l.stats)
+	}
 
 	buf := make([]byte, maxPacketSize)
 	var pkt rtp.Packet
+	isVP8 := t.kind == webrtc.RTPCodecTypeVideo
 	for i := uint(0); ; i++ {
-		n, _, err := t.remote.Read(buf)
+		n, _, err := l.remote.Read(buf)
 		if err != nil {
 			return
 		}
 		if err := pkt.Unmarshal(buf[:n]); err != nil {
 			continue
 		}
-		t.stats.packetsIn.Add(1)
-		t.stats.bytesIn.Add(uint64(n))
+		now := time.Now()
+		l.lastNs.Store(now.UnixNano())
+		l.stats.packetsIn.Add(1)
+		l.stats.bytesIn.Add(uint64(n))
+		if isVP8 && vp8.IsKeyframe(pkt.Payload) {
+			if _, h, err := vp8.KeyframeSize(pkt.Payload); err == nil {
+				l.height.Store(int32(h))
+			}
+		}
+		t.fanOut(&pkt, l, now)
 		if t.latency != nil && i%latencySampleEvery == 0 {
-			start := time.Now()
-			t.fanOut(&pkt)
-			t.latency.observe(time.Since(start))
-			continue
+			t.latency.observe(time.Since(now))
 		}
-		t.fanOut(&pkt)
 	}
 }
 
-// fanOut writes one packet to every down track. It is the hot path: it
-// allocates nothing, takes no lock and starts no goroutine.
-func (t *UpTrack) fanOut(pkt *rtp.Packet) {
-	if len(pkt.Payload) == 0 {
-		return // padding-only probe: meaningless to subscribers
-	}
-	downs := *t.downs.Load()
-	sent := 0
-	for _, d := range downs {
-		if d.writeRTP(pkt) {
+// fanOut writes one packet of layer l to every down track. It is the
+// hot path: it allocates nothing, holds no lock across a write and
+// starts no goroutine.
+func (t *UpTrack) fanOut(pkt *rtp.Packet, l *upLayer, now time.Time) {
+	sent, bytes := 0, 0
+	for _, d := range *t.downs.Load() {
+		if n := d.writeRTP(pkt, l, now); n > 0 {
 			sent++
+			bytes += n
 		}
 	}
-	t.stats.packetsOut.Add(uint64(sent))
-	t.stats.bytesOut.Add(uint64(sent * (pkt.MarshalSize())))
+	l.stats.packetsOut.Add(uint64(sent))
+	l.stats.bytesOut.Add(uint64(bytes))
 }
 
-// drainRTCP reads the publisher's RTCP (sender reports) so that pion's
-// interceptors see it; it ends with the receiver.
-func (t *UpTrack) drainRTCP() {
-	buf := make([]byte, maxPacketSize)
+// drainRTCP reads the publisher's RTCP (sender reports) for one layer so
+// that pion's interceptors see it; it ends with the receiver.
+func (t *UpTrack) drainRTCP(receiver *webrtc.RTPReceiver, rid string) {
 	for {
-		if _, _, err := t.receiver.Read(buf); err != nil {
+		var err error
+		if rid == "" {
+			_, _, err = receiver.ReadRTCP()
+		} else {
+			_, _, err = receiver.ReadSimulcastRTCP(rid)
+		}
+		if err != nil {
 			return
 		}
 	}

@@ -26,6 +26,8 @@ const (
 	maxCandidateBytes = 1024
 	maxMidBytes       = 32
 	maxMLineIndex     = 1024
+	maxViewHeight     = 8192
+	maxIDBytes        = 64
 )
 
 // Client message types.
@@ -37,6 +39,7 @@ const (
 	TypeMute      = "mute"
 	TypePing      = "ping"
 	TypeLeave     = "leave"
+	TypeView      = "view"
 )
 
 // Server message types.
@@ -46,6 +49,7 @@ const (
 	TypeParticipantJoined  = "participant-joined"
 	TypeParticipantUpdated = "participant-updated"
 	TypeParticipantLeft    = "participant-left"
+	TypeLayers             = "layers"
 	TypeError              = "error"
 )
 
@@ -75,6 +79,11 @@ type ClientMessage struct {
 	Candidate *webrtc.ICECandidateInit `json:"candidate,omitempty"`
 	Audio     *bool                    `json:"audio,omitempty"`
 	Video     *bool                    `json:"video,omitempty"`
+	// Participant, Height and Visible describe how a client shows one
+	// publisher's video (view).
+	Participant string `json:"participant,omitempty"`
+	Height      *int   `json:"height,omitempty"`
+	Visible     *bool  `json:"visible,omitempty"`
 }
 
 // Error is a protocol error: it ends the session, and its code and
@@ -165,6 +174,11 @@ func (m *ClientMessage) validate() *Error {
 		if m.Audio == nil || m.Video == nil {
 			return protocolError(CodeBadMessage, "mute needs audio and video")
 		}
+	case TypeView:
+		if m.Participant == "" || len(m.Participant) > maxIDBytes || m.Height == nil || m.Visible == nil ||
+			*m.Height < 0 || *m.Height > maxViewHeight {
+			return protocolError(CodeBadMessage, "view needs a participant, a height from 0 to %d and visible", maxViewHeight)
+		}
 	case TypePing, TypeLeave:
 	case "":
 		return protocolError(CodeBadMessage, "message has no type")
@@ -220,6 +234,12 @@ type participantMessage struct {
 type leftMessage struct {
 	Type string `json:"type"`
 	ID   string `json:"id"`
+}
+
+type layersMessage struct {
+	Type   string `json:"type"`
+	MID    string `json:"mid"`
+	Active []bool `json:"active"`
 }
 
 type errorMessage struct {

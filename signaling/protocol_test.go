@@ -32,6 +32,11 @@ func TestDecodeClientMessage(t *testing.T) {
 		{"candidate index huge", `{"type":"candidate","pc":"up","candidate":{"candidate":"","sdpMLineIndex":65535}}`, CodeBadMessage},
 		{"mute", `{"type":"mute","audio":true,"video":false}`, ""},
 		{"mute half", `{"type":"mute","audio":true}`, CodeBadMessage},
+		{"view", `{"type":"view","participant":"ab12","height":360,"visible":true}`, ""},
+		{"view hidden", `{"type":"view","participant":"ab12","height":0,"visible":false}`, ""},
+		{"view without height", `{"type":"view","participant":"ab12","visible":true}`, CodeBadMessage},
+		{"view absurd height", `{"type":"view","participant":"ab12","height":100000,"visible":true}`, CodeBadMessage},
+		{"view negative height", `{"type":"view","participant":"ab12","height":-1,"visible":true}`, CodeBadMessage},
 		{"ping", `{"type":"ping"}`, ""},
 		{"leave", `{"type":"leave"}`, ""},
 		{"unknown fields are ignored", `{"type":"ping","future":[1,2,3]}`, ""},
@@ -84,6 +89,7 @@ func FuzzDecodeClientMessage(f *testing.F) {
 		`{"type":"answer","pc":"down","sdp":"v=0\r\n"}`,
 		`{"type":"candidate","pc":"up","candidate":{"candidate":"candidate:1 1 udp 1 127.0.0.1 9 typ host","sdpMid":"0","sdpMLineIndex":0}}`,
 		`{"type":"mute","audio":true,"video":false}`,
+		`{"type":"view","participant":"ab12","height":360,"visible":true}`,
 		`{"type":"ping"}`, `{"type":"leave"}`, `{}`, `null`, `"join"`, `{"type":"join","name":"\ud800"}`,
 	} {
 		f.Add([]byte(seed))

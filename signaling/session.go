@@ -38,6 +38,9 @@ const (
 	// sends a burst of ICE candidates, then little.
 	messageRate  = 50
 	messageBurst = 200
+	// maxSimulcastLayers is the length of a layers message's active list,
+	// from the lowest layer up.
+	maxSimulcastLayers = 3
 )
 
 // session is one participant's WebSocket. Its read loop runs in the HTTP
@@ -182,6 +185,8 @@ func (s *session) handle(m *ClientMessage) (done bool, err error) {
 		err = p.HandleCandidate(m.PC, *m.Candidate)
 	case TypeMute:
 		p.SetMuted(*m.Audio, *m.Video)
+	case TypeView:
+		p.SetView(m.Participant, *m.Height, *m.Visible)
 	case TypePing:
 		s.sendJSON(bareMessage{Type: TypePong})
 	case TypeLeave:
@@ -352,6 +357,14 @@ func (s *session) ParticipantUpdated(p sfu.ParticipantInfo) {
 
 func (s *session) ParticipantLeft(id string) {
 	s.sendJSON(leftMessage{Type: TypeParticipantLeft, ID: id})
+}
+
+func (s *session) LayersWanted(mid string, highest int) {
+	active := make([]bool, maxSimulcastLayers)
+	for i := range active {
+		active[i] = i <= highest
+	}
+	s.sendJSON(layersMessage{Type: TypeLayers, MID: mid, Active: active})
 }
 
 func (s *session) Fail(err error) { s.end(classify(err)) }

@@ -76,10 +76,13 @@ func (c *Client) publish() error {
 	if err != nil {
 		return err
 	}
+	var videoSender *webrtc.RTPSender
 	for _, t := range []webrtc.TrackLocal{audio, video} {
-		if _, err := pc.AddTransceiverFromTrack(t, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
+		tr, err := pc.AddTransceiverFromTrack(t, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+		if err != nil {
 			return err
 		}
+		videoSender = tr.Sender()
 	}
 	offer, err := pc.CreateOffer(nil)
 	if err != nil {
@@ -88,9 +91,11 @@ func (c *Client) publish() error {
 	if err := c.setLocalAndSend(pc, sfu.Up, offer); err != nil {
 		return err
 	}
-	c.wg.Add(2)
+	keyframe := &atomic.Bool{}
+	c.wg.Add(3)
 	go func() { defer c.wg.Done(); sendAudio(c.ctx, audio) }()
-	go func() { defer c.wg.Done(); sendVideo(c.ctx, video) }()
+	go func() { defer c.wg.Done(); sendVideo(c.ctx, video, keyframe) }()
+	go func() { defer c.wg.Done(); watchKeyframeRequests(videoSender, keyframe) }()
 	return nil
 }
 

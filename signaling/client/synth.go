@@ -2,7 +2,10 @@ package client
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
+
+	"github.com/pion/rtcp"
 
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
@@ -35,7 +38,9 @@ func sendAudio(ctx context.Context, track *webrtc.TrackLocalStaticRTP) {
 	}
 }
 
-func sendVideo(ctx context.Context, track *webrtc.TrackLocalStaticRTP) {
+// sendVideo sends frames until ctx ends; a keyframe every keyframeEvery
+// frames, and at once when keyframe is set (a keyframe request came).
+func sendVideo(ctx context.Context, track *webrtc.TrackLocalStaticRTP, keyframe *atomic.Bool) {
 	payload := make([]byte, videoPacketSize)
 	pkt := &rtp.Packet{Header: rtp.Header{Version: 2}, Payload: payload}
 	tick := time.NewTicker(time.Second / videoFrameRate)
@@ -47,11 +52,29 @@ func sendVideo(ctx context.Context, track *webrtc.TrackLocalStaticRTP) {
 		case <-tick.C:
 		}
 		pkt.Timestamp += 90000 / videoFrameRate
+		key := frame%keyframeEvery == 0 || keyframe.Swap(false)
 		for i := range videoPacketsPer {
 			pkt.SequenceNumber++
 			pkt.Marker = i == videoPacketsPer-1
-			writeVP8Descriptor(payload, i == 0, frame%keyframeEvery == 0)
+			writeVP8Descriptor(payload, i == 0, key)
 			_ = track.WriteRTP(pkt)
+		}
+	}
+}
+
+// watchKeyframeRequests sets keyframe when the server asks for one, as an
+// encoder would, until the sender stops.
+func watchKeyframeRequests(sender *webrtc.RTPSender, keyframe *atomic.Bool) {
+	for {
+		pkts, _, err := sender.ReadRTCP()
+		if err != nil {
+			return
+		}
+		for _, p := range pkts {
+			switch p.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				keyframe.Store(true)
+			}
 		}
 	}
 }

@@ -1,0 +1,81 @@
+package sfu
+
+import (
+	"sync"
+	"time"
+)
+
+// dynacastPauseDelay is how long a layer that no subscriber wants keeps
+// being encoded before its publisher is told to stop it. A shorter delay
+// saves more uplink; a longer one spares the flapping of a tile that is
+// resized or scrolled past. LiveKit waits seconds for the same reason.
+const dynacastPauseDelay = 3 * time.Second
+
+// layerDemand tells a publisher which layers of one video track its
+// subscribers need ("dynacast"): everything up to the highest layer
+// wanted, nothing above. More is announced at once, less only after
+// dynacastPauseDelay.
+type layerDemand struct {
+	notify func(highest int) // -1: no layer at all
+
+	mu        sync.Mutex
+	announced int
+	wanted    int
+	timer     *time.Timer
+	stopped   bool
+}
+
+func newLayerDemand(notify func(highest int)) *layerDemand {
+	return &layerDemand{notify: notify, announced: maxLayers - 1, wanted: maxLayers - 1}
+}
+
+// set records the highest layer any subscriber wants now.
+func (l *layerDemand) set(wanted int) {
+	l.mu.Lock()
+	if l.stopped {
+		l.mu.Unlock()
+		return
+	}
+	l.wanted = wanted
+	switch {
+	case wanted > l.announced:
+		l.cancelUnlocked()
+		l.announced = wanted
+		l.mu.Unlock()
+		l.notify(wanted)
+		return
+	case wanted < l.announced && l.timer == nil:
+		l.timer = time.AfterFunc(dynacastPauseDelay, l.apply)
+	case wanted == l.announced:
+		l.cancelUnlocked()
+	}
+	l.mu.Unlock()
+}
+
+func (l *layerDemand) apply() {
+	l.mu.Lock()
+	l.timer = nil
+	if l.stopped || l.wanted == l.announced {
+		l.mu.Unlock()
+		return
+	}
+	l.announced = l.wanted
+	n := l.announced
+	l.mu.Unlock()
+	l.notify(n)
+}
+
+func (l *layerDemand) cancelUnlocked() {
+	if l.timer != nil {
+		l.timer.Stop()
+		l.timer = nil
+	}
+}
+
+// stop cancels a pending announcement; later changes are ignored.
+func (l *layerDemand) stop() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.stopped = true
+	l.cancelUnlocked()
+}
