@@ -34,6 +34,9 @@ type Config struct {
 	// RelayOnly makes both peer connections use TURN relays only, with
 	// the ICE servers the welcome lists, as the web client's ?relay=1.
 	RelayOnly bool
+	// Simulcast publishes the video in three layers (q, h, f: 320x180,
+	// 640x360 and 1280x720), as a browser does.
+	Simulcast bool
 	// OnlyICEURL, if set, keeps only this URL of the welcome's ICE
 	// servers, to test one TURN transport at a time.
 	OnlyICEURL string
@@ -64,6 +67,8 @@ type Client struct {
 	participants map[string]sfu.ParticipantInfo
 	up, down     *webrtc.PeerConnection
 	received     map[TrackKey]*Counter
+	videoLayers  []*videoLayer
+	layers       map[string][]bool // last layers message per mid
 	serverErr    error
 
 	welcome chan struct{}
@@ -91,6 +96,7 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		cfg: cfg, api: api, conn: conn, ctx: cctx, cancel: cancel,
 		participants: map[string]sfu.ParticipantInfo{},
 		received:     map[TrackKey]*Counter{},
+		layers:       map[string][]bool{},
 		welcome:      make(chan struct{}),
 		closed:       make(chan struct{}),
 	}
@@ -168,6 +174,31 @@ func (c *Client) Err() error {
 
 // Done is closed when the signaling connection has closed.
 func (c *Client) Done() <-chan struct{} { return c.closed }
+
+// SetView tells the server at what height this client shows publisher's
+// video, or that it does not show it.
+func (c *Client) SetView(publisher string, height int, visible bool) error {
+	return c.send(map[string]any{"type": "view", "participant": publisher, "height": height, "visible": visible})
+}
+
+// LayersWanted returns the last layers message for one of this client's
+// tracks (by mid), or nil.
+func (c *Client) LayersWanted(mid string) []bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.layers[mid]
+}
+
+// SentLayers reports which of the published video layers are being sent.
+func (c *Client) SentLayers() []bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]bool, len(c.videoLayers))
+	for i, l := range c.videoLayers {
+		out[i] = l.active.Load()
+	}
+	return out
+}
 
 // SetMuted announces the microphone and camera state.
 func (c *Client) SetMuted(audio, video bool) error {

@@ -19,6 +19,8 @@ type serverMessage struct {
 	Participant  *sfu.ParticipantInfo     `json:"participant"`
 	Participants []sfu.ParticipantInfo    `json:"participants"`
 	ICEServers   []webrtc.ICEServer       `json:"iceServers"`
+	MID          string                   `json:"mid"`
+	Active       []bool                   `json:"active"`
 	Code         string                   `json:"code"`
 	Reason       string                   `json:"reason"`
 }
@@ -93,6 +95,18 @@ func (c *Client) handle(m *serverMessage) error {
 		c.mu.Lock()
 		delete(c.participants, m.ID)
 		c.mu.Unlock()
+	case "layers":
+		// Obey, as a browser does: stop encoding what nobody needs.
+		c.mu.Lock()
+		c.layers[m.MID] = m.Active
+		layers := c.videoLayers
+		c.mu.Unlock()
+		for i, l := range layers {
+			on := i < len(m.Active) && m.Active[i]
+			if was := l.active.Swap(on); on && !was {
+				l.keyframe.Store(true) // a resumed encoder starts with one
+			}
+		}
 	case "error":
 		return &ErrorMessage{Code: m.Code, Reason: m.Reason}
 	}

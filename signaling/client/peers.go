@@ -1,14 +1,17 @@
 package client
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/plenum-meet/plenum/sfu"
@@ -49,6 +52,9 @@ func NewAPI(o APIOptions) *webrtc.API {
 	if err := webrtc.RegisterDefaultInterceptors(me, reg); err != nil {
 		panic(err)
 	}
+	if err := webrtc.ConfigureSimulcastExtensionHeaders(me); err != nil {
+		panic(err)
+	}
 	return webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg))
 }
 
@@ -59,7 +65,8 @@ func LoopbackAPI(networks ...webrtc.NetworkType) *webrtc.API {
 	return NewAPI(APIOptions{Interfaces: []string{"lo"}, Networks: networks})
 }
 
-// publish opens the up connection with a synthetic audio and video track.
+// publish opens the up connection with a synthetic audio and video
+// track, the video in three simulcast layers if configured.
 func (c *Client) publish() error {
 	pc, err := c.api.NewPeerConnection(c.configuration())
 	if err != nil {
@@ -72,18 +79,25 @@ func (c *Client) publish() error {
 	if err != nil {
 		return err
 	}
-	video, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "video", "self")
+	if _, err := pc.AddTransceiverFromTrack(audio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
+		return err
+	}
+	layers, err := newVideoLayers(c.cfg.Simulcast)
 	if err != nil {
 		return err
 	}
-	var videoSender *webrtc.RTPSender
-	for _, t := range []webrtc.TrackLocal{audio, video} {
-		tr, err := pc.AddTransceiverFromTrack(t, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
-		if err != nil {
-			return err
-		}
-		videoSender = tr.Sender()
+	tr, err := pc.AddTransceiverFromTrack(layers[0].track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
+		return err
 	}
+	for _, l := range layers[1:] {
+		if err := tr.Sender().AddEncoding(l.track); err != nil {
+			return fmt.Errorf("add simulcast layer: %w", err)
+		}
+	}
+	c.mu.Lock()
+	c.videoLayers = layers
+	c.mu.Unlock()
 	offer, err := pc.CreateOffer(nil)
 	if err != nil {
 		return err
@@ -91,11 +105,12 @@ func (c *Client) publish() error {
 	if err := c.setLocalAndSend(pc, sfu.Up, offer); err != nil {
 		return err
 	}
-	keyframe := &atomic.Bool{}
-	c.wg.Add(3)
+	c.wg.Add(2 + len(layers))
 	go func() { defer c.wg.Done(); sendAudio(c.ctx, audio) }()
-	go func() { defer c.wg.Done(); sendVideo(c.ctx, video, keyframe) }()
-	go func() { defer c.wg.Done(); watchKeyframeRequests(videoSender, keyframe) }()
+	go func() { defer c.wg.Done(); sendVideo(c.ctx, layers, tr) }()
+	for _, l := range layers {
+		go func() { defer c.wg.Done(); watchKeyframeRequests(tr.Sender(), l) }()
+	}
 	return nil
 }
 
@@ -175,25 +190,54 @@ func (c *Client) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 	c.wg.Add(1)
 	defer c.wg.Done()
 	buf := make([]byte, 1500)
+	var pkt rtp.Packet
 	for {
 		n, _, err := t.Read(buf)
 		if err != nil {
 			return
 		}
-		counter.add(n)
+		if pkt.Unmarshal(buf[:n]) != nil {
+			continue
+		}
+		counter.add(&pkt, n, t.Kind() == webrtc.RTPCodecTypeVideo)
 	}
 }
 
-// Counter counts the packets and bytes of one received track.
+// Counter counts the packets and bytes of one received track, checks
+// that its sequence numbers and timestamps run on as one stream, and
+// remembers the picture size of the last video keyframe.
 type Counter struct {
 	packets, bytes atomic.Uint64
 	last           atomic.Int64 // unix nanoseconds of the last packet
+
+	mu                   sync.Mutex
+	started              bool
+	lastSeq              uint16
+	lastTS               uint32
+	seqGaps, tsBackwards int
+	keyWidth, keyHeight  int
 }
 
-func (k *Counter) add(n int) {
+func (k *Counter) add(p *rtp.Packet, n int, video bool) {
 	k.packets.Add(1)
 	k.bytes.Add(uint64(n))
 	k.last.Store(time.Now().UnixNano())
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.started {
+		if p.SequenceNumber != k.lastSeq+1 {
+			k.seqGaps++
+		}
+		if int32(p.Timestamp-k.lastTS) < 0 {
+			k.tsBackwards++
+		}
+	}
+	k.started, k.lastSeq, k.lastTS = true, p.SequenceNumber, p.Timestamp
+	if video && len(p.Payload) >= 11 && p.Payload[0]&0x10 != 0 && p.Payload[1]&0x01 == 0 &&
+		p.Payload[4] == 0x9d && p.Payload[5] == 0x01 && p.Payload[6] == 0x2a {
+		k.keyWidth = int(binary.LittleEndian.Uint16(p.Payload[7:]) & 0x3fff)
+		k.keyHeight = int(binary.LittleEndian.Uint16(p.Payload[9:]) & 0x3fff)
+	}
 }
 
 // Packets is the number of RTP packets received.
@@ -204,3 +248,18 @@ func (k *Counter) Bytes() uint64 { return k.bytes.Load() }
 
 // Last is when the last packet arrived.
 func (k *Counter) Last() time.Time { return time.Unix(0, k.last.Load()) }
+
+// KeyframeSize is the picture size of the last keyframe received.
+func (k *Counter) KeyframeSize() (width, height int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.keyWidth, k.keyHeight
+}
+
+// Discontinuities counts packets whose sequence number did not follow
+// the previous one, and timestamps that went backwards.
+func (k *Counter) Discontinuities() (seqGaps, tsBackwards int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.seqGaps, k.tsBackwards
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/pion/rtcp"
 
 	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -38,11 +39,77 @@ func sendAudio(ctx context.Context, track *webrtc.TrackLocalStaticRTP) {
 	}
 }
 
-// sendVideo sends frames until ctx ends; a keyframe every keyframeEvery
-// frames, and at once when keyframe is set (a keyframe request came).
-func sendVideo(ctx context.Context, track *webrtc.TrackLocalStaticRTP, keyframe *atomic.Bool) {
+// videoLayer is one synthetic video stream: the only one, or one
+// simulcast layer, each with its own picture size and rate.
+type videoLayer struct {
+	track           *webrtc.TrackLocalStaticRTP
+	width, height   int
+	packetsPerFrame int
+	active          atomic.Bool // false while the server says nobody needs it
+	keyframe        atomic.Bool // a keyframe was asked for
+	pkt             rtp.Packet
+}
+
+// simulcastLayers are the shapes of the three layers, as a browser
+// sends a 720p camera: a quarter, half and full size.
+var simulcastLayers = []struct {
+	rid                 string
+	width, height, pkts int
+}{{"q", 320, 180, 1}, {"h", 640, 360, 2}, {"f", 1280, 720, videoPacketsPer}}
+
+func newVideoLayers(simulcast bool) ([]*videoLayer, error) {
+	vp8 := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
+	if !simulcast {
+		track, err := webrtc.NewTrackLocalStaticRTP(vp8, "video", "self")
+		if err != nil {
+			return nil, err
+		}
+		l := &videoLayer{track: track, width: 640, height: 480, packetsPerFrame: videoPacketsPer}
+		l.active.Store(true)
+		return []*videoLayer{l}, nil
+	}
+	var out []*videoLayer
+	for _, s := range simulcastLayers {
+		track, err := webrtc.NewTrackLocalStaticRTP(vp8, "video", "self", webrtc.WithRTPStreamID(s.rid))
+		if err != nil {
+			return nil, err
+		}
+		l := &videoLayer{track: track, width: s.width, height: s.height, packetsPerFrame: s.pkts}
+		l.active.Store(true)
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// simulcastIDs are what a simulcast sender must put in every packet so
+// that the receiver can tell the layers apart: the media id and the
+// layer's rid, in header extensions whose ids were negotiated.
+type simulcastIDs struct {
+	mid          string
+	midID, ridID uint8
+}
+
+// lookupSimulcastIDs finds the negotiated extension ids, once known.
+func lookupSimulcastIDs(tr *webrtc.RTPTransceiver) (simulcastIDs, bool) {
+	ids := simulcastIDs{mid: tr.Mid()}
+	for _, e := range tr.Sender().GetParameters().HeaderExtensions {
+		switch e.URI {
+		case sdp.SDESMidURI:
+			ids.midID = uint8(e.ID)
+		case sdp.SDESRTPStreamIDURI:
+			ids.ridID = uint8(e.ID)
+		}
+	}
+	return ids, ids.mid != "" && ids.midID != 0 && ids.ridID != 0
+}
+
+// sendVideo sends frames of every active layer until ctx ends; a
+// keyframe every keyframeEvery frames, and at once when asked. Simulcast
+// layers wait for the negotiation of their header extensions.
+func sendVideo(ctx context.Context, layers []*videoLayer, tr *webrtc.RTPTransceiver) {
+	simulcast := len(layers) > 1
+	var ids simulcastIDs
 	payload := make([]byte, videoPacketSize)
-	pkt := &rtp.Packet{Header: rtp.Header{Version: 2}, Payload: payload}
 	tick := time.NewTicker(time.Second / videoFrameRate)
 	defer tick.Stop()
 	for frame := 0; ; frame++ {
@@ -51,29 +118,52 @@ func sendVideo(ctx context.Context, track *webrtc.TrackLocalStaticRTP, keyframe 
 			return
 		case <-tick.C:
 		}
-		pkt.Timestamp += 90000 / videoFrameRate
-		key := frame%keyframeEvery == 0 || keyframe.Swap(false)
-		for i := range videoPacketsPer {
-			pkt.SequenceNumber++
-			pkt.Marker = i == videoPacketsPer-1
-			writeVP8Descriptor(payload, i == 0, key)
-			_ = track.WriteRTP(pkt)
+		if simulcast && ids.ridID == 0 {
+			var ok bool
+			if ids, ok = lookupSimulcastIDs(tr); !ok {
+				continue
+			}
+		}
+		for _, l := range layers {
+			if !l.active.Load() {
+				continue
+			}
+			if simulcast {
+				_ = l.pkt.SetExtension(ids.midID, []byte(ids.mid))
+				_ = l.pkt.SetExtension(ids.ridID, []byte(l.track.RID()))
+			}
+			l.pkt.Version = 2
+			l.pkt.Payload = payload
+			l.pkt.Timestamp += 90000 / videoFrameRate
+			key := frame%keyframeEvery == 0 || l.keyframe.Swap(false)
+			for i := range l.packetsPerFrame {
+				l.pkt.SequenceNumber++
+				l.pkt.Marker = i == l.packetsPerFrame-1
+				writeVP8Descriptor(payload, i == 0, key, l.width, l.height)
+				_ = l.track.WriteRTP(&l.pkt)
+			}
 		}
 	}
 }
 
-// watchKeyframeRequests sets keyframe when the server asks for one, as an
-// encoder would, until the sender stops.
-func watchKeyframeRequests(sender *webrtc.RTPSender, keyframe *atomic.Bool) {
+// watchKeyframeRequests marks a keyframe due on layer l when the server
+// asks for one, as an encoder would, until the sender stops.
+func watchKeyframeRequests(sender *webrtc.RTPSender, l *videoLayer) {
 	for {
-		pkts, _, err := sender.ReadRTCP()
+		var pkts []rtcp.Packet
+		var err error
+		if rid := l.track.RID(); rid != "" {
+			pkts, _, err = sender.ReadSimulcastRTCP(rid)
+		} else {
+			pkts, _, err = sender.ReadRTCP()
+		}
 		if err != nil {
 			return
 		}
 		for _, p := range pkts {
 			switch p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				keyframe.Store(true)
+				l.keyframe.Store(true)
 			}
 		}
 	}
@@ -82,7 +172,7 @@ func watchKeyframeRequests(sender *webrtc.RTPSender, keyframe *atomic.Bool) {
 // writeVP8Descriptor writes a minimal VP8 payload descriptor (RFC 7741)
 // and, at the start of a frame, a VP8 frame tag, so that an SFU that
 // looks for keyframes finds them where a browser would put them.
-func writeVP8Descriptor(b []byte, start, keyframe bool) {
+func writeVP8Descriptor(b []byte, start, keyframe bool, width, height int) {
 	b[0] = 0
 	if start {
 		b[0] = 0x10 // S bit: start of a partition
@@ -90,6 +180,7 @@ func writeVP8Descriptor(b []byte, start, keyframe bool) {
 	b[1] = 0x01 // frame tag: P bit set means interframe
 	if start && keyframe {
 		b[1] = 0x00
-		copy(b[4:], []byte{0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01}) // start code, 640x480
+		// Start code, then 14-bit width and height, little-endian.
+		copy(b[4:], []byte{0x9d, 0x01, 0x2a, byte(width), byte(width >> 8), byte(height), byte(height >> 8)})
 	}
 }
