@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/plenum-meet/plenum/cmd/plenum/server"
@@ -34,53 +37,127 @@ func defaultDataDir() string {
 	return "plenum-data"
 }
 
-func newLogger(level, format string) (*slog.Logger, error) {
+func newLogger(level, format string) (*slog.Logger, *slog.LevelVar, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+		return nil, nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}
-	opts := &slog.HandlerOptions{Level: l}
+	lv := new(slog.LevelVar)
+	lv.Set(l)
+	opts := &slog.HandlerOptions{Level: lv}
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), lv, nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), lv, nil
 	}
-	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+	return nil, nil, fmt.Errorf("--log-format %q: want text or json", format)
 }
 
-// config checks the flags and turns them into a server configuration.
+// checkHostPort checks an address flag.
+func checkHostPort(flag, value, example string) error {
+	if _, _, err := net.SplitHostPort(value); err != nil {
+		return fmt.Errorf("%s %q: want host:port, e.g. %s", flag, value, example)
+	}
+	return nil
+}
+
+// config checks the flags and turns them into a server configuration,
+// with the certificate files SIGHUP reloads (nil without --tls-cert).
 // Every error names the flag at fault.
-func (o *serveOptions) config(log *slog.Logger) (server.Config, error) {
+func (o *serveOptions) config(log *slog.Logger) (server.Config, *server.CertificateFiles, error) {
+	fail := func(err error) (server.Config, *server.CertificateFiles, error) { return server.Config{}, nil, err }
 	for name, port := range map[string]int{
 		"--udp-port": o.udpPort, "--tcp-port": o.tcpPort, "--turn-port": o.turn.port, "--turn-tls-port": o.turn.tlsPort,
 	} {
 		if port < 0 || port > 65535 {
-			return server.Config{}, fmt.Errorf("%s %d: want a port from 0 to 65535", name, port)
+			return fail(fmt.Errorf("%s %d: want a port from 0 to 65535", name, port))
 		}
 	}
 	if o.maxRooms < 0 || o.maxPerRoom < 0 {
-		return server.Config{}, fmt.Errorf("--max-rooms and --room-max-participants cannot be negative")
+		return fail(fmt.Errorf("--max-rooms and --room-max-participants cannot be negative"))
 	}
-	if _, _, err := net.SplitHostPort(o.listen); err != nil {
-		return server.Config{}, fmt.Errorf("--listen %q: want host:port, e.g. :8080 or 127.0.0.1:8080", o.listen)
+	if err := checkHostPort("--listen", o.listen, ":8080 or 127.0.0.1:8080"); err != nil {
+		return fail(err)
 	}
 	if o.metricsListen != "" {
-		if _, _, err := net.SplitHostPort(o.metricsListen); err != nil {
-			return server.Config{}, fmt.Errorf("--metrics-listen %q: want host:port, e.g. 127.0.0.1:9090", o.metricsListen)
+		if err := checkHostPort("--metrics-listen", o.metricsListen, "127.0.0.1:9090"); err != nil {
+			return fail(err)
 		}
 	}
-	tlsConfig, err := loadTLS(o.tlsCert, o.tlsKey)
-	if err != nil {
-		return server.Config{}, err
+	redirect := o.redirectListen
+	if redirect == "off" {
+		redirect = ""
 	}
-	turnCfg, err := o.turn.config(o.dataDir, tlsConfig)
+	if redirect != "" {
+		if err := checkHostPort("--http-redirect-listen", redirect, ":80"); err != nil {
+			return fail(err)
+		}
+		if o.domain == "" && o.tlsCert == "" {
+			return fail(fmt.Errorf("--http-redirect-listen redirects to HTTPS: it needs --domain or --tls-cert"))
+		}
+	}
+	var proxies []netip.Prefix
+	if o.behindProxy {
+		var err error
+		if proxies, err = parsePrefixes("--trusted-proxy", o.trustedProxies); err != nil {
+			return fail(err)
+		}
+		if len(proxies) == 0 {
+			return fail(fmt.Errorf("--behind-proxy needs at least one --trusted-proxy"))
+		}
+	}
+
+	var (
+		httpsTLS, turnTLS *tls.Config
+		certFiles         *server.CertificateFiles
+		acme              *server.ACME
+	)
+	switch {
+	case o.domain != "" && (o.tlsCert != "" || o.tlsKey != ""):
+		return fail(fmt.Errorf("--domain gets a certificate by itself: leave out --tls-cert and --tls-key, or --domain"))
+	case o.domain != "":
+		if o.acmeCA == "" {
+			return fail(fmt.Errorf("--acme-ca is empty: give the CA's ACME directory URL, e.g. %s", server.LetsEncrypt))
+		}
+		if u, err := url.Parse(o.acmeCA); err != nil || u.Scheme != "https" || u.Host == "" {
+			return fail(fmt.Errorf("--acme-ca %q: want the https:// URL of an ACME directory", o.acmeCA))
+		}
+		if o.acmeEmail != "" && !strings.Contains(o.acmeEmail, "@") {
+			return fail(fmt.Errorf("--acme-email %q is not an e-mail address", o.acmeEmail))
+		}
+		var err error
+		acme, err = server.NewACME(server.ACMEConfig{
+			Domain:       o.domain,
+			DirectoryURL: o.acmeCA,
+			Email:        o.acmeEmail,
+			Dir:          server.CertificateDir(o.dataDir),
+		})
+		if err != nil {
+			return fail(fmt.Errorf("--domain: %w", err))
+		}
+		turnTLS = acme.TURNTLSConfig()
+	case o.tlsCert != "" || o.tlsKey != "":
+		if o.tlsCert == "" || o.tlsKey == "" {
+			return fail(fmt.Errorf("--tls-cert and --tls-key go together"))
+		}
+		var err error
+		if certFiles, err = server.LoadCertificateFiles(o.tlsCert, o.tlsKey); err != nil {
+			return fail(fmt.Errorf("--tls-cert/--tls-key: %w", err))
+		}
+		httpsTLS, turnTLS = certFiles.TLSConfig(), certFiles.TLSConfig()
+	}
+	turnCfg, err := o.turn.config(o.dataDir, turnTLS)
 	if err != nil {
-		return server.Config{}, err
+		return fail(err)
 	}
 	return server.Config{
-		Listen: o.listen,
-		TLS:    tlsConfig,
+		Listen:             o.listen,
+		TLS:                httpsTLS,
+		ACME:               acme,
+		HTTPRedirectListen: redirect,
+		MetricsListen:      o.metricsListen,
+		TrustedProxies:     proxies,
 		Network: sfu.NetworkConfig{
 			UDPPort:    o.udpPort,
 			TCPPort:    o.tcpPort,
@@ -90,24 +167,9 @@ func (o *serveOptions) config(log *slog.Logger) (server.Config, error) {
 		Limits:         sfu.Limits{MaxRooms: o.maxRooms, MaxParticipantsPerRoom: o.maxPerRoom},
 		AllowedOrigins: o.allowedOrigins,
 		TURN:           turnCfg,
-		MetricsListen:  o.metricsListen,
 		Version:        versionNumber(),
 		Logger:         log,
-	}, nil
-}
-
-func loadTLS(certFile, keyFile string) (*tls.Config, error) {
-	if certFile == "" && keyFile == "" {
-		return nil, nil
-	}
-	if certFile == "" || keyFile == "" {
-		return nil, fmt.Errorf("--tls-cert and --tls-key go together")
-	}
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-	if err != nil {
-		return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
-	}
-	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+	}, certFiles, nil
 }
 
 func (t *turnOptions) config(dataDir string, tlsConfig *tls.Config) (server.TURNConfig, error) {

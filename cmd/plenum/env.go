@@ -19,18 +19,28 @@ func envName(flag string) string {
 // applyEnv sets every flag not given on the command line from its
 // environment variable, if set. A flag on the command line wins.
 func applyEnv(flags *pflag.FlagSet) error {
+	return applyEnvFrom(flags, os.LookupEnv, nil)
+}
+
+// applyEnvFrom is applyEnv with the environment given by lookup; set,
+// if not nil, is told each flag it sets.
+func applyEnvFrom(flags *pflag.FlagSet, lookup func(string) (string, bool), set func(name string)) error {
 	var err error
 	flags.VisitAll(func(f *pflag.Flag) {
 		if err != nil || f.Changed || f.Name == "help" {
 			return
 		}
 		name := envName(f.Name)
-		val, ok := os.LookupEnv(name)
+		val, ok := lookup(name)
 		if !ok {
 			return
 		}
 		if setErr := flags.Set(f.Name, val); setErr != nil {
 			err = fmt.Errorf("environment variable %s=%q: %w", name, val, setErr)
+			return
+		}
+		if set != nil {
+			set(f.Name)
 		}
 	})
 	return err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -16,11 +17,14 @@ import (
 
 // Defaults of plenum serve. Media defaults to port 10000 on UDP and
 // TCP, as Jitsi's videobridge does, so that firewall rules people know
-// carry over.
+// carry over. With --domain, HTTPS takes its standard port and plain
+// HTTP (for the CA's challenges and a redirect) its own.
 const (
-	defaultListen  = ":8080"
-	defaultUDPPort = 10000
-	defaultTCPPort = 10000
+	defaultListen         = ":8080"
+	defaultListenHTTPS    = ":443"
+	defaultRedirectListen = ":80"
+	defaultUDPPort        = 10000
+	defaultTCPPort        = 10000
 )
 
 // serveOptions holds the flags of plenum serve.
@@ -36,9 +40,17 @@ type serveOptions struct {
 	dataDir        string
 	tlsCert        string
 	tlsKey         string
+	domain         string
+	acmeCA         string
+	acmeEmail      string
+	redirectListen string
+	behindProxy    bool
+	trustedProxies []string
 	logLevel       string
 	logFormat      string
 	metricsListen  string
+	configFile     string
+	printConfig    bool
 	turn           turnOptions
 }
 
@@ -66,13 +78,31 @@ func newServeCommand() *cobra.Command {
 		Long: `Run the meeting server. With no flags it serves http://localhost:8080,
 carries media on port 10000 (UDP, and TCP for networks that block UDP)
 and runs a TURN server on port 3478 for participants behind strict
-firewalls. See the README for deploying on a VPS.`,
+firewalls. With --domain meet.example.org it gets a certificate from
+Let's Encrypt and serves HTTPS on port 443. See the README for deploying
+on a VPS.
+
+Flags can also come from the environment (PLENUM_<FLAG_NAME>) and from a
+file (--config FILE, lines of "flag-name = value"); a flag on the command
+line wins over the environment, which wins over the file.
+
+SIGTERM or SIGINT: tell every participant the server is going away and
+stop within seconds. SIGHUP: read the certificate files, the environment
+and --config again; --log-level changes at once, other changes are
+logged as needing a restart.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := applyEnv(cmd.Flags()); err != nil {
+			flags := cmd.Flags()
+			cli := snapshotFlags(flags)
+			src, err := resolveFlags(flags, os.LookupEnv, readConfigFile)
+			if err != nil {
 				return err
 			}
-			return o.run(cmd.Context())
+			o.applyDerivedDefaults(flags, src)
+			if o.printConfig {
+				return printConfig(cmd.OutOrStdout(), flags, src)
+			}
+			return o.run(cmd.Context(), flags, cli)
 		},
 	}
 	o.register(cmd.Flags())
@@ -81,7 +111,9 @@ firewalls. See the README for deploying on a VPS.`,
 }
 
 func (o *serveOptions) register(f *pflag.FlagSet) {
-	f.StringVar(&o.listen, "listen", defaultListen, "HTTP address to listen on (host:port)")
+	f.StringVar(&o.configFile, "config", "", "read flags from this file: one 'flag-name = value' a line, # for comments")
+	f.BoolVar(&o.printConfig, "print-config", false, "print the effective configuration (secrets hidden) and exit")
+	f.StringVar(&o.listen, "listen", defaultListen, "HTTP(S) address to listen on, host:port (default :443 with --domain)")
 	f.IntVar(&o.udpPort, "udp-port", defaultUDPPort, "UDP port that carries all WebRTC media")
 	f.IntVar(&o.tcpPort, "tcp-port", defaultTCPPort, "TCP port for ICE over TCP, for networks that block UDP (0: off)")
 	f.StringSliceVar(&o.iceInterfaces, "ice-interface", nil, "gather media candidates only on this network interface (repeatable, e.g. lo)")
@@ -89,17 +121,23 @@ func (o *serveOptions) register(f *pflag.FlagSet) {
 	f.StringSliceVar(&o.allowedOrigins, "allowed-origin", nil, "another origin (https://host) whose pages may connect (repeatable)")
 	f.IntVar(&o.maxRooms, "max-rooms", 0, "most rooms at once (0: no limit)")
 	f.IntVar(&o.maxPerRoom, "room-max-participants", 0, "most participants in one room (0: no limit)")
-	f.StringVar(&o.dataDir, "data-dir", defaultDataDir(), "directory for generated secrets and certificates")
-	f.StringVar(&o.tlsCert, "tls-cert", "", "TLS certificate file (PEM): serve HTTPS and TURN over TLS")
+	f.StringVar(&o.dataDir, "data-dir", defaultDataDir(), "directory for generated secrets and certificates (created 0700)")
+	f.StringVar(&o.tlsCert, "tls-cert", "", "TLS certificate file (PEM): serve HTTPS and TURN over TLS (SIGHUP reloads it)")
 	f.StringVar(&o.tlsKey, "tls-key", "", "TLS private key file (PEM) for --tls-cert")
-	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.StringVar(&o.domain, "domain", "", "get a certificate for this domain from an ACME CA (Let's Encrypt) and serve HTTPS, e.g. meet.example.org")
+	f.StringVar(&o.acmeCA, "acme-ca", server.LetsEncrypt, "ACME directory URL of the CA, for --domain")
+	f.StringVar(&o.acmeEmail, "acme-email", "", "contact address given to the CA, which warns of expiring certificates")
+	f.StringVar(&o.redirectListen, "http-redirect-listen", "", "serve plain HTTP here: ACME challenges and a redirect to HTTPS (default :80 with --domain; off: \"off\")")
+	f.BoolVar(&o.behindProxy, "behind-proxy", false, "run behind a reverse proxy: believe X-Forwarded-For, -Host and -Proto from --trusted-proxy")
+	f.StringSliceVar(&o.trustedProxies, "trusted-proxy", []string{"127.0.0.0/8", "::1/128"}, "address (CIDR) of a reverse proxy to trust with --behind-proxy (repeatable)")
+	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error (SIGHUP reloads it)")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&o.metricsListen, "metrics-listen", "", "serve /metrics, /healthz and /readyz on this address, e.g. 127.0.0.1:9090 (default: /metrics on --listen, to this machine only)")
 
 	t := &o.turn
 	f.BoolVar(&t.enabled, "turn", true, "run the built-in TURN server (--turn=false to switch it off)")
 	f.IntVar(&t.port, "turn-port", turn.DefaultPort, "TURN port, UDP and TCP")
-	f.IntVar(&t.tlsPort, "turn-tls-port", turn.DefaultTLSPort, "TURN-over-TLS port, used with --tls-cert")
+	f.IntVar(&t.tlsPort, "turn-tls-port", turn.DefaultTLSPort, "TURN-over-TLS port, used with --tls-cert or --domain")
 	f.StringVar(&t.relayIP, "turn-relay-ip", "", "address TURN relays bind to and advertise (default: the first non-loopback media address)")
 	f.Var(&t.relayPorts, "turn-relay-ports", "port range for TURN relays, e.g. 49152-65535 (default: any)")
 	f.StringVar(&t.realm, "turn-realm", turn.DefaultRealm, "TURN realm")
@@ -111,12 +149,28 @@ func (o *serveOptions) register(f *pflag.FlagSet) {
 	f.Var(&t.bandwidth, "turn-bandwidth-max", "cap on all relayed TURN traffic, e.g. 100M (0: no cap)")
 }
 
-func (o *serveOptions) run(parent context.Context) error {
-	log, err := newLogger(o.logLevel, o.logFormat)
+// applyDerivedDefaults sets the defaults that depend on other flags:
+// with --domain, HTTPS on :443 and the HTTP redirect on :80.
+func (o *serveOptions) applyDerivedDefaults(flags *pflag.FlagSet, src flagSources) {
+	if o.domain == "" {
+		return
+	}
+	if !flags.Changed("listen") {
+		o.listen = defaultListenHTTPS
+		src["listen"] = "default with --domain"
+	}
+	if !flags.Changed("http-redirect-listen") {
+		o.redirectListen = defaultRedirectListen
+		src["http-redirect-listen"] = "default with --domain"
+	}
+}
+
+func (o *serveOptions) run(parent context.Context, flags *pflag.FlagSet, cli flagSnapshot) error {
+	log, level, err := newLogger(o.logLevel, o.logFormat)
 	if err != nil {
 		return err
 	}
-	cfg, err := o.config(log)
+	cfg, certFiles, err := o.config(log)
 	if err != nil {
 		return err
 	}
@@ -129,9 +183,29 @@ func (o *serveOptions) run(parent context.Context) error {
 	}
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+
+	// SIGHUP is handled by one goroutine, which ends with the server.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	r := newReloader(log, level, certFiles, cli, flags)
+	var reloading sync.WaitGroup
+	reloading.Go(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				r.reload()
+			}
+		}
+	})
+
 	log.Info("Plenum is running", "url", srv.URL(), "media", srv.MediaAddrs())
 	fmt.Fprintf(os.Stderr, "\n  Plenum is ready. Open %s in your browser.\n\n", srv.URL())
 	err = srv.Serve(ctx)
+	stop()
+	reloading.Wait()
 	log.Info("Plenum stopped")
 	return err
 }

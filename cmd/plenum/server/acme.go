@@ -134,9 +134,9 @@ func (a *ACME) tlsConfig() *tls.Config {
 	}
 }
 
-// turnTLSConfig is for TURN over TLS: the same certificate, renewals
+// TURNTLSConfig is for TURN over TLS: the same certificate, renewals
 // included, since each handshake asks for the current one.
-func (a *ACME) turnTLSConfig() *tls.Config {
+func (a *ACME) TURNTLSConfig() *tls.Config {
 	return &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: a.getCertificate}
 }
 

@@ -320,6 +320,8 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	s.shuttingDown.Store(true)
 	stopObtaining()
+	s.log.Info("shutting down: telling participants and closing sessions",
+		"sessions", s.signaling.SessionCount(), "within", ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()
 	if err := s.signaling.Shutdown(sctx); err != nil {

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// resolve parses args as plenum serve does, with env as the
+// environment and files as the file system.
+func resolve(t *testing.T, args []string, env, files map[string]string) (*pflag.FlagSet, flagSources, error) {
+	t.Helper()
+	cmd := newServeCommand()
+	if err := cmd.ParseFlags(args); err != nil {
+		t.Fatalf("parse %v: %v", args, err)
+	}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	read := func(name string) ([]byte, error) {
+		data, ok := files[name]
+		if !ok {
+			return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+		}
+		return []byte(data), nil
+	}
+	src, err := resolveFlags(cmd.Flags(), lookup, read)
+	return cmd.Flags(), src, err
+}
+
+func TestConfigPrecedenceFlagOverEnvironmentOverFileOverDefault(t *testing.T) {
+	const file = "/etc/plenum.conf"
+	for _, tc := range []struct {
+		name       string
+		args       []string
+		env        map[string]string
+		conf       string
+		flag, want string
+		from       string
+	}{
+		{name: "default", flag: "udp-port", want: "10000", from: ""},
+		{name: "file over default", conf: "udp-port = 11000", flag: "udp-port", want: "11000", from: file + ":1"},
+		{name: "environment over file", conf: "udp-port = 11000", env: map[string]string{"PLENUM_UDP_PORT": "12000"},
+			flag: "udp-port", want: "12000", from: "PLENUM_UDP_PORT"},
+		{name: "flag over environment and file", args: []string{"--udp-port", "13000"}, conf: "udp-port = 11000",
+			env: map[string]string{"PLENUM_UDP_PORT": "12000"}, flag: "udp-port", want: "13000", from: "--udp-port"},
+		{name: "flag over file", args: []string{"--udp-port=13000"}, conf: "udp-port = 11000", flag: "udp-port", want: "13000", from: "--udp-port"},
+		{name: "repeated lines make a list", conf: "public-ip = 203.0.113.1\n# a comment\n\npublic-ip = 203.0.113.2",
+			flag: "public-ip", want: "[203.0.113.1,203.0.113.2]", from: file + ":4"},
+		{name: "comma-separated list in the file", conf: "public-ip = 203.0.113.1, 203.0.113.2",
+			flag: "public-ip", want: "[203.0.113.1,203.0.113.2]", from: file + ":1"},
+		{name: "environment replaces the file's list", conf: "public-ip = 203.0.113.1\npublic-ip = 203.0.113.2",
+			env: map[string]string{"PLENUM_PUBLIC_IP": "198.51.100.7"}, flag: "public-ip", want: "[198.51.100.7]", from: "PLENUM_PUBLIC_IP"},
+		{name: "flag replaces the file's list", args: []string{"--public-ip", "192.0.2.9"}, conf: "public-ip = 203.0.113.1",
+			flag: "public-ip", want: "[192.0.2.9]", from: "--public-ip"},
+		{name: "boolean in the file", conf: "turn = false", flag: "turn", want: "false", from: file + ":1"},
+		{name: "boolean flag over the file", args: []string{"--turn=true"}, conf: "turn = false", flag: "turn", want: "true", from: "--turn"},
+		{name: "empty value keeps the default", conf: "listen =", flag: "listen", want: defaultListen, from: ""},
+		{name: "last line wins for a single value", conf: "listen = :1\nlisten = :2", flag: "listen", want: ":2", from: file + ":2"},
+		{name: "quoted value keeps spaces", conf: `turn-realm = " a b "`, flag: "turn-realm", want: " a b ", from: file + ":1"},
+		{name: "unit flag in the file", conf: "turn-bandwidth-max = 100M", flag: "turn-bandwidth-max", want: "100M", from: file + ":1"},
+		{name: "--prefix tolerated", conf: "--udp-port = 11000", flag: "udp-port", want: "11000", from: file + ":1"},
+		{name: "file named by the environment", args: []string{}, env: map[string]string{"PLENUM_CONFIG": file},
+			conf: "udp-port = 11000", flag: "udp-port", want: "11000", from: file + ":1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := tc.args
+			if tc.conf != "" && tc.env["PLENUM_CONFIG"] == "" {
+				args = append([]string{"--config", file}, args...)
+			}
+			flags, src, err := resolve(t, args, tc.env, map[string]string{file: tc.conf})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := flags.Lookup(tc.flag).Value.String(); got != tc.want {
+				t.Errorf("--%s = %q, want %q", tc.flag, got, tc.want)
+			}
+			if got := src[tc.flag]; got != tc.from {
+				t.Errorf("--%s comes from %q, want %q", tc.flag, got, tc.from)
+			}
+		})
+	}
+}
+
+func TestConfigFileErrorsNameTheLineAndTheKey(t *testing.T) {
+	const file = "plenum.conf"
+	for _, tc := range []struct {
+		conf string
+		want []string
+	}{
+		{"listen = :443\nudp-prot = 10000", []string{"plenum.conf:2", `unknown key "udp-prot"`}},
+		{"# ok\nconfig = other.conf", []string{"plenum.conf:2", `unknown key "config"`}},
+		{"print-config = true", []string{"plenum.conf:1", `"print-config"`}},
+		{"listen :443", []string{"plenum.conf:1", "key = value"}},
+		{"udp-port = many", []string{"plenum.conf:1", "udp-port"}},
+		{"turn-relay-ports = 3-1", []string{"plenum.conf:1", "turn-relay-ports"}},
+		{`turn-realm = "unterminated\"`, []string{"plenum.conf:1", "turn-realm"}},
+	} {
+		_, _, err := resolve(t, []string{"--config", file}, nil, map[string]string{file: tc.conf})
+		if err == nil {
+			t.Errorf("%q: accepted", tc.conf)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%q: error %q does not say %q", tc.conf, err, w)
+			}
+		}
+	}
+	_, _, err := resolve(t, []string{"--config", "missing.conf"}, nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "--config") || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+func TestPrintConfigHidesSecretsAndRoundTrips(t *testing.T) {
+	const file = "plenum.conf"
+	conf := "turn-secret = s3cret-value\npublic-ip = 203.0.113.1\npublic-ip = 203.0.113.2\ndomain = meet.example.org\n"
+	cmd := newServeCommand()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetArgs([]string{"--config", file, "--print-config", "--udp-port", "10001"})
+	old := readConfigFile
+	readConfigFile = func(string) ([]byte, error) { return []byte(conf), nil }
+	t.Cleanup(func() { readConfigFile = old })
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	if strings.Contains(text, "s3cret-value") {
+		t.Fatalf("--print-config shows the TURN secret:\n%s", text)
+	}
+	for _, want := range []string{
+		"turn-secret is set (from plenum.conf:1), not shown",
+		"udp-port = 10001", "(--udp-port)",
+		"public-ip = 203.0.113.1\npublic-ip = 203.0.113.2",
+		"listen = :443", "(default with --domain)", "http-redirect-listen = :80",
+		"tcp-port = 10000", "(default)",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("--print-config lacks %q:\n%s", want, text)
+		}
+	}
+
+	// What it prints is itself a valid configuration file, with the
+	// same values.
+	printed := map[string]string{file: text}
+	flags, _, err := resolve(t, []string{"--config", file}, nil, printed)
+	if err != nil {
+		t.Fatalf("the printed configuration does not read back: %v", err)
+	}
+	for flag, want := range map[string]string{"udp-port": "10001", "public-ip": "[203.0.113.1,203.0.113.2]", "domain": "meet.example.org", "listen": ":443"} {
+		if got := flags.Lookup(flag).Value.String(); got != want {
+			t.Errorf("read back --%s = %q, want %q", flag, got, want)
+		}
+	}
+}
+
+func TestBadFlagsNameTheFlag(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"--listen", "8080"}, "--listen"},
+		{[]string{"--metrics-listen", "nowhere"}, "--metrics-listen"},
+		{[]string{"--http-redirect-listen", ":80"}, "--http-redirect-listen"},
+		{[]string{"--domain", "localhost"}, "--domain"},
+		{[]string{"--domain", "meet.example.org", "--tls-cert", "c.pem", "--tls-key", "k.pem"}, "--domain"},
+		{[]string{"--domain", "meet.example.org", "--acme-ca", "http://ca.example/dir"}, "--acme-ca"},
+		{[]string{"--domain", "meet.example.org", "--acme-email", "nobody"}, "--acme-email"},
+		{[]string{"--tls-cert", "c.pem"}, "--tls-key"},
+		{[]string{"--behind-proxy", "--trusted-proxy", "proxy.example"}, "--trusted-proxy"},
+		{[]string{"--udp-port", "70000"}, "--udp-port"},
+		{[]string{"--log-level", "loud"}, "--log-level"},
+	} {
+		cmd := newServeCommand()
+		cmd.SetArgs(append(tc.args, "--data-dir", dir))
+		cmd.SetOut(io.Discard)
+		cmd.SilenceErrors, cmd.SilenceUsage = true, true
+		// Should a case be accepted, the server it starts stops soon.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := cmd.ExecuteContext(ctx)
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), tc.flag) {
+			t.Errorf("%v: error %v does not name %s", tc.args, err, tc.flag)
+		}
+	}
+}
+
+func TestReloadAppliesTheLogLevelAndReportsOtherChanges(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "plenum.conf")
+	write := func(s string) {
+		if err := os.WriteFile(file, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("log-level = info\nudp-port = 10000\n")
+	cmd := newServeCommand()
+	if err := cmd.ParseFlags([]string{"--config", file, "--max-rooms", "3"}); err != nil {
+		t.Fatal(err)
+	}
+	cli := snapshotFlags(cmd.Flags())
+	noEnv := func(string) (string, bool) { return "", false }
+	if _, err := resolveFlags(cmd.Flags(), noEnv, os.ReadFile); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	level := new(slog.LevelVar)
+	r := &reloader{
+		log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: level})), level: level,
+		cli: cli, current: cmd.Flags(), env: noEnv, readFile: os.ReadFile,
+	}
+
+	write("log-level = debug\nudp-port = 10002\nmax-rooms = 9\n")
+	r.reload()
+	if level.Level() != slog.LevelDebug {
+		t.Errorf("log level %v after reload, want debug", level.Level())
+	}
+	out := logs.String()
+	if !strings.Contains(out, "flag=--udp-port") || !strings.Contains(out, "restart") {
+		t.Errorf("the reload does not say that --udp-port needs a restart:\n%s", out)
+	}
+	if strings.Contains(out, "--max-rooms") {
+		t.Errorf("--max-rooms is on the command line, which wins over the file, yet the reload reports it:\n%s", out)
+	}
+
+	logs.Reset()
+	write("udp-port = 10000\nbogus = 1\n")
+	r.reload()
+	if !strings.Contains(logs.String(), `unknown key \"bogus\"`) || level.Level() != slog.LevelDebug {
+		t.Errorf("a broken file must be reported and change nothing:\n%s", logs.String())
+	}
+}
