@@ -69,6 +69,7 @@ func (m *Manager) Join(room, name string, sig Signaler) (*Participant, error) {
 	if err != nil {
 		if r.empty() {
 			delete(m.rooms, room)
+			r.close()
 		}
 		m.mu.Unlock()
 		if p != nil {
@@ -91,6 +92,7 @@ func (m *Manager) leave(p *Participant) {
 	r.remove(p)
 	if r.empty() && m.rooms[r.name] == r {
 		delete(m.rooms, r.name)
+		r.close()
 	}
 	m.mu.Unlock()
 	m.log.Info("participant left", "room", r.name, "participant", p.id)

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -249,6 +251,11 @@ func (p *Participant) onUpTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTP
 		if t.kind == webrtc.RTPCodecTypeVideo {
 			mid := midOf(up, receiver)
 			t.demand = newLayerDemand(func(highest int) { p.sig.LayersWanted(mid, highest) })
+		} else {
+			t.audioLevelID = extensionID(receiver, sdp.AudioLevelURI)
+			t.observeLevel = func(level uint8, voice bool, now time.Time) {
+				p.room.speakers.Observe(p.id, level, voice, now)
+			}
 		}
 		p.published[receiver] = t
 	}
@@ -277,6 +284,16 @@ func (p *Participant) unpublishWhenEnded(t *UpTrack, receiver *webrtc.RTPReceive
 	delete(p.published, receiver)
 	p.mu.Unlock()
 	p.room.unpublish(t)
+}
+
+// extensionID is the id negotiated for a header extension, 0 if none.
+func extensionID(receiver *webrtc.RTPReceiver, uri string) uint8 {
+	for _, e := range receiver.GetParameters().HeaderExtensions {
+		if e.URI == uri {
+			return uint8(e.ID)
+		}
+	}
+	return 0
 }
 
 // midOf finds the media id of the transceiver of receiver: the name the

@@ -3,7 +3,15 @@ package sfu
 import (
 	"slices"
 	"sync"
+	"time"
+
+	"github.com/plenum-meet/plenum/sfu/speaker"
 )
+
+// speakerInterval is how often the room decides who the dominant
+// speaker is: often enough that the highlight follows a conversation,
+// rarely enough to cost nothing (Jitsi decides every 300 ms too).
+const speakerInterval = 300 * time.Millisecond
 
 // Room is one meeting: its participants and the tracks they publish.
 type Room struct {
@@ -13,10 +21,42 @@ type Room struct {
 	mu           sync.Mutex // guards participants and tracks
 	participants []*Participant
 	tracks       []*UpTrack
+
+	speakers speaker.Detector
+	stop     chan struct{} // closed when the room is removed
+	stopOnce sync.Once
 }
 
 func newRoom(name string, m *Manager) *Room {
-	return &Room{name: name, manager: m}
+	r := &Room{name: name, manager: m, stop: make(chan struct{})}
+	go r.followSpeakers()
+	return r
+}
+
+// close stops the room's goroutine; the room must be empty.
+func (r *Room) close() { r.stopOnce.Do(func() { close(r.stop) }) }
+
+// followSpeakers tells everybody who the dominant speaker is whenever
+// that changes, until the room closes.
+func (r *Room) followSpeakers() {
+	tick := time.NewTicker(speakerInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case now := <-tick.C:
+			id, changed := r.speakers.Decide(now)
+			if !changed {
+				continue
+			}
+			r.mu.Lock()
+			for _, p := range r.participants {
+				p.sig.DominantSpeaker(id)
+			}
+			r.mu.Unlock()
+		}
+	}
 }
 
 // Name is the room's name, as in its URL.
@@ -36,10 +76,14 @@ func (r *Room) add(p *Participant, max int) error {
 	}
 	info := p.Info()
 	p.sig.Welcome(info, others)
+	if id := r.speakers.Dominant(); id != "" {
+		p.sig.DominantSpeaker(id)
+	}
 	for _, o := range r.participants {
 		o.sig.ParticipantJoined(info)
 	}
 	r.participants = append(r.participants, p)
+	r.speakers.Add(p.id)
 	return nil
 }
 
@@ -51,6 +95,7 @@ func (r *Room) remove(p *Participant) {
 		return
 	}
 	r.participants = slices.Delete(r.participants, i, i+1)
+	r.speakers.Remove(p.id)
 	for _, o := range r.participants {
 		o.sig.ParticipantLeft(p.id)
 	}

@@ -40,6 +40,8 @@ type Signaler interface {
 	// mid subscribers need: those up to highest (-1: none); it may stop
 	// encoding the others until told otherwise.
 	LayersWanted(mid string, highest int)
+	// DominantSpeaker announces who speaks now ("" for nobody).
+	DominantSpeaker(id string)
 	// Fail ends the session from the SFU's side, for example when the
 	// media connection is lost; err says why.
 	Fail(err error)

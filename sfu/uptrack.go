@@ -9,6 +9,7 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/plenum-meet/plenum/sfu/speaker"
 	"github.com/plenum-meet/plenum/sfu/vp8"
 )
 
@@ -59,6 +60,11 @@ type UpTrack struct {
 
 	// demand tells the publisher which layers subscribers need.
 	demand *layerDemand
+
+	// audioLevelID is the negotiated id of the audio-level header
+	// extension (RFC 6464), 0 if none; observeLevel receives its values.
+	audioLevelID uint8
+	observeLevel func(level uint8, voice bool, now time.Time)
 }
 
 // upLayer is one simulcast layer (or the only stream) of an up track.
@@ -213,6 +219,13 @@ func (t *UpTrack) forward(l *upLayer) {
 		l.lastNs.Store(now.UnixNano())
 		l.stats.packetsIn.Add(1)
 		l.stats.bytesIn.Add(uint64(n))
+		if t.audioLevelID != 0 {
+			if ext := pkt.GetExtension(t.audioLevelID); ext != nil {
+				if level, voice, err := speaker.ParseAudioLevel(ext); err == nil {
+					t.observeLevel(level, voice, now)
+				}
+			}
+		}
 		if isVP8 && vp8.IsKeyframe(pkt.Payload) {
 			if _, h, err := vp8.KeyframeSize(pkt.Payload); err == nil {
 				l.height.Store(int32(h))

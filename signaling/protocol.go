@@ -50,6 +50,7 @@ const (
 	TypeParticipantUpdated = "participant-updated"
 	TypeParticipantLeft    = "participant-left"
 	TypeLayers             = "layers"
+	TypeSpeaker            = "speaker"
 	TypeError              = "error"
 )
 
@@ -240,6 +241,11 @@ type layersMessage struct {
 	Type   string `json:"type"`
 	MID    string `json:"mid"`
 	Active []bool `json:"active"`
+}
+
+type speakerMessage struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
 }
 
 type errorMessage struct {

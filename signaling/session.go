@@ -367,4 +367,8 @@ func (s *session) LayersWanted(mid string, highest int) {
 	s.sendJSON(layersMessage{Type: TypeLayers, MID: mid, Active: active})
 }
 
+func (s *session) DominantSpeaker(id string) {
+	s.sendJSON(speakerMessage{Type: TypeSpeaker, ID: id})
+}
+
 func (s *session) Fail(err error) { s.end(classify(err)) }

@@ -12,6 +12,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -69,6 +70,8 @@ type Client struct {
 	received     map[TrackKey]*Counter
 	videoLayers  []*videoLayer
 	layers       map[string][]bool // last layers message per mid
+	speaker      string            // the dominant speaker, as last announced
+	audioLevel   atomic.Uint32     // RFC 6464 level sent with our audio, 127 = silence
 	serverErr    error
 
 	welcome chan struct{}
@@ -100,6 +103,7 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		welcome:      make(chan struct{}),
 		closed:       make(chan struct{}),
 	}
+	c.audioLevel.Store(127) // silent until told otherwise
 	c.wg.Add(1)
 	go c.readLoop()
 	if err := c.send(map[string]any{"type": "join", "version": 1, "room": cfg.Room, "name": cfg.Name}); err != nil {
@@ -199,6 +203,17 @@ func (c *Client) SentLayers() []bool {
 	}
 	return out
 }
+
+// DominantSpeaker is the participant the server last named as speaking.
+func (c *Client) DominantSpeaker() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.speaker
+}
+
+// SetAudioLevel sets the loudness sent with the synthetic audio, in
+// -dBov as RFC 6464 counts it: 0 is as loud as can be, 127 silence.
+func (c *Client) SetAudioLevel(level uint8) { c.audioLevel.Store(uint32(min(level, 127))) }
 
 // SetMuted announces the microphone and camera state.
 func (c *Client) SetMuted(audio, video bool) error {

@@ -95,6 +95,10 @@ func (c *Client) handle(m *serverMessage) error {
 		c.mu.Lock()
 		delete(c.participants, m.ID)
 		c.mu.Unlock()
+	case "speaker":
+		c.mu.Lock()
+		c.speaker = m.ID
+		c.mu.Unlock()
 	case "layers":
 		// Obey, as a browser does: stop encoding what nobody needs.
 		c.mu.Lock()

@@ -12,6 +12,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/plenum-meet/plenum/sfu"
@@ -55,6 +56,9 @@ func NewAPI(o APIOptions) *webrtc.API {
 	if err := webrtc.ConfigureSimulcastExtensionHeaders(me); err != nil {
 		panic(err)
 	}
+	if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
+		panic(err)
+	}
 	return webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg))
 }
 
@@ -79,7 +83,8 @@ func (c *Client) publish() error {
 	if err != nil {
 		return err
 	}
-	if _, err := pc.AddTransceiverFromTrack(audio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
+	audioTr, err := pc.AddTransceiverFromTrack(audio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
 		return err
 	}
 	layers, err := newVideoLayers(c.cfg.Simulcast)
@@ -106,7 +111,7 @@ func (c *Client) publish() error {
 		return err
 	}
 	c.wg.Add(2 + len(layers))
-	go func() { defer c.wg.Done(); sendAudio(c.ctx, audio) }()
+	go func() { defer c.wg.Done(); sendAudio(c.ctx, audio, audioTr, &c.audioLevel) }()
 	go func() { defer c.wg.Done(); sendVideo(c.ctx, layers, tr) }()
 	for _, l := range layers {
 		go func() { defer c.wg.Done(); watchKeyframeRequests(tr.Sender(), l) }()

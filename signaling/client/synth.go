@@ -22,7 +22,10 @@ const (
 	keyframeEvery    = 60 // frames
 )
 
-func sendAudio(ctx context.Context, track *webrtc.TrackLocalStaticRTP) {
+// sendAudio sends Opus-sized packets until ctx ends, with the
+// audio-level header extension once its id is negotiated.
+func sendAudio(ctx context.Context, track *webrtc.TrackLocalStaticRTP, tr *webrtc.RTPTransceiver, level *atomic.Uint32) {
+	var levelID uint8
 	payload := make([]byte, audioPayloadSize)
 	pkt := &rtp.Packet{Header: rtp.Header{Version: 2, Marker: true}, Payload: payload}
 	tick := time.NewTicker(audioInterval)
@@ -35,6 +38,16 @@ func sendAudio(ctx context.Context, track *webrtc.TrackLocalStaticRTP) {
 		}
 		pkt.SequenceNumber++
 		pkt.Timestamp += 960
+		if levelID == 0 {
+			levelID = extensionID(tr, sdp.AudioLevelURI)
+		}
+		if levelID != 0 {
+			l := byte(level.Load())
+			if l < 127 {
+				l |= 0x80 // V: voice activity
+			}
+			_ = pkt.SetExtension(levelID, []byte{l})
+		}
 		_ = track.WriteRTP(pkt)
 	}
 }
@@ -87,6 +100,16 @@ func newVideoLayers(simulcast bool) ([]*videoLayer, error) {
 type simulcastIDs struct {
 	mid          string
 	midID, ridID uint8
+}
+
+// extensionID is the id negotiated for a header extension, 0 until known.
+func extensionID(tr *webrtc.RTPTransceiver, uri string) uint8 {
+	for _, e := range tr.Sender().GetParameters().HeaderExtensions {
+		if e.URI == uri {
+			return uint8(e.ID)
+		}
+	}
+	return 0
 }
 
 // lookupSimulcastIDs finds the negotiated extension ids, once known.
