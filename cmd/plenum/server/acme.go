@@ -141,9 +141,18 @@ func (a *ACME) TURNTLSConfig() *tls.Config {
 }
 
 // httpHandler answers the CA's http-01 challenges and sends everything
-// else to HTTPS.
+// else to fallback. The CA asks on port 80, so its Host header has no
+// port; one on another port (behind port forwarding, in tests) is
+// dropped before autocert compares the name with the domain.
 func (a *ACME) httpHandler(fallback http.Handler) http.Handler {
-	return a.manager.HTTPHandler(fallback)
+	h := a.manager.HTTPHandler(fallback)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if host, _, err := net.SplitHostPort(r.Host); err == nil && strings.HasPrefix(r.URL.Path, "/.well-known/acme-challenge/") {
+			r = r.Clone(r.Context())
+			r.Host = host
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // Ready reports whether a certificate is at hand.
