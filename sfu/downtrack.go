@@ -31,6 +31,9 @@ type DownTrack struct {
 	// maxHeight is the subscriber's wish: the height at which it shows
 	// the picture (0: no limit, negative: hidden, send nothing).
 	maxHeight atomic.Int32
+	// bwCap is the highest layer the subscriber's bandwidth allows (-1:
+	// none), set by its allocator.
+	bwCap atomic.Int32
 
 	// mu guards the layer choice and the munger. It is held while a
 	// packet is rewritten, never while it is written to the network.
@@ -71,6 +74,7 @@ func newDownTrack(up *UpTrack) *DownTrack {
 		target:   maxLayers - 1,
 		munger:   munger.New(munger.Config{ClockRate: clock, VP8: up.Kind() == webrtc.RTPCodecTypeVideo}),
 	}
+	d.bwCap.Store(maxLayers - 1)
 	return d
 }
 
@@ -122,6 +126,17 @@ func (d *DownTrack) SetMaxHeight(h int) {
 	d.up.updateDemand()
 }
 
+// setBandwidthCap limits the layer to what the subscriber's bandwidth
+// allows; -1 pauses the track.
+func (d *DownTrack) setBandwidthCap(layer int) {
+	if int(d.bwCap.Swap(int32(layer))) == layer {
+		return
+	}
+	d.mu.Lock()
+	d.retargetUnlocked(time.Now())
+	d.mu.Unlock()
+}
+
 // wantedLayer is the layer the subscriber would take if it were sent:
 // what the publisher must keep encoding for it.
 func (d *DownTrack) wantedLayer() int {
@@ -146,7 +161,14 @@ func (d *DownTrack) wantedLayer() int {
 // retargetUnlocked chooses the layer to forward from what the subscriber
 // wants and what the publisher sends, and asks for a keyframe there.
 func (d *DownTrack) retargetUnlocked(now time.Time) {
-	target := d.up.bestLayer(int(d.maxHeight.Load()), now)
+	limit := int(d.bwCap.Load())
+	if d.up.Kind() != webrtc.RTPCodecTypeVideo {
+		limit = maxLayers - 1 // audio is never capped
+	}
+	target := -1
+	if limit >= 0 {
+		target = d.up.bestLayer(int(d.maxHeight.Load()), limit, now)
+	}
 	if target == d.target {
 		return
 	}

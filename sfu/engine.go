@@ -6,10 +6,12 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -40,12 +42,20 @@ type NetworkConfig struct {
 	// TCPPort, when not zero, also accepts ICE over TCP on this port, for
 	// networks that block UDP.
 	TCPPort int
+	// Bandwidth bounds each subscriber's estimated downlink.
+	Bandwidth BandwidthConfig
 }
 
 // Engine is the media side of the server: the pion API that every peer
 // connection is made from, and the UDP socket(s) all media shares.
 type Engine struct {
-	api    *webrtc.API
+	api *webrtc.API
+
+	// pcMu serializes the creation of peer connections, so that each
+	// picks up the estimator made for it from estimators.
+	pcMu       sync.Mutex
+	estimators chan cc.BandwidthEstimator
+
 	udpMux *ice.MultiUDPMuxDefault
 	tcpMux ice.TCPMux       // nil without ICE over TCP
 	tcpLn  *net.TCPListener // the listener of tcpMux
@@ -60,6 +70,10 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 	reg := &interceptor.Registry{}
 	if err := registerInterceptors(me, reg); err != nil {
 		return nil, err
+	}
+	estimators := make(chan cc.BandwidthEstimator, 1)
+	if err := registerCongestionControl(me, reg, cfg.Bandwidth.withDefaults(), estimators); err != nil {
+		return nil, fmt.Errorf("congestion control: %w", err)
 	}
 
 	muxOpts := []ice.UDPMuxFromPortOption{
@@ -81,7 +95,7 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 		return nil, errors.New("no usable network address for media: check --ice-interface")
 	}
 
-	e := &Engine{udpMux: mux}
+	e := &Engine{udpMux: mux, estimators: estimators}
 	se := webrtc.SettingEngine{}
 	se.SetICEUDPMux(mux)
 	networks := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}
@@ -123,6 +137,23 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 
 	e.api = webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
 	return e, nil
+}
+
+// newPeerConnection makes a peer connection and returns it with its
+// bandwidth estimator.
+func (e *Engine) newPeerConnection() (*webrtc.PeerConnection, cc.BandwidthEstimator, error) {
+	e.pcMu.Lock()
+	defer e.pcMu.Unlock()
+	pc, err := e.api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return nil, nil, err
+	}
+	select {
+	case bwe := <-e.estimators:
+		return pc, bwe, nil
+	default:
+		return pc, nil, nil
+	}
 }
 
 // MediaAddrs lists the local addresses the media port listens on.

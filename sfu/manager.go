@@ -80,6 +80,9 @@ func (m *Manager) Join(room, name string, sig Signaler) (*Participant, error) {
 	m.mu.Unlock()
 
 	m.log.Info("participant joined", "room", room, "participant", p.id)
+	if p.alloc != nil {
+		go p.alloc.run() // ends when the participant leaves
+	}
 	r.subscribeToAll(p)
 	return p, nil
 }

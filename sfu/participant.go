@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
@@ -46,6 +47,10 @@ type Participant struct {
 	awaitingAnswer bool
 	renegotiate    bool
 
+	// alloc shares the down connection's estimated bandwidth among the
+	// tracks it carries.
+	alloc *allocator
+
 	closeOnce sync.Once
 	done      chan struct{}
 }
@@ -63,11 +68,14 @@ func newParticipant(id, name string, r *Room, sig Signaler) (*Participant, error
 		published: map[*webrtc.RTPReceiver]*UpTrack{},
 		views:     map[string]int{},
 	}
-	down, err := p.newPeerConnection(Down)
+	down, bwe, err := p.newPeerConnection(Down)
 	if err != nil {
 		return nil, err
 	}
 	p.down = down
+	if bwe != nil {
+		p.alloc = newAllocator(p, bwe)
+	}
 	return p, nil
 }
 
@@ -96,10 +104,10 @@ func (p *Participant) SetMuted(audio, video bool) {
 	}
 }
 
-func (p *Participant) newPeerConnection(role PeerRole) (*webrtc.PeerConnection, error) {
-	pc, err := p.room.manager.engine.api.NewPeerConnection(webrtc.Configuration{})
+func (p *Participant) newPeerConnection(role PeerRole) (*webrtc.PeerConnection, cc.BandwidthEstimator, error) {
+	pc, bwe, err := p.room.manager.engine.newPeerConnection()
 	if err != nil {
-		return nil, fmt.Errorf("new %s peer connection: %w", role, err)
+		return nil, nil, fmt.Errorf("new %s peer connection: %w", role, err)
 	}
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		p.log.Debug("connection state", "pc", role, "state", s.String())
@@ -108,7 +116,7 @@ func (p *Participant) newPeerConnection(role PeerRole) (*webrtc.PeerConnection, 
 			go p.fail(fmt.Errorf("%s: %w", role, ErrMediaFailed))
 		}
 	})
-	return pc, nil
+	return pc, bwe, nil
 }
 
 // HandleOffer applies the client's offer for its up connection and sends
@@ -125,7 +133,7 @@ func (p *Participant) HandleOffer(sdp string) error {
 	up := p.up
 	if up == nil {
 		var err error
-		if up, err = p.newPeerConnection(Up); err != nil {
+		if up, _, err = p.newPeerConnection(Up); err != nil {
 			p.mu.Unlock()
 			return err
 		}
@@ -305,6 +313,32 @@ func midOf(pc *webrtc.PeerConnection, receiver *webrtc.RTPReceiver) string {
 		}
 	}
 	return ""
+}
+
+// videoDowns lists the video tracks the participant receives.
+func (p *Participant) videoDowns() []*DownTrack {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]*DownTrack, 0, len(p.subs))
+	for t, d := range p.subs {
+		if t.kind == webrtc.RTPCodecTypeVideo {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// audioDownCount is the number of audio tracks the participant receives.
+func (p *Participant) audioDownCount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for t := range p.subs {
+		if t.kind == webrtc.RTPCodecTypeAudio {
+			n++
+		}
+	}
+	return n
 }
 
 // SetView records how a participant shows publisher's video: at most

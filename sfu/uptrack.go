@@ -75,6 +75,35 @@ type upLayer struct {
 	stats     trackStats
 	lastNs    atomic.Int64 // arrival of the last packet
 	height    atomic.Int32 // from the last keyframe; 0 until one is seen
+	bitrate   atomic.Int64 // bits/s over the last rateWindow
+	rate      rateMeter    // only the forwarding goroutine touches it
+}
+
+// rateWindow is the period over which a layer's bitrate is measured:
+// long enough to span several keyframe-less frames, short enough to
+// follow an encoder that adapts.
+const rateWindow = time.Second
+
+// rateMeter measures a bitrate over consecutive windows.
+type rateMeter struct {
+	start time.Time
+	bytes int
+}
+
+// add counts n bytes at now and returns the bitrate of the window that
+// just ended, or -1 while it runs.
+func (m *rateMeter) add(n int, now time.Time) int64 {
+	if m.start.IsZero() {
+		m.start = now
+	}
+	m.bytes += n
+	elapsed := now.Sub(m.start)
+	if elapsed < rateWindow {
+		return -1
+	}
+	bps := int64(m.bytes) * 8 * int64(time.Second) / int64(elapsed)
+	m.start, m.bytes = now, 0
+	return bps
 }
 
 func newUpTrack(publisherID string, remote *webrtc.TrackRemote) *UpTrack {
@@ -130,16 +159,31 @@ func (t *UpTrack) requestKeyframe(i int) {
 	}
 }
 
+// layerBitrate is what layer i costs a subscriber, bits/s: as measured,
+// or as browsers typically send it before it is measured.
+func (t *UpTrack) layerBitrate(i int) int {
+	if l := t.layer(i); l != nil {
+		if bps := l.bitrate.Load(); bps > 0 {
+			return int(bps)
+		}
+	}
+	if t.kind == webrtc.RTPCodecTypeAudio {
+		return audioReserve
+	}
+	return []int{150_000, 500_000, 1_500_000}[max(0, min(i, maxLayers-1))]
+}
+
 // bestLayer picks the layer for a subscriber that shows the picture at
 // most maxHeight pixels high: the smallest live layer at least that
-// high, or the highest live layer if none is. maxHeight 0 means no
-// limit; a negative one means the picture is hidden and wants nothing.
-func (t *UpTrack) bestLayer(maxHeight int, now time.Time) int {
+// high, or the highest live layer if none is, never above limit (what
+// its bandwidth allows). maxHeight 0 means no limit; a negative one
+// means the picture is hidden and wants nothing.
+func (t *UpTrack) bestLayer(maxHeight, limit int, now time.Time) int {
 	if maxHeight < 0 {
 		return -1
 	}
 	best := -1
-	for i := range maxLayers {
+	for i := range min(limit+1, maxLayers) {
 		l := t.layer(i)
 		if l == nil || now.Sub(time.Unix(0, l.lastNs.Load())) > layerSilence {
 			continue
@@ -219,6 +263,9 @@ func (t *UpTrack) forward(l *upLayer) {
 		l.lastNs.Store(now.UnixNano())
 		l.stats.packetsIn.Add(1)
 		l.stats.bytesIn.Add(uint64(n))
+		if bps := l.rate.add(n, now); bps >= 0 {
+			l.bitrate.Store(bps)
+		}
 		if t.audioLevelID != 0 {
 			if ext := pkt.GetExtension(t.audioLevelID); ext != nil {
 				if level, voice, err := speaker.ParseAudioLevel(ext); err == nil {

@@ -1,0 +1,203 @@
+package sfu
+
+import (
+	"cmp"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/cc"
+	"github.com/pion/interceptor/pkg/gcc"
+	"github.com/pion/webrtc/v4"
+)
+
+// BandwidthConfig bounds the estimate of each subscriber's downlink.
+type BandwidthConfig struct {
+	// Initial is the estimate a new subscriber starts with, bits/s. High
+	// enough for a good first picture on a normal network; a weaker one
+	// is found out within a second or two.
+	Initial int
+	// Min and Max bound the estimate; Max is the most any one subscriber
+	// is sent (--room-bitrate-max).
+	Min, Max int
+}
+
+// Defaults of BandwidthConfig.
+const (
+	defaultInitialBitrate = 1_500_000
+	defaultMinBitrate     = 100_000
+	defaultMaxBitrate     = 10_000_000
+)
+
+func (c BandwidthConfig) withDefaults() BandwidthConfig {
+	if c.Initial <= 0 {
+		c.Initial = defaultInitialBitrate
+	}
+	if c.Min <= 0 {
+		c.Min = defaultMinBitrate
+	}
+	if c.Max <= 0 {
+		c.Max = defaultMaxBitrate
+	}
+	c.Initial = min(max(c.Initial, c.Min), c.Max)
+	return c
+}
+
+// registerCongestionControl adds transport-wide sequence numbers to what
+// the SFU sends and a send-side estimator (Google Congestion Control,
+// pion's implementation) per peer connection. NewEngine picks each new
+// connection's estimator up through estimators.
+func registerCongestionControl(me *webrtc.MediaEngine, reg *interceptor.Registry, cfg BandwidthConfig, estimators chan<- cc.BandwidthEstimator) error {
+	factory, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
+		return gcc.NewSendSideBWE(
+			gcc.SendSideBWEInitialBitrate(cfg.Initial),
+			gcc.SendSideBWEMinBitrate(cfg.Min),
+			gcc.SendSideBWEMaxBitrate(cfg.Max),
+			gcc.SendSideBWEPacer(newPassPacer()),
+		)
+	})
+	if err != nil {
+		return err
+	}
+	factory.OnNewPeerConnection(func(_ string, e cc.BandwidthEstimator) {
+		select {
+		case estimators <- e:
+		default: // nobody waiting: a connection made outside newPeerConnection
+		}
+	})
+	// The estimator reads the transport-wide sequence number the next
+	// interceptor writes: it must be registered first.
+	reg.Add(factory)
+	return webrtc.ConfigureTWCCHeaderExtensionSender(me, reg)
+}
+
+// Allocation timing.
+const (
+	// allocateInterval is how often a subscriber's estimate is shared out
+	// among its tracks.
+	allocateInterval = 500 * time.Millisecond
+	// probeFirst and probeMaxBackoff bound how often an allocator that
+	// holds tracks below the wanted layer tries one layer more. GCC never
+	// estimates above 1.5 times what it sees arrive, so without trying,
+	// a subscriber would stay on a low layer after its network recovered.
+	probeFirst      = 2 * time.Second
+	probeMaxBackoff = 16 * time.Second
+	// probeJudge is how long a probe runs before it is judged: a drop of
+	// the estimate by probeFailRatio means the network could not take it.
+	probeJudge     = 2 * time.Second
+	probeFailRatio = 0.85
+	// audioReserve is set aside for each audio track before any video:
+	// video is paused before audio suffers.
+	audioReserve = 64_000
+)
+
+// allocator shares one subscriber's estimated downlink among the video
+// tracks it receives: the dominant speaker first, then the others, each
+// at the highest layer that both fits and is wanted (by tile size), and
+// pauses video that does not fit at all.
+type allocator struct {
+	p   *Participant
+	bwe cc.BandwidthEstimator
+
+	mu          sync.Mutex
+	nextProbe   time.Time
+	backoff     time.Duration
+	probing     bool
+	probeStart  time.Time
+	probeBefore int
+}
+
+func newAllocator(p *Participant, bwe cc.BandwidthEstimator) *allocator {
+	return &allocator{p: p, bwe: bwe, backoff: probeFirst, nextProbe: time.Now().Add(probeFirst)}
+}
+
+// run allocates every allocateInterval until the participant leaves.
+func (a *allocator) run() {
+	tick := time.NewTicker(allocateInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-a.p.done:
+			return
+		case now := <-tick.C:
+			a.allocate(now)
+		}
+	}
+}
+
+// Estimate is the current estimate of the subscriber's downlink, bits/s.
+func (a *allocator) estimate() int { return a.bwe.GetTargetBitrate() }
+
+func (a *allocator) allocate(now time.Time) {
+	est := a.estimate()
+	budget := est
+	downs := a.p.videoDowns()
+	budget -= audioReserve * a.p.audioDownCount()
+	speaker := a.p.room.speakers.Dominant()
+	slices.SortStableFunc(downs, func(x, y *DownTrack) int {
+		// The speaker's picture first, then in a fixed order.
+		xs, ys := x.up.publisherID == speaker, y.up.publisherID == speaker
+		if xs != ys {
+			if xs {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(x.up.publisherID, y.up.publisherID)
+	})
+
+	probe := a.probeDue(now, est)
+	constrained := false
+	for _, d := range downs {
+		wanted := d.wantedLayer()
+		layer := wanted
+		for layer >= 0 && d.up.layerBitrate(layer) > budget {
+			layer--
+		}
+		if layer < wanted && wanted >= 0 {
+			if probe && !constrained {
+				layer++ // try one layer more than the estimate allows
+			}
+			constrained = true
+		}
+		if layer >= 0 {
+			budget -= d.up.layerBitrate(layer)
+		}
+		d.setBandwidthCap(layer)
+	}
+	a.finishProbe(now, est, constrained)
+}
+
+// probeDue reports whether to try one layer more now.
+func (a *allocator) probeDue(now time.Time, est int) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.probing || now.Before(a.nextProbe) {
+		return a.probing
+	}
+	a.probing, a.probeStart, a.probeBefore = true, now, est
+	return true
+}
+
+// finishProbe judges a running probe: the estimate held, so the network
+// takes more and the next probe may come soon; or it fell, so the probe
+// is withdrawn and the next waits twice as long.
+func (a *allocator) finishProbe(now time.Time, est int, constrained bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.probing {
+		return
+	}
+	failed := float64(est) < probeFailRatio*float64(a.probeBefore)
+	if !failed && now.Sub(a.probeStart) < probeJudge && constrained {
+		return // still running
+	}
+	a.probing = false
+	if failed {
+		a.backoff = min(2*a.backoff, probeMaxBackoff)
+	} else {
+		a.backoff = probeFirst
+	}
+	a.nextProbe = now.Add(a.backoff)
+}
