@@ -1,6 +1,11 @@
 package server
 
-import "testing"
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"testing"
+)
 
 func TestReadinessFollowsStartAndShutdown(t *testing.T) {
 	var s Server
@@ -22,5 +27,41 @@ func TestReadinessFollowsStartAndShutdown(t *testing.T) {
 	s.shuttingDown.Store(true)
 	if got := s.notReady(); got != "shutting down" {
 		t.Errorf("shutting down: %q", got)
+	}
+}
+
+func TestTrustedProxiesNameTheClient(t *testing.T) {
+	trusted := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.0.0.0/8")}
+	for _, tc := range []struct {
+		peer, xff, xfh, xfp string
+		wantAddr, wantHost  string
+		wantScheme          string
+	}{
+		{"127.0.0.1:5000", "203.0.113.7", "meet.example.org", "https", "203.0.113.7:0", "meet.example.org", "https"},
+		// The client wrote the left part; the nearest untrusted hop is the client.
+		{"127.0.0.1:5000", "198.51.100.1, 203.0.113.7, 10.0.0.2", "meet.example.org", "https", "203.0.113.7:0", "meet.example.org", "https"},
+		// Headers from a peer that is not a trusted proxy are dropped.
+		{"192.0.2.9:5000", "203.0.113.7", "evil.example", "https", "192.0.2.9:5000", "plenum.local", "http"},
+		// Garbage is ignored.
+		{"127.0.0.1:5000", "not-an-ip", "bad host/", "gopher", "127.0.0.1:5000", "plenum.local", "http"},
+		// The last value is the nearest proxy's.
+		{"127.0.0.1:5000", "", "spoofed.example, meet.example.org", "http, https", "127.0.0.1:5000", "meet.example.org", "https"},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "http://plenum.local/", nil)
+		r.RemoteAddr = tc.peer
+		for h, v := range map[string]string{"X-Forwarded-For": tc.xff, "X-Forwarded-Host": tc.xfh, "X-Forwarded-Proto": tc.xfp} {
+			if v != "" {
+				r.Header.Set(h, v)
+			}
+		}
+		var got *http.Request
+		trustProxies(trusted, http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { got = r })).ServeHTTP(httptest.NewRecorder(), r)
+		if got.RemoteAddr != tc.wantAddr || got.Host != tc.wantHost || RequestScheme(got) != tc.wantScheme {
+			t.Errorf("peer %s XFF %q XFH %q XFP %q: client %s host %s scheme %s, want %s %s %s",
+				tc.peer, tc.xff, tc.xfh, tc.xfp, got.RemoteAddr, got.Host, RequestScheme(got), tc.wantAddr, tc.wantHost, tc.wantScheme)
+		}
+		if tc.peer == "192.0.2.9:5000" && got.Header.Get("X-Forwarded-Host") != "" {
+			t.Error("untrusted forwarding headers were passed on")
+		}
 	}
 }

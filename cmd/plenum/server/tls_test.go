@@ -18,7 +18,7 @@ import (
 	"github.com/plenum-meet/plenum/cmd/plenum/server"
 )
 
-// writeSelfSigned writes a certificate for localhost and 127.0.0.1 with
+// writeSelfSigned writes a certificate for localhost, proxiedDomain and 127.0.0.1 with
 // the given serial number to certFile and keyFile.
 func writeSelfSigned(t *testing.T, certFile, keyFile string, serial int64) {
 	t.Helper()
@@ -29,7 +29,7 @@ func writeSelfSigned(t *testing.T, certFile, keyFile string, serial int64) {
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(serial),
 		Subject:      pkix.Name{CommonName: "localhost"},
-		DNSNames:     []string{"localhost"},
+		DNSNames:     []string{"localhost", proxiedDomain},
 		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(24 * time.Hour),

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -67,6 +68,9 @@ func (s *Server) selfCheckTURN(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, selfCheckTimeout)
 	defer cancel()
 	if err := s.turn.SelfCheck(ctx); err != nil {
+		if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return // stopped before the check could finish
+		}
 		s.log.Error("TURN self-check failed: participants behind strict firewalls will not connect", "err", err)
 		return
 	}
