@@ -82,7 +82,7 @@ const (
 	// estimates above 1.5 times what it sees arrive, so without trying,
 	// a subscriber would stay on a low layer after its network recovered.
 	probeFirst      = 2 * time.Second
-	probeMaxBackoff = 16 * time.Second
+	probeMaxBackoff = 8 * time.Second
 	// probeJudge is how long a probe runs before it is judged: a drop of
 	// the estimate by probeFailRatio means the network could not take it.
 	probeJudge     = 2 * time.Second
@@ -106,6 +106,11 @@ type allocator struct {
 	probing     bool
 	probeStart  time.Time
 	probeBefore int
+	// proven is a rate the network carried through a whole probe without
+	// the estimate falling: GCC itself climbs only 8% a second, so the
+	// allocator trusts what it has seen work until congestion says no.
+	proven  int
+	lastEst int
 }
 
 func newAllocator(p *Participant, bwe cc.BandwidthEstimator) *allocator {
@@ -131,7 +136,14 @@ func (a *allocator) estimate() int { return a.bwe.GetTargetBitrate() }
 
 func (a *allocator) allocate(now time.Time) {
 	est := a.estimate()
-	budget := est
+	a.mu.Lock()
+	if float64(est) < probeFailRatio*float64(a.lastEst) {
+		a.proven = 0 // congestion: trust only the estimate again
+	}
+	a.lastEst = est
+	budget := max(est, a.proven)
+	a.mu.Unlock()
+	total := budget
 	downs := a.p.videoDowns()
 	budget -= audioReserve * a.p.audioDownCount()
 	speaker := a.p.room.speakers.Dominant()
@@ -166,7 +178,7 @@ func (a *allocator) allocate(now time.Time) {
 		}
 		d.setBandwidthCap(layer)
 	}
-	a.finishProbe(now, est, constrained)
+	a.finishProbe(now, est, total-budget, constrained)
 }
 
 // probeDue reports whether to try one layer more now.
@@ -183,7 +195,7 @@ func (a *allocator) probeDue(now time.Time, est int) bool {
 // finishProbe judges a running probe: the estimate held, so the network
 // takes more and the next probe may come soon; or it fell, so the probe
 // is withdrawn and the next waits twice as long.
-func (a *allocator) finishProbe(now time.Time, est int, constrained bool) {
+func (a *allocator) finishProbe(now time.Time, est, allocated int, constrained bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if !a.probing {
@@ -196,8 +208,10 @@ func (a *allocator) finishProbe(now time.Time, est int, constrained bool) {
 	a.probing = false
 	if failed {
 		a.backoff = min(2*a.backoff, probeMaxBackoff)
+		a.proven = 0
 	} else {
 		a.backoff = probeFirst
+		a.proven = max(a.proven, allocated)
 	}
 	a.nextProbe = now.Add(a.backoff)
 }

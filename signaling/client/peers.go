@@ -26,6 +26,9 @@ type APIOptions struct {
 	// Networks, if set, restricts the transports (e.g. TCP only, as
 	// behind a UDP-blocking firewall).
 	Networks []webrtc.NetworkType
+	// PortMin and PortMax, if set, bound the local UDP ports, so that a
+	// test can shape this client's traffic by port.
+	PortMin, PortMax uint16
 }
 
 // NewAPI returns a pion API for a client with pion's default codecs and
@@ -34,6 +37,11 @@ func NewAPI(o APIOptions) *webrtc.API {
 	se := webrtc.SettingEngine{}
 	if len(o.Networks) > 0 {
 		se.SetNetworkTypes(o.Networks)
+	}
+	if o.PortMin != 0 {
+		if err := se.SetEphemeralUDPPortRange(o.PortMin, o.PortMax); err != nil {
+			panic(err) // a test's own constant range
+		}
 	}
 	if len(o.Interfaces) > 0 {
 		se.SetInterfaceFilter(func(name string) bool { return slices.Contains(o.Interfaces, name) })

@@ -18,8 +18,10 @@ const (
 	audioPayloadSize = 80                    // about 32 kbit/s
 	videoFrameRate   = 30
 	videoPacketSize  = 1000
-	videoPacketsPer  = 3  // packets per frame, about 720 kbit/s
-	keyframeEvery    = 60 // frames
+	// maxVideoPacketSize bounds any layer's packets, under the MTU.
+	maxVideoPacketSize = 1100
+	videoPacketsPer    = 3  // packets per frame, about 720 kbit/s
+	keyframeEvery      = 60 // frames
 )
 
 // sendAudio sends Opus-sized packets until ctx ends, with the
@@ -58,17 +60,19 @@ type videoLayer struct {
 	track           *webrtc.TrackLocalStaticRTP
 	width, height   int
 	packetsPerFrame int
+	packetSize      int
 	active          atomic.Bool // false while the server says nobody needs it
 	keyframe        atomic.Bool // a keyframe was asked for
 	pkt             rtp.Packet
 }
 
 // simulcastLayers are the shapes of the three layers, as a browser
-// sends a 720p camera: a quarter, half and full size.
+// sends a 720p camera: a quarter, half and full size, at about 110,
+// 450 and 800 kbit/s.
 var simulcastLayers = []struct {
-	rid                 string
-	width, height, pkts int
-}{{"q", 320, 180, 1}, {"h", 640, 360, 2}, {"f", 1280, 720, videoPacketsPer}}
+	rid                       string
+	width, height, pkts, size int
+}{{"q", 320, 180, 1, 450}, {"h", 640, 360, 2, 930}, {"f", 1280, 720, 3, 1100}}
 
 func newVideoLayers(simulcast bool) ([]*videoLayer, error) {
 	vp8 := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
@@ -77,7 +81,7 @@ func newVideoLayers(simulcast bool) ([]*videoLayer, error) {
 		if err != nil {
 			return nil, err
 		}
-		l := &videoLayer{track: track, width: 640, height: 480, packetsPerFrame: videoPacketsPer}
+		l := &videoLayer{track: track, width: 640, height: 480, packetsPerFrame: videoPacketsPer, packetSize: videoPacketSize}
 		l.active.Store(true)
 		return []*videoLayer{l}, nil
 	}
@@ -87,7 +91,7 @@ func newVideoLayers(simulcast bool) ([]*videoLayer, error) {
 		if err != nil {
 			return nil, err
 		}
-		l := &videoLayer{track: track, width: s.width, height: s.height, packetsPerFrame: s.pkts}
+		l := &videoLayer{track: track, width: s.width, height: s.height, packetsPerFrame: s.pkts, packetSize: s.size}
 		l.active.Store(true)
 		out = append(out, l)
 	}
@@ -132,7 +136,7 @@ func lookupSimulcastIDs(tr *webrtc.RTPTransceiver) (simulcastIDs, bool) {
 func sendVideo(ctx context.Context, layers []*videoLayer, tr *webrtc.RTPTransceiver) {
 	simulcast := len(layers) > 1
 	var ids simulcastIDs
-	payload := make([]byte, videoPacketSize)
+	buf := make([]byte, maxVideoPacketSize)
 	tick := time.NewTicker(time.Second / videoFrameRate)
 	defer tick.Stop()
 	for frame := 0; ; frame++ {
@@ -155,6 +159,7 @@ func sendVideo(ctx context.Context, layers []*videoLayer, tr *webrtc.RTPTranscei
 				_ = l.pkt.SetExtension(ids.midID, []byte(ids.mid))
 				_ = l.pkt.SetExtension(ids.ridID, []byte(l.track.RID()))
 			}
+			payload := buf[:l.packetSize]
 			l.pkt.Version = 2
 			l.pkt.Payload = payload
 			l.pkt.Timestamp += 90000 / videoFrameRate

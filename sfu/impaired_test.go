@@ -1,0 +1,119 @@
+package sfu_test
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/plenum-meet/plenum/signaling/client"
+)
+
+// The ports of the subscriber whose network the tests impair: its
+// traffic alone is shaped or dropped, by destination port, on lo.
+const (
+	impairedPortMin = 42000
+	impairedPortMax = 42015
+	impairedMatch   = "42000 0xfff0" // u32: ports 42000 to 42015
+)
+
+// requirePrivateNetwork skips tests that change lo's traffic control
+// unless they run as root in a network namespace that has nothing but
+// lo, as scripts/test runs them: anywhere else they would shape the
+// machine's own loopback.
+func requirePrivateNetwork(t *testing.T) {
+	t.Helper()
+	ifaces, err := net.Interfaces()
+	if err != nil || os.Geteuid() != 0 {
+		t.Skip("needs root in a private network namespace (scripts/test)")
+	}
+	for _, i := range ifaces {
+		if i.Flags&net.FlagLoopback == 0 {
+			t.Skipf("interface %s is present: run in a private network namespace (scripts/test)", i.Name)
+		}
+	}
+	if _, err := exec.LookPath("tc"); err != nil {
+		t.Skip("tc (iproute2) is missing")
+	}
+}
+
+func run(t *testing.T, cmd string) {
+	t.Helper()
+	f := strings.Fields(cmd)
+	if out, err := exec.Command(f[0], f[1:]...).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v: %s", cmd, err, out)
+	}
+}
+
+// limitImpaired caps the impaired subscriber's downlink at rate (tc
+// syntax, e.g. 300kbit) with a short queue, as a weak mobile link.
+func limitImpaired(t *testing.T, rate string) {
+	t.Helper()
+	run(t, "tc qdisc replace dev lo root handle 1: htb default 1")
+	run(t, "tc class replace dev lo parent 1: classid 1:1 htb rate 10gbit")
+	run(t, "tc class replace dev lo parent 1: classid 1:2 htb rate "+rate+" ceil "+rate+" burst 6k")
+	run(t, "tc qdisc replace dev lo parent 1:2 handle 20: pfifo limit 40")
+	run(t, "tc filter replace dev lo parent 1: protocol ip prio 1 u32 match ip dport "+impairedMatch+" flowid 1:2")
+	t.Cleanup(func() { _ = exec.Command("tc", "qdisc", "del", "dev", "lo", "root").Run() })
+}
+
+func impairedAPI() *webrtc.API {
+	return client.NewAPI(client.APIOptions{
+		Interfaces: []string{"lo"},
+		Networks:   []webrtc.NetworkType{webrtc.NetworkTypeUDP4},
+		PortMin:    impairedPortMin, PortMax: impairedPortMax,
+	})
+}
+
+// videoRate counts the video packets c receives from publisher in d.
+func videoRate(c *client.Client, publisher string, d time.Duration) uint64 {
+	got := c.Received(publisher, webrtc.RTPCodecTypeVideo)
+	before := got.Packets()
+	time.Sleep(d)
+	return got.Packets() - before
+}
+
+func TestWeakSubscriberGetsLowLayerWithoutHurtingOthers(t *testing.T) {
+	requirePrivateNetwork(t)
+	s := startServer(t)
+	pub := s.joinWith(t, client.Config{Room: "council", Name: "Ana", Publish: true, Simulcast: true})
+	strong := s.joinWith(t, client.Config{Room: "council", Name: "Ben"})
+	weak := s.joinWith(t, client.Config{Room: "council", Name: "Cleo", API: impairedAPI()})
+	for _, c := range []*client.Client{strong, weak} {
+		if err := c.SetView(pub.ID(), 720, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 10*time.Second, "both receive the high layer on a free network", func() bool {
+		return receivedWidth(strong, pub.ID()) == 1280 && receivedWidth(weak, pub.ID()) == 1280
+	})
+
+	limitImpaired(t, "300kbit")
+	start := time.Now()
+	eventually(t, 20*time.Second, "the weak subscriber drops to the low layer", func() bool {
+		return receivedWidth(weak, pub.ID()) == 320
+	})
+	t.Logf("down to the low layer %v after the limit", time.Since(start).Round(100*time.Millisecond))
+	// Smooth: the low layer sends one packet per frame at 30 frames/s.
+	time.Sleep(2 * time.Second) // let the queue drain
+	if n := videoRate(weak, pub.ID(), 2*time.Second); n < 40 {
+		t.Errorf("the weak subscriber received %d video packets in 2 s at the low layer, want a steady stream (about 60)", n)
+	}
+	if w := receivedWidth(strong, pub.ID()); w != 1280 {
+		t.Errorf("the strong subscriber fell to width %d because of the weak one", w)
+	}
+	if n := videoRate(strong, pub.ID(), time.Second); n < 75 {
+		t.Errorf("the strong subscriber received %d video packets in a second, want the high layer's 90", n)
+	}
+
+	run(t, "tc qdisc del dev lo root")
+	start = time.Now()
+	eventually(t, 40*time.Second, "the weak subscriber climbs back to the high layer", func() bool {
+		return receivedWidth(weak, pub.ID()) == 1280
+	})
+	t.Logf("back to the high layer %v after the limit was lifted", time.Since(start).Round(100*time.Millisecond))
+}
