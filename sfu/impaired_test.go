@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -116,4 +117,43 @@ func TestWeakSubscriberGetsLowLayerWithoutHurtingOthers(t *testing.T) {
 		return receivedWidth(weak, pub.ID()) == 1280
 	})
 	t.Logf("back to the high layer %v after the limit was lifted", time.Since(start).Round(100*time.Millisecond))
+}
+
+// dropImpaired drops percent of the packets to the impaired subscriber,
+// at random.
+func dropImpaired(t *testing.T, percent int) {
+	t.Helper()
+	if _, err := exec.LookPath("nft"); err != nil {
+		t.Skip("nft (nftables) is missing")
+	}
+	run(t, "nft add table netdev plenumloss")
+	t.Cleanup(func() { _ = exec.Command("nft", "delete", "table", "netdev", "plenumloss").Run() })
+	run(t, "nft add chain netdev plenumloss in { type filter hook ingress device lo priority 0 ; }")
+	run(t, "nft add rule netdev plenumloss in udp dport 42000-42015 numgen random mod 100 < "+strconv.Itoa(percent)+" counter drop")
+}
+
+func TestNACKRepairsFivePercentLoss(t *testing.T) {
+	requirePrivateNetwork(t)
+	s := startServer(t)
+	pub := s.join(t, "council", "Ana")
+	lossy := s.joinWith(t, client.Config{Room: "council", Name: "Ben", API: impairedAPI()})
+	eventually(t, 10*time.Second, "Ben receives video", func() bool { return receivedWidth(lossy, pub.ID()) > 0 })
+
+	dropImpaired(t, 5)
+	got := lossy.Received(pub.ID(), webrtc.RTPCodecTypeVideo)
+	before := got.Packets()
+	time.Sleep(5 * time.Second)
+	if n := got.Packets() - before; n < 300 {
+		t.Errorf("with 5%% loss Ben received %d video packets in 5 s, want a steady stream (about 450)", n)
+	}
+	if c := got.Completeness(); c < 0.995 {
+		t.Errorf("with 5%% loss and NACK, %.2f%% of the video packets arrived, want at least 99.5%%", 100*c)
+	} else {
+		t.Logf("with 5%% random loss, %.2f%% of video packets arrived after retransmission", 100*c)
+	}
+	out, _ := exec.Command("nft", "list", "table", "netdev", "plenumloss").CombinedOutput()
+	if !strings.Contains(string(out), "packets") || strings.Contains(string(out), "packets 0 ") {
+		t.Errorf("the loss rule dropped nothing: %s", out)
+	}
+	t.Logf("loss rule: %s", strings.Join(strings.Fields(string(out)), " "))
 }

@@ -229,6 +229,11 @@ type Counter struct {
 	lastTS               uint32
 	seqGaps, tsBackwards int
 	keyWidth, keyHeight  int
+	// seen marks the sequence numbers received (a test spans far fewer
+	// than 65536 packets), to tell lost packets from late ones.
+	seen          [1 << 16 / 64]uint64
+	distinct      int
+	first, newest uint16
 }
 
 func (k *Counter) add(p *rtp.Packet, n int, video bool) {
@@ -245,7 +250,17 @@ func (k *Counter) add(p *rtp.Packet, n int, video bool) {
 			k.tsBackwards++
 		}
 	}
-	k.started, k.lastSeq, k.lastTS = true, p.SequenceNumber, p.Timestamp
+	seq := p.SequenceNumber
+	if k.seen[seq/64]&(1<<(seq%64)) == 0 {
+		k.seen[seq/64] |= 1 << (seq % 64)
+		k.distinct++
+	}
+	if !k.started {
+		k.first, k.newest = seq, seq
+	} else if int16(seq-k.newest) > 0 {
+		k.newest = seq
+	}
+	k.started, k.lastSeq, k.lastTS = true, seq, p.Timestamp
 	if video && len(p.Payload) >= 11 && p.Payload[0]&0x10 != 0 && p.Payload[1]&0x01 == 0 &&
 		p.Payload[4] == 0x9d && p.Payload[5] == 0x01 && p.Payload[6] == 0x2a {
 		k.keyWidth = int(binary.LittleEndian.Uint16(p.Payload[7:]) & 0x3fff)
@@ -267,6 +282,18 @@ func (k *Counter) KeyframeSize() (width, height int) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return k.keyWidth, k.keyHeight
+}
+
+// Completeness is the share of the sequence numbers from the first to the
+// newest packet that arrived, late ones (retransmissions) included.
+func (k *Counter) Completeness() float64 {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	span := int(k.newest-k.first) + 1
+	if !k.started || span <= 0 {
+		return 0
+	}
+	return float64(k.distinct) / float64(span)
 }
 
 // Discontinuities counts packets whose sequence number did not follow
