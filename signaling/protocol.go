@@ -212,6 +212,19 @@ func (m *ClientMessage) validateCandidate() *Error {
 // Server messages, one struct per type so that each carries exactly the
 // fields PROTOCOL.md lists.
 
+// MediaSettings tell clients how to encode what they send, in bits per
+// second; zero fields are left to the client's defaults.
+type MediaSettings struct {
+	// Simulcast are the camera's low, medium and high layer bitrates.
+	Simulcast [3]int `json:"simulcast,omitzero"`
+	// VideoMax caps a camera sent without simulcast.
+	VideoMax int `json:"videoMax,omitempty"`
+	// ScreenMax caps a screen share.
+	ScreenMax int `json:"screenMax,omitempty"`
+	// Audio is the Opus bitrate.
+	Audio int `json:"audio,omitempty"`
+}
+
 type welcomeMessage struct {
 	Type         string                `json:"type"`
 	Version      int                   `json:"version"`
@@ -219,6 +232,7 @@ type welcomeMessage struct {
 	Room         string                `json:"room"`
 	Participants []sfu.ParticipantInfo `json:"participants"`
 	ICEServers   []webrtc.ICEServer    `json:"iceServers"`
+	Media        MediaSettings         `json:"media"`
 }
 
 type descriptionMessage struct {

@@ -27,6 +27,8 @@ type Config struct {
 	// participant's client should use; host is the server's name as the
 	// client reached it. Nil means none.
 	ICEServers func(host, participantID string) []webrtc.ICEServer
+	// Media is what clients are told to send.
+	Media MediaSettings
 	// AllowedOrigins are origins (scheme://host[:port]) allowed to open a
 	// socket besides the server's own host.
 	AllowedOrigins []string

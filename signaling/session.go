@@ -339,7 +339,7 @@ func (s *session) Welcome(self sfu.ParticipantInfo, others []sfu.ParticipantInfo
 	}
 	s.sendJSON(welcomeMessage{
 		Type: TypeWelcome, Version: ProtocolVersion, ID: self.ID, Room: s.roomOf(),
-		Participants: others, ICEServers: servers,
+		Participants: others, ICEServers: servers, Media: s.srv.cfg.Media,
 	})
 }
 
