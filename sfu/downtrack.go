@@ -68,7 +68,7 @@ func newDownTrack(up *UpTrack) *DownTrack {
 	}
 	d := &DownTrack{
 		up:       up,
-		id:       kind + "-" + up.publisherID,
+		id:       kind + "-" + up.publisherID + "-" + up.mid,
 		streamID: up.publisherID,
 		current:  -1,
 		target:   maxLayers - 1,
@@ -101,7 +101,7 @@ func (d *DownTrack) Unbind(webrtc.TrackLocalContext) error {
 	return nil
 }
 
-// ID is unique per publisher and kind.
+// ID is unique per publisher and track: kind-publisher-mid.
 func (d *DownTrack) ID() string { return d.id }
 
 // RID is empty: a down track is a single stream.

@@ -254,11 +254,11 @@ func (p *Participant) onUpTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTP
 	isNew := t == nil
 	if isNew {
 		t = newUpTrack(p.id, remote)
+		t.mid = midOf(up, receiver)
 		t.metrics = p.room.manager.metrics
 		t.latency = &t.metrics.latency
 		if t.kind == webrtc.RTPCodecTypeVideo {
-			mid := midOf(up, receiver)
-			t.demand = newLayerDemand(func(highest int) { p.sig.LayersWanted(mid, highest) })
+			t.demand = newLayerDemand(func(highest int) { p.sig.LayersWanted(t.mid, highest) })
 		} else {
 			t.audioLevelID = extensionID(receiver, sdp.AudioLevelURI)
 			t.observeLevel = func(level uint8, voice bool, now time.Time) {

@@ -43,6 +43,7 @@ func layerIndex(rid string) int {
 // with the down tracks it is copied to.
 type UpTrack struct {
 	publisherID string
+	mid         string // the publisher's name for the track: its transceiver's media id
 	kind        webrtc.RTPCodecType
 	mimeType    string
 	latency     *latencyHistogram // shared by the manager's tracks; nil in unit tests
