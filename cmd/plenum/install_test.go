@@ -1,0 +1,98 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runInstall runs scripts/install staged under root.
+func runInstall(t *testing.T, root string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("bash", append([]string{"../../scripts/install", "--root", root}, args...)...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("scripts/install %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+func TestInstallScriptStagesASandboxedServiceAndIsIdempotent(t *testing.T) {
+	root := t.TempDir()
+	binary := filepath.Join(t.TempDir(), "plenum")
+	if err := os.WriteFile(binary, []byte("#!/bin/sh\necho plenum\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	runInstall(t, root, "--binary", binary, "--domain", "meet.example.org", "--acme-email", "admin@example.org")
+
+	for path, mode := range map[string]os.FileMode{
+		"usr/local/bin/plenum":              0o755,
+		"etc/systemd/system/plenum.service": 0o644,
+		"etc/plenum/plenum.conf":            0o640,
+		"var/lib/plenum":                    0o700 | os.ModeDir,
+	} {
+		fi, err := os.Stat(filepath.Join(root, path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode() != mode {
+			t.Errorf("/%s has mode %v, want %v", path, fi.Mode(), mode)
+		}
+	}
+	unit, err := os.ReadFile(filepath.Join(root, "etc/systemd/system/plenum.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"ExecStart=/usr/local/bin/plenum serve --config /etc/plenum/plenum.conf",
+		"User=plenum", "AmbientCapabilities=CAP_NET_BIND_SERVICE", "CapabilityBoundingSet=CAP_NET_BIND_SERVICE",
+		"ProtectSystem=strict", "StateDirectory=plenum", "NoNewPrivileges=yes", "ExecReload=/bin/kill -HUP $MAINPID",
+	} {
+		if !strings.Contains(string(unit), want+"\n") {
+			t.Errorf("the unit lacks %s", want)
+		}
+	}
+
+	// The configuration it writes is one plenum serve reads.
+	conf := filepath.Join(root, "etc/plenum/plenum.conf")
+	cmd := newServeCommand()
+	if err := cmd.ParseFlags([]string{"--config", conf}); err != nil {
+		t.Fatal(err)
+	}
+	noEnv := func(string) (string, bool) { return "", false }
+	if _, err := resolveFlags(cmd.Flags(), noEnv, os.ReadFile); err != nil {
+		t.Fatalf("plenum serve cannot read the installed configuration: %v", err)
+	}
+	for flag, want := range map[string]string{"domain": "meet.example.org", "acme-email": "admin@example.org", "data-dir": "/var/lib/plenum"} {
+		if got := cmd.Flags().Lookup(flag).Value.String(); got != want {
+			t.Errorf("installed configuration: --%s = %q, want %q", flag, got, want)
+		}
+	}
+
+	// Again, after the admin edited the configuration: the edit stays.
+	edited := "domain = meet.example.net\n"
+	if err := os.WriteFile(conf, []byte(edited), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	out := runInstall(t, root, "--binary", binary, "--domain", "other.example.org")
+	if data, _ := os.ReadFile(conf); string(data) != edited {
+		t.Errorf("a second install changed the configuration to %q", data)
+	}
+	if !strings.Contains(out, "kept "+conf) || !strings.Contains(out, "kept "+filepath.Join(root, "etc/systemd/system/plenum.service")) {
+		t.Errorf("a second install did not keep the configuration and the unit:\n%s", out)
+	}
+
+	// systemd's own offline review of the sandbox, where systemd is installed.
+	if analyze, err := exec.LookPath("systemd-analyze"); err == nil {
+		out, err := exec.Command(analyze, "security", "--offline=true", "--threshold=25",
+			filepath.Join(root, "etc/systemd/system/plenum.service")).CombinedOutput()
+		if err != nil {
+			t.Errorf("systemd-analyze security rates the unit's exposure above 2.5: %v\n%s", err, out)
+		}
+		if i := strings.Index(string(out), "Overall exposure level"); i >= 0 {
+			t.Log(strings.TrimSpace(string(out[i:])))
+		}
+	}
+}
