@@ -54,6 +54,20 @@ func newLogger(level, format string) (*slog.Logger, *slog.LevelVar, error) {
 	return nil, nil, fmt.Errorf("--log-format %q: want text or json", format)
 }
 
+// checkDataDir warns when the data directory, which holds the TURN
+// secret and the private keys, can be read by other users. Plenum
+// creates it 0700; one the admin made is left as it is.
+func checkDataDir(log *slog.Logger, dir string) {
+	fi, err := os.Stat(dir)
+	if err != nil || !fi.IsDir() {
+		return
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		log.Warn("the data directory is open to other users; it holds secrets and private keys: chmod 700 it",
+			"data_dir", dir, "mode", fmt.Sprintf("%#o", fi.Mode().Perm()))
+	}
+}
+
 // checkHostPort checks an address flag.
 func checkHostPort(flag, value, example string) error {
 	if _, _, err := net.SplitHostPort(value); err != nil {
@@ -147,6 +161,7 @@ func (o *serveOptions) config(log *slog.Logger) (server.Config, *server.Certific
 		}
 		httpsTLS, turnTLS = certFiles.TLSConfig(), certFiles.TLSConfig()
 	}
+	checkDataDir(log, o.dataDir)
 	turnCfg, err := o.turn.config(o.dataDir, turnTLS)
 	if err != nil {
 		return fail(err)

@@ -173,7 +173,7 @@ func (a *ACME) obtain(ctx context.Context, log *slog.Logger) {
 		if ctx.Err() != nil {
 			return
 		}
-		log.Error("could not obtain a TLS certificate: check that the domain points at this server and that ports 80 and 443 are open",
+		log.Error("could not obtain a TLS certificate: check that the domain points at this server, that ports 80 and 443 are reachable from the internet and that the CA (--acme-ca) answers",
 			"domain", a.domain, "err", err, "retry_in", delay)
 		select {
 		case <-ctx.Done():

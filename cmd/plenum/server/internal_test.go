@@ -56,9 +56,9 @@ func TestTrustedProxiesNameTheClient(t *testing.T) {
 		}
 		var got *http.Request
 		trustProxies(trusted, http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { got = r })).ServeHTTP(httptest.NewRecorder(), r)
-		if got.RemoteAddr != tc.wantAddr || got.Host != tc.wantHost || RequestScheme(got) != tc.wantScheme {
+		if got.RemoteAddr != tc.wantAddr || got.Host != tc.wantHost || requestScheme(got) != tc.wantScheme {
 			t.Errorf("peer %s XFF %q XFH %q XFP %q: client %s host %s scheme %s, want %s %s %s",
-				tc.peer, tc.xff, tc.xfh, tc.xfp, got.RemoteAddr, got.Host, RequestScheme(got), tc.wantAddr, tc.wantHost, tc.wantScheme)
+				tc.peer, tc.xff, tc.xfh, tc.xfp, got.RemoteAddr, got.Host, requestScheme(got), tc.wantAddr, tc.wantHost, tc.wantScheme)
 		}
 		if tc.peer == "192.0.2.9:5000" && got.Header.Get("X-Forwarded-Host") != "" {
 			t.Error("untrusted forwarding headers were passed on")

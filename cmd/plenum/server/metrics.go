@@ -140,7 +140,7 @@ func (s *Server) metricsHandler(public bool) http.Handler {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.separateMetrics || !directLoopback(r) {
+		if !directLoopback(r) {
 			http.Error(w, "metrics are served to this machine only; see --metrics-listen", http.StatusForbidden)
 			return
 		}

@@ -39,10 +39,10 @@ func hasProxyHeader(h http.Header) bool {
 // ("http" or "https"), as a trusted proxy reported it.
 type forwardedProtoKey struct{}
 
-// RequestScheme is the scheme the client used to reach the server:
+// requestScheme is the scheme the client used to reach the server:
 // what a trusted proxy reported in X-Forwarded-Proto, else the
 // connection's own.
-func RequestScheme(r *http.Request) string {
+func requestScheme(r *http.Request) string {
 	if p, ok := r.Context().Value(forwardedProtoKey{}).(string); ok {
 		return p
 	}

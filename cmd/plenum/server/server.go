@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -198,8 +199,39 @@ func (s *Server) routes() http.Handler {
 	if !s.separateMetrics {
 		mux.Handle("GET "+MetricsPath, s.metricsHandler(true))
 	}
-	mux.Handle("/", web.Handler(web.Options{ValidRoom: signaling.ValidRoomName}))
+	mux.Handle("/", s.warnPlainHTTP(web.Handler(web.Options{ValidRoom: signaling.ValidRoomName})))
 	return mux
+}
+
+// warnPlainHTTP logs, once, that a page was loaded over plain HTTP from
+// another host than localhost: browsers will not give it the camera or
+// the microphone.
+func (s *Server) warnPlainHTTP(next http.Handler) http.Handler {
+	var once sync.Once
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if requestScheme(r) == "http" && !isLocalhost(r.Host) {
+			once.Do(func() {
+				s.log.Warn("a page was loaded over plain HTTP: browsers give camera and microphone only to HTTPS pages (and localhost); use --domain, --tls-cert or an HTTPS reverse proxy with --behind-proxy",
+					"host", r.Host)
+			})
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// isLocalhost reports whether a Host header names this machine the way
+// browsers treat as a secure context.
+func isLocalhost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	return err == nil && ip.IsLoopback()
 }
 
 func (s *Server) metricsRoutes() http.Handler {
@@ -275,9 +307,6 @@ func (s *Server) TURN() *turn.Server { return s.turn }
 
 // Manager is the server's room registry.
 func (s *Server) Manager() *sfu.Manager { return s.manager }
-
-// Signaling is the server's signaling endpoint.
-func (s *Server) Signaling() *signaling.Server { return s.signaling }
 
 // MediaAddrs are the local addresses of the media port.
 func (s *Server) MediaAddrs() []string {
