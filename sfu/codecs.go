@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pion/interceptor"
 	"github.com/pion/sdp/v3"
@@ -13,38 +14,58 @@ import (
 const (
 	payloadTypeOpus = 111
 	payloadTypeVP8  = 96
+	payloadTypeH264 = 102
 )
 
 // videoFeedback lists what registerInterceptors does not add by itself
 // (it adds nack, nack pli and transport-cc).
 var videoFeedback = []webrtc.RTCPFeedback{{Type: webrtc.TypeRTCPFBCCM, Parameter: "fir"}}
 
-// registerCodecs offers Opus and VP8, the two codecs every browser
-// encodes and decodes. RTX is left out on purpose: retransmissions then
-// use the media SSRC, which the SFU forwards and caches without
-// translation.
-func registerCodecs(me *webrtc.MediaEngine) error {
-	codecs := []struct {
-		params webrtc.RTPCodecParameters
-		kind   webrtc.RTPCodecType
-	}{
-		{webrtc.RTPCodecParameters{
-			RTPCodecCapability: webrtc.RTPCodecCapability{
-				MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2,
-				SDPFmtpLine: "minptime=10;useinbandfec=1;usedtx=1",
-			},
-			PayloadType: payloadTypeOpus,
-		}, webrtc.RTPCodecTypeAudio},
-		{webrtc.RTPCodecParameters{
-			RTPCodecCapability: webrtc.RTPCodecCapability{
-				MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFeedback,
-			},
-			PayloadType: payloadTypeVP8,
-		}, webrtc.RTPCodecTypeVideo},
+// videoCodecs are the video codecs the SFU can forward, by the names the
+// --video-codecs flag uses. Both switch simulcast layers at keyframes;
+// only VP8 carries picture ids that the munger rewrites.
+var videoCodecs = map[string]webrtc.RTPCodecParameters{
+	"vp8": {
+		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFeedback},
+		PayloadType:        payloadTypeVP8,
+	},
+	"h264": {
+		RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeH264, ClockRate: 90000, RTCPFeedback: videoFeedback,
+			// Constrained baseline, which every browser decodes.
+			SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+		},
+		PayloadType: payloadTypeH264,
+	},
+}
+
+// DefaultVideoCodecs is the video codec preference when none is given.
+var DefaultVideoCodecs = []string{"vp8", "h264"}
+
+// registerCodecs offers Opus and the video codecs in the order of
+// preference given. RTX is left out on purpose: retransmissions then use
+// the media SSRC, which the SFU forwards and caches without translation.
+func registerCodecs(me *webrtc.MediaEngine, video []string) error {
+	opus := webrtc.RTPCodecParameters{
+		RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2,
+			SDPFmtpLine: "minptime=10;useinbandfec=1;usedtx=1",
+		},
+		PayloadType: payloadTypeOpus,
 	}
-	for _, c := range codecs {
-		if err := me.RegisterCodec(c.params, c.kind); err != nil {
-			return fmt.Errorf("register codec %s: %w", c.params.MimeType, err)
+	if err := me.RegisterCodec(opus, webrtc.RTPCodecTypeAudio); err != nil {
+		return fmt.Errorf("register Opus: %w", err)
+	}
+	if len(video) == 0 {
+		video = DefaultVideoCodecs
+	}
+	for _, name := range video {
+		c, ok := videoCodecs[strings.ToLower(strings.TrimSpace(name))]
+		if !ok {
+			return fmt.Errorf("video codec %q is not supported (supported: vp8, h264)", name)
+		}
+		if err := me.RegisterCodec(c, webrtc.RTPCodecTypeVideo); err != nil {
+			return fmt.Errorf("register %s: %w", name, err)
 		}
 	}
 	return nil

@@ -11,7 +11,6 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/plenum-meet/plenum/sfu/munger"
-	"github.com/plenum-meet/plenum/sfu/vp8"
 )
 
 // DownTrack is the copy of an up track sent to one subscriber. It
@@ -72,7 +71,7 @@ func newDownTrack(up *UpTrack) *DownTrack {
 		streamID: up.publisherID,
 		current:  -1,
 		target:   maxLayers - 1,
-		munger:   munger.New(munger.Config{ClockRate: clock, VP8: up.Kind() == webrtc.RTPCodecTypeVideo}),
+		munger:   munger.New(munger.Config{ClockRate: clock, VP8: up.isVP8()}),
 	}
 	d.bwCap.Store(maxLayers - 1)
 	return d
@@ -224,7 +223,7 @@ func (d *DownTrack) rewrite(pkt *rtp.Packet, l *upLayer, s *downScratch, now tim
 		}
 	}
 	payload := pkt.Payload
-	if d.up.Kind() == webrtc.RTPCodecTypeVideo {
+	if d.up.isVP8() {
 		// The VP8 descriptor is rewritten per subscriber: work on a copy.
 		payload = s.payload[:copy(s.payload[:], pkt.Payload)]
 	}
@@ -247,7 +246,7 @@ func (d *DownTrack) switchUnlocked(pkt *rtp.Packet, l *upLayer, now time.Time) b
 	if d.target != l.index {
 		return false
 	}
-	if d.up.Kind() == webrtc.RTPCodecTypeVideo && !vp8.IsKeyframe(pkt.Payload) {
+	if !d.up.isKeyframe(pkt.Payload) {
 		d.up.requestKeyframe(l.index)
 		return false
 	}

@@ -44,6 +44,9 @@ type NetworkConfig struct {
 	TCPPort int
 	// Bandwidth bounds each subscriber's estimated downlink.
 	Bandwidth BandwidthConfig
+	// VideoCodecs are the video codecs accepted, in order of preference
+	// (vp8, h264); empty means DefaultVideoCodecs.
+	VideoCodecs []string
 }
 
 // Engine is the media side of the server: the pion API that every peer
@@ -64,7 +67,7 @@ type Engine struct {
 // NewEngine opens the media port and prepares codecs and interceptors.
 func NewEngine(cfg NetworkConfig) (*Engine, error) {
 	me := &webrtc.MediaEngine{}
-	if err := registerCodecs(me); err != nil {
+	if err := registerCodecs(me, cfg.VideoCodecs); err != nil {
 		return nil, err
 	}
 	reg := &interceptor.Registry{}

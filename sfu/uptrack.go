@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -160,6 +161,22 @@ func (t *UpTrack) requestKeyframe(i int) {
 	}
 }
 
+// isKeyframe reports whether a payload of this track starts a keyframe,
+// where a subscriber can start decoding or change layers.
+func (t *UpTrack) isKeyframe(payload []byte) bool {
+	switch {
+	case t.kind != webrtc.RTPCodecTypeVideo:
+		return true
+	case strings.EqualFold(t.mimeType, webrtc.MimeTypeH264):
+		return isH264Keyframe(payload)
+	default:
+		return vp8.IsKeyframe(payload)
+	}
+}
+
+// isVP8 tells whether payloads carry VP8 descriptors to rewrite.
+func (t *UpTrack) isVP8() bool { return strings.EqualFold(t.mimeType, webrtc.MimeTypeVP8) }
+
 // layerBitrate is what layer i costs a subscriber, bits/s: as measured,
 // or as browsers typically send it before it is measured.
 func (t *UpTrack) layerBitrate(i int) int {
@@ -251,7 +268,7 @@ func (t *UpTrack) forward(l *upLayer) {
 
 	buf := make([]byte, maxPacketSize)
 	var pkt rtp.Packet
-	isVP8 := t.kind == webrtc.RTPCodecTypeVideo
+	isVP8 := t.isVP8()
 	for i := uint(0); ; i++ {
 		n, _, err := l.remote.Read(buf)
 		if err != nil {
