@@ -28,5 +28,6 @@ for example PLENUM_UDP_PORT=10000.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCommand(), newCheckCommand(), newVersionCommand())
+	root.AddCommand(newBenchCommand())
 	return root
 }

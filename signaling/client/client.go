@@ -38,6 +38,10 @@ type Config struct {
 	// Simulcast publishes the video in three layers (q, h, f: 320x180,
 	// 640x360 and 1280x720), as a browser does.
 	Simulcast bool
+	// VideoBitrate, if not zero, is the bitrate of the synthetic video
+	// (of its full layer with Simulcast) in bits per second; zero sends
+	// about 720 kbit/s (240, 480 and 720 kbit/s with Simulcast).
+	VideoBitrate int
 	// OnlyICEURL, if set, keeps only this URL of the welcome's ICE
 	// servers, to test one TURN transport at a time.
 	OnlyICEURL string

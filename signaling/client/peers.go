@@ -95,7 +95,7 @@ func (c *Client) publish() error {
 	if err != nil {
 		return err
 	}
-	layers, err := newVideoLayers(c.cfg.Simulcast)
+	layers, err := newVideoLayers(c.cfg.Simulcast, c.cfg.VideoBitrate)
 	if err != nil {
 		return err
 	}
@@ -212,13 +212,15 @@ func (c *Client) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		if pkt.Unmarshal(buf[:n]) != nil {
 			continue
 		}
-		counter.add(&pkt, n, t.Kind() == webrtc.RTPCodecTypeVideo)
+		counter.add(&pkt, n, t.Kind() == webrtc.RTPCodecTypeVideo, time.Now())
 	}
 }
 
 // Counter counts the packets and bytes of one received track, checks
 // that its sequence numbers and timestamps run on as one stream, and
-// remembers the picture size of the last video keyframe.
+// remembers the picture size of the last video keyframe. For packets
+// that carry a send time (every synthetic one does) it also measures
+// latency and jitter.
 type Counter struct {
 	packets, bytes atomic.Uint64
 	last           atomic.Int64 // unix nanoseconds of the last packet
@@ -234,12 +236,15 @@ type Counter struct {
 	seen          [1 << 16 / 64]uint64
 	distinct      int
 	first, newest uint16
+	seq           seqRange
+	latency       *LatencyHistogram // nil until a stamped packet arrives
+	jitter        jitter
 }
 
-func (k *Counter) add(p *rtp.Packet, n int, video bool) {
+func (k *Counter) add(p *rtp.Packet, n int, video bool, now time.Time) {
 	k.packets.Add(1)
 	k.bytes.Add(uint64(n))
-	k.last.Store(time.Now().UnixNano())
+	k.last.Store(now.UnixNano())
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.started {
@@ -261,6 +266,15 @@ func (k *Counter) add(p *rtp.Packet, n int, video bool) {
 		k.newest = seq
 	}
 	k.started, k.lastSeq, k.lastTS = true, seq, p.Timestamp
+	k.seq.add(seq)
+	if sent, ok := readStamp(p.Payload); ok {
+		if k.latency == nil {
+			k.latency = &LatencyHistogram{}
+		}
+		transit := now.UnixNano() - sent
+		k.latency.Add(time.Duration(transit))
+		k.jitter.add(transit)
+	}
 	if video && len(p.Payload) >= 11 && p.Payload[0]&0x10 != 0 && p.Payload[1]&0x01 == 0 &&
 		p.Payload[4] == 0x9d && p.Payload[5] == 0x01 && p.Payload[6] == 0x2a {
 		k.keyWidth = int(binary.LittleEndian.Uint16(p.Payload[7:]) & 0x3fff)

@@ -22,6 +22,16 @@ const (
 	maxVideoPacketSize = 1100
 	videoPacketsPer    = 3  // packets per frame, about 720 kbit/s
 	keyframeEvery      = 60 // frames
+	// minVideoPacket leaves room for the descriptor and the send time.
+	minVideoPacket = stampOffset + stampSize
+)
+
+// Shares of the full layer's bitrate that the lower simulcast layers
+// take when a bitrate is given, as Chromium's caps for a 720p camera
+// have them (about 2.5 Mbit/s, 700 and 200 kbit/s).
+const (
+	halfLayerShare    = 0.3
+	quarterLayerShare = 0.1
 )
 
 // sendAudio sends Opus-sized packets until ctx ends, with the
@@ -50,6 +60,7 @@ func sendAudio(ctx context.Context, track *webrtc.TrackLocalStaticRTP, tr *webrt
 			}
 			_ = pkt.SetExtension(levelID, []byte{l})
 		}
+		writeStamp(payload, time.Now())
 		_ = track.WriteRTP(pkt)
 	}
 }
@@ -74,28 +85,46 @@ var simulcastLayers = []struct {
 	width, height, pkts, size int
 }{{"q", 320, 180, 1, 450}, {"h", 640, 360, 2, 930}, {"f", 1280, 720, 3, 1100}}
 
-func newVideoLayers(simulcast bool) ([]*videoLayer, error) {
+// newVideoLayers makes the one video stream, or the three simulcast
+// layers. bitrate, if not zero, is that of the only or the full layer in
+// bits per second; zero keeps the default shapes above.
+func newVideoLayers(simulcast bool, bitrate int) ([]*videoLayer, error) {
 	vp8 := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
 	if !simulcast {
 		track, err := webrtc.NewTrackLocalStaticRTP(vp8, "video", "self")
 		if err != nil {
 			return nil, err
 		}
-		l := &videoLayer{track: track, width: 640, height: 480, packetsPerFrame: videoPacketsPer, packetSize: videoPacketSize}
+		l := &videoLayer{track: track, width: 640, height: 480}
+		l.packetsPerFrame, l.packetSize = videoShape(videoPacketsPer, videoPacketSize, bitrate)
 		l.active.Store(true)
 		return []*videoLayer{l}, nil
 	}
 	var out []*videoLayer
-	for _, s := range simulcastLayers {
+	shares := []float64{quarterLayerShare, halfLayerShare, 1}
+	for i, s := range simulcastLayers {
 		track, err := webrtc.NewTrackLocalStaticRTP(vp8, "video", "self", webrtc.WithRTPStreamID(s.rid))
 		if err != nil {
 			return nil, err
 		}
-		l := &videoLayer{track: track, width: s.width, height: s.height, packetsPerFrame: s.pkts, packetSize: s.size}
+		l := &videoLayer{track: track, width: s.width, height: s.height}
+		l.packetsPerFrame, l.packetSize = videoShape(s.pkts, s.size, int(float64(bitrate)*shares[i]))
 		l.active.Store(true)
 		out = append(out, l)
 	}
 	return out, nil
+}
+
+// videoShape is how many packets of what size make one frame at
+// bitrate (bits per second), or defaultPackets of defaultSize bytes when
+// bitrate is zero.
+func videoShape(defaultPackets, defaultSize, bitrate int) (packets, size int) {
+	if bitrate <= 0 {
+		return defaultPackets, defaultSize
+	}
+	frame := max(bitrate/8/videoFrameRate, minVideoPacket)
+	packets = (frame + maxVideoPacketSize - 1) / maxVideoPacketSize
+	return packets, max(frame/packets, minVideoPacket)
 }
 
 // simulcastIDs are what a simulcast sender must put in every packet so
@@ -168,6 +197,7 @@ func sendVideo(ctx context.Context, layers []*videoLayer, tr *webrtc.RTPTranscei
 				l.pkt.SequenceNumber++
 				l.pkt.Marker = i == l.packetsPerFrame-1
 				writeVP8Descriptor(payload, i == 0, key, l.width, l.height)
+				writeStamp(payload, time.Now())
 				_ = l.track.WriteRTP(&l.pkt)
 			}
 		}

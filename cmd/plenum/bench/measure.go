@@ -1,0 +1,206 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"time"
+
+	"github.com/plenum-meet/plenum/signaling/client"
+)
+
+// snapshot is the state of every receiver and of the server at once.
+type snapshot struct {
+	at       time.Time
+	packets  uint64 // received by all participants
+	bytes    uint64
+	expected uint64 // numbered by the server for them
+	latency  client.LatencyHistogram
+	jitter   time.Duration // mean over the received tracks
+	tracks   int           // received tracks with packets
+	server   serverSample
+	selfCPU  float64 // the load generator's CPU seconds (its whole process)
+}
+
+func (r *run) snapshot(ctx context.Context) (snapshot, error) {
+	s := snapshot{at: time.Now()}
+	var jitterSum time.Duration
+	for _, p := range r.people {
+		if p.c == nil {
+			continue
+		}
+		for _, k := range p.c.ReceivedTracks() {
+			c := p.c.Received(k.Publisher, k.Kind)
+			if c == nil {
+				continue
+			}
+			st := c.Stats()
+			if st.Packets == 0 {
+				continue
+			}
+			s.tracks++
+			s.packets += st.Packets
+			s.bytes += st.Bytes
+			s.expected += st.Expected
+			s.latency.Merge(&st.Latency)
+			jitterSum += st.Jitter
+		}
+	}
+	if s.tracks > 0 {
+		s.jitter = jitterSum / time.Duration(s.tracks)
+	}
+	if self, err := readProc(os.Getpid()); err == nil {
+		s.selfCPU = self.cpuSeconds
+	}
+	var err error
+	s.server, err = r.probe.sample(ctx)
+	return s, err
+}
+
+// window is what happened between two snapshots.
+type window struct {
+	seconds                    float64
+	received, receivedBytes    float64
+	expected                   float64
+	latency                    client.LatencyHistogram
+	serverCPU, forwarded       float64
+	forwardedBytes, selfCPU    float64
+	serverLatencyP99           float64
+	serverHasCounters          bool
+	serverRSS                  float64
+	tracks                     int
+	jitter                     time.Duration
+	serverForwardLatencyBucket []bucket
+}
+
+func between(a, b *snapshot) window {
+	w := window{
+		seconds:           b.at.Sub(a.at).Seconds(),
+		received:          float64(b.packets - a.packets),
+		receivedBytes:     float64(b.bytes - a.bytes),
+		expected:          float64(b.expected) - float64(a.expected),
+		latency:           b.latency.Since(&a.latency),
+		serverCPU:         b.server.cpuSeconds - a.server.cpuSeconds,
+		selfCPU:           b.selfCPU - a.selfCPU,
+		serverHasCounters: b.server.hasCounters,
+		serverRSS:         b.server.rssBytes,
+		tracks:            b.tracks,
+		jitter:            b.jitter,
+	}
+	if w.serverHasCounters {
+		w.forwarded = b.server.packetsOut - a.server.packetsOut
+		w.forwardedBytes = b.server.bytesOut - a.server.bytesOut
+		w.serverLatencyP99 = histogramQuantile(0.99, a.server.latency, b.server.latency)
+	}
+	return w
+}
+
+func (w *window) lossPct() float64 {
+	if w.expected <= 0 {
+		return 0
+	}
+	return max(0, (w.expected-w.received)/w.expected*100)
+}
+
+// forwardedPackets is the server's count when it has one, else what the
+// participants received.
+func (w *window) forwardedPackets() float64 {
+	if w.serverHasCounters {
+		return w.forwarded
+	}
+	return w.received
+}
+
+func (w *window) cpuPerPacket() float64 {
+	if f := w.forwardedPackets(); f > 0 {
+		return w.serverCPU / f * 1e6
+	}
+	return math.NaN()
+}
+
+// measure takes a snapshot, prints progress until cfg.Duration is over,
+// takes another and fills the result from the two.
+func (r *run) measure(ctx context.Context) error {
+	first, err := r.snapshot(ctx)
+	if err != nil {
+		return fmt.Errorf("server figures: %w", err)
+	}
+	prev := first
+	end := first.at.Add(r.cfg.Duration)
+	for ticks := 0; time.Now().Before(end) && ticks < int(MaxDuration/r.cfg.ProgressEvery)+1; ticks++ {
+		if err := sleep(ctx, min(r.cfg.ProgressEvery, time.Until(end))); err != nil {
+			return err
+		}
+		cur, err := r.snapshot(ctx)
+		if err != nil {
+			return fmt.Errorf("server figures: %w", err)
+		}
+		if r.cfg.Progress != nil {
+			w := between(&prev, &cur)
+			fmt.Fprintln(r.cfg.Progress, r.progressLine(cur.at.Sub(first.at), &w))
+		}
+		prev = cur
+	}
+	w := between(&first, &prev)
+	r.fill(&w)
+	return nil
+}
+
+func (r *run) progressLine(elapsed time.Duration, w *window) string {
+	line := fmt.Sprintf("%5.1fs  %d/%d joined  %d/%d tracks  fwd %s pkt/s  rx %.1f Mbit/s  loss %.2f%%  latency p50 %.2f p99 %.2f ms  jitter %.3f ms",
+		elapsed.Seconds(), r.result.Joined, len(r.people), w.tracks, r.cfg.tracksExpected(),
+		si(w.forwardedPackets()/w.seconds), w.receivedBytes*8/w.seconds/1e6, w.lossPct(),
+		ms(w.latency.Quantile(0.5)), ms(w.latency.Quantile(0.99)), ms(w.jitter))
+	return line + fmt.Sprintf("  server cpu %.0f%% %.2f µs/pkt rss %.0f MB  loadgen cpu %.0f%%",
+		w.serverCPU/w.seconds*100, w.cpuPerPacket(), w.serverRSS/1e6, w.selfCPU/w.seconds*100)
+}
+
+func (r *run) fill(w *window) {
+	res := &r.result
+	res.MeasuredSeconds = w.seconds
+	res.TracksExpected = r.cfg.tracksExpected()
+	res.TracksReceived = w.tracks
+	res.ForwardedPPS = w.forwardedPackets() / w.seconds
+	res.ForwardedMbps = w.receivedBytes * 8 / w.seconds / 1e6
+	if w.serverHasCounters {
+		res.ForwardedMbps = w.forwardedBytes * 8 / w.seconds / 1e6
+		res.ServerForwardP99Ms = nanToZero(w.serverLatencyP99 * 1000)
+	}
+	res.ReceivedPPS = w.received / w.seconds
+	res.ReceivedMbps = w.receivedBytes * 8 / w.seconds / 1e6
+	res.LossPct = w.lossPct()
+	res.LatencyP50Ms = ms(w.latency.Quantile(0.50))
+	res.LatencyP95Ms = ms(w.latency.Quantile(0.95))
+	res.LatencyP99Ms = ms(w.latency.Quantile(0.99))
+	res.LatencyMaxMs = ms(w.latency.Max())
+	res.LatencySamples = w.latency.Count()
+	res.JitterMs = ms(w.jitter)
+	res.ServerCPUPct = w.serverCPU / w.seconds * 100
+	res.ServerCPUMicrosPerPacket = nanToZero(w.cpuPerPacket())
+	res.ServerRSSMB = w.serverRSS / 1e6
+	if res.Joined > 0 {
+		res.ServerRSSPerParticipantMB = max(0, res.ServerRSSMB-res.ServerRSSBaselineMB) / float64(res.Joined)
+	}
+	res.LoadgenCPUPct = w.selfCPU / w.seconds * 100
+}
+
+func ms(d time.Duration) float64 { return float64(d) / 1e6 }
+
+func nanToZero(f float64) float64 {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0
+	}
+	return f
+}
+
+// si writes a rate with a k or M suffix.
+func si(v float64) string {
+	switch {
+	case v >= 1e6:
+		return fmt.Sprintf("%.2fM", v/1e6)
+	case v >= 1e4:
+		return fmt.Sprintf("%.1fk", v/1e3)
+	}
+	return fmt.Sprintf("%.0f", v)
+}

@@ -1,0 +1,160 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+)
+
+// Result is what a run measured. Its JSON form is what other tools read.
+type Result struct {
+	Scenario Scenario `json:"scenario"`
+	Machine  Machine  `json:"machine"`
+
+	Joined      int      `json:"joined"`
+	JoinErrors  []string `json:"join_errors,omitempty"`
+	JoinSeconds float64  `json:"join_seconds"`
+	// TracksExpected counts (receiver, publisher, kind) streams;
+	// TracksReceived those that brought packets.
+	TracksExpected  int     `json:"tracks_expected"`
+	TracksReceived  int     `json:"tracks_received"`
+	MeasuredSeconds float64 `json:"measured_seconds"`
+
+	// ForwardedPPS and ForwardedMbps are what the server sent to
+	// subscribers (its own counters, or what arrived if it has none).
+	ForwardedPPS  float64 `json:"forwarded_pps"`
+	ForwardedMbps float64 `json:"forwarded_mbps"`
+	ReceivedPPS   float64 `json:"received_pps"`
+	ReceivedMbps  float64 `json:"received_mbps"`
+	// LossPct is the share of the packets the server numbered for the
+	// receivers that never arrived.
+	LossPct float64 `json:"loss_pct"`
+	// Latency is one-way, from the publisher handing a packet to pion
+	// to the subscriber reading it, through the server.
+	LatencyP50Ms   float64 `json:"latency_p50_ms"`
+	LatencyP95Ms   float64 `json:"latency_p95_ms"`
+	LatencyP99Ms   float64 `json:"latency_p99_ms"`
+	LatencyMaxMs   float64 `json:"latency_max_ms"`
+	LatencySamples uint64  `json:"latency_samples"`
+	// JitterMs is RFC 3550's interarrival jitter, averaged over tracks.
+	JitterMs float64 `json:"jitter_ms"`
+	// ServerForwardP99Ms is the server's own forwarding time (arrival to
+	// the last copy written), from its metrics.
+	ServerForwardP99Ms float64 `json:"server_forward_p99_ms"`
+
+	ServerCPUPct              float64 `json:"server_cpu_pct"`
+	ServerCPUMicrosPerPacket  float64 `json:"server_cpu_us_per_packet"`
+	ServerRSSMB               float64 `json:"server_rss_mb"`
+	ServerRSSBaselineMB       float64 `json:"server_rss_baseline_mb"`
+	ServerRSSPerParticipantMB float64 `json:"server_rss_per_participant_mb"`
+	ServerStatsSource         string  `json:"server_stats_source"`
+	// LoadgenCPUPct is this process' CPU use (100 = one core): near the
+	// cores it may use, the load generator, not the server, is the limit.
+	LoadgenCPUPct float64 `json:"loadgen_cpu_pct"`
+}
+
+// Scenario is the shape of the load.
+type Scenario struct {
+	Name         string  `json:"name,omitempty"`
+	Rooms        int     `json:"rooms"`
+	Publishers   int     `json:"publishers"`
+	Subscribers  int     `json:"subscribers"`
+	Participants int     `json:"participants"`
+	DurationS    float64 `json:"duration_s"`
+	Bitrate      int     `json:"bitrate"`
+	Simulcast    bool    `json:"simulcast"`
+	ViewHeight   int     `json:"view_height,omitempty"`
+	Ramp         float64 `json:"ramp"`
+}
+
+func scenarioOf(c Config) Scenario {
+	return Scenario{
+		Rooms: c.Rooms, Publishers: c.Publishers, Subscribers: c.Subscribers,
+		Participants: c.participants(), DurationS: c.Duration.Seconds(),
+		Bitrate: c.Bitrate, Simulcast: c.Simulcast, ViewHeight: c.ViewHeight, Ramp: c.Ramp,
+	}
+}
+
+// Shape is the scenario in short: "4x20" (publishers x subscribers), with
+// the number of rooms if more than one and "sim" for simulcast.
+func (s Scenario) Shape() string {
+	out := fmt.Sprintf("%dx%d", s.Publishers, s.Subscribers)
+	if s.Rooms > 1 {
+		out = fmt.Sprintf("%d rooms of %s", s.Rooms, out)
+	}
+	if s.Simulcast {
+		out += " simulcast"
+		if s.ViewHeight > 0 {
+			out += fmt.Sprintf(" (%dp tiles)", s.ViewHeight)
+		}
+	}
+	return out
+}
+
+// Machine is what the run ran on.
+type Machine struct {
+	CPU   string `json:"cpu"`
+	Cores int    `json:"cores"`
+	OS    string `json:"os"`
+}
+
+func thisMachine() Machine {
+	m := Machine{CPU: "unknown", Cores: runtime.NumCPU(), OS: runtime.GOOS + "/" + runtime.GOARCH}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return m
+}
+
+// WriteTable writes the result for a person to read.
+func (r *Result) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	row := func(k, format string, a ...any) { fmt.Fprintf(tw, "%s\t"+format+"\n", append([]any{k}, a...)...) }
+	s := r.Scenario
+	row("scenario", "%s: %d participants, %.0fs measured", s.Shape(), s.Participants, r.MeasuredSeconds)
+	row("joined", "%d/%d in %.1fs", r.Joined, s.Participants, r.JoinSeconds)
+	for _, e := range r.JoinErrors {
+		row("  join error", "%s", e)
+	}
+	row("tracks", "%d/%d received", r.TracksReceived, r.TracksExpected)
+	row("forwarded", "%.0f packets/s, %.1f Mbit/s", r.ForwardedPPS, r.ForwardedMbps)
+	row("received", "%.0f packets/s, %.1f Mbit/s", r.ReceivedPPS, r.ReceivedMbps)
+	row("loss", "%.3f %%", r.LossPct)
+	row("latency", "p50 %.2f  p95 %.2f  p99 %.2f  max %.2f ms (%d packets)", r.LatencyP50Ms, r.LatencyP95Ms, r.LatencyP99Ms, r.LatencyMaxMs, r.LatencySamples)
+	row("jitter", "%.3f ms", r.JitterMs)
+	row("server forwarding p99", "%.3f ms", r.ServerForwardP99Ms)
+	row("server CPU", "%.1f %% of a core, %.2f µs per forwarded packet", r.ServerCPUPct, r.ServerCPUMicrosPerPacket)
+	row("server memory", "%.1f MB resident (%.1f before), %.2f MB per participant", r.ServerRSSMB, r.ServerRSSBaselineMB, r.ServerRSSPerParticipantMB)
+	row("server figures from", "%s", r.ServerStatsSource)
+	row("load generator CPU", "%.0f %% of a core", r.LoadgenCPUPct)
+	return tw.Flush()
+}
+
+// WriteMarkdown writes results as one Markdown table, a row each.
+func WriteMarkdown(w io.Writer, results []*Result) error {
+	_, err := fmt.Fprintln(w, "| scenario | participants | forwarded pkt/s | Mbit/s | loss % | latency p50 / p95 / p99 ms | jitter ms | server CPU % | µs CPU / packet | server RSS MB | MB / participant | load generator CPU % |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, r := range results {
+		if err != nil {
+			return err
+		}
+		name := r.Scenario.Shape()
+		if r.Scenario.Name != "" {
+			name = r.Scenario.Name + ": " + name
+		}
+		if r.TracksReceived < r.TracksExpected {
+			name += fmt.Sprintf(" (%d/%d tracks)", r.TracksReceived, r.TracksExpected)
+		}
+		_, err = fmt.Fprintf(w, "| %s | %d | %.0f | %.1f | %.3f | %.2f / %.2f / %.2f | %.3f | %.1f | %.2f | %.0f | %.2f | %.0f |\n",
+			name, r.Joined, r.ForwardedPPS, r.ForwardedMbps, r.LossPct, r.LatencyP50Ms, r.LatencyP95Ms, r.LatencyP99Ms,
+			r.JitterMs, r.ServerCPUPct, r.ServerCPUMicrosPerPacket, r.ServerRSSMB, r.ServerRSSPerParticipantMB, r.LoadgenCPUPct)
+	}
+	return err
+}
