@@ -19,12 +19,13 @@ type snapshot struct {
 	latency  client.LatencyHistogram
 	jitter   time.Duration // mean over the received tracks
 	tracks   int           // received tracks with packets
+	perTrack map[*client.Counter]uint64
 	server   serverSample
 	selfCPU  float64 // the load generator's CPU seconds (its whole process)
 }
 
 func (r *run) snapshot(ctx context.Context) (snapshot, error) {
-	s := snapshot{at: time.Now()}
+	s := snapshot{at: time.Now(), perTrack: map[*client.Counter]uint64{}}
 	var jitterSum time.Duration
 	for _, p := range r.people {
 		if p.c == nil {
@@ -40,6 +41,7 @@ func (r *run) snapshot(ctx context.Context) (snapshot, error) {
 				continue
 			}
 			s.tracks++
+			s.perTrack[c] = st.Packets
 			s.packets += st.Packets
 			s.bytes += st.Bytes
 			s.expected += st.Expected
@@ -70,6 +72,7 @@ type window struct {
 	serverHasCounters          bool
 	serverRSS                  float64
 	tracks                     int
+	stalled                    int // tracks that brought nothing in the window
 	jitter                     time.Duration
 	serverForwardLatencyBucket []bucket
 }
@@ -87,6 +90,11 @@ func between(a, b *snapshot) window {
 		serverRSS:         b.server.rssBytes,
 		tracks:            b.tracks,
 		jitter:            b.jitter,
+	}
+	for c, n := range b.perTrack {
+		if n == a.perTrack[c] {
+			w.stalled++
+		}
 	}
 	if w.serverHasCounters {
 		w.forwarded = b.server.packetsOut - a.server.packetsOut
@@ -148,8 +156,8 @@ func (r *run) measure(ctx context.Context) error {
 }
 
 func (r *run) progressLine(elapsed time.Duration, w *window) string {
-	line := fmt.Sprintf("%5.1fs  %d/%d joined  %d/%d tracks  fwd %s pkt/s  rx %.1f Mbit/s  loss %.2f%%  latency p50 %.2f p99 %.2f ms  jitter %.3f ms",
-		elapsed.Seconds(), r.result.Joined, len(r.people), w.tracks, r.cfg.tracksExpected(),
+	line := fmt.Sprintf("%5.1fs  %d/%d joined  %d/%d tracks (%d stalled)  fwd %s pkt/s  rx %.1f Mbit/s  loss %.2f%%  latency p50 %.2f p99 %.2f ms  jitter %.3f ms",
+		elapsed.Seconds(), r.result.Joined, len(r.people), w.tracks, r.cfg.tracksExpected(), w.stalled,
 		si(w.forwardedPackets()/w.seconds), w.receivedBytes*8/w.seconds/1e6, w.lossPct(),
 		ms(w.latency.Quantile(0.5)), ms(w.latency.Quantile(0.99)), ms(w.jitter))
 	return line + fmt.Sprintf("  server cpu %.0f%% %.2f µs/pkt rss %.0f MB  loadgen cpu %.0f%%",
@@ -161,6 +169,7 @@ func (r *run) fill(w *window) {
 	res.MeasuredSeconds = w.seconds
 	res.TracksExpected = r.cfg.tracksExpected()
 	res.TracksReceived = w.tracks
+	res.TracksStalled = w.stalled
 	res.ForwardedPPS = w.forwardedPackets() / w.seconds
 	res.ForwardedMbps = w.receivedBytes * 8 / w.seconds / 1e6
 	if w.serverHasCounters {

@@ -19,8 +19,11 @@ type Result struct {
 	JoinSeconds float64  `json:"join_seconds"`
 	// TracksExpected counts (receiver, publisher, kind) streams;
 	// TracksReceived those that brought packets.
-	TracksExpected  int     `json:"tracks_expected"`
-	TracksReceived  int     `json:"tracks_received"`
+	TracksExpected int `json:"tracks_expected"`
+	TracksReceived int `json:"tracks_received"`
+	// TracksStalled counts received tracks that brought no packet while
+	// measuring (paused by the server, or stuck).
+	TracksStalled   int     `json:"tracks_stalled"`
 	MeasuredSeconds float64 `json:"measured_seconds"`
 
 	// ForwardedPPS and ForwardedMbps are what the server sent to
@@ -124,7 +127,7 @@ func (r *Result) WriteTable(w io.Writer) error {
 	for _, e := range r.JoinErrors {
 		row("  join error", "%s", e)
 	}
-	row("tracks", "%d/%d received", r.TracksReceived, r.TracksExpected)
+	row("tracks", "%d/%d received, %d stalled while measuring", r.TracksReceived, r.TracksExpected, r.TracksStalled)
 	row("forwarded", "%.0f packets/s, %.1f Mbit/s", r.ForwardedPPS, r.ForwardedMbps)
 	row("received", "%.0f packets/s, %.1f Mbit/s", r.ReceivedPPS, r.ReceivedMbps)
 	row("loss", "%.3f %%", r.LossPct)
@@ -149,8 +152,8 @@ func WriteMarkdown(w io.Writer, results []*Result) error {
 		if r.Scenario.Name != "" {
 			name = r.Scenario.Name + ": " + name
 		}
-		if r.TracksReceived < r.TracksExpected {
-			name += fmt.Sprintf(" (%d/%d tracks)", r.TracksReceived, r.TracksExpected)
+		if r.TracksReceived < r.TracksExpected || r.TracksStalled > 0 {
+			name += fmt.Sprintf(" (%d/%d tracks, %d stalled)", r.TracksReceived, r.TracksExpected, r.TracksStalled)
 		}
 		_, err = fmt.Fprintf(w, "| %s | %d | %.0f | %.1f | %.3f | %.2f / %.2f / %.2f | %.3f | %.1f | %.2f | %.0f | %.2f | %.0f |\n",
 			name, r.Joined, r.ForwardedPPS, r.ForwardedMbps, r.LossPct, r.LatencyP50Ms, r.LatencyP95Ms, r.LatencyP99Ms,
