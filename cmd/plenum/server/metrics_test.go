@@ -221,3 +221,39 @@ func TestMetricsListenMovesMetricsOffTheMainListener(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkScrapeDuringACall measures one /metrics scrape (gathering and
+// text encoding, over loopback HTTP) while two participants publish.
+func BenchmarkScrapeDuringACall(b *testing.B) {
+	cfg := loopbackConfig()
+	srv, err := server.New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	defer func() { cancel(); <-done }()
+	for _, name := range []string{"Ana", "Ben"} {
+		dctx, dcancel := context.WithTimeout(context.Background(), 10*time.Second)
+		c, err := client.Dial(dctx, client.Config{URL: wsURL(srv), Room: "bench", Name: name, Publish: true})
+		dcancel()
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+	}
+	url := "http://" + srv.Addr().String() + server.MetricsPath
+	hc := &http.Client{}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		resp, err := hc.Get(url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		b.SetBytes(n)
+	}
+}
