@@ -111,6 +111,10 @@ func (o *serveOptions) config(log *slog.Logger) (server.Config, *server.Certific
 			return fail(fmt.Errorf("--http-redirect-listen redirects to HTTPS: it needs --domain or --tls-cert"))
 		}
 	}
+	media, bandwidth, codecs, err := o.media.settings()
+	if err != nil {
+		return fail(err)
+	}
 	var proxies []netip.Prefix
 	if o.behindProxy {
 		var err error
@@ -174,11 +178,14 @@ func (o *serveOptions) config(log *slog.Logger) (server.Config, *server.Certific
 		MetricsListen:      o.metricsListen,
 		TrustedProxies:     proxies,
 		Network: sfu.NetworkConfig{
-			UDPPort:    o.udpPort,
-			TCPPort:    o.tcpPort,
-			Interfaces: o.iceInterfaces,
-			PublicIPs:  o.publicIPs,
+			UDPPort:     o.udpPort,
+			TCPPort:     o.tcpPort,
+			Interfaces:  o.iceInterfaces,
+			PublicIPs:   o.publicIPs,
+			Bandwidth:   bandwidth,
+			VideoCodecs: codecs,
 		},
+		Media:          media,
 		Limits:         sfu.Limits{MaxRooms: o.maxRooms, MaxParticipantsPerRoom: o.maxPerRoom},
 		AllowedOrigins: o.allowedOrigins,
 		TURN:           turnCfg,

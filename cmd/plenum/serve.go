@@ -52,6 +52,7 @@ type serveOptions struct {
 	configFile     string
 	printConfig    bool
 	turn           turnOptions
+	media          mediaOptions
 }
 
 // turnOptions holds the --turn-* flags.
@@ -133,6 +134,8 @@ func (o *serveOptions) register(f *pflag.FlagSet) {
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error (SIGHUP reloads it)")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&o.metricsListen, "metrics-listen", "", "serve /metrics, /healthz and /readyz on this address, e.g. 127.0.0.1:9090 (default: /metrics on --listen, to this machine only)")
+
+	o.media.register(f)
 
 	t := &o.turn
 	f.BoolVar(&t.enabled, "turn", true, "run the built-in TURN server (--turn=false to switch it off)")

@@ -58,6 +58,8 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Network says where media flows.
 	Network sfu.NetworkConfig
+	// Media tells clients how to encode what they send.
+	Media signaling.MediaSettings
 	// Limits bound rooms and participants.
 	Limits sfu.Limits
 	// AllowedOrigins may open WebSockets besides the server's own pages.
@@ -166,6 +168,7 @@ func New(cfg Config) (_ *Server, err error) {
 	s.signaling = signaling.NewServer(signaling.Config{
 		Manager:        s.manager,
 		ICEServers:     s.iceServers(cfg.TURN),
+		Media:          cfg.Media,
 		AllowedOrigins: cfg.AllowedOrigins,
 		Logger:         log,
 	})
