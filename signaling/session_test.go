@@ -230,3 +230,21 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestWelcomeCarriesMediaSettingsAndICEServers(t *testing.T) {
+	f := start(t)
+	conn := f.dialRaw(t, nil)
+	_ = conn.WriteJSON(map[string]any{"type": "join", "version": 1, "room": "council", "name": "Ana"})
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var welcome struct {
+		Type       string         `json:"type"`
+		ICEServers []any          `json:"iceServers"`
+		Media      map[string]any `json:"media"`
+	}
+	if err := conn.ReadJSON(&welcome); err != nil {
+		t.Fatal(err)
+	}
+	if welcome.Type != "welcome" || welcome.ICEServers == nil || welcome.Media == nil {
+		t.Fatalf("welcome %+v lacks iceServers or media", welcome)
+	}
+}
