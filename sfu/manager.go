@@ -6,6 +6,8 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+
+	"golang.org/x/time/rate"
 )
 
 // Errors a join can fail with.
@@ -35,6 +37,10 @@ type Manager struct {
 	mu     sync.Mutex // guards rooms and closed; taken before any Room.mu
 	rooms  map[string]*Room
 	closed bool
+
+	// attempts counts wrong room passwords, per room name (lobby.go).
+	attemptsMu sync.Mutex
+	attempts   map[string]*rate.Limiter
 }
 
 // NewManager returns a manager whose peer connections come from engine.
@@ -46,45 +52,108 @@ func NewManager(engine *Engine, limits Limits, log *slog.Logger) *Manager {
 }
 
 // Join adds a participant named name to the room, creating the room if
-// needed. sig receives the welcome before any other message.
+// needed, with no link, password or room settings. sig receives the
+// welcome before any other message.
 func (m *Manager) Join(room, name string, sig Signaler) (*Participant, error) {
+	p, _, err := m.Enter(JoinRequest{Room: room, Name: name, Signaler: sig})
+	return p, err
+}
+
+// errPasswordChanged makes Enter check a password again: the room's
+// changed while the typed one was being checked.
+var errPasswordChanged = errors.New("the room's password changed")
+
+// Enter lets a newcomer into a room, creating the room if needed, or
+// into its lobby (w, until a moderator admits it: req.Admitted says
+// when), or refuses it: the room is locked, it was banned, its password
+// is missing or wrong, or a limit is reached.
+func (m *Manager) Enter(req JoinRequest) (p *Participant, w *Waiter, err error) {
+	var settings RoomSettings
+	if req.Settings != nil {
+		settings = req.Settings(req.Room)
+	}
+	for range 3 {
+		// Passwords are checked slowly, with no lock held, then
+		// confirmed under the lock to be still the room's.
+		hash, verified := "", false
+		if req.LinkID == "" {
+			hash = m.passwordFor(req.Room, settings)
+		}
+		if hash != "" && req.Password != "" && req.PasswordMatches != nil {
+			attempts := m.attemptLimiter(req.Room)
+			if attempts.Tokens() < 1 {
+				return nil, nil, ErrTooManyAttempts
+			}
+			if verified = req.PasswordMatches(hash); !verified {
+				attempts.Allow()
+			}
+		}
+		p, w, err = m.enter(&req, settings, hash, verified)
+		if !errors.Is(err, errPasswordChanged) {
+			return p, w, err
+		}
+	}
+	return nil, nil, ErrWrongPassword
+}
+
+func (m *Manager) enter(req *JoinRequest, settings RoomSettings, hash string, verified bool) (*Participant, *Waiter, error) {
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
-		return nil, ErrClosed
+		return nil, nil, ErrClosed
 	}
-	r := m.rooms[room]
+	r := m.rooms[req.Room]
 	if r == nil {
 		if m.limits.MaxRooms > 0 && len(m.rooms) >= m.limits.MaxRooms {
 			m.mu.Unlock()
-			return nil, ErrServerFull
+			return nil, nil, ErrServerFull
 		}
-		r = newRoom(room, m)
-		m.rooms[room] = r
+		r = newRoom(req.Room, m, settings)
+		m.rooms[req.Room] = r
 	}
-	p, err := newParticipant(newParticipantID(), name, r, sig)
+	w, err := r.screen(req, hash, verified)
+	if err != nil || w != nil {
+		m.dropIfEmptyLocked(r)
+		m.mu.Unlock()
+		return nil, w, err
+	}
+	p, err := newParticipant(newParticipantID(), req.Name, r, req.Signaler)
 	if err == nil {
-		err = r.add(p, m.limits.MaxParticipantsPerRoom)
+		p.linkID, p.addr = req.LinkID, req.Addr
+		err = r.add(p, req)
 	}
 	if err != nil {
-		if r.empty() {
-			delete(m.rooms, room)
-			r.close()
-		}
+		m.dropIfEmptyLocked(r)
 		m.mu.Unlock()
 		if p != nil {
 			p.closePeers()
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	m.mu.Unlock()
+	m.started(p)
+	return p, nil, nil
+}
 
-	m.log.Info("participant joined", "room", room, "participant", p.id)
+// started runs what a participant needs once it is in its room.
+func (m *Manager) started(p *Participant) {
+	m.log.Info("participant joined", "room", p.room.name, "participant", p.id, "role", p.Role())
 	if p.alloc != nil {
 		go p.alloc.run() // ends when the participant leaves
 	}
-	r.subscribeToAll(p)
-	return p, nil
+	p.room.subscribeToAll(p)
+}
+
+// dropIfEmptyLocked removes r, if nobody is in it or waits, from the
+// rooms and stops it. m.mu must be held.
+func (m *Manager) dropIfEmptyLocked(r *Room) {
+	if !r.empty() {
+		return
+	}
+	if m.rooms[r.name] == r {
+		delete(m.rooms, r.name)
+	}
+	r.close()
 }
 
 // leave removes p from its room and the room from the manager when it is
@@ -93,10 +162,7 @@ func (m *Manager) leave(p *Participant) {
 	m.mu.Lock()
 	r := p.room
 	r.remove(p)
-	if r.empty() && m.rooms[r.name] == r {
-		delete(m.rooms, r.name)
-		r.close()
-	}
+	m.dropIfEmptyLocked(r)
 	m.mu.Unlock()
 	m.log.Info("participant left", "room", r.name, "participant", p.id)
 }
@@ -129,10 +195,17 @@ func (m *Manager) Close(reason error) {
 	m.mu.Lock()
 	m.closed = true
 	var all []*Participant
+	var waiting []*Waiter
 	for _, r := range m.rooms {
 		all = append(all, r.snapshot()...)
+		r.mu.Lock()
+		waiting = append(waiting, r.access.lobby...)
+		r.mu.Unlock()
 	}
 	m.mu.Unlock()
+	for _, w := range waiting {
+		w.req.Signaler.Fail(reason)
+	}
 	for _, p := range all {
 		p.fail(reason)
 	}

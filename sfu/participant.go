@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -27,6 +28,9 @@ type Participant struct {
 	room *Room
 	sig  Signaler
 	log  *slog.Logger
+	// linkID and addr say how the participant came in, for bans.
+	linkID string
+	addr   netip.Addr
 
 	mu     sync.Mutex // guards the fields below
 	info   ParticipantInfo
@@ -93,8 +97,11 @@ func (p *Participant) Info() ParticipantInfo {
 }
 
 // SetMuted records the participant's microphone and camera state and
-// tells the others.
+// tells the others. Unmuting what a moderator muted releases the hold,
+// unless the room asks to unmute (see hold.go).
 func (p *Participant) SetMuted(audio, video bool) {
+	audio, video, released := p.releaseOnUnmute(audio, video)
+	defer p.room.restore(p.id, released)
 	p.mu.Lock()
 	changed := p.info.AudioMuted != audio || p.info.VideoMuted != video
 	p.info.AudioMuted, p.info.VideoMuted = audio, video
@@ -129,6 +136,10 @@ func (p *Participant) HandleOffer(sdp string) error {
 	if p.closed {
 		p.mu.Unlock()
 		return ErrClosed
+	}
+	if p.info.Role == RoleViewer {
+		p.mu.Unlock()
+		return fmt.Errorf("%w: a viewer receives only and may not publish", ErrForbidden)
 	}
 	up := p.up
 	if up == nil {
@@ -189,6 +200,9 @@ func (p *Participant) HandleCandidate(role PeerRole, c webrtc.ICECandidateInit) 
 	}
 	p.mu.Unlock()
 	if pc == nil {
+		if p.Role() == RoleViewer {
+			return nil // late candidates of an up connection closed by a demotion
+		}
 		return fmt.Errorf("candidate for an up connection not offered yet: %w", ErrProtocol)
 	}
 	if c.Candidate == "" {
@@ -363,16 +377,17 @@ func (p *Participant) SetView(publisher string, height int, visible bool) {
 	}
 }
 
-// subscribe adds a down track for t unless there is one already.
-func (p *Participant) subscribe(t *UpTrack) {
+// subscribe adds a down track for t unless there is one already or t
+// is held by a moderator's mute, and reports whether it added one.
+func (p *Participant) subscribe(t *UpTrack) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed || p.subs[t] != nil {
-		return
+	if p.closed || p.subs[t] != nil || p.room.holds.heldTrack(t) {
+		return false
 	}
 	select {
 	case <-t.done:
-		return // ended meanwhile: unpublish has run or will not find us
+		return false // ended meanwhile: unpublish has run or will not find us
 	default:
 	}
 	d := newDownTrack(t)
@@ -382,12 +397,13 @@ func (p *Participant) subscribe(t *UpTrack) {
 	sender, err := p.down.AddTrack(d)
 	if err != nil {
 		p.log.Warn("cannot add down track", "err", err)
-		return
+		return false
 	}
 	d.sender = sender
 	p.subs[t] = d
 	t.addDown(d)
 	go d.readRTCP() // ends when the sender stops
+	return true
 }
 
 // unsubscribe removes the down track for t, and reports whether there was one.

@@ -18,17 +18,19 @@ type Room struct {
 	name    string
 	manager *Manager
 
-	mu           sync.Mutex // guards participants and tracks
+	mu           sync.Mutex // guards participants, tracks and access
 	participants []*Participant
 	tracks       []*UpTrack
+	access       roomAccess // settings, lobby and bans (lobby.go)
+	holds        holds      // media held by a moderator's mute (hold.go)
 
 	speakers speaker.Detector
 	stop     chan struct{} // closed when the room is removed
 	stopOnce sync.Once
 }
 
-func newRoom(name string, m *Manager) *Room {
-	r := &Room{name: name, manager: m, stop: make(chan struct{})}
+func newRoom(name string, m *Manager, settings RoomSettings) *Room {
+	r := &Room{name: name, manager: m, stop: make(chan struct{}), access: roomAccess{settings: settings}}
 	go r.followSpeakers()
 	return r
 }
@@ -62,13 +64,22 @@ func (r *Room) followSpeakers() {
 // Name is the room's name, as in its URL.
 func (r *Room) Name() string { return r.name }
 
-// add admits p, sends it the welcome and tells the others, all under the
-// room lock so that nobody sees events out of order.
-func (r *Room) add(p *Participant, max int) error {
+// add admits p with the role req gives it, sends it the welcome and
+// the room's state and tells the others, all under the room lock so that
+// nobody sees events out of order.
+func (r *Room) add(p *Participant, req *JoinRequest) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	max := r.access.settings.MaxParticipants
+	if max <= 0 {
+		max = r.manager.limits.MaxParticipantsPerRoom
+	}
 	if max > 0 && len(r.participants) >= max {
 		return ErrRoomFull
+	}
+	p.setRole(r.roleForLocked(req))
+	if req.Admitted != nil {
+		req.Admitted(p)
 	}
 	others := make([]ParticipantInfo, 0, len(r.participants))
 	for _, o := range r.participants {
@@ -76,6 +87,13 @@ func (r *Room) add(p *Participant, max int) error {
 	}
 	info := p.Info()
 	p.sig.Welcome(info, others)
+	rs := roomSignals(p.sig)
+	rs.RoomStateChanged(r.stateLocked())
+	if info.Role == RoleModerator {
+		for _, w := range r.access.lobby {
+			rs.LobbyChanged(w.entry(), true)
+		}
+	}
 	if id := r.speakers.Dominant(); id != "" {
 		p.sig.DominantSpeaker(id)
 	}
@@ -96,15 +114,25 @@ func (r *Room) remove(p *Participant) {
 	}
 	r.participants = slices.Delete(r.participants, i, i+1)
 	r.speakers.Remove(p.id)
+	r.holds.remove(p.id, holdAudio|holdVideo)
 	for _, o := range r.participants {
 		o.sig.ParticipantLeft(p.id)
 	}
+	r.passOnModerationLocked()
+	if len(r.participants) == 0 && r.access.settings.Moderation != ModerationLinks {
+		// Nobody is left to admit those who wait.
+		for _, w := range r.access.lobby {
+			w.req.Signaler.Fail(ErrMeetingEnded)
+		}
+		r.access.lobby = nil
+	}
 }
 
+// empty reports whether nobody is in the room or waits in its lobby.
 func (r *Room) empty() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return len(r.participants) == 0
+	return len(r.participants) == 0 && len(r.access.lobby) == 0
 }
 
 func (r *Room) snapshot() []*Participant {

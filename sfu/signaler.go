@@ -19,6 +19,8 @@ type ParticipantInfo struct {
 	Name       string `json:"name"`
 	AudioMuted bool   `json:"audioMuted"`
 	VideoMuted bool   `json:"videoMuted"`
+	// Role is what the participant may do in the room.
+	Role Role `json:"role"`
 }
 
 // Signaler carries the SFU's messages to one participant's client. Its

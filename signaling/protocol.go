@@ -11,6 +11,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/plenum-meet/plenum/sfu"
+	"github.com/plenum-meet/plenum/signaling/auth"
 )
 
 // ProtocolVersion is the version of PROTOCOL.md this package speaks.
@@ -40,6 +41,18 @@ const (
 	TypePing      = "ping"
 	TypeLeave     = "leave"
 	TypeView      = "view"
+
+	// Moderation and access control (moderation.go).
+	TypeMuteParticipant = "mute-participant"
+	TypeMuteAll         = "mute-all"
+	TypeAskUnmute       = "ask-unmute"
+	TypeAllowUnmute     = "allow-unmute"
+	TypeRemove          = "remove"
+	TypeSetRole         = "set-role"
+	TypeRoomSettings    = "room-settings"
+	TypeAdmit           = "admit"
+	TypeDeny            = "deny"
+	TypeEndMeeting      = "end-meeting"
 )
 
 // Server message types.
@@ -52,6 +65,16 @@ const (
 	TypeLayers             = "layers"
 	TypeSpeaker            = "speaker"
 	TypeError              = "error"
+
+	// Moderation and access control.
+	TypeLobby           = "lobby"
+	TypeLobbyJoined     = "lobby-joined"
+	TypeLobbyLeft       = "lobby-left"
+	TypeRole            = "role"
+	TypeRoomState       = "room-state"
+	TypeMuted           = "muted"
+	TypeUnmuteRequested = "unmute-requested"
+	TypeUnmuteAllowed   = "unmute-allowed"
 )
 
 // Error codes sent in error messages.
@@ -66,6 +89,20 @@ const (
 	CodeMediaFailed    = "media-failed"
 	CodeServerShutdown = "server-shutdown"
 	CodeInternal       = "internal"
+
+	// Access control and moderation.
+	CodeForbidden        = "forbidden"
+	CodeTokenRequired    = "token-required"
+	CodeBadToken         = "bad-token"
+	CodeTokenExpired     = "token-expired"
+	CodeWrongRoom        = "wrong-room"
+	CodeRoomLocked       = "room-locked"
+	CodeBanned           = "banned"
+	CodePasswordRequired = "password-required"
+	CodeWrongPassword    = "wrong-password"
+	CodeLobbyDenied      = "lobby-denied"
+	CodeRemoved          = "removed"
+	CodeMeetingEnded     = "meeting-ended"
 )
 
 // ClientMessage is any message a client may send; which fields matter
@@ -85,6 +122,20 @@ type ClientMessage struct {
 	Participant string `json:"participant,omitempty"`
 	Height      *int   `json:"height,omitempty"`
 	Visible     *bool  `json:"visible,omitempty"`
+	// Token is a signed link's token (join).
+	Token string `json:"token,omitempty"`
+	// Password is the room password typed (join), or a new one, "" for
+	// none (room-settings).
+	Password *string `json:"password,omitempty"`
+	// Ban keeps a removed participant out (remove).
+	Ban *bool `json:"ban,omitempty"`
+	// Role is the role given (set-role).
+	Role sfu.Role `json:"role,omitempty"`
+	// Locked, Lobby and AskToUnmute change the room's settings
+	// (room-settings).
+	Locked      *bool `json:"locked,omitempty"`
+	Lobby       *bool `json:"lobby,omitempty"`
+	AskToUnmute *bool `json:"askToUnmute,omitempty"`
 }
 
 // Error is a protocol error: it ends the session, and its code and
@@ -161,6 +212,12 @@ func (m *ClientMessage) validate() *Error {
 			return protocolError(CodeBadName, "a display name has 1 to %d printable characters", maxNameRunes)
 		}
 		m.Name = name
+		if len(m.Token) > auth.MaxTokenLength {
+			return protocolError(CodeBadToken, "token longer than %d bytes", auth.MaxTokenLength)
+		}
+		if m.Password != nil && *m.Password != "" && !auth.ValidPassword(*m.Password) {
+			return protocolError(CodeWrongPassword, "%v", auth.ErrBadPassword)
+		}
 	case TypeOffer:
 		if m.PC != sfu.Up || m.SDP == "" {
 			return protocolError(CodeBadMessage, "an offer needs pc \"up\" and an sdp")
@@ -181,6 +238,9 @@ func (m *ClientMessage) validate() *Error {
 			return protocolError(CodeBadMessage, "view needs a participant, a height from 0 to %d and visible", maxViewHeight)
 		}
 	case TypePing, TypeLeave:
+	case TypeMuteParticipant, TypeMuteAll, TypeAskUnmute, TypeAllowUnmute, TypeRemove, TypeSetRole,
+		TypeRoomSettings, TypeAdmit, TypeDeny, TypeEndMeeting:
+		return m.validateModeration()
 	case "":
 		return protocolError(CodeBadMessage, "message has no type")
 	default:
@@ -229,6 +289,7 @@ type welcomeMessage struct {
 	Type         string                `json:"type"`
 	Version      int                   `json:"version"`
 	ID           string                `json:"id"`
+	Role         sfu.Role              `json:"role"`
 	Room         string                `json:"room"`
 	Participants []sfu.ParticipantInfo `json:"participants"`
 	ICEServers   []webrtc.ICEServer    `json:"iceServers"`

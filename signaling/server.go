@@ -14,6 +14,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/plenum-meet/plenum/sfu"
+	"github.com/plenum-meet/plenum/signaling/auth"
 )
 
 // Path is where the WebSocket endpoint is served.
@@ -34,6 +35,17 @@ type Config struct {
 	AllowedOrigins []string
 	// Logger receives session events; nil means slog.Default().
 	Logger *slog.Logger
+
+	// Links verifies signed links (see package auth); nil refuses every
+	// token with bad-token.
+	Links *auth.Keyring
+	// RequireToken admits only people with a signed link: nobody creates
+	// or enters a room without one, and rooms are moderated by holders
+	// of moderator links only (unless Rooms says otherwise).
+	RequireToken bool
+	// Rooms gives each room's initial settings (password, lobby, limit,
+	// moderation); nil means defaults.
+	Rooms RoomDefaults
 }
 
 // Server accepts WebSocket connections and runs one session for each.
@@ -93,6 +105,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered with an HTTP error
 	}
 	sess := newSession(s, conn, hostOnly(r.Host), s.log.With("remote", r.RemoteAddr))
+	sess.addr = addrOf(r.RemoteAddr)
 	if !s.track(sess) {
 		sess.end(protocolError(CodeServerShutdown, "the server is shutting down"))
 	}

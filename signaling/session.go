@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -49,7 +50,8 @@ const (
 type session struct {
 	srv     *Server
 	conn    *websocket.Conn
-	host    string // the server's name as the client reached it
+	host    string     // the server's name as the client reached it
+	addr    netip.Addr // the client's address, for bans
 	log     *slog.Logger
 	limiter *rate.Limiter
 
@@ -60,7 +62,8 @@ type session struct {
 	mu          sync.Mutex
 	room        string
 	participant *sfu.Participant
-	final       *Error // the error to send last, if any
+	waiter      *sfu.Waiter // while (or since) waiting in the lobby
+	final       *Error      // the error to send last, if any
 }
 
 func newSession(srv *Server, conn *websocket.Conn, host string, log *slog.Logger) *session {
@@ -96,7 +99,13 @@ func (s *session) run() {
 	<-writerDone
 	s.drain()
 	_ = s.conn.Close()
-	if p := s.getParticipant(); p != nil {
+	s.mu.Lock()
+	p, w := s.participant, s.waiter
+	s.mu.Unlock()
+	switch {
+	case w != nil:
+		w.Leave() // leaves the room too if admitted meanwhile
+	case p != nil:
 		p.Leave()
 	}
 }
@@ -168,12 +177,15 @@ func (s *session) drain() {
 func (s *session) handle(m *ClientMessage) (done bool, err error) {
 	p := s.getParticipant()
 	if m.Type == TypeJoin {
-		if p != nil {
+		if p != nil || s.roomOf() != "" {
 			return false, protocolError(CodeBadMessage, "already joined")
 		}
 		return false, s.join(m)
 	}
-	if p == nil && m.Type != TypePing {
+	if p == nil && m.Type != TypePing && m.Type != TypeLeave {
+		if s.roomOf() != "" {
+			return false, protocolError(CodeBadMessage, "%q while waiting in the lobby", m.Type)
+		}
 		return false, protocolError(CodeBadMessage, "%q before join", m.Type)
 	}
 	switch m.Type {
@@ -191,6 +203,8 @@ func (s *session) handle(m *ClientMessage) (done bool, err error) {
 		s.sendJSON(bareMessage{Type: TypePong})
 	case TypeLeave:
 		return true, nil
+	default:
+		err = s.moderate(p, m)
 	}
 	if err != nil {
 		return false, classify(err)
@@ -199,17 +213,30 @@ func (s *session) handle(m *ClientMessage) (done bool, err error) {
 }
 
 func (s *session) join(m *ClientMessage) error {
+	req, err := s.joinRequest(m)
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
-	s.room = m.Room // for the welcome, which Join sends
+	s.room = m.Room // for the welcome, which Enter sends
 	s.mu.Unlock()
-	p, err := s.srv.cfg.Manager.Join(m.Room, m.Name, s)
+	p, w, err := s.srv.cfg.Manager.Enter(req)
 	if err != nil {
 		return classify(err)
 	}
 	s.mu.Lock()
-	s.participant = p
+	s.waiter = w
 	s.mu.Unlock()
-	s.log = s.log.With("room", m.Room, "participant", p.ID())
+	var id string
+	if p != nil {
+		id = p.ID()
+	} else {
+		id = w.ID()
+	}
+	s.log = s.log.With("room", m.Room, "participant", id, "role", req.Role, "link", req.LinkID)
+	if w != nil {
+		s.log.Info("waiting in the lobby")
+	}
 	return nil
 }
 
@@ -231,6 +258,8 @@ func classify(err error) *Error {
 	switch {
 	case errors.As(err, &perr):
 		return perr
+	case classifyAccess(err) != nil:
+		return classifyAccess(err)
 	case errors.Is(err, sfu.ErrRoomFull):
 		return protocolError(CodeRoomFull, "%v", err)
 	case errors.Is(err, sfu.ErrServerFull):
@@ -338,7 +367,7 @@ func (s *session) Welcome(self sfu.ParticipantInfo, others []sfu.ParticipantInfo
 		servers = []webrtc.ICEServer{}
 	}
 	s.sendJSON(welcomeMessage{
-		Type: TypeWelcome, Version: ProtocolVersion, ID: self.ID, Room: s.roomOf(),
+		Type: TypeWelcome, Version: ProtocolVersion, ID: self.ID, Role: self.Role, Room: s.roomOf(),
 		Participants: others, ICEServers: servers, Media: s.srv.cfg.Media,
 	})
 }

@@ -45,6 +45,9 @@ type Config struct {
 	// OnlyICEURL, if set, keeps only this URL of the welcome's ICE
 	// servers, to test one TURN transport at a time.
 	OnlyICEURL string
+	// Token is a signed link's token, Password the room's password;
+	// both are sent in the join when set.
+	Token, Password string
 }
 
 // ErrorMessage is an error message the server sent before closing.
@@ -77,8 +80,10 @@ type Client struct {
 	speaker      string            // the dominant speaker, as last announced
 	audioLevel   atomic.Uint32     // RFC 6464 level sent with our audio, 127 = silence
 	serverErr    error
+	moderation   moderationState
 
 	welcome chan struct{}
+	lobby   chan struct{} // closed when told to wait in the lobby
 	closed  chan struct{}
 }
 
@@ -88,7 +93,8 @@ type TrackKey struct {
 	Kind      webrtc.RTPCodecType
 }
 
-// Dial connects, joins and waits for the welcome.
+// Dial connects, joins and waits for the welcome, or to be told to wait
+// in the lobby (see Waiting and Admitted).
 func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	api := cfg.API
 	if api == nil {
@@ -105,17 +111,27 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		received:     map[TrackKey]*Counter{},
 		layers:       map[string][]bool{},
 		welcome:      make(chan struct{}),
+		lobby:        make(chan struct{}),
 		closed:       make(chan struct{}),
 	}
 	c.audioLevel.Store(127) // silent until told otherwise
 	c.wg.Add(1)
 	go c.readLoop()
-	if err := c.send(map[string]any{"type": "join", "version": 1, "room": cfg.Room, "name": cfg.Name}); err != nil {
+	join := map[string]any{"type": "join", "version": 1, "room": cfg.Room, "name": cfg.Name}
+	if cfg.Token != "" {
+		join["token"] = cfg.Token
+	}
+	if cfg.Password != "" {
+		join["password"] = cfg.Password
+	}
+	if err := c.send(join); err != nil {
 		c.Close()
 		return nil, err
 	}
 	select {
 	case <-c.welcome:
+		return c, nil
+	case <-c.lobby:
 		return c, nil
 	case <-c.closed:
 		err := c.Err()

@@ -23,6 +23,14 @@ type serverMessage struct {
 	Active       []bool                   `json:"active"`
 	Code         string                   `json:"code"`
 	Reason       string                   `json:"reason"`
+	Role         sfu.Role                 `json:"role"`
+	By           string                   `json:"by"`
+	Audio        bool                     `json:"audio"`
+	Video        bool                     `json:"video"`
+	Locked       bool                     `json:"locked"`
+	Lobby        bool                     `json:"lobby"`
+	AskToUnmute  bool                     `json:"askToUnmute"`
+	Password     bool                     `json:"password"`
 }
 
 // readLoop handles the server's messages one at a time, in order.
@@ -59,13 +67,14 @@ func (c *Client) handle(m *serverMessage) error {
 	case "welcome":
 		c.mu.Lock()
 		c.id = m.ID
+		c.moderation.role = m.Role
 		c.iceServers = m.ICEServers
 		for _, p := range m.Participants {
 			c.participants[p.ID] = p
 		}
 		c.mu.Unlock()
 		close(c.welcome)
-		if c.cfg.Publish {
+		if c.cfg.Publish && m.Role != sfu.RoleViewer {
 			return c.publish()
 		}
 	case "offer":
@@ -113,6 +122,8 @@ func (c *Client) handle(m *serverMessage) error {
 		}
 	case "error":
 		return &ErrorMessage{Code: m.Code, Reason: m.Reason}
+	default:
+		c.handleModeration(m)
 	}
 	return nil
 }
