@@ -2,7 +2,9 @@ package client
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 
@@ -33,10 +35,24 @@ type serverMessage struct {
 	Password     bool                     `json:"password"`
 }
 
+// localErrorGrace is how long the client waits for the server's reason
+// after a failure of its own.
+const localErrorGrace = time.Second
+
 // readLoop handles the server's messages one at a time, in order.
+// After a local failure (say, an offer that arrives when the server has
+// already closed the peer connections of a session it is ending) it
+// reads on for localErrorGrace, so that the server's error message, if
+// one follows, is the one Err reports.
 func (c *Client) readLoop() {
 	defer c.wg.Done()
 	defer close(c.closed)
+	var local error
+	defer func() {
+		if local != nil {
+			c.setErr(local)
+		}
+	}()
 	for {
 		_, data, err := c.conn.ReadMessage()
 		if err != nil {
@@ -47,9 +63,17 @@ func (c *Client) readLoop() {
 			c.setErr(fmt.Errorf("bad message from server: %w", err))
 			return
 		}
+		if local != nil && m.Type != "error" {
+			continue
+		}
 		if err := c.handle(&m); err != nil {
-			c.setErr(err)
-			return
+			var em *ErrorMessage
+			if errors.As(err, &em) {
+				c.setErr(err)
+				return
+			}
+			local = err
+			_ = c.conn.SetReadDeadline(time.Now().Add(localErrorGrace))
 		}
 	}
 }
