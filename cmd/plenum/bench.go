@@ -118,7 +118,8 @@ func (o *benchOptions) run(ctx context.Context, out, progress io.Writer) error {
 }
 
 func newBenchReportCommand() *cobra.Command {
-	return &cobra.Command{
+	var targets bool
+	cmd := &cobra.Command{
 		Use:   "report RESULT.json...",
 		Short: "Print saved results (plenum bench --json) as one Markdown table",
 		Args:  cobra.MinimumNArgs(1),
@@ -135,9 +136,14 @@ func newBenchReportCommand() *cobra.Command {
 				}
 				results = append(results, &r)
 			}
+			if targets {
+				return bench.WriteTargets(cmd.OutOrStdout(), results)
+			}
 			return bench.WriteMarkdown(cmd.OutOrStdout(), results)
 		},
 	}
+	cmd.Flags().BoolVar(&targets, "targets", false, "print where the results stand against the targets instead")
+	return cmd
 }
 
 // benchServerMax bounds how long plenum bench server runs.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/plenum-meet/plenum/signaling/client"
@@ -22,6 +24,8 @@ type snapshot struct {
 	perTrack map[*client.Counter]uint64
 	server   serverSample
 	selfCPU  float64 // the load generator's CPU seconds (its whole process)
+	udpDrops uint64  // datagrams the kernel dropped for full receive buffers
+	busyCPU  float64 // CPU seconds every process of the machine used
 }
 
 func (r *run) snapshot(ctx context.Context) (snapshot, error) {
@@ -55,6 +59,8 @@ func (r *run) snapshot(ctx context.Context) (snapshot, error) {
 	if self, err := readProc(os.Getpid()); err == nil {
 		s.selfCPU = self.cpuSeconds
 	}
+	s.udpDrops = udpReceiveDrops()
+	s.busyCPU = machineBusySeconds()
 	var err error
 	s.server, err = r.probe.sample(ctx)
 	return s, err
@@ -73,6 +79,8 @@ type window struct {
 	serverRSS                  float64
 	tracks                     int
 	stalled                    int // tracks that brought nothing in the window
+	udpDrops                   uint64
+	busyCPU                    float64
 	jitter                     time.Duration
 	serverForwardLatencyBucket []bucket
 }
@@ -90,6 +98,8 @@ func between(a, b *snapshot) window {
 		serverRSS:         b.server.rssBytes,
 		tracks:            b.tracks,
 		jitter:            b.jitter,
+		udpDrops:          b.udpDrops - a.udpDrops,
+		busyCPU:           b.busyCPU - a.busyCPU,
 	}
 	for c, n := range b.perTrack {
 		if n == a.perTrack[c] {
@@ -160,8 +170,9 @@ func (r *run) progressLine(elapsed time.Duration, w *window) string {
 		elapsed.Seconds(), r.result.Joined, len(r.people), w.tracks, r.cfg.tracksExpected(), w.stalled,
 		si(w.forwardedPackets()/w.seconds), w.receivedBytes*8/w.seconds/1e6, w.lossPct(),
 		ms(w.latency.Quantile(0.5)), ms(w.latency.Quantile(0.99)), ms(w.jitter))
-	return line + fmt.Sprintf("  server cpu %.0f%% %.2f µs/pkt rss %.0f MB  loadgen cpu %.0f%%",
-		w.serverCPU/w.seconds*100, w.cpuPerPacket(), w.serverRSS/1e6, w.selfCPU/w.seconds*100)
+	return line + fmt.Sprintf("  server cpu %.0f%% %.2f µs/pkt rss %.0f MB  loadgen cpu %.0f%%  others %.0f%%",
+		w.serverCPU/w.seconds*100, w.cpuPerPacket(), w.serverRSS/1e6, w.selfCPU/w.seconds*100,
+		max(0, w.busyCPU-w.serverCPU-w.selfCPU)/w.seconds*100)
 }
 
 func (r *run) fill(w *window) {
@@ -192,6 +203,10 @@ func (r *run) fill(w *window) {
 		res.ServerRSSPerParticipantMB = max(0, res.ServerRSSMB-res.ServerRSSBaselineMB) / float64(res.Joined)
 	}
 	res.LoadgenCPUPct = w.selfCPU / w.seconds * 100
+	res.UDPReceiveDrops = w.udpDrops
+	if !r.cfg.InProcess {
+		res.OtherCPUPct = max(0, w.busyCPU-w.serverCPU-w.selfCPU) / w.seconds * 100
+	}
 }
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
@@ -212,4 +227,56 @@ func si(v float64) string {
 		return fmt.Sprintf("%.1fk", v/1e3)
 	}
 	return fmt.Sprintf("%.0f", v)
+}
+
+// udpReceiveDrops is the kernel's count of UDP datagrams dropped for a
+// full socket receive buffer (RcvbufErrors in /proc/net/snmp), for the
+// whole network namespace: server and load generator alike.
+func udpReceiveDrops() uint64 {
+	b, err := os.ReadFile("/proc/net/snmp")
+	if err != nil {
+		return 0
+	}
+	var names []string
+	for _, line := range strings.Split(string(b), "\n") {
+		rest, ok := strings.CutPrefix(line, "Udp: ")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(rest)
+		if names == nil {
+			names = f
+			continue
+		}
+		for i, n := range names {
+			if n == "RcvbufErrors" && i < len(f) {
+				v, _ := strconv.ParseUint(f[i], 10, 64)
+				return v
+			}
+		}
+	}
+	return 0
+}
+
+// machineBusySeconds is the CPU time all cores of the machine spent
+// busy (not idle nor waiting for I/O), from /proc/stat.
+func machineBusySeconds() float64 {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 6 || f[0] != "cpu" {
+		return 0
+	}
+	var busy float64
+	for i, v := range f[1:] {
+		x, _ := strconv.ParseFloat(v, 64)
+		if i == 3 || i == 4 || i >= 8 { // idle, iowait; guest time is in user already
+			continue
+		}
+		busy += x
+	}
+	return busy / clockTicks
 }

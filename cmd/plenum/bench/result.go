@@ -57,6 +57,14 @@ type Result struct {
 	// LoadgenCPUPct is this process' CPU use (100 = one core): near the
 	// cores it may use, the load generator, not the server, is the limit.
 	LoadgenCPUPct float64 `json:"loadgen_cpu_pct"`
+	// UDPReceiveDrops counts datagrams the kernel dropped for full
+	// receive buffers while measuring, in the whole network namespace
+	// (server and load generator: where loss on loopback happens).
+	UDPReceiveDrops uint64 `json:"udp_receive_drops"`
+	// OtherCPUPct is the CPU that other processes of the machine used
+	// while measuring (100 = one core): with a server on its own core,
+	// anything well above zero means the figures were disturbed.
+	OtherCPUPct float64 `json:"other_cpu_pct"`
 }
 
 // Scenario is the shape of the load.
@@ -105,14 +113,23 @@ type Machine struct {
 }
 
 func thisMachine() Machine {
+	// runtime.NumCPU counts only the cores this process may use (one,
+	// under taskset): /proc/cpuinfo lists the machine's.
 	m := Machine{CPU: "unknown", Cores: runtime.NumCPU(), OS: runtime.GOOS + "/" + runtime.GOARCH}
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		cores := 0
 		for _, line := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				m.CPU = strings.TrimSpace(v)
-				break
+			k, v, ok := strings.Cut(line, ":")
+			switch strings.TrimSpace(k) {
+			case "processor":
+				cores++
+			case "model name":
+				if ok && m.CPU == "unknown" {
+					m.CPU = strings.TrimSpace(v)
+				}
 			}
 		}
+		m.Cores = max(m.Cores, cores)
 	}
 	return m
 }
@@ -138,12 +155,14 @@ func (r *Result) WriteTable(w io.Writer) error {
 	row("server memory", "%.1f MB resident (%.1f before), %.2f MB per participant", r.ServerRSSMB, r.ServerRSSBaselineMB, r.ServerRSSPerParticipantMB)
 	row("server figures from", "%s", r.ServerStatsSource)
 	row("load generator CPU", "%.0f %% of a core", r.LoadgenCPUPct)
+	row("UDP receive drops", "%d (kernel, whole network namespace)", r.UDPReceiveDrops)
+	row("other processes' CPU", "%.0f %% of a core", r.OtherCPUPct)
 	return tw.Flush()
 }
 
 // WriteMarkdown writes results as one Markdown table, a row each.
 func WriteMarkdown(w io.Writer, results []*Result) error {
-	_, err := fmt.Fprintln(w, "| scenario | participants | forwarded pkt/s | Mbit/s | loss % | latency p50 / p95 / p99 ms | jitter ms | server CPU % | µs CPU / packet | server RSS MB | MB / participant | load generator CPU % |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	_, err := fmt.Fprintln(w, "| scenario | participants | forwarded pkt/s | Mbit/s | loss % | latency p50 / p95 / p99 ms | jitter ms | server CPU % | µs CPU / packet | server RSS MB | MB / participant | load generator CPU % | other CPU % |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range results {
 		if err != nil {
 			return err
@@ -155,9 +174,71 @@ func WriteMarkdown(w io.Writer, results []*Result) error {
 		if r.TracksReceived < r.TracksExpected || r.TracksStalled > 0 {
 			name += fmt.Sprintf(" (%d/%d tracks, %d stalled)", r.TracksReceived, r.TracksExpected, r.TracksStalled)
 		}
-		_, err = fmt.Fprintf(w, "| %s | %d | %.0f | %.1f | %.3f | %.2f / %.2f / %.2f | %.3f | %.1f | %.2f | %.0f | %.2f | %.0f |\n",
+		_, err = fmt.Fprintf(w, "| %s | %d | %.0f | %.1f | %.3f | %.2f / %.2f / %.2f | %.3f | %.1f | %.2f | %.0f | %.2f | %.0f | %.0f |\n",
 			name, r.Joined, r.ForwardedPPS, r.ForwardedMbps, r.LossPct, r.LatencyP50Ms, r.LatencyP95Ms, r.LatencyP99Ms,
-			r.JitterMs, r.ServerCPUPct, r.ServerCPUMicrosPerPacket, r.ServerRSSMB, r.ServerRSSPerParticipantMB, r.LoadgenCPUPct)
+			r.JitterMs, r.ServerCPUPct, r.ServerCPUMicrosPerPacket, r.ServerRSSMB, r.ServerRSSPerParticipantMB, r.LoadgenCPUPct, r.OtherCPUPct)
 	}
 	return err
+}
+
+// Targets of issue 9 for one core of a small VPS.
+const (
+	TargetMicrosPerPacket   = 5.0 // server CPU per forwarded packet at 4x20
+	TargetLossPct           = 0.1
+	TargetLatencyP99Ms      = 2.0
+	TargetMBPerParticipant  = 3.0
+	targetScenarioPublisher = 4
+	targetScenarioSubscribe = 20
+)
+
+// WriteTargets writes a Markdown table of where results stand against
+// the targets: at 4x20 (one room, no simulcast) and at the worst of all.
+func WriteTargets(w io.Writer, results []*Result) error {
+	var at *Result
+	for _, r := range results {
+		s := r.Scenario
+		if s.Rooms == 1 && s.Publishers == targetScenarioPublisher && s.Subscribers == targetScenarioSubscribe && !s.Simulcast {
+			at = r
+		}
+	}
+	worst := func(f func(*Result) float64) (float64, string) {
+		v, name := -1.0, ""
+		for _, r := range results {
+			if x := f(r); x > v {
+				v, name = x, r.Scenario.Shape()
+			}
+		}
+		return v, name
+	}
+	rows := []struct {
+		what   string
+		target float64
+		unit   string
+		f      func(*Result) float64
+	}{
+		{"server CPU per forwarded packet (one core)", TargetMicrosPerPacket, "µs", func(r *Result) float64 { return r.ServerCPUMicrosPerPacket }},
+		{"loss on loopback", TargetLossPct, "%", func(r *Result) float64 { return r.LossPct }},
+		{"p99 latency, end to end (publisher to subscriber, load generator included)", TargetLatencyP99Ms, "ms", func(r *Result) float64 { return r.LatencyP99Ms }},
+		{"p99 forwarding time in the server (its histogram)", TargetLatencyP99Ms, "ms", func(r *Result) float64 { return r.ServerForwardP99Ms }},
+		{"server memory per participant", TargetMBPerParticipant, "MB", func(r *Result) float64 { return r.ServerRSSPerParticipantMB }},
+	}
+	if _, err := fmt.Fprintln(w, "| target | goal | at 4x20 | met at 4x20 | worst scenario |\n|---|---:|---:|:---:|---|"); err != nil {
+		return err
+	}
+	for _, row := range rows {
+		here, met := "not run", "–"
+		if at != nil {
+			v := row.f(at)
+			here = fmt.Sprintf("%.2f %s", v, row.unit)
+			met = "no"
+			if v <= row.target {
+				met = "yes"
+			}
+		}
+		v, name := worst(row.f)
+		if _, err := fmt.Fprintf(w, "| %s | ≤ %g %s | %s | %s | %.2f %s (%s) |\n", row.what, row.target, row.unit, here, met, v, row.unit, name); err != nil {
+			return err
+		}
+	}
+	return nil
 }
