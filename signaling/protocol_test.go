@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/plenum-meet/plenum/signaling/auth"
 )
 
 func TestDecodeClientMessage(t *testing.T) {
@@ -37,6 +39,27 @@ func TestDecodeClientMessage(t *testing.T) {
 		{"view without height", `{"type":"view","participant":"ab12","visible":true}`, CodeBadMessage},
 		{"view absurd height", `{"type":"view","participant":"ab12","height":100000,"visible":true}`, CodeBadMessage},
 		{"view negative height", `{"type":"view","participant":"ab12","height":-1,"visible":true}`, CodeBadMessage},
+		{"join with a link and a password", `{"type":"join","version":1,"room":"a","name":"Ana","token":"x.y","password":"open sesame"}`, ""},
+		{"join with a huge token", `{"type":"join","version":1,"room":"a","name":"Ana","token":"` + strings.Repeat("a", 2000) + `"}`, CodeBadToken},
+		{"join with a control character in the password", `{"type":"join","version":1,"room":"a","name":"Ana","password":"a\u0000b"}`, CodeWrongPassword},
+		{"mute-participant", `{"type":"mute-participant","participant":"ab12","audio":true}`, ""},
+		{"mute-participant without what", `{"type":"mute-participant","participant":"ab12","audio":false}`, CodeBadMessage},
+		{"mute-participant without whom", `{"type":"mute-participant","video":true}`, CodeBadMessage},
+		{"mute-all", `{"type":"mute-all","audio":true,"video":true}`, ""},
+		{"mute-all without what", `{"type":"mute-all"}`, CodeBadMessage},
+		{"ask-unmute", `{"type":"ask-unmute"}`, ""},
+		{"allow-unmute", `{"type":"allow-unmute","participant":"ab12"}`, ""},
+		{"remove", `{"type":"remove","participant":"ab12","ban":true}`, ""},
+		{"remove nobody", `{"type":"remove"}`, CodeBadMessage},
+		{"set-role", `{"type":"set-role","participant":"ab12","role":"viewer"}`, ""},
+		{"set-role to an unknown role", `{"type":"set-role","participant":"ab12","role":"admin"}`, CodeBadMessage},
+		{"room-settings", `{"type":"room-settings","locked":true,"lobby":false,"askToUnmute":true,"password":""}`, ""},
+		{"room-settings changing nothing", `{"type":"room-settings"}`, CodeBadMessage},
+		{"room-settings with a bad password", `{"type":"room-settings","password":"a\u0007"}`, CodeBadMessage},
+		{"admit", `{"type":"admit","participant":"ab12"}`, ""},
+		{"deny", `{"type":"deny","participant":"ab12"}`, ""},
+		{"admit nobody", `{"type":"admit","participant":""}`, CodeBadMessage},
+		{"end-meeting", `{"type":"end-meeting"}`, ""},
 		{"ping", `{"type":"ping"}`, ""},
 		{"leave", `{"type":"leave"}`, ""},
 		{"unknown fields are ignored", `{"type":"ping","future":[1,2,3]}`, ""},
@@ -90,6 +113,12 @@ func FuzzDecodeClientMessage(f *testing.F) {
 		`{"type":"candidate","pc":"up","candidate":{"candidate":"candidate:1 1 udp 1 127.0.0.1 9 typ host","sdpMid":"0","sdpMLineIndex":0}}`,
 		`{"type":"mute","audio":true,"video":false}`,
 		`{"type":"view","participant":"ab12","height":360,"visible":true}`,
+		`{"type":"join","version":1,"room":"council","name":"Ana","token":"eyJ2IjoxfQ.AAAA","password":"pw"}`,
+		`{"type":"mute-participant","participant":"ab12","audio":true}`, `{"type":"mute-all","video":true}`,
+		`{"type":"remove","participant":"ab12","ban":true}`, `{"type":"set-role","participant":"ab12","role":"moderator"}`,
+		`{"type":"room-settings","locked":true,"password":"x"}`, `{"type":"admit","participant":"ab12"}`,
+		`{"type":"deny","participant":"ab12"}`, `{"type":"allow-unmute","participant":"ab12"}`,
+		`{"type":"ask-unmute"}`, `{"type":"end-meeting"}`,
 		`{"type":"ping"}`, `{"type":"leave"}`, `{}`, `null`, `"join"`, `{"type":"join","name":"\ud800"}`,
 	} {
 		f.Add([]byte(seed))
@@ -115,6 +144,14 @@ func FuzzDecodeClientMessage(f *testing.F) {
 		case TypeMute:
 			if m.Audio == nil || m.Video == nil {
 				t.Fatal("accepted a half mute")
+			}
+		case TypeMuteParticipant, TypeRemove, TypeSetRole, TypeAdmit, TypeDeny, TypeAllowUnmute:
+			if m.Participant == "" {
+				t.Fatalf("accepted %s without a participant", m.Type)
+			}
+		case TypeRoomSettings:
+			if m.Password != nil && *m.Password != "" && !auth.ValidPassword(*m.Password) {
+				t.Fatal("accepted a bad room password")
 			}
 		}
 	})
