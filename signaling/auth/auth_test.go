@@ -205,3 +205,17 @@ func FuzzParseToken(f *testing.F) {
 		}
 	})
 }
+
+func TestUnreadableKeyRefusesEveryLink(t *testing.T) {
+	k, dir := newKeyring(t)
+	tok, _ := k.Sign(Claims{Room: "council", Role: RoleParticipant, Expires: now.Add(time.Hour).Unix()})
+	if err := os.Remove(KeyPath(dir)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Verify(tok, "council", now); err == nil {
+		t.Fatal("a link verified with the key file gone")
+	}
+	if _, err := k.Sign(Claims{Room: "council", Role: RoleParticipant, Expires: now.Add(time.Hour).Unix()}); err == nil {
+		t.Fatal("signed with the key file gone")
+	}
+}

@@ -94,6 +94,20 @@ func writeKey(dataDir string, replace bool) error {
 		return fmt.Errorf("link key: write: %w", err)
 	}
 	path := KeyPath(dataDir)
+	// Run as root (plenum link on a server whose service runs as its own
+	// user), the key goes to whoever owns the old key, or the data
+	// directory, so that the server can still read it.
+	if os.Geteuid() == 0 {
+		owner, err := os.Stat(path)
+		if err != nil {
+			owner, err = os.Stat(dataDir)
+		}
+		if err == nil {
+			if uid, gid, ok := ownerOf(owner); ok {
+				_ = os.Chown(tmp.Name(), uid, gid)
+			}
+		}
+	}
 	if replace {
 		err = os.Rename(tmp.Name(), path)
 	} else if err = os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
@@ -123,24 +137,27 @@ func writeSync(f *os.File, data []byte) error {
 	return err
 }
 
-// current returns the key, reading the file again if it changed. If the
-// file became unreadable, the last good key stays in use and the error
-// is returned alongside it.
+// current returns the key, reading the file again if it changed. It
+// fails closed: if the file is gone or cannot be read (say, a rotation
+// left it unreadable to the server), no key is returned, so that no
+// link, old or new, is accepted until the admin repairs it.
 func (k *Keyring) current() ([]byte, string, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	info, err := os.Stat(k.path)
-	if err == nil && k.key != nil && stampOf(info) == k.stamp {
+	if err != nil {
+		return nil, "", fmt.Errorf("link key: %w", err)
+	}
+	if k.key != nil && stampOf(info) == k.stamp {
 		return k.key, k.keyID, nil
 	}
-	if err == nil {
-		var key []byte
-		if key, err = readKey(k.path, info); err == nil {
-			k.key, k.keyID, k.stamp = key, keyIDOf(key), stampOf(info)
-			return k.key, k.keyID, nil
-		}
+	key, err := readKey(k.path, info)
+	if err != nil {
+		k.key, k.keyID = nil, ""
+		return nil, "", err
 	}
-	return k.key, k.keyID, err
+	k.key, k.keyID, k.stamp = key, keyIDOf(key), stampOf(info)
+	return k.key, k.keyID, nil
 }
 
 func readKey(path string, info fs.FileInfo) ([]byte, error) {
@@ -177,7 +194,7 @@ func (k *Keyring) KeyID() string {
 // and ID are filled in.
 func (k *Keyring) Sign(c Claims) (string, error) {
 	key, id, err := k.current()
-	if key == nil {
+	if err != nil {
 		return "", err
 	}
 	c.KeyID = id
@@ -188,7 +205,7 @@ func (k *Keyring) Sign(c Claims) (string, error) {
 // wrap ErrMalformed, ErrBadSignature, ErrExpired or ErrWrongRoom.
 func (k *Keyring) Verify(token, room string, now time.Time) (*Claims, error) {
 	key, id, err := k.current()
-	if key == nil {
+	if err != nil {
 		return nil, err
 	}
 	return verify(key, id, token, room, now)
