@@ -29,5 +29,6 @@ for example PLENUM_UDP_PORT=10000.`,
 	}
 	root.AddCommand(newServeCommand(), newCheckCommand(), newVersionCommand())
 	root.AddCommand(newBenchCommand())
+	root.AddCommand(newLinkCommand())
 	return root
 }

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plenum-meet/plenum/signaling/auth"
+)
+
+func runLink(t *testing.T, stdin string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	root := newRootCommand()
+	var out, errOut bytes.Buffer
+	root.SetIn(strings.NewReader(stdin))
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetArgs(append([]string{"link"}, args...))
+	err = root.Execute()
+	return out.String(), errOut.String(), err
+}
+
+func tokenOf(t *testing.T, link string) (*url.URL, string) {
+	t.Helper()
+	u, err := url.Parse(strings.TrimSpace(link))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, ok := strings.CutPrefix(u.Fragment, "token=")
+	if !ok {
+		t.Fatalf("link %q has no #token=", link)
+	}
+	return u, tok
+}
+
+func TestLinkCommandSignsAJoinURL(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	out, msg, err := runLink(t, "s3cret pass\n", "--data-dir", dir, "--url", "https://meet.example.org/", "--room", "council",
+		"--role", "moderator", "--expires", "7d", "--name", "Chair", "--password", "-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, tok := tokenOf(t, out)
+	if u.Scheme != "https" || u.Host != "meet.example.org" || u.Path != "/council" || u.RawQuery != "" {
+		t.Fatalf("link %s", out)
+	}
+	if !strings.Contains(msg, "moderator link to council") {
+		t.Errorf("stderr %q", msg)
+	}
+	keys, err := auth.OpenKeyring(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := keys.Verify(tok, "council", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Role != auth.RoleModerator || c.Name != "Chair" || !auth.CheckPassword(c.Password, "s3cret pass") {
+		t.Fatalf("claims %+v", c)
+	}
+	if d := time.Until(c.ExpiresAt()); d < 7*24*time.Hour-time.Minute || d > 7*24*time.Hour {
+		t.Errorf("expires in %v, want 7 days", d)
+	}
+	st, err := os.Stat(auth.KeyPath(dir))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v %v", st, err)
+	}
+
+	// rotate-key voids it.
+	root := newRootCommand()
+	var rotated bytes.Buffer
+	root.SetOut(&rotated)
+	root.SetArgs([]string{"link", "rotate-key", "--data-dir", dir})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(rotated.String(), "no longer work") {
+		t.Errorf("rotate-key said %q", rotated.String())
+	}
+	if _, err := keys.Verify(tok, "council", time.Now()); !errors.Is(err, auth.ErrBadSignature) {
+		t.Fatalf("link after rotation: %v", err)
+	}
+}
+
+func TestLinkCommandRefusesBadInput(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{},
+		{"--room", "a/b"},
+		{"--room", "council", "--role", "admin"},
+		{"--room", "council", "--expires", "0s"},
+		{"--room", "council", "--expires", "soon"},
+		{"--room", "council", "--url", "meet.example.org"},
+		{"--room", "council", "--name", "   "},
+	} {
+		if out, _, err := runLink(t, "", append([]string{"--data-dir", dir}, args...)...); err == nil {
+			t.Errorf("%v accepted: %s", args, out)
+		}
+	}
+}
