@@ -34,5 +34,16 @@ export function installHook() {
         candidatePair,
       };
     },
+    /**
+     * What our camera sends, one entry per simulcast encoding (low to
+     * high): [{rid, frameWidth, frameHeight, bytesSent, active}] from the
+     * up connection's outbound-rtp reports; active is whether the encoding
+     * is enabled (the server's `layers`). [] when not sending.
+     */
+    async sentLayers() {
+      const s = store.session;
+      if (!s) return [];
+      return s.sentLayers();
+    },
   };
 }

@@ -76,23 +76,124 @@ function preferVP8(transceiver) {
   }
 }
 
+/**
+ * The camera's simulcast encodings, low to high as the protocol numbers
+ * them in `layers`: a quarter, half and full resolution of the capture
+ * (320x180, 640x360 and 1280x720 from a 720p camera). Bitrates in bit/s.
+ */
+export const SIMULCAST = Object.freeze([
+  Object.freeze({ rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 }),
+  Object.freeze({ rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 }),
+  Object.freeze({ rid: 'f', maxBitrate: 1_500_000 }),
+]);
+
+/** Cap of a camera sent as one encoding (browsers without simulcast). */
+export const VIDEO_MAX = 1_500_000;
+
+const positive = (n) => (Number.isFinite(n) && n > 0 ? Math.round(n) : 0);
+
+/**
+ * Encoding settings from the welcome's `media` object (absent or partly
+ * invalid fields keep our defaults): {simulcast: [low, mid, high],
+ * videoMax, audio (0: the browser's default)}.
+ */
+export function mediaSettings(media) {
+  const m = media && typeof media === 'object' ? media : {};
+  const given = Array.isArray(m.simulcast) ? m.simulcast : [];
+  return {
+    simulcast: SIMULCAST.map((e, i) => positive(given[i]) || e.maxBitrate),
+    videoMax: positive(m.videoMax) || VIDEO_MAX,
+    audio: positive(m.audio),
+  };
+}
+
 export class UpConnection extends Peer {
+  /** @param {object} opts  plus media: the result of mediaSettings() */
   constructor(opts) {
     super('up', opts);
+    const media = opts.media || mediaSettings(null);
     this.stream = new MediaStream();
     // Both transceivers always exist so that turning a device on later
     // is a replaceTrack, not a renegotiation.
-    this.audio = this.pc.addTransceiver('audio', { direction: 'sendonly', streams: [this.stream] });
-    this.video = this.pc.addTransceiver('video', { direction: 'sendonly', streams: [this.stream] });
+    const audioInit = { direction: 'sendonly', streams: [this.stream] };
+    if (media.audio) audioInit.sendEncodings = [{ maxBitrate: media.audio }];
+    this.audio = this.pc.addTransceiver('audio', audioInit);
+    const simulcast = SIMULCAST.map((e, i) => ({ ...e, maxBitrate: media.simulcast[i] }));
+    try {
+      this.video = this.pc.addTransceiver('video', { direction: 'sendonly', streams: [this.stream], sendEncodings: simulcast });
+    } catch (err) {
+      // A browser without simulcast sends one encoding; the server
+      // forwards it to everybody as it is.
+      console.warn('plenum: no simulcast, sending one encoding', err);
+      this.video = this.pc.addTransceiver('video', { direction: 'sendonly', streams: [this.stream], sendEncodings: [{ maxBitrate: media.videoMax }] });
+    }
     preferVP8(this.video);
+    // The last `layers` the server sent for the camera (null: all on),
+    // kept so that a new camera track encodes the same layers.
+    this.layers = null;
+    // getParameters/setParameters pairs must not interleave.
+    this.params = Promise.resolve();
   }
 
   /** Sets the tracks to send (null sends nothing on that transceiver). */
   async setTracks(audioTrack, videoTrack) {
     const jobs = [];
     if (this.audio.sender.track !== audioTrack) jobs.push(this.audio.sender.replaceTrack(audioTrack));
-    if (this.video.sender.track !== videoTrack) jobs.push(this.video.sender.replaceTrack(videoTrack));
+    if (this.video.sender.track !== videoTrack) jobs.push(this.video.sender.replaceTrack(videoTrack).then(() => this.applyLayers()));
     await Promise.all(jobs);
+  }
+
+  /**
+   * Obeys a `layers` message: encodes only the camera layers someone
+   * needs. active is [low, medium, high]; with fewer encodings the first
+   * entries apply. Returns false if mid is not our camera.
+   */
+  setLayers(mid, active) {
+    if (!mid || this.video.mid !== mid) return false;
+    this.layers = active.map(Boolean);
+    this.applyLayers();
+    return true;
+  }
+
+  /** Applies this.layers to the camera's encodings (serialized, never throws). */
+  applyLayers() {
+    this.params = this.params.then(async () => {
+      if (!this.layers || this.pc.signalingState === 'closed') return;
+      const sender = this.video.sender;
+      const params = sender.getParameters();
+      let changed = false;
+      (params.encodings || []).forEach((e, i) => {
+        if (i >= this.layers.length) return;
+        if ((e.active !== false) !== this.layers[i]) {
+          e.active = this.layers[i];
+          changed = true;
+        }
+      });
+      if (changed) await sender.setParameters(params);
+    }).catch((err) => console.warn('plenum: cannot change the camera layers', err));
+    return this.params;
+  }
+
+  /**
+   * What the camera sender encodes, per encoding (low to high):
+   * [{rid, frameWidth, frameHeight, bytesSent, active}] from its
+   * outbound-rtp reports and parameters.
+   */
+  async sentLayers() {
+    const sender = this.video.sender;
+    const encodings = sender.getParameters().encodings || [];
+    const reports = [...(await sender.getStats()).values()].filter((s) => s.type === 'outbound-rtp' && s.kind === 'video');
+    return encodings.map((e) => {
+      const rid = e.rid ?? '';
+      const s = reports.find((r) => (r.rid ?? '') === rid) || (encodings.length === 1 ? reports[0] : null);
+      return {
+        rid,
+        frameWidth: s?.frameWidth ?? 0,
+        frameHeight: s?.frameHeight ?? 0,
+        bytesSent: s?.bytesSent ?? 0,
+        active: e.active !== false,
+      };
+    });
   }
 
   /** Creates and applies our offer; returns its SDP. */

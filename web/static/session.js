@@ -2,13 +2,19 @@
 // the list of other participants. UI-free: it reports through events
 //   welcome, participant-joined, participant-updated, participant-left,
 //   track, track-removed, local (our mute state), unstable, fatal, ended.
+// The UI tells it how it shows each remote video with view(); the
+// server's `layers` messages are obeyed here.
 
 import { Signaling } from './signaling.js';
-import { UpConnection, DownConnection, selectedPair } from './peer.js';
+import { UpConnection, DownConnection, selectedPair, mediaSettings } from './peer.js';
 
 const JOIN_TIMEOUT = 20_000;
 // How long a peer connection may take to connect once negotiated.
 const CONNECT_TIMEOUT = 30_000;
+// `view` messages per second (and burst): well within the server's
+// 50 per second, however many tiles change at once.
+const VIEW_RATE = 20;
+const VIEW_BURST = 40;
 
 export class Session extends EventTarget {
   /**
@@ -32,6 +38,12 @@ export class Session extends EventTarget {
     this.up = null;
     this.down = null;
     this.sentMute = null;
+    this.encoding = mediaSettings(null); // encoding settings (welcome's media)
+    this.sentViews = new Map(); // participant id -> {height, visible} last sent
+    this.pendingViews = new Map(); // the same, waiting for the rate limit
+    this.viewTokens = VIEW_BURST;
+    this.viewRefill = 0;
+    this.viewTimer = false;
     this.syncing = Promise.resolve();
     this.unstable = new Set();
     this.timers = new Set();
@@ -96,6 +108,11 @@ export class Session extends EventTarget {
       case 'participant-left':
         this.remove(msg.id);
         break;
+      case 'layers':
+        if (this.up && typeof msg.mid === 'string' && Array.isArray(msg.active)) {
+          this.up.setLayers(msg.mid, msg.active.map((a) => a === true));
+        }
+        break;
       default:
         break; // unknown types are for newer clients
     }
@@ -105,6 +122,7 @@ export class Session extends EventTarget {
     this.phase = 'joined';
     this.id = msg.id;
     this.iceServers = Array.isArray(msg.iceServers) ? msg.iceServers : [];
+    this.encoding = mediaSettings(msg.media);
     for (const p of msg.participants || []) this.upsert(p, null);
     this.down = new DownConnection({
       ...this.peerOptions('down'),
@@ -145,7 +163,7 @@ export class Session extends EventTarget {
     } else if (audioTrack || videoTrack) {
       // The up connection is created once there is something to send;
       // a participant without devices only receives.
-      this.up = new UpConnection(this.peerOptions('up'));
+      this.up = new UpConnection({ ...this.peerOptions('up'), media: this.encoding });
       await this.up.setTracks(audioTrack, videoTrack);
       const sdp = await this.up.createOffer();
       if (this.phase !== 'joined') return;
@@ -179,6 +197,8 @@ export class Session extends EventTarget {
     if (!p) return;
     this.participants.delete(id);
     this.tracks.delete(id);
+    this.sentViews.delete(id);
+    this.pendingViews.delete(id);
     this.emit('participant-left', { participant: { ...p } });
   }
 
@@ -194,6 +214,51 @@ export class Session extends EventTarget {
     if (entry?.[kind] !== track) return;
     delete entry[kind];
     this.emit('track-removed', { participant, kind, track });
+  }
+
+  /**
+   * Tells the server how we show participant's video: at most height
+   * device pixels high (0: unknown), or not at all. Sent only when it
+   * changed, unless force (a new track: the server may not know yet).
+   */
+  view(participant, height, visible, force = false) {
+    if (this.phase !== 'joined' || !this.participants.has(participant)) return;
+    const next = { height: Math.max(0, Math.min(8192, Math.round(height) || 0)), visible: !!visible };
+    const last = this.sentViews.get(participant);
+    if (!force && last && last.height === next.height && last.visible === next.visible) {
+      this.pendingViews.delete(participant); // back to what the server knows
+      return;
+    }
+    this.pendingViews.set(participant, next);
+    this.flushViews();
+  }
+
+  /** Sends pending views as fast as the rate limit allows (token bucket). */
+  flushViews() {
+    if (this.phase !== 'joined') return;
+    const now = performance.now();
+    this.viewTokens = Math.min(VIEW_BURST, this.viewTokens + ((now - this.viewRefill) * VIEW_RATE) / 1000);
+    this.viewRefill = now;
+    for (const [participant, view] of this.pendingViews) {
+      if (this.viewTokens < 1) break;
+      this.viewTokens -= 1;
+      this.pendingViews.delete(participant);
+      this.sentViews.set(participant, view);
+      this.sig.send({ type: 'view', participant, ...view });
+    }
+    if (this.pendingViews.size > 0 && !this.viewTimer) {
+      this.viewTimer = true;
+      this.later(1000 / VIEW_RATE, () => {
+        this.viewTimer = false;
+        this.flushViews();
+      });
+    }
+  }
+
+  /** What our camera encodes, per simulcast layer (see UpConnection.sentLayers). */
+  async sentLayers() {
+    if (this.phase !== 'joined' || !this.up) return [];
+    return this.up.sentLayers();
   }
 
   /** The tracks received so far for participant: {audio?, video?}. */

@@ -6,9 +6,11 @@ package webtest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"sync"
 	"testing"
 	"time"
 
@@ -66,7 +68,36 @@ func Require(t testing.TB) {
 func Launch(t testing.TB, extra ...chromedp.ExecAllocatorOption) *Browser {
 	t.Helper()
 	Require(t)
-	opts := append(append([]chromedp.ExecAllocatorOption{}, flags...), chromedp.UserDataDir(t.TempDir()))
+	b, err := launch(t, t.TempDir(), extra)
+	if err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return b
+}
+
+// LaunchAll starts one browser per set of extra flags, all at once
+// (starting Chromium takes seconds of CPU), and returns them in order.
+func LaunchAll(t testing.TB, extra ...[]chromedp.ExecAllocatorOption) []*Browser {
+	t.Helper()
+	Require(t)
+	browsers := make([]*Browser, len(extra))
+	errs := make([]error, len(extra))
+	var wg sync.WaitGroup
+	for i, opts := range extra {
+		dir := t.TempDir()
+		wg.Go(func() { browsers[i], errs[i] = launch(t, dir, opts) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return browsers
+}
+
+// launch starts a browser with its profile in dir; it may run on any
+// goroutine.
+func launch(t testing.TB, dir string, extra []chromedp.ExecAllocatorOption) (*Browser, error) {
+	opts := append(append([]chromedp.ExecAllocatorOption{}, flags...), chromedp.UserDataDir(dir))
 	opts = append(opts, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
@@ -81,10 +112,7 @@ func Launch(t testing.TB, extra ...chromedp.ExecAllocatorOption) *Browser {
 			t.Logf("[%s] exception: %s", name, exceptionText(e.ExceptionDetails))
 		}
 	})
-	if err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return b
+	return b, err
 }
 
 func (b *Browser) logConsole(name, kind string, args []*runtime.RemoteObject) {
@@ -143,4 +171,25 @@ func exceptionText(d *runtime.ExceptionDetails) string {
 		return d.Exception.Description
 	}
 	return d.Text
+}
+
+// Do runs chromedp actions on the page, e.g. chromedp.EmulateViewport.
+func (b *Browser) Do(steps ...chromedp.Action[chromedp.Void]) error {
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	return chromedp.Do(ctx, steps...)
+}
+
+// Cover opens a blank tab in front of the page, in the same window, so
+// that the page is hidden (document.visibilityState "hidden") as when a
+// user switches tabs. The returned func closes that tab, showing the
+// page again.
+func (b *Browser) Cover() (uncover func(), err error) {
+	// No timeout here: a tab lives as long as the context of its first action.
+	tab, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewWindow(false))
+	if err := chromedp.Do(tab, chromedp.Navigate("about:blank")); err != nil {
+		cancel()
+		return nil, err
+	}
+	return cancel, nil
 }

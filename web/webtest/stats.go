@@ -8,13 +8,7 @@ import (
 // Stats is what the page's window.plenum.stats() reports of the media it
 // receives.
 type Stats struct {
-	Video []struct {
-		Participant   string `json:"participant"`
-		FramesDecoded int    `json:"framesDecoded"`
-		FrameWidth    int    `json:"frameWidth"`
-		FrameHeight   int    `json:"frameHeight"`
-		BytesReceived int    `json:"bytesReceived"`
-	} `json:"video"`
+	Video []VideoStats `json:"video"`
 	Audio []struct {
 		Participant     string `json:"participant"`
 		PacketsReceived int    `json:"packetsReceived"`
@@ -25,6 +19,15 @@ type Stats struct {
 		State   string     `json:"state"`
 		Relayed bool       `json:"relayed"`
 	} `json:"candidatePair"`
+}
+
+// VideoStats is what the page receives of one publisher's video.
+type VideoStats struct {
+	Participant   string `json:"participant"`
+	FramesDecoded int    `json:"framesDecoded"`
+	FrameWidth    int    `json:"frameWidth"`
+	FrameHeight   int    `json:"frameHeight"`
+	BytesReceived int    `json:"bytesReceived"`
 }
 
 // Candidate is one end of the selected ICE candidate pair.
@@ -77,4 +80,33 @@ func (b *Browser) WaitDecodes(participant string, within time.Duration) (Stats, 
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// Layer is one simulcast encoding of the page's camera, as its
+// window.plenum.sentLayers() reports it.
+type Layer struct {
+	RID         string `json:"rid"`
+	FrameWidth  int    `json:"frameWidth"`
+	FrameHeight int    `json:"frameHeight"`
+	BytesSent   int    `json:"bytesSent"`
+	Active      bool   `json:"active"`
+}
+
+// SentLayers reads what the page's camera sends, one entry per
+// simulcast encoding, low to high.
+func (b *Browser) SentLayers() ([]Layer, error) {
+	var l []Layer
+	err := b.Eval(`window.plenum.sentLayers()`, &l)
+	return l, err
+}
+
+// VideoFrom is the page's receive statistics for participant's video,
+// and whether there are any.
+func (s Stats) VideoFrom(participant string) (VideoStats, bool) {
+	for _, v := range s.Video {
+		if v.Participant == participant {
+			return v, true
+		}
+	}
+	return VideoStats{}, false
 }

@@ -5,6 +5,7 @@ import { icon, logo } from './icons.js';
 import { Tile } from './tile.js';
 import { autoLayout } from './grid.js';
 import { AudioSink } from './audio.js';
+import { ViewReporter } from './views.js';
 import { micToggle, camToggle } from './controls.js';
 import { toast, dismissToast } from './toast.js';
 import { announce } from './announcer.js';
@@ -50,6 +51,8 @@ export class MeetingView {
     this.session = session;
     this.media = media;
     this.tiles = new Map();
+    // Adaptive stream: the server learns how large each remote video is shown.
+    this.views = new ViewReporter((id, height, visible, force) => session.view(id, height, visible, force));
     this.lastLoud = new Map();
     this.cleanups = [];
 
@@ -139,6 +142,8 @@ export class MeetingView {
     if (tracks.video) tile.setVideoTrack(tracks.video);
     if (tracks.audio) this.audio.set(p.id, tracks.audio);
     this.refresh();
+    this.views.add(p.id, tile);
+    if (tracks.video) this.views.now(p.id);
   }
 
   updateTile(p) {
@@ -146,10 +151,15 @@ export class MeetingView {
     if (!tile) return;
     if (tile.name !== p.name) tile.setName(p.name);
     tile.setAudioMuted(p.audioMuted);
+    const cameraOn = tile.videoMuted && !p.videoMuted;
     tile.setVideoMuted(p.videoMuted);
+    // A camera turned off is not worth receiving; one turned on is wanted at once.
+    if (cameraOn) this.views.now(p.id, false);
+    else this.views.touch(p.id);
   }
 
   removeTile(id) {
+    this.views.remove(id);
     this.tiles.get(id)?.destroy();
     this.tiles.delete(id);
     this.audio.remove(id);
@@ -161,8 +171,11 @@ export class MeetingView {
   attach(id, kind, track) {
     const tile = this.tiles.get(id);
     if (!tile) return; // attached when the participant becomes known
-    if (kind === 'video') tile.setVideoTrack(track);
-    else if (track) this.audio.set(id, track);
+    if (kind === 'video') {
+      tile.setVideoTrack(track);
+      // Tell the server at once which layer fits, before it sends the top one.
+      if (track) this.views.now(id);
+    } else if (track) this.audio.set(id, track);
     else this.audio.remove(id);
   }
 
@@ -217,6 +230,7 @@ export class MeetingView {
 
   destroy() {
     clearInterval(this.levelTimer);
+    this.views.destroy();
     for (const fn of this.cleanups) fn();
     for (const tile of this.tiles.values()) tile.destroy();
     this.local.destroy();
