@@ -31,6 +31,9 @@ type Participant struct {
 	// linkID and addr say how the participant came in, for bans.
 	linkID string
 	addr   netip.Addr
+	// demoted is set, under mu, when a moderator made the participant a
+	// viewer: its up offers are then ignored rather than refused.
+	demoted bool
 
 	mu     sync.Mutex // guards the fields below
 	info   ParticipantInfo
@@ -57,6 +60,10 @@ type Participant struct {
 
 	closeOnce sync.Once
 	done      chan struct{}
+	// closeMu keeps a peer connection from being closed while a local
+	// description is applied: pion's ICE gatherer, closed before its
+	// first gathering, would start one afterwards and leak its agent.
+	closeMu sync.Mutex
 }
 
 func newParticipant(id, name string, r *Room, sig Signaler) (*Participant, error) {
@@ -138,7 +145,14 @@ func (p *Participant) HandleOffer(sdp string) error {
 		return ErrClosed
 	}
 	if p.info.Role == RoleViewer {
+		demoted := p.demoted
 		p.mu.Unlock()
+		if demoted {
+			// Sent before the client learnt of its new role: dropped,
+			// unanswered; the client closes its up connection anyway.
+			p.log.Debug("up offer of a participant made viewer ignored")
+			return nil
+		}
 		return fmt.Errorf("%w: a viewer receives only and may not publish", ErrForbidden)
 	}
 	up := p.up
@@ -220,7 +234,10 @@ func (p *Participant) HandleCandidate(role PeerRole, c webrtc.ICECandidateInit) 
 // race of candidates that arrive before their description.
 func (p *Participant) setLocalAndSend(pc *webrtc.PeerConnection, role PeerRole, desc webrtc.SessionDescription) error {
 	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(desc); err != nil {
+	p.closeMu.Lock()
+	err := pc.SetLocalDescription(desc)
+	p.closeMu.Unlock()
+	if err != nil {
 		return fmt.Errorf("apply local %s: %w", desc.Type, err)
 	}
 	select {
@@ -463,6 +480,8 @@ func (p *Participant) closePeers() {
 	p.mu.Lock()
 	up, down := p.up, p.down
 	p.mu.Unlock()
+	p.closeMu.Lock()
+	defer p.closeMu.Unlock()
 	if up != nil {
 		_ = up.Close()
 	}

@@ -371,7 +371,10 @@ func (p *Participant) SetRole(id string, role Role) error {
 // setRoleLocked gives target its role and tells everybody; a new
 // moderator is told who waits in the lobby.
 func (r *Room) setRoleLocked(target *Participant, role Role) {
-	target.setRole(role)
+	target.mu.Lock()
+	target.info.Role = role
+	target.demoted = target.demoted || role == RoleViewer
+	target.mu.Unlock()
 	roomSignals(target.sig).RoleChanged(role)
 	info := target.Info()
 	for _, o := range r.participants {
@@ -531,6 +534,8 @@ func (p *Participant) stopPublishing() {
 	p.up = nil
 	p.mu.Unlock()
 	if up != nil {
+		p.closeMu.Lock()
 		_ = up.Close()
+		p.closeMu.Unlock()
 	}
 }

@@ -269,6 +269,9 @@ func (c *Client) Vanish() { c.Close() }
 func (c *Client) Close() {
 	c.cancel()
 	_ = c.conn.Close()
+	// The read loop may be applying a description: closing a peer
+	// connection meanwhile could leak pion's ICE agent.
+	<-c.closed
 	c.mu.Lock()
 	up, down := c.up, c.down
 	c.mu.Unlock()

@@ -84,9 +84,9 @@ func (c *Client) publish() error {
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
-	c.up = pc
-	c.mu.Unlock()
+	if err := c.keep(pc, &c.up); err != nil {
+		return err
+	}
 	audio, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "self")
 	if err != nil {
 		return err
@@ -127,6 +127,23 @@ func (c *Client) publish() error {
 	return nil
 }
 
+// keep stores a new peer connection in *slot, or closes it if the client
+// is closing: Close, which cancels first and then closes what it finds,
+// could otherwise miss one made meanwhile.
+func (c *Client) keep(pc *webrtc.PeerConnection, slot **webrtc.PeerConnection) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.ctx.Err(); err != nil {
+		_ = pc.Close()
+		return err
+	}
+	if old := *slot; old != nil {
+		_ = old.Close() // a second Publish replaces the first
+	}
+	*slot = pc
+	return nil
+}
+
 // configuration uses the welcome's ICE servers, relays only if asked.
 func (c *Client) configuration() webrtc.Configuration {
 	servers := c.ICEServers()
@@ -159,9 +176,9 @@ func (c *Client) answerDown(sdp string) error {
 			return err
 		}
 		pc.OnTrack(c.onTrack)
-		c.mu.Lock()
-		c.down = pc
-		c.mu.Unlock()
+		if err := c.keep(pc, &c.down); err != nil {
+			return err
+		}
 	}
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
 		return fmt.Errorf("apply down offer: %w", err)
@@ -194,14 +211,19 @@ func (c *Client) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 	key := TrackKey{Publisher: t.StreamID(), Kind: t.Kind()}
 	counter := &Counter{}
 	c.mu.Lock()
+	if c.ctx.Err() != nil {
+		// Closing: Close may be waiting for the group already, which
+		// must not grow from zero meanwhile.
+		c.mu.Unlock()
+		return
+	}
+	c.wg.Add(1)
+	defer c.wg.Done()
 	if old := c.received[key]; old != nil {
 		counter = old // the same publisher's track, renegotiated
 	}
 	c.received[key] = counter
 	c.mu.Unlock()
-
-	c.wg.Add(1)
-	defer c.wg.Done()
 	buf := make([]byte, 1500)
 	var pkt rtp.Packet
 	for {
