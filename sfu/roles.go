@@ -339,6 +339,7 @@ func (p *Participant) Remove(id string, ban bool) error {
 		r.access.ban(target.linkID, target.addr)
 	}
 	r.mu.Unlock()
+	r.manager.log.Info("participant removed by a moderator", "room", r.name, "participant", target.id, "by", p.id, "ban", ban)
 	target.fail(ErrRemoved)
 	return nil
 }
@@ -362,6 +363,7 @@ func (p *Participant) SetRole(id string, role Role) error {
 	}
 	r.setRoleLocked(target, role)
 	r.mu.Unlock()
+	r.manager.log.Info("role given by a moderator", "room", r.name, "participant", target.id, "role", role, "by", p.id)
 	if role == RoleViewer {
 		target.stopPublishing()
 	}
@@ -413,6 +415,8 @@ func (p *Participant) ChangeSettings(c RoomChange) error {
 		s.Password = *c.Password
 	}
 	r.broadcastStateLocked()
+	r.manager.log.Info("room settings changed", "room", r.name, "by", p.id, "locked", s.Locked, "lobby", s.Lobby,
+		"askToUnmute", s.AskToUnmute, "password", s.Password != "")
 	var admit []*Waiter
 	if !s.Lobby {
 		for len(r.access.lobby) > 0 {
