@@ -10,15 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/plenum-meet/plenum/sfu"
+	"github.com/plenum-meet/plenum/sfu/sfutest"
 	"github.com/plenum-meet/plenum/signaling"
 	"github.com/plenum-meet/plenum/signaling/client"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	sfutest.VerifyTestMain(m)
 }
 
 // testServer is a whole SFU with its signaling, on loopback.

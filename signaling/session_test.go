@@ -12,15 +12,15 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"go.uber.org/goleak"
 
 	"github.com/plenum-meet/plenum/sfu"
+	"github.com/plenum-meet/plenum/sfu/sfutest"
 	"github.com/plenum-meet/plenum/signaling"
 	"github.com/plenum-meet/plenum/signaling/client"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	sfutest.VerifyTestMain(m)
 }
 
 type fixture struct {
