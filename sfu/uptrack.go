@@ -278,7 +278,11 @@ func (t *UpTrack) forward(l *upLayer) {
 			continue
 		}
 		now := time.Now()
-		l.lastNs.Store(now.UnixNano())
+		if len(pkt.Payload) > 0 {
+			// Padding (bandwidth probes) keeps coming from a layer the
+			// encoder has stopped: only media says the layer is live.
+			l.lastNs.Store(now.UnixNano())
+		}
 		l.stats.packetsIn.Add(1)
 		l.stats.bytesIn.Add(uint64(n))
 		if bps := l.rate.add(n, now); bps >= 0 {
@@ -292,8 +296,10 @@ func (t *UpTrack) forward(l *upLayer) {
 			}
 		}
 		if isVP8 && vp8.IsKeyframe(pkt.Payload) {
-			if _, h, err := vp8.KeyframeSize(pkt.Payload); err == nil {
-				l.height.Store(int32(h))
+			if _, h, err := vp8.KeyframeSize(pkt.Payload); err == nil && l.height.Swap(int32(h)) != int32(h) {
+				// Views may have come before this layer's size was known:
+				// what subscribers need can change now.
+				t.updateDemand()
 			}
 		}
 		t.fanOut(&pkt, l, now)
