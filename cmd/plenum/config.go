@@ -14,6 +14,8 @@ import (
 
 	"github.com/plenum-meet/plenum/cmd/plenum/server"
 	"github.com/plenum-meet/plenum/sfu"
+	"github.com/plenum-meet/plenum/signaling"
+	"github.com/plenum-meet/plenum/signaling/auth"
 	"github.com/plenum-meet/plenum/turn"
 )
 
@@ -170,6 +172,10 @@ func (o *serveOptions) config(log *slog.Logger) (server.Config, *server.Certific
 	if err != nil {
 		return fail(err)
 	}
+	access, err := o.access(log)
+	if err != nil {
+		return fail(err)
+	}
 	return server.Config{
 		Listen:             o.listen,
 		TLS:                httpsTLS,
@@ -189,6 +195,7 @@ func (o *serveOptions) config(log *slog.Logger) (server.Config, *server.Certific
 		Limits:         sfu.Limits{MaxRooms: o.maxRooms, MaxParticipantsPerRoom: o.maxPerRoom},
 		AllowedOrigins: o.allowedOrigins,
 		TURN:           turnCfg,
+		Access:         access,
 		Version:        versionNumber(),
 		Logger:         log,
 	}, certFiles, nil
@@ -239,4 +246,21 @@ func (t *turnOptions) config(dataDir string, tlsConfig *tls.Config) (server.TURN
 		cfg.Server.TLSPort = t.tlsPort
 	}
 	return cfg, nil
+}
+
+// access opens the link key in the data directory and the rooms file.
+func (o *serveOptions) access(log *slog.Logger) (server.Access, error) {
+	links, err := auth.OpenKeyring(o.dataDir)
+	if err != nil {
+		return server.Access{}, fmt.Errorf("--data-dir %q: link key: %w", o.dataDir, err)
+	}
+	a := server.Access{Links: links, RequireToken: o.requireToken}
+	if o.roomsFile != "" {
+		rooms, err := signaling.OpenRoomsFile(o.roomsFile, log)
+		if err != nil {
+			return server.Access{}, fmt.Errorf("--rooms %q: %w", o.roomsFile, err)
+		}
+		a.Rooms = rooms
+	}
+	return a, nil
 }

@@ -53,6 +53,8 @@ type serveOptions struct {
 	printConfig    bool
 	turn           turnOptions
 	media          mediaOptions
+	requireToken   bool
+	roomsFile      string
 }
 
 // turnOptions holds the --turn-* flags.
@@ -136,6 +138,8 @@ func (o *serveOptions) register(f *pflag.FlagSet) {
 	f.StringVar(&o.metricsListen, "metrics-listen", "", "serve /metrics, /healthz and /readyz on this address, e.g. 127.0.0.1:9090 (default: /metrics on --listen, to this machine only)")
 
 	o.media.register(f)
+	f.BoolVar(&o.requireToken, "require-token", false, "admit only people with a signed link (plenum link): nobody creates rooms by visiting them")
+	f.StringVar(&o.roomsFile, "rooms", "", "file of per-room settings (password, max participants, lobby, moderation), reread when it changes")
 
 	t := &o.turn
 	f.BoolVar(&t.enabled, "turn", true, "run the built-in TURN server (--turn=false to switch it off)")

@@ -22,6 +22,7 @@ import (
 
 	"github.com/plenum-meet/plenum/sfu"
 	"github.com/plenum-meet/plenum/signaling"
+	"github.com/plenum-meet/plenum/signaling/auth"
 	"github.com/plenum-meet/plenum/turn"
 	"github.com/plenum-meet/plenum/web"
 )
@@ -60,6 +61,8 @@ type Config struct {
 	Network sfu.NetworkConfig
 	// Media tells clients how to encode what they send.
 	Media signaling.MediaSettings
+	// Access says who may enter: signed links, rooms settings.
+	Access Access
 	// Limits bound rooms and participants.
 	Limits sfu.Limits
 	// AllowedOrigins may open WebSockets besides the server's own pages.
@@ -70,6 +73,16 @@ type Config struct {
 	Version string
 	// Logger receives the server's logs; nil means slog.Default().
 	Logger *slog.Logger
+}
+
+// Access says who may enter which room.
+type Access struct {
+	// Links verifies signed links; nil refuses every link.
+	Links *auth.Keyring
+	// RequireToken admits only people with a signed link.
+	RequireToken bool
+	// Rooms gives rooms their initial settings; nil: defaults.
+	Rooms signaling.RoomDefaults
 }
 
 // Server is a running Plenum.
@@ -169,6 +182,9 @@ func New(cfg Config) (_ *Server, err error) {
 		Manager:        s.manager,
 		ICEServers:     s.iceServers(cfg.TURN),
 		Media:          cfg.Media,
+		Links:          cfg.Access.Links,
+		RequireToken:   cfg.Access.RequireToken,
+		Rooms:          cfg.Access.Rooms,
 		AllowedOrigins: cfg.AllowedOrigins,
 		Logger:         log,
 	})
