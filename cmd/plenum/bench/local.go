@@ -25,9 +25,8 @@ func StartLocalServer(listen string, interfaces []string, log *slog.Logger) (*Lo
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	// A media port of 0 (a free port per address) gave seconds of latency
-	// and stalled tracks under load (Plenum at 993aa47, 4x20 on loopback):
-	// take a fixed free port instead, as plenum serve does.
+	// One media port for every address, as plenum serve has, rather
+	// than the tests' 0 (a free port per address).
 	var srv *server.Server
 	var err error
 	for range 5 {

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -25,7 +26,8 @@ type snapshot struct {
 	server   serverSample
 	selfCPU  float64 // the load generator's CPU seconds (its whole process)
 	udpDrops uint64  // datagrams the kernel dropped for full receive buffers
-	busyCPU  float64 // CPU seconds every process of the machine used
+	busyCPU  float64 // CPU seconds the machine spent in processes
+	irqCPU   float64 // CPU seconds the machine spent in interrupts
 }
 
 func (r *run) snapshot(ctx context.Context) (snapshot, error) {
@@ -60,7 +62,7 @@ func (r *run) snapshot(ctx context.Context) (snapshot, error) {
 		s.selfCPU = self.cpuSeconds
 	}
 	s.udpDrops = udpReceiveDrops()
-	s.busyCPU = machineBusySeconds()
+	s.busyCPU, s.irqCPU = machineCPUSeconds()
 	var err error
 	s.server, err = r.probe.sample(ctx)
 	return s, err
@@ -80,7 +82,7 @@ type window struct {
 	tracks                     int
 	stalled                    int // tracks that brought nothing in the window
 	udpDrops                   uint64
-	busyCPU                    float64
+	busyCPU, irqCPU            float64
 	jitter                     time.Duration
 	serverForwardLatencyBucket []bucket
 }
@@ -100,6 +102,7 @@ func between(a, b *snapshot) window {
 		jitter:            b.jitter,
 		udpDrops:          b.udpDrops - a.udpDrops,
 		busyCPU:           b.busyCPU - a.busyCPU,
+		irqCPU:            b.irqCPU - a.irqCPU,
 	}
 	for c, n := range b.perTrack {
 		if n == a.perTrack[c] {
@@ -152,13 +155,21 @@ func (r *run) measure(ctx context.Context) error {
 		}
 		cur, err := r.snapshot(ctx)
 		if err != nil {
-			return fmt.Errorf("server figures: %w", err)
+			// A saturated server may not answer in time: carry on, the
+			// figures span from the first to the last answer.
+			if r.cfg.Progress != nil {
+				fmt.Fprintf(r.cfg.Progress, "%5.1fs  no server figures: %v\n", time.Since(first.at).Seconds(), err)
+			}
+			continue
 		}
 		if r.cfg.Progress != nil {
 			w := between(&prev, &cur)
 			fmt.Fprintln(r.cfg.Progress, r.progressLine(cur.at.Sub(first.at), &w))
 		}
 		prev = cur
+	}
+	if !prev.at.After(first.at) {
+		return errors.New("the server gave no figures while measuring")
 	}
 	w := between(&first, &prev)
 	r.fill(&w)
@@ -172,7 +183,7 @@ func (r *run) progressLine(elapsed time.Duration, w *window) string {
 		ms(w.latency.Quantile(0.5)), ms(w.latency.Quantile(0.99)), ms(w.jitter))
 	return line + fmt.Sprintf("  server cpu %.0f%% %.2f µs/pkt rss %.0f MB  loadgen cpu %.0f%%  others %.0f%%",
 		w.serverCPU/w.seconds*100, w.cpuPerPacket(), w.serverRSS/1e6, w.selfCPU/w.seconds*100,
-		max(0, w.busyCPU-w.serverCPU-w.selfCPU)/w.seconds*100)
+		max(0, w.busyCPU-w.serverCPU-w.selfCPU)/w.seconds*100) + fmt.Sprintf(" softirq %.0f%%", w.irqCPU/w.seconds*100)
 }
 
 func (r *run) fill(w *window) {
@@ -207,6 +218,7 @@ func (r *run) fill(w *window) {
 	if !r.cfg.InProcess {
 		res.OtherCPUPct = max(0, w.busyCPU-w.serverCPU-w.selfCPU) / w.seconds * 100
 	}
+	res.SoftirqCPUPct = w.irqCPU / w.seconds * 100
 }
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
@@ -258,25 +270,28 @@ func udpReceiveDrops() uint64 {
 	return 0
 }
 
-// machineBusySeconds is the CPU time all cores of the machine spent
-// busy (not idle nor waiting for I/O), from /proc/stat.
-func machineBusySeconds() float64 {
+// machineCPUSeconds is the CPU time all cores of the machine spent in
+// processes (user, nice, system, steal) and in interrupts (irq, softirq:
+// loopback delivery of the packets runs there, and the kernel counts it
+// to no process), from /proc/stat.
+func machineCPUSeconds() (processes, interrupts float64) {
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
-		return 0
+		return 0, 0
 	}
 	line, _, _ := strings.Cut(string(b), "\n")
 	f := strings.Fields(line)
-	if len(f) < 6 || f[0] != "cpu" {
-		return 0
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, 0
 	}
-	var busy float64
-	for i, v := range f[1:] {
+	for i, v := range f[1:9] {
 		x, _ := strconv.ParseFloat(v, 64)
-		if i == 3 || i == 4 || i >= 8 { // idle, iowait; guest time is in user already
-			continue
+		switch i {
+		case 0, 1, 2, 7: // user, nice, system, steal (guest time is in user already)
+			processes += x
+		case 5, 6: // irq, softirq
+			interrupts += x
 		}
-		busy += x
 	}
-	return busy / clockTicks
+	return processes / clockTicks, interrupts / clockTicks
 }

@@ -65,6 +65,10 @@ type Result struct {
 	// while measuring (100 = one core): with a server on its own core,
 	// anything well above zero means the figures were disturbed.
 	OtherCPUPct float64 `json:"other_cpu_pct"`
+	// SoftirqCPUPct is the machine's interrupt time while measuring: on
+	// loopback mostly the kernel delivering the packets, which the kernel
+	// counts to no process (so not in the server's CPU figures).
+	SoftirqCPUPct float64 `json:"softirq_cpu_pct"`
 }
 
 // Scenario is the shape of the load.
@@ -157,6 +161,7 @@ func (r *Result) WriteTable(w io.Writer) error {
 	row("load generator CPU", "%.0f %% of a core", r.LoadgenCPUPct)
 	row("UDP receive drops", "%d (kernel, whole network namespace)", r.UDPReceiveDrops)
 	row("other processes' CPU", "%.0f %% of a core", r.OtherCPUPct)
+	row("interrupts (softirq)", "%.0f %% of a core, whole machine", r.SoftirqCPUPct)
 	return tw.Flush()
 }
 
