@@ -144,6 +144,9 @@ func (w *window) cpuPerPacket() float64 {
 // takes another and fills the result from the two.
 func (r *run) measure(ctx context.Context) error {
 	first, err := r.snapshot(ctx)
+	for try := 1; err != nil && try < 3; try++ { // a busy server may answer late
+		first, err = r.snapshot(ctx)
+	}
 	if err != nil {
 		return fmt.Errorf("server figures: %w", err)
 	}

@@ -173,9 +173,6 @@ func WriteMarkdown(w io.Writer, results []*Result) error {
 			return err
 		}
 		name := r.Scenario.Shape()
-		if r.Scenario.Name != "" {
-			name = r.Scenario.Name + ": " + name
-		}
 		if r.TracksReceived < r.TracksExpected || r.TracksStalled > 0 {
 			name += fmt.Sprintf(" (%d/%d tracks, %d stalled)", r.TracksReceived, r.TracksExpected, r.TracksStalled)
 		}
