@@ -207,20 +207,30 @@ func (p *Participant) setRole(r Role) {
 // the participant to turn the device off. It may unmute itself, unless
 // the room asks to unmute (see AllowUnmute).
 func (p *Participant) Mute(id string, audio, video bool) error {
+	return p.moderate(id, func(r *Room, target *Participant) func() {
+		k := r.muteLocked(p.id, target, audio, video)
+		return func() { r.cutOff(target.id, k) }
+	})
+}
+
+// moderate runs act on participant id under the room lock if p is a
+// moderator, then, unlocked, what act returns (nil: nothing). An action
+// on someone who has just left does nothing.
+func (p *Participant) moderate(id string, act func(r *Room, target *Participant) (after func())) error {
 	r := p.room
 	r.mu.Lock()
 	if err := r.checkModeratorLocked(p); err != nil {
 		r.mu.Unlock()
 		return err
 	}
-	target := r.findLocked(id)
-	if target == nil {
-		r.mu.Unlock()
-		return nil
+	var after func()
+	if target := r.findLocked(id); target != nil {
+		after = act(r, target)
 	}
-	k := r.muteLocked(p.id, target, audio, video)
 	r.mu.Unlock()
-	r.cutOff(target.id, k)
+	if after != nil {
+		after()
+	}
 	return nil
 }
 
@@ -294,22 +304,11 @@ func (p *Participant) AskToUnmute() {
 // AllowUnmute lets participant id unmute itself: the server forwards its
 // media again, and its client may turn its devices back on.
 func (p *Participant) AllowUnmute(id string) error {
-	r := p.room
-	r.mu.Lock()
-	if err := r.checkModeratorLocked(p); err != nil {
-		r.mu.Unlock()
-		return err
-	}
-	target := r.findLocked(id)
-	if target == nil {
-		r.mu.Unlock()
-		return nil
-	}
-	k := r.holds.remove(target.id, holdAudio|holdVideo)
-	roomSignals(target.sig).UnmuteAllowed()
-	r.mu.Unlock()
-	r.restore(target.id, k)
-	return nil
+	return p.moderate(id, func(r *Room, target *Participant) func() {
+		k := r.holds.remove(target.id, holdAudio|holdVideo)
+		roomSignals(target.sig).UnmuteAllowed()
+		return func() { r.restore(target.id, k) }
+	})
 }
 
 // Remove ends participant id's session (or, for someone in the lobby,
@@ -350,24 +349,18 @@ func (p *Participant) SetRole(id string, role Role) error {
 	if !role.Valid() {
 		return fmt.Errorf("unknown role %q: %w", role, ErrProtocol)
 	}
-	r := p.room
-	r.mu.Lock()
-	if err := r.checkModeratorLocked(p); err != nil {
-		r.mu.Unlock()
-		return err
-	}
-	target := r.findLocked(id)
-	if target == nil || target.Role() == role {
-		r.mu.Unlock()
-		return nil
-	}
-	r.setRoleLocked(target, role)
-	r.mu.Unlock()
-	r.manager.log.Info("role given by a moderator", "room", r.name, "participant", target.id, "role", role, "by", p.id)
-	if role == RoleViewer {
-		target.stopPublishing()
-	}
-	return nil
+	return p.moderate(id, func(r *Room, target *Participant) func() {
+		if target.Role() == role {
+			return nil
+		}
+		r.setRoleLocked(target, role)
+		return func() {
+			r.manager.log.Info("role given by a moderator", "room", r.name, "participant", target.id, "role", role, "by", p.id)
+			if role == RoleViewer {
+				target.stopPublishing()
+			}
+		}
+	})
 }
 
 // setRoleLocked gives target its role and tells everybody; a new
