@@ -5,12 +5,17 @@ import (
 	"strings"
 
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
 // Payload types offered on down connections. Browsers' own numbers are
 // accepted on up connections; the SFU rewrites them per subscriber.
+// nackCacheSize is how many sent packets each down track keeps to answer
+// retransmission requests (a power of two, as pion requires).
+const nackCacheSize = 256
+
 const (
 	payloadTypeOpus = 111
 	payloadTypeVP8  = 96
@@ -77,7 +82,12 @@ func registerCodecs(me *webrtc.MediaEngine, video []string) error {
 // reports, and transport-wide congestion feedback so that browsers can
 // estimate their upload bandwidth.
 func registerInterceptors(me *webrtc.MediaEngine, reg *interceptor.Registry) error {
-	if err := webrtc.ConfigureNack(me, reg); err != nil {
+	// 256 packets are about two seconds of a 720p layer, far more than a
+	// retransmission can usefully be late (Galène keeps 128 to 1024);
+	// pion's default, 1024 per down track, made the NACK caches 80 % of
+	// the heap (docs/performance.md: 2.33 MB per video down track, 0.88
+	// MB at 256, same CPU).
+	if err := webrtc.ConfigureNackWithOptions(me, reg, nil, nack.ResponderSize(nackCacheSize)); err != nil {
 		return fmt.Errorf("configure NACK: %w", err)
 	}
 	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
