@@ -247,17 +247,16 @@ type Counter struct {
 	packets, bytes atomic.Uint64
 	last           atomic.Int64 // unix nanoseconds of the last packet
 
-	mu                   sync.Mutex
-	started              bool
-	lastSeq              uint16
-	lastTS               uint32
-	seqGaps, tsBackwards int
-	keyWidth, keyHeight  int
+	mu                  sync.Mutex
+	started             bool
+	tsBackwards         int
+	keyWidth, keyHeight int
 	// seen marks the sequence numbers received (a test spans far fewer
 	// than 65536 packets), to tell lost packets from late ones.
 	seen          [1 << 16 / 64]uint64
 	distinct      int
 	first, newest uint16
+	newestTS      uint32
 	seq           seqRange
 	latency       *LatencyHistogram // nil until a stamped packet arrives
 	jitter        jitter
@@ -269,25 +268,24 @@ func (k *Counter) add(p *rtp.Packet, n int, video bool, now time.Time) {
 	k.last.Store(now.UnixNano())
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.started {
-		if p.SequenceNumber != k.lastSeq+1 {
-			k.seqGaps++
-		}
-		if int32(p.Timestamp-k.lastTS) < 0 {
+	seq := p.SequenceNumber
+	// Judge continuity on packets that extend the stream: a late one (a
+	// retransmission) legitimately carries an older timestamp.
+	if k.started && int16(seq-k.newest) > 0 {
+		if int32(p.Timestamp-k.newestTS) < 0 {
 			k.tsBackwards++
 		}
 	}
-	seq := p.SequenceNumber
 	if k.seen[seq/64]&(1<<(seq%64)) == 0 {
 		k.seen[seq/64] |= 1 << (seq % 64)
 		k.distinct++
 	}
 	if !k.started {
-		k.first, k.newest = seq, seq
+		k.first, k.newest, k.newestTS = seq, seq, p.Timestamp
 	} else if int16(seq-k.newest) > 0 {
-		k.newest = seq
+		k.newest, k.newestTS = seq, p.Timestamp
 	}
-	k.started, k.lastSeq, k.lastTS = true, seq, p.Timestamp
+	k.started = true
 	k.seq.add(seq)
 	if sent, ok := readStamp(p.Payload); ok {
 		if k.latency == nil {
@@ -332,10 +330,15 @@ func (k *Counter) Completeness() float64 {
 	return float64(k.distinct) / float64(span)
 }
 
-// Discontinuities counts packets whose sequence number did not follow
-// the previous one, and timestamps that went backwards.
-func (k *Counter) Discontinuities() (seqGaps, tsBackwards int) {
+// Discontinuities counts the sequence numbers still missing (never
+// received, not even late) and the packets that extended the stream with
+// a timestamp older than the one before. Loss repaired by retransmission
+// counts as neither; a hole or a step back left by the SFU does.
+func (k *Counter) Discontinuities() (missing, tsBackwards int) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.seqGaps, k.tsBackwards
+	if !k.started {
+		return 0, 0
+	}
+	return int(k.newest-k.first) + 1 - k.distinct, k.tsBackwards
 }
