@@ -88,24 +88,19 @@ func (r *Room) publisherTracks(publisher string, k heldKinds) (tracks []*UpTrack
 // The hold is recorded first, so that no subscription made meanwhile
 // escapes it (subscribe checks it under the subscriber's lock).
 func (r *Room) cutOff(publisher string, k heldKinds) {
-	if k == 0 {
-		return
-	}
-	tracks, others := r.publisherTracks(publisher, k)
-	for _, o := range others {
-		changed := false
-		for _, t := range tracks {
-			changed = o.unsubscribe(t) || changed
-		}
-		if changed {
-			o.negotiate()
-		}
-	}
+	r.resubscribe(publisher, k, (*Participant).unsubscribe)
 }
 
 // restore gives publisher's tracks of kinds k, no longer held, back to
 // everybody.
 func (r *Room) restore(publisher string, k heldKinds) {
+	r.resubscribe(publisher, k, (*Participant).subscribe)
+}
+
+// resubscribe applies change to every other participant and each of
+// publisher's tracks of kinds k, and renegotiates where it changed
+// something.
+func (r *Room) resubscribe(publisher string, k heldKinds, change func(*Participant, *UpTrack) bool) {
 	if k == 0 {
 		return
 	}
@@ -113,7 +108,7 @@ func (r *Room) restore(publisher string, k heldKinds) {
 	for _, o := range others {
 		changed := false
 		for _, t := range tracks {
-			changed = o.subscribe(t) || changed
+			changed = change(o, t) || changed
 		}
 		if changed {
 			o.negotiate()
