@@ -200,6 +200,12 @@ func (d *Detector) Decide(now time.Time) (id string, changed bool) {
 	prev := d.dominant
 	cur, ok := d.indexUnlocked(now)
 	if !ok {
+		// A clock that went back decides nothing, but a speaker who left
+		// loses the floor all the same.
+		if _, present := d.participants[prev]; prev != "" && !present {
+			d.dominant = ""
+			return "", true
+		}
 		return prev, false
 	}
 
