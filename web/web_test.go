@@ -180,8 +180,12 @@ func TestModulesPreloaded(t *testing.T) {
 	if !strings.Contains(b, `modulepreload" href="/_/static/i18n/en.js"`) {
 		t.Error("the English catalogue (always imported) should be preloaded")
 	}
-	if !strings.Contains(b, `name="plenum-languages" content="en"`) {
-		t.Error("language list missing")
+	// The list is the catalogue files present: adding a language is adding a file.
+	if !strings.Contains(b, `name="plenum-languages" content="de,en,es,fr,ja"`) {
+		t.Error("language list missing or not the catalogues in static/i18n")
+	}
+	if strings.Contains(b, `modulepreload" href="/_/static/i18n/ja.js"`) {
+		t.Error("other languages' catalogues should load only when wanted, not be preloaded")
 	}
 }
 

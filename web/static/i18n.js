@@ -1,30 +1,62 @@
 // Message lookup. English is always loaded (it is the fallback for any
-// missing key); another catalogue is loaded when the browser prefers it
+// missing key); another catalogue is loaded when the user chose it (the
+// language switch, remembered in localStorage) or the browser prefers it,
 // and the server lists it in <meta name="plenum-languages">, which the
 // server fills from the files present in static/i18n/.
 import en from './i18n/en.js';
+import { loadPref, savePref } from './prefs.js';
 
 let messages = en;
 let locale = 'en';
 const plurals = new Map();
 
+/** The language codes the server has catalogues for, e.g. ["de", "en", …]. */
+export function availableLanguages() {
+  const meta = document.querySelector('meta[name="plenum-languages"]');
+  return (meta?.content || 'en').split(',').filter(Boolean);
+}
+
+/** The language of the messages in use. */
+export function currentLanguage() {
+  return locale;
+}
+
 /** Picks the best available language and loads its catalogue. */
 export async function initI18n() {
-  const meta = document.querySelector('meta[name="plenum-languages"]');
-  const available = (meta?.content || 'en').split(',').filter(Boolean);
-  const wanted = navigator.languages?.length ? navigator.languages : [navigator.language || 'en'];
-  const pick = matchLanguage(wanted, available);
-  if (pick && pick !== 'en') {
+  const available = availableLanguages();
+  const chosen = loadPref('lang');
+  const wanted = navigator.languages?.length ? [...navigator.languages] : [navigator.language || 'en'];
+  if (chosen) wanted.unshift(chosen);
+  await load(matchLanguage(wanted, available));
+}
+
+/**
+ * Switches to another available language and remembers the choice. The
+ * caller redraws what is on screen; strings already shown keep their
+ * language until then.
+ */
+export async function setLanguage(code) {
+  if (!availableLanguages().includes(code)) return false;
+  savePref('lang', code);
+  return load(code);
+}
+
+async function load(pick) {
+  let next = en;
+  if (pick !== 'en') {
     try {
       const mod = await import(`./i18n/${pick}.js`);
-      messages = { ...en, ...mod.default };
-      locale = pick;
+      next = { ...en, ...mod.default };
     } catch (err) {
       console.warn('plenum: could not load language', pick, err);
+      return false;
     }
   }
+  messages = next;
+  locale = pick;
   document.documentElement.lang = locale;
   document.documentElement.dir = textDirection(locale);
+  return true;
 }
 
 function matchLanguage(wanted, available) {

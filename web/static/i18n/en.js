@@ -1,5 +1,5 @@
 // English message catalogue. Every user-visible string of the client is
-// here. To add a language, add one file next to this one (e.g. fr.js)
+// here. To add a language, add one file next to this one (e.g. it.js)
 // exporting the same keys; missing keys fall back to English.
 // Values are strings with {placeholders}, or {one, other, …} objects
 // chosen by Intl.PluralRules on the {count} parameter.
