@@ -19,6 +19,7 @@ import { MeetingView } from './ui/meeting.js';
 import { messageScreen, joiningScreen } from './ui/screens.js';
 import { clearToasts, toast } from './ui/toast.js';
 import { announce } from './ui/announcer.js';
+import { LANGUAGE_EVENT, focusLanguageSelect } from './ui/language.js';
 
 const root = document.getElementById('app');
 const params = new URLSearchParams(location.search);
@@ -28,6 +29,7 @@ let room = '';
 let displayName = '';
 let media = null;
 let view = null; // the current screen object, if it needs cleaning up
+let redraw = null; // draws the current screen again, after a language change
 // Devices to turn back on when rejoining.
 let wanted = { audio: true, video: true };
 
@@ -36,6 +38,11 @@ async function main() {
   setState('landing');
   await initI18n();
   document.title = t('app.name');
+  window.addEventListener(LANGUAGE_EVENT, () => {
+    document.title = t('app.name');
+    redraw?.();
+    focusLanguageSelect();
+  });
 
   if (document.querySelector('meta[name="plenum-page"]')?.content === 'not-found') {
     showNotFound();
@@ -43,7 +50,8 @@ async function main() {
   }
   const path = location.pathname.replace(/^\/+/, '');
   if (!path) {
-    renderLanding(root);
+    redraw = () => renderLanding(root);
+    redraw();
     return;
   }
   try {
@@ -60,7 +68,8 @@ async function main() {
   if (params.get('autojoin') === '1') {
     displayName = given || guestName();
     setState('joining');
-    joiningScreen(root, room);
+    redraw = () => joiningScreen(root, room);
+    redraw();
     await media.start({ audio: true, video: true });
     join();
   } else {
@@ -70,6 +79,13 @@ async function main() {
 
 async function showPrejoin(name) {
   setState('prejoin');
+  prejoinView(name);
+  await media.start({ audio: true, video: true });
+  // The view may have been drawn again (language) or left meanwhile.
+  if (view instanceof PrejoinView && view.starting) view.ready();
+}
+
+function prejoinView(name, ready = false) {
   const prejoin = new PrejoinView(root, {
     room,
     name,
@@ -83,8 +99,12 @@ async function showPrejoin(name) {
     },
   });
   view = prejoin;
-  await media.start({ audio: true, video: true });
-  if (view === prejoin) prejoin.ready();
+  if (ready) prejoin.ready();
+  if (store.state === 'joining') prejoin.setJoining(true);
+  redraw = () => {
+    prejoin.destroy();
+    prejoinView(prejoin.nameInput.value, !prejoin.starting);
+  };
 }
 
 function join() {
@@ -97,7 +117,11 @@ function join() {
 
   session.addEventListener('welcome', () => {
     view?.destroy();
-    view = new MeetingView(root, { session, media, onLeave: leave, onToggleMic: toggleMic, onToggleCam: toggleCam });
+    showMeeting(session);
+    redraw = () => {
+      view?.destroy();
+      showMeeting(session);
+    };
     setState('joined');
     announce(t('announce.joinedMeeting'));
   });
@@ -105,11 +129,20 @@ function join() {
   session.join();
 }
 
+function showMeeting(session) {
+  view = new MeetingView(root, { session, media, onLeave: leave, onToggleMic: toggleMic, onToggleCam: toggleCam });
+}
+
 function leave() {
   rememberDevices();
   store.session?.leave();
   endMeeting();
   setState('left');
+  redraw = leftScreen;
+  redraw();
+}
+
+function leftScreen() {
   messageScreen(root, {
     iconName: 'door',
     title: t('left.title'),
@@ -126,6 +159,11 @@ function showError({ code, reason }) {
   rememberDevices();
   endMeeting();
   setState('error');
+  redraw = () => errorScreen(code, reason);
+  redraw();
+}
+
+function errorScreen(code, reason) {
   const known = has(`error.${code}`);
   const actions = [];
   if (code === 'version' || code === 'bad-message') {
@@ -147,6 +185,11 @@ function showError({ code, reason }) {
 function showNotFound() {
   store.lastError = { code: 'not-found', reason: 'no meeting at this address' };
   setState('error');
+  redraw = showNotFoundScreen;
+  redraw();
+}
+
+function showNotFoundScreen() {
   messageScreen(root, {
     iconName: 'alert',
     title: t('error.not-found.title'),
@@ -157,7 +200,8 @@ function showNotFound() {
 
 async function rejoin() {
   setState('joining');
-  joiningScreen(root, room);
+  redraw = () => joiningScreen(root, room);
+  redraw();
   media.micEnabled = wanted.audio;
   await media.start({ audio: true, video: wanted.video });
   join();

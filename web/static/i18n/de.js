@@ -2,6 +2,7 @@
 export default {
   'app.name': 'Plenum',
   'app.loading': 'Wird geladen …',
+  'language.label': 'Sprache',
 
   'landing.title': 'Videokonferenzen auf dem eigenen Server',
   'landing.subtitle': 'Privat und einfach. Kein Konto, keine App: Namen für die Besprechung wählen und den Link teilen.',

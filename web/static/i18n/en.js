@@ -6,6 +6,7 @@
 export default {
   'app.name': 'Plenum',
   'app.loading': 'Loading…',
+  'language.label': 'Language',
 
   'landing.title': 'Video meetings on your own server',
   'landing.subtitle': 'Private and simple. No account, no app to install: pick a meeting name and share the link.',

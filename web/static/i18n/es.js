@@ -2,6 +2,7 @@
 export default {
   'app.name': 'Plenum',
   'app.loading': 'Cargando…',
+  'language.label': 'Idioma',
 
   'landing.title': 'Videorreuniones en tu propio servidor',
   'landing.subtitle': 'Privado y sencillo. Sin cuenta ni aplicación que instalar: elige un nombre para la reunión y comparte el enlace.',

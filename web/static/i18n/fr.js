@@ -2,6 +2,7 @@
 export default {
   'app.name': 'Plenum',
   'app.loading': 'Chargement…',
+  'language.label': 'Langue',
 
   'landing.title': 'Des visioconférences sur votre propre serveur',
   'landing.subtitle': 'Privé et simple. Ni compte ni application à installer : choisissez un nom de réunion et partagez le lien.',

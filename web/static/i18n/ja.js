@@ -2,6 +2,7 @@
 export default {
   'app.name': 'Plenum',
   'app.loading': '読み込み中…',
+  'language.label': '言語',
 
   'landing.title': '自分のサーバーでビデオ会議',
   'landing.subtitle': 'プライベートでシンプル。アカウントもアプリのインストールも不要です。会議名を決めてリンクを共有するだけです。',

@@ -9,6 +9,7 @@ import { ViewReporter } from './views.js';
 import { micToggle, camToggle } from './controls.js';
 import { toast, dismissToast } from './toast.js';
 import { announce } from './announcer.js';
+import { languageSelect } from './language.js';
 import { t } from '../i18n.js';
 
 const LEVEL_INTERVAL = 400;
@@ -62,7 +63,8 @@ export class MeetingView {
       h('h1', { class: 'room-title', title: session.room, text: session.room }),
       h('span', { class: 'people', role: 'img', 'aria-label': '' }, icon('users'), this.count),
       h('button', { type: 'button', class: 'btn btn-secondary btn-small', 'aria-label': t('meeting.copyLinkLabel'), onclick: () => copyLink(session.room) },
-        icon('link'), h('span', { class: 'hide-narrow', text: t('meeting.copyLink') })));
+        icon('link'), h('span', { class: 'hide-narrow', text: t('meeting.copyLink') })),
+      languageSelect());
     this.peopleEl = header.querySelector('.people');
 
     this.grid = h('div', { class: 'grid', role: 'list', 'aria-label': t('meeting.participants') });

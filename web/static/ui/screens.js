@@ -1,12 +1,14 @@
 // Simple full-page screens: joining, left, error, not found.
 import { h, mount } from './dom.js';
 import { icon, logo } from './icons.js';
+import { languageSelect } from './language.js';
 import { t } from '../i18n.js';
 
-/** A branded page header linking home. */
+/** A branded page header linking home, with the language switch. */
 export function brandBar() {
   return h('header', { class: 'brandbar' },
-    h('a', { class: 'brand', href: '/' }, logo(), h('span', { text: t('app.name') })));
+    h('a', { class: 'brand', href: '/' }, logo(), h('span', { text: t('app.name') })),
+    languageSelect());
 }
 
 /**

@@ -1,0 +1,133 @@
+package e2e
+
+import (
+	"fmt"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/plenum-meet/plenum/web/webtest"
+)
+
+// japanese makes Chromium prefer Japanese the way a Japanese system
+// does: the UI language (navigator.language) and Accept-Language
+// (navigator.languages).
+var japanese = []chromedp.ExecAllocatorOption{
+	chromedp.Flag("lang", "ja"),
+	chromedp.Flag("accept-lang", "ja"),
+}
+
+// sameText is a JavaScript expression that is true when every element
+// matching a selector shows (or, for attr, carries) the message of a key
+// in the given catalogue, loaded from the server as the page loads it.
+func sameText(lang string, checks [][3]string) string {
+	list := "["
+	for _, c := range checks {
+		list += fmt.Sprintf("[%q,%q,%q],", c[0], c[1], c[2])
+	}
+	list += "]"
+	return fmt.Sprintf(`(async () => {
+		const msgs = (await import('/_/static/i18n/%s.js')).default;
+		const bad = [];
+		for (const [sel, key, attr] of %s) {
+			const el = document.querySelector(sel);
+			const shown = !el ? null : attr ? el.getAttribute(attr) : el.textContent.trim();
+			if (shown !== msgs[key]) bad.push(sel + ' shows ' + JSON.stringify(shown) + ', want ' + key + ' = ' + JSON.stringify(msgs[key]));
+		}
+		return bad;
+	})()`, lang, list)
+}
+
+func expectCatalogue(t *testing.T, b *webtest.Browser, who, lang string, checks [][3]string) {
+	t.Helper()
+	var bad []string
+	if err := b.Eval(sameText(lang, checks), &bad); err != nil {
+		t.Fatal(err)
+	}
+	for _, msg := range bad {
+		t.Errorf("%s (%s): %s", who, lang, msg)
+	}
+	if len(bad) > 0 {
+		t.FailNow()
+	}
+}
+
+var (
+	prejoinTexts = [][3]string{
+		{".prejoin-title", "prejoin.title", ""},
+		{"label[for=display-name]", "prejoin.nameLabel", ""},
+		{"#display-name", "prejoin.namePlaceholder", "placeholder"},
+		{".join-form button[type=submit]", "prejoin.join", ""},
+		{".preview-controls .ctl", "toolbar.mute", "aria-label"},
+	}
+	meetingTexts = [][3]string{
+		{".toolbar", "meeting.toolbar", "aria-label"},
+		{".toolbar .ctl", "toolbar.mute", "aria-label"},
+		{".ctl-leave", "toolbar.leave", "aria-label"},
+		{".meeting-header .btn", "meeting.copyLinkLabel", "aria-label"},
+		{".grid", "meeting.participants", "aria-label"},
+	}
+)
+
+func TestUIInJapaneseWhenTheBrowserPrefersJapanese(t *testing.T) {
+	srv := startServer(t)
+	browsers := webtest.LaunchAll(t, japanese, nil)
+	aiko, ben := browsers[0], browsers[1]
+
+	// Aiko comes through the pre-join screen, which must be in Japanese.
+	if err := aiko.Open(fmt.Sprintf("http://%s/e2e-ja?%s", srv.Addr(), url.Values{"name": {"Aiko"}}.Encode())); err != nil {
+		t.Fatal(err)
+	}
+	if err := aiko.WaitFor(`window.plenum?.state === "prejoin" && document.documentElement.lang === "ja"`, 15*time.Second); err != nil {
+		var lang []string
+		_ = aiko.Eval(`[navigator.language, ...navigator.languages]`, &lang)
+		t.Fatalf("%v (browser languages %v)", err, lang)
+	}
+	expectCatalogue(t, aiko, "Aiko's pre-join screen", "ja", prejoinTexts)
+	if err := aiko.Eval(`document.querySelector('.join-form button[type=submit]').click(), true`, new(bool)); err != nil {
+		t.Fatal(err)
+	}
+	if err := aiko.WaitFor(`window.plenum.state === "joined"`, 15*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	expectCatalogue(t, aiko, "Aiko's meeting", "ja", append(meetingTexts, [3]string{".invite-title", "meeting.alone.title", ""}))
+
+	// Ben's browser speaks English: his page is English in the same meeting.
+	if err := ben.Open(joinURL(srv, "e2e-ja", "Ben", nil)); err != nil {
+		t.Fatal(err)
+	}
+	if err := ben.WaitFor(`window.plenum?.state === "joined"`, 15*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	expectCatalogue(t, ben, "Ben's meeting", "en", meetingTexts)
+	// Aiko sees Ben arrive, counted with Japanese words.
+	if err := aiko.WaitFor(`document.querySelector('.people')?.getAttribute('aria-label') === "2 人"`, 15*time.Second); err != nil {
+		t.Fatal(err)
+	}
+
+	// Ben switches to German in the meeting: the screen is redrawn in
+	// German, he stays in the call, and the choice outlives a reload.
+	if err := ben.Eval(`(() => {
+		const s = document.querySelector('.meeting-header .lang-select');
+		s.value = 'de';
+		s.dispatchEvent(new Event('change'));
+		return true;
+	})()`, new(bool)); err != nil {
+		t.Fatal(err)
+	}
+	if err := ben.WaitFor(`document.documentElement.lang === "de" && window.plenum.state === "joined"`, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	expectCatalogue(t, ben, "Ben's meeting after switching", "de", meetingTexts)
+	if err := ben.WaitFor(`document.querySelectorAll('.grid .tile:not(.tile-invite)').length === 2`, 10*time.Second); err != nil {
+		t.Fatal("after the redraw Ben's grid lacks Aiko's tile or his own:", err)
+	}
+	if err := ben.Open(fmt.Sprintf("http://%s/e2e-ja", srv.Addr())); err != nil {
+		t.Fatal(err)
+	}
+	if err := ben.WaitFor(`window.plenum?.state === "prejoin" && document.documentElement.lang === "de"`, 15*time.Second); err != nil {
+		t.Fatal("the language chosen is not remembered:", err)
+	}
+	expectCatalogue(t, ben, "Ben's pre-join screen after a reload", "de", prejoinTexts)
+}
