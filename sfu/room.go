@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/plenum-meet/plenum/sfu/chat"
 	"github.com/plenum-meet/plenum/sfu/speaker"
 )
 
@@ -18,11 +19,12 @@ type Room struct {
 	name    string
 	manager *Manager
 
-	mu           sync.Mutex // guards participants, tracks and access
+	mu           sync.Mutex // guards participants, tracks, access, holds and chat
 	participants []*Participant
 	tracks       []*UpTrack
-	access       roomAccess // settings, lobby and bans (lobby.go)
-	holds        holds      // media held by a moderator's mute (hold.go)
+	access       roomAccess   // settings, lobby and bans (lobby.go)
+	holds        holds        // media held by a moderator's mute (hold.go)
+	chat         chat.History // the meeting's recent messages (chatroom.go)
 
 	speakers speaker.Detector
 	stop     chan struct{} // closed when the room is removed
@@ -97,6 +99,7 @@ func (r *Room) add(p *Participant, req *JoinRequest) error {
 	if id := r.speakers.Dominant(); id != "" {
 		p.sig.DominantSpeaker(id)
 	}
+	r.sendChatHistoryLocked(p)
 	for _, o := range r.participants {
 		o.sig.ParticipantJoined(info)
 	}

@@ -53,6 +53,10 @@ const (
 	TypeAdmit           = "admit"
 	TypeDeny            = "deny"
 	TypeEndMeeting      = "end-meeting"
+
+	// Chat and reactions (chat.go); chat is also a server message.
+	TypeChat  = "chat"
+	TypeReact = "react"
 )
 
 // Server message types.
@@ -75,6 +79,11 @@ const (
 	TypeMuted           = "muted"
 	TypeUnmuteRequested = "unmute-requested"
 	TypeUnmuteAllowed   = "unmute-allowed"
+
+	// Chat and reactions.
+	TypeChatHistory = "chat-history"
+	TypeReaction    = "reaction"
+	TypeRefused     = "refused"
 )
 
 // Error codes sent in error messages.
@@ -136,6 +145,12 @@ type ClientMessage struct {
 	Locked      *bool `json:"locked,omitempty"`
 	Lobby       *bool `json:"lobby,omitempty"`
 	AskToUnmute *bool `json:"askToUnmute,omitempty"`
+	// Text is a chat message, To its recipient's id for a private one
+	// (chat).
+	Text string `json:"text,omitempty"`
+	To   string `json:"to,omitempty"`
+	// Emoji is one of the reactions (react).
+	Emoji string `json:"emoji,omitempty"`
 }
 
 // Error is a protocol error: it ends the session, and its code and
@@ -241,6 +256,8 @@ func (m *ClientMessage) validate() *Error {
 	case TypeMuteParticipant, TypeMuteAll, TypeAskUnmute, TypeAllowUnmute, TypeRemove, TypeSetRole,
 		TypeRoomSettings, TypeAdmit, TypeDeny, TypeEndMeeting:
 		return m.validateModeration()
+	case TypeChat, TypeReact:
+		return m.validateChat()
 	case "":
 		return protocolError(CodeBadMessage, "message has no type")
 	default:

@@ -64,6 +64,8 @@ type session struct {
 	participant *sfu.Participant
 	waiter      *sfu.Waiter // while (or since) waiting in the lobby
 	final       *Error      // the error to send last, if any
+
+	chatLimits chatLimiters // used by the read loop only
 }
 
 func newSession(srv *Server, conn *websocket.Conn, host string, log *slog.Logger) *session {
@@ -203,6 +205,8 @@ func (s *session) handle(m *ClientMessage) (done bool, err error) {
 		s.sendJSON(bareMessage{Type: TypePong})
 	case TypeLeave:
 		return true, nil
+	case TypeChat, TypeReact:
+		err = s.chat(p, m)
 	default:
 		err = s.moderate(p, m)
 	}

@@ -24,8 +24,9 @@ func TestMain(m *testing.M) {
 }
 
 type fixture struct {
-	url string
-	sig *signaling.Server
+	url     string
+	sig     *signaling.Server
+	manager *sfu.Manager
 }
 
 func start(t *testing.T) *fixture {
@@ -46,7 +47,7 @@ func start(t *testing.T) *fixture {
 		hs.Close()
 		_ = engine.Close()
 	})
-	return &fixture{url: "ws" + strings.TrimPrefix(hs.URL, "http"), sig: sig}
+	return &fixture{url: "ws" + strings.TrimPrefix(hs.URL, "http"), sig: sig, manager: manager}
 }
 
 func (f *fixture) dialRaw(t *testing.T, header http.Header) *websocket.Conn {

@@ -48,6 +48,9 @@ type Config struct {
 	// Token is a signed link's token, Password the room's password;
 	// both are sent in the join when set.
 	Token, Password string
+	// Record keeps every message the server sends, for tests that must
+	// check what a client was told (see Recorded).
+	Record bool
 }
 
 // ErrorMessage is an error message the server sent before closing.
@@ -81,6 +84,7 @@ type Client struct {
 	audioLevel   atomic.Uint32     // RFC 6464 level sent with our audio, 127 = silence
 	serverErr    error
 	moderation   moderationState
+	chat         chatState
 
 	welcome chan struct{}
 	lobby   chan struct{} // closed when told to wait in the lobby

@@ -9,6 +9,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/plenum-meet/plenum/sfu"
+	"github.com/plenum-meet/plenum/sfu/chat"
 )
 
 // serverMessage holds any message the server sends.
@@ -33,6 +34,11 @@ type serverMessage struct {
 	Lobby        bool                     `json:"lobby"`
 	AskToUnmute  bool                     `json:"askToUnmute"`
 	Password     bool                     `json:"password"`
+	Message      *chat.Message            `json:"message"`
+	Messages     []chat.Message           `json:"messages"`
+	From         string                   `json:"from"`
+	Emoji        string                   `json:"emoji"`
+	Request      string                   `json:"request"`
 }
 
 // localErrorGrace is how long the client waits for the server's reason
@@ -63,6 +69,7 @@ func (c *Client) readLoop() {
 			c.setErr(fmt.Errorf("bad message from server: %w", err))
 			return
 		}
+		c.record(m.Type, data)
 		if local != nil && m.Type != "error" {
 			continue
 		}
@@ -146,6 +153,8 @@ func (c *Client) handle(m *serverMessage) error {
 		}
 	case "error":
 		return &ErrorMessage{Code: m.Code, Reason: m.Reason}
+	case "chat", "chat-history", "reaction", "refused":
+		c.handleChat(m)
 	default:
 		c.handleModeration(m)
 	}

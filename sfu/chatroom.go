@@ -1,0 +1,110 @@
+package sfu
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/plenum-meet/plenum/sfu/chat"
+)
+
+// The room's chat and reactions. Messages are delivered, and kept in the
+// history, under the room lock: a newcomer gets the history in the same
+// critical section that adds it to the room, so it misses no message
+// and sees none twice.
+
+// Errors of the chat.
+var (
+	// ErrNoRecipient means a private message's recipient is not in the
+	// room (it may just have left).
+	ErrNoRecipient = errors.New("the recipient is not in the meeting")
+	// ErrBadChat means a message or reaction breaks the chat's rules
+	// (see package chat).
+	ErrBadChat = errors.New("invalid chat message")
+)
+
+// ChatSignaler carries chat messages and reactions. A Signaler that
+// implements it receives them; like Signaler's, its methods are called
+// with the room lock held and must only queue.
+type ChatSignaler interface {
+	// ChatHistory gives a newcomer the messages it may see that were
+	// sent before it came, oldest first; it is not called when there
+	// are none.
+	ChatHistory(messages []chat.Message)
+	// Chat delivers a new message, to its sender too.
+	Chat(m chat.Message)
+	// Reaction tells that participant from reacted with emoji, to the
+	// sender too.
+	Reaction(from, emoji string)
+}
+
+func chatSignals(sig Signaler) ChatSignaler {
+	if cs, ok := sig.(ChatSignaler); ok {
+		return cs
+	}
+	return noChatSignals{}
+}
+
+type noChatSignals struct{}
+
+func (noChatSignals) ChatHistory([]chat.Message) {}
+func (noChatSignals) Chat(chat.Message)          {}
+func (noChatSignals) Reaction(string, string)    {}
+
+// Chat sends text to everybody in the room, or only to participant to
+// when to is not empty. Every role may chat: for a viewer it is the one
+// way to take part. A participant that has left sends nothing.
+func (p *Participant) Chat(to, text string) error {
+	text, err := chat.CleanText(text)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrBadChat, err)
+	}
+	r := p.room
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !slices.Contains(r.participants, p) {
+		return nil
+	}
+	var recipient *Participant
+	if to != "" {
+		if recipient = r.findLocked(to); recipient == nil || recipient == p {
+			return ErrNoRecipient
+		}
+	}
+	m := r.chat.Add(chat.Message{From: p.id, Name: p.Info().Name, To: to, Text: text, Time: time.Now().UnixMilli()})
+	if recipient != nil {
+		chatSignals(p.sig).Chat(m)
+		chatSignals(recipient.sig).Chat(m)
+		return nil
+	}
+	for _, o := range r.participants {
+		chatSignals(o.sig).Chat(m)
+	}
+	return nil
+}
+
+// React shows emoji, one of chat.Reactions, on the participant's tile
+// at everybody's, its own included. Reactions are not kept.
+func (p *Participant) React(emoji string) error {
+	if !chat.ValidReaction(emoji) {
+		return ErrBadChat
+	}
+	r := p.room
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !slices.Contains(r.participants, p) {
+		return nil
+	}
+	for _, o := range r.participants {
+		chatSignals(o.sig).Reaction(p.id, emoji)
+	}
+	return nil
+}
+
+// sendChatHistoryLocked gives newcomer p the history it may see.
+func (r *Room) sendChatHistoryLocked(p *Participant) {
+	if msgs := r.chat.For(p.id); len(msgs) > 0 {
+		chatSignals(p.sig).ChatHistory(msgs)
+	}
+}
