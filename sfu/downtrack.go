@@ -264,6 +264,7 @@ func (d *DownTrack) readRTCP() {
 		if err != nil {
 			return
 		}
+		resent := false
 		for _, p := range pkts {
 			switch p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
@@ -275,10 +276,15 @@ func (d *DownTrack) readRTCP() {
 				}
 				d.up.requestKeyframe(layer)
 			case *rtcp.TransportLayerNack:
+				resent = true
 				if l := d.up.layer(0); l != nil {
 					l.stats.nacksIn.Add(1)
 				}
 			}
+		}
+		if resent && d.up.flush != nil {
+			// pion's responder has queued the retransmissions: send them.
+			d.up.flush()
 		}
 	}
 }

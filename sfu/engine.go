@@ -59,9 +59,10 @@ type Engine struct {
 	pcMu       sync.Mutex
 	estimators chan cc.BandwidthEstimator
 
-	udpMux *ice.MultiUDPMuxDefault
-	tcpMux ice.TCPMux       // nil without ICE over TCP
-	tcpLn  *net.TCPListener // the listener of tcpMux
+	udpMux  *ice.MultiUDPMuxDefault
+	sockets []*batchConn     // under udpMux, one per address
+	tcpMux  ice.TCPMux       // nil without ICE over TCP
+	tcpLn   *net.TCPListener // the listener of tcpMux
 }
 
 // NewEngine opens the media port and prepares codecs and interceptors.
@@ -79,26 +80,17 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 		return nil, fmt.Errorf("congestion control: %w", err)
 	}
 
-	muxOpts := []ice.UDPMuxFromPortOption{
-		ice.UDPMuxFromPortWithReadBufferSize(4 << 20),
-		ice.UDPMuxFromPortWithWriteBufferSize(4 << 20),
-	}
-	if len(cfg.Interfaces) > 0 {
-		muxOpts = append(muxOpts, ice.UDPMuxFromPortWithInterfaceFilter(interfaceFilter(cfg.Interfaces)))
-	}
-	if includeLoopback(cfg.Interfaces) {
-		muxOpts = append(muxOpts, ice.UDPMuxFromPortWithLoopback())
-	}
-	mux, err := ice.NewMultiUDPMuxFromPort(cfg.UDPPort, muxOpts...)
+	conns, err := openMediaSockets(cfg.UDPPort, cfg.Interfaces)
 	if err != nil {
-		return nil, fmt.Errorf("open UDP media port %d: %w", cfg.UDPPort, err)
+		return nil, err
 	}
-	if len(mux.GetListenAddresses()) == 0 {
-		_ = mux.Close()
-		return nil, errors.New("no usable network address for media: check --ice-interface")
+	muxes := make([]ice.UDPMux, len(conns))
+	for i, c := range conns {
+		muxes[i] = ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: c})
 	}
+	mux := ice.NewMultiUDPMuxDefault(muxes...)
 
-	e := &Engine{udpMux: mux, estimators: estimators}
+	e := &Engine{udpMux: mux, sockets: conns, estimators: estimators}
 	se := webrtc.SettingEngine{}
 	se.SetICEUDPMux(mux)
 	networks := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}
@@ -156,6 +148,14 @@ func (e *Engine) newPeerConnection() (*webrtc.PeerConnection, cc.BandwidthEstima
 		return pc, bwe, nil
 	default:
 		return pc, nil, nil
+	}
+}
+
+// flush sends every datagram queued on the media sockets: the end of a
+// fan-out, or of a burst of retransmissions.
+func (e *Engine) flush() {
+	for _, c := range e.sockets {
+		c.Flush()
 	}
 }
 

@@ -35,6 +35,8 @@ import (
 	"github.com/pion/transport/v5/udp"
 	"github.com/pion/webrtc/v4"
 	"golang.org/x/net/ipv4"
+
+	"github.com/plenum-meet/plenum/sfu"
 )
 
 // downPathSubscribers is how many down connections a packet is copied to.
@@ -46,9 +48,16 @@ const downPathPayload = 1000
 // batchInterval bounds how long a batched write waits for company.
 const batchInterval = 200 * time.Microsecond
 
-// batched wraps the server's socket in pion/transport's batch conn:
-// writes are queued and sent 32 at a time with sendmmsg(2).
-func batched(c net.PacketConn) net.PacketConn { return udp.NewBatchConn(c, 32, batchInterval) }
+// pionBatched wraps the server's socket in pion/transport's batch conn:
+// writes are queued and sent 32 at a time with sendmmsg(2), or after
+// batchInterval.
+func pionBatched(c *net.UDPConn) (net.PacketConn, func()) {
+	return udp.NewBatchConn(c, 32, batchInterval), nil
+}
+
+// batched wraps the server's socket as the SFU does (sfu/batchconn.go):
+// queued writes go out with one sendmmsg(2) at the end of each fan-out.
+func batched(c *net.UDPConn) (net.PacketConn, func()) { return sfu.NewBatchConnForBench(c) }
 
 // downPathVariants are interceptor sets for the down connections: the
 // SFU's (sfu/codecs.go and sfu/bandwidth.go at the time of writing),
@@ -56,14 +65,21 @@ func batched(c net.PacketConn) net.PacketConn { return udp.NewBatchConn(c, 32, b
 var downPathVariants = []struct {
 	name     string
 	register func(*webrtc.MediaEngine, *interceptor.Registry) error
-	// wrap, if set, wraps the server's UDP socket.
-	wrap func(net.PacketConn) net.PacketConn
+	// wrap, if set, wraps the server's UDP socket and returns its flush
+	// (nil if it has none), called after each packet's fan-out.
+	wrap func(*net.UDPConn) (net.PacketConn, func())
 }{
+	// What the SFU does: batched sends flushed per fan-out, a 256-packet
+	// NACK cache per down track, pion's GCC.
 	{"sfu", func(me *webrtc.MediaEngine, reg *interceptor.Registry) error {
-		return registerDownPath(me, reg, true, true, 0)
-	}, nil},
-	{"nack-cache-256", func(me *webrtc.MediaEngine, reg *interceptor.Registry) error {
 		return registerDownPath(me, reg, true, true, 256)
+	}, batched},
+	// The same, one system call per copy (the SFU before batching).
+	{"sendto", func(me *webrtc.MediaEngine, reg *interceptor.Registry) error {
+		return registerDownPath(me, reg, true, true, 256)
+	}, nil},
+	{"nack-cache-1024", func(me *webrtc.MediaEngine, reg *interceptor.Registry) error {
+		return registerDownPath(me, reg, true, true, 0)
 	}, nil},
 	{"no-nack-cache", func(me *webrtc.MediaEngine, reg *interceptor.Registry) error {
 		return registerDownPath(me, reg, false, true, 0)
@@ -71,11 +87,10 @@ var downPathVariants = []struct {
 	{"gcc-attributes-pool", func(me *webrtc.MediaEngine, reg *interceptor.Registry) error {
 		return registerDownPathPacer(me, reg, newPoolingPacer())
 	}, nil},
-	// Writes queued and sent 32 at a time with sendmmsg(2), or after
-	// batchInterval: pion/transport's batch conn under the UDP mux.
-	{"sendmmsg-batch", func(me *webrtc.MediaEngine, reg *interceptor.Registry) error {
-		return registerDownPath(me, reg, true, true, 0)
-	}, batched},
+	// pion/transport's batch conn under the UDP mux instead of the SFU's.
+	{"pion-batchconn", func(me *webrtc.MediaEngine, reg *interceptor.Registry) error {
+		return registerDownPath(me, reg, true, true, 256)
+	}, pionBatched},
 	{"no-gcc", func(me *webrtc.MediaEngine, reg *interceptor.Registry) error {
 		return registerDownPath(me, reg, true, false, 0)
 	}, nil},
@@ -235,6 +250,7 @@ func loopbackSettings(mux ice.UDPMux) webrtc.SettingEngine {
 // one video track, to n sinks.
 type downPath struct {
 	tracks  []*webrtc.TrackLocalStaticRTP
+	flush   func() // sends the batched writes, if the socket batches
 	closers []func()
 	readers sync.WaitGroup // the RTCP readers, which end with their connections
 }
@@ -246,7 +262,7 @@ func (d *downPath) close() {
 	d.readers.Wait()
 }
 
-func newDownPath(tb testing.TB, n int, register func(*webrtc.MediaEngine, *interceptor.Registry) error, wrap func(net.PacketConn) net.PacketConn) *downPath {
+func newDownPath(tb testing.TB, n int, register func(*webrtc.MediaEngine, *interceptor.Registry) error, wrap func(*net.UDPConn) (net.PacketConn, func())) *downPath {
 	tb.Helper()
 	d := &downPath{}
 	serverConn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
@@ -256,7 +272,7 @@ func newDownPath(tb testing.TB, n int, register func(*webrtc.MediaEngine, *inter
 	_ = serverConn.SetWriteBuffer(4 << 20)
 	var conn net.PacketConn = serverConn
 	if wrap != nil {
-		conn = wrap(serverConn)
+		conn, d.flush = wrap(serverConn)
 	}
 	serverMux := webrtc.NewICEUDPMux(nil, conn)
 	d.closers = append(d.closers, func() { _ = serverMux.Close() })
@@ -403,6 +419,9 @@ func BenchmarkDownPath(b *testing.B) {
 					if err := t.WriteRTP(pkt); err != nil {
 						b.Fatal(err)
 					}
+				}
+				if d.flush != nil {
+					d.flush()
 				}
 			}
 			// Fill the NACK caches (pion's default holds 1024 packets),

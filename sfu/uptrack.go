@@ -49,6 +49,9 @@ type UpTrack struct {
 	mimeType    string
 	latency     *latencyHistogram // shared by the manager's tracks; nil in unit tests
 	metrics     *metrics
+	// flush sends the datagrams queued on the media sockets (the engine's
+	// batched sends); nil in unit tests.
+	flush func()
 
 	layers [maxLayers]atomic.Pointer[upLayer]
 
@@ -319,6 +322,9 @@ func (t *UpTrack) fanOut(pkt *rtp.Packet, l *upLayer, now time.Time) {
 			sent++
 			bytes += n
 		}
+	}
+	if sent > 0 && t.flush != nil {
+		t.flush() // the copies go out together, in one system call
 	}
 	l.stats.packetsOut.Add(uint64(sent))
 	l.stats.bytesOut.Add(uint64(bytes))

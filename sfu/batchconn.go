@@ -1,0 +1,234 @@
+package sfu
+
+import (
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// Batched sends: every media socket of the engine is a batchConn, which
+// queues what pion writes and sends the queue with one sendmmsg(2) when
+// a fan-out ends (UpTrack.fanOut calls Engine.flush), when the queue is
+// full, or at the latest flushAfter after the first queued packet (RTCP,
+// ICE and DTLS, which nobody flushes). One system call per fan-out
+// instead of one per copy roughly halves pion's cost per forwarded copy
+// (docs/performance.md).
+//
+// pion/transport's udp.BatchConn does the same but cannot be flushed on
+// demand (it waits for its timer or a full batch), holds its batch's
+// lock across the system call and takes a net.Addr, which pion's ICE mux
+// allocates per packet for any conn other than *net.UDPConn; this one
+// takes the mux's netip.AddrPort and allocates nothing per packet.
+
+// Batch sizes.
+const (
+	// batchSize is how many datagrams one sendmmsg(2) carries: one video
+	// packet fanned out to a large meeting.
+	batchSize = 64
+	// flushAfter bounds how long a queued datagram may wait.
+	flushAfter = 500 * time.Microsecond
+	// maxDatagram bounds one datagram; larger ones are sent at once.
+	maxDatagram = 1500
+)
+
+// batchConn is a UDP socket whose writes are queued and sent in
+// batches. Reads go straight to the socket. It implements
+// net.PacketConn and pion's ice.AddrPortReaderWriter.
+type batchConn struct {
+	*net.UDPConn
+	sender batchSender
+
+	mu      sync.Mutex
+	pending *sendBatch   // being filled
+	spare   []*sendBatch // sent batches, for reuse
+	closed  bool
+
+	kick  chan struct{} // a batch has started filling: wake the flusher
+	done  chan struct{} // closed by Close: the flusher ends
+	ended chan struct{}
+}
+
+// sendBatch is a queue of datagrams with their addresses; it belongs to
+// the conn while filled, and to one flushing goroutine while it is sent.
+type sendBatch struct {
+	n     int
+	first time.Time // when the first datagram was queued
+	lens  [batchSize]int
+	addrs [batchSize]netip.AddrPort
+	data  [batchSize][maxDatagram]byte
+	sys   sysBatch // the system call's view of the batch
+}
+
+// batchSender is the platform's way to send a batch.
+type batchSender interface {
+	// send sends b's datagrams and reports how many could not be sent.
+	send(b *sendBatch) (failed int)
+}
+
+// newBatchConn wraps conn; it owns conn from now on.
+func newBatchConn(conn *net.UDPConn) (*batchConn, error) {
+	s, err := newBatchSender(conn)
+	if err != nil {
+		return nil, err
+	}
+	c := &batchConn{
+		UDPConn: conn,
+		sender:  s,
+		pending: &sendBatch{},
+		kick:    make(chan struct{}, 1),
+		done:    make(chan struct{}),
+		ended:   make(chan struct{}),
+	}
+	go c.flusher()
+	return c, nil
+}
+
+// ReadFromAddrPort reads one datagram, as pion's mux prefers.
+func (c *batchConn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
+	return c.ReadFromUDPAddrPort(b)
+}
+
+// WriteTo queues b for addr; it is here for completeness: pion's mux
+// uses WriteToAddrPort.
+func (c *batchConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	ua, ok := addr.(*net.UDPAddr)
+	if !ok {
+		return c.UDPConn.WriteTo(b, addr)
+	}
+	return c.WriteToAddrPort(b, ua.AddrPort())
+}
+
+// WriteToAddrPort queues a copy of b for addr. It sends the queue itself
+// when that fills it, outside the lock.
+func (c *batchConn) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) {
+	if len(b) > maxDatagram || addr.Addr().Zone() != "" {
+		// Too big for a slot, or a link-local address whose zone the
+		// batch does not carry: rare enough to send at once.
+		return c.WriteToUDPAddrPort(b, addr)
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return 0, net.ErrClosed
+	}
+	p := c.pending
+	i := p.n
+	p.lens[i] = copy(p.data[i][:], b)
+	p.addrs[i] = addr
+	p.n++
+	if i == 0 {
+		p.first = time.Now()
+	}
+	var full *sendBatch
+	if p.n == batchSize {
+		full = c.swapLocked()
+	}
+	c.mu.Unlock()
+	if i == 0 {
+		select {
+		case c.kick <- struct{}{}:
+		default:
+		}
+	}
+	if full != nil {
+		c.sendAndRecycle(full)
+	}
+	return len(b), nil
+}
+
+// swapLocked takes the pending batch out and puts an empty one in its
+// place. The caller sends what it took.
+func (c *batchConn) swapLocked() *sendBatch {
+	full := c.pending
+	if n := len(c.spare); n > 0 {
+		c.pending = c.spare[n-1]
+		c.spare = c.spare[:n-1]
+	} else {
+		// As many batches exist as goroutines send at once: a few.
+		c.pending = &sendBatch{}
+	}
+	return full
+}
+
+func (c *batchConn) sendAndRecycle(b *sendBatch) {
+	c.sender.send(b)
+	b.n = 0
+	c.mu.Lock()
+	c.spare = append(c.spare, b)
+	c.mu.Unlock()
+}
+
+// Flush sends what is queued. It takes the queue under the lock and
+// sends it after releasing it, so that other writers never wait for the
+// system call.
+func (c *batchConn) Flush() {
+	c.mu.Lock()
+	if c.pending.n == 0 {
+		c.mu.Unlock()
+		return
+	}
+	b := c.swapLocked()
+	c.mu.Unlock()
+	c.sendAndRecycle(b)
+}
+
+// flushOld sends the queue if its first datagram has waited flushAfter,
+// and otherwise tells how much longer it may wait (0: nothing queued).
+func (c *batchConn) flushOld(now time.Time) time.Duration {
+	c.mu.Lock()
+	p := c.pending
+	if p.n == 0 {
+		c.mu.Unlock()
+		return 0
+	}
+	if wait := flushAfter - now.Sub(p.first); wait > 0 {
+		c.mu.Unlock()
+		return wait
+	}
+	b := c.swapLocked()
+	c.mu.Unlock()
+	c.sendAndRecycle(b)
+	return 0
+}
+
+// flusher sends what nobody flushed within flushAfter. It sleeps while
+// nothing is queued; it ends with Close.
+func (c *batchConn) flusher() {
+	defer close(c.ended)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-c.kick:
+		}
+		for wait := flushAfter; wait > 0; wait = c.flushOld(time.Now()) {
+			timer.Reset(wait)
+			select {
+			case <-c.done:
+				timer.Stop()
+				return
+			case <-timer.C:
+			}
+		}
+	}
+}
+
+// Close sends what is queued, stops the flusher and closes the socket.
+func (c *batchConn) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return net.ErrClosed
+	}
+	c.mu.Unlock()
+	c.Flush()
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	close(c.done)
+	<-c.ended
+	return c.UDPConn.Close()
+}

@@ -1,0 +1,23 @@
+//go:build !linux
+
+package sfu
+
+import "net"
+
+// sysBatch is empty where datagrams are sent one by one.
+type sysBatch struct{}
+
+// oneByOne sends a batch one datagram at a time (no sendmmsg here).
+type oneByOne struct{ conn *net.UDPConn }
+
+func newBatchSender(conn *net.UDPConn) (batchSender, error) { return oneByOne{conn}, nil }
+
+func (s oneByOne) send(b *sendBatch) int {
+	failed := 0
+	for i := range b.n {
+		if _, err := s.conn.WriteToUDPAddrPort(b.data[i][:b.lens[i]], b.addrs[i]); err != nil {
+			failed++
+		}
+	}
+	return failed
+}

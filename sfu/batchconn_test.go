@@ -1,0 +1,106 @@
+package sfu
+
+import (
+	"bytes"
+	"net"
+	"testing"
+	"time"
+)
+
+func batchPair(t *testing.T) (*batchConn, *net.UDPConn) {
+	t.Helper()
+	uc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := newBatchConn(uc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rx, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = rx.SetReadBuffer(4 << 20)
+	t.Cleanup(func() { _ = c.Close(); _ = rx.Close() })
+	return c, rx
+}
+
+// receive reads n datagrams, failing after a generous timeout.
+func receive(t *testing.T, rx *net.UDPConn, n int) [][]byte {
+	t.Helper()
+	var got [][]byte
+	buf := make([]byte, 2000)
+	_ = rx.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for len(got) < n {
+		m, _, err := rx.ReadFromUDP(buf)
+		if err != nil {
+			t.Fatalf("after %d of %d datagrams: %v", len(got), n, err)
+		}
+		got = append(got, bytes.Clone(buf[:m]))
+	}
+	return got
+}
+
+func TestBatchConnSendsInOrderOnFlush(t *testing.T) {
+	c, rx := batchPair(t)
+	to := rx.LocalAddr().(*net.UDPAddr).AddrPort()
+	const n = batchSize*2 + 5 // two full batches sent by the writer, then a flush
+	for i := range n {
+		if _, err := c.WriteToAddrPort([]byte{byte(i), 1, 2, 3}, to); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Flush()
+	for i, d := range receive(t, rx, n) {
+		if d[0] != byte(i) || len(d) != 4 {
+			t.Fatalf("datagram %d is %v", i, d)
+		}
+	}
+}
+
+func TestBatchConnSendsUnflushedWritesSoon(t *testing.T) {
+	c, rx := batchPair(t)
+	to := rx.LocalAddr().(*net.UDPAddr).AddrPort()
+	for round := range 3 {
+		if _, err := c.WriteTo([]byte{byte(round)}, net.UDPAddrFromAddrPort(to)); err != nil {
+			t.Fatal(err)
+		}
+		if d := receive(t, rx, 1)[0]; d[0] != byte(round) {
+			t.Fatalf("round %d received %v", round, d)
+		}
+	}
+	big := make([]byte, maxDatagram+100) // too big for a slot: sent at once
+	if _, err := c.WriteToAddrPort(big, to); err != nil {
+		t.Fatal(err)
+	}
+	if d := receive(t, rx, 1)[0]; len(d) != len(big) {
+		t.Fatalf("received %d bytes, want %d", len(d), len(big))
+	}
+}
+
+func TestBatchConnAllocatesNothingPerDatagram(t *testing.T) {
+	c, rx := batchPair(t)
+	to := rx.LocalAddr().(*net.UDPAddr).AddrPort()
+	pkt := make([]byte, 1000)
+	c.Flush()
+	allocs := testing.AllocsPerRun(200, func() {
+		for range 20 {
+			_, _ = c.WriteToAddrPort(pkt, to)
+		}
+		c.Flush()
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per fan-out of 20", allocs)
+	}
+}
+
+func TestBatchConnRefusesWritesAfterClose(t *testing.T) {
+	c, rx := batchPair(t)
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.WriteToAddrPort([]byte{1}, rx.LocalAddr().(*net.UDPAddr).AddrPort()); err == nil {
+		t.Error("a write after Close succeeded")
+	}
+}

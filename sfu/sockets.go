@@ -1,0 +1,100 @@
+package sfu
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+)
+
+// mediaSocketBuffer is the kernel buffer asked for each way on a media
+// socket: a fan-out of a keyframe to a large room is a burst.
+const mediaSocketBuffer = 4 << 20
+
+// openMediaSockets opens one batched UDP socket on port (0: any) for
+// each address of the chosen interfaces, as pion's
+// ice.NewMultiUDPMuxFromPort would, but with sockets the engine can
+// flush.
+func openMediaSockets(port int, interfaces []string) ([]*batchConn, error) {
+	addrs, err := mediaAddrs(interfaces)
+	if err != nil {
+		return nil, err
+	}
+	if len(addrs) == 0 {
+		return nil, errors.New("no usable network address for media: check --ice-interface")
+	}
+	var conns []*batchConn
+	closeAll := func() {
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	}
+	for _, a := range addrs {
+		network := "udp4"
+		if a.Is6() {
+			network = "udp6"
+		}
+		uc, err := net.ListenUDP(network, net.UDPAddrFromAddrPort(netip.AddrPortFrom(a, uint16(port))))
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("open UDP media port %d on %s: %w", port, a, err)
+		}
+		_ = uc.SetReadBuffer(mediaSocketBuffer)
+		_ = uc.SetWriteBuffer(mediaSocketBuffer)
+		bc, err := newBatchConn(uc)
+		if err != nil {
+			_ = uc.Close()
+			closeAll()
+			return nil, err
+		}
+		conns = append(conns, bc)
+	}
+	return conns, nil
+}
+
+// mediaAddrs lists the addresses to listen on: those of the interfaces
+// named (all that are up if none), loopback only when includeLoopback
+// says so, and no IPv6 address that ICE must not offer (IPv4-compatible,
+// site-local).
+func mediaAddrs(names []string) ([]netip.Addr, error) {
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return nil, err
+	}
+	loopback := includeLoopback(names)
+	filter := interfaceFilter(names)
+	var out []netip.Addr
+	for _, iface := range ifaces {
+		if iface.Flags&net.FlagUp == 0 || (iface.Flags&net.FlagLoopback != 0 && !loopback) {
+			continue
+		}
+		if len(names) > 0 && !filter(iface.Name) {
+			continue
+		}
+		ias, err := iface.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, ia := range ias {
+			pfx, err := netip.ParsePrefix(ia.String())
+			if err != nil {
+				continue
+			}
+			a := pfx.Addr().Unmap()
+			if a.IsLoopback() && !loopback {
+				continue
+			}
+			if a.Is6() {
+				b := a.As16()
+				if [12]byte(b[:12]) == [12]byte{} || (b[0] == 0xfe && b[1]&0xc0 == 0xc0) {
+					continue
+				}
+				if a.IsLinkLocalUnicast() {
+					a = a.WithZone(iface.Name)
+				}
+			}
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
