@@ -1,0 +1,121 @@
+// Package assembly holds the rules by which a meeting decides together:
+// the speaking queue (raised hands, direct responses, the current
+// speaker and their timer), proposals put to a vote (yes/no/abstain,
+// multiple choice, consent rounds; open or secret ballots), and the
+// record the minutes are made of.
+//
+// It is pure: no network, no goroutine, no clock of its own (every call
+// that needs the time takes it). Its caller serializes the calls (the
+// room's lock) and tells everybody what Changes reports. Nothing here is
+// written anywhere: the record lives as long as the meeting.
+package assembly
+
+import "time"
+
+// Member is the participant acting, as its room knows it at that moment.
+type Member struct {
+	ID, Name string
+	// Facilitator may run the queue and the votes and export the
+	// minutes: the room's moderators.
+	Facilitator bool
+	// Viewer only receives: it may neither ask for the floor nor vote.
+	Viewer bool
+}
+
+// Error is a refusal by the rules: Code names it for clients (PROTOCOL.md
+// lists the codes), the text says it in English.
+type Error struct {
+	Code, Text string
+}
+
+func (e *Error) Error() string { return e.Text }
+
+// The refusals.
+var (
+	ErrForbidden      = &Error{"forbidden", "only a facilitator (a moderator) may do this"}
+	ErrViewer         = &Error{"viewer", "viewers may neither ask for the floor nor vote"}
+	ErrNotInQueue     = &Error{"not-in-queue", "this participant is not in the queue"}
+	ErrNotSpeaking    = &Error{"not-speaking", "only the facilitator or the current speaker may end the turn"}
+	ErrNoProposal     = &Error{"no-proposal", "there is no such proposal"}
+	ErrClosed         = &Error{"proposal-closed", "the vote on this proposal is closed"}
+	ErrAlreadyOpen    = &Error{"proposal-open", "another proposal is still open: close it first"}
+	ErrBadProposal    = &Error{"bad-proposal", "a proposal needs a question, and a multiple choice 2 to 10 distinct options"}
+	ErrBadChoice      = &Error{"bad-choice", "no such choice for this proposal"}
+	ErrReasonRequired = &Error{"reason-required", "a block needs a reason"}
+	ErrTooMany        = &Error{"too-many", "this meeting has reached its limit of proposals"}
+)
+
+// Assembly is one meeting's queue, proposals and record. The zero value
+// is ready: an empty queue, no rules, no proposal.
+type Assembly struct {
+	queue     queue
+	proposals []*proposal
+
+	queueChanged bool
+	changed      []*proposal // proposals changed since the last Changes
+}
+
+// Changes reports what changed since it was last called: whether the
+// queue did (then its state is queue), and the proposals that did, as
+// everybody may see them.
+func (a *Assembly) Changes(now time.Time) (queueChanged bool, queue QueueState, proposals []ProposalState) {
+	queueChanged, a.queueChanged = a.queueChanged, false
+	if queueChanged {
+		queue = a.queue.state(now)
+	}
+	for _, p := range a.changed {
+		proposals = append(proposals, p.state())
+	}
+	a.changed = a.changed[:0]
+	return queueChanged, queue, proposals
+}
+
+// Queue is the queue's state as everybody may see it.
+func (a *Assembly) Queue(now time.Time) QueueState { return a.queue.state(now) }
+
+// Proposals lists every proposal of the meeting, oldest first, as
+// everybody may see them (for a newcomer).
+func (a *Assembly) Proposals() []ProposalState {
+	out := make([]ProposalState, 0, len(a.proposals))
+	for _, p := range a.proposals {
+		out = append(out, p.state())
+	}
+	return out
+}
+
+// Left forgets a participant who left the meeting: their hand is
+// lowered, their turn ends, and their ballots in open votes are dropped,
+// so that someone who comes back as a new participant votes only once.
+func (a *Assembly) Left(id string, now time.Time) {
+	if a.queue.leave(id, now) {
+		a.queueChanged = true
+	}
+	for _, p := range a.proposals {
+		if p.closed.IsZero() && p.drop(id) {
+			a.markChanged(p)
+		}
+	}
+}
+
+// Demoted lowers the hand of a participant made viewer.
+func (a *Assembly) Demoted(id string) {
+	if a.queue.remove(id) {
+		a.queueChanged = true
+	}
+}
+
+func (a *Assembly) markChanged(p *proposal) {
+	for _, c := range a.changed {
+		if c == p {
+			return
+		}
+	}
+	a.changed = append(a.changed, p)
+}
+
+func facilitator(m Member) error {
+	if !m.Facilitator {
+		return ErrForbidden
+	}
+	return nil
+}

@@ -1,0 +1,193 @@
+package assembly
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+)
+
+var (
+	t0   = time.Date(2026, 11, 26, 19, 0, 0, 0, time.UTC)
+	fac  = Member{ID: "f", Name: "Fay", Facilitator: true}
+	ana  = Member{ID: "a", Name: "Ana"}
+	ben  = Member{ID: "b", Name: "Ben"}
+	cleo = Member{ID: "c", Name: "Cleo"}
+	dan  = Member{ID: "d", Name: "Dan"}
+	vic  = Member{ID: "v", Name: "Vic", Viewer: true}
+)
+
+func order(a *Assembly) []string {
+	var ids []string
+	for _, e := range a.Queue(t0).Entries {
+		ids = append(ids, e.ID)
+	}
+	return ids
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func wantOrder(t *testing.T, a *Assembly, want ...string) {
+	t.Helper()
+	if got := order(a); !slices.Equal(got, want) {
+		t.Fatalf("queue %v, want %v", got, want)
+	}
+}
+
+func TestQueueKeepsArrivalOrder(t *testing.T) {
+	var a Assembly
+	for _, m := range []Member{ana, ben, cleo} {
+		must(t, a.RaiseHand(m, false))
+	}
+	wantOrder(t, &a, "a", "b", "c")
+	must(t, a.RaiseHand(ana, false)) // raised again: keeps its place
+	wantOrder(t, &a, "a", "b", "c")
+	a.LowerHand(ben)
+	wantOrder(t, &a, "a", "c")
+	must(t, a.RaiseHand(ben, false))
+	wantOrder(t, &a, "a", "c", "b")
+}
+
+func TestDirectResponsesJumpAheadInArrivalOrder(t *testing.T) {
+	var a Assembly
+	must(t, a.RaiseHand(ana, false))
+	must(t, a.RaiseHand(ben, false))
+	must(t, a.RaiseHand(cleo, true))
+	must(t, a.RaiseHand(dan, true))
+	wantOrder(t, &a, "c", "d", "a", "b")
+	// Ana turns her hand into a direct response: behind the earlier ones.
+	must(t, a.RaiseHand(ana, true))
+	wantOrder(t, &a, "c", "d", "a", "b")
+	// Cleo makes hers ordinary again: to the back.
+	must(t, a.RaiseHand(cleo, false))
+	wantOrder(t, &a, "d", "a", "b", "c")
+	if q := a.Queue(t0); !q.Entries[0].Direct || q.Entries[2].Direct {
+		t.Fatalf("direct flags wrong: %+v", q.Entries)
+	}
+}
+
+func TestNotYetSpokenFirst(t *testing.T) {
+	var a Assembly
+	must(t, a.RaiseHand(ana, false))
+	must(t, a.CallNext(fac, t0)) // Ana has spoken
+	must(t, a.RaiseHand(ana, false))
+	must(t, a.RaiseHand(ben, false))
+	wantOrder(t, &a, "a", "b") // no rule: arrival order
+	must(t, a.SetRules(fac, Rules{NotYetSpokenFirst: true}))
+	wantOrder(t, &a, "b", "a")
+	must(t, a.RaiseHand(cleo, false)) // not spoken: before Ana
+	must(t, a.RaiseHand(dan, true))   // direct: before all
+	wantOrder(t, &a, "d", "b", "c", "a")
+	if q := a.Queue(t0); !q.Entries[3].Spoken || q.Entries[1].Spoken {
+		t.Fatalf("spoken flags wrong: %+v", q.Entries)
+	}
+	must(t, a.SetRules(fac, Rules{}))
+	wantOrder(t, &a, "d", "a", "b", "c") // back to arrival order
+}
+
+func TestFacilitatorRunsTheQueue(t *testing.T) {
+	var a Assembly
+	for _, m := range []Member{ana, ben, cleo} {
+		must(t, a.RaiseHand(m, false))
+	}
+	must(t, a.MoveInQueue(fac, "c", 0))
+	wantOrder(t, &a, "c", "a", "b")
+	must(t, a.MoveInQueue(fac, "c", 99))
+	wantOrder(t, &a, "a", "b", "c")
+	must(t, a.RaiseHand(dan, true)) // a direct response still goes first after a move
+	wantOrder(t, &a, "d", "a", "b", "c")
+	must(t, a.RemoveFromQueue(fac, "b"))
+	wantOrder(t, &a, "d", "a", "c")
+
+	must(t, a.SetRules(fac, Rules{Seconds: 90}))
+	must(t, a.CallNext(fac, t0))
+	q := a.Queue(t0.Add(30 * time.Second))
+	if q.Speaker == nil || q.Speaker.ID != "d" || q.Speaker.ElapsedMs != 30000 || q.Speaker.Seconds != 90 {
+		t.Fatalf("speaker %+v, want Dan 30 s into 90", q.Speaker)
+	}
+	wantOrder(t, &a, "a", "c")
+	must(t, a.Call(fac, "c", t0.Add(time.Minute)))
+	wantOrder(t, &a, "a")
+	if err := a.FinishTurn(ana, t0.Add(2*time.Minute)); !errors.Is(err, ErrNotSpeaking) {
+		t.Fatalf("Ana ends Cleo's turn: %v", err)
+	}
+	must(t, a.FinishTurn(cleo, t0.Add(2*time.Minute))) // her own
+	if a.Queue(t0).Speaker != nil {
+		t.Fatal("turn not ended")
+	}
+	must(t, a.CallNext(fac, t0.Add(3*time.Minute)))
+	must(t, a.CallNext(fac, t0.Add(4*time.Minute))) // empty queue: ends Ana's turn
+	m, err := a.Minutes(fac, t0.Add(5*time.Minute))
+	must(t, err)
+	var spoke []string
+	for _, turn := range m.Turns {
+		spoke = append(spoke, turn.Name)
+		if turn.End.IsZero() {
+			t.Errorf("%s's turn not ended", turn.Name)
+		}
+	}
+	if !slices.Equal(spoke, []string{"Dan", "Cleo", "Ana"}) {
+		t.Fatalf("speaking order %v", spoke)
+	}
+}
+
+func TestOnlyTheFacilitatorRunsTheQueue(t *testing.T) {
+	var a Assembly
+	must(t, a.RaiseHand(ana, false))
+	for name, err := range map[string]error{
+		"move":   a.MoveInQueue(ben, "a", 1),
+		"remove": a.RemoveFromQueue(ben, "a"),
+		"next":   a.CallNext(ben, t0),
+		"call":   a.Call(ben, "a", t0),
+		"rules":  a.SetRules(ben, Rules{Seconds: 10}),
+	} {
+		if !errors.Is(err, ErrForbidden) {
+			t.Errorf("%s by a participant: %v, want forbidden", name, err)
+		}
+	}
+	if _, err := a.Minutes(ben, t0); !errors.Is(err, ErrForbidden) {
+		t.Errorf("minutes by a participant: %v", err)
+	}
+	if err := a.RaiseHand(vic, false); !errors.Is(err, ErrViewer) {
+		t.Errorf("viewer raises a hand: %v", err)
+	}
+	if err := a.Call(fac, "b", t0); !errors.Is(err, ErrNotInQueue) {
+		t.Errorf("call of someone not in the queue: %v", err)
+	}
+	wantOrder(t, &a, "a")
+}
+
+func TestLeavingEndsHandAndTurn(t *testing.T) {
+	var a Assembly
+	must(t, a.RaiseHand(ana, false))
+	must(t, a.RaiseHand(ben, false))
+	must(t, a.CallNext(fac, t0))
+	a.Changes(t0)
+	a.Left("a", t0.Add(time.Second))
+	a.Left("b", t0.Add(time.Second))
+	changed, q, _ := a.Changes(t0)
+	if !changed || q.Speaker != nil || len(q.Entries) != 0 {
+		t.Fatalf("after leaving: changed %v, %+v", changed, q)
+	}
+	a.Left("z", t0)
+	if changed, _, _ := a.Changes(t0); changed {
+		t.Fatal("an unknown participant leaving changed the queue")
+	}
+}
+
+func TestRulesAreBounded(t *testing.T) {
+	var a Assembly
+	must(t, a.SetRules(fac, Rules{Seconds: -5}))
+	if s := a.Queue(t0).Seconds; s != 0 {
+		t.Fatalf("seconds %d", s)
+	}
+	must(t, a.SetRules(fac, Rules{Seconds: 1e6}))
+	if s := a.Queue(t0).Seconds; s != MaxTurnSeconds {
+		t.Fatalf("seconds %d", s)
+	}
+}
