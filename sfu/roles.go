@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"time"
 )
 
 // Role says what a participant may do in a room. The server enforces
@@ -371,6 +372,10 @@ func (r *Room) setRoleLocked(target *Participant, role Role) {
 	target.demoted = target.demoted || role == RoleViewer
 	target.mu.Unlock()
 	roomSignals(target.sig).RoleChanged(role)
+	if role == RoleViewer {
+		r.assembly.Demoted(target.id) // a viewer cannot speak
+		r.broadcastAssemblyLocked(time.Now())
+	}
 	info := target.Info()
 	for _, o := range r.participants {
 		if o != target {

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/plenum-meet/plenum/sfu/assembly"
 	"github.com/plenum-meet/plenum/sfu/chat"
 	"github.com/plenum-meet/plenum/sfu/speaker"
 )
@@ -19,12 +20,13 @@ type Room struct {
 	name    string
 	manager *Manager
 
-	mu           sync.Mutex // guards participants, tracks, access, holds and chat
+	mu           sync.Mutex // guards participants, tracks, access, holds, chat and assembly
 	participants []*Participant
 	tracks       []*UpTrack
-	access       roomAccess   // settings, lobby and bans (lobby.go)
-	holds        holds        // media held by a moderator's mute (hold.go)
-	chat         chat.History // the meeting's recent messages (chatroom.go)
+	access       roomAccess        // settings, lobby and bans (lobby.go)
+	holds        holds             // media held by a moderator's mute (hold.go)
+	chat         chat.History      // the meeting's recent messages (chatroom.go)
+	assembly     assembly.Assembly // queue, proposals, minutes (deciding.go)
 
 	speakers speaker.Detector
 	stop     chan struct{} // closed when the room is removed
@@ -100,6 +102,7 @@ func (r *Room) add(p *Participant, req *JoinRequest) error {
 		p.sig.DominantSpeaker(id)
 	}
 	r.sendChatHistoryLocked(p)
+	r.sendAssemblyLocked(p, time.Now())
 	for _, o := range r.participants {
 		o.sig.ParticipantJoined(info)
 	}
@@ -121,6 +124,8 @@ func (r *Room) remove(p *Participant) {
 	for _, o := range r.participants {
 		o.sig.ParticipantLeft(p.id)
 	}
+	r.assembly.Left(p.id, time.Now())
+	r.broadcastAssemblyLocked(time.Now())
 	r.passOnModerationLocked()
 	if len(r.participants) == 0 && r.access.settings.Moderation != ModerationLinks {
 		// Nobody is left to admit those who wait.

@@ -151,6 +151,8 @@ type ClientMessage struct {
 	To   string `json:"to,omitempty"`
 	// Emoji is one of the reactions (react).
 	Emoji string `json:"emoji,omitempty"`
+	// The speaking queue's, the votes' and the minutes' (assembly.go).
+	assemblyFields
 }
 
 // Error is a protocol error: it ends the session, and its code and
@@ -261,6 +263,9 @@ func (m *ClientMessage) validate() *Error {
 	case "":
 		return protocolError(CodeBadMessage, "message has no type")
 	default:
+		if assemblyTypes[m.Type] {
+			return m.validateAssembly()
+		}
 		return protocolError(CodeBadMessage, "unknown message type %.32q", m.Type)
 	}
 	return nil

@@ -208,7 +208,11 @@ func (s *session) handle(m *ClientMessage) (done bool, err error) {
 	case TypeChat, TypeReact:
 		err = s.chat(p, m)
 	default:
-		err = s.moderate(p, m)
+		if assemblyTypes[m.Type] {
+			err = s.assemble(p, m)
+		} else {
+			err = s.moderate(p, m)
+		}
 	}
 	if err != nil {
 		return false, classify(err)

@@ -85,6 +85,7 @@ type Client struct {
 	serverErr    error
 	moderation   moderationState
 	chat         chatState
+	assembly     assemblyState
 
 	welcome chan struct{}
 	lobby   chan struct{} // closed when told to wait in the lobby

@@ -39,6 +39,8 @@ type serverMessage struct {
 	From         string                   `json:"from"`
 	Emoji        string                   `json:"emoji"`
 	Request      string                   `json:"request"`
+
+	raw []byte // the message as received
 }
 
 // localErrorGrace is how long the client waits for the server's reason
@@ -70,6 +72,7 @@ func (c *Client) readLoop() {
 			return
 		}
 		c.record(m.Type, data)
+		m.raw = data
 		if local != nil && m.Type != "error" {
 			continue
 		}
@@ -156,7 +159,9 @@ func (c *Client) handle(m *serverMessage) error {
 	case "chat", "chat-history", "reaction", "refused":
 		c.handleChat(m)
 	default:
-		c.handleModeration(m)
+		if !c.handleAssembly(m) {
+			c.handleModeration(m)
+		}
 	}
 	return nil
 }

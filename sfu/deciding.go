@@ -1,0 +1,78 @@
+package sfu
+
+import (
+	"slices"
+	"time"
+
+	"github.com/plenum-meet/plenum/sfu/assembly"
+)
+
+// Deciding together: each room keeps an assembly (the speaking queue,
+// proposals and their ballots, the record for the minutes; see package
+// assembly), guarded by the room lock. Moderators facilitate: no role of
+// its own, since a facilitator needs every moderator power anyway (to
+// mute someone who speaks out of turn) and a separate role would add a
+// fourth kind of link for no gain.
+
+// AssemblySignaler carries the assembly's state to a client. A
+// Signaler that implements it receives it; like Signaler's, its methods
+// are called with the room lock held and must only queue.
+type AssemblySignaler interface {
+	// QueueChanged tells the speaking queue's state: after the welcome,
+	// then whenever it changes.
+	QueueChanged(q assembly.QueueState)
+	// ProposalChanged tells a proposal's state: each one after the
+	// welcome, then whenever one is opened, gains a voter or closes.
+	ProposalChanged(p assembly.ProposalState)
+}
+
+// Assembly runs act on the room's assembly as p, under the room lock,
+// and tells everybody what it changed. act's error (an *assembly.Error
+// when the rules refuse) is returned. Someone who has just left does
+// nothing.
+func (p *Participant) Assembly(act func(a *assembly.Assembly, me assembly.Member, now time.Time) error) error {
+	r := p.room
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !slices.Contains(r.participants, p) {
+		return nil
+	}
+	info := p.Info()
+	me := assembly.Member{ID: p.id, Name: info.Name, Facilitator: info.Role == RoleModerator, Viewer: info.Role == RoleViewer}
+	now := time.Now()
+	err := act(&r.assembly, me, now)
+	r.broadcastAssemblyLocked(now)
+	return err
+}
+
+// broadcastAssemblyLocked tells everybody what changed in the assembly.
+func (r *Room) broadcastAssemblyLocked(now time.Time) {
+	changed, queue, proposals := r.assembly.Changes(now)
+	if !changed && len(proposals) == 0 {
+		return
+	}
+	for _, o := range r.participants {
+		as, ok := o.sig.(AssemblySignaler)
+		if !ok {
+			continue
+		}
+		if changed {
+			as.QueueChanged(queue)
+		}
+		for _, ps := range proposals {
+			as.ProposalChanged(ps)
+		}
+	}
+}
+
+// sendAssemblyLocked tells a newcomer the assembly's state.
+func (r *Room) sendAssemblyLocked(p *Participant, now time.Time) {
+	as, ok := p.sig.(AssemblySignaler)
+	if !ok {
+		return
+	}
+	as.QueueChanged(r.assembly.Queue(now))
+	for _, ps := range r.assembly.Proposals() {
+		as.ProposalChanged(ps)
+	}
+}

@@ -1,0 +1,346 @@
+package signaling_test
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plenum-meet/plenum/sfu/assembly"
+	"github.com/plenum-meet/plenum/signaling/client"
+)
+
+// assemblyRoom joins a facilitator (the first comer moderates) and
+// participants to room, none publishing: the assembly needs no media.
+func assemblyRoom(t *testing.T, s *accessServer, room string, names ...string) (fac *client.Client, others []*client.Client) {
+	t.Helper()
+	fac = s.dial(t, client.Config{Room: room, Name: "Fay", Record: true})
+	for _, n := range names {
+		others = append(others, s.dial(t, client.Config{Room: room, Name: n, Record: true}))
+	}
+	return fac, others
+}
+
+func queueIDs(c *client.Client) []string {
+	var ids []string
+	for _, e := range c.Queue().Entries {
+		ids = append(ids, e.ID)
+	}
+	return ids
+}
+
+// seeQueue waits until every client sees the queue in order want.
+func seeQueue(t *testing.T, want []string, clients ...*client.Client) {
+	t.Helper()
+	for _, c := range clients {
+		waitFor(t, "queue "+strings.Join(want, ",")+" at "+c.ID(), func() bool { return slices.Equal(queueIDs(c), want) })
+	}
+}
+
+// refused waits until c's latest refusal is of request with code.
+func refusedWith(t *testing.T, c *client.Client, request, code string) {
+	t.Helper()
+	waitFor(t, request+" refused with "+code, func() bool {
+		r := c.Refusals()
+		return len(r) > 0 && r[len(r)-1].Request == request && r[len(r)-1].Code == code
+	})
+}
+
+// proposalAt waits until c sees proposal id satisfy cond, and returns it.
+func proposalAt(t *testing.T, c *client.Client, id int, what string, cond func(assembly.ProposalState) bool) assembly.ProposalState {
+	t.Helper()
+	var p assembly.ProposalState
+	waitFor(t, what, func() bool {
+		var ok bool
+		p, ok = c.Proposal(id)
+		return ok && cond(p)
+	})
+	return p
+}
+
+func isClosed(p assembly.ProposalState) bool { return !p.Open && p.Result != nil }
+
+func TestSpeakingQueueOrderWithDirectResponsesAndPriority(t *testing.T) {
+	s := startAccess(t, nil)
+	fac, o := assemblyRoom(t, s, "assembly", "Ana", "Ben", "Cleo")
+	ana, ben, cleo := o[0], o[1], o[2]
+	all := []*client.Client{fac, ana, ben, cleo}
+
+	// Ana speaks once.
+	must(t, ana.RaiseHand(true, false))
+	seeQueue(t, []string{ana.ID()}, all...)
+	must(t, fac.QueueAct("queue-next", ""))
+	waitFor(t, "Ana has the floor", func() bool { sp := ben.Queue().Speaker; return sp != nil && sp.ID == ana.ID() })
+
+	// Ana asks again, then Ben; Cleo's direct response goes first.
+	must(t, ana.RaiseHand(true, false))
+	seeQueue(t, []string{ana.ID()}, all...)
+	must(t, ben.RaiseHand(true, false))
+	seeQueue(t, []string{ana.ID(), ben.ID()}, all...)
+	must(t, cleo.RaiseHand(true, true))
+	seeQueue(t, []string{cleo.ID(), ana.ID(), ben.ID()}, all...)
+
+	// Not-yet-spoken first: Ben before Ana, who has spoken.
+	must(t, fac.SetQueueRules(true, 90*time.Second))
+	seeQueue(t, []string{cleo.ID(), ben.ID(), ana.ID()}, all...)
+	if q := ana.Queue(); !q.NotYetSpokenFirst || q.Seconds != 90 || !q.Entries[2].Spoken || q.Entries[1].Spoken {
+		t.Fatalf("rules or spoken flags wrong: %+v", q)
+	}
+
+	// A participant may not run the queue; the refusal ends nothing.
+	must(t, ben.QueueAct("queue-next", ""))
+	refusedWith(t, ben, "queue-next", "forbidden")
+	must(t, ben.MoveInQueue(ben.ID(), 0))
+	refusedWith(t, ben, "queue-move", "forbidden")
+	seeQueue(t, []string{cleo.ID(), ben.ID(), ana.ID()}, all...)
+
+	// The facilitator reorders, calls the next speaker with a timer.
+	must(t, fac.MoveInQueue(ana.ID(), 1))
+	seeQueue(t, []string{cleo.ID(), ana.ID(), ben.ID()}, all...)
+	must(t, fac.QueueAct("queue-next", ""))
+	seeQueue(t, []string{ana.ID(), ben.ID()}, all...)
+	sp := ben.Queue().Speaker
+	if sp == nil || sp.ID != cleo.ID() || sp.Name != "Cleo" || sp.Seconds != 90 {
+		t.Fatalf("speaker %+v, want Cleo with 90 s", sp)
+	}
+	// Ben lowers his hand; the facilitator removes Ana's.
+	must(t, ben.RaiseHand(false, false))
+	must(t, fac.QueueAct("queue-remove", ana.ID()))
+	seeQueue(t, nil, all...)
+	// Cleo ends her own turn.
+	must(t, cleo.QueueAct("queue-finish", ""))
+	waitFor(t, "Cleo's turn ended", func() bool { return ana.Queue().Speaker == nil })
+
+	// Someone who leaves leaves the queue.
+	must(t, ben.RaiseHand(true, false))
+	seeQueue(t, []string{ben.ID()}, fac, ana)
+	ben.Leave()
+	seeQueue(t, nil, fac, ana)
+	for _, c := range []*client.Client{fac, ana, cleo} {
+		if err := c.Err(); err != nil {
+			t.Fatalf("%s's session ended: %v", c.ID(), err)
+		}
+	}
+}
+
+func TestVotingTwiceCountsOneBallotTheLastOne(t *testing.T) {
+	s := startAccess(t, nil)
+	fac, o := assemblyRoom(t, s, "assembly", "Ana", "Ben")
+	ana, ben := o[0], o[1]
+	must(t, fac.OpenProposal("Buy a kettle?", assembly.YesNo, nil, false))
+	proposalAt(t, ana, 1, "Ana sees the proposal", func(p assembly.ProposalState) bool { return p.Open })
+	must(t, ana.Vote(1, 0, ""))
+	must(t, ana.Vote(1, 0, ""))
+	must(t, ana.Vote(1, 1, "")) // changed her mind: no
+	must(t, ana.Ping())         // all three handled, before Ben's
+	must(t, ben.Vote(1, 0, ""))
+	proposalAt(t, fac, 1, "two voters", func(p assembly.ProposalState) bool { return len(p.Voters) == 2 })
+	must(t, fac.CloseProposal(1))
+	for _, c := range []*client.Client{fac, ana, ben} {
+		p := proposalAt(t, c, 1, "result at "+c.ID(), isClosed)
+		if !slices.Equal(p.Result.Totals, []int{1, 1, 0}) || p.Result.Ballots != 2 || p.Result.Outcome != assembly.OutcomeRejected {
+			t.Fatalf("result %+v, want yes 1, no 1 (Ana's last ballot)", p.Result)
+		}
+		if !slices.Equal(p.Voters, []string{ana.ID(), ben.ID()}) {
+			t.Fatalf("voters %v", p.Voters)
+		}
+		// An open ballot shows names once closed.
+		if len(p.Result.Votes) != 2 || p.Result.Votes[0].Name != "Ana" || p.Result.Votes[0].Choice != 1 {
+			t.Fatalf("open ballots %+v", p.Result.Votes)
+		}
+	}
+	// After the close, a ballot is refused.
+	must(t, ana.Vote(1, 0, ""))
+	refusedWith(t, ana, "vote", "proposal-closed")
+}
+
+func TestSecretBallotRevealsNoChoiceToAnyClient(t *testing.T) {
+	s := startAccess(t, nil)
+	fac, o := assemblyRoom(t, s, "assembly", "Ana", "Ben", "Cleo")
+	ana, ben, cleo := o[0], o[1], o[2]
+	all := []*client.Client{fac, ana, ben, cleo}
+	must(t, fac.OpenProposal("Adopt the budget?", assembly.Consent, nil, true))
+	proposalAt(t, cleo, 1, "Cleo sees the round", func(p assembly.ProposalState) bool { return p.Open })
+	must(t, ana.Vote(1, assembly.ConsentAgree, ""))
+	must(t, ben.Vote(1, assembly.ConsentBlock, "it leaves no reserve"))
+	must(t, cleo.Vote(1, assembly.ConsentStandAside, ""))
+	must(t, cleo.Vote(1, assembly.ConsentAgree, "")) // changed
+	must(t, fac.Vote(1, assembly.ConsentStandAside, "I drafted it"))
+	proposalAt(t, fac, 1, "four voters", func(p assembly.ProposalState) bool { return len(p.Voters) == 4 })
+	must(t, cleo.Ping())
+	must(t, fac.CloseProposal(1))
+	for _, c := range all {
+		p := proposalAt(t, c, 1, "result at "+c.ID(), isClosed)
+		r := p.Result
+		if !slices.Equal(r.Totals, []int{2, 1, 1}) || r.Outcome != assembly.OutcomeBlocked || r.Votes != nil {
+			t.Fatalf("result %+v, want totals 2 1 1, blocked, no ballots", r)
+		}
+		if len(r.Reasons) != 2 || r.Reasons[0].Text != "it leaves no reserve" {
+			t.Fatalf("reasons %+v", r.Reasons)
+		}
+	}
+	must(t, fac.RequestMinutes())
+	waitFor(t, "minutes", func() bool { return len(fac.Minutes()) == 1 })
+
+	// No message to anybody, the facilitator included, ties a voter to
+	// a choice: no ballot list, and a choice appears only beside a
+	// reason's text, never beside an id or a name.
+	ids := map[string]bool{}
+	for _, c := range all {
+		ids[c.ID()] = true
+	}
+	for _, c := range all {
+		for _, msg := range c.Recorded() {
+			raw := msg.Raw
+			var v any
+			if err := json.Unmarshal(raw, &v); err != nil {
+				t.Fatal(err)
+			}
+			if where := tiesVoterToChoice(v, ids); where != "" {
+				t.Fatalf("%s received a choice beside a voter (%s) in %s", c.ID(), where, raw)
+			}
+		}
+	}
+}
+
+// tiesVoterToChoice walks a decoded message and reports an object that
+// holds a choice (or a list of votes) beside anything naming a
+// participant.
+func tiesVoterToChoice(v any, ids map[string]bool) string {
+	switch x := v.(type) {
+	case map[string]any:
+		if _, ok := x["votes"]; ok {
+			return "votes"
+		}
+		for k := range x {
+			if ids[k] {
+				return "keyed by " + k
+			}
+		}
+		if _, ok := x["choice"]; ok {
+			for k, val := range x {
+				if s, ok := val.(string); ok && k != "text" && (ids[s] || k == "name" || k == "id") {
+					return k
+				}
+			}
+		}
+		for _, val := range x {
+			if w := tiesVoterToChoice(val, ids); w != "" {
+				return w
+			}
+		}
+	case []any:
+		for _, val := range x {
+			if w := tiesVoterToChoice(val, ids); w != "" {
+				return w
+			}
+		}
+	}
+	return ""
+}
+
+func TestLeakDetectorCatchesLeaks(t *testing.T) {
+	ids := map[string]bool{"p1": true}
+	for _, leak := range []string{
+		`{"result":{"votes":[]}}`,
+		`{"proposal":{"ballots":{"p1":2}}}`,
+		`{"x":[{"voter":"p1","choice":0}]}`,
+		`{"x":[{"name":"Ana","choice":0}]}`,
+	} {
+		var v any
+		_ = json.Unmarshal([]byte(leak), &v)
+		if tiesVoterToChoice(v, ids) == "" {
+			t.Errorf("%s not caught", leak)
+		}
+	}
+	var v any
+	_ = json.Unmarshal([]byte(`{"voters":["p1"],"result":{"totals":[1],"reasons":[{"choice":2,"text":"no"}]}}`), &v)
+	if w := tiesVoterToChoice(v, ids); w != "" {
+		t.Errorf("a secret result flagged: %s", w)
+	}
+}
+
+func TestBlockWithoutReasonIsRefused(t *testing.T) {
+	s := startAccess(t, nil)
+	fac, o := assemblyRoom(t, s, "assembly", "Ana")
+	ana := o[0]
+	must(t, fac.OpenProposal("Adopt the agenda?", assembly.Consent, nil, false))
+	proposalAt(t, ana, 1, "Ana sees the round", func(p assembly.ProposalState) bool { return p.Open })
+	must(t, ana.Vote(1, assembly.ConsentBlock, "   "))
+	refusedWith(t, ana, "vote", "reason-required")
+	must(t, ana.Ping())
+	if p, _ := fac.Proposal(1); len(p.Voters) != 0 {
+		t.Fatalf("a block without a reason counted: voters %v", p.Voters)
+	}
+	must(t, ana.Vote(1, assembly.ConsentBlock, "item 3 is missing"))
+	proposalAt(t, fac, 1, "Ana's block counted", func(p assembly.ProposalState) bool { return len(p.Voters) == 1 })
+	if err := ana.Err(); err != nil {
+		t.Fatalf("a refusal ended the session: %v", err)
+	}
+}
+
+func TestViewerCannotVoteNorRaiseAHand(t *testing.T) {
+	s := startAccess(t, nil)
+	fac, _ := assemblyRoom(t, s, "assembly")
+	vic := s.dial(t, client.Config{Room: "assembly", Name: "Vic", Token: s.link(t, "assembly", "viewer", "")})
+	must(t, fac.OpenProposal("Adopt?", assembly.YesNo, nil, false))
+	proposalAt(t, vic, 1, "the viewer sees the proposal", func(p assembly.ProposalState) bool { return p.Open })
+	must(t, vic.Vote(1, 0, ""))
+	refusedWith(t, vic, "vote", "viewer")
+	must(t, vic.RaiseHand(true, false))
+	refusedWith(t, vic, "hand", "viewer")
+	must(t, fac.CloseProposal(1))
+	p := proposalAt(t, vic, 1, "the viewer sees the result", isClosed)
+	if p.Result.Ballots != 0 || len(p.Voters) != 0 || len(vic.Queue().Entries) != 0 {
+		t.Fatalf("the viewer's ballot or hand counted: %+v, queue %+v", p, vic.Queue())
+	}
+}
+
+func TestMinutesExportHoldsTheDecisions(t *testing.T) {
+	s := startAccess(t, nil)
+	fac, o := assemblyRoom(t, s, "assembly", "Ana", "Ben")
+	ana, ben := o[0], o[1]
+	must(t, ana.RaiseHand(true, false))
+	seeQueue(t, []string{ana.ID()}, fac)
+	must(t, fac.QueueAct("queue-next", ""))
+	must(t, fac.OpenProposal("Meet on Tuesdays or Thursdays?", assembly.Choice, []string{"Tuesday", "Thursday"}, false))
+	proposalAt(t, ben, 1, "Ben sees the choice", func(p assembly.ProposalState) bool { return p.Open })
+	must(t, ana.Vote(1, 1, ""))
+	must(t, ben.Vote(1, 1, ""))
+	proposalAt(t, fac, 1, "two voters", func(p assembly.ProposalState) bool { return len(p.Voters) == 2 })
+	must(t, fac.CloseProposal(1))
+	must(t, fac.OpenProposal("Adopt the minutes of March?", assembly.Consent, nil, true))
+	proposalAt(t, fac, 2, "the second proposal", func(p assembly.ProposalState) bool { return p.Open })
+	must(t, ana.Vote(2, assembly.ConsentAgree, ""))
+	proposalAt(t, fac, 2, "one voter", func(p assembly.ProposalState) bool { return len(p.Voters) == 1 })
+	must(t, fac.CloseProposal(2))
+	must(t, fac.OpenProposal("Still open", assembly.YesNo, nil, false))
+
+	must(t, ana.RequestMinutes())
+	refusedWith(t, ana, "minutes", "forbidden")
+	must(t, fac.RequestMinutes())
+	waitFor(t, "minutes", func() bool { return len(fac.Minutes()) == 1 })
+	m := fac.Minutes()[0]
+	if len(m.Decisions) != 2 {
+		t.Fatalf("decisions %+v, want the two closed ones", m.Decisions)
+	}
+	d := m.Decisions[0]
+	if d.Question != "Meet on Tuesdays or Thursdays?" || d.Kind != assembly.Choice || d.Result.Outcome != assembly.OutcomeChosen ||
+		d.Result.Winner != 1 || !slices.Equal(d.Result.Totals, []int{0, 2}) || d.Opened.IsZero() || d.Closed.IsZero() {
+		t.Fatalf("first decision %+v %+v", d, d.Result)
+	}
+	if d := m.Decisions[1]; d.Result.Outcome != assembly.OutcomeConsented || !d.Secret || d.Result.Votes != nil {
+		t.Fatalf("second decision %+v %+v", d, d.Result)
+	}
+	if len(m.Turns) != 1 || m.Turns[0].Name != "Ana" {
+		t.Fatalf("speaking order %+v", m.Turns)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
