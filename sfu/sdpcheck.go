@@ -14,6 +14,12 @@ const (
 	maxSDPBytes          = 60 << 10
 	maxUpMediaSections   = 8
 	maxDownMediaSections = 512
+	// A browser's video section offers a few dozen payload types and
+	// carries one to two hundred attributes; simulcast has three rids.
+	maxFormatsPerSection    = 128
+	maxAttributesPerSection = 1000
+	maxSessionAttributes    = 64
+	maxRIDsPerSection       = 4
 )
 
 // checkSDP rejects descriptions that are too large or do not parse.
@@ -27,6 +33,26 @@ func checkSDP(raw string, maxSections int) error {
 	}
 	if len(d.MediaDescriptions) > maxSections {
 		return fmt.Errorf("%d media sections exceed %d: %w", len(d.MediaDescriptions), maxSections, ErrProtocol)
+	}
+	if len(d.Attributes) > maxSessionAttributes {
+		return fmt.Errorf("%d session attributes exceed %d: %w", len(d.Attributes), maxSessionAttributes, ErrProtocol)
+	}
+	for i, m := range d.MediaDescriptions {
+		if n := len(m.MediaName.Formats); n > maxFormatsPerSection {
+			return fmt.Errorf("media section %d: %d payload types exceed %d: %w", i, n, maxFormatsPerSection, ErrProtocol)
+		}
+		if n := len(m.Attributes); n > maxAttributesPerSection {
+			return fmt.Errorf("media section %d: %d attributes exceed %d: %w", i, n, maxAttributesPerSection, ErrProtocol)
+		}
+		rids := 0
+		for _, a := range m.Attributes {
+			if a.Key == "rid" {
+				rids++
+			}
+		}
+		if rids > maxRIDsPerSection {
+			return fmt.Errorf("media section %d: %d simulcast rids exceed %d: %w", i, rids, maxRIDsPerSection, ErrProtocol)
+		}
 	}
 	return nil
 }

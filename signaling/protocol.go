@@ -182,14 +182,17 @@ func ValidRoomName(name string) bool {
 }
 
 // CleanDisplayName trims a display name and checks it; ok is false for
-// names that are empty, too long, not UTF-8 or hold control characters.
+// names that are empty, too long, not UTF-8 or hold control characters
+// or replacement characters.
 func CleanDisplayName(name string) (clean string, ok bool) {
 	clean = strings.TrimSpace(name)
 	if clean == "" || !utf8.ValidString(clean) || utf8.RuneCountInString(clean) > maxNameRunes {
 		return "", false
 	}
 	for _, r := range clean {
-		if unicode.IsControl(r) {
+		// U+FFFD is what JSON makes of an escaped lone surrogate: the
+		// client's text was not valid Unicode.
+		if unicode.IsControl(r) || r == utf8.RuneError {
 			return "", false
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/pion/webrtc/v4"
@@ -33,8 +34,22 @@ type Config struct {
 	// AllowedOrigins are origins (scheme://host[:port]) allowed to open a
 	// socket besides the server's own host.
 	AllowedOrigins []string
+	// Scheme is the scheme ("http" or "https") the client used to reach
+	// the server, for the origin check; "" when it is not known (behind
+	// a proxy that does not say), and then only hosts are compared. Nil
+	// means the connection's own: https over TLS, else http.
+	Scheme func(r *http.Request) string
 	// Logger receives session events; nil means slog.Default().
 	Logger *slog.Logger
+
+	// MaxConnectionsPerIP bounds the sessions one client address may
+	// hold at once; 0 means no limit. The address is the request's
+	// RemoteAddr, which a trusted proxy's X-Forwarded-For may have set.
+	MaxConnectionsPerIP int
+	// MessagesPerIP bounds the messages per second all sessions of one
+	// client address send together (bursts of ten seconds' worth); 0
+	// means no limit. Each session has its own limit besides.
+	MessagesPerIP int
 
 	// Links verifies signed links (see package auth); nil refuses every
 	// token with bad-token.
@@ -53,6 +68,10 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	upgrader websocket.Upgrader
+	perIP    *ipLimits
+	// joinTimeout and messageTimeout, read once so that a test may
+	// shorten them for the servers it starts.
+	joinTimeout, messageTimeout time.Duration
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -69,33 +88,73 @@ func NewServer(cfg Config) *Server {
 		log = slog.Default()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{cfg: cfg, log: log, ctx: ctx, cancel: cancel, sessions: map[*session]struct{}{}}
+	s := &Server{cfg: cfg, log: log, ctx: ctx, cancel: cancel, sessions: map[*session]struct{}{},
+		perIP:       newIPLimits(cfg.MaxConnectionsPerIP, cfg.MessagesPerIP),
+		joinTimeout: joinTimeout, messageTimeout: messageTimeout}
 	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:  4096,
-		WriteBufferSize: 4096,
-		CheckOrigin:     s.checkOrigin,
+		ReadBufferSize:   4096,
+		WriteBufferSize:  4096,
+		HandshakeTimeout: handshakeTimeout,
+		CheckOrigin:      s.checkOrigin,
 	}
 	return s
 }
 
 // checkOrigin admits browsers only from the server's own pages (or an
 // allowed origin), so that another site cannot open sessions in its
-// visitors' names. Clients that send no Origin are not browsers.
+// visitors' names: scheme and host must both match, so that a page
+// served over plain HTTP (which anyone on the path can rewrite) cannot
+// speak for the HTTPS site. Clients that send no Origin are not
+// browsers.
 func (s *Server) checkOrigin(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return true
 	}
 	u, err := url.Parse(origin)
-	if err != nil {
+	if err != nil || u.Host == "" {
 		return false
 	}
-	if strings.EqualFold(u.Host, r.Host) {
+	if slices.ContainsFunc(s.cfg.AllowedOrigins, func(o string) bool {
+		a, err := url.Parse(strings.TrimSuffix(o, "/"))
+		return err == nil && sameOrigin(a.Scheme, a.Host, u.Scheme, u.Host)
+	}) {
 		return true
 	}
-	return slices.ContainsFunc(s.cfg.AllowedOrigins, func(o string) bool {
-		return strings.EqualFold(strings.TrimSuffix(o, "/"), origin)
-	})
+	scheme := s.scheme(r)
+	if scheme == "" {
+		scheme = u.Scheme // unknown: hosts alone decide
+	}
+	return sameOrigin(scheme, r.Host, u.Scheme, u.Host)
+}
+
+func (s *Server) scheme(r *http.Request) string {
+	if s.cfg.Scheme != nil {
+		return s.cfg.Scheme(r)
+	}
+	if r.TLS != nil {
+		return "https"
+	}
+	return "http"
+}
+
+// sameOrigin compares two scheme and host[:port] pairs, case-insensitively
+// and with the scheme's default port made explicit.
+func sameOrigin(scheme1, host1, scheme2, host2 string) bool {
+	scheme1, scheme2 = strings.ToLower(scheme1), strings.ToLower(scheme2)
+	return scheme1 == scheme2 && strings.EqualFold(withPort(scheme1, host1), withPort(scheme2, host2))
+}
+
+func withPort(scheme, host string) string {
+	if _, _, err := net.SplitHostPort(host); err == nil {
+		return host
+	}
+	switch scheme {
+	case "https", "wss":
+		return net.JoinHostPort(strings.Trim(host, "[]"), "443")
+	default:
+		return net.JoinHostPort(strings.Trim(host, "[]"), "80")
+	}
 }
 
 // ServeHTTP upgrades the request and serves the session until it ends.
@@ -106,8 +165,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sess := newSession(s, conn, hostOnly(r.Host), s.log.With("remote", r.RemoteAddr))
 	sess.addr = addrOf(r.RemoteAddr)
-	if !s.track(sess) {
+	limiter, release, ok := s.perIP.acquire(sess.addr)
+	switch {
+	case !s.track(sess):
 		sess.end(protocolError(CodeServerShutdown, "the server is shutting down"))
+	case !ok:
+		// Upgraded all the same, so that the client learns why.
+		s.log.Info("session refused: too many from one address", "limit", s.cfg.MaxConnectionsPerIP)
+		sess.end(protocolError(CodeRateLimit, "more than %d connections from your address", s.cfg.MaxConnectionsPerIP))
+	default:
+		sess.ipLimiter = limiter
+		defer release()
 	}
 	defer s.untrack(sess)
 	sess.run()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/netip"
 	"sync"
 	"time"
@@ -39,9 +40,24 @@ const (
 	// sends a burst of ICE candidates, then little.
 	messageRate  = 50
 	messageBurst = 200
+	// handshakeTimeout bounds the upgrade's answer to a client.
+	handshakeTimeout = 10 * time.Second
 	// maxSimulcastLayers is the length of a layers message's active list,
 	// from the lowest layer up.
 	maxSimulcastLayers = 3
+)
+
+// Deadlines against clients that hold a socket without using it (tests
+// shorten them).
+var (
+	// joinTimeout ends a session that has not sent join this long after
+	// connecting: an idle socket that answers pings would otherwise hold
+	// a connection for nothing.
+	joinTimeout = 20 * time.Second
+	// messageTimeout bounds how long one message may take to arrive once
+	// it has begun, so that a client trickling a message byte by byte
+	// (while answering pings) cannot hold the session's reader.
+	messageTimeout = 10 * time.Second
 )
 
 // session is one participant's WebSocket. Its read loop runs in the HTTP
@@ -54,6 +70,13 @@ type session struct {
 	addr    netip.Addr // the client's address, for bans
 	log     *slog.Logger
 	limiter *rate.Limiter
+	// ipLimiter meters the messages of every session from the same
+	// address; nil when unlimited.
+	ipLimiter *rate.Limiter
+
+	// inMessage is true while a message is arriving: pongs then do not
+	// extend the read deadline (read loop only).
+	inMessage bool
 
 	queue  chan []byte
 	ctx    context.Context // cancelled when the session must end
@@ -91,7 +114,13 @@ func (s *session) run() {
 		s.writeLoop()
 	}()
 
+	joinBy := time.AfterFunc(s.srv.joinTimeout, func() {
+		if s.roomOf() == "" && s.getParticipant() == nil {
+			s.end(protocolError(CodeBadMessage, "no join within %v of connecting", s.srv.joinTimeout))
+		}
+	})
 	err := s.readLoop()
+	joinBy.Stop()
 	var perr *Error
 	if errors.As(err, &perr) {
 		s.log.Info("session ended by protocol error", "code", perr.Code, "reason", perr.Reason)
@@ -115,6 +144,9 @@ func (s *session) run() {
 func (s *session) readLoop() error {
 	_ = s.conn.SetReadDeadline(time.Now().Add(readTimeout))
 	s.conn.SetPongHandler(func(string) error {
+		if s.inMessage {
+			return nil
+		}
 		return s.conn.SetReadDeadline(time.Now().Add(readTimeout))
 	})
 	for {
@@ -128,6 +160,9 @@ func (s *session) readLoop() error {
 		_ = s.conn.SetReadDeadline(time.Now().Add(readTimeout))
 		if !s.limiter.Allow() {
 			return protocolError(CodeRateLimit, "more than %d messages per second", messageRate)
+		}
+		if s.ipLimiter != nil && !s.ipLimiter.Allow() {
+			return protocolError(CodeRateLimit, "more than %v messages per second from your address", s.ipLimiter.Limit())
 		}
 		if kind != websocket.TextMessage {
 			return protocolError(CodeBadMessage, "binary messages are not part of the protocol")
@@ -151,8 +186,14 @@ func (s *session) readMessage() (int, []byte, error) {
 	if err != nil {
 		return 0, nil, err // closed or broken: nobody to tell
 	}
+	s.inMessage = true
+	_ = s.conn.SetReadDeadline(time.Now().Add(s.srv.messageTimeout))
 	data, err := io.ReadAll(io.LimitReader(r, MaxMessageBytes+1))
+	s.inMessage = false
 	if err != nil {
+		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+			return 0, nil, protocolError(CodeBadMessage, "message not complete within %v", s.srv.messageTimeout)
+		}
 		return 0, nil, err
 	}
 	if len(data) > MaxMessageBytes {

@@ -93,6 +93,14 @@ func (o *serveOptions) config(log *slog.Logger) (server.Config, *server.Certific
 	if o.maxRooms < 0 || o.maxPerRoom < 0 {
 		return fail(fmt.Errorf("--max-rooms and --room-max-participants cannot be negative"))
 	}
+	if o.maxConnsPerIP < 0 || o.messagesPerIP < 0 {
+		return fail(fmt.Errorf("--max-connections-per-ip and --max-messages-per-ip cannot be negative"))
+	}
+	for _, origin := range o.allowedOrigins {
+		if u, err := url.Parse(origin); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Trim(u.Path, "/") != "" {
+			return fail(fmt.Errorf("--allowed-origin %q: want scheme://host[:port], e.g. https://meet.example.org", origin))
+		}
+	}
 	if err := checkHostPort("--listen", o.listen, ":8080 or 127.0.0.1:8080"); err != nil {
 		return fail(err)
 	}
@@ -191,13 +199,15 @@ func (o *serveOptions) config(log *slog.Logger) (server.Config, *server.Certific
 			Bandwidth:   bandwidth,
 			VideoCodecs: codecs,
 		},
-		Media:          media,
-		Limits:         sfu.Limits{MaxRooms: o.maxRooms, MaxParticipantsPerRoom: o.maxPerRoom},
-		AllowedOrigins: o.allowedOrigins,
-		TURN:           turnCfg,
-		Access:         access,
-		Version:        versionNumber(),
-		Logger:         log,
+		Media:               media,
+		Limits:              sfu.Limits{MaxRooms: o.maxRooms, MaxParticipantsPerRoom: o.maxPerRoom},
+		AllowedOrigins:      o.allowedOrigins,
+		MaxConnectionsPerIP: o.maxConnsPerIP,
+		MessagesPerIP:       o.messagesPerIP,
+		TURN:                turnCfg,
+		Access:              access,
+		Version:             versionNumber(),
+		Logger:              log,
 	}, certFiles, nil
 }
 

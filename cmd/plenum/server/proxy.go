@@ -52,6 +52,22 @@ func requestScheme(r *http.Request) string {
 	return "http"
 }
 
+// trustedKey is the context key of whether the request came through a
+// trusted proxy.
+type trustedKey struct{}
+
+// originScheme is the scheme the WebSocket origin check compares: what
+// requestScheme says, or "" (unknown: hosts alone decide) for a request
+// through a trusted proxy that did not say which scheme it served.
+func originScheme(r *http.Request) string {
+	if _, ok := r.Context().Value(forwardedProtoKey{}).(string); !ok {
+		if trusted, _ := r.Context().Value(trustedKey{}).(bool); trusted {
+			return ""
+		}
+	}
+	return requestScheme(r)
+}
+
 // trustProxies applies what trusted reverse proxies say about the
 // client: X-Forwarded-For becomes RemoteAddr (the first address, from
 // the right, that is not itself a trusted proxy), X-Forwarded-Host
@@ -70,6 +86,7 @@ func trustProxies(trusted []netip.Prefix, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r.WithContext(ctx))
 			return
 		}
+		ctx = context.WithValue(ctx, trustedKey{}, true)
 		if proto := lastValue(r.Header.Values("X-Forwarded-Proto")); proto == "http" || proto == "https" {
 			ctx = context.WithValue(ctx, forwardedProtoKey{}, proto)
 		}

@@ -84,13 +84,16 @@ func wantTURNHost(t *testing.T, servers []webrtc.ICEServer, host string) {
 }
 
 // goProxy is a reverse proxy on loopback that, like many, sends its own
-// Host upstream and the client's in X-Forwarded-Host.
+// Host upstream and the client's in X-Forwarded-Host. It says it served
+// HTTPS, as the proxy in front of a public Plenum does (the WebSocket
+// origin check compares schemes).
 func goProxy(t *testing.T, srv *server.Server) *httptest.Server {
 	t.Helper()
 	target, _ := url.Parse("http://" + srv.Addr().String())
 	p := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
 		r.SetURL(target)
 		r.SetXForwarded()
+		r.Out.Header.Set("X-Forwarded-Proto", "https")
 	}})
 	t.Cleanup(p.Close)
 	return p

@@ -31,7 +31,11 @@ import (
 // these do not limit once upgraded.
 const (
 	readHeaderTimeout = 10 * time.Second
-	idleTimeout       = 120 * time.Second
+	// readTimeout bounds a whole request; the signaling session sets its
+	// own deadlines once upgraded.
+	readTimeout    = 30 * time.Second
+	maxHeaderBytes = 32 << 10
+	idleTimeout    = 120 * time.Second
 	// ShutdownTimeout bounds a graceful shutdown: telling every client,
 	// closing the sessions and finishing the HTTP requests under way.
 	ShutdownTimeout = 10 * time.Second
@@ -67,6 +71,11 @@ type Config struct {
 	Limits sfu.Limits
 	// AllowedOrigins may open WebSockets besides the server's own pages.
 	AllowedOrigins []string
+	// MaxConnectionsPerIP bounds the signaling sessions of one client
+	// address (0: no limit); MessagesPerIP their messages per second
+	// together (0: no limit). Behind a trusted proxy the address is the
+	// one it forwarded.
+	MaxConnectionsPerIP, MessagesPerIP int
 	// TURN configures relaying for clients behind strict firewalls.
 	TURN TURNConfig
 	// Version labels the plenum_build_info metric.
@@ -186,7 +195,11 @@ func New(cfg Config) (_ *Server, err error) {
 		RequireToken:   cfg.Access.RequireToken,
 		Rooms:          cfg.Access.Rooms,
 		AllowedOrigins: cfg.AllowedOrigins,
+		Scheme:         originScheme,
 		Logger:         log,
+
+		MaxConnectionsPerIP: cfg.MaxConnectionsPerIP,
+		MessagesPerIP:       cfg.MessagesPerIP,
 	})
 	s.registry = s.newRegistry(cfg.Version)
 	s.http = s.httpServer(trustProxies(cfg.TrustedProxies, s.routes()))
@@ -206,6 +219,8 @@ func (s *Server) httpServer(h http.Handler) *http.Server {
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
 		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}

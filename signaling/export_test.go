@@ -1,0 +1,11 @@
+package signaling
+
+import "time"
+
+// SetClientDeadlines shortens the join and message deadlines for a test
+// that starts its servers afterwards; restore puts them back.
+func SetClientDeadlines(join, message time.Duration) (restore func()) {
+	oldJoin, oldMessage := joinTimeout, messageTimeout
+	joinTimeout, messageTimeout = join, message
+	return func() { joinTimeout, messageTimeout = oldJoin, oldMessage }
+}

@@ -1,0 +1,85 @@
+package signaling
+
+import (
+	"net/netip"
+	"sync"
+
+	"golang.org/x/time/rate"
+)
+
+// Defaults of the per-address limits. One address may be a whole office
+// behind NAT, so they are far above what one person needs, yet they stop
+// one machine from holding the server's sockets or flooding it from many
+// connections at once.
+const (
+	// DefaultMaxConnectionsPerIP is how many signaling sessions one
+	// client address may hold at once.
+	DefaultMaxConnectionsPerIP = 64
+	// DefaultMessagesPerIP is how many messages per second all sessions
+	// of one address may send together (in bursts of ten seconds' worth).
+	DefaultMessagesPerIP = 500
+)
+
+// ipLimits counts the sessions of each client address and meters their
+// messages together. An address's entry lives while it has sessions.
+type ipLimits struct {
+	maxConns int        // 0: no limit
+	rate     rate.Limit // 0: no limit
+	burst    int
+
+	mu    sync.Mutex
+	addrs map[netip.Addr]*ipEntry
+}
+
+type ipEntry struct {
+	conns   int
+	limiter *rate.Limiter // nil without a rate limit
+}
+
+func newIPLimits(maxConns, perSecond int) *ipLimits {
+	l := &ipLimits{maxConns: maxConns, addrs: map[netip.Addr]*ipEntry{}}
+	if perSecond > 0 {
+		l.rate = rate.Limit(perSecond)
+		l.burst = 10 * perSecond
+	}
+	return l
+}
+
+// acquire counts a new session of addr. It returns the address's shared
+// message limiter (nil when unlimited) and a release function, or ok
+// false when addr already holds as many sessions as allowed. An invalid
+// address (a test's pipe) is not limited.
+func (l *ipLimits) acquire(addr netip.Addr) (limiter *rate.Limiter, release func(), ok bool) {
+	if !addr.IsValid() {
+		return nil, func() {}, true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := l.addrs[addr]
+	if e == nil {
+		e = &ipEntry{}
+		if l.rate > 0 {
+			e.limiter = rate.NewLimiter(l.rate, l.burst)
+		}
+		l.addrs[addr] = e
+	}
+	if l.maxConns > 0 && e.conns >= l.maxConns {
+		if e.conns == 0 {
+			delete(l.addrs, addr)
+		}
+		return nil, nil, false
+	}
+	e.conns++
+	var once sync.Once
+	return e.limiter, func() { once.Do(func() { l.release(addr) }) }, true
+}
+
+func (l *ipLimits) release(addr netip.Addr) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if e := l.addrs[addr]; e != nil {
+		if e.conns--; e.conns <= 0 {
+			delete(l.addrs, addr)
+		}
+	}
+}
