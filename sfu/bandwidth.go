@@ -21,6 +21,9 @@ type BandwidthConfig struct {
 	// Min and Max bound the estimate; Max is the most any one subscriber
 	// is sent (--room-bitrate-max).
 	Min, Max int
+	// Screen is what a screen share is budgeted before its bitrate is
+	// measured: the cap clients are given (--screen-bitrate-max).
+	Screen int
 }
 
 // Defaults of BandwidthConfig.
@@ -39,6 +42,9 @@ func (c BandwidthConfig) withDefaults() BandwidthConfig {
 	}
 	if c.Max <= 0 {
 		c.Max = defaultMaxBitrate
+	}
+	if c.Screen <= 0 {
+		c.Screen = defaultScreenBudget
 	}
 	c.Initial = min(max(c.Initial, c.Min), c.Max)
 	return c
@@ -93,7 +99,9 @@ const (
 )
 
 // allocator shares one subscriber's estimated downlink among the video
-// tracks it receives: the dominant speaker first, then the others, each
+// tracks it receives: screen shares first (what people share is what
+// they are talking about, and text must stay legible), then the dominant
+// speaker's camera, then the others, each
 // at the highest layer that both fits and is wanted (by tile size), and
 // pauses video that does not fit at all.
 type allocator struct {
@@ -147,17 +155,7 @@ func (a *allocator) allocate(now time.Time) {
 	downs := a.p.videoDowns()
 	budget -= audioReserve * a.p.audioDownCount()
 	speaker := a.p.room.speakers.Dominant()
-	slices.SortStableFunc(downs, func(x, y *DownTrack) int {
-		// The speaker's picture first, then in a fixed order.
-		xs, ys := x.up.publisherID == speaker, y.up.publisherID == speaker
-		if xs != ys {
-			if xs {
-				return -1
-			}
-			return 1
-		}
-		return cmp.Compare(x.up.publisherID, y.up.publisherID)
-	})
+	slices.SortStableFunc(downs, func(x, y *DownTrack) int { return comparePriority(x.up, y.up, speaker) })
 
 	probe := a.probeDue(now, est)
 	constrained := false
@@ -214,4 +212,24 @@ func (a *allocator) finishProbe(now time.Time, est, allocated int, constrained b
 		a.proven = max(a.proven, allocated)
 	}
 	a.nextProbe = now.Add(a.backoff)
+}
+
+// comparePriority orders video up tracks for one subscriber's budget:
+// screen shares, then the speaker's camera, then the others in a fixed
+// order.
+func comparePriority(x, y *UpTrack, speaker string) int {
+	if x.screen != y.screen {
+		if x.screen {
+			return -1
+		}
+		return 1
+	}
+	xs, ys := x.publisherID == speaker, y.publisherID == speaker
+	if xs != ys {
+		if xs {
+			return -1
+		}
+		return 1
+	}
+	return cmp.Or(cmp.Compare(x.publisherID, y.publisherID), cmp.Compare(x.mid, y.mid))
 }

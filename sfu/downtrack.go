@@ -68,7 +68,7 @@ func newDownTrack(up *UpTrack) *DownTrack {
 	d := &DownTrack{
 		up:       up,
 		id:       kind + "-" + up.publisherID + "-" + up.mid,
-		streamID: up.publisherID,
+		streamID: viewKey(up.publisherID, up.screen),
 		current:  -1,
 		target:   maxLayers - 1,
 		munger:   munger.New(munger.Config{ClockRate: clock, VP8: up.isVP8()}),
@@ -107,7 +107,8 @@ func (d *DownTrack) ID() string { return d.id }
 func (d *DownTrack) RID() string { return "" }
 
 // StreamID is the publisher's participant id, which clients use to put
-// the track on the right tile.
+// the track on the right tile, followed by ScreenStreamSuffix for a
+// screen share.
 func (d *DownTrack) StreamID() string { return d.streamID }
 
 // Kind tells audio from video.

@@ -59,6 +59,10 @@ type Engine struct {
 	pcMu       sync.Mutex
 	estimators chan cc.BandwidthEstimator
 
+	// screenBudget is what a screen share is budgeted before it is
+	// measured (BandwidthConfig.Screen).
+	screenBudget int
+
 	udpMux  *ice.MultiUDPMuxDefault
 	sockets []*batchConn     // under udpMux, one per address
 	tcpMux  ice.TCPMux       // nil without ICE over TCP
@@ -76,7 +80,8 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 		return nil, err
 	}
 	estimators := make(chan cc.BandwidthEstimator, 1)
-	if err := registerCongestionControl(me, reg, cfg.Bandwidth.withDefaults(), estimators); err != nil {
+	bw := cfg.Bandwidth.withDefaults()
+	if err := registerCongestionControl(me, reg, bw, estimators); err != nil {
 		return nil, fmt.Errorf("congestion control: %w", err)
 	}
 
@@ -90,7 +95,7 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 	}
 	mux := ice.NewMultiUDPMuxDefault(muxes...)
 
-	e := &Engine{udpMux: mux, sockets: conns, estimators: estimators}
+	e := &Engine{udpMux: mux, sockets: conns, estimators: estimators, screenBudget: bw.Screen}
 	se := webrtc.SettingEngine{}
 	se.SetICEUDPMux(mux)
 	networks := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}

@@ -44,9 +44,13 @@ type Participant struct {
 	// published maps each up receiver to its track (simulcast layers
 	// share a receiver).
 	published map[*webrtc.RTPReceiver]*UpTrack
-	// views holds, per publisher, the height the client shows their video
-	// at (see SetView), for tracks subscribed later.
+	// views holds, per publisher's camera or screen (viewKey), the height
+	// the client shows that video at (see SetView), for tracks subscribed
+	// later.
 	views map[string]int
+	// screenMids are the media ids of the up connection that carry a
+	// screen share, as the client's offers named them.
+	screenMids map[string]bool
 
 	// Negotiation of the down connection, which the server drives: one
 	// offer at a time, and one more when tracks changed meanwhile.
@@ -134,11 +138,16 @@ func (p *Participant) newPeerConnection(role PeerRole) (*webrtc.PeerConnection, 
 }
 
 // HandleOffer applies the client's offer for its up connection and sends
-// the answer. The first offer creates the up connection.
-func (p *Participant) HandleOffer(sdp string) error {
+// the answer. The first offer creates the up connection. screenMids
+// names the offer's media ids that carry a screen share (its picture and
+// sound); the others are the camera and microphone.
+func (p *Participant) HandleOffer(sdp string, screenMids ...string) error {
 	if err := checkSDP(sdp, maxUpMediaSections); err != nil {
 		return err
 	}
+	// Recorded before the offer is applied: its tracks' first packets
+	// may come as soon as it is.
+	p.setScreenMids(screenMids)
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -286,6 +295,10 @@ func (p *Participant) onUpTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTP
 	if isNew {
 		t = newUpTrack(p.id, remote)
 		t.mid = midOf(up, receiver)
+		if p.isScreenMidUnlocked(t.mid) {
+			t.screen = true
+			t.budget = p.room.manager.engine.screenBudget
+		}
 		t.metrics = p.room.manager.metrics
 		t.latency = &t.metrics.latency
 		t.flush = p.room.manager.engine.flush
@@ -305,7 +318,7 @@ func (p *Participant) onUpTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTP
 	if !ok {
 		return
 	}
-	p.log.Debug("publishing", "kind", remote.Kind().String(), "rid", remote.RID(), "codec", remote.Codec().MimeType)
+	p.log.Debug("publishing", "kind", remote.Kind().String(), "rid", remote.RID(), "codec", remote.Codec().MimeType, "screen", t.screen)
 	if isNew {
 		p.room.publish(t)
 		go p.unpublishWhenEnded(t, receiver)
@@ -373,22 +386,31 @@ func (p *Participant) audioDownCount() int {
 	return n
 }
 
-// SetView records how a participant shows publisher's video: at most
+// SetView records how a participant shows publisher's camera: at most
 // height device pixels high, or not at all when hidden, so that the SFU
 // sends the smallest layer that fills the tile and nothing for a hidden
 // one.
 func (p *Participant) SetView(publisher string, height int, visible bool) {
+	p.setView(publisher, false, height, visible)
+}
+
+// SetScreenView is SetView for publisher's screen share.
+func (p *Participant) SetScreenView(publisher string, height int, visible bool) {
+	p.setView(publisher, true, height, visible)
+}
+
+func (p *Participant) setView(publisher string, screen bool, height int, visible bool) {
 	if !visible {
 		height = -1
 	}
 	p.mu.Lock()
 	var downs []*DownTrack
 	for t, d := range p.subs {
-		if t.publisherID == publisher && t.kind == webrtc.RTPCodecTypeVideo {
+		if t.publisherID == publisher && t.screen == screen && t.kind == webrtc.RTPCodecTypeVideo {
 			downs = append(downs, d)
 		}
 	}
-	p.views[publisher] = height
+	p.views[viewKey(publisher, screen)] = height
 	p.mu.Unlock()
 	for _, d := range downs {
 		d.SetMaxHeight(height)
@@ -409,7 +431,7 @@ func (p *Participant) subscribe(t *UpTrack) bool {
 	default:
 	}
 	d := newDownTrack(t)
-	if h, ok := p.views[t.publisherID]; ok && t.kind == webrtc.RTPCodecTypeVideo {
+	if h, ok := p.views[viewKey(t.publisherID, t.screen)]; ok && t.kind == webrtc.RTPCodecTypeVideo {
 		d.maxHeight.Store(int32(h))
 	}
 	sender, err := p.down.AddTrack(d)

@@ -52,6 +52,11 @@ type UpTrack struct {
 	// flush sends the datagrams queued on the media sockets (the engine's
 	// batched sends); nil in unit tests.
 	flush func()
+	// screen marks a screen share's picture or sound (see screen.go);
+	// budget is what its one layer is assumed to cost before it is
+	// measured (0: as a camera's).
+	screen bool
+	budget int
 
 	layers [maxLayers]atomic.Pointer[upLayer]
 
@@ -125,6 +130,9 @@ func newUpTrack(publisherID string, remote *webrtc.TrackRemote) *UpTrack {
 // Kind tells audio from video.
 func (t *UpTrack) Kind() webrtc.RTPCodecType { return t.kind }
 
+// Screen reports whether the track is (part of) a screen share.
+func (t *UpTrack) Screen() bool { return t.screen }
+
 // PublisherID is the participant that publishes this track.
 func (t *UpTrack) PublisherID() string { return t.publisherID }
 
@@ -183,6 +191,11 @@ func (t *UpTrack) isVP8() bool { return strings.EqualFold(t.mimeType, webrtc.Mim
 // layerBitrate is what layer i costs a subscriber, bits/s: as measured,
 // or as browsers typically send it before it is measured.
 func (t *UpTrack) layerBitrate(i int) int {
+	if t.screen {
+		// A screen share is sent in one layer: whatever layer the
+		// allocator asks about, that one is what would be sent.
+		i = 0
+	}
 	if l := t.layer(i); l != nil {
 		if bps := l.bitrate.Load(); bps > 0 {
 			return int(bps)
@@ -190,6 +203,9 @@ func (t *UpTrack) layerBitrate(i int) int {
 	}
 	if t.kind == webrtc.RTPCodecTypeAudio {
 		return audioReserve
+	}
+	if t.budget > 0 {
+		return t.budget
 	}
 	return []int{150_000, 500_000, 1_500_000}[max(0, min(i, maxLayers-1))]
 }

@@ -29,6 +29,13 @@ const (
 	maxMLineIndex     = 1024
 	maxViewHeight     = 8192
 	maxIDBytes        = 64
+	maxScreenMids     = 4
+)
+
+// View sources: which of a publisher's videos a view is about.
+const (
+	SourceCamera = "camera"
+	SourceScreen = "screen"
 )
 
 // Client message types.
@@ -131,6 +138,12 @@ type ClientMessage struct {
 	Participant string `json:"participant,omitempty"`
 	Height      *int   `json:"height,omitempty"`
 	Visible     *bool  `json:"visible,omitempty"`
+	// Source says which video of the publisher a view is about: "camera"
+	// (the default) or "screen".
+	Source string `json:"source,omitempty"`
+	// Screen lists the media ids of an up offer that carry a screen
+	// share (offer).
+	Screen []string `json:"screen,omitempty"`
 	// Token is a signed link's token (join).
 	Token string `json:"token,omitempty"`
 	// Password is the room password typed (join), or a new one, "" for
@@ -242,6 +255,14 @@ func (m *ClientMessage) validate() *Error {
 		if m.PC != sfu.Up || m.SDP == "" {
 			return protocolError(CodeBadMessage, "an offer needs pc \"up\" and an sdp")
 		}
+		if len(m.Screen) > maxScreenMids {
+			return protocolError(CodeBadMessage, "an offer names at most %d screen media ids", maxScreenMids)
+		}
+		for _, mid := range m.Screen {
+			if mid == "" || len(mid) > maxMidBytes {
+				return protocolError(CodeBadMessage, "a screen media id has 1 to %d bytes", maxMidBytes)
+			}
+		}
 	case TypeAnswer:
 		if m.PC != sfu.Down || m.SDP == "" {
 			return protocolError(CodeBadMessage, "an answer needs pc \"down\" and an sdp")
@@ -256,6 +277,9 @@ func (m *ClientMessage) validate() *Error {
 		if m.Participant == "" || len(m.Participant) > maxIDBytes || m.Height == nil || m.Visible == nil ||
 			*m.Height < 0 || *m.Height > maxViewHeight {
 			return protocolError(CodeBadMessage, "view needs a participant, a height from 0 to %d and visible", maxViewHeight)
+		}
+		if m.Source != "" && m.Source != SourceCamera && m.Source != SourceScreen {
+			return protocolError(CodeBadMessage, "view source is \"camera\" or \"screen\"")
 		}
 	case TypePing, TypeLeave:
 	case TypeMuteParticipant, TypeMuteAll, TypeAskUnmute, TypeAllowUnmute, TypeRemove, TypeSetRole,

@@ -233,7 +233,7 @@ func (s *session) handle(m *ClientMessage) (done bool, err error) {
 	}
 	switch m.Type {
 	case TypeOffer:
-		err = p.HandleOffer(m.SDP)
+		err = p.HandleOffer(m.SDP, m.Screen...)
 	case TypeAnswer:
 		err = p.HandleAnswer(m.SDP)
 	case TypeCandidate:
@@ -241,7 +241,11 @@ func (s *session) handle(m *ClientMessage) (done bool, err error) {
 	case TypeMute:
 		p.SetMuted(*m.Audio, *m.Video)
 	case TypeView:
-		p.SetView(m.Participant, *m.Height, *m.Visible)
+		if m.Source == SourceScreen {
+			p.SetScreenView(m.Participant, *m.Height, *m.Visible)
+		} else {
+			p.SetView(m.Participant, *m.Height, *m.Visible)
+		}
 	case TypePing:
 		s.sendJSON(bareMessage{Type: TypePong})
 	case TypeLeave:

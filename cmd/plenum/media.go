@@ -62,7 +62,8 @@ func (m *mediaOptions) settings() (signaling.MediaSettings, sfu.BandwidthConfig,
 		ScreenMax: int(m.screenMax),
 		Audio:     int(m.audio),
 	}
-	return media, sfu.BandwidthConfig{Max: int(m.roomMax)}, m.videoCodecs, nil
+	// The SFU budgets a screen share at the same cap until it is measured.
+	return media, sfu.BandwidthConfig{Max: int(m.roomMax), Screen: int(m.screenMax)}, m.videoCodecs, nil
 }
 
 // bitrateList is a flag value of three bitrates, low to high.
