@@ -45,5 +45,17 @@ export function installHook() {
       if (!s) return [];
       return s.sentLayers();
     },
+    /** What our screen share sends ({frameWidth, frameHeight, bytesSent}), or null when not sharing. */
+    async screenSent() {
+      const s = store.session;
+      if (!s) return null;
+      return s.screenSent();
+    },
+    /** The layout: {mode, featured: [keys in the spotlight], pinned}; a screen's key is "<id>~screen". */
+    layout() {
+      const l = store.layout;
+      if (!l) return null;
+      return { mode: l.mode, featured: l.featured(), pinned: l.pinned };
+    },
   };
 }

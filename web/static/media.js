@@ -42,6 +42,10 @@ export class LocalMedia extends EventTarget {
     this.devices = { audioinput: [], videoinput: [] };
     this.deviceIds = { audio: loadPref('audioDevice'), video: loadPref('videoDevice') };
     this.micEnabled = true;
+    // The screen share: its picture and, where the browser offers it,
+    // the sound of the tab or system (null when not sharing).
+    this.screenTrack = null;
+    this.screenAudioTrack = null;
     this.onDeviceChange = () => this.refreshDevices();
     navigator.mediaDevices?.addEventListener('devicechange', this.onDeviceChange);
   }
@@ -180,10 +184,62 @@ export class LocalMedia extends EventTarget {
     }
   }
 
+  /** Whether this browser can share a screen at all (not on phones). */
+  static screenSupported() {
+    return !!navigator.mediaDevices?.getDisplayMedia;
+  }
+
+  /**
+   * Asks the browser for a screen, window or tab to share, with its sound
+   * where offered. Returns true when sharing; false when the user
+   * cancelled; throws on other failures. The browser's own "stop
+   * sharing" ends the track, which stops the share here too.
+   */
+  async startScreen() {
+    if (!LocalMedia.screenSupported()) throw Object.assign(new Error('getDisplayMedia missing'), { name: 'NotSupportedError' });
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getDisplayMedia({
+        video: { frameRate: { ideal: 15, max: 30 } },
+        audio: true,
+        systemAudio: 'include',
+        surfaceSwitching: 'include',
+      });
+    } catch (err) {
+      if (err?.name === 'NotAllowedError' || err?.name === 'AbortError') return false;
+      throw err;
+    }
+    this.stopScreen(false);
+    const video = stream.getVideoTracks()[0] || null;
+    const audio = stream.getAudioTracks()[0] || null;
+    if (!video) {
+      audio?.stop();
+      return false;
+    }
+    this.screenTrack = video;
+    this.screenAudioTrack = audio;
+    video.addEventListener('ended', () => {
+      if (this.screenTrack === video) this.stopScreen();
+    });
+    this.changed();
+    return true;
+  }
+
+  /** Stops sharing the screen. */
+  stopScreen(notify = true) {
+    const had = !!this.screenTrack;
+    this.screenTrack?.stop();
+    this.screenAudioTrack?.stop();
+    this.screenTrack = null;
+    this.screenAudioTrack = null;
+    if (had && notify) this.changed();
+  }
+
   /** Stops every track (camera light and mic indicator off). */
   stop() {
     this.setTrack('audio', null);
     this.setTrack('video', null);
+    this.stopScreen(false);
     this.changed();
   }
 

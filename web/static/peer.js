@@ -90,12 +90,24 @@ export const SIMULCAST = Object.freeze([
 /** Cap of a camera sent as one encoding (browsers without simulcast). */
 export const VIDEO_MAX = 1_500_000;
 
+/** Cap of a screen share (the server's --screen-bitrate-max replaces it). */
+export const SCREEN_MAX = 2_500_000;
+
+/** Ends the stream id of a screen share's down tracks (PROTOCOL.md). */
+export const SCREEN_SUFFIX = '~screen';
+
+/** Splits a down stream id into {participant, screen}. */
+export function parseStreamId(id) {
+  const screen = id.endsWith(SCREEN_SUFFIX);
+  return { participant: screen ? id.slice(0, -SCREEN_SUFFIX.length) : id, screen };
+}
+
 const positive = (n) => (Number.isFinite(n) && n > 0 ? Math.round(n) : 0);
 
 /**
  * Encoding settings from the welcome's `media` object (absent or partly
  * invalid fields keep our defaults): {simulcast: [low, mid, high],
- * videoMax, audio (0: the browser's default)}.
+ * videoMax, screenMax, audio (0: the browser's default)}.
  */
 export function mediaSettings(media) {
   const m = media && typeof media === 'object' ? media : {};
@@ -103,6 +115,7 @@ export function mediaSettings(media) {
   return {
     simulcast: SIMULCAST.map((e, i) => positive(given[i]) || e.maxBitrate),
     videoMax: positive(m.videoMax) || VIDEO_MAX,
+    screenMax: positive(m.screenMax) || SCREEN_MAX,
     audio: positive(m.audio),
   };
 }
@@ -133,6 +146,62 @@ export class UpConnection extends Peer {
     this.layers = null;
     // getParameters/setParameters pairs must not interleave.
     this.params = Promise.resolve();
+    this.media = media;
+    // The screen share's transceivers ({video, audio?}), null when not sharing.
+    this.screen = null;
+  }
+
+  /**
+   * Adds a screen share (its picture and, if any, its sound) as
+   * transceivers of their own; the caller renegotiates. One encoding
+   * at the server's screen cap: a share is shown large, and text needs
+   * every pixel, so it keeps its resolution and drops frames instead.
+   */
+  addScreen(videoTrack, audioTrack) {
+    this.removeScreen();
+    const stream = new MediaStream();
+    videoTrack.contentHint = 'detail';
+    const video = this.pc.addTransceiver(videoTrack, {
+      direction: 'sendonly',
+      streams: [stream],
+      sendEncodings: [{ maxBitrate: this.media.screenMax, priority: 'high', networkPriority: 'high' }],
+    });
+    preferVP8(video);
+    const params = video.sender.getParameters();
+    params.degradationPreference = 'maintain-resolution';
+    video.sender.setParameters(params).catch(() => { /* a hint only */ });
+    let audio = null;
+    if (audioTrack) {
+      const init = { direction: 'sendonly', streams: [stream] };
+      if (this.media.audio) init.sendEncodings = [{ maxBitrate: Math.max(this.media.audio, 64_000) }];
+      audio = this.pc.addTransceiver(audioTrack, init);
+    }
+    this.screen = { video, audio };
+  }
+
+  /** Stops the screen share's transceivers, if any; the caller renegotiates. */
+  removeScreen() {
+    if (!this.screen) return false;
+    for (const t of [this.screen.video, this.screen.audio]) {
+      if (t && this.pc.signalingState !== 'closed') t.stop();
+    }
+    this.screen = null;
+    return true;
+  }
+
+  /** The media ids of the screen share, for the offer's `screen` field. */
+  screenMids() {
+    if (!this.screen) return [];
+    return [this.screen.video, this.screen.audio].filter((t) => t && t.mid).map((t) => t.mid);
+  }
+
+  /** What the screen share sends: {frameWidth, frameHeight, bytesSent}, or null. */
+  async screenSent() {
+    if (!this.screen) return null;
+    for (const s of (await this.screen.video.sender.getStats()).values()) {
+      if (s.type === 'outbound-rtp') return { frameWidth: s.frameWidth ?? 0, frameHeight: s.frameHeight ?? 0, bytesSent: s.bytesSent ?? 0 };
+    }
+    return { frameWidth: 0, frameHeight: 0, bytesSent: 0 };
   }
 
   /** Sets the tracks to send (null sends nothing on that transceiver). */
@@ -229,11 +298,15 @@ export class DownConnection extends Peer {
       const stream = event.streams[0];
       if (!stream) return;
       const { track } = event;
-      this.owners.set(track, { participant: stream.id, kind: track.kind });
+      const { participant, screen } = parseStreamId(stream.id);
+      // A screen share's picture and sound are kinds of their own.
+      const kind = screen ? (track.kind === 'video' ? 'screen' : 'screenAudio') : track.kind;
+      this.owners.set(track, { participant, kind });
       stream.addEventListener('removetrack', (e) => {
-        if (this.owners.get(e.track)?.participant === stream.id) opts.onTrackRemoved?.({ participant: stream.id, kind: e.track.kind, track: e.track });
+        const owner = this.owners.get(e.track);
+        if (owner?.participant === participant) opts.onTrackRemoved?.({ participant, kind: owner.kind, track: e.track });
       });
-      opts.onTrack({ participant: stream.id, kind: track.kind, track, stream });
+      opts.onTrack({ participant, kind, track, stream });
     });
   }
 
@@ -258,13 +331,14 @@ export class DownConnection extends Peer {
       if (s.kind === 'video') {
         video.push({
           participant: owner.participant,
+          screen: owner.kind === 'screen',
           framesDecoded: s.framesDecoded ?? 0,
           frameWidth: s.frameWidth ?? 0,
           frameHeight: s.frameHeight ?? 0,
           bytesReceived: s.bytesReceived ?? 0,
         });
       } else if (s.kind === 'audio') {
-        audio.push({ participant: owner.participant, packetsReceived: s.packetsReceived ?? 0, audioLevel: s.audioLevel ?? 0 });
+        audio.push({ participant: owner.participant, screen: owner.kind === 'screenAudio', packetsReceived: s.packetsReceived ?? 0, audioLevel: s.audioLevel ?? 0 });
       }
     }
     return { video, audio, candidatePair: selectedPair(report) };

@@ -1,12 +1,14 @@
 // One meeting session: the signaling socket, the two peer connections and
 // the list of other participants. UI-free: it reports through events
 //   welcome, participant-joined, participant-updated, participant-left,
-//   track, track-removed, local (our mute state), unstable, fatal, ended.
+//   track, track-removed, local (our mute state), unstable, fatal, ended,
+//   speaker (the dominant speaker's id, '' for nobody).
+// A track's kind is audio, video, screen or screenAudio (a screen share).
 // The UI tells it how it shows each remote video with view(); the
 // server's `layers` messages are obeyed here.
 
 import { Signaling } from './signaling.js';
-import { UpConnection, DownConnection, selectedPair, mediaSettings } from './peer.js';
+import { UpConnection, DownConnection, selectedPair, mediaSettings, SCREEN_SUFFIX } from './peer.js';
 
 const JOIN_TIMEOUT = 20_000;
 // How long a peer connection may take to connect once negotiated.
@@ -15,6 +17,9 @@ const CONNECT_TIMEOUT = 30_000;
 // 50 per second, however many tiles change at once.
 const VIEW_RATE = 20;
 const VIEW_BURST = 40;
+// How long the server may take to answer an up offer before the next
+// renegotiation goes ahead anyway.
+const ANSWER_TIMEOUT = 10_000;
 
 export class Session extends EventTarget {
   /**
@@ -39,7 +44,9 @@ export class Session extends EventTarget {
     this.down = null;
     this.sentMute = null;
     this.encoding = mediaSettings(null); // encoding settings (welcome's media)
-    this.sentViews = new Map(); // participant id -> {height, visible} last sent
+    this.speaker = '';
+    this.upAnswered = null; // resolves the up offer in flight
+    this.sentViews = new Map(); // participant id (+ SCREEN_SUFFIX) -> {height, visible} last sent
     this.pendingViews = new Map(); // the same, waiting for the rate limit
     this.viewTokens = VIEW_BURST;
     this.viewRefill = 0;
@@ -87,6 +94,14 @@ export class Session extends EventTarget {
       case 'answer':
         if (msg.pc === 'up' && this.up) await this.up.applyAnswer(msg.sdp);
         if (this.up) this.watchConnect(this.up);
+        this.upAnswered?.();
+        this.upAnswered = null;
+        break;
+      case 'speaker':
+        if (typeof msg.id === 'string' && msg.id !== this.speaker) {
+          this.speaker = msg.id;
+          this.emit('speaker', { id: msg.id });
+        }
         break;
       case 'offer':
         if (msg.pc === 'down') {
@@ -157,25 +172,55 @@ export class Session extends EventTarget {
 
   async doSync() {
     if (this.phase !== 'joined') return;
-    const { audioTrack, videoTrack } = this.media;
-    if (this.up) {
-      await this.up.setTracks(audioTrack, videoTrack);
-    } else if (audioTrack || videoTrack) {
+    const { audioTrack, videoTrack, screenTrack, screenAudioTrack } = this.media;
+    let offer = false;
+    if (!this.up && (audioTrack || videoTrack || screenTrack)) {
       // The up connection is created once there is something to send;
       // a participant without devices only receives.
       this.up = new UpConnection({ ...this.peerOptions('up'), media: this.encoding });
-      await this.up.setTracks(audioTrack, videoTrack);
-      const sdp = await this.up.createOffer();
-      if (this.phase !== 'joined') return;
-      this.sig.send({ type: 'offer', pc: 'up', sdp });
-      this.up.descriptionSent();
+      offer = true;
     }
+    if (this.up) {
+      await this.up.setTracks(audioTrack, videoTrack);
+      // A screen share comes and goes with its own transceivers.
+      if ((this.up.screen?.video.sender.track ?? null) !== screenTrack) {
+        if (screenTrack) this.up.addScreen(screenTrack, screenAudioTrack);
+        else this.up.removeScreen();
+        offer = true;
+      }
+    }
+    if (offer) await this.offerUp();
     const mute = { audio: !this.media.micOn, video: !this.media.camOn };
     if (!this.sentMute || this.sentMute.audio !== mute.audio || this.sentMute.video !== mute.video) {
       this.sentMute = mute;
       this.sig.send({ type: 'mute', ...mute });
       this.emit('local', mute);
     }
+  }
+
+  /**
+   * Offers the up connection's current tracks, naming the screen
+   * share's media ids, and waits for the answer so that offers never
+   * overlap.
+   */
+  async offerUp() {
+    const sdp = await this.up.createOffer();
+    if (this.phase !== 'joined') return;
+    const msg = { type: 'offer', pc: 'up', sdp };
+    const screen = this.up.screenMids();
+    if (screen.length > 0) msg.screen = screen;
+    const answered = new Promise((resolve) => {
+      this.upAnswered = resolve;
+      this.later(ANSWER_TIMEOUT, resolve);
+    });
+    this.sig.send(msg);
+    this.up.descriptionSent();
+    await answered;
+  }
+
+  /** Whether we share our screen. */
+  get sharing() {
+    return !!this.up?.screen;
   }
 
   upsert(p, type) {
@@ -197,8 +242,10 @@ export class Session extends EventTarget {
     if (!p) return;
     this.participants.delete(id);
     this.tracks.delete(id);
-    this.sentViews.delete(id);
-    this.pendingViews.delete(id);
+    for (const key of [id, id + SCREEN_SUFFIX]) {
+      this.sentViews.delete(key);
+      this.pendingViews.delete(key);
+    }
     this.emit('participant-left', { participant: { ...p } });
   }
 
@@ -221,15 +268,17 @@ export class Session extends EventTarget {
    * device pixels high (0: unknown), or not at all. Sent only when it
    * changed, unless force (a new track: the server may not know yet).
    */
-  view(participant, height, visible, force = false) {
+  view(participant, height, visible, force = false, source = 'camera') {
     if (this.phase !== 'joined' || !this.participants.has(participant)) return;
+    const screen = source === 'screen';
+    const key = screen ? participant + SCREEN_SUFFIX : participant;
     const next = { height: Math.max(0, Math.min(8192, Math.round(height) || 0)), visible: !!visible };
-    const last = this.sentViews.get(participant);
+    const last = this.sentViews.get(key);
     if (!force && last && last.height === next.height && last.visible === next.visible) {
-      this.pendingViews.delete(participant); // back to what the server knows
+      this.pendingViews.delete(key); // back to what the server knows
       return;
     }
-    this.pendingViews.set(participant, next);
+    this.pendingViews.set(key, { participant, screen, ...next });
     this.flushViews();
   }
 
@@ -239,12 +288,14 @@ export class Session extends EventTarget {
     const now = performance.now();
     this.viewTokens = Math.min(VIEW_BURST, this.viewTokens + ((now - this.viewRefill) * VIEW_RATE) / 1000);
     this.viewRefill = now;
-    for (const [participant, view] of this.pendingViews) {
+    for (const [key, { participant, screen, height, visible }] of this.pendingViews) {
       if (this.viewTokens < 1) break;
       this.viewTokens -= 1;
-      this.pendingViews.delete(participant);
-      this.sentViews.set(participant, view);
-      this.sig.send({ type: 'view', participant, ...view });
+      this.pendingViews.delete(key);
+      this.sentViews.set(key, { height, visible });
+      const msg = { type: 'view', participant, height, visible };
+      if (screen) msg.source = 'screen';
+      this.sig.send(msg);
     }
     if (this.pendingViews.size > 0 && !this.viewTimer) {
       this.viewTimer = true;
@@ -261,7 +312,13 @@ export class Session extends EventTarget {
     return this.up.sentLayers();
   }
 
-  /** The tracks received so far for participant: {audio?, video?}. */
+  /** What our screen share sends ({frameWidth, frameHeight, bytesSent}), or null. */
+  async screenSent() {
+    if (this.phase !== 'joined' || !this.up) return null;
+    return this.up.screenSent();
+  }
+
+  /** The tracks received so far for participant: {audio?, video?, screen?, screenAudio?}. */
   tracksOf(id) {
     return { ...(this.tracks.get(id) || {}) };
   }

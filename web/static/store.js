@@ -6,6 +6,8 @@ export const store = {
   session: null,
   /** {code, reason} of the last fatal error, or null. */
   lastError: null,
+  /** The meeting's tile layout (ui/layout.js), for the test hook. */
+  layout: null,
 };
 
 export function setState(state) {

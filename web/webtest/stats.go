@@ -28,6 +28,8 @@ type VideoStats struct {
 	FrameWidth    int    `json:"frameWidth"`
 	FrameHeight   int    `json:"frameHeight"`
 	BytesReceived int    `json:"bytesReceived"`
+	// Screen is set for a screen share, clear for a camera.
+	Screen bool `json:"screen"`
 }
 
 // Candidate is one end of the selected ICE candidate pair.
@@ -58,7 +60,7 @@ func (b *Browser) ParticipantID() (string, error) {
 func (s Stats) Decodes(participant string) bool {
 	video, audio := false, false
 	for _, v := range s.Video {
-		video = video || (v.Participant == participant && v.FramesDecoded > 0)
+		video = video || (v.Participant == participant && !v.Screen && v.FramesDecoded > 0)
 	}
 	for _, a := range s.Audio {
 		audio = audio || (a.Participant == participant && a.PacketsReceived > 0)
@@ -100,11 +102,21 @@ func (b *Browser) SentLayers() ([]Layer, error) {
 	return l, err
 }
 
-// VideoFrom is the page's receive statistics for participant's video,
+// VideoFrom is the page's receive statistics for participant's camera,
 // and whether there are any.
 func (s Stats) VideoFrom(participant string) (VideoStats, bool) {
+	return s.find(participant, false)
+}
+
+// ScreenFrom is the page's receive statistics for participant's screen
+// share, and whether there are any.
+func (s Stats) ScreenFrom(participant string) (VideoStats, bool) {
+	return s.find(participant, true)
+}
+
+func (s Stats) find(participant string, screen bool) (VideoStats, bool) {
 	for _, v := range s.Video {
-		if v.Participant == participant {
+		if v.Participant == participant && v.Screen == screen {
 			return v, true
 		}
 	}

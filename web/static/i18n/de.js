@@ -112,4 +112,24 @@ export default {
   'error.unknown': 'Die Besprechung wurde unerwartet beendet.',
 
   'guest.name': 'Gast {n}',
+
+  // Screen sharing and layouts
+  'toolbar.share': 'Bildschirm teilen',
+  'toolbar.shareHint': 'Ihren Bildschirm teilen',
+  'toolbar.stopShare': 'Bildschirmfreigabe beenden',
+  'toolbar.speakerLayout': 'Sprecheransicht',
+  'toolbar.speakerLayoutHint': 'Sprecheransicht: Wer spricht, wird groß angezeigt',
+  'screen.of': 'Bildschirm von {name}',
+  'screen.failed': 'Ihr Bildschirm konnte nicht geteilt werden.',
+  'announce.shareStarted': 'Sie teilen Ihren Bildschirm',
+  'announce.shareStopped': 'Sie haben die Bildschirmfreigabe beendet',
+  'announce.shareOf': '{name} teilt den Bildschirm',
+  'layout.spotlight': 'Hauptansicht',
+  'layout.pages': 'Seiten der Teilnehmenden',
+  'layout.page': 'Seite {page} von {pages}',
+  'layout.prevPage': 'Vorherige Seite',
+  'layout.nextPage': 'Nächste Seite',
+  'tile.pin': '{name} anheften',
+  'tile.unpin': '{name} lösen',
+  'tile.fullscreen': '{name} im Vollbild zeigen',
 };

@@ -116,4 +116,24 @@ export default {
   'error.unknown': 'The meeting ended unexpectedly.',
 
   'guest.name': 'Guest {n}',
+
+  // Screen sharing and layouts
+  'toolbar.share': 'Share screen',
+  'toolbar.shareHint': 'Share your screen',
+  'toolbar.stopShare': 'Stop sharing your screen',
+  'toolbar.speakerLayout': 'Speaker layout',
+  'toolbar.speakerLayoutHint': 'Speaker layout: whoever speaks is shown large',
+  'screen.of': '{name}’s screen',
+  'screen.failed': 'Your screen could not be shared.',
+  'announce.shareStarted': 'You are sharing your screen',
+  'announce.shareStopped': 'You stopped sharing your screen',
+  'announce.shareOf': '{name} is sharing their screen',
+  'layout.spotlight': 'Spotlight',
+  'layout.pages': 'Pages of participants',
+  'layout.page': 'Page {page} of {pages}',
+  'layout.prevPage': 'Previous page',
+  'layout.nextPage': 'Next page',
+  'tile.pin': 'Pin {name}',
+  'tile.unpin': 'Unpin {name}',
+  'tile.fullscreen': 'Show {name} full screen',
 };

@@ -112,4 +112,24 @@ export default {
   'error.unknown': 'La reunión terminó de forma inesperada.',
 
   'guest.name': 'Invitado {n}',
+
+  // Screen sharing and layouts
+  'toolbar.share': 'Compartir pantalla',
+  'toolbar.shareHint': 'Compartir tu pantalla',
+  'toolbar.stopShare': 'Dejar de compartir la pantalla',
+  'toolbar.speakerLayout': 'Vista de orador',
+  'toolbar.speakerLayoutHint': 'Vista de orador: quien habla se muestra en grande',
+  'screen.of': 'Pantalla de {name}',
+  'screen.failed': 'No se pudo compartir tu pantalla.',
+  'announce.shareStarted': 'Estás compartiendo tu pantalla',
+  'announce.shareStopped': 'Has dejado de compartir tu pantalla',
+  'announce.shareOf': '{name} está compartiendo su pantalla',
+  'layout.spotlight': 'Destacado',
+  'layout.pages': 'Páginas de participantes',
+  'layout.page': 'Página {page} de {pages}',
+  'layout.prevPage': 'Página anterior',
+  'layout.nextPage': 'Página siguiente',
+  'tile.pin': 'Fijar a {name}',
+  'tile.unpin': 'Dejar de fijar a {name}',
+  'tile.fullscreen': 'Ver a {name} en pantalla completa',
 };

@@ -112,4 +112,24 @@ export default {
   'error.unknown': 'La réunion s’est terminée de manière inattendue.',
 
   'guest.name': 'Invité {n}',
+
+  // Screen sharing and layouts
+  'toolbar.share': 'Partager l’écran',
+  'toolbar.shareHint': 'Partager votre écran',
+  'toolbar.stopShare': 'Arrêter le partage d’écran',
+  'toolbar.speakerLayout': 'Vue intervenant',
+  'toolbar.speakerLayoutHint': 'Vue intervenant : la personne qui parle est affichée en grand',
+  'screen.of': 'Écran de {name}',
+  'screen.failed': 'Votre écran n’a pas pu être partagé.',
+  'announce.shareStarted': 'Vous partagez votre écran',
+  'announce.shareStopped': 'Vous avez arrêté de partager votre écran',
+  'announce.shareOf': '{name} partage son écran',
+  'layout.spotlight': 'En vedette',
+  'layout.pages': 'Pages des participants',
+  'layout.page': 'Page {page} sur {pages}',
+  'layout.prevPage': 'Page précédente',
+  'layout.nextPage': 'Page suivante',
+  'tile.pin': 'Épingler {name}',
+  'tile.unpin': 'Désépingler {name}',
+  'tile.fullscreen': 'Afficher {name} en plein écran',
 };

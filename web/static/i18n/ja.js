@@ -112,4 +112,24 @@ export default {
   'error.unknown': '会議が予期せず終了しました。',
 
   'guest.name': 'ゲスト {n}',
+
+  // Screen sharing and layouts
+  'toolbar.share': '画面を共有',
+  'toolbar.shareHint': '画面を共有します',
+  'toolbar.stopShare': '画面共有を停止',
+  'toolbar.speakerLayout': 'スピーカー表示',
+  'toolbar.speakerLayoutHint': 'スピーカー表示：話している人を大きく表示します',
+  'screen.of': '{name} さんの画面',
+  'screen.failed': '画面を共有できませんでした。',
+  'announce.shareStarted': '画面を共有しています',
+  'announce.shareStopped': '画面共有を停止しました',
+  'announce.shareOf': '{name} さんが画面を共有しています',
+  'layout.spotlight': 'スポットライト',
+  'layout.pages': '参加者のページ',
+  'layout.page': '{page} / {pages} ページ',
+  'layout.prevPage': '前のページ',
+  'layout.nextPage': '次のページ',
+  'tile.pin': '{name} さんを固定',
+  'tile.unpin': '{name} さんの固定を解除',
+  'tile.fullscreen': '{name} さんを全画面表示',
 };

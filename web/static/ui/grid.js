@@ -29,7 +29,8 @@ export function bestLayout(n, width, height, gap = GAP) {
 /** Keeps grid's tiles sized as its children or its box change. */
 export function autoLayout(grid) {
   const apply = () => {
-    const n = grid.children.length || 1;
+    // Tiles on other pages are hidden: they take no room.
+    const n = [...grid.children].filter((c) => !c.hidden).length || 1;
     const { width, height } = grid.getBoundingClientRect();
     if (!width || !height) return;
     // The gap comes from CSS (it is smaller on phones).
@@ -42,7 +43,7 @@ export function autoLayout(grid) {
   const resize = new ResizeObserver(apply);
   resize.observe(grid);
   const children = new MutationObserver(apply);
-  children.observe(grid, { childList: true });
+  children.observe(grid, { childList: true, subtree: true, attributeFilter: ['hidden'] });
   apply();
   return () => {
     resize.disconnect();

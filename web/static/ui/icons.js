@@ -18,6 +18,15 @@ const PATHS = {
   wifiOff: '<path d="M2.5 8.5a14 14 0 0 1 5-2.9M11 5a14 14 0 0 1 10.5 3.5M5.5 12a9.5 9.5 0 0 1 4-2.2M15.5 10.4a9.5 9.5 0 0 1 3 1.6M8.8 15.4a5 5 0 0 1 6.4 0M12 19h.01M3 3l18 18"/>',
   globe: '<circle cx="12" cy="12" r="8.5"/><path d="M3.5 12h17M12 3.5c2.3 2.4 3.4 5.2 3.4 8.5s-1.1 6.1-3.4 8.5c-2.3-2.4-3.4-5.2-3.4-8.5S9.7 5.9 12 3.5z"/>',
   keyboard: '<rect x="2.5" y="6" width="19" height="12" rx="2"/><path d="M6 9.5h.01M9 9.5h.01M12 9.5h.01M15 9.5h.01M18 9.5h.01M6 12.5h.01M18 12.5h.01M9 12.5h6M8 15.5h8"/>',
+  screen: '<rect x="2.5" y="4" width="19" height="13" rx="2"/><path d="M8 21h8M12 17v4M12 14V8M9 10.5 12 7.5l3 3"/>',
+  pin: '<path d="M9 3.5h6M10 3.5v5.5l-3 3.5h10l-3-3.5V3.5M12 12.5V20.5"/>',
+  expand: '<path d="M4 9V4h5M20 9V4h-5M4 15v5h5M20 15v5h-5"/>',
+  grid: '<rect x="3.5" y="3.5" width="7" height="7" rx="1.5"/><rect x="13.5" y="3.5" width="7" height="7" rx="1.5"/><rect x="3.5" y="13.5" width="7" height="7" rx="1.5"/><rect x="13.5" y="13.5" width="7" height="7" rx="1.5"/>',
+  spotlight: '<rect x="3" y="4" width="13" height="16" rx="2"/><rect x="18" y="4" width="3" height="4.5" rx="1"/><rect x="18" y="10" width="3" height="4" rx="1"/><rect x="18" y="15.5" width="3" height="4.5" rx="1"/>',
+  chevronLeft: '<path d="M14.5 5.5 8 12l6.5 6.5"/>',
+  chevronRight: '<path d="M9.5 5.5 16 12l-6.5 6.5"/>',
+  settings: '<circle cx="12" cy="12" r="3"/><path d="M12 2.8v2.4M12 18.8v2.4M21.2 12h-2.4M5.2 12H2.8M18.5 5.5l-1.7 1.7M7.2 16.8l-1.7 1.7M18.5 18.5l-1.7-1.7M7.2 7.2 5.5 5.5"/>',
+  signal: '<path d="M5 19v-3M10 19v-7M15 19V8M20 19V4"/>',
   door: '<path d="M14 4H6.5A1.5 1.5 0 0 0 5 5.5v13A1.5 1.5 0 0 0 6.5 20H14M10 12h10M17 9l3 3-3 3"/>',
 };
 

@@ -1,15 +1,20 @@
-// The meeting screen: header (room, people, copy link), the tile grid,
-// the toolbar, remote audio and speaking indicators.
+// The meeting screen: header (room, people, copy link), the tiles (laid
+// out by ui/layout.js), the toolbar, remote audio and speaking indicators.
 import { h, mount } from './dom.js';
 import { icon, logo } from './icons.js';
 import { Tile } from './tile.js';
-import { autoLayout } from './grid.js';
+import { Layout } from './layout.js';
+import { ScreenShares } from './sharing.js';
+import { tileActions } from './stage.js';
+import { layoutToggle } from './layoutmenu.js';
+import { parseStreamId } from '../peer.js';
 import { AudioSink } from './audio.js';
 import { ViewReporter } from './views.js';
 import { micToggle, camToggle } from './controls.js';
 import { toast, dismissToast } from './toast.js';
 import { announce } from './announcer.js';
 import { languageSelect } from './language.js';
+import { store } from '../store.js';
 import { t } from '../i18n.js';
 
 const LEVEL_INTERVAL = 400;
@@ -53,7 +58,14 @@ export class MeetingView {
     this.media = media;
     this.tiles = new Map();
     // Adaptive stream: the server learns how large each remote video is shown.
-    this.views = new ViewReporter((id, height, visible, force) => session.view(id, height, visible, force));
+    // Screen shares are reported under "<id>~screen".
+    this.views = new ViewReporter((key, height, visible, force) => {
+      const { participant, screen } = parseStreamId(key);
+      session.view(participant, height, visible, force, screen ? 'screen' : 'camera');
+    });
+    this.actions = new Map(); // tile key -> its pin button's updater
+    this.layout = new Layout({ onChange: () => this.layoutChanged() });
+    store.layout = this.layout;
     this.lastLoud = new Map();
     this.cleanups = [];
 
@@ -67,24 +79,26 @@ export class MeetingView {
       languageSelect());
     this.peopleEl = header.querySelector('.people');
 
-    this.grid = h('div', { class: 'grid', role: 'list', 'aria-label': t('meeting.participants') });
     this.mic = micToggle(onToggleMic);
     this.cam = camToggle(onToggleCam);
     const leave = h('button', { type: 'button', class: 'ctl ctl-leave', 'aria-label': t('toolbar.leave'), title: t('toolbar.leave'), onclick: onLeave }, icon('leave'));
-    const toolbar = h('footer', { class: 'toolbar', role: 'toolbar', 'aria-label': t('meeting.toolbar') }, this.mic.el, this.cam.el, leave);
-
-    this.el = h('div', { class: 'meeting' }, header, h('main', { class: 'stage' }, this.grid), toolbar);
-    mount(root, this.el);
-    this.audio = new AudioSink(this.el, {
+    this.audio = new AudioSink(document.body, {
       onBlocked: () => this.soundBlocked(),
       onUnblocked: () => dismissToast('autoplay'),
     });
+    this.shares = new ScreenShares({ session, media, layout: this.layout, views: this.views, audio: this.audio });
+    this.layoutButton = layoutToggle(this.layout);
+    const toolbar = h('footer', { class: 'toolbar', role: 'toolbar', 'aria-label': t('meeting.toolbar') },
+      this.mic.el, this.cam.el, this.shares.button, this.layoutButton.el, leave);
+
+    this.el = h('div', { class: 'meeting' }, header, h('main', { class: 'stage' }, this.layout.el), toolbar);
+    mount(root, this.el);
+    this.el.append(this.audio.el);
 
     this.local = new Tile({ id: session.id || 'local', name: session.name, local: true });
-    this.local.el.setAttribute('role', 'listitem');
-    this.grid.append(this.local.el);
-    this.invite = this.inviteCard();
-    this.cleanups.push(autoLayout(this.grid));
+    this.addActions('local', this.local);
+    this.layout.add('local', this.local, 'local');
+    this.invite = { el: this.inviteCard() };
 
     const on = (type, fn) => {
       const handler = (e) => fn(e.detail);
@@ -102,6 +116,7 @@ export class MeetingView {
     });
     on('track', ({ participant, kind, track }) => this.attach(participant, kind, track));
     on('track-removed', ({ participant, kind }) => this.attach(participant, kind, null));
+    on('speaker', ({ id }) => this.layout.setSpeaker(id === session.id ? '' : id));
     on('unstable', ({ unstable }) => {
       if (unstable) toast(t('banner.reconnecting'), { key: 'unstable', kind: 'warn', timeout: 0, iconName: 'wifiOff' });
       else dismissToast('unstable');
@@ -136,9 +151,9 @@ export class MeetingView {
       return;
     }
     const tile = new Tile({ id: p.id, name: p.name });
-    tile.el.setAttribute('role', 'listitem');
     this.tiles.set(p.id, tile);
-    this.grid.append(tile.el);
+    this.addActions(p.id, tile);
+    this.layout.add(p.id, tile, 'remote');
     this.updateTile(p);
     const tracks = this.session.tracksOf(p.id);
     if (tracks.video) tile.setVideoTrack(tracks.video);
@@ -146,12 +161,27 @@ export class MeetingView {
     this.refresh();
     this.views.add(p.id, tile);
     if (tracks.video) this.views.now(p.id);
+    // Shares that arrived before the tile (or before a redraw).
+    if (tracks.screen) this.shares.attach(p.id, 'screen', tracks.screen);
+    if (tracks.screenAudio) this.shares.attach(p.id, 'screenAudio', tracks.screenAudio);
+  }
+
+  /** Pin and full-screen buttons on a tile. */
+  addActions(key, tile) {
+    const actions = tileActions(tile, { onPin: () => this.layout.togglePin(key), isPinned: () => this.layout.isPinned(key) });
+    this.actions.set(key, actions);
+  }
+
+  layoutChanged() {
+    for (const a of this.actions?.values() || []) a.update();
+    this.shares?.refresh();
   }
 
   updateTile(p) {
     const tile = this.tiles.get(p.id);
     if (!tile) return;
     if (tile.name !== p.name) tile.setName(p.name);
+    this.shares.rename(p.id, p.name);
     tile.setAudioMuted(p.audioMuted);
     const cameraOn = tile.videoMuted && !p.videoMuted;
     tile.setVideoMuted(p.videoMuted);
@@ -162,6 +192,9 @@ export class MeetingView {
 
   removeTile(id) {
     this.views.remove(id);
+    this.shares.remove(id);
+    this.layout.remove(id);
+    this.actions.delete(id);
     this.tiles.get(id)?.destroy();
     this.tiles.delete(id);
     this.audio.remove(id);
@@ -173,7 +206,9 @@ export class MeetingView {
   attach(id, kind, track) {
     const tile = this.tiles.get(id);
     if (!tile) return; // attached when the participant becomes known
-    if (kind === 'video') {
+    if (kind === 'screen' || kind === 'screenAudio') {
+      this.shares.attach(id, kind, track);
+    } else if (kind === 'video') {
       tile.setVideoTrack(track);
       // Tell the server at once which layer fits, before it sends the top one.
       if (track) this.views.now(id);
@@ -187,8 +222,8 @@ export class MeetingView {
     this.count.textContent = String(n);
     this.peopleEl.setAttribute('aria-label', t('meeting.count', { count: n }));
     this.peopleEl.title = t('meeting.count', { count: n });
-    if (n === 1 && !this.invite.isConnected) this.grid.append(this.invite);
-    if (n > 1) this.invite.remove();
+    if (n === 1 && !this.layout.has('invite')) this.layout.add('invite', this.invite, 'invite');
+    if (n > 1) this.layout.remove('invite');
   }
 
   syncLocal() {
@@ -216,8 +251,9 @@ export class MeetingView {
     try {
       const now = Date.now();
       const { audio } = await this.session.stats();
-      for (const { participant, audioLevel } of audio) {
-        if (audioLevel > SPEAKING_LEVEL) this.lastLoud.set(participant, now);
+      for (const { participant, audioLevel, screen } of audio) {
+        // A shared tab's sound is not its sharer speaking.
+        if (!screen && audioLevel > SPEAKING_LEVEL) this.lastLoud.set(participant, now);
       }
       if ((await this.session.localAudioLevel()) > SPEAKING_LEVEL) this.lastLoud.set('', now);
       for (const [id, tile] of this.tiles) {
@@ -233,6 +269,9 @@ export class MeetingView {
   destroy() {
     clearInterval(this.levelTimer);
     this.views.destroy();
+    this.shares.destroy();
+    this.layout.destroy();
+    if (store.layout === this.layout) store.layout = null;
     for (const fn of this.cleanups) fn();
     for (const tile of this.tiles.values()) tile.destroy();
     this.local.destroy();

@@ -1,0 +1,89 @@
+// A screen share's tile, and the buttons every tile carries to pin it
+// or show it full screen. A screen share is drawn whole (never cropped:
+// text at its edges matters) on the stage, the large area the layout
+// gives to what everybody looks at.
+import { h } from './dom.js';
+import { icon } from './icons.js';
+import { t } from '../i18n.js';
+
+export class ScreenTile {
+  /** @param {{id: string, name: string}} o  id is the publisher's */
+  constructor({ id, name }) {
+    this.id = id;
+    this.track = null;
+    this.videoMuted = false; // read by the ViewReporter, like a Tile's
+    this.video = h('video', { class: 'tile-video', autoplay: true, playsInline: true, muted: true, disablePictureInPicture: true });
+    this.nameEl = h('span', { class: 'tile-name' });
+    this.el = h('div', { class: 'tile tile-screen has-video', 'data-screen': id, role: 'group' },
+      this.video,
+      h('div', { class: 'tile-label' }, icon('screen'), this.nameEl));
+    this.setName(name);
+  }
+
+  setName(name) {
+    this.name = name;
+    const label = t('screen.of', { name });
+    this.nameEl.textContent = label;
+    this.el.setAttribute('aria-label', label);
+  }
+
+  setVideoTrack(track) {
+    if (track === this.track) return;
+    this.track = track;
+    this.video.srcObject = track ? new MediaStream([track]) : null;
+    if (track) this.video.play().catch(() => { /* muted video: autoplay retries */ });
+  }
+
+  destroy() {
+    this.setVideoTrack(null);
+    this.el.remove();
+  }
+}
+
+/** Whether the page may put an element in full screen. */
+export function fullscreenSupported() {
+  return !!document.fullscreenEnabled && !!Element.prototype.requestFullscreen;
+}
+
+/**
+ * Adds pin and full-screen buttons to a tile's corner. onPin() toggles
+ * the pin; isPinned() tells the current state. Returns {update} to
+ * refresh the pin button's state and label.
+ */
+export function tileActions(tile, { onPin, isPinned }) {
+  const pin = h('button', { type: 'button', class: 'tile-btn', 'aria-pressed': 'false', onclick: (e) => {
+    e.stopPropagation();
+    onPin();
+  } }, icon('pin'));
+  const buttons = [pin];
+  if (fullscreenSupported()) {
+    const full = h('button', { type: 'button', class: 'tile-btn', onclick: (e) => {
+      e.stopPropagation();
+      toggleFullscreen(tile.el);
+    } }, icon('expand'));
+    const label = t('tile.fullscreen', { name: tile.name });
+    full.setAttribute('aria-label', label);
+    full.title = label;
+    buttons.push(full);
+  }
+  tile.el.append(h('div', { class: 'tile-actions' }, buttons));
+  const update = () => {
+    const pinned = isPinned();
+    const label = t(pinned ? 'tile.unpin' : 'tile.pin', { name: tile.name });
+    pin.setAttribute('aria-pressed', pinned ? 'true' : 'false');
+    pin.setAttribute('aria-label', label);
+    pin.title = label;
+    tile.el.classList.toggle('is-pinned', pinned);
+  };
+  update();
+  return { update };
+}
+
+/** Shows el full screen, or leaves full screen if it is. */
+export function toggleFullscreen(el) {
+  if (document.fullscreenElement === el) {
+    document.exitFullscreen().catch(() => {});
+    return;
+  }
+  el.requestFullscreen?.().catch((err) => console.warn('plenum: full screen refused', err));
+}
