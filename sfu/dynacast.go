@@ -79,3 +79,14 @@ func (l *layerDemand) stop() {
 	l.stopped = true
 	l.cancelUnlocked()
 }
+
+// repeat announces the current demand again, for a client that may have
+// missed the last announcement.
+func (l *layerDemand) repeat() {
+	l.mu.Lock()
+	n, stopped := l.announced, l.stopped
+	l.mu.Unlock()
+	if !stopped {
+		l.notify(n)
+	}
+}

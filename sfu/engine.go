@@ -17,7 +17,7 @@ import (
 
 // ICE timeouts for the server's peer connections. A peer that stops
 // answering is "disconnected" after iceDisconnectedTimeout and "failed",
-// and so removed from its room, after iceFailedTimeout.
+// and so kept only for the resume grace (resume.go), after iceFailedTimeout.
 const (
 	iceDisconnectedTimeout = 4 * time.Second
 	iceFailedTimeout       = 10 * time.Second

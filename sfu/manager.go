@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/time/rate"
 )
@@ -37,6 +38,10 @@ type Manager struct {
 	mu     sync.Mutex // guards rooms and closed; taken before any Room.mu
 	rooms  map[string]*Room
 	closed bool
+	// resumeGrace is how long a participant who lost its connection is
+	// kept (resume.go), in nanoseconds; zero means DefaultResumeGrace.
+	// Atomic: it is read with participant locks held.
+	resumeGrace atomic.Int64
 
 	// attempts counts wrong room passwords, per room name (lobby.go).
 	attemptsMu sync.Mutex

@@ -51,12 +51,15 @@ type Participant struct {
 	// screenMids are the media ids of the up connection that carry a
 	// screen share, as the client's offers named them.
 	screenMids map[string]bool
+	// loss is what the participant lost and awaits back (resume.go).
+	loss lossState
 
 	// Negotiation of the down connection, which the server drives: one
 	// offer at a time, and one more when tracks changed meanwhile.
 	negMu          sync.Mutex
 	awaitingAnswer bool
 	renegotiate    bool
+	iceRestart     bool // the next down offer restarts ICE
 
 	// alloc shares the down connection's estimated bandwidth among the
 	// tracks it carries.
@@ -129,9 +132,12 @@ func (p *Participant) newPeerConnection(role PeerRole) (*webrtc.PeerConnection, 
 	}
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		p.log.Debug("connection state", "pc", role, "state", s.String())
-		if s == webrtc.PeerConnectionStateFailed {
-			// Not from within pion's callback: fail closes this connection.
-			go p.fail(fmt.Errorf("%s: %w", role, ErrMediaFailed))
+		switch s {
+		case webrtc.PeerConnectionStateFailed:
+			// Not removed at once: the client may restart ICE (resume.go).
+			p.mediaFailed(role)
+		case webrtc.PeerConnectionStateConnected:
+			p.mediaConnected(role)
 		}
 	})
 	return pc, bwe, nil
@@ -273,11 +279,12 @@ func (p *Participant) negotiate() {
 	if len(p.down.GetTransceivers()) == 0 {
 		return // nothing to receive yet
 	}
-	offer, err := p.down.CreateOffer(nil)
+	offer, err := p.down.CreateOffer(&webrtc.OfferOptions{ICERestart: p.iceRestart})
 	if err != nil {
 		p.fail(fmt.Errorf("create offer: %w", err))
 		return
 	}
+	p.iceRestart = false
 	p.awaitingAnswer = true
 	if err := p.setLocalAndSend(p.down, Down, offer); err != nil && !errors.Is(err, ErrClosed) {
 		p.fail(err)
@@ -477,6 +484,7 @@ func (p *Participant) fail(reason error) {
 		subs := p.subs
 		p.subs = map[*UpTrack]*DownTrack{}
 		p.mu.Unlock()
+		p.stopGrace()
 
 		p.room.manager.leave(p)
 		for t, d := range subs {

@@ -85,12 +85,30 @@ func (r *Room) add(p *Participant, req *JoinRequest) error {
 	if req.Admitted != nil {
 		req.Admitted(p)
 	}
-	others := make([]ParticipantInfo, 0, len(r.participants))
+	r.greetLocked(p, r.participants)
+	r.sendChatHistoryLocked(p)
+	info := p.Info()
 	for _, o := range r.participants {
-		others = append(others, o.Info())
+		o.sig.ParticipantJoined(info)
+	}
+	r.participants = append(r.participants, p)
+	r.speakers.Add(p.id)
+	return nil
+}
+
+// greetLocked sends p the welcome, with others, and what else the room
+// tells a participant on arrival: its settings, who waits in the lobby
+// (to a moderator) and who speaks. A resumed participant gets the same,
+// so that its client can rebuild its view of the room.
+func (r *Room) greetLocked(p *Participant, others []*Participant) {
+	infos := make([]ParticipantInfo, 0, len(others))
+	for _, o := range others {
+		if o != p {
+			infos = append(infos, o.Info())
+		}
 	}
 	info := p.Info()
-	p.sig.Welcome(info, others)
+	p.sig.Welcome(info, infos)
 	rs := roomSignals(p.sig)
 	rs.RoomStateChanged(r.stateLocked())
 	if info.Role == RoleModerator {
@@ -101,14 +119,7 @@ func (r *Room) add(p *Participant, req *JoinRequest) error {
 	if id := r.speakers.Dominant(); id != "" {
 		p.sig.DominantSpeaker(id)
 	}
-	r.sendChatHistoryLocked(p)
 	r.sendAssemblyLocked(p, time.Now())
-	for _, o := range r.participants {
-		o.sig.ParticipantJoined(info)
-	}
-	r.participants = append(r.participants, p)
-	r.speakers.Add(p.id)
-	return nil
 }
 
 func (r *Room) remove(p *Participant) {

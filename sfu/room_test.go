@@ -111,8 +111,9 @@ func TestRoomsAreIsolated(t *testing.T) {
 	}
 }
 
-func TestVanishedParticipantIsCleanedUp(t *testing.T) {
+func TestVanishedParticipantIsCleanedUpAfterTheResumeGrace(t *testing.T) {
 	s := startServer(t)
+	s.manager.SetResumeGrace(time.Second) // kept that long for a resume
 	ana := s.join(t, "council", "Ana")
 	ben := s.join(t, "council", "Ben")
 	eventually(t, 10*time.Second, "Ana receives Ben", func() bool { return receives(ana, ben.ID(), 10) })

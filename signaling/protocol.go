@@ -48,6 +48,9 @@ const (
 	TypePing      = "ping"
 	TypeLeave     = "leave"
 	TypeView      = "view"
+	// Resuming a session (resume.go).
+	TypeResume     = "resume"
+	TypeICERestart = "ice-restart"
 
 	// Moderation and access control (moderation.go).
 	TypeMuteParticipant = "mute-participant"
@@ -105,6 +108,9 @@ const (
 	CodeMediaFailed    = "media-failed"
 	CodeServerShutdown = "server-shutdown"
 	CodeInternal       = "internal"
+	// CodeResumeFailed refuses a resume: the token is unknown, forged or
+	// expired, or the participant has already left. Join again.
+	CodeResumeFailed = "resume-failed"
 
 	// Access control and moderation.
 	CodeForbidden        = "forbidden"
@@ -281,6 +287,12 @@ func (m *ClientMessage) validate() *Error {
 		if m.Source != "" && m.Source != SourceCamera && m.Source != SourceScreen {
 			return protocolError(CodeBadMessage, "view source is \"camera\" or \"screen\"")
 		}
+	case TypeResume:
+		return m.validateResume()
+	case TypeICERestart:
+		if m.PC != sfu.Down {
+			return protocolError(CodeBadMessage, "ice-restart needs pc \"down\" (the client restarts up itself)")
+		}
 	case TypePing, TypeLeave:
 	case TypeMuteParticipant, TypeMuteAll, TypeAskUnmute, TypeAllowUnmute, TypeRemove, TypeSetRole,
 		TypeRoomSettings, TypeAdmit, TypeDeny, TypeEndMeeting:
@@ -343,6 +355,12 @@ type welcomeMessage struct {
 	Participants []sfu.ParticipantInfo `json:"participants"`
 	ICEServers   []webrtc.ICEServer    `json:"iceServers"`
 	Media        MediaSettings         `json:"media"`
+	// Resume is the token to resume this session with (resume.go), and
+	// ResumeGrace how long, in milliseconds, after losing the connection.
+	Resume      string `json:"resume,omitempty"`
+	ResumeGrace int64  `json:"resumeGrace,omitempty"`
+	// Resumed says this welcome answers a resume: same id, same media.
+	Resumed bool `json:"resumed,omitempty"`
 }
 
 type descriptionMessage struct {

@@ -79,6 +79,11 @@ type Server struct {
 	mu       sync.Mutex
 	sessions map[*session]struct{}
 	wg       sync.WaitGroup
+
+	// resumes maps the hash of each valid resume token to the line of its
+	// participant (resume.go).
+	resumeMu sync.Mutex
+	resumes  map[string]*line
 }
 
 // NewServer returns a server for cfg.
@@ -88,7 +93,7 @@ func NewServer(cfg Config) *Server {
 		log = slog.Default()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{cfg: cfg, log: log, ctx: ctx, cancel: cancel, sessions: map[*session]struct{}{},
+	s := &Server{cfg: cfg, log: log, ctx: ctx, cancel: cancel, sessions: map[*session]struct{}{}, resumes: map[string]*line{},
 		perIP:       newIPLimits(cfg.MaxConnectionsPerIP, cfg.MessagesPerIP),
 		joinTimeout: joinTimeout, messageTimeout: messageTimeout}
 	s.upgrader = websocket.Upgrader{

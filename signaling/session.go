@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -89,6 +90,12 @@ type session struct {
 	final       *Error      // the error to send last, if any
 
 	chatLimits chatLimiters // used by the read loop only
+	// line leads the participant's messages to its client's current
+	// connection, this one or a later one (resume.go).
+	line *line
+	// lost is set when the connection broke rather than ended: the
+	// participant is then kept for a resume.
+	lost atomic.Bool
 }
 
 func newSession(srv *Server, conn *websocket.Conn, host string, log *slog.Logger) *session {
@@ -130,15 +137,7 @@ func (s *session) run() {
 	<-writerDone
 	s.drain()
 	_ = s.conn.Close()
-	s.mu.Lock()
-	p, w := s.participant, s.waiter
-	s.mu.Unlock()
-	switch {
-	case w != nil:
-		w.Leave() // leaves the room too if admitted meanwhile
-	case p != nil:
-		p.Leave()
-	}
+	s.release()
 }
 
 func (s *session) readLoop() error {
@@ -152,6 +151,10 @@ func (s *session) readLoop() error {
 	for {
 		kind, data, err := s.readMessage()
 		if err != nil {
+			var perr *Error
+			if !errors.As(err, &perr) && s.ctx.Err() == nil {
+				s.lost.Store(true) // broken, not closed by us
+			}
 			return err
 		}
 		if s.ctx.Err() != nil {
@@ -219,9 +222,12 @@ func (s *session) drain() {
 // handle acts on one valid message; done is true when the session ends.
 func (s *session) handle(m *ClientMessage) (done bool, err error) {
 	p := s.getParticipant()
-	if m.Type == TypeJoin {
+	if m.Type == TypeJoin || m.Type == TypeResume {
 		if p != nil || s.roomOf() != "" {
 			return false, protocolError(CodeBadMessage, "already joined")
+		}
+		if m.Type == TypeResume {
+			return false, s.resume(m)
 		}
 		return false, s.join(m)
 	}
@@ -246,6 +252,8 @@ func (s *session) handle(m *ClientMessage) (done bool, err error) {
 		} else {
 			p.SetView(m.Participant, *m.Height, *m.Visible)
 		}
+	case TypeICERestart:
+		p.RestartICE()
 	case TypePing:
 		s.sendJSON(bareMessage{Type: TypePong})
 	case TypeLeave:
@@ -272,6 +280,7 @@ func (s *session) join(m *ClientMessage) error {
 	}
 	s.mu.Lock()
 	s.room = m.Room // for the welcome, which Enter sends
+	s.line = &line{current: s, room: m.Room}
 	s.mu.Unlock()
 	p, w, err := s.srv.cfg.Manager.Enter(req)
 	if err != nil {
@@ -346,10 +355,17 @@ func (s *session) sendJSON(v any) {
 		s.log.Error("encode message", "err", err)
 		return
 	}
+	// The participant's messages go to its current connection, if any.
+	if s = s.target(); s == nil {
+		return
+	}
 	select {
 	case s.queue <- data:
 	default:
-		s.end(protocolError(CodeBadMessage, "client is not reading its messages"))
+		// Not reading: a network that stalls, or a client that hangs.
+		// Either may resume.
+		s.lost.Store(true)
+		s.cancel()
 	}
 }
 
@@ -360,11 +376,13 @@ func (s *session) writeLoop() {
 		select {
 		case data := <-s.queue:
 			if err := s.write(websocket.TextMessage, data); err != nil {
+				s.lost.Store(true)
 				s.cancel()
 				return
 			}
 		case <-ping.C:
 			if err := s.write(websocket.PingMessage, nil); err != nil {
+				s.lost.Store(true)
 				s.cancel()
 				return
 			}
@@ -419,9 +437,11 @@ func (s *session) Welcome(self sfu.ParticipantInfo, others []sfu.ParticipantInfo
 	if servers == nil {
 		servers = []webrtc.ICEServer{}
 	}
+	token, resumed := s.srv.issueResume(s.getLine(), s.getParticipant())
 	s.sendJSON(welcomeMessage{
 		Type: TypeWelcome, Version: ProtocolVersion, ID: self.ID, Role: self.Role, Room: s.roomOf(),
 		Participants: others, ICEServers: servers, Media: s.srv.cfg.Media,
+		Resume: token, ResumeGrace: s.srv.cfg.Manager.ResumeGrace().Milliseconds(), Resumed: resumed,
 	})
 }
 
@@ -453,4 +473,8 @@ func (s *session) DominantSpeaker(id string) {
 	s.sendJSON(speakerMessage{Type: TypeSpeaker, ID: id})
 }
 
-func (s *session) Fail(err error) { s.end(classify(err)) }
+func (s *session) Fail(err error) {
+	if t := s.target(); t != nil {
+		t.end(classify(err))
+	}
+}

@@ -76,6 +76,7 @@ type Client struct {
 	id           string
 	iceServers   []webrtc.ICEServer
 	participants map[string]sfu.ParticipantInfo
+	departures   []string // ids of participant-left messages, in order
 	up, down     *webrtc.PeerConnection
 	received     map[TrackKey]*Counter
 	videoLayers  []*videoLayer
@@ -89,7 +90,8 @@ type Client struct {
 
 	welcome chan struct{}
 	lobby   chan struct{} // closed when told to wait in the lobby
-	closed  chan struct{}
+	closed  chan struct{} // of the current socket; guarded by mu after Dial
+	resume  resumeState   // guarded by mu
 }
 
 // TrackKey names a received track by its publisher and kind.
@@ -121,7 +123,7 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	c.audioLevel.Store(127) // silent until told otherwise
 	c.wg.Add(1)
-	go c.readLoop()
+	go c.readLoop(conn, c.closed)
 	join := map[string]any{"type": "join", "version": 1, "room": cfg.Room, "name": cfg.Name}
 	if cfg.Token != "" {
 		join["token"] = cfg.Token
@@ -176,6 +178,13 @@ func (c *Client) Participants() map[string]sfu.ParticipantInfo {
 	return out
 }
 
+// Departures lists the participants announced as gone, in order.
+func (c *Client) Departures() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.departures...)
+}
+
 // Received returns the packet counter of a received track, or nil.
 func (c *Client) Received(publisher string, kind webrtc.RTPCodecType) *Counter {
 	c.mu.Lock()
@@ -202,7 +211,11 @@ func (c *Client) Err() error {
 }
 
 // Done is closed when the signaling connection has closed.
-func (c *Client) Done() <-chan struct{} { return c.closed }
+func (c *Client) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
 
 // SetView tells the server at what height this client shows publisher's
 // video, or that it does not show it.
@@ -273,10 +286,12 @@ func (c *Client) Vanish() { c.Close() }
 // goroutine of the client.
 func (c *Client) Close() {
 	c.cancel()
+	c.writeMu.Lock()
 	_ = c.conn.Close()
+	c.writeMu.Unlock()
 	// The read loop may be applying a description: closing a peer
 	// connection meanwhile could leak pion's ICE agent.
-	<-c.closed
+	<-c.Done()
 	c.mu.Lock()
 	up, down := c.up, c.down
 	c.mu.Unlock()

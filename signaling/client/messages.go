@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/plenum-meet/plenum/sfu"
@@ -39,6 +40,9 @@ type serverMessage struct {
 	From         string                   `json:"from"`
 	Emoji        string                   `json:"emoji"`
 	Request      string                   `json:"request"`
+	Resume       string                   `json:"resume"`
+	ResumeGrace  int64                    `json:"resumeGrace"`
+	Resumed      bool                     `json:"resumed"`
 
 	raw []byte // the message as received
 }
@@ -52,9 +56,9 @@ const localErrorGrace = time.Second
 // already closed the peer connections of a session it is ending) it
 // reads on for localErrorGrace, so that the server's error message, if
 // one follows, is the one Err reports.
-func (c *Client) readLoop() {
+func (c *Client) readLoop(conn *websocket.Conn, closed chan struct{}) {
 	defer c.wg.Done()
-	defer close(c.closed)
+	defer close(closed)
 	var local error
 	defer func() {
 		if local != nil {
@@ -62,7 +66,7 @@ func (c *Client) readLoop() {
 		}
 	}()
 	for {
-		_, data, err := c.conn.ReadMessage()
+		_, data, err := conn.ReadMessage()
 		if err != nil {
 			return
 		}
@@ -83,7 +87,7 @@ func (c *Client) readLoop() {
 				return
 			}
 			local = err
-			_ = c.conn.SetReadDeadline(time.Now().Add(localErrorGrace))
+			_ = conn.SetReadDeadline(time.Now().Add(localErrorGrace))
 		}
 	}
 }
@@ -99,7 +103,11 @@ func (c *Client) setErr(err error) {
 func (c *Client) handle(m *serverMessage) error {
 	switch m.Type {
 	case "welcome":
+		if m.Resumed {
+			return c.resumed(m)
+		}
 		c.mu.Lock()
+		c.resume.token = m.Resume
 		c.id = m.ID
 		c.moderation.role = m.Role
 		c.iceServers = m.ICEServers
@@ -137,6 +145,7 @@ func (c *Client) handle(m *serverMessage) error {
 	case "participant-left":
 		c.mu.Lock()
 		delete(c.participants, m.ID)
+		c.departures = append(c.departures, m.ID)
 		c.mu.Unlock()
 	case "speaker":
 		c.mu.Lock()

@@ -1,0 +1,240 @@
+package sfu
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// Resuming a session: a participant whose signaling connection breaks,
+// or whose media connection fails, is not removed at once. It is kept,
+// with its peer connections, tracks, subscriptions and role, for the
+// resume grace, during which its client may come back with a new
+// signaling connection (Attach) and restart ICE. Others see nothing of
+// it but media that pauses. Only when the grace ends with the client
+// still gone, or its media still failed, does it leave the room.
+//
+// Both losses share one deadline, counted from the first of them: a
+// browser that vanishes (its socket and its media go silent together)
+// is removed iceFailedTimeout + the grace after it went silent, whether
+// the media or the socket notices first.
+
+// DefaultResumeGrace is how long a participant whose connection was lost
+// is kept for its client to resume. Long enough for a Wi-Fi hand-over or
+// a restarted home router; short enough that others do not look at a
+// frozen tile for long.
+const DefaultResumeGrace = 20 * time.Second
+
+// Errors of resuming.
+var (
+	// ErrConnectionLost ends a participant whose client did not come
+	// back within the resume grace.
+	ErrConnectionLost = errors.New("the connection was lost and not resumed in time")
+	// ErrNotResumable means the participant has left: too late to resume.
+	ErrNotResumable = errors.New("the participant has left")
+)
+
+// SetResumeGrace sets how long a participant whose connection was lost
+// is kept (DefaultResumeGrace unless set; tests shorten it).
+func (m *Manager) SetResumeGrace(d time.Duration) { m.resumeGrace.Store(int64(d)) }
+
+// ResumeGrace is how long a participant whose connection was lost is kept.
+func (m *Manager) ResumeGrace() time.Duration {
+	if d := time.Duration(m.resumeGrace.Load()); d > 0 {
+		return d
+	}
+	return DefaultResumeGrace
+}
+
+// lossState is what a participant has lost, under Participant.mu.
+type lossState struct {
+	detached bool                  // no signaler: messages are dropped
+	failed   map[PeerRole]struct{} // peer connections in state failed
+	timer    *time.Timer           // ends the participant when the grace is over
+}
+
+func (l *lossState) lost() bool { return l.detached || len(l.failed) > 0 }
+
+// Detach starts the grace when the participant's signaling connection is
+// lost. Its signaler is expected to drop messages until Attach.
+func (p *Participant) Detach() {
+	p.mu.Lock()
+	p.loss.detached = true
+	p.startGraceLocked()
+	p.mu.Unlock()
+	p.log.Info("signaling lost: kept for a resume", "grace", p.room.manager.ResumeGrace())
+}
+
+// Attach resumes the participant with a new signaling connection, after
+// a loss or in place of one its client gave up on. connect, called with
+// the room locked so that no room event passes it, must switch the
+// participant's signaler over to the new connection, and not block.
+// Attach then sends the welcome and the room's current state again,
+// offers the down connection again if an offer was pending (the client
+// may never have seen it), restarting ICE on it if it is not connected,
+// and repeats what the client must obey (layers, a moderator's mute).
+// The grace ends, unless media is still failed: then it ends when media
+// is back.
+func (p *Participant) Attach(connect func()) error {
+	// negMu first: no down offer is in flight while the signaler changes,
+	// so none is lost or sent twice.
+	p.negMu.Lock()
+	defer p.negMu.Unlock()
+	r := p.room
+	r.mu.Lock()
+	if p.isClosed() || !slices.Contains(r.participants, p) {
+		r.mu.Unlock()
+		return ErrNotResumable
+	}
+	connect()
+	p.mu.Lock()
+	p.loss.detached = false
+	p.stopGraceUnlessLostLocked()
+	p.mu.Unlock()
+	r.greetLocked(p, r.participants)
+	if held := r.holds.of(p.id); held != 0 {
+		roomSignals(p.sig).ForcedMute("", held&holdAudio != 0, held&holdVideo != 0)
+	}
+	r.mu.Unlock()
+
+	p.repeatLayers()
+	restart := p.downNeedsRestart()
+	if p.awaitingAnswer || restart {
+		p.offerDownLocked(restart)
+	}
+	p.log.Info("session resumed", "iceRestart", restart)
+	return nil
+}
+
+// RestartICE restarts ICE on the down connection, at the client's
+// request: its side of the connection failed. The restart goes with the
+// next offer, at once unless one is waiting for its answer.
+func (p *Participant) RestartICE() {
+	p.negMu.Lock()
+	defer p.negMu.Unlock()
+	if p.awaitingAnswer {
+		p.iceRestart, p.renegotiate = true, true
+		return
+	}
+	p.offerDownLocked(true)
+}
+
+// downNeedsRestart reports whether the down connection has been
+// negotiated and lost its connectivity.
+func (p *Participant) downNeedsRestart() bool {
+	if p.down.CurrentRemoteDescription() == nil {
+		return false
+	}
+	switch p.down.ICEConnectionState() {
+	case webrtc.ICEConnectionStateDisconnected, webrtc.ICEConnectionStateFailed:
+		return true
+	}
+	return false
+}
+
+// offerDownLocked sends a new down offer, replacing one still waiting
+// for its answer, with an ICE restart if asked. p.negMu must be held.
+func (p *Participant) offerDownLocked(restart bool) {
+	if p.isClosed() || len(p.down.GetTransceivers()) == 0 {
+		return
+	}
+	offer, err := p.down.CreateOffer(&webrtc.OfferOptions{ICERestart: restart || p.iceRestart})
+	if err != nil {
+		go p.fail(fmt.Errorf("create offer: %w", err))
+		return
+	}
+	p.iceRestart = false
+	p.awaitingAnswer = true
+	if err := p.setLocalAndSend(p.down, Down, offer); err != nil && !errors.Is(err, ErrClosed) {
+		go p.fail(err)
+	}
+}
+
+// repeatLayers tells the client again which layers of its video tracks
+// are wanted: the last announcement may have been lost.
+func (p *Participant) repeatLayers() {
+	p.mu.Lock()
+	var demands []*layerDemand
+	for _, t := range p.published {
+		if t.demand != nil {
+			demands = append(demands, t.demand)
+		}
+	}
+	p.mu.Unlock()
+	for _, d := range demands {
+		d.repeat()
+	}
+}
+
+// mediaFailed is called when a peer connection failed: the grace starts
+// for the client to restart ICE.
+func (p *Participant) mediaFailed(role PeerRole) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return
+	}
+	if p.loss.failed == nil {
+		p.loss.failed = map[PeerRole]struct{}{}
+	}
+	p.loss.failed[role] = struct{}{}
+	p.startGraceLocked()
+	p.log.Info("media connection failed: kept for an ICE restart", "pc", role)
+}
+
+// mediaConnected is called when a peer connection is connected, again
+// after an ICE restart perhaps.
+func (p *Participant) mediaConnected(role PeerRole) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.loss.failed[role]; !ok {
+		return
+	}
+	delete(p.loss.failed, role)
+	p.stopGraceUnlessLostLocked()
+	p.log.Info("media connection back", "pc", role)
+}
+
+// startGraceLocked starts the grace unless it runs already. p.mu held.
+func (p *Participant) startGraceLocked() {
+	if p.loss.timer != nil || p.closed {
+		return
+	}
+	p.loss.timer = time.AfterFunc(p.room.manager.ResumeGrace(), p.graceOver)
+}
+
+// stopGraceUnlessLostLocked ends the grace once nothing is lost. p.mu held.
+func (p *Participant) stopGraceUnlessLostLocked() {
+	if p.loss.lost() || p.loss.timer == nil {
+		return
+	}
+	p.loss.timer.Stop()
+	p.loss.timer = nil
+}
+
+// graceOver ends the participant if what it lost is still lost.
+func (p *Participant) graceOver() {
+	p.mu.Lock()
+	p.loss.timer = nil
+	detached, failed := p.loss.detached, len(p.loss.failed) > 0
+	p.mu.Unlock()
+	switch {
+	case detached:
+		p.fail(ErrConnectionLost)
+	case failed:
+		p.fail(ErrMediaFailed)
+	}
+}
+
+// stopGrace cancels the grace of a participant that leaves.
+func (p *Participant) stopGrace() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.loss.timer != nil {
+		p.loss.timer.Stop()
+		p.loss.timer = nil
+	}
+}

@@ -1,0 +1,257 @@
+package signaling
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"regexp"
+	"sync"
+
+	"github.com/plenum-meet/plenum/sfu"
+)
+
+// Resuming a session. Every welcome carries a resume token: 32 random
+// bytes, bound to the participant and its room, valid while the
+// participant is in the room (kept there for sfu.ResumeGrace after its
+// connection breaks) and replaced by a new one at each resume. A client
+// whose socket broke opens a new one and sends resume instead of join;
+// the server moves the participant's messages over to the new socket
+// (the line) and sends a welcome with resumed set and the room as it is
+// now. The participant never left: others see nothing.
+//
+// The server keeps only a hash of each token, so that its memory does
+// not hold what would let someone take over a session.
+
+// resumeTokenBytes is the size of a resume token's random part.
+const resumeTokenBytes = 32
+
+// resumeTokenPattern is what a token looks like: base64url, no padding.
+var resumeTokenPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
+
+// line leads a participant's messages to its client's current
+// connection. The participant's sfu.Signaler is the session that joined;
+// it forwards through the line to whichever session holds it now.
+type line struct {
+	mu      sync.Mutex
+	current *session // nil while the client is away
+	resumed bool     // a resume has happened: later welcomes say so
+	room    string
+	id      string           // the participant's, once welcomed
+	p       *sfu.Participant // once welcomed
+	key     string           // the hash of the current resume token
+}
+
+// owns reports whether s is the line's current connection.
+func (l *line) owns(s *session) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.current == s
+}
+
+// detach leaves the line without a connection if s holds it.
+func (l *line) detach(s *session) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.current != s {
+		return false
+	}
+	l.current = nil
+	return true
+}
+
+// takeOver gives the line to s and returns the session it replaces.
+func (l *line) takeOver(s *session) *session {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	old := l.current
+	l.current, l.resumed = s, true
+	return old
+}
+
+func (s *session) getLine() *line {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.line
+}
+
+// target is the session that carries s's participant's messages now:
+// s itself before a join, nil while the client is away.
+func (s *session) target() *session {
+	l := s.getLine()
+	if l == nil {
+		return s
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.current
+}
+
+// release runs when the session's connection has ended: the participant
+// leaves, unless the connection broke (it is then kept for a resume) or
+// another connection took it over.
+func (s *session) release() {
+	s.mu.Lock()
+	p, w, l, final := s.participant, s.waiter, s.line, s.final
+	s.mu.Unlock()
+	switch {
+	case p != nil && !l.owns(s):
+		// Taken over by a resume, or detached before: not ours any more.
+	case p != nil && s.lost.Load() && final == nil:
+		if l.detach(s) {
+			s.log.Info("connection lost: the participant is kept for a resume")
+			p.Detach()
+		}
+	case w != nil:
+		w.Leave() // leaves the room too if admitted meanwhile
+		s.srv.forgetResume(l)
+	case p != nil:
+		p.Leave()
+		s.srv.forgetResume(l)
+	}
+}
+
+func (m *ClientMessage) validateResume() *Error {
+	switch {
+	case m.Version != ProtocolVersion:
+		return protocolError(CodeVersion, "protocol version %d is not supported; this server speaks %d", m.Version, ProtocolVersion)
+	case !ValidRoomName(m.Room):
+		return protocolError(CodeBadRoom, "invalid room name")
+	case m.Participant == "" || len(m.Participant) > maxIDBytes:
+		return protocolError(CodeBadMessage, "resume needs the participant id of the welcome")
+	case !resumeTokenPattern.MatchString(m.Token):
+		return protocolError(CodeBadMessage, "resume needs the token of the welcome")
+	}
+	return nil
+}
+
+// resume takes over the session of the participant the token names.
+func (s *session) resume(m *ClientMessage) error {
+	l := s.srv.takeResume(m.Token, m.Room, m.Participant)
+	if l == nil {
+		return protocolError(CodeResumeFailed, "the resume token is unknown, expired or not this participant's: join again")
+	}
+	p := l.p
+	s.mu.Lock()
+	s.room, s.participant, s.line = l.room, p, l
+	s.mu.Unlock()
+	s.log = s.log.With("room", l.room, "participant", l.id, "role", p.Role(), "resumed", true)
+	err := p.Attach(func() {
+		if old := l.takeOver(s); old != nil {
+			// A socket the client gave up on but the server still holds
+			// (a half-open TCP connection): closed without a word.
+			old.cancel()
+			_ = old.conn.Close()
+		}
+	})
+	if err != nil {
+		s.mu.Lock()
+		s.participant = nil
+		s.mu.Unlock()
+		return protocolError(CodeResumeFailed, "too late to resume: %v; join again", err)
+	}
+	return nil
+}
+
+// resumeKey is what the server keeps of a token.
+func resumeKey(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// issueResume makes a new resume token for the participant on l (the
+// previous one stops working) and reports whether l was resumed before.
+func (srv *Server) issueResume(l *line, p *sfu.Participant) (token string, resumed bool) {
+	if l == nil || p == nil {
+		return "", false
+	}
+	var b [resumeTokenBytes]byte
+	_, _ = rand.Read(b[:])
+	token = base64.RawURLEncoding.EncodeToString(b[:])
+	srv.resumeMu.Lock()
+	defer srv.resumeMu.Unlock()
+	srv.sweepResumesLocked()
+	l.mu.Lock()
+	if l.key != "" {
+		delete(srv.resumes, l.key)
+	}
+	l.key, l.id, l.p = resumeKey(token), p.ID(), p
+	resumed = l.resumed
+	l.mu.Unlock()
+	srv.resumes[l.key] = l
+	return token, resumed
+}
+
+// takeResume finds the line a token was issued for, if it is still
+// valid and names this room and participant, and retires the token.
+func (srv *Server) takeResume(token, room, id string) *line {
+	key := resumeKey(token)
+	srv.resumeMu.Lock()
+	defer srv.resumeMu.Unlock()
+	l := srv.resumes[key]
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.room != room || l.id != id || l.p == nil || gone(l.p) {
+		return nil
+	}
+	delete(srv.resumes, key)
+	l.key = ""
+	return l
+}
+
+// forgetResume retires the token of a participant that left.
+func (srv *Server) forgetResume(l *line) {
+	if l == nil {
+		return
+	}
+	srv.resumeMu.Lock()
+	defer srv.resumeMu.Unlock()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.key != "" && srv.resumes[l.key] == l {
+		delete(srv.resumes, l.key)
+	}
+	l.key = ""
+}
+
+// sweepResumesLocked forgets the tokens of participants removed while
+// away (nobody's session was left to forget them).
+func (srv *Server) sweepResumesLocked() {
+	for key, l := range srv.resumes {
+		l.mu.Lock()
+		done := l.p != nil && gone(l.p)
+		l.mu.Unlock()
+		if done {
+			delete(srv.resumes, key)
+		}
+	}
+}
+
+func gone(p *sfu.Participant) bool {
+	select {
+	case <-p.Done():
+		return true
+	default:
+		return false
+	}
+}
+
+// DropConnection closes participant id's signaling connection abruptly,
+// as a network failure would, and reports whether it found one. Its
+// client is expected to resume. For tests and operators' drills.
+func (srv *Server) DropConnection(id string) bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	for sess := range srv.sessions {
+		p := sess.getParticipant()
+		if p == nil || p.ID() != id || !sess.getLine().owns(sess) {
+			continue
+		}
+		_ = sess.conn.UnderlyingConn().Close()
+		return true
+	}
+	return false
+}
