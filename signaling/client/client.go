@@ -274,7 +274,15 @@ func (c *Client) send(msg any) error {
 
 // Leave says goodbye and closes everything.
 func (c *Client) Leave() {
-	_ = c.send(map[string]string{"type": "leave"})
+	if c.send(map[string]string{"type": "leave"}) == nil {
+		// The server closes the socket once it has read the leave.
+		// Closing first could reset the connection and lose the leave,
+		// and a lost socket is kept for a resume.
+		select {
+		case <-c.Done():
+		case <-time.After(2 * time.Second):
+		}
+	}
 	c.Close()
 }
 
