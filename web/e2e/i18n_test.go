@@ -65,7 +65,7 @@ var (
 		{".toolbar", "meeting.toolbar", "aria-label"},
 		{".toolbar .ctl", "toolbar.mute", "aria-label"},
 		{".ctl-leave", "toolbar.leave", "aria-label"},
-		{".meeting-header .btn", "meeting.copyLinkLabel", "aria-label"},
+		{".meeting-header .copy-link", "meeting.copyLink", ""},
 		{".grid", "meeting.participants", "aria-label"},
 	}
 )

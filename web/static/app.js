@@ -12,7 +12,6 @@ import { installHook } from './hook.js';
 import { LocalMedia } from './media.js';
 import { Session } from './session.js';
 import { loadPref, savePref } from './prefs.js';
-import { isTyping } from './ui/dom.js';
 import { renderLanding } from './ui/landing.js';
 import { PrejoinView } from './ui/prejoin.js';
 import { MeetingView } from './ui/meeting.js';
@@ -20,6 +19,7 @@ import { messageScreen, joiningScreen } from './ui/screens.js';
 import { clearToasts, toast } from './ui/toast.js';
 import { announce } from './ui/announcer.js';
 import { LANGUAGE_EVENT, focusLanguageSelect } from './ui/language.js';
+import { installShortcuts, registerShortcut } from './ui/shortcuts.js';
 
 const root = document.getElementById('app');
 const params = new URLSearchParams(location.search);
@@ -60,7 +60,13 @@ async function main() {
     room = path; // the server only serves valid names; be lenient anyway
   }
   media = new LocalMedia();
-  document.addEventListener('keydown', onKey);
+  installShortcuts();
+  // M and V work from the pre-join screen on (see ui/shortcuts.js).
+  const whileInRoom = (fn) => () => {
+    if (['prejoin', 'joining', 'joined'].includes(store.state)) fn();
+  };
+  registerShortcut({ key: 'm', label: 'shortcuts.mic', run: whileInRoom(toggleMic) });
+  registerShortcut({ key: 'v', label: 'shortcuts.camera', run: whileInRoom(toggleCam) });
   // Closing the tab: tell the server right away instead of timing out.
   window.addEventListener('pagehide', () => store.session?.leave());
 
@@ -237,20 +243,6 @@ async function toggleCam() {
     return;
   }
   if (store.state === 'joined') announce(t(on ? 'announce.camOn' : 'announce.camOff'));
-}
-
-// M toggles the microphone, V the camera, except while typing.
-function onKey(event) {
-  if (event.repeat || event.ctrlKey || event.metaKey || event.altKey || isTyping(event)) return;
-  if (!['prejoin', 'joining', 'joined'].includes(store.state)) return;
-  const key = event.key.toLowerCase();
-  if (key === 'm') {
-    event.preventDefault();
-    toggleMic();
-  } else if (key === 'v') {
-    event.preventDefault();
-    toggleCam();
-  }
 }
 
 /** Trims, drops control characters and keeps at most 64 characters. */

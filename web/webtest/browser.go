@@ -146,13 +146,30 @@ func (b *Browser) WaitFor(expr string, within time.Duration) error {
 // Eval evaluates expr, awaiting it if it is a promise, and decodes the
 // result as JSON into out.
 func (b *Browser) Eval(expr string, out any) error {
-	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	return b.EvalWithin(expr, 10*time.Second, out)
+}
+
+// EvalWithin is Eval with a given timeout, for slow work in the page.
+func (b *Browser) EvalWithin(expr string, within time.Duration, out any) error {
+	ctx, cancel := context.WithTimeout(b.ctx, within)
 	defer cancel()
 	raw, err := chromedp.Run(ctx, chromedp.Evaluate[json.RawMessage](expr, chromedp.EvalAwaitPromise))
 	if err != nil {
 		return fmt.Errorf("evaluate %s: %w", expr, err)
 	}
 	return json.Unmarshal(raw, out)
+}
+
+// Inject runs a script (such as a test-only library) in the page, with
+// a long timeout since a large one takes a while to compile on a busy
+// machine; errors do not repeat the script.
+func (b *Browser) Inject(script string) error {
+	ctx, cancel := context.WithTimeout(b.ctx, time.Minute)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[json.RawMessage](script+"\n;true")); err != nil {
+		return fmt.Errorf("inject script of %d bytes: %w", len(script), err)
+	}
+	return nil
 }
 
 // Screenshot saves the visible page as a PNG.

@@ -2,7 +2,21 @@
 export default {
   'app.name': 'Plenum',
   'app.loading': 'Wird geladen …',
+
   'language.label': 'Sprache',
+
+  'shortcuts.title': 'Tastenkürzel',
+  'shortcuts.close': 'Schließen',
+  'shortcuts.key': 'Taste',
+  'shortcuts.action': 'Aktion',
+  'shortcuts.note': 'Während du in ein Textfeld schreibst, sind die Tastenkürzel aus.',
+  'shortcuts.help': 'Diese Liste der Tastenkürzel zeigen',
+  'shortcuts.mic': 'Mikrofon stumm- oder einschalten',
+  'shortcuts.camera': 'Kamera ein- oder ausschalten',
+  'shortcuts.hand': 'Hand heben oder senken',
+  'shortcuts.chat': 'Chat öffnen oder schließen',
+  'shortcuts.screen': 'Bildschirm teilen oder Teilen beenden',
+  'shortcuts.participants': 'Teilnehmerliste zeigen oder ausblenden',
 
   'landing.title': 'Videokonferenzen auf dem eigenen Server',
   'landing.subtitle': 'Privat und einfach. Kein Konto, keine App: Namen für die Besprechung wählen und den Link teilen.',

@@ -6,7 +6,21 @@
 export default {
   'app.name': 'Plenum',
   'app.loading': 'Loading…',
+
   'language.label': 'Language',
+
+  'shortcuts.title': 'Keyboard shortcuts',
+  'shortcuts.close': 'Close',
+  'shortcuts.key': 'Key',
+  'shortcuts.action': 'Action',
+  'shortcuts.note': 'Shortcuts do nothing while you type in a text field.',
+  'shortcuts.help': 'Show this list of shortcuts',
+  'shortcuts.mic': 'Mute or unmute the microphone',
+  'shortcuts.camera': 'Turn the camera on or off',
+  'shortcuts.hand': 'Raise or lower your hand',
+  'shortcuts.chat': 'Open or close the chat',
+  'shortcuts.screen': 'Share your screen, or stop sharing',
+  'shortcuts.participants': 'Show or hide the participant list',
 
   'landing.title': 'Video meetings on your own server',
   'landing.subtitle': 'Private and simple. No account, no app to install: pick a meeting name and share the link.',

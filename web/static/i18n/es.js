@@ -2,7 +2,21 @@
 export default {
   'app.name': 'Plenum',
   'app.loading': 'Cargando…',
+
   'language.label': 'Idioma',
+
+  'shortcuts.title': 'Atajos de teclado',
+  'shortcuts.close': 'Cerrar',
+  'shortcuts.key': 'Tecla',
+  'shortcuts.action': 'Acción',
+  'shortcuts.note': 'Los atajos no hacen nada mientras escribes en un campo de texto.',
+  'shortcuts.help': 'Mostrar esta lista de atajos',
+  'shortcuts.mic': 'Silenciar o activar el micrófono',
+  'shortcuts.camera': 'Encender o apagar la cámara',
+  'shortcuts.hand': 'Levantar o bajar la mano',
+  'shortcuts.chat': 'Abrir o cerrar el chat',
+  'shortcuts.screen': 'Compartir la pantalla o dejar de compartirla',
+  'shortcuts.participants': 'Mostrar u ocultar la lista de participantes',
 
   'landing.title': 'Videorreuniones en tu propio servidor',
   'landing.subtitle': 'Privado y sencillo. Sin cuenta ni aplicación que instalar: elige un nombre para la reunión y comparte el enlace.',

@@ -2,7 +2,21 @@
 export default {
   'app.name': 'Plenum',
   'app.loading': 'Chargement…',
+
   'language.label': 'Langue',
+
+  'shortcuts.title': 'Raccourcis clavier',
+  'shortcuts.close': 'Fermer',
+  'shortcuts.key': 'Touche',
+  'shortcuts.action': 'Action',
+  'shortcuts.note': 'Les raccourcis sont inactifs pendant la saisie dans un champ de texte.',
+  'shortcuts.help': 'Afficher cette liste de raccourcis',
+  'shortcuts.mic': 'Couper ou rétablir le micro',
+  'shortcuts.camera': 'Allumer ou couper la caméra',
+  'shortcuts.hand': 'Lever ou baisser la main',
+  'shortcuts.chat': 'Ouvrir ou fermer la discussion',
+  'shortcuts.screen': 'Partager l’écran ou arrêter le partage',
+  'shortcuts.participants': 'Afficher ou masquer la liste des participants',
 
   'landing.title': 'Des visioconférences sur votre propre serveur',
   'landing.subtitle': 'Privé et simple. Ni compte ni application à installer : choisissez un nom de réunion et partagez le lien.',

@@ -2,7 +2,21 @@
 export default {
   'app.name': 'Plenum',
   'app.loading': '読み込み中…',
+
   'language.label': '言語',
+
+  'shortcuts.title': 'キーボードショートカット',
+  'shortcuts.close': '閉じる',
+  'shortcuts.key': 'キー',
+  'shortcuts.action': '操作',
+  'shortcuts.note': 'テキスト入力中はショートカットは働きません。',
+  'shortcuts.help': 'このショートカット一覧を表示',
+  'shortcuts.mic': 'マイクのミュート／ミュート解除',
+  'shortcuts.camera': 'カメラのオン／オフ',
+  'shortcuts.hand': '手を挙げる／下ろす',
+  'shortcuts.chat': 'チャットを開く／閉じる',
+  'shortcuts.screen': '画面共有を開始／停止',
+  'shortcuts.participants': '参加者一覧の表示／非表示',
 
   'landing.title': '自分のサーバーでビデオ会議',
   'landing.subtitle': 'プライベートでシンプル。アカウントもアプリのインストールも不要です。会議名を決めてリンクを共有するだけです。',

@@ -8,8 +8,8 @@ import { t } from '../i18n.js';
  * A toggle button whose label stays fixed while aria-pressed tells the
  * state ("Mute microphone", pressed = muted), as ARIA recommends.
  */
-function toggle({ label, hint, onIcon, offIcon, onclick }) {
-  const btn = h('button', { type: 'button', class: 'ctl', 'aria-label': label, 'aria-pressed': 'false', title: hint, onclick });
+function toggle({ label, hint, key, onIcon, offIcon, onclick }) {
+  const btn = h('button', { type: 'button', class: 'ctl', 'aria-label': label, 'aria-pressed': 'false', 'aria-keyshortcuts': key, title: hint, onclick });
   return {
     el: btn,
     /** off = muted / camera off. */
@@ -23,9 +23,9 @@ function toggle({ label, hint, onIcon, offIcon, onclick }) {
 }
 
 export function micToggle(onclick) {
-  return toggle({ label: t('toolbar.mute'), hint: t('toolbar.muteHint'), onIcon: 'mic', offIcon: 'micOff', onclick });
+  return toggle({ label: t('toolbar.mute'), hint: t('toolbar.muteHint'), key: 'M', onIcon: 'mic', offIcon: 'micOff', onclick });
 }
 
 export function camToggle(onclick) {
-  return toggle({ label: t('toolbar.cameraOff'), hint: t('toolbar.cameraHint'), onIcon: 'cam', offIcon: 'camOff', onclick });
+  return toggle({ label: t('toolbar.cameraOff'), hint: t('toolbar.cameraHint'), key: 'V', onIcon: 'cam', offIcon: 'camOff', onclick });
 }

@@ -15,6 +15,7 @@ import { toast, dismissToast } from './toast.js';
 import { announce } from './announcer.js';
 import { languageSelect } from './language.js';
 import { store } from '../store.js';
+import { shortcutHelpButton } from './shortcuts.js';
 import { t } from '../i18n.js';
 
 const LEVEL_INTERVAL = 400;
@@ -74,8 +75,11 @@ export class MeetingView {
       h('a', { class: 'brand brand-compact', href: '/', 'aria-label': t('app.name'), title: t('app.name'), target: '_blank', rel: 'noopener' }, logo()),
       h('h1', { class: 'room-title', title: session.room, text: session.room }),
       h('span', { class: 'people', role: 'img', 'aria-label': '' }, icon('users'), this.count),
-      h('button', { type: 'button', class: 'btn btn-secondary btn-small', 'aria-label': t('meeting.copyLinkLabel'), onclick: () => copyLink(session.room) },
-        icon('link'), h('span', { class: 'hide-narrow', text: t('meeting.copyLink') })),
+      // Named by its text (only visually hidden on phones), so that what
+      // voice-control users read is what the button is called.
+      h('button', { type: 'button', class: 'btn btn-secondary btn-small copy-link', title: t('meeting.copyLinkLabel'), onclick: () => copyLink(session.room) },
+        icon('link'), h('span', { class: 'label-narrow', text: t('meeting.copyLink') })),
+      shortcutHelpButton('icon-btn hide-narrow'),
       languageSelect());
     this.peopleEl = header.querySelector('.people');
 
@@ -88,10 +92,12 @@ export class MeetingView {
     });
     this.shares = new ScreenShares({ session, media, layout: this.layout, views: this.views, audio: this.audio });
     this.layoutButton = layoutToggle(this.layout);
-    const toolbar = h('footer', { class: 'toolbar', role: 'toolbar', 'aria-label': t('meeting.toolbar') },
+    const toolbar = h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': t('meeting.toolbar') },
       this.mic.el, this.cam.el, this.shares.button, this.layoutButton.el, leave);
 
-    this.el = h('div', { class: 'meeting' }, header, h('main', { class: 'stage' }, this.layout.el), toolbar);
+    // The toolbar sits in a footer landmark (a role on the footer itself
+    // would take the landmark away).
+    this.el = h('div', { class: 'meeting' }, header, h('main', { class: 'stage' }, this.layout.el), h('footer', { class: 'meeting-footer' }, toolbar));
     mount(root, this.el);
     this.el.append(this.audio.el);
 
