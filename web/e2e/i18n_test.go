@@ -79,7 +79,7 @@ func TestUIInJapaneseWhenTheBrowserPrefersJapanese(t *testing.T) {
 	if err := aiko.Open(fmt.Sprintf("http://%s/e2e-ja?%s", srv.Addr(), url.Values{"name": {"Aiko"}}.Encode())); err != nil {
 		t.Fatal(err)
 	}
-	if err := aiko.WaitFor(`window.plenum?.state === "prejoin" && document.documentElement.lang === "ja"`, 15*time.Second); err != nil {
+	if err := aiko.WaitFor(`window.plenum?.state === "prejoin" && document.documentElement.lang === "ja"`, 30*time.Second); err != nil {
 		var lang []string
 		_ = aiko.Eval(`[navigator.language, ...navigator.languages]`, &lang)
 		t.Fatalf("%v (browser languages %v)", err, lang)
@@ -88,23 +88,17 @@ func TestUIInJapaneseWhenTheBrowserPrefersJapanese(t *testing.T) {
 	if err := aiko.Eval(`document.querySelector('.join-form button[type=submit]').click(), true`, new(bool)); err != nil {
 		t.Fatal(err)
 	}
-	if err := aiko.WaitFor(`window.plenum.state === "joined"`, 15*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	waitFor(t, aiko, "Aiko joins", `window.plenum.state === "joined"`)
 	expectCatalogue(t, aiko, "Aiko's meeting", "ja", append(meetingTexts, [3]string{".invite-title", "meeting.alone.title", ""}))
 
 	// Ben's browser speaks English: his page is English in the same meeting.
 	if err := ben.Open(joinURL(srv, "e2e-ja", "Ben", nil)); err != nil {
 		t.Fatal(err)
 	}
-	if err := ben.WaitFor(`window.plenum?.state === "joined"`, 15*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	waitFor(t, ben, "Ben joins", `window.plenum?.state === "joined"`)
 	expectCatalogue(t, ben, "Ben's meeting", "en", meetingTexts)
 	// Aiko sees Ben arrive, counted with Japanese words.
-	if err := aiko.WaitFor(`document.querySelector('.people')?.getAttribute('aria-label') === "2 人"`, 15*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	waitFor(t, aiko, "Aiko sees two people", `document.querySelector('.people')?.getAttribute('aria-label') === "2 人"`)
 
 	// Ben switches to German in the meeting: the screen is redrawn in
 	// German, he stays in the call, and the choice outlives a reload.
@@ -116,18 +110,12 @@ func TestUIInJapaneseWhenTheBrowserPrefersJapanese(t *testing.T) {
 	})()`, new(bool)); err != nil {
 		t.Fatal(err)
 	}
-	if err := ben.WaitFor(`document.documentElement.lang === "de" && window.plenum.state === "joined"`, 10*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	waitFor(t, ben, "Ben switches to German", `document.documentElement.lang === "de" && window.plenum.state === "joined"`)
 	expectCatalogue(t, ben, "Ben's meeting after switching", "de", meetingTexts)
-	if err := ben.WaitFor(`document.querySelectorAll('.grid .tile:not(.tile-invite)').length === 2`, 10*time.Second); err != nil {
-		t.Fatal("after the redraw Ben's grid lacks Aiko's tile or his own:", err)
-	}
+	waitFor(t, ben, "after the redraw Ben's grid lacks Aiko's tile or his own", `document.querySelectorAll('.grid .tile:not(.tile-invite)').length === 2`)
 	if err := ben.Open(fmt.Sprintf("http://%s/e2e-ja", srv.Addr())); err != nil {
 		t.Fatal(err)
 	}
-	if err := ben.WaitFor(`window.plenum?.state === "prejoin" && document.documentElement.lang === "de"`, 15*time.Second); err != nil {
-		t.Fatal("the language chosen is not remembered:", err)
-	}
+	waitFor(t, ben, "the language chosen is not remembered", `window.plenum?.state === "prejoin" && document.documentElement.lang === "de"`)
 	expectCatalogue(t, ben, "Ben's pre-join screen after a reload", "de", prejoinTexts)
 }
