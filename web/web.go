@@ -69,6 +69,12 @@ const contentSecurityPolicy = "default-src 'self'; " +
 	"img-src 'self' data: blob:; media-src 'self' blob:; " +
 	"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
+// baseContentSecurityPolicy applies to every other response (assets,
+// errors, health): nothing in it may load anything or be framed.
+const baseContentSecurityPolicy = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+// permissionsPolicy gives camera, microphone and screen capture to the
+// server's own pages only, and nothing else a meeting does not need.
 const permissionsPolicy = "camera=(self), microphone=(self), display-capture=(self), " +
 	"autoplay=(self), fullscreen=(self), geolocation=(), payment=(), usb=()"
 
@@ -143,6 +149,18 @@ func Handler(opts Options) http.Handler {
 	return h
 }
 
+// AssetPaths lists the URL path of every embedded asset.
+func AssetPaths() []string {
+	var out []string
+	_ = fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			out = append(out, staticPrefix+strings.TrimPrefix(p, "static/"))
+		}
+		return nil
+	})
+	return out
+}
+
 func typeOf(name string) string {
 	ext := path.Ext(name)
 	if t, ok := contentTypes[ext]; ok {
@@ -170,8 +188,21 @@ func render(d pageData) []byte {
 	return b.Bytes()
 }
 
+// SetSecurityHeaders sets the headers every response of the server
+// carries: no MIME sniffing, no referrer, no framing, a Content-Security-
+// Policy that allows nothing (pages replace it with their own), and the
+// permissions a meeting needs given to the server's own origin only.
+func SetSecurityHeaders(h http.Header) {
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Permissions-Policy", permissionsPolicy)
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", baseContentSecurityPolicy)
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+}
+
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	SetSecurityHeaders(w.Header())
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -211,9 +242,6 @@ func (h *handler) page(w http.ResponseWriter, r *http.Request, status int, body 
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=utf-8")
 	hd.Set("Content-Security-Policy", contentSecurityPolicy)
-	hd.Set("Referrer-Policy", "no-referrer")
-	hd.Set("Permissions-Policy", permissionsPolicy)
-	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
 	// The page is tiny and must always match the current assets.
 	hd.Set("Cache-Control", "no-cache")
@@ -236,7 +264,5 @@ func (h *handler) static(w http.ResponseWriter, r *http.Request, name string) {
 	hd.Set("Content-Type", a.contentType)
 	hd.Set("Cache-Control", "no-cache")
 	hd.Set("ETag", a.etag)
-	hd.Set("Referrer-Policy", "no-referrer")
-	hd.Set("Cross-Origin-Resource-Policy", "same-origin")
 	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(a.body))
 }

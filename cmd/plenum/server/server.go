@@ -202,14 +202,14 @@ func New(cfg Config) (_ *Server, err error) {
 		MessagesPerIP:       cfg.MessagesPerIP,
 	})
 	s.registry = s.newRegistry(cfg.Version)
-	s.http = s.httpServer(trustProxies(cfg.TrustedProxies, s.routes()))
+	s.http = s.httpServer(trustProxies(cfg.TrustedProxies, securityHeaders(s.routes())))
 	for i := range s.extra {
 		e := &s.extra[i]
 		switch e.name {
 		case "metrics":
-			e.srv = s.httpServer(s.metricsRoutes())
+			e.srv = s.httpServer(securityHeaders(s.metricsRoutes()))
 		case "redirect":
-			e.srv = s.httpServer(s.redirectHandler())
+			e.srv = s.httpServer(securityHeaders(s.redirectHandler()))
 		}
 	}
 	return s, nil
