@@ -29,9 +29,18 @@ func TestScreenShareIsReceivedAndShownOnTheStage(t *testing.T) {
 	ana, ben := browsers[0], browsers[1]
 	enter(t, srv, ana, "e2e-screen", "Ana", [2]int64{})
 	enter(t, srv, ben, "e2e-screen", "Ben", [2]int64{})
-	anaID := waitJoined(t, ana, "Ana")
-	waitJoined(t, ben, "Ben")
-	if _, err := ben.WaitDecodes(anaID, 20*time.Second); err != nil {
+	// Generous: on a loaded 2-core machine, starting fake devices in
+	// two browsers at once can take many seconds.
+	for i, b := range browsers {
+		if err := b.WaitFor(`window.plenum && window.plenum.state === "joined"`, 45*time.Second); err != nil {
+			t.Fatalf("browser %d joins: %v", i, err)
+		}
+	}
+	anaID, err := ana.ParticipantID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ben.WaitDecodes(anaID, 30*time.Second); err != nil {
 		t.Fatalf("Ben before the share: %v", err)
 	}
 
@@ -43,13 +52,13 @@ func TestScreenShareIsReceivedAndShownOnTheStage(t *testing.T) {
 		FrameWidth int `json:"frameWidth"`
 		BytesSent  int `json:"bytesSent"`
 	}
-	eventually(t, 15*time.Second, "Ana sends her screen", func() (bool, string) {
+	eventually(t, 20*time.Second, "Ana sends her screen", func() (bool, string) {
 		err := ana.Eval(`window.plenum.screenSent()`, &sent)
 		return err == nil && sent.BytesSent > 0, fmt.Sprintf("%+v %v", sent, err)
 	})
 
 	frames := -1
-	seen := eventually(t, 20*time.Second, "Ben decodes Ana's screen", func() (bool, string) {
+	seen := eventually(t, 30*time.Second, "Ben decodes Ana's screen", func() (bool, string) {
 		s, err := ben.Stats()
 		if err != nil {
 			return false, err.Error()

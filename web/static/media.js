@@ -39,7 +39,7 @@ export class LocalMedia extends EventTarget {
     this.videoTrack = null;
     /** Last failure per kind: '', 'denied', 'not-found', 'in-use', 'failed', 'insecure'. */
     this.errors = { audio: '', video: '' };
-    this.devices = { audioinput: [], videoinput: [] };
+    this.devices = { audioinput: [], videoinput: [], audiooutput: [] };
     this.deviceIds = { audio: loadPref('audioDevice'), video: loadPref('videoDevice') };
     this.micEnabled = true;
     // The screen share: its picture and, where the browser offers it,
@@ -68,7 +68,7 @@ export class LocalMedia extends EventTarget {
     if (audio && video && !this.audioTrack && !this.videoTrack) {
       // One prompt for both in the common case.
       try {
-        const stream = await navigator.mediaDevices.getUserMedia(this.constraints('audio', 'video'));
+        const stream = await navigator.mediaDevices.getUserMedia(this.constraints(['audio', 'video']));
         this.setTrack('audio', stream.getAudioTracks()[0] || null);
         this.setTrack('video', stream.getVideoTracks()[0] || null);
         this.errors = { audio: '', video: '' };
@@ -84,23 +84,24 @@ export class LocalMedia extends EventTarget {
     this.changed();
   }
 
-  constraints(...kinds) {
+  /** exact: the device chosen must be the one given (a choice made in the UI). */
+  constraints(kinds, exact = false) {
     const c = {};
     for (const kind of kinds) {
       const id = this.deviceIds[kind];
-      c[kind] = { ...(kind === 'audio' ? AUDIO : VIDEO), ...(id ? { deviceId: { ideal: id } } : {}) };
+      c[kind] = { ...(kind === 'audio' ? AUDIO : VIDEO), ...(id ? { deviceId: exact ? { exact: id } : { ideal: id } } : {}) };
     }
     return c;
   }
 
   /** Gets a new track of kind ('audio'|'video'); returns it or null. */
-  async acquire(kind) {
+  async acquire(kind, exact = false) {
     if (!mediaSupported()) {
       this.errors[kind] = 'insecure';
       return null;
     }
     try {
-      const stream = await navigator.mediaDevices.getUserMedia(this.constraints(kind));
+      const stream = await navigator.mediaDevices.getUserMedia(this.constraints([kind], exact));
       const track = stream.getTracks()[0];
       this.setTrack(kind, track);
       this.errors[kind] = '';
@@ -163,9 +164,11 @@ export class LocalMedia extends EventTarget {
     savePref(kind === 'audio' ? 'audioDevice' : 'videoDevice', deviceId);
     const current = kind === 'audio' ? this.audioTrack : this.videoTrack;
     if (current && current.getSettings?.().deviceId !== deviceId) {
-      // Stop first: some systems cannot open two cameras at once.
+      // Stop first: some systems cannot open two cameras at once. The
+      // device asked for, not one that fits the other wishes better; if
+      // it cannot start, any device rather than none.
       this.setTrack(kind, null);
-      await this.acquire(kind);
+      if (!(await this.acquire(kind, true))) await this.acquire(kind);
     }
     this.changed();
   }
@@ -177,6 +180,7 @@ export class LocalMedia extends EventTarget {
       this.devices = {
         audioinput: list.filter((d) => d.kind === 'audioinput' && d.deviceId),
         videoinput: list.filter((d) => d.kind === 'videoinput' && d.deviceId),
+        audiooutput: list.filter((d) => d.kind === 'audiooutput' && d.deviceId),
       };
       this.changed();
     } catch (err) {

@@ -3,6 +3,8 @@
 // to us (the server offers, we answer). One offerer per connection means
 // no glare, and no perfect-negotiation machinery is needed.
 
+import { inboundCounters, pairFigures, upFigures } from './netstats.js';
+
 /** Common parts: ICE config, candidate queues, connection state. */
 class Peer {
   constructor(name, { iceServers = [], relay = false, onCandidate, onState }) {
@@ -276,6 +278,11 @@ export class UpConnection extends Peer {
     await this.flushRemoteCandidates();
   }
 
+  /** How our sending fares (see netstats.js upFigures). */
+  async quality() {
+    return upFigures(await this.pc.getStats());
+  }
+
   /** Level (0..1) of what the microphone sends, from media-source stats. */
   async audioLevel() {
     const report = await this.audio.sender.getStats();
@@ -336,12 +343,13 @@ export class DownConnection extends Peer {
           frameWidth: s.frameWidth ?? 0,
           frameHeight: s.frameHeight ?? 0,
           bytesReceived: s.bytesReceived ?? 0,
+          ...inboundCounters(s),
         });
       } else if (s.kind === 'audio') {
-        audio.push({ participant: owner.participant, screen: owner.kind === 'screenAudio', packetsReceived: s.packetsReceived ?? 0, audioLevel: s.audioLevel ?? 0 });
+        audio.push({ participant: owner.participant, screen: owner.kind === 'screenAudio', audioLevel: s.audioLevel ?? 0, ...inboundCounters(s) });
       }
     }
-    return { video, audio, candidatePair: selectedPair(report) };
+    return { video, audio, candidatePair: selectedPair(report), path: pairFigures(report) };
   }
 
   /** Pairs each inbound-rtp report with the publisher it comes from. */

@@ -366,6 +366,12 @@ export class Session extends EventTarget {
     return out;
   }
 
+  /** How our sending fares ({loss, rtt, jitter, availableOutgoingBitrate}), or null. */
+  async upQuality() {
+    if (this.phase !== 'joined' || !this.up) return null;
+    return this.up.quality();
+  }
+
   /** Our own microphone level (0..1), 0 when muted or not sending. */
   async localAudioLevel() {
     if (this.phase !== 'joined' || !this.up || !this.media.micOn) return 0;

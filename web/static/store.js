@@ -8,6 +8,8 @@ export const store = {
   lastError: null,
   /** The meeting's tile layout (ui/layout.js), for the test hook. */
   layout: null,
+  /** Audio-only mode (no video received), kept across redraws of the meeting. */
+  audioOnly: false,
 };
 
 export function setState(state) {

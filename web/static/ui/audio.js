@@ -13,7 +13,27 @@ export class AudioSink {
     this.onBlocked = onBlocked;
     this.onUnblocked = onUnblocked;
     this.blocked = false;
+    this.sinkId = '';
     this.unlockOnGesture = () => this.unlock();
+  }
+
+  /**
+   * Plays every participant through the output device id ('' for the
+   * system's default), where the browser can choose (setSinkId).
+   */
+  async setSink(id) {
+    this.sinkId = id || '';
+    await Promise.all([...this.players.values()].map((audio) => this.route(audio)));
+  }
+
+  async route(audio) {
+    if (!audio.setSinkId || audio.sinkId === this.sinkId) return;
+    try {
+      await audio.setSinkId(this.sinkId);
+    } catch (err) {
+      // The device went away or is not allowed: the default plays on.
+      console.warn('plenum: cannot switch the speaker output', err);
+    }
   }
 
   set(id, track) {
@@ -23,6 +43,7 @@ export class AudioSink {
       audio.autoplay = true;
       this.players.set(id, audio);
       this.el.append(audio);
+      if (this.sinkId) this.route(audio);
     }
     if (audio.srcObject?.getAudioTracks()[0] === track) return;
     audio.srcObject = new MediaStream([track]);

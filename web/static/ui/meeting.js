@@ -7,6 +7,8 @@ import { Layout } from './layout.js';
 import { ScreenShares } from './sharing.js';
 import { tileActions } from './stage.js';
 import { layoutToggle } from './layoutmenu.js';
+import { SettingsDialog, savedOutput } from './devices.js';
+import { QualityMonitor, qualityBadge, statsPanel } from './quality.js';
 import { parseStreamId } from '../peer.js';
 import { AudioSink } from './audio.js';
 import { ViewReporter } from './views.js';
@@ -91,9 +93,15 @@ export class MeetingView {
       onUnblocked: () => dismissToast('autoplay'),
     });
     this.shares = new ScreenShares({ session, media, layout: this.layout, views: this.views, audio: this.audio });
+    this.audio.setSink(savedOutput());
     this.layoutButton = layoutToggle(this.layout);
+    this.badges = new Map(); // participant id ('' for us) -> quality badge
+    const stats = statsPanel((id) => session.participants.get(id)?.name ?? id);
+    this.settings = new SettingsDialog({ media, audio: this.audio, onAudioOnly: (on) => this.setAudioOnly(on), sections: [stats.el] });
+    const settingsButton = h('button', { type: 'button', class: 'ctl', 'aria-label': t('toolbar.settings'), title: t('toolbar.settings'), 'aria-haspopup': 'dialog', onclick: () => this.settings.open() }, icon('settings'));
+    this.settings.onClose = () => settingsButton.focus();
     const toolbar = h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': t('meeting.toolbar') },
-      this.mic.el, this.cam.el, this.shares.button, this.layoutButton.el, leave);
+      this.mic.el, this.cam.el, this.shares.button, this.layoutButton.el, settingsButton, leave);
 
     // The toolbar sits in a footer landmark (a role on the footer itself
     // would take the landmark away).
@@ -103,6 +111,7 @@ export class MeetingView {
 
     this.local = new Tile({ id: session.id || 'local', name: session.name, local: true });
     this.addActions('local', this.local);
+    this.badges.set('', qualityBadge(this.local));
     this.layout.add('local', this.local, 'local');
     this.invite = { el: this.inviteCard() };
 
@@ -133,9 +142,12 @@ export class MeetingView {
     this.cleanups.push(() => media.removeEventListener('change', onMedia));
 
     for (const p of session.participants.values()) this.addTile(p);
+    if (store.audioOnly) this.setAudioOnly(true);
     this.syncLocal();
     this.refresh();
     this.levelTimer = setInterval(() => this.pollLevels(), LEVEL_INTERVAL);
+    this.quality = new QualityMonitor(session, (id) => this.badges.get(id));
+    this.quality.onUpdate = (rows, s) => stats.update(rows, s);
     document.title = `${session.room} · ${t('app.name')}`;
     this.mic.el.focus();
   }
@@ -159,6 +171,7 @@ export class MeetingView {
     const tile = new Tile({ id: p.id, name: p.name });
     this.tiles.set(p.id, tile);
     this.addActions(p.id, tile);
+    this.badges.set(p.id, qualityBadge(tile));
     this.layout.add(p.id, tile, 'remote');
     this.updateTile(p);
     const tracks = this.session.tracksOf(p.id);
@@ -176,6 +189,12 @@ export class MeetingView {
   addActions(key, tile) {
     const actions = tileActions(tile, { onPin: () => this.layout.togglePin(key), isPinned: () => this.layout.isPinned(key) });
     this.actions.set(key, actions);
+  }
+
+  /** Audio-only mode: no remote video is received or shown. */
+  setAudioOnly(on) {
+    this.el.classList.toggle('audio-only', on);
+    this.views.setAudioOnly(on);
   }
 
   layoutChanged() {
@@ -201,6 +220,7 @@ export class MeetingView {
     this.shares.remove(id);
     this.layout.remove(id);
     this.actions.delete(id);
+    this.badges.delete(id);
     this.tiles.get(id)?.destroy();
     this.tiles.delete(id);
     this.audio.remove(id);
@@ -274,8 +294,10 @@ export class MeetingView {
 
   destroy() {
     clearInterval(this.levelTimer);
+    this.quality.destroy();
     this.views.destroy();
     this.shares.destroy();
+    this.settings.destroy();
     this.layout.destroy();
     if (store.layout === this.layout) store.layout = null;
     for (const fn of this.cleanups) fn();

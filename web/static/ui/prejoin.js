@@ -4,6 +4,7 @@ import { icon } from './icons.js';
 import { brandBar } from './screens.js';
 import { micToggle, camToggle } from './controls.js';
 import { hueFor, initials } from './avatar.js';
+import { fillDeviceSelect } from './devices.js';
 import { t, has } from '../i18n.js';
 
 export class PrejoinView {
@@ -133,20 +134,9 @@ export class PrejoinView {
   }
 
   fillSelect(select, devices, track, preferred, error) {
-    const current = track?.getSettings?.().deviceId || preferred;
     // Without permission the browser lists no usable devices.
     const empty = error === 'denied' || error === 'insecure' ? t('prejoin.noAccess') : t('prejoin.noDevice');
-    const options = devices.length
-      ? devices.map((d, i) => h('option', { value: d.deviceId, text: d.label || t('prejoin.deviceN', { n: i + 1 }) }))
-      : [h('option', { value: '', text: empty })];
-    // Rebuild only when the list changed, so an open select is not reset.
-    const signature = options.map((o) => `${o.value}|${o.textContent}`).join('\n');
-    if (select.dataset.signature !== signature) {
-      select.replaceChildren(...options);
-      select.dataset.signature = signature;
-    }
-    select.disabled = !devices.length;
-    if (current && devices.some((d) => d.deviceId === current)) select.value = current;
+    fillDeviceSelect(select, devices, track?.getSettings?.().deviceId || preferred, empty);
   }
 
   renderNotes() {

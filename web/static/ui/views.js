@@ -4,7 +4,7 @@
 //
 // A tile is seen when some of it is on screen (IntersectionObserver),
 // the page is visible (not a background tab, not minimized) and the
-// participant's camera is on. Sizes come from a ResizeObserver on the
+// participant's camera is on, and audio-only mode is off. Sizes come from a ResizeObserver on the
 // video element. Changes are debounced (but a video coming into view is
 // reported at once) and sent only when they differ (see Session.view).
 
@@ -36,6 +36,7 @@ export class ViewReporter {
   /** @param {(participant: string, height: number, visible: boolean, force: boolean) => void} send */
   constructor(send) {
     this.send = send;
+    this.audioOnly = false;
     this.entries = new Map(); // participant -> {tile, timer, intersecting (null: not told yet)}
     this.byElement = new Map(); // observed element -> participant
     this.resize = new ResizeObserver((list) => {
@@ -62,6 +63,12 @@ export class ViewReporter {
       }
     };
     document.addEventListener('visibilitychange', this.onVisibility);
+  }
+
+  /** Audio-only mode: every video is reported hidden, so none is sent. */
+  setAudioOnly(on) {
+    this.audioOnly = on;
+    for (const id of this.entries.keys()) this.now(id, false);
   }
 
   /** Starts reporting for a remote participant's tile. */
@@ -112,7 +119,7 @@ export class ViewReporter {
     if (!tile.track) return; // nothing received yet: reported when it comes
     const height = renderedHeight(tile.video);
     const inView = entry.intersecting ?? onScreen(tile.el);
-    const visible = inView && document.visibilityState === 'visible' && !tile.videoMuted;
+    const visible = inView && !this.audioOnly && !tile.el.hidden && document.visibilityState === 'visible' && !tile.videoMuted;
     this.send(id, height, visible, force);
   }
 

@@ -1,0 +1,127 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/plenum-meet/plenum/web/webtest"
+)
+
+// twoCameras gives a browser fake cameras to switch between. Chromium's
+// second fake camera is a depth camera (16-bit grey, which the encoder
+// does not take); the third is an ordinary MJPEG one.
+var twoCameras = chromedp.Flag("use-fake-device-for-media-stream", "device-count=3")
+
+// settings opens the settings dialog of b's meeting.
+func settings(t *testing.T, b *webtest.Browser) {
+	t.Helper()
+	if err := b.Do(chromedp.Click(`.toolbar button[aria-haspopup="dialog"]`)); err != nil {
+		t.Fatalf("open the settings: %v", err)
+	}
+	if err := b.WaitFor(`!!document.querySelector('dialog.settings[open]')`, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCameraSwitchAudioOnlyAndQualityMidCall(t *testing.T) {
+	srv := startServer(t)
+	browsers := webtest.LaunchAll(t, []chromedp.ExecAllocatorOption{twoCameras}, []chromedp.ExecAllocatorOption{noCamera})
+	ana, ben := browsers[0], browsers[1]
+	enter(t, srv, ana, "e2e-devices", "Ana", [2]int64{})
+	enter(t, srv, ben, "e2e-devices", "Ben", [2]int64{})
+	for i, b := range browsers {
+		if err := b.WaitFor(`window.plenum && window.plenum.state === "joined"`, 45*time.Second); err != nil {
+			var state any
+			_ = b.Eval(`({state: window.plenum?.state, error: window.plenum?.lastError})`, &state)
+			t.Fatalf("browser %d joins: %v (page: %v)", i, err, state)
+		}
+	}
+	anaID, err := ana.ParticipantID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ben.WaitDecodes(anaID, 30*time.Second); err != nil {
+		t.Fatalf("Ben: %v", err)
+	}
+
+	// Ana switches to her second camera: same call, same encodings.
+	settings(t, ana)
+	const localDevice = `document.querySelector('.tile-local video').srcObject?.getVideoTracks()[0]?.getSettings().deviceId || ''`
+	var before string
+	if err := ana.Eval(localDevice, &before); err != nil {
+		t.Fatal(err)
+	}
+	run(t, ana, `const s = document.querySelector('dialog.settings select[id^="set-cam"]');
+		const other = [...s.options].reverse().find((o) => o.value && o.value !== s.value);
+		if (!other) throw new Error('one camera only: ' + s.options.length);
+		s.value = other.value;
+		s.dispatchEvent(new Event('change'))`)
+	eventually(t, 15*time.Second, "Ana's camera is the other one", func() (bool, string) {
+		var now, options string
+		err := ana.Eval(localDevice, &now)
+		_ = ana.Eval(`[...document.querySelector('dialog.settings select[id^="set-cam"]').options].map((o) => o.value.slice(0, 8) + ' ' + o.text).join(', ')`, &options)
+		return err == nil && now != "" && now != before, fmt.Sprintf("%.8s (was %.8s; cameras %s) %v", now, before, options, err)
+	})
+	receives(t, ben, ana, "Ben", anaID, 20*time.Second, "after the switch", func(int) bool { return true })
+	layers, err := ana.SentLayers()
+	if err != nil || len(layers) != 3 {
+		t.Fatalf("Ana's encodings after the switch: %s %v", layersString(layers), err)
+	}
+	if err := ana.WaitFor(`window.plenum.state === "joined"`, time.Second); err != nil {
+		t.Fatal(err)
+	}
+
+	// Quality badges and the statistics table at Ben's.
+	badge := fmt.Sprintf(`(() => { const b = document.querySelector('.tile[data-participant=%q] .tile-quality'); return !!b && !b.hidden && ['good','fair','poor'].includes(b.dataset.level); })()`, anaID)
+	if err := ben.WaitFor(badge, 15*time.Second); err != nil {
+		t.Fatalf("Ben's badge for Ana: %v", err)
+	}
+	settings(t, ben)
+	run(t, ben, `document.querySelector('dialog.settings details.stats').open = true`)
+	var table string
+	eventually(t, 10*time.Second, "Ben's statistics list Ana", func() (bool, string) {
+		err := ben.Eval(`document.querySelector('dialog.settings .stats-table tbody')?.textContent || ''`, &table)
+		return err == nil && strings.Contains(table, "Ana"), table
+	})
+
+	// Audio only: nothing more of Ana's camera arrives, her sound does.
+	if err := ben.Do(chromedp.Click(`dialog.settings input[type="checkbox"]`)); err != nil {
+		t.Fatalf("Ben turns audio only on: %v", err)
+	}
+	last := -1
+	eventually(t, 20*time.Second, "Ben receives no more video", func() (bool, string) {
+		s, err := ben.Stats()
+		if err != nil {
+			return false, err.Error()
+		}
+		v, _ := s.VideoFrom(anaID)
+		n := v.BytesReceived
+		still := n == last
+		last = n
+		return still, fmt.Sprintf("%d bytes", n)
+	})
+	packets := func() int {
+		s, err := ben.Stats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range s.Audio {
+			if a.Participant == anaID {
+				return a.PacketsReceived
+			}
+		}
+		return 0
+	}
+	p0 := packets()
+	eventually(t, 10*time.Second, "Ben still hears Ana", func() (bool, string) {
+		n := packets()
+		return n > p0, fmt.Sprintf("%d packets (had %d)", n, p0)
+	})
+	if err := ben.Do(chromedp.Click(`dialog.settings input[type="checkbox"]`)); err != nil {
+		t.Fatalf("Ben turns audio only off: %v", err)
+	}
+	receives(t, ben, ana, "Ben", anaID, 20*time.Second, "after audio only", func(int) bool { return true })
+}
