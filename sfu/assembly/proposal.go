@@ -321,6 +321,6 @@ func (p *proposal) state() ProposalState {
 	return ProposalState{
 		ID: p.id, Question: p.draft.Question, Kind: p.draft.Kind, Options: slices.Clone(p.draft.Options),
 		Secret: p.draft.Secret, Open: p.closed.IsZero(), Opened: p.opened, Closed: p.closed,
-		Voters: slices.Clone(p.voters), Result: p.result,
+		Voters: append([]string{}, p.voters...), Result: p.result,
 	}
 }

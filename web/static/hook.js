@@ -23,6 +23,10 @@ export function installHook() {
       if (!s || s.phase !== 'joined') return [];
       return [...s.participants.values()].map(({ id, name, audioMuted, videoMuted }) => ({ id, name, audioMuted, videoMuted }));
     },
+    /** The Markdown of the last minutes exported, or null. */
+    get minutes() {
+      return store.lastMinutes ?? null;
+    },
     /** Receive statistics of the down connection (see peer.js). */
     async stats() {
       const s = store.session;

@@ -2,7 +2,8 @@
 // the list of other participants. UI-free: it reports through events
 //   welcome, participant-joined, participant-updated, participant-left,
 //   track, track-removed, local (our mute state), unstable, fatal, ended,
-//   speaker (the dominant speaker's id, '' for nobody).
+//   speaker (the dominant speaker's id, '' for nobody),
+//   message (any other server message, for feature modules).
 // A track's kind is audio, video, screen or screenAudio (a screen share).
 // The UI tells it how it shows each remote video with view(); the
 // server's `layers` messages are obeyed here.
@@ -129,13 +130,24 @@ export class Session extends EventTarget {
         }
         break;
       default:
-        break; // unknown types are for newer clients
+        // Others (the assembly, moderation…) listen to what they know;
+        // unknown types are for newer clients.
+        this.emit('message', msg);
+        break;
     }
+  }
+
+  /** Sends a message on the signaling socket once joined (false otherwise). */
+  send(msg) {
+    if (this.phase !== 'joined') return false;
+    this.sig.send(msg);
+    return true;
   }
 
   async welcome(msg) {
     this.phase = 'joined';
     this.id = msg.id;
+    this.role = typeof msg.role === 'string' ? msg.role : 'participant';
     this.iceServers = Array.isArray(msg.iceServers) ? msg.iceServers : [];
     this.encoding = mediaSettings(msg.media);
     for (const p of msg.participants || []) this.upsert(p, null);

@@ -19,6 +19,7 @@ import { languageSelect } from './language.js';
 import { store } from '../store.js';
 import { shortcutHelpButton } from './shortcuts.js';
 import { t } from '../i18n.js';
+import { AssemblyUI } from './assembly.js';
 
 const LEVEL_INTERVAL = 400;
 const SPEAKING_LEVEL = 0.03;
@@ -88,6 +89,8 @@ export class MeetingView {
     this.mic = micToggle(onToggleMic);
     this.cam = camToggle(onToggleCam);
     const leave = h('button', { type: 'button', class: 'ctl ctl-leave', 'aria-label': t('toolbar.leave'), title: t('toolbar.leave'), onclick: onLeave }, icon('leave'));
+    // Speaking queue, votes and minutes (ui/assembly.js).
+    this.assembly = new AssemblyUI({ session, grid: this.layout.el });
     this.audio = new AudioSink(document.body, {
       onBlocked: () => this.soundBlocked(),
       onUnblocked: () => dismissToast('autoplay'),
@@ -101,11 +104,11 @@ export class MeetingView {
     const settingsButton = h('button', { type: 'button', class: 'ctl', 'aria-label': t('toolbar.settings'), title: t('toolbar.settings'), 'aria-haspopup': 'dialog', onclick: () => this.settings.open() }, icon('settings'));
     this.settings.onClose = () => settingsButton.focus();
     const toolbar = h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': t('meeting.toolbar') },
-      this.mic.el, this.cam.el, this.shares.button, this.layoutButton.el, settingsButton, leave);
+      this.mic.el, this.cam.el, this.shares.button, this.layoutButton.el, ...this.assembly.buttons, settingsButton, leave);
 
     // The toolbar sits in a footer landmark (a role on the footer itself
     // would take the landmark away).
-    this.el = h('div', { class: 'meeting' }, header, h('main', { class: 'stage' }, this.layout.el), h('footer', { class: 'meeting-footer' }, toolbar));
+    this.el = h('div', { class: 'meeting' }, header, h('main', { class: 'stage' }, this.layout.el), this.assembly.panel, h('footer', { class: 'meeting-footer' }, toolbar));
     mount(root, this.el);
     this.el.append(this.audio.el);
 
@@ -293,6 +296,7 @@ export class MeetingView {
   }
 
   destroy() {
+    this.assembly.destroy();
     clearInterval(this.levelTimer);
     this.quality.destroy();
     this.views.destroy();

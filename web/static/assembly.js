@@ -1,0 +1,138 @@
+// Deciding together, UI-free: the speaking queue, proposals and the
+// minutes as the server tells them (signaling/PROTOCOL.md, "Deciding
+// together"), and the messages that act on them. One model per session,
+// kept across redraws of the meeting screen (assemblyOf). Events:
+//   queue {previous}, proposal {proposal, previous}, role, refused {request, code}.
+
+const models = new WeakMap();
+
+/** The session's assembly model, made on first use. */
+export function assemblyOf(session) {
+  let m = models.get(session);
+  if (!m) {
+    m = new Assembly(session);
+    models.set(session, m);
+  }
+  return m;
+}
+
+const ASSEMBLY_REQUESTS = new Set(['hand', 'queue-next', 'queue-call', 'queue-move', 'queue-remove', 'queue-finish',
+  'queue-rules', 'proposal-open', 'vote', 'proposal-close', 'minutes']);
+
+const EMPTY_QUEUE = { entries: [], speaker: null, notYetSpokenFirst: false, seconds: 0 };
+
+export class Assembly extends EventTarget {
+  constructor(session) {
+    super();
+    this.session = session;
+    this.queue = EMPTY_QUEUE;
+    this.queueAt = performance.now(); // when the queue state arrived
+    this.proposals = new Map(); // id -> proposal, as the server sent it
+    this.myBallots = new Map(); // proposal id -> our choice (never sent back by the server)
+    this.role = session.role || 'participant';
+    this.minutesWaiters = [];
+    this.lastMinutes = null;
+    session.addEventListener('message', (e) => this.handle(e.detail));
+  }
+
+  handle(msg) {
+    switch (msg.type) {
+      case 'queue': {
+        const previous = this.queue;
+        this.queue = {
+          entries: Array.isArray(msg.entries) ? msg.entries.filter((e) => e && typeof e.id === 'string') : [],
+          speaker: msg.speaker && typeof msg.speaker.id === 'string' ? msg.speaker : null,
+          notYetSpokenFirst: !!msg.notYetSpokenFirst,
+          seconds: Number(msg.seconds) || 0,
+        };
+        this.queueAt = performance.now();
+        this.emit('queue', { previous });
+        break;
+      }
+      case 'proposal': {
+        const p = msg.proposal;
+        if (!p || !Number.isInteger(p.id) || !Array.isArray(p.options)) return;
+        if (!Array.isArray(p.voters)) p.voters = [];
+        const previous = this.proposals.get(p.id) || null;
+        this.proposals.set(p.id, p);
+        this.emit('proposal', { proposal: p, previous });
+        break;
+      }
+      case 'minutes':
+        for (const resolve of this.minutesWaiters.splice(0)) resolve(msg.minutes);
+        break;
+      case 'role':
+        this.role = String(msg.role || 'participant');
+        this.emit('role', {});
+        break;
+      case 'refused':
+        if (!ASSEMBLY_REQUESTS.has(msg.request)) return;
+        if (msg.request === 'minutes') for (const resolve of this.minutesWaiters.splice(0)) resolve(null);
+        this.emit('refused', { request: msg.request, code: String(msg.code || '') });
+        break;
+      default:
+        break;
+    }
+  }
+
+  get facilitator() { return this.role === 'moderator'; }
+  get canVote() { return this.role !== 'viewer'; }
+  get myId() { return this.session.id; }
+
+  /** Our entry in the queue, or null. */
+  myHand() { return this.queue.entries.find((e) => e.id === this.myId) || null; }
+
+  /** Whether we have the floor. */
+  speaking() { return this.queue.speaker?.id === this.myId; }
+
+  /** How long the current turn has lasted, in ms (0 with nobody speaking). */
+  speakerElapsed() {
+    const s = this.queue.speaker;
+    return s ? Math.max(0, (Number(s.elapsedMs) || 0) + performance.now() - this.queueAt) : 0;
+  }
+
+  /** The open proposal, or null. */
+  openProposal() {
+    for (const p of this.proposals.values()) if (p.open) return p;
+    return null;
+  }
+
+  /** Closed proposals, newest first. */
+  closedProposals() {
+    return [...this.proposals.values()].filter((p) => !p.open && p.result).reverse();
+  }
+
+  raiseHand(direct = false) { return this.send({ type: 'hand', raised: true, direct }); }
+  lowerHand() { return this.send({ type: 'hand', raised: false }); }
+  /** Raises our hand, or lowers it if raised. */
+  toggleHand() { return this.myHand() ? this.lowerHand() : this.raiseHand(false); }
+
+  next() { return this.send({ type: 'queue-next' }); }
+  call(participant) { return this.send({ type: 'queue-call', participant }); }
+  move(participant, position) { return this.send({ type: 'queue-move', participant, position: Math.max(0, position) }); }
+  remove(participant) { return this.send({ type: 'queue-remove', participant }); }
+  finish() { return this.send({ type: 'queue-finish' }); }
+  setRules(rules) { return this.send({ type: 'queue-rules', ...rules }); }
+
+  /** Puts a proposal to the vote: {question, kind, options, secret}. */
+  open(draft) { return this.send({ type: 'proposal-open', ...draft }); }
+  vote(proposal, choice, reason = '') {
+    this.myBallots.set(proposal, choice);
+    return this.send({ type: 'vote', proposal, choice, reason });
+  }
+  close(proposal) { return this.send({ type: 'proposal-close', proposal }); }
+
+  /** Asks for the record; resolves with it (see PROTOCOL.md, `minutes`), or null if refused. */
+  requestMinutes() {
+    return new Promise((resolve) => {
+      this.minutesWaiters.push(resolve);
+      this.send({ type: 'minutes' });
+    });
+  }
+
+  send(msg) { return this.session.send(msg); }
+
+  emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+}

@@ -1,0 +1,235 @@
+// The speaking queue: the hand toggle of the toolbar, the queue section
+// of the assembly panel (order, current speaker and timer; the
+// facilitator's controls), and announcements of hands and turns.
+import { h, mount } from './dom.js';
+import { icon } from './icons.js';
+import { announce } from './announcer.js';
+import { t } from '../i18n.js';
+
+const TIMER_CHOICES = [0, 60, 120, 180, 300, 600];
+
+/** m:ss */
+export function clock(ms) {
+  const s = Math.floor(ms / 1000);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** The toolbar's raise-hand toggle: pressed while our hand is up. */
+export function handToggle(model) {
+  const btn = h('button', {
+    type: 'button', class: 'ctl ctl-hand', 'aria-label': t('hand.raise'), 'aria-pressed': 'false',
+    title: t('hand.hint'), onclick: () => toggleHand(model),
+  }, icon('hand'));
+  const sync = () => {
+    const up = !!model.myHand();
+    btn.setAttribute('aria-pressed', up ? 'true' : 'false');
+    btn.classList.toggle('ctl-active', up);
+    btn.hidden = !model.canVote;
+  };
+  sync();
+  return { el: btn, sync };
+}
+
+/** Raises or lowers our hand and says so. */
+export function toggleHand(model) {
+  if (!model.canVote) return;
+  const up = !model.myHand();
+  if (up) model.raiseHand(false);
+  else model.lowerHand();
+  announce(t(up ? 'announce.myHandRaised' : 'announce.myHandLowered'));
+}
+
+/** Announces what changed in the queue: new hands, a new speaker. */
+export function announceQueue(model, previous) {
+  const before = new Set(previous.entries.map((e) => e.id));
+  for (const e of model.queue.entries) {
+    if (!before.has(e.id) && e.id !== model.myId) {
+      announce(t(e.direct ? 'announce.directRaised' : 'announce.handRaised', { name: e.name }));
+    }
+  }
+  const speaker = model.queue.speaker;
+  if (speaker && speaker.id !== previous.speaker?.id) {
+    announce(speaker.id === model.myId ? t('announce.yourTurn') : t('announce.floor', { name: speaker.name }));
+  }
+}
+
+/** The queue section of the assembly panel. */
+export class QueueSection {
+  constructor(model) {
+    this.model = model;
+    this.floor = h('p', { class: 'floor', 'aria-live': 'off' });
+    this.timer = h('span', { class: 'floor-timer' });
+    this.list = h('ol', { class: 'queue-list', 'aria-label': t('queue.title') });
+    this.empty = h('p', { class: 'muted', text: t('queue.empty') });
+    this.own = h('div', { class: 'row' }, this.ownButtons());
+    this.controls = h('div', { class: 'queue-controls' });
+    this.el = h('section', { class: 'panel-section', 'aria-labelledby': 'queue-title' },
+      h('h3', { id: 'queue-title', class: 'panel-heading', text: t('queue.title') }),
+      h('div', { class: 'floor-box' }, this.floor, this.timer),
+      this.list, this.empty, this.own, this.controls);
+    this.render();
+  }
+
+  render() {
+    const m = this.model;
+    const q = m.queue;
+    const s = q.speaker;
+    this.floor.textContent = s ? t('queue.floor', { name: s.id === m.myId ? t('queue.you') : s.name }) : t('queue.noFloor');
+    this.tick();
+    // The list is redrawn on every change: keep keyboard focus on the
+    // same action for the same person (a moved entry keeps it).
+    const focused = this.list.contains(document.activeElement) ? document.activeElement : null;
+    const again = focused && { id: focused.closest('[data-participant]')?.dataset.participant, action: focused.dataset.action };
+    mount(this.list, q.entries.map((e, i) => this.entry(e, i, q.entries.length)));
+    if (again) {
+      const item = [...this.list.children].find((li) => li.dataset.participant === again.id);
+      const target = item?.querySelector(`[data-action="${again.action}"]:not(:disabled)`) || item?.querySelector('button:not(:disabled)');
+      (target || this.list.closest('.assembly-panel')?.querySelector('.panel-title'))?.focus();
+    }
+    this.empty.hidden = q.entries.length > 0;
+
+    const mine = m.myHand();
+    this.raiseBtn.hidden = !m.canVote;
+    this.raiseBtn.textContent = t(mine ? 'queue.lower' : 'queue.raise');
+    this.directBtn.hidden = !m.canVote || !!mine?.direct;
+    this.finishMine.hidden = !m.speaking() || m.facilitator;
+
+    const role = m.facilitator ? 'facilitator' : 'member';
+    if (role !== this.controlsFor) {
+      this.controlsFor = role;
+      mount(this.controls, m.facilitator && this.facilitatorControls());
+    }
+    if (m.facilitator) {
+      this.nextBtn.disabled = q.entries.length === 0;
+      this.finishBtn.disabled = !s;
+      this.priority.checked = q.notYetSpokenFirst;
+      this.timerSelect.value = String(q.seconds);
+      if (this.timerSelect.value !== String(q.seconds)) this.timerSelect.value = '0';
+    }
+  }
+
+  /** Our own buttons: raise or lower our hand, direct response, end our turn. */
+  ownButtons() {
+    const m = this.model;
+    this.raiseBtn = h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => toggleHand(m) });
+    this.directBtn = h('button', {
+      type: 'button', class: 'btn btn-secondary btn-small', text: t('queue.raiseDirect'), onclick: () => {
+        m.raiseHand(true);
+        announce(t('announce.myHandRaised'));
+      },
+    });
+    this.finishMine = h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => m.finish(), text: t('queue.finishMine') });
+    return [this.raiseBtn, this.directBtn, this.finishMine];
+  }
+
+  /** The facilitator's controls, made once and updated by render. */
+  facilitatorControls() {
+    const m = this.model;
+    const timerId = 'queue-timer-select';
+    this.timerSelect = h('select', { id: timerId, class: 'select', onchange: () => m.setRules({ seconds: Number(this.timerSelect.value) }) },
+      TIMER_CHOICES.map((sec) => h('option', {
+        value: String(sec), text: sec === 0 ? t('queue.timerNone') : t('queue.minutes', { count: sec / 60 }),
+      })));
+    this.priority = h('input', { type: 'checkbox', id: 'queue-priority', onchange: () => m.setRules({ notYetSpokenFirst: this.priority.checked }) });
+    this.nextBtn = h('button', { type: 'button', class: 'btn btn-primary btn-small queue-next', onclick: () => m.next(), text: t('queue.next') });
+    this.finishBtn = h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => m.finish(), text: t('queue.finish') });
+    return [
+      h('div', { class: 'row' }, this.nextBtn, this.finishBtn),
+      h('label', { class: 'check', for: 'queue-priority' }, this.priority, h('span', { text: t('queue.priority') })),
+      h('div', { class: 'field' }, h('label', { class: 'label', for: timerId, text: t('queue.timer') }), this.timerSelect),
+    ];
+  }
+
+  entry(e, i, n) {
+    const m = this.model;
+    const name = e.id === m.myId ? t('queue.you') : e.name;
+    const item = h('li', { class: `queue-entry${e.direct ? ' is-direct' : ''}`, 'data-participant': e.id },
+      h('span', { class: 'queue-name', text: name }),
+      e.direct && h('span', { class: 'tag', text: t('queue.directTag') }));
+    if (m.facilitator) {
+      const act = (action, label, iconName, run, disabled = false) => h('button', {
+        type: 'button', class: 'icon-btn icon-btn-small', 'data-action': action, 'aria-label': label, title: label, disabled, onclick: run,
+      }, icon(iconName));
+      item.append(h('span', { class: 'queue-actions' },
+        act('give', t('queue.give', { name: e.name }), 'mic', () => m.call(e.id)),
+        act('up', t('queue.up', { name: e.name }), 'up', () => m.move(e.id, i - 1), i === 0),
+        act('down', t('queue.down', { name: e.name }), 'down', () => m.move(e.id, i + 1), i === n - 1),
+        act('remove', t('queue.remove', { name: e.name }), 'close', () => m.remove(e.id))));
+    }
+    return item;
+  }
+
+  /** Updates the speaking timer (called every second). */
+  tick() {
+    const s = this.model.queue.speaker;
+    this.timer.hidden = !s;
+    if (!s) return;
+    const elapsed = this.model.speakerElapsed();
+    const over = s.seconds > 0 && elapsed > s.seconds * 1000;
+    this.timer.classList.toggle('is-over', over);
+    this.timer.textContent = s.seconds > 0
+      ? `${t('queue.elapsed', { elapsed: clock(elapsed), limit: clock(s.seconds * 1000) })}${over ? ` · ${t('queue.overtime')}` : ''}`
+      : clock(elapsed);
+  }
+}
+
+/**
+ * Marks tiles: a hand with the queue position on those waiting, the
+ * floor (and its timer) on the current speaker's. Tiles come and go, so
+ * it looks them up by data-participant each time.
+ */
+export class TileMarks {
+  constructor(model, grid) {
+    this.model = model;
+    this.grid = grid;
+    // Only tiles coming or going matter, not our own badges.
+    const isTile = (n) => n.nodeType === 1 && (n.matches('.tile') || n.querySelector('.tile'));
+    this.observer = new MutationObserver((records) => {
+      if (records.some((r) => [...r.addedNodes].some(isTile))) this.render();
+    });
+    this.observer.observe(grid, { childList: true, subtree: true });
+    this.render();
+  }
+
+  render() {
+    const q = this.model.queue;
+    const order = new Map(q.entries.map((e, i) => [e.id, i + 1]));
+    for (const tile of this.grid.querySelectorAll('.tile[data-participant]')) {
+      const id = tile.classList.contains('tile-local') ? this.model.myId : tile.dataset.participant;
+      const n = order.get(id);
+      let hand = tile.querySelector(':scope > .tile-hand');
+      if (n && !hand) {
+        hand = h('span', { class: 'tile-hand', role: 'img' }, icon('hand'), h('span', { class: 'tile-hand-n' }));
+        tile.append(hand);
+      }
+      if (n) {
+        const label = t('queue.position', { n });
+        if (hand.title !== label) {
+          hand.setAttribute('aria-label', label);
+          hand.title = label;
+          hand.querySelector('.tile-hand-n').textContent = String(n);
+        }
+      } else hand?.remove();
+      const floor = q.speaker?.id === id;
+      tile.classList.toggle('has-floor', floor);
+      let badge = tile.querySelector(':scope > .tile-floor');
+      if (floor && !badge) {
+        badge = h('span', { class: 'tile-floor', role: 'img', 'aria-label': t('tile.floor'), title: t('tile.floor') }, icon('mic'), h('span', { class: 'tile-floor-time' }));
+        tile.append(badge);
+      } else if (!floor) badge?.remove();
+    }
+    this.tick();
+  }
+
+  tick() {
+    const badge = this.grid.querySelector('.tile-floor-time');
+    const text = clock(this.model.speakerElapsed());
+    if (badge && badge.textContent !== text) badge.textContent = text;
+  }
+
+  destroy() {
+    this.observer.disconnect();
+    for (const el of this.grid.querySelectorAll('.tile-hand, .tile-floor')) el.remove();
+    for (const el of this.grid.querySelectorAll('.has-floor')) el.classList.remove('has-floor');
+  }
+}
