@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/pion/interceptor"
-	"github.com/pion/interceptor/pkg/cc"
-	"github.com/pion/interceptor/pkg/gcc"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -50,31 +48,20 @@ func (c BandwidthConfig) withDefaults() BandwidthConfig {
 	return c
 }
 
+// bandwidthEstimate is what the allocator needs of an estimator.
+type bandwidthEstimate interface {
+	// GetTargetBitrate is the estimated downlink, bits/s.
+	GetTargetBitrate() int
+}
+
 // registerCongestionControl adds transport-wide sequence numbers to what
-// the SFU sends and a send-side estimator (Google Congestion Control,
-// pion's implementation) per peer connection. NewEngine picks each new
-// connection's estimator up through estimators.
-func registerCongestionControl(me *webrtc.MediaEngine, reg *interceptor.Registry, cfg BandwidthConfig, estimators chan<- cc.BandwidthEstimator) error {
-	factory, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
-		return gcc.NewSendSideBWE(
-			gcc.SendSideBWEInitialBitrate(cfg.Initial),
-			gcc.SendSideBWEMinBitrate(cfg.Min),
-			gcc.SendSideBWEMaxBitrate(cfg.Max),
-			gcc.SendSideBWEPacer(newPassPacer()),
-		)
-	})
-	if err != nil {
-		return err
-	}
-	factory.OnNewPeerConnection(func(_ string, e cc.BandwidthEstimator) {
-		select {
-		case estimators <- e:
-		default: // nobody waiting: a connection made outside newPeerConnection
-		}
-	})
+// the SFU sends and an estimator (sfu/estimator.go) per peer
+// connection. NewEngine picks each new connection's estimator up
+// through estimators.
+func registerCongestionControl(me *webrtc.MediaEngine, reg *interceptor.Registry, cfg BandwidthConfig, estimators chan<- *estimator) error {
 	// The estimator reads the transport-wide sequence number the next
 	// interceptor writes: it must be registered first.
-	reg.Add(factory)
+	reg.Add(&estimatorFactory{cfg: cfg, out: estimators})
 	return webrtc.ConfigureTWCCHeaderExtensionSender(me, reg)
 }
 
@@ -84,9 +71,10 @@ const (
 	// among its tracks.
 	allocateInterval = 500 * time.Millisecond
 	// probeFirst and probeMaxBackoff bound how often an allocator that
-	// holds tracks below the wanted layer tries one layer more. GCC never
-	// estimates above 1.5 times what it sees arrive, so without trying,
-	// a subscriber would stay on a low layer after its network recovered.
+	// holds tracks below the wanted layer tries one layer more. The
+	// estimate never grows beyond 1.5 times what arrives (estimator.go),
+	// so without trying, a subscriber would stay on a low layer after its
+	// network recovered.
 	probeFirst      = 2 * time.Second
 	probeMaxBackoff = 8 * time.Second
 	// probeJudge is how long a probe runs before it is judged: a drop of
@@ -106,7 +94,7 @@ const (
 // pauses video that does not fit at all.
 type allocator struct {
 	p   *Participant
-	bwe cc.BandwidthEstimator
+	bwe bandwidthEstimate
 
 	mu          sync.Mutex
 	nextProbe   time.Time
@@ -115,13 +103,14 @@ type allocator struct {
 	probeStart  time.Time
 	probeBefore int
 	// proven is a rate the network carried through a whole probe without
-	// the estimate falling: GCC itself climbs only 8% a second, so the
-	// allocator trusts what it has seen work until congestion says no.
+	// the estimate falling: the estimate follows only within a second or
+	// two, so the allocator trusts what it has seen work until congestion
+	// says no.
 	proven  int
 	lastEst int
 }
 
-func newAllocator(p *Participant, bwe cc.BandwidthEstimator) *allocator {
+func newAllocator(p *Participant, bwe bandwidthEstimate) *allocator {
 	return &allocator{p: p, bwe: bwe, backoff: probeFirst, nextProbe: time.Now().Add(probeFirst)}
 }
 

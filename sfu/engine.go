@@ -11,7 +11,6 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
-	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -57,7 +56,7 @@ type Engine struct {
 	// pcMu serializes the creation of peer connections, so that each
 	// picks up the estimator made for it from estimators.
 	pcMu       sync.Mutex
-	estimators chan cc.BandwidthEstimator
+	estimators chan *estimator
 
 	// screenBudget is what a screen share is budgeted before it is
 	// measured (BandwidthConfig.Screen).
@@ -79,7 +78,7 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 	if err := registerInterceptors(me, reg); err != nil {
 		return nil, err
 	}
-	estimators := make(chan cc.BandwidthEstimator, 1)
+	estimators := make(chan *estimator, 1)
 	bw := cfg.Bandwidth.withDefaults()
 	if err := registerCongestionControl(me, reg, bw, estimators); err != nil {
 		return nil, fmt.Errorf("congestion control: %w", err)
@@ -141,7 +140,7 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 
 // newPeerConnection makes a peer connection and returns it with its
 // bandwidth estimator.
-func (e *Engine) newPeerConnection() (*webrtc.PeerConnection, cc.BandwidthEstimator, error) {
+func (e *Engine) newPeerConnection() (*webrtc.PeerConnection, *estimator, error) {
 	e.pcMu.Lock()
 	defer e.pcMu.Unlock()
 	pc, err := e.api.NewPeerConnection(webrtc.Configuration{})

@@ -124,21 +124,12 @@ func TestWeakSubscriberGetsLowLayerWithoutHurtingOthers(t *testing.T) {
 
 	run(t, "tc qdisc del dev lo root")
 	start = time.Now()
-	// Recovery usually takes 8 to 24 s, but one run in about ten stayed
-	// on a lower layer for over 40 s (the probes' backoff and GCC's slow
-	// climb; see the issue notes). Until that is fixed it is measured in
-	// every run and asserted only on request, so that CI stays reliable.
-	deadline := start.Add(40 * time.Second)
-	for receivedWidth(weak, pub.ID()) != 1280 && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
-	}
-	if w := receivedWidth(weak, pub.ID()); w == 1280 {
-		t.Logf("back to the high layer %v after the limit was lifted", time.Since(start).Round(100*time.Millisecond))
-	} else if os.Getenv("PLENUM_ASSERT_RECOVERY") != "" {
-		t.Errorf("40 s after the limit was lifted the weak subscriber is still at width %d", w)
-	} else {
-		t.Logf("KNOWN LIMITATION: 40 s after the limit was lifted the weak subscriber is still at width %d", w)
-	}
+	// With the loss- and queue-based estimator (sfu/estimator.go) the
+	// subscriber is back within 0.4-10 s, even on a loaded machine.
+	eventually(t, 30*time.Second, "the weak subscriber climbs back to the high layer once the limit is lifted", func() bool {
+		return receivedWidth(weak, pub.ID()) == 1280
+	})
+	t.Logf("back to the high layer %v after the limit was lifted", time.Since(start).Round(100*time.Millisecond))
 }
 
 // dropImpaired drops percent of the packets to the impaired subscriber,

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
@@ -125,7 +124,7 @@ func (p *Participant) SetMuted(audio, video bool) {
 	}
 }
 
-func (p *Participant) newPeerConnection(role PeerRole) (*webrtc.PeerConnection, cc.BandwidthEstimator, error) {
+func (p *Participant) newPeerConnection(role PeerRole) (*webrtc.PeerConnection, *estimator, error) {
 	pc, bwe, err := p.room.manager.engine.newPeerConnection()
 	if err != nil {
 		return nil, nil, fmt.Errorf("new %s peer connection: %w", role, err)

@@ -70,11 +70,15 @@ var downPathVariants = []struct {
 	wrap func(*net.UDPConn) (net.PacketConn, func())
 }{
 	// What the SFU does: batched sends flushed per fan-out, a 256-packet
-	// NACK cache per down track, pion's GCC.
+	// NACK cache per down track, its own estimator (sfu/estimator.go).
 	{"sfu", func(me *webrtc.MediaEngine, reg *interceptor.Registry) error {
+		return registerDownPathWith(me, reg, true, 256, sfu.RegisterEstimatorForBench)
+	}, batched},
+	// The same with pion's GCC, as before sfu/estimator.go.
+	{"gcc", func(me *webrtc.MediaEngine, reg *interceptor.Registry) error {
 		return registerDownPath(me, reg, true, true, 256)
 	}, batched},
-	// The same, one system call per copy (the SFU before batching).
+	// pion's GCC, one system call per copy (the SFU before batching).
 	{"sendto", func(me *webrtc.MediaEngine, reg *interceptor.Registry) error {
 		return registerDownPath(me, reg, true, true, 256)
 	}, nil},
@@ -108,15 +112,36 @@ var downPathVariants = []struct {
 // reports, TWCC feedback, and with gcc a send-side estimator with
 // transport-wide sequence numbers on every packet.
 func registerDownPath(me *webrtc.MediaEngine, reg *interceptor.Registry, nackCache, withGCC bool, cacheSize uint16) error {
-	return registerDownPathWith(me, reg, nackCache, withGCC, cacheSize, gcc.NewNoOpPacer())
+	var estimate func(*webrtc.MediaEngine, *interceptor.Registry) error
+	if withGCC {
+		estimate = gccEstimator(gcc.NewNoOpPacer())
+	}
+	return registerDownPathWith(me, reg, nackCache, cacheSize, estimate)
 }
 
-// registerDownPathPacer is the SFU's set with another pacer.
+// registerDownPathPacer is the set with pion's GCC and another pacer.
 func registerDownPathPacer(me *webrtc.MediaEngine, reg *interceptor.Registry, pacer gcc.Pacer) error {
-	return registerDownPathWith(me, reg, true, true, 0, pacer)
+	return registerDownPathWith(me, reg, true, 0, gccEstimator(pacer))
 }
 
-func registerDownPathWith(me *webrtc.MediaEngine, reg *interceptor.Registry, nackCache, withGCC bool, cacheSize uint16, pacer gcc.Pacer) error {
+// gccEstimator registers pion's GCC with transport-wide sequence numbers.
+func gccEstimator(pacer gcc.Pacer) func(*webrtc.MediaEngine, *interceptor.Registry) error {
+	return func(me *webrtc.MediaEngine, reg *interceptor.Registry) error {
+		factory, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
+			return gcc.NewSendSideBWE(gcc.SendSideBWEInitialBitrate(1_500_000), gcc.SendSideBWEPacer(pacer))
+		})
+		if err != nil {
+			return err
+		}
+		reg.Add(factory)
+		return webrtc.ConfigureTWCCHeaderExtensionSender(me, reg)
+	}
+}
+
+// registerDownPathWith registers the NACK interceptors (a responder
+// cache of cacheSize packets, pion's 1024 if 0, or no responder),
+// reports, TWCC feedback and, if given, a send-side estimator.
+func registerDownPathWith(me *webrtc.MediaEngine, reg *interceptor.Registry, nackCache bool, cacheSize uint16, estimate func(*webrtc.MediaEngine, *interceptor.Registry) error) error {
 	if nackCache {
 		var opts []nack.ResponderOption
 		if cacheSize != 0 {
@@ -138,17 +163,10 @@ func registerDownPathWith(me *webrtc.MediaEngine, reg *interceptor.Registry, nac
 	if err := webrtc.ConfigureTWCCSender(me, reg); err != nil {
 		return err
 	}
-	if !withGCC {
+	if estimate == nil {
 		return nil
 	}
-	factory, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
-		return gcc.NewSendSideBWE(gcc.SendSideBWEInitialBitrate(1_500_000), gcc.SendSideBWEPacer(pacer))
-	})
-	if err != nil {
-		return err
-	}
-	reg.Add(factory)
-	return webrtc.ConfigureTWCCHeaderExtensionSender(me, reg)
+	return estimate(me, reg)
 }
 
 // poolingPacer sends every packet at once, as the SFU's passPacer does,

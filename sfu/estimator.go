@@ -1,0 +1,347 @@
+package sfu
+
+import (
+	"encoding/binary"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+)
+
+// The estimator of a subscriber's downlink, one per down connection: a
+// loss- and queue-based reading of transport-wide congestion feedback
+// (TWCC), cheaper and steadier than pion's GCC.
+//
+// On the send side it only notes, per packet, the transport-wide
+// sequence number, the size and the send time in a ring (an atomic store,
+// no allocation, no lock). From the feedback it learns, per window of
+// estimateWindow: what share of the packets were lost, how fast they
+// arrived, and the standing queue: the smallest one-way delay of the
+// window above the smallest seen over the last baselineWindow. Only a
+// queue that stays (two windows running) or heavy loss count as
+// congestion: GCC reacts to the delay *gradient*, which a busy CPU on
+// either side also produces, and lowered layers needlessly on a loaded
+// machine (docs/performance.md).
+
+// Estimator tuning.
+const (
+	// historySize is how many sent packets are remembered (a power of
+	// two): about 1.5 s at 25 Mbit/s, far longer than feedback takes.
+	historySize = 4096
+	// estimateWindow is how much feedback is judged at once.
+	estimateWindow = 250 * time.Millisecond
+	// baselineWindow is how long the smallest one-way delay is kept as
+	// the delay of an empty queue.
+	baselineWindow = 10 * time.Second
+	// queueCongested is a standing queue that means congestion when it
+	// lasts two windows and does not shrink (by queueDraining or more: a
+	// queue that drains is one that the last backoff dealt with);
+	// queueClear lets the estimate grow.
+	queueCongested = 80 * time.Millisecond
+	queueDraining  = 10 * time.Millisecond
+	queueClear     = 20 * time.Millisecond
+	// lossCongested and lossClear are the same for the share of lost
+	// packets; in between (NACK repairs a few percent) the estimate holds.
+	lossCongested = 0.10
+	lossClear     = 0.02
+	// backoffRatio is the estimate after congestion, times what arrived.
+	backoffRatio = 0.85
+	// growthPerSecond is how fast a clear network's estimate grows, up to
+	// headroomRatio times what arrives (more is for the allocator's
+	// probes to prove): a probe to the next layer lifts it within a second
+	// or two.
+	growthPerSecond = 0.5
+	headroomRatio   = 1.5
+	headroomBits    = 50_000
+	// holdAfterBackoff keeps the estimate from growing right after a
+	// backoff, while the queue drains; backoffEvery spaces backoffs, so
+	// that what arrives after the allocator has lowered the layers (less
+	// than the link carries) does not bring the estimate down again.
+	holdAfterBackoff = time.Second
+	backoffEvery     = 750 * time.Millisecond
+)
+
+// transportCCURI is the header extension carrying transport-wide
+// sequence numbers.
+const transportCCURI = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+
+// estimatorFactory makes one estimator per peer connection and hands it
+// to whoever made the connection (Engine.newPeerConnection).
+type estimatorFactory struct {
+	cfg BandwidthConfig
+	out chan<- *estimator
+}
+
+// NewInterceptor is called by pion for each new peer connection.
+func (f *estimatorFactory) NewInterceptor(string) (interceptor.Interceptor, error) {
+	e := newEstimator(f.cfg)
+	select {
+	case f.out <- e:
+	default: // nobody waiting: a connection made outside newPeerConnection
+	}
+	return e, nil
+}
+
+// estimator is the interceptor that estimates one connection's downlink.
+type estimator struct {
+	interceptor.NoOp
+	cfg   BandwidthConfig
+	start time.Time // send times are µs since start (monotonic)
+
+	// sent[seq % historySize] is seq<<48 | size<<32 | send time in µs
+	// (modulo 2^32): written by the forwarding goroutines, read with the
+	// feedback.
+	sent [historySize]atomic.Uint64
+
+	target atomic.Int64 // bits/s
+
+	mu sync.Mutex // the feedback's state, below
+	w  estimateWindowState
+	// base is the smallest one-way delay (raw, modulo 2^32 µs) of the
+	// current and the previous half of baselineWindow.
+	baseCur, basePrev uint32
+	baseCurSet        bool
+	basePrevSet       bool
+	baseSince         time.Time
+	lastQueueHigh     bool
+	lastQueue         time.Duration
+	lastBackoff       time.Time
+	// backoffSent is the send time (µs, as in sent) of the last backoff:
+	// loss and queueing of packets sent before it were dealt with by it.
+	backoffSent    uint32
+	backoffSentSet bool
+	holdUntil      time.Time
+	lastJudged     time.Time
+	lastRate       float64 // of the window before
+	// recent counts the packets of the last lossWindows windows, lost and
+	// received: loss is judged over a second, as a few packets lost in
+	// one short window say little.
+	recent   [lossWindows]lossCount
+	recentAt int
+}
+
+// lossWindows is how many windows the loss is judged over.
+const lossWindows = 4
+
+// lossCount is one window's packets: lost, and all.
+type lossCount struct{ lost, total int }
+
+// recentLoss adds a window's counts and returns the share lost over the
+// last lossWindows windows.
+func (e *estimator) recentLoss(lost, total int) float64 {
+	e.recent[e.recentAt%lossWindows] = lossCount{lost, total}
+	e.recentAt++
+	l, n := 0, 0
+	for _, r := range e.recent {
+		l, n = l+r.lost, n+r.total
+	}
+	return float64(l) / float64(n)
+}
+
+// estimateWindowState is what one window of feedback says.
+type estimateWindowState struct {
+	start          time.Time
+	received, lost int
+	bytes          int
+	minOWD         uint32 // raw, modulo 2^32 µs
+	minOWDSet      bool
+}
+
+func newEstimator(cfg BandwidthConfig) *estimator {
+	e := &estimator{cfg: cfg, start: time.Now()}
+	e.target.Store(int64(cfg.Initial))
+	return e
+}
+
+// GetTargetBitrate is the estimated downlink, bits/s.
+func (e *estimator) GetTargetBitrate() int { return int(e.target.Load()) }
+
+// BindLocalStream notes the sequence number, size and send time of every
+// packet of the stream. pion's TWCC header interceptor, which runs
+// before, has numbered it.
+func (e *estimator) BindLocalStream(info *interceptor.StreamInfo, writer interceptor.RTPWriter) interceptor.RTPWriter {
+	var id uint8
+	for _, x := range info.RTPHeaderExtensions {
+		if x.URI == transportCCURI {
+			id = uint8(x.ID) //nolint:gosec // negotiated ids are 1-255
+		}
+	}
+	if id == 0 {
+		return writer
+	}
+	return interceptor.RTPWriterFunc(func(h *rtp.Header, payload []byte, a interceptor.Attributes) (int, error) {
+		if ext := h.GetExtension(id); len(ext) >= 2 {
+			seq := uint64(binary.BigEndian.Uint16(ext))
+			size := uint64(min(h.MarshalSize()+len(payload), 0xffff))
+			us := uint64(uint32(time.Since(e.start).Microseconds())) //nolint:gosec // modulo 2^32 on purpose
+			e.sent[seq%historySize].Store(seq<<48 | size<<32 | us)
+		}
+		return writer.Write(h, payload, a)
+	})
+}
+
+// BindRTCPReader reads the feedback that comes back.
+func (e *estimator) BindRTCPReader(reader interceptor.RTCPReader) interceptor.RTCPReader {
+	return interceptor.RTCPReaderFunc(func(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
+		n, attr, err := reader.Read(b, a)
+		if err != nil {
+			return n, attr, err
+		}
+		if attr == nil {
+			attr = make(interceptor.Attributes)
+		}
+		pkts, err := attr.GetRTCPPackets(b[:n])
+		if err != nil {
+			return n, attr, nil // pion's own readers report it
+		}
+		for _, p := range pkts {
+			if fb, ok := p.(*rtcp.TransportLayerCC); ok {
+				e.onFeedback(fb, time.Now())
+			}
+		}
+		return n, attr, nil
+	})
+}
+
+// onFeedback adds one feedback packet to the window and judges the
+// window when it is long enough.
+func (e *estimator) onFeedback(fb *rtcp.TransportLayerCC, now time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.w.start.IsZero() {
+		e.w.start = now
+	}
+	arrival := int64(fb.ReferenceTime) * 64000 // µs
+	seq := fb.BaseSequenceNumber
+	remaining := int(fb.PacketStatusCount)
+	delta := 0
+	status := func(sym uint16) {
+		if remaining == 0 {
+			return
+		}
+		remaining--
+		s := seq
+		seq++
+		if sym != rtcp.TypeTCCPacketNotReceived && delta < len(fb.RecvDeltas) {
+			arrival += fb.RecvDeltas[delta].Delta
+			delta++
+		}
+		rec := e.sent[uint64(s)%historySize].Load()
+		if uint16(rec>>48) != s || rec == 0 {
+			return // not ours, or too old to remember
+		}
+		// Only what was sent after the last backoff tells whether the
+		// estimate is still too high.
+		fresh := !e.backoffSentSet || int32(uint32(rec)-e.backoffSent) > 0 //nolint:gosec // modulo 2^32
+		if sym == rtcp.TypeTCCPacketNotReceived {
+			if fresh {
+				e.w.lost++
+			}
+			return
+		}
+		e.w.bytes += int(rec >> 32 & 0xffff)
+		if !fresh {
+			return
+		}
+		e.w.received++
+		owd := uint32(arrival) - uint32(rec) //nolint:gosec // modulo 2^32 on purpose
+		if !e.w.minOWDSet || int32(owd-e.w.minOWD) < 0 {
+			e.w.minOWD, e.w.minOWDSet = owd, true
+		}
+	}
+	for _, c := range fb.PacketChunks {
+		switch c := c.(type) {
+		case *rtcp.RunLengthChunk:
+			for range c.RunLength {
+				status(c.PacketStatusSymbol)
+			}
+		case *rtcp.StatusVectorChunk:
+			for _, sym := range c.SymbolList {
+				status(sym)
+			}
+		}
+	}
+	if now.Sub(e.w.start) >= estimateWindow {
+		e.judge(now)
+		e.w = estimateWindowState{start: now}
+	}
+}
+
+// judge turns a window of feedback into the new estimate.
+func (e *estimator) judge(now time.Time) {
+	w := &e.w
+	elapsed := now.Sub(w.start)
+	rate := float64(w.bytes*8) / elapsed.Seconds()
+	total := w.received + w.lost
+	if total == 0 {
+		return
+	}
+	loss := e.recentLoss(w.lost, total)
+
+	queue := time.Duration(0)
+	if w.minOWDSet {
+		e.updateBaseline(w.minOWD, now)
+		base := e.baseCur
+		if e.basePrevSet && int32(e.basePrev-base) < 0 {
+			base = e.basePrev
+		}
+		queue = time.Duration(int32(w.minOWD-base)) * time.Microsecond
+	}
+	queueHigh := queue > queueCongested && queue > e.lastQueue-queueDraining
+	standing := queueHigh && e.lastQueueHigh
+	e.lastQueueHigh, e.lastQueue = queueHigh, queue
+
+	est := float64(e.target.Load())
+	dt := now.Sub(e.lastJudged)
+	if e.lastJudged.IsZero() || dt > time.Second {
+		dt = elapsed
+	}
+	e.lastJudged = now
+	// What the link carried: the better of two windows, as feedback
+	// comes in bursts and one window may hold little of it.
+	carried := max(rate, e.lastRate)
+	e.lastRate = rate
+	switch {
+	case loss > lossCongested || standing:
+		if now.Sub(e.lastBackoff) >= backoffEvery {
+			// A queue that keeps growing means more is sent than the
+			// link carries: what it carried is the estimate. Loss alone
+			// may come from elsewhere (a radio, a receiver short of CPU)
+			// while less is sent than the estimate: lower it as GCC does,
+			// by half the loss, but not below what arrived.
+			cut := backoffRatio * carried
+			if !standing {
+				cut = max(cut, est*(1-loss/2))
+			}
+			est = min(est, cut)
+			e.lastBackoff = now
+			e.backoffSent = uint32(time.Since(e.start).Microseconds()) //nolint:gosec // modulo 2^32
+			e.backoffSentSet = true
+			e.lastQueueHigh = false
+			e.recent = [lossWindows]lossCount{} // dealt with
+		}
+		e.holdUntil = now.Add(holdAfterBackoff)
+	case loss < lossClear && queue < queueClear && now.After(e.holdUntil):
+		grown := est * (1 + growthPerSecond*dt.Seconds())
+		est = min(grown, max(est, headroomRatio*carried+headroomBits))
+	}
+	est = min(max(est, float64(e.cfg.Min)), float64(e.cfg.Max))
+	e.target.Store(int64(est))
+}
+
+// updateBaseline keeps the smallest one-way delay of the last
+// baselineWindow in two halves, so that an old minimum expires.
+func (e *estimator) updateBaseline(owd uint32, now time.Time) {
+	if e.baseSince.IsZero() || now.Sub(e.baseSince) > baselineWindow/2 {
+		e.basePrev, e.basePrevSet = e.baseCur, e.baseCurSet
+		e.baseCur, e.baseCurSet = owd, true
+		e.baseSince = now
+		return
+	}
+	if !e.baseCurSet || int32(owd-e.baseCur) < 0 {
+		e.baseCur, e.baseCurSet = owd, true
+	}
+}

@@ -1,0 +1,169 @@
+package sfu
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+)
+
+// estimatorSim drives an estimator with a simulated link: packets sent
+// at a rate, feedback every 50 ms saying which arrived and when.
+type estimatorSim struct {
+	e      *estimator
+	now    time.Time
+	seq    uint16
+	write  interceptor.RTPWriter
+	hdr    rtp.Header
+	ext    [2]byte
+	queued []simPacket
+}
+
+type simPacket struct {
+	seq     uint16
+	lost    bool
+	arrival time.Duration // since the estimator's start
+}
+
+func newEstimatorSim(t *testing.T) *estimatorSim {
+	t.Helper()
+	s := &estimatorSim{e: newEstimator(BandwidthConfig{Initial: 1_000_000, Min: 100_000, Max: 10_000_000})}
+	s.now = s.e.start
+	s.write = s.e.BindLocalStream(&interceptor.StreamInfo{
+		RTPHeaderExtensions: []interceptor.RTPHeaderExtension{{URI: transportCCURI, ID: 5}},
+	}, interceptor.RTPWriterFunc(func(*rtp.Header, []byte, interceptor.Attributes) (int, error) { return 0, nil }))
+	return s
+}
+
+// send sends one 1000-byte packet that arrives after delay, or is lost.
+func (s *estimatorSim) send(delay time.Duration, lost bool) {
+	s.ext = [2]byte{byte(s.seq >> 8), byte(s.seq)}
+	s.hdr = rtp.Header{Version: 2}
+	_ = s.hdr.SetExtension(5, s.ext[:])
+	_, _ = s.write.Write(&s.hdr, make([]byte, 1000-s.hdr.MarshalSize()), nil)
+	// The estimator stamped the packet with the real clock: restamp it
+	// with the simulated one.
+	slot := &s.e.sent[uint64(s.seq)%historySize]
+	rec := slot.Load()
+	sent := uint64(uint32(s.now.Sub(s.e.start).Microseconds()))
+	slot.Store(rec&^0xffffffff | sent)
+	s.queued = append(s.queued, simPacket{seq: s.seq, lost: lost, arrival: s.now.Sub(s.e.start) + delay})
+	s.seq++
+}
+
+// feedback reports every queued packet, as a receiver's TWCC would.
+func (s *estimatorSim) feedback() {
+	if len(s.queued) == 0 {
+		return
+	}
+	fb := &rtcp.TransportLayerCC{BaseSequenceNumber: s.queued[0].seq, PacketStatusCount: uint16(len(s.queued))}
+	ref := s.queued[0].arrival / (64 * time.Millisecond)
+	fb.ReferenceTime = uint32(ref)
+	last := ref * 64 * time.Millisecond
+	for _, p := range s.queued {
+		sym := uint16(rtcp.TypeTCCPacketReceivedSmallDelta)
+		if p.lost {
+			sym = rtcp.TypeTCCPacketNotReceived
+		} else {
+			fb.RecvDeltas = append(fb.RecvDeltas, &rtcp.RecvDelta{Type: sym, Delta: (p.arrival - last).Microseconds()})
+			last = p.arrival
+		}
+		fb.PacketChunks = append(fb.PacketChunks, &rtcp.RunLengthChunk{PacketStatusSymbol: sym, RunLength: 1})
+	}
+	s.queued = s.queued[:0]
+	s.e.onFeedback(fb, s.now)
+}
+
+// run sends at bps for d, each packet delayed by delay(i) and lost when
+// lost(i) says so.
+func (s *estimatorSim) run(d time.Duration, bps int, delay func(i int) time.Duration, lost func(i int) bool) {
+	gap := time.Duration(int64(time.Second) * 8000 / int64(bps))
+	nextFeedback := s.now.Add(50 * time.Millisecond)
+	for i, end := 0, s.now.Add(d); s.now.Before(end); i++ {
+		s.send(delay(i), lost(i))
+		s.now = s.now.Add(gap)
+		if !s.now.Before(nextFeedback) {
+			s.feedback()
+			nextFeedback = nextFeedback.Add(50 * time.Millisecond)
+		}
+	}
+}
+
+func noLoss(int) bool              { return false }
+func fixedDelay(int) time.Duration { return 20 * time.Millisecond }
+
+func TestEstimatorGrowsOnAClearNetworkUpToWhatArrivesAndAHalf(t *testing.T) {
+	s := newEstimatorSim(t)
+	s.run(10*time.Second, 2_000_000, fixedDelay, noLoss)
+	got := s.e.GetTargetBitrate()
+	if got < 2_500_000 || got > 3_200_000 {
+		t.Errorf("after 10 s of 2 Mbit/s arriving cleanly, the estimate is %d, want about 1.5 times 2 Mbit/s", got)
+	}
+}
+
+func TestEstimatorIsNotFooledByDelayJitter(t *testing.T) {
+	// A busy CPU delays some packets by tens of milliseconds, never all
+	// of them for long: the queue does not stand.
+	s := newEstimatorSim(t)
+	r := rand.New(rand.NewPCG(1, 2))
+	jitter := func(int) time.Duration {
+		if r.IntN(4) == 0 {
+			return time.Duration(20+r.IntN(150)) * time.Millisecond
+		}
+		return 20 * time.Millisecond
+	}
+	s.run(10*time.Second, 1_000_000, jitter, noLoss)
+	if got := s.e.GetTargetBitrate(); got < 1_000_000 {
+		t.Errorf("with jitter but no standing queue the estimate fell to %d", got)
+	}
+}
+
+func TestEstimatorHoldsWithLossThatNACKRepairs(t *testing.T) {
+	s := newEstimatorSim(t)
+	r := rand.New(rand.NewPCG(3, 4))
+	s.run(10*time.Second, 1_000_000, fixedDelay, func(int) bool { return r.IntN(100) < 5 })
+	if got := s.e.GetTargetBitrate(); got < 900_000 {
+		t.Errorf("5%% random loss brought the estimate down to %d", got)
+	}
+}
+
+func TestEstimatorBacksOffToAGrowingQueue(t *testing.T) {
+	// 1 Mbit/s sent into a 300 kbit/s link: the queue grows by 700 ms a
+	// second until it overflows at one second.
+	s := newEstimatorSim(t)
+	const link = 300_000
+	gap := time.Duration(int64(time.Second) * 8000 / link)
+	var free time.Duration // when the link is free again, since start
+	queueFor := func(int) (time.Duration, bool) {
+		now := s.now.Sub(s.e.start)
+		start := max(now, free)
+		if start-now > time.Second {
+			return 0, true // tail drop
+		}
+		free = start + gap
+		return free - now + 20*time.Millisecond, false
+	}
+	var lastLost bool
+	s.run(4*time.Second, 1_000_000, func(i int) time.Duration {
+		d, lost := queueFor(i)
+		lastLost = lost
+		return d
+	}, func(int) bool { return lastLost })
+	got := s.e.GetTargetBitrate()
+	if got > link || got < link/2 {
+		t.Errorf("sending 1 Mbit/s into a 300 kbit/s link, the estimate is %d, want a little under 300 kbit/s", got)
+	}
+}
+
+func TestEstimatorWriterAllocatesNothing(t *testing.T) {
+	s := newEstimatorSim(t)
+	hdr := rtp.Header{Version: 2}
+	_ = hdr.SetExtension(5, []byte{0, 1})
+	payload := make([]byte, 1000)
+	if n := testing.AllocsPerRun(1000, func() { _, _ = s.write.Write(&hdr, payload, nil) }); n != 0 {
+		t.Errorf("%v allocations per packet", n)
+	}
+}
