@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,13 +26,21 @@ import (
 // built-in TURN server.
 func startServer(t *testing.T) *server.Server {
 	t.Helper()
+	srv, _ := startServerOn(t, "127.0.0.1:0")
+	return srv
+}
+
+// startServerOn runs a whole Plenum whose HTTP side listens on listen;
+// stop ends it before the test does (it ends at cleanup otherwise).
+func startServerOn(t *testing.T, listen string) (srv *server.Server, stop func()) {
+	t.Helper()
 	webtest.Require(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	srv, err := server.New(server.Config{
-		Listen:  "127.0.0.1:0",
+		Listen:  listen,
 		Network: sfu.NetworkConfig{Interfaces: []string{"lo"}},
 		TURN: server.TURNConfig{
 			Embedded: true, Secret: []byte("e2e"), CredentialTTL: time.Hour,
@@ -45,13 +54,17 @@ func startServer(t *testing.T) *server.Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	return srv
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return srv, stop
 }
 
 // joinURL is the meeting link with autojoin, as a kiosk would open it.

@@ -18,6 +18,7 @@ import { MeetingView } from './ui/meeting.js';
 import { messageScreen, joiningScreen } from './ui/screens.js';
 import { clearToasts, toast } from './ui/toast.js';
 import { announce } from './ui/announcer.js';
+import { showReconnection } from './ui/reconnecting.js';
 import { LANGUAGE_EVENT, focusLanguageSelect } from './ui/language.js';
 import { installShortcuts, registerShortcut } from './ui/shortcuts.js';
 
@@ -132,6 +133,7 @@ function join() {
     announce(t('announce.joinedMeeting'));
   });
   session.addEventListener('fatal', (event) => showError(event.detail));
+  showReconnection(session);
   session.join();
 }
 

@@ -13,6 +13,11 @@ export function installHook() {
     get id() {
       return store.session?.id ?? null;
     },
+    /** Reconnections so far: {lost, resumed, rejoined, iceRestarts} (reconnect.js). */
+    get reconnects() {
+      const counts = store.session?.reconnector?.counts;
+      return counts ? { ...counts } : null;
+    },
     /** {code, reason} of the last fatal error, or null. */
     get lastError() {
       return store.lastError ? { ...store.lastError } : null;

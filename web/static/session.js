@@ -3,12 +3,14 @@
 //   welcome, participant-joined, participant-updated, participant-left,
 //   track, track-removed, local (our mute state), unstable, fatal, ended,
 //   speaker (the dominant speaker's id, '' for nobody),
-//   message (any other server message, for feature modules).
+//   message (any other server message, for feature modules),
+//   reconnecting, reconnected ({resumed}) (see reconnect.js).
 // A track's kind is audio, video, screen or screenAudio (a screen share).
 // The UI tells it how it shows each remote video with view(); the
 // server's `layers` messages are obeyed here.
 
 import { Signaling } from './signaling.js';
+import { Reconnector } from './reconnect.js';
 import { UpConnection, DownConnection, selectedPair, mediaSettings, SCREEN_SUFFIX } from './peer.js';
 
 const JOIN_TIMEOUT = 20_000;
@@ -56,6 +58,7 @@ export class Session extends EventTarget {
     this.unstable = new Set();
     this.timers = new Set();
     this.onMediaChange = () => this.syncMedia();
+    this.reconnector = new Reconnector(this);
   }
 
   /** Connects and sends join. Failures are reported as a fatal event. */
@@ -71,18 +74,23 @@ export class Session extends EventTarget {
       onFailure: (err) => this.fail('media-failed', err?.message || String(err)),
     });
     this.later(JOIN_TIMEOUT, () => {
-      if (this.phase === 'joining') this.fail('connect-failed', 'no welcome from the server');
+      if (this.phase === 'joining' && !this.reconnector.active) this.fail('connect-failed', 'no welcome from the server');
     });
     try {
       await this.sig.connect();
     } catch {
       return; // socketClosed reports it
     }
-    this.sig.send({ type: 'join', version: 1, room: this.room, name: this.name });
+    this.sig.send(this.joinMessage());
+  }
+
+  /** The join message; joining again after a lost session sends the same. */
+  joinMessage() {
+    return { type: 'join', version: 1, room: this.room, name: this.name };
   }
 
   async handle(msg) {
-    if (this.phase === 'ended') return;
+    if (this.phase === 'ended' || this.reconnector.handle(msg)) return;
     if (msg.type === 'error') {
       this.fail(String(msg.code || 'unknown'), String(msg.reason || ''), true);
       return;
@@ -146,6 +154,7 @@ export class Session extends EventTarget {
 
   async welcome(msg) {
     this.phase = 'joined';
+    this.reconnector.welcomed(msg);
     this.id = msg.id;
     this.role = typeof msg.role === 'string' ? msg.role : 'participant';
     this.iceServers = Array.isArray(msg.iceServers) ? msg.iceServers : [];
@@ -337,12 +346,12 @@ export class Session extends EventTarget {
 
   peerState(name, state) {
     if (this.phase === 'ended') return;
-    if (state === 'failed') {
+    if (state === 'failed' && !this.reconnector.mediaFailed(name)) {
       this.fail('media-failed', `${name} connection failed`);
       return;
     }
     const before = this.unstable.size > 0;
-    if (state === 'disconnected') this.unstable.add(name);
+    if (state === 'disconnected' || state === 'failed') this.unstable.add(name);
     else this.unstable.delete(name);
     if (before !== this.unstable.size > 0) this.emit('unstable', { unstable: this.unstable.size > 0 });
   }
@@ -361,7 +370,7 @@ export class Session extends EventTarget {
   }
 
   socketClosed({ opened }) {
-    if (this.phase === 'ended') return;
+    if (this.phase === 'ended' || this.reconnector.socketClosed()) return;
     if (!opened || this.phase === 'joining') this.fail('connect-failed', 'could not open the signaling connection');
     else this.fail('connection-lost', 'signaling connection closed');
   }
@@ -410,6 +419,7 @@ export class Session extends EventTarget {
 
   teardown() {
     this.phase = 'ended';
+    this.reconnector.stop();
     this.media.removeEventListener('change', this.onMediaChange);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();

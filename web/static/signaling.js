@@ -6,8 +6,10 @@
 // socket closing goes through the same queue, so an `error` message sent
 // just before the close is always seen first.
 
-const PING_INTERVAL = 10_000;
-const PONG_TIMEOUT = 25_000;
+// A dead path is noticed within PONG_TIMEOUT, and the session resumed
+// on a new socket (reconnect.js).
+const PING_INTERVAL = 5_000;
+const PONG_TIMEOUT = 15_000;
 
 /** The signaling URL on this page's origin (ws: or wss: like the page). */
 export function signalingURL() {
@@ -32,6 +34,9 @@ export class Signaling {
     this.closed = false;
     this.lastPong = 0;
     this.timer = 0;
+    // When set, the only message types sent: a socket that resumes or
+    // joins again sends nothing else until the server has taken it.
+    this.only = null;
   }
 
   /** Opens the socket; resolves once open, rejects if it cannot open. */
@@ -97,6 +102,7 @@ export class Signaling {
 
   /** Sends one message; silently dropped once the socket is closed. */
   send(msg) {
+    if (this.only && !this.only.has(msg.type)) return;
     if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(msg));
   }
 

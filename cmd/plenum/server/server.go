@@ -342,6 +342,9 @@ func (s *Server) TURN() *turn.Server { return s.turn }
 // Manager is the server's room registry.
 func (s *Server) Manager() *sfu.Manager { return s.manager }
 
+// Signaling is the WebSocket side (tests use its DropConnection).
+func (s *Server) Signaling() *signaling.Server { return s.signaling }
+
 // MediaAddrs are the local addresses of the media port.
 func (s *Server) MediaAddrs() []string {
 	var out []string

@@ -88,6 +88,9 @@ export default {
   'banner.autoplay': 'Dein Browser hat den Ton dieser Besprechung blockiert.',
   'banner.enableSound': 'Ton aktivieren',
   'banner.reconnecting': 'Verbindung instabil, Wiederherstellung läuft …',
+  'reconnect.lost': 'Verbindung unterbrochen. Neu verbinden …',
+  'reconnect.back': 'Wieder verbunden',
+  'reconnect.rejoined': 'Wieder verbunden: Sie sind der Besprechung erneut beigetreten',
   'banner.dismiss': 'Schließen',
 
   'left.title': 'Du hast die Besprechung verlassen',

@@ -92,6 +92,9 @@ export default {
   'banner.autoplay': 'Your browser blocked the sound of this meeting.',
   'banner.enableSound': 'Enable sound',
   'banner.reconnecting': 'Connection unstable, trying to recover…',
+  'reconnect.lost': 'Connection lost. Reconnecting…',
+  'reconnect.back': 'Reconnected',
+  'reconnect.rejoined': 'Reconnected: you joined the meeting again',
   'banner.dismiss': 'Dismiss',
 
   'left.title': 'You left the meeting',

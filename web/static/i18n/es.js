@@ -88,6 +88,9 @@ export default {
   'banner.autoplay': 'Tu navegador ha bloqueado el sonido de esta reunión.',
   'banner.enableSound': 'Activar el sonido',
   'banner.reconnecting': 'Conexión inestable, intentando recuperarla…',
+  'reconnect.lost': 'Se perdió la conexión. Reconectando…',
+  'reconnect.back': 'Reconectado',
+  'reconnect.rejoined': 'Reconectado: has vuelto a unirte a la reunión',
   'banner.dismiss': 'Cerrar',
 
   'left.title': 'Has salido de la reunión',

@@ -88,6 +88,9 @@ export default {
   'banner.autoplay': 'Votre navigateur a bloqué le son de cette réunion.',
   'banner.enableSound': 'Activer le son',
   'banner.reconnecting': 'Connexion instable, tentative de rétablissement…',
+  'reconnect.lost': 'Connexion perdue. Reconnexion…',
+  'reconnect.back': 'Reconnecté',
+  'reconnect.rejoined': 'Reconnecté : vous avez rejoint la réunion à nouveau',
   'banner.dismiss': 'Fermer',
 
   'left.title': 'Vous avez quitté la réunion',

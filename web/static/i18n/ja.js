@@ -88,6 +88,9 @@ export default {
   'banner.autoplay': 'ブラウザがこの会議の音声をブロックしました。',
   'banner.enableSound': '音声を有効にする',
   'banner.reconnecting': '接続が不安定です。復旧を試みています…',
+  'reconnect.lost': '接続が切れました。再接続しています…',
+  'reconnect.back': '再接続しました',
+  'reconnect.rejoined': '再接続しました。会議に参加し直しました',
   'banner.dismiss': '閉じる',
 
   'left.title': '会議から退出しました',

@@ -21,7 +21,7 @@ const byKey = new Map();
  */
 export function toast(text, { key = '', kind = 'info', timeout = 4000, action = null, dismissible = false, iconName = '' } = {}) {
   if (key) byKey.get(key)?.();
-  const el = h('div', { class: `toast toast-${kind}`, role: kind === 'error' ? 'alert' : 'status' },
+  const el = h('div', { class: `toast toast-${kind}`, role: kind === 'error' ? 'alert' : 'status', 'data-key': key || null },
     iconName ? icon(iconName) : null,
     h('span', { class: 'toast-text', text }),
     action ? h('button', { type: 'button', class: 'btn btn-small btn-primary', text: action.label, onclick: () => { remove(); action.run(); } }) : null,

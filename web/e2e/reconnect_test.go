@@ -1,0 +1,118 @@
+package e2e
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/plenum-meet/plenum/web/webtest"
+)
+
+// watchNotices makes the page record the key of every notice it shows,
+// however briefly: a resume on loopback takes a fraction of a second.
+const watchNotices = `(() => {
+  window.seenNotices = [];
+  const record = () => {
+    for (const el of document.querySelectorAll('#toasts [data-key]')) {
+      if (!window.seenNotices.includes(el.dataset.key)) window.seenNotices.push(el.dataset.key);
+    }
+  };
+  new MutationObserver(record).observe(document.body, { childList: true, subtree: true });
+  return true;
+})()`
+
+// keepsDecoding waits until b has decoded more of participant's video
+// than it had at from.
+func keepsDecoding(t *testing.T, b *webtest.Browser, participant string, from int, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for framesFrom(t, b, participant) < from+20 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no new frames from %s after %v (still %d)", participant, within, framesFrom(t, b, participant))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func TestBrowserResumesAfterTheServerCutsItsSocket(t *testing.T) {
+	srv := startServer(t)
+	browsers, ids := joinAll(t, srv, "e2e-reconnect", nil, "Ana", "Ben")
+	ana, ben := browsers[0], browsers[1]
+	for i, b := range browsers {
+		if _, err := b.WaitDecodes(ids[1-i], 20*time.Second); err != nil {
+			t.Fatalf("browser %d: %v", i, err)
+		}
+	}
+	var ok bool
+	if err := ana.Eval(watchNotices, &ok); err != nil {
+		t.Fatal(err)
+	}
+	anaFrom, benFrom := framesFrom(t, ana, ids[1]), framesFrom(t, ben, ids[0])
+
+	if !srv.Signaling().DropConnection(ids[0]) {
+		t.Fatal("the server found no socket of Ana's to cut")
+	}
+	if err := ana.WaitFor(`window.plenum.reconnects && window.plenum.reconnects.resumed >= 1`, 15*time.Second); err != nil {
+		var counts any
+		_ = ana.Eval(`window.plenum.reconnects`, &counts)
+		t.Fatalf("Ana does not resume: %v (reconnects %v)", err, counts)
+	}
+	var seen []string
+	if err := ana.Eval(`window.seenNotices`, &seen); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(seen, "reconnecting") || !slices.Contains(seen, "reconnected") {
+		t.Fatalf("Ana's page showed the notices %v, want reconnecting then reconnected", seen)
+	}
+	if id, err := ana.ParticipantID(); err != nil || id != ids[0] {
+		t.Fatalf("Ana is %q after the resume (%v), was %q", id, err, ids[0])
+	}
+	for i, b := range browsers {
+		var others []struct{ ID string }
+		if err := b.Eval(`window.plenum.participants()`, &others); err != nil {
+			t.Fatal(err)
+		}
+		if len(others) != 1 || others[0].ID != ids[1-i] {
+			t.Fatalf("browser %d sees %+v, want only %s", i, others, ids[1-i])
+		}
+	}
+	keepsDecoding(t, ana, ids[1], anaFrom, 15*time.Second)
+	keepsDecoding(t, ben, ids[0], benFrom, 15*time.Second)
+	if n := srv.Manager().ParticipantCount(); n != 2 {
+		t.Fatalf("%d participants on the server, want 2", n)
+	}
+}
+
+func TestBrowsersRejoinWhenTheServerRestarts(t *testing.T) {
+	first, stop := startServerOn(t, "127.0.0.1:0")
+	browsers, ids := joinAll(t, first, "e2e-restart", nil, "Ana", "Ben")
+	for i, b := range browsers {
+		if _, err := b.WaitDecodes(ids[1-i], 20*time.Second); err != nil {
+			t.Fatalf("browser %d: %v", i, err)
+		}
+	}
+	stop()
+	// The same address, as a restarted service would have.
+	second, _ := startServerOn(t, first.Addr().String())
+	var now []string
+	for i, b := range browsers {
+		if err := b.WaitFor(`window.plenum.reconnects && window.plenum.reconnects.rejoined >= 1 && window.plenum.state === "joined"`, 30*time.Second); err != nil {
+			var last any
+			_ = b.Eval(`({state: window.plenum.state, error: window.plenum.lastError, reconnects: window.plenum.reconnects})`, &last)
+			t.Fatalf("browser %d does not join the new server: %v (%v)", i, err, last)
+		}
+		id, err := b.ParticipantID()
+		if err != nil {
+			t.Fatal(err)
+		}
+		now = append(now, id)
+	}
+	for i, b := range browsers {
+		if _, err := b.WaitDecodes(now[1-i], 20*time.Second); err != nil {
+			t.Fatalf("browser %d after the restart: %v", i, err)
+		}
+	}
+	if n := second.Manager().ParticipantCount(); n != 2 {
+		t.Fatalf("%d participants on the new server, want 2", n)
+	}
+}
