@@ -7,9 +7,10 @@
 // just before the close is always seen first.
 
 // A dead path is noticed within PONG_TIMEOUT, and the session resumed
-// on a new socket (reconnect.js).
-const PING_INTERVAL = 5_000;
-const PONG_TIMEOUT = 15_000;
+// on a new socket (reconnect.js). Not shorter: a page starved of CPU
+// would resume for nothing.
+const PING_INTERVAL = 10_000;
+const PONG_TIMEOUT = 25_000;
 
 /** The signaling URL on this page's origin (ws: or wss: like the page). */
 export function signalingURL() {
