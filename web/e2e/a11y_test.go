@@ -3,6 +3,9 @@ package e2e
 import (
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,6 +24,11 @@ func click(t *testing.T, b *webtest.Browser, selector string) {
 func waitFor(t *testing.T, b *webtest.Browser, what, expr string) {
 	t.Helper()
 	if err := b.WaitFor(expr, 30*time.Second); err != nil {
+		// PLENUM_FAIL_SHOTS=dir keeps a picture of the page that failed.
+		if dir := os.Getenv("PLENUM_FAIL_SHOTS"); dir != "" {
+			shot := filepath.Join(dir, strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()+"-"+what)+".png")
+			t.Logf("screenshot %s: %v", shot, b.Screenshot(shot))
+		}
 		t.Fatalf("%s: %v", what, err)
 	}
 }

@@ -132,11 +132,12 @@ func (b *Browser) Open(url string) error {
 	return chromedp.Do(b.ctx, chromedp.Navigate(url))
 }
 
-// WaitFor polls the JavaScript expression until it is true.
+// WaitFor polls the JavaScript expression until it is true, for up to
+// within (chromedp alone would stop at 30 s).
 func (b *Browser) WaitFor(expr string, within time.Duration) error {
 	ctx, cancel := context.WithTimeout(b.ctx, within)
 	defer cancel()
-	_, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(100*time.Millisecond)))
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(within)))
 	if err != nil {
 		return fmt.Errorf("waiting for %s: %w", expr, err)
 	}

@@ -17,6 +17,7 @@ export default {
   'shortcuts.chat': 'Chat öffnen oder schließen',
   'shortcuts.screen': 'Bildschirm teilen oder Teilen beenden',
   'shortcuts.participants': 'Teilnehmerliste zeigen oder ausblenden',
+  'shortcuts.layout': 'Zwischen Raster- und Sprecheransicht wechseln',
 
   'landing.title': 'Videokonferenzen auf dem eigenen Server',
   'landing.subtitle': 'Privat und einfach. Kein Konto, keine App: Namen für die Besprechung wählen und den Link teilen.',

@@ -21,6 +21,7 @@ export default {
   'shortcuts.chat': 'Open or close the chat',
   'shortcuts.screen': 'Share your screen, or stop sharing',
   'shortcuts.participants': 'Show or hide the participant list',
+  'shortcuts.layout': 'Switch between grid and speaker layout',
 
   'landing.title': 'Video meetings on your own server',
   'landing.subtitle': 'Private and simple. No account, no app to install: pick a meeting name and share the link.',

@@ -17,6 +17,7 @@ export default {
   'shortcuts.chat': 'Abrir o cerrar el chat',
   'shortcuts.screen': 'Compartir la pantalla o dejar de compartirla',
   'shortcuts.participants': 'Mostrar u ocultar la lista de participantes',
+  'shortcuts.layout': 'Cambiar entre la vista de cuadrícula y la de orador',
 
   'landing.title': 'Videorreuniones en tu propio servidor',
   'landing.subtitle': 'Privado y sencillo. Sin cuenta ni aplicación que instalar: elige un nombre para la reunión y comparte el enlace.',

@@ -17,6 +17,7 @@ export default {
   'shortcuts.chat': 'Ouvrir ou fermer la discussion',
   'shortcuts.screen': 'Partager l’écran ou arrêter le partage',
   'shortcuts.participants': 'Afficher ou masquer la liste des participants',
+  'shortcuts.layout': 'Basculer entre la mosaïque et la vue de l’orateur',
 
   'landing.title': 'Des visioconférences sur votre propre serveur',
   'landing.subtitle': 'Privé et simple. Ni compte ni application à installer : choisissez un nom de réunion et partagez le lien.',

@@ -17,6 +17,7 @@ export default {
   'shortcuts.chat': 'チャットを開く／閉じる',
   'shortcuts.screen': '画面共有を開始／停止',
   'shortcuts.participants': '参加者一覧の表示／非表示',
+  'shortcuts.layout': 'グリッド表示と話者表示の切り替え',
 
   'landing.title': '自分のサーバーでビデオ会議',
   'landing.subtitle': 'プライベートでシンプル。アカウントもアプリのインストールも不要です。会議名を決めてリンクを共有するだけです。',

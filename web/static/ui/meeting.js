@@ -17,7 +17,7 @@ import { toast, dismissToast } from './toast.js';
 import { announce } from './announcer.js';
 import { languageSelect } from './language.js';
 import { store } from '../store.js';
-import { shortcutHelpButton } from './shortcuts.js';
+import { shortcutHelpButton, registerShortcut } from './shortcuts.js';
 import { t } from '../i18n.js';
 import { AssemblyUI } from './assembly.js';
 
@@ -111,6 +111,8 @@ export class MeetingView {
     this.el = h('div', { class: 'meeting' }, header, h('main', { class: 'stage' }, this.layout.el), this.assembly.panel, h('footer', { class: 'meeting-footer' }, toolbar));
     mount(root, this.el);
     this.el.append(this.audio.el);
+    if (this.shares.button) this.cleanups.push(registerShortcut({ key: 's', label: 'shortcuts.screen', button: this.shares.button }));
+    this.cleanups.push(registerShortcut({ key: 'l', label: 'shortcuts.layout', button: this.layoutButton.el }));
 
     this.local = new Tile({ id: session.id || 'local', name: session.name, local: true });
     this.addActions('local', this.local);

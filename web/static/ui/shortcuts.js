@@ -2,7 +2,7 @@
 // the dialog that lists them. Features register their own key while they
 // are on screen:
 //
-//   const off = registerShortcut({ key: 'h', label: 'shortcuts.hand', run: toggleHand });
+//   const off = registerShortcut({ key: 'h', label: 'shortcuts.hand', button: handButton });
 //   … off() when the view goes away.
 //
 // Keys do nothing while the user types in a field, with Ctrl/Alt/Meta
@@ -18,13 +18,15 @@ let installed = false;
 
 /**
  * Binds a single key (case-insensitive letter, or a character such as
- * "?") to run; label is the catalogue key describing it in the help
- * dialog. A later registration of the same key replaces the earlier one
- * until it is removed. Returns a function that removes it.
+ * "?") to run, or to a click on button, which then advertises the key
+ * (aria-keyshortcuts); label is the catalogue key describing it in the
+ * help dialog. A later registration of the same key replaces the earlier
+ * one until it is removed. Returns a function that removes it.
  */
-export function registerShortcut({ key, label, run }) {
+export function registerShortcut({ key, label, run = null, button = null }) {
   const k = key.length === 1 ? key.toLowerCase() : key;
-  const entry = { key: k, label, run };
+  const entry = { key: k, label, run: run || (() => button?.click()) };
+  button?.setAttribute('aria-keyshortcuts', k.toUpperCase());
   const previous = registered.get(k);
   registered.delete(k); // re-inserted last, so the help lists keys in registration order
   registered.set(k, entry);

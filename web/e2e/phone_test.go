@@ -1,0 +1,109 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+	"github.com/plenum-meet/plenum/web/webtest"
+)
+
+// screen is a device's viewport in CSS pixels.
+type screen struct {
+	name          string
+	width, height int64
+}
+
+var (
+	phonePortrait  = screen{"phone, portrait", 390, 844}
+	phoneLandscape = screen{"phone, landscape", 844, 390}
+	tabletPortrait = screen{"tablet, portrait", 820, 1180}
+)
+
+// emulate makes b's page a touch device of this size (meta viewport
+// honoured, device pixel ratio 3 as on most phones).
+func emulate(t *testing.T, b *webtest.Browser, s screen) {
+	t.Helper()
+	orientation := chromedp.EmulatePortrait
+	if s.width > s.height {
+		orientation = chromedp.EmulateLandscape
+	}
+	if err := b.Do(chromedp.EmulateViewport(s.width, s.height, chromedp.EmulateScale(3), chromedp.EmulateMobile, chromedp.EmulateTouch, orientation)); err != nil {
+		t.Fatalf("emulate %s: %v", s.name, err)
+	}
+	touch := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{
+			{Name: "pointer", Value: "coarse"}, {Name: "hover", Value: "none"},
+		}})
+		return err
+	})
+	if err := b.Do(touch); err != nil {
+		t.Fatalf("emulate a touch screen: %v", err)
+	}
+}
+
+// layoutProblems lists what does not fit the viewport: a page wider than
+// the screen, controls cut off at the sides (and, where the page must not
+// scroll, at the bottom), and touch targets smaller than 44x44 pixels.
+func layoutProblems(scrolls bool) string {
+	return fmt.Sprintf(`(() => {
+		const bad = [];
+		const W = innerWidth, H = innerHeight;
+		if (document.documentElement.scrollWidth > W + 1) bad.push('page is ' + document.documentElement.scrollWidth + 'px wide in a ' + W + 'px screen');
+		const name = (el) => el.tagName.toLowerCase() + '.' + String(el.className).trim().split(/\s+/).join('.') + ' "' + (el.getAttribute('aria-label') || el.textContent.trim()).slice(0, 24) + '"';
+		for (const el of document.querySelectorAll('button, a[href], input, select, textarea')) {
+			if (el.closest('[hidden], dialog:not([open])') || el.getClientRects().length === 0) continue;
+			const r = el.getBoundingClientRect();
+			if (r.width === 0 || r.height === 0 || getComputedStyle(el).visibility === 'hidden') continue;
+			if (el.closest('.visually-hidden')) continue;
+			if (r.left < -1 || r.right > W + 1 || (!%t && (r.top < -1 || r.bottom > H + 1))) bad.push(name(el) + ' is cut off at ' + JSON.stringify([r.left, r.top, r.right, r.bottom].map(Math.round)));
+			if (r.width < 43.5 || r.height < 43.5) bad.push(name(el) + ' is a ' + Math.round(r.width) + 'x' + Math.round(r.height) + ' touch target');
+		}
+		return bad;
+	})()`, scrolls)
+}
+
+func expectFits(t *testing.T, b *webtest.Browser, what string, scrolls bool) {
+	t.Helper()
+	var bad []string
+	if err := b.Eval(layoutProblems(scrolls), &bad); err != nil {
+		t.Fatal(err)
+	}
+	if len(bad) > 0 {
+		t.Errorf("%s:\n\t%s", what, strings.Join(bad, "\n\t"))
+	}
+}
+
+func TestPhonesAndTabletsFitTheScreenWithTouchSizedControls(t *testing.T) {
+	srv := startServer(t)
+	browsers := webtest.LaunchAll(t, nil, nil)
+	ana, ben := browsers[0], browsers[1]
+	emulate(t, ana, phonePortrait)
+	if err := ana.Open(fmt.Sprintf("http://%s/?", srv.Addr())); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ana, "landing page", `window.plenum?.state === "landing" && !!document.getElementById('room-name')`)
+	expectFits(t, ana, "landing page, "+phonePortrait.name, true)
+
+	if err := ana.Open(fmt.Sprintf("http://%s/e2e-phone?%s", srv.Addr(), url.Values{"name": {"Ana"}}.Encode())); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ana, "pre-join screen", prejoinReady)
+	expectFits(t, ana, "pre-join screen, "+phonePortrait.name, true)
+	click(t, ana, ".join-form button[type=submit]")
+	if err := ben.Open(joinURL(srv, "e2e-phone", "Ben", nil)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ana, "Ana sees Ben", twoTiles)
+	for _, s := range []screen{phonePortrait, phoneLandscape, tabletPortrait} {
+		emulate(t, ana, s)
+		// The meeting is one screen: nothing may hang below it.
+		waitFor(t, ana, "the layout settles at "+s.name, fmt.Sprintf(`innerWidth === %d && document.querySelector('.toolbar').getBoundingClientRect().bottom <= innerHeight`, s.width))
+		expectFits(t, ana, "meeting, "+s.name, false)
+	}
+}

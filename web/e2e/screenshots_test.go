@@ -1,0 +1,81 @@
+package e2e
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/plenum-meet/plenum/web/webtest"
+)
+
+// TestScreenshots takes the pictures of docs/: the pre-join screen and a
+// meeting at desktop and phone width. It runs only when asked for
+// (scripts/screenshots sets PLENUM_SCREENSHOTS=docs).
+func TestScreenshots(t *testing.T) {
+	dir := os.Getenv("PLENUM_SCREENSHOTS")
+	if dir == "" {
+		t.Skip("set PLENUM_SCREENSHOTS=dir to take the screenshots of docs/ (scripts/screenshots)")
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Pictures are taken when things are ready, however long that takes.
+	waitFor := func(t *testing.T, b *webtest.Browser, what, expr string) {
+		t.Helper()
+		if err := b.WaitFor(expr, 2*time.Minute); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	shoot := func(b *webtest.Browser, name string) {
+		t.Helper()
+		time.Sleep(1500 * time.Millisecond) // let videos and transitions settle
+		if err := b.Screenshot(filepath.Join(dir, name)); err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		t.Logf("wrote %s", filepath.Join(dir, name))
+	}
+	srv := startServer(t)
+	browsers := webtest.LaunchAll(t, nil, nil, nil)
+	ana, ben, chidi := browsers[0], browsers[1], browsers[2]
+	const room = "weekly-assembly"
+	if err := ana.Do(chromedp.EmulateViewport(1280, 800)); err != nil {
+		t.Fatal(err)
+	}
+	if err := ana.Open(fmt.Sprintf("http://%s/%s?%s", srv.Addr(), room, url.Values{"name": {"Ana"}}.Encode())); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ana, "pre-join screen", prejoinReady)
+	shoot(ana, "prejoin.png")
+	click(t, ana, ".join-form button[type=submit]")
+	waitFor(t, ana, "Ana joins", `window.plenum.state === "joined"`)
+	for _, p := range []struct {
+		b    *webtest.Browser
+		name string
+	}{{ben, "Ben"}, {chidi, "Chidi"}} {
+		if err := p.b.Open(joinURL(srv, room, p.name, nil)); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, p.b, p.name+" joins", `window.plenum?.state === "joined"`)
+	}
+	waitFor(t, ana, "Ana sees everybody's video", `document.querySelectorAll('.tile.has-video').length >= 3`)
+
+	// Ben shares his screen (a real click: a user gesture).
+	if err := ben.Do(chromedp.Click(".ctl-screen")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ana, "Ana sees Ben's screen", `!!document.querySelector('.spotlight .tile-screen video') && document.querySelector('.spotlight .tile-screen video').videoWidth > 0`)
+	if err := ana.Eval(`document.activeElement?.blur(), true`, new(bool)); err != nil {
+		t.Fatal(err)
+	}
+	shoot(ana, "meeting.png")
+
+	emulate(t, ana, phonePortrait)
+	shoot(ana, "meeting-phone.png")
+	emulate(t, ana, phoneLandscape)
+	shoot(ana, "meeting-phone-landscape.png")
+}
