@@ -58,10 +58,10 @@ type bandwidthEstimate interface {
 // the SFU sends and an estimator (sfu/estimator.go) per peer
 // connection. NewEngine picks each new connection's estimator up
 // through estimators.
-func registerCongestionControl(me *webrtc.MediaEngine, reg *interceptor.Registry, cfg BandwidthConfig, estimators chan<- *estimator) error {
+func registerCongestionControl(me *webrtc.MediaEngine, reg *interceptor.Registry, cfg BandwidthConfig, estimators chan<- *estimator, links *downlinks) error {
 	// The estimator reads the transport-wide sequence number the next
 	// interceptor writes: it must be registered first.
-	reg.Add(&estimatorFactory{cfg: cfg, out: estimators})
+	reg.Add(&estimatorFactory{cfg: cfg, out: estimators, links: links})
 	return webrtc.ConfigureTWCCHeaderExtensionSender(me, reg)
 }
 

@@ -12,10 +12,6 @@ import (
 
 // Payload types offered on down connections. Browsers' own numbers are
 // accepted on up connections; the SFU rewrites them per subscriber.
-// nackCacheSize is how many sent packets each down track keeps to answer
-// retransmission requests (a power of two, as pion requires).
-const nackCacheSize = 256
-
 const (
 	payloadTypeOpus = 111
 	payloadTypeVP8  = 96
@@ -81,15 +77,19 @@ func registerCodecs(me *webrtc.MediaEngine, video []string) error {
 // retransmission cache toward subscribers, RTCP sender and receiver
 // reports, and transport-wide congestion feedback so that browsers can
 // estimate their upload bandwidth.
-func registerInterceptors(me *webrtc.MediaEngine, reg *interceptor.Registry) error {
-	// 256 packets are about two seconds of a 720p layer, far more than a
-	// retransmission can usefully be late (Galène keeps 128 to 1024);
-	// pion's default, 1024 per down track, made the NACK caches 80 % of
-	// the heap (docs/performance.md: 2.33 MB per video down track, 0.88
-	// MB at 256, same CPU).
-	if err := webrtc.ConfigureNackWithOptions(me, reg, nil, nack.ResponderSize(nackCacheSize)); err != nil {
+func registerInterceptors(me *webrtc.MediaEngine, reg *interceptor.Registry, links *downlinks) error {
+	// Toward subscribers, the SFU's own retransmitter (retransmit.go),
+	// whose cache follows the round trip: pion's responder kept 256 or
+	// 1024 packets per down track whatever the network, most of the
+	// server's memory (docs/performance.md).
+	me.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
+	me.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
+	reg.Add(&retransmitterFactory{links: links})
+	generator, err := nack.NewGeneratorInterceptor()
+	if err != nil {
 		return fmt.Errorf("configure NACK: %w", err)
 	}
+	reg.Add(generator)
 	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
 		return fmt.Errorf("configure RTCP reports: %w", err)
 	}

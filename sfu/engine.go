@@ -75,12 +75,13 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 		return nil, err
 	}
 	reg := &interceptor.Registry{}
-	if err := registerInterceptors(me, reg); err != nil {
+	links := newDownlinks()
+	if err := registerInterceptors(me, reg, links); err != nil {
 		return nil, err
 	}
 	estimators := make(chan *estimator, 1)
 	bw := cfg.Bandwidth.withDefaults()
-	if err := registerCongestionControl(me, reg, bw, estimators); err != nil {
+	if err := registerCongestionControl(me, reg, bw, estimators, links); err != nil {
 		return nil, fmt.Errorf("congestion control: %w", err)
 	}
 

@@ -71,13 +71,18 @@ const transportCCURI = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide
 // estimatorFactory makes one estimator per peer connection and hands it
 // to whoever made the connection (Engine.newPeerConnection).
 type estimatorFactory struct {
-	cfg BandwidthConfig
-	out chan<- *estimator
+	cfg   BandwidthConfig
+	out   chan<- *estimator
+	links *downlinks // where the retransmitter finds the round trip
 }
 
 // NewInterceptor is called by pion for each new peer connection.
-func (f *estimatorFactory) NewInterceptor(string) (interceptor.Interceptor, error) {
+func (f *estimatorFactory) NewInterceptor(id string) (interceptor.Interceptor, error) {
 	e := newEstimator(f.cfg)
+	if f.links != nil {
+		e.id, e.links = id, f.links
+		f.links.put(id, e)
+	}
 	select {
 	case f.out <- e:
 	default: // nobody waiting: a connection made outside newPeerConnection
@@ -90,6 +95,9 @@ type estimator struct {
 	interceptor.NoOp
 	cfg   BandwidthConfig
 	start time.Time // send times are µs since start (monotonic)
+	id    string
+	links *downlinks
+	rtt   srtt
 
 	// sent[seq % historySize] is seq<<48 | size<<32 | send time in µs
 	// (modulo 2^32): written by the forwarding goroutines, read with the
@@ -159,6 +167,19 @@ func newEstimator(cfg BandwidthConfig) *estimator {
 // GetTargetBitrate is the estimated downlink, bits/s.
 func (e *estimator) GetTargetBitrate() int { return int(e.target.Load()) }
 
+// RTT is the smoothed round trip: from sending a packet to the feedback
+// that reports it (the receiver's feedback interval included), 0 until
+// known.
+func (e *estimator) RTT() time.Duration { return e.rtt.get() }
+
+// Close forgets the connection.
+func (e *estimator) Close() error {
+	if e.links != nil {
+		e.links.remove(e.id, e)
+	}
+	return nil
+}
+
 // BindLocalStream notes the sequence number, size and send time of every
 // packet of the stream. pion's TWCC header interceptor, which runs
 // before, has numbered it.
@@ -218,6 +239,7 @@ func (e *estimator) onFeedback(fb *rtcp.TransportLayerCC, now time.Time) {
 	seq := fb.BaseSequenceNumber
 	remaining := int(fb.PacketStatusCount)
 	delta := 0
+	newest, haveNewest := uint32(0), false
 	status := func(sym uint16) {
 		if remaining == 0 {
 			return
@@ -243,6 +265,7 @@ func (e *estimator) onFeedback(fb *rtcp.TransportLayerCC, now time.Time) {
 			return
 		}
 		e.w.bytes += int(rec >> 32 & 0xffff)
+		newest, haveNewest = uint32(rec), true //nolint:gosec // modulo 2^32
 		if !fresh {
 			return
 		}
@@ -263,6 +286,10 @@ func (e *estimator) onFeedback(fb *rtcp.TransportLayerCC, now time.Time) {
 				status(sym)
 			}
 		}
+	}
+	if haveNewest {
+		nowUs := uint32(now.Sub(e.start).Microseconds()) //nolint:gosec // modulo 2^32
+		e.rtt.observe(time.Duration(int32(nowUs-newest)) * time.Microsecond)
 	}
 	if now.Sub(e.w.start) >= estimateWindow {
 		e.judge(now)

@@ -20,5 +20,16 @@ func NewBatchConnForBench(c *net.UDPConn) (net.PacketConn, func()) {
 // RegisterEstimatorForBench registers the SFU's bandwidth estimator and
 // transport-wide sequence numbers, as the engine does.
 func RegisterEstimatorForBench(me *webrtc.MediaEngine, reg *interceptor.Registry) error {
-	return registerCongestionControl(me, reg, BandwidthConfig{}.withDefaults(), make(chan *estimator))
+	return registerCongestionControl(me, reg, BandwidthConfig{}.withDefaults(), make(chan *estimator), nil)
+}
+
+// RegisterInterceptorsForBench registers what the engine registers:
+// the SFU's retransmitter, NACK generator, reports, TWCC feedback, and
+// its estimator.
+func RegisterInterceptorsForBench(me *webrtc.MediaEngine, reg *interceptor.Registry) error {
+	links := newDownlinks()
+	if err := registerInterceptors(me, reg, links); err != nil {
+		return err
+	}
+	return registerCongestionControl(me, reg, BandwidthConfig{}.withDefaults(), make(chan *estimator), links)
 }

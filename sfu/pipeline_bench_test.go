@@ -69,9 +69,14 @@ var downPathVariants = []struct {
 	// (nil if it has none), called after each packet's fan-out.
 	wrap func(*net.UDPConn) (net.PacketConn, func())
 }{
-	// What the SFU does: batched sends flushed per fan-out, a 256-packet
-	// NACK cache per down track, its own estimator (sfu/estimator.go).
+	// What the SFU does: batched sends flushed per fan-out, its own
+	// retransmission cache sized to the round trip (sfu/retransmit.go)
+	// and its own estimator (sfu/estimator.go).
 	{"sfu", func(me *webrtc.MediaEngine, reg *interceptor.Registry) error {
+		return sfu.RegisterInterceptorsForBench(me, reg)
+	}, batched},
+	// The same with pion's NACK responder (256 packets per down track).
+	{"pion-nack-256", func(me *webrtc.MediaEngine, reg *interceptor.Registry) error {
 		return registerDownPathWith(me, reg, true, 256, sfu.RegisterEstimatorForBench)
 	}, batched},
 	// The same with pion's GCC, as before sfu/estimator.go.

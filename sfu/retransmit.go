@@ -1,0 +1,280 @@
+package sfu
+
+import (
+	"math/bits"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+)
+
+// Answers to subscribers' NACKs: each video down track keeps what it
+// sent for as long as a retransmission can still help, which depends on
+// the round trip, and resends what a NACK names. It replaces pion's
+// responder, whose cache is a fixed number of packets per track (256 or
+// 1024: 0.9-2.3 MB per video down track, most of the server's memory)
+// and which allocates per packet.
+//
+// The cache holds keepFor(rtt) of the stream at its measured packet
+// rate, the round trip coming from the connection's estimator (the age
+// of the newest packet that TWCC feedback reports): on loopback that is
+// a few dozen packets, across a continent a few hundred.
+
+// Retransmission cache sizing.
+const (
+	// cacheMin and cacheMax bound a cache, in packets (powers of two).
+	cacheMin = 32
+	cacheMax = 1024
+	// keepMin and keepMax bound how long a packet is kept: long enough for
+	// the receiver to notice a gap and ask again a few times.
+	keepMin = 300 * time.Millisecond
+	keepMax = 2 * time.Second
+	// keepRTTs is how many round trips a packet is kept for, on top of
+	// keepMin's margin for the receiver's own wait.
+	keepRTTs = 4
+	// resizeEvery is how often a cache checks its size against the rate
+	// and the round trip.
+	resizeEvery = 2 * time.Second
+)
+
+// keepFor is how long packets are kept for a round trip of rtt.
+func keepFor(rtt time.Duration) time.Duration {
+	return min(keepMin+keepRTTs*rtt, keepMax)
+}
+
+// cacheSlots is the cache size for pps packets a second kept for keep.
+func cacheSlots(pps float64, keep time.Duration) int {
+	n := int(pps*keep.Seconds()) + 1
+	n = 1 << bits.Len(uint(n-1)) // next power of two
+	return min(max(n, cacheMin), cacheMax)
+}
+
+// retransmitterFactory makes one retransmitter per peer connection.
+type retransmitterFactory struct{ links *downlinks }
+
+// NewInterceptor is called by pion for each new peer connection.
+func (f *retransmitterFactory) NewInterceptor(id string) (interceptor.Interceptor, error) {
+	return &retransmitter{id: id, links: f.links, streams: map[uint32]*sentCache{}}, nil
+}
+
+// retransmitter caches what the video streams of one connection send and
+// resends what NACKs ask for.
+type retransmitter struct {
+	interceptor.NoOp
+	id    string
+	links *downlinks
+
+	mu      sync.Mutex
+	streams map[uint32]*sentCache
+}
+
+// sentCache is one stream's recently sent packets, marshalled, by
+// sequence number. Its lock is held to copy a packet in or out, never
+// across a write to the network.
+type sentCache struct {
+	writer interceptor.RTPWriter
+	rtt    func() time.Duration
+
+	mu      sync.Mutex
+	slots   []sentPacket
+	count   int // packets since the last resize check
+	checked time.Time
+}
+
+type sentPacket struct {
+	seq  uint16
+	data []byte // nil: empty
+}
+
+func (r *retransmitter) rtt() time.Duration {
+	if e := r.links.get(r.id); e != nil {
+		return e.RTT()
+	}
+	return 0
+}
+
+// BindLocalStream caches the packets of streams that negotiated NACK.
+func (r *retransmitter) BindLocalStream(info *interceptor.StreamInfo, writer interceptor.RTPWriter) interceptor.RTPWriter {
+	nack := false
+	for _, fb := range info.RTCPFeedback {
+		if fb.Type == "nack" && fb.Parameter == "" {
+			nack = true
+		}
+	}
+	if !nack {
+		return writer
+	}
+	c := &sentCache{writer: writer, rtt: r.rtt, slots: make([]sentPacket, cacheMin), checked: time.Now()}
+	r.mu.Lock()
+	r.streams[info.SSRC] = c
+	r.mu.Unlock()
+	return interceptor.RTPWriterFunc(func(h *rtp.Header, payload []byte, a interceptor.Attributes) (int, error) {
+		c.add(h, payload)
+		return writer.Write(h, payload, a)
+	})
+}
+
+// UnbindLocalStream forgets a stream's cache.
+func (r *retransmitter) UnbindLocalStream(info *interceptor.StreamInfo) {
+	r.mu.Lock()
+	delete(r.streams, info.SSRC)
+	r.mu.Unlock()
+}
+
+// BindRTCPReader resends what NACKs ask for.
+func (r *retransmitter) BindRTCPReader(reader interceptor.RTCPReader) interceptor.RTCPReader {
+	return interceptor.RTCPReaderFunc(func(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
+		n, attr, err := reader.Read(b, a)
+		if err != nil {
+			return n, attr, err
+		}
+		if attr == nil {
+			attr = make(interceptor.Attributes)
+		}
+		pkts, err := attr.GetRTCPPackets(b[:n])
+		if err != nil {
+			return n, attr, nil
+		}
+		for _, p := range pkts {
+			if nack, ok := p.(*rtcp.TransportLayerNack); ok {
+				r.mu.Lock()
+				c := r.streams[nack.MediaSSRC]
+				r.mu.Unlock()
+				if c != nil {
+					c.answer(nack)
+				}
+			}
+		}
+		return n, attr, nil
+	})
+}
+
+// add copies a packet into the cache; every resizeEvery it checks the
+// cache's size against the packet rate and the round trip.
+func (c *sentCache) add(h *rtp.Header, payload []byte) {
+	size := h.MarshalSize() + len(payload)
+	if size > maxPacketSize {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.count++
+	if c.count&63 == 0 {
+		c.maybeResizeLocked(time.Now())
+	}
+	s := &c.slots[int(h.SequenceNumber)&(len(c.slots)-1)]
+	if s.data == nil {
+		s.data = make([]byte, 0, maxPacketSize) // once per slot
+	}
+	n, err := h.MarshalTo(s.data[:size])
+	if err != nil {
+		s.data = s.data[:0]
+		return
+	}
+	copy(s.data[n:size], payload)
+	s.data = s.data[:size]
+	s.seq = h.SequenceNumber
+}
+
+// maybeResizeLocked gives the cache the size the rate and the round trip
+// call for. It allocates, but only when that size changes.
+func (c *sentCache) maybeResizeLocked(now time.Time) {
+	elapsed := now.Sub(c.checked)
+	if elapsed < resizeEvery {
+		return
+	}
+	pps := float64(c.count) / elapsed.Seconds()
+	c.count, c.checked = 0, now
+	want := cacheSlots(pps, keepFor(c.rtt()))
+	if want == len(c.slots) || (want < len(c.slots) && want*2 > len(c.slots)) {
+		return // shrink only by half or more, so as not to flap
+	}
+	next := make([]sentPacket, want)
+	for _, s := range c.slots {
+		if s.data != nil {
+			next[int(s.seq)&(want-1)] = s
+		}
+	}
+	c.slots = next
+}
+
+// answer resends every packet a NACK names that is still cached.
+func (c *sentCache) answer(nack *rtcp.TransportLayerNack) {
+	for i := range nack.Nacks {
+		nack.Nacks[i].Range(func(seq uint16) bool {
+			c.resendOne(seq)
+			return true
+		})
+	}
+}
+
+func (c *sentCache) resendOne(seq uint16) {
+	c.mu.Lock()
+	s := c.slots[int(seq)&(len(c.slots)-1)]
+	if s.data == nil || s.seq != seq || len(s.data) == 0 {
+		c.mu.Unlock()
+		return
+	}
+	// A copy, written outside the lock (an allocation per packet
+	// resent, not per packet sent).
+	buf := append([]byte(nil), s.data...)
+	c.mu.Unlock()
+	var h rtp.Header
+	n, err := h.Unmarshal(buf)
+	if err != nil {
+		return
+	}
+	_, _ = c.writer.Write(&h, buf[n:], nil)
+}
+
+// downlinks finds a connection's estimator by the connection's id, for
+// the round trip it measures.
+type downlinks struct {
+	mu   sync.Mutex
+	byID map[string]*estimator
+}
+
+func newDownlinks() *downlinks { return &downlinks{byID: map[string]*estimator{}} }
+
+func (d *downlinks) put(id string, e *estimator) {
+	d.mu.Lock()
+	d.byID[id] = e
+	d.mu.Unlock()
+}
+
+func (d *downlinks) remove(id string, e *estimator) {
+	d.mu.Lock()
+	if d.byID[id] == e {
+		delete(d.byID, id)
+	}
+	d.mu.Unlock()
+}
+
+func (d *downlinks) get(id string) *estimator {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.byID[id]
+}
+
+// rttSmoothing is the weight of a new round-trip sample.
+const rttSmoothing = 0.125
+
+// srtt is a smoothed round trip in µs, updated atomically.
+type srtt struct{ us atomic.Int64 }
+
+func (s *srtt) observe(sample time.Duration) {
+	if sample <= 0 || sample > 10*time.Second {
+		return
+	}
+	old := s.us.Load()
+	if old == 0 {
+		s.us.Store(sample.Microseconds())
+		return
+	}
+	s.us.Store(old + int64(rttSmoothing*float64(sample.Microseconds()-old)))
+}
+
+func (s *srtt) get() time.Duration { return time.Duration(s.us.Load()) * time.Microsecond }
