@@ -169,7 +169,7 @@ func (o *checkOptions) probeMedia(ctx context.Context, base *url.URL, what strin
 		r.err = err
 		return r, nil
 	}
-	defer sender.Close()
+	defer sender.Leave() // not Close: a lost socket is kept for a resume
 	sub := cc
 	sub.Name = "check receiver"
 	receiver, err := client.Dial(ctx, sub)
@@ -177,7 +177,7 @@ func (o *checkOptions) probeMedia(ctx context.Context, base *url.URL, what strin
 		r.err = err
 		return r, sender
 	}
-	defer receiver.Close()
+	defer receiver.Leave()
 	for {
 		if got := receiver.Received(sender.ID(), webrtc.RTPCodecTypeVideo); got != nil && got.Packets() >= 10 {
 			r.detail = fmt.Sprintf("video arrived %v after joining", time.Since(start).Round(10*time.Millisecond))
