@@ -38,6 +38,8 @@ type Manager struct {
 	mu     sync.Mutex // guards rooms and closed; taken before any Room.mu
 	rooms  map[string]*Room
 	closed bool
+	// onLeave is told of every participant who leaves (see OnLeave).
+	onLeave func(participantID string)
 	// resumeGrace is how long a participant who lost its connection is
 	// kept (resume.go), in nanoseconds; zero means DefaultResumeGrace.
 	// Atomic: it is read with participant locks held.
@@ -168,8 +170,21 @@ func (m *Manager) leave(p *Participant) {
 	r := p.room
 	r.remove(p)
 	m.dropIfEmptyLocked(r)
+	onLeave := m.onLeave
 	m.mu.Unlock()
 	m.log.Info("participant left", "room", r.name, "participant", p.id)
+	if onLeave != nil {
+		onLeave(p.id)
+	}
+}
+
+// OnLeave sets a function called with the id of every participant who
+// leaves (or is removed), after the room has let go of them: resources
+// held elsewhere in their name, such as TURN allocations, can be freed.
+func (m *Manager) OnLeave(f func(participantID string)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.onLeave = f
 }
 
 // RoomCount is the number of rooms with at least one participant.

@@ -67,7 +67,10 @@ func (g *relayGenerator) AllocatePacketConn(conf pionturn.AllocateListenerConfig
 	relayAddr := *conn.LocalAddr().(*net.UDPAddr) //nolint:forcetypeassert // a UDP socket
 	relayAddr.IP = g.ip
 
-	return &relayConn{PacketConn: conn, s: g.s, user: conf.UserID}, &relayAddr, nil
+	rc := &relayConn{PacketConn: conn, s: g.s, user: conf.UserID}
+	g.s.relays.add(rc)
+
+	return rc, &relayAddr, nil
 }
 
 func (g *relayGenerator) listen(requested int) (net.PacketConn, error) {
@@ -138,7 +141,10 @@ func (c *relayConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 // Close closes the socket and releases the quota slot once.
 func (c *relayConn) Close() error {
 	err := c.PacketConn.Close()
-	c.closeOnce.Do(func() { c.s.quota.release(c.user) })
+	c.closeOnce.Do(func() {
+		c.s.quota.release(c.user)
+		c.s.relays.remove(c)
+	})
 	if errors.Is(err, net.ErrClosed) {
 		return nil
 	}

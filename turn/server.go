@@ -28,6 +28,7 @@ type Server struct {
 	log      *slog.Logger
 	policy   *peerPolicy
 	quota    *allocQuota
+	relays   relayRegistry
 	bw       *bandwidth
 	conns    *connTracker
 	refusals *logLimiter // client-triggered refusal logs

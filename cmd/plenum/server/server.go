@@ -187,6 +187,11 @@ func New(cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 	s.manager = sfu.NewManager(engine, cfg.Limits, log)
+	if s.turn != nil {
+		// A participant's relays go with them, even when their client
+		// could not say goodbye to the TURN server.
+		s.manager.OnLeave(func(id string) { s.turn.ReleaseUser(id) })
+	}
 	s.signaling = signaling.NewServer(signaling.Config{
 		Manager:        s.manager,
 		ICEServers:     s.iceServers(cfg.TURN),

@@ -1,0 +1,251 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/plenum-meet/plenum/cmd/plenum/server"
+	"github.com/plenum-meet/plenum/signaling/client"
+)
+
+// Churn soak: participants join, publish, leave (or vanish) and rejoin
+// at random across several rooms while two in each room stay all along.
+// Those must keep receiving each other's media the whole time, and when
+// everyone has gone the server's goroutines, file descriptors, TURN
+// allocations and heap must be back near where they started.
+//
+// PLENUM_SOAK sets how long the churn lasts (default 40s, e.g. 10m for a
+// long run), PLENUM_SOAK_SEED the random seed (default 1).
+
+const (
+	soakRooms          = 4
+	soakStayersPerRoom = 2
+	soakChurners       = 16
+	soakVideoBitrate   = 150_000
+)
+
+// usage is what the process holds at one moment.
+type usage struct {
+	goroutines, fds, allocations int
+	heap                         uint64
+}
+
+func measure(srv *server.Server) usage {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fds, _ := os.ReadDir("/proc/self/fd")
+	return usage{goroutines: runtime.NumGoroutine(), fds: len(fds), allocations: srv.TURN().Allocations(), heap: ms.HeapAlloc}
+}
+
+func (u usage) String() string {
+	return fmt.Sprintf("%d goroutines, %d fds, %d TURN allocations, heap %.1f MB", u.goroutines, u.fds, u.allocations, float64(u.heap)/1e6)
+}
+
+// soakStats counts what the churners did.
+type soakStats struct {
+	joins, relayJoins, leaves, vanishes, failedJoins atomic.Int64
+}
+
+func TestChurnSoak(t *testing.T) {
+	if testing.Short() {
+		t.Skip("soak test skipped in -short")
+	}
+	churn := 40 * time.Second
+	if v := os.Getenv("PLENUM_SOAK"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("PLENUM_SOAK=%q: %v", v, err)
+		}
+		churn = d
+	}
+	seed := uint64(1)
+	if v := os.Getenv("PLENUM_SOAK_SEED"); v != "" {
+		s, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("PLENUM_SOAK_SEED=%q: %v", v, err)
+		}
+		seed = s
+	}
+
+	srv := start(t)
+	// The start-up self-check's allocation goes away first.
+	for quiet, deadline := 0, time.Now().Add(30*time.Second); quiet < 3 && time.Now().Before(deadline); time.Sleep(time.Second) {
+		if quiet++; srv.TURN().Allocations() > 0 {
+			quiet = 0
+		}
+	}
+	base := measure(srv)
+	t.Logf("baseline: %v; churn for %v with seed %d", base, churn, seed)
+
+	join := func(room, name string, relay bool) (*client.Client, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		return client.Dial(ctx, client.Config{URL: wsURL(srv), Room: room, Name: name, Publish: true,
+			RelayOnly: relay, VideoBitrate: soakVideoBitrate})
+	}
+
+	// The stayers, and the pairs of them that must keep hearing each other.
+	stayers := make([][]*client.Client, soakRooms)
+	for r := range soakRooms {
+		for i := range soakStayersPerRoom {
+			c, err := join(fmt.Sprintf("soak-%d", r), fmt.Sprintf("stayer-%d-%d", r, i), false)
+			if err != nil {
+				t.Fatalf("stayer joins: %v", err)
+			}
+			stayers[r] = append(stayers[r], c)
+		}
+	}
+	closeAll := func() {
+		for _, room := range stayers {
+			for _, c := range room {
+				c.Leave()
+			}
+		}
+	}
+	defer closeAll()
+	type pair struct{ to, from *client.Client }
+	var pairs []pair
+	for _, room := range stayers {
+		for _, to := range room {
+			for _, from := range room {
+				if to != from {
+					pairs = append(pairs, pair{to, from})
+				}
+			}
+		}
+	}
+	received := func(p pair, kind webrtc.RTPCodecType) uint64 {
+		if c := p.to.Received(p.from.ID(), kind); c != nil {
+			return c.Packets()
+		}
+		return 0
+	}
+	missing := ""
+	allReceive := func() bool {
+		for _, p := range pairs {
+			if !receivesBoth(p.to, p.from.ID()) {
+				missing = fmt.Sprintf("%s from %s: audio %d video %d", p.to.ID(), p.from.ID(),
+					received(p, webrtc.RTPCodecTypeAudio), received(p, webrtc.RTPCodecTypeVideo))
+				return false
+			}
+		}
+		return true
+	}
+	for deadline := time.Now().Add(90 * time.Second); !allReceive(); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("stayers do not all receive each other: %s", missing)
+		}
+	}
+
+	// The churners.
+	var stats soakStats
+	ctx, stop := context.WithTimeout(context.Background(), churn)
+	defer stop()
+	var wg sync.WaitGroup
+	for i := range soakChurners {
+		rng := rand.New(rand.NewPCG(seed, uint64(i)))
+		wg.Go(func() {
+			for n := 0; ctx.Err() == nil; n++ {
+				room := fmt.Sprintf("soak-%d", rng.IntN(soakRooms))
+				relay := rng.IntN(4) == 0
+				c, err := join(room, fmt.Sprintf("churner-%d-%d", i, n), relay)
+				if err != nil {
+					stats.failedJoins.Add(1)
+					t.Logf("churner %d: join %s: %v", i, room, err)
+					sleepCtx(ctx, time.Second)
+					continue
+				}
+				stats.joins.Add(1)
+				if relay {
+					stats.relayJoins.Add(1)
+				}
+				sleepCtx(ctx, time.Duration(500+rng.IntN(4000))*time.Millisecond)
+				if rng.IntN(3) == 0 {
+					stats.vanishes.Add(1)
+					c.Vanish() // no goodbye: the socket just closes
+				} else {
+					stats.leaves.Add(1)
+					c.Leave()
+				}
+				sleepCtx(ctx, time.Duration(rng.IntN(1000))*time.Millisecond)
+			}
+		})
+	}
+
+	// Every few seconds, every stayer has received more of each other
+	// stayer in its room, audio and video.
+	checkpoints := 0
+	last := map[pair][2]uint64{}
+	for _, p := range pairs {
+		last[p] = [2]uint64{received(p, webrtc.RTPCodecTypeAudio), received(p, webrtc.RTPCodecTypeVideo)}
+	}
+	check := func(checkpoint int, since time.Time) {
+		for _, p := range pairs {
+			now := [2]uint64{received(p, webrtc.RTPCodecTypeAudio), received(p, webrtc.RTPCodecTypeVideo)}
+			if now[0] <= last[p][0] || now[1] <= last[p][1] {
+				t.Errorf("checkpoint %d: %s received nothing of %s in %v (audio %d→%d, video %d→%d)",
+					checkpoint, p.to.ID(), p.from.ID(), time.Since(since).Round(time.Millisecond), last[p][0], now[0], last[p][1], now[1])
+			}
+			last[p] = now
+		}
+	}
+	const checkEvery = 5 * time.Second
+	for since := time.Now(); ctx.Err() == nil; since = time.Now() {
+		sleepCtx(ctx, checkEvery)
+		if time.Since(since) >= checkEvery/2 {
+			checkpoints++
+			check(checkpoints, since)
+		}
+	}
+	wg.Wait()
+	since := time.Now()
+	time.Sleep(checkEvery)
+	checkpoints++
+	check(checkpoints, since) // after the churn
+	var total uint64
+	for _, p := range pairs {
+		total += last[p][0] + last[p][1]
+	}
+	joins := stats.joins.Load()
+	t.Logf("churn: %d joins (%d relay only), %d leaves, %d vanishes, %d failed joins; %d stayers received %d packets, checked at %d checkpoints",
+		joins, stats.relayJoins.Load(), stats.leaves.Load(), stats.vanishes.Load(), stats.failedJoins.Load(),
+		soakRooms*soakStayersPerRoom, total, checkpoints)
+	if failed := stats.failedJoins.Load(); failed*10 > joins+failed {
+		t.Errorf("%d of %d joins failed", failed, joins+failed)
+	}
+
+	closeAll()
+	waitUntil(t, 30*time.Second, "every participant gone", func() bool { return srv.Manager().ParticipantCount() == 0 })
+	var after usage
+	settled := func() bool {
+		after = measure(srv)
+		return after.goroutines <= base.goroutines+10 && after.fds <= base.fds+4 && after.allocations == 0 &&
+			after.heap <= base.heap+64<<20
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for !settled() && time.Now().Before(deadline) {
+		time.Sleep(time.Second)
+	}
+	t.Logf("after: %v (baseline %v)", after, base)
+	if !settled() {
+		t.Errorf("resources not back to baseline: %v, baseline %v", after, base)
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
