@@ -42,6 +42,10 @@ type Config struct {
 	// (of its full layer with Simulcast) in bits per second; zero sends
 	// about 720 kbit/s (240, 480 and 720 kbit/s with Simulcast).
 	VideoBitrate int
+	// NoKeyframes makes the synthetic video never carry a keyframe, not
+	// even when asked for one, as a broken encoder (see
+	// KeyframeRequests).
+	NoKeyframes bool
 	// OnlyICEURL, if set, keeps only this URL of the welcome's ICE
 	// servers, to test one TURN transport at a time.
 	OnlyICEURL string
@@ -256,6 +260,18 @@ func (c *Client) SetAudioLevel(level uint8) { c.audioLevel.Store(uint32(min(leve
 // SetMuted announces the microphone and camera state.
 func (c *Client) SetMuted(audio, video bool) error {
 	return c.send(map[string]any{"type": "mute", "audio": audio, "video": video})
+}
+
+// KeyframeRequests is how many keyframe requests (PLI or FIR) the
+// server has sent for this client's video, all layers together.
+func (c *Client) KeyframeRequests() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var n int64
+	for _, l := range c.videoLayers {
+		n += l.requests.Load()
+	}
+	return n
 }
 
 // Send sends a raw message, for tests of the protocol itself.

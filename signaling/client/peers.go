@@ -108,6 +108,9 @@ func (c *Client) publish() error {
 			return fmt.Errorf("add simulcast layer: %w", err)
 		}
 	}
+	for _, l := range layers {
+		l.neverKey = c.cfg.NoKeyframes
+	}
 	c.mu.Lock()
 	c.videoLayers = layers
 	c.mu.Unlock()

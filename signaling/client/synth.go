@@ -74,6 +74,8 @@ type videoLayer struct {
 	packetSize      int
 	active          atomic.Bool // false while the server says nobody needs it
 	keyframe        atomic.Bool // a keyframe was asked for
+	requests        atomic.Int64 // keyframe requests received
+	neverKey        bool         // a broken encoder: no keyframe, ever
 	pkt             rtp.Packet
 }
 
@@ -192,7 +194,7 @@ func sendVideo(ctx context.Context, layers []*videoLayer, tr *webrtc.RTPTranscei
 			l.pkt.Version = 2
 			l.pkt.Payload = payload
 			l.pkt.Timestamp += 90000 / videoFrameRate
-			key := frame%keyframeEvery == 0 || l.keyframe.Swap(false)
+			key := (frame%keyframeEvery == 0 || l.keyframe.Swap(false)) && !l.neverKey
 			for i := range l.packetsPerFrame {
 				l.pkt.SequenceNumber++
 				l.pkt.Marker = i == l.packetsPerFrame-1
@@ -221,6 +223,7 @@ func watchKeyframeRequests(sender *webrtc.RTPSender, l *videoLayer) {
 		for _, p := range pkts {
 			switch p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				l.requests.Add(1)
 				l.keyframe.Store(true)
 			}
 		}

@@ -226,7 +226,7 @@ func TestChurnSoak(t *testing.T) {
 	}
 
 	closeAll()
-	waitUntil(t, 30*time.Second, "every participant gone", func() bool { return srv.Manager().ParticipantCount() == 0 })
+	waitUntil(t, 90*time.Second, "every participant gone (vanished ones after the resume grace)", func() bool { return srv.Manager().ParticipantCount() == 0 })
 	var after usage
 	settled := func() bool {
 		after = measure(srv)
