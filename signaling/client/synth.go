@@ -72,8 +72,8 @@ type videoLayer struct {
 	width, height   int
 	packetsPerFrame int
 	packetSize      int
-	active          atomic.Bool // false while the server says nobody needs it
-	keyframe        atomic.Bool // a keyframe was asked for
+	active          atomic.Bool  // false while the server says nobody needs it
+	keyframe        atomic.Bool  // a keyframe was asked for
 	requests        atomic.Int64 // keyframe requests received
 	neverKey        bool         // a broken encoder: no keyframe, ever
 	pkt             rtp.Packet
