@@ -24,8 +24,13 @@ import (
 // Batch sizes.
 const (
 	// batchSize is how many datagrams one sendmmsg(2) carries: one video
-	// packet fanned out to a large meeting.
-	batchSize = 64
+	// packet fanned out to a meeting of 32 (a larger fan-out takes a few
+	// calls).
+	batchSize = 32
+	// maxBatches bounds the batches of one socket (about 50 KB each):
+	// one per goroutine sending at once, more only while sends wait for
+	// a full socket buffer; past it, writes go out one by one.
+	maxBatches = 8
 	// flushAfter bounds how long a queued datagram may wait.
 	flushAfter = 500 * time.Microsecond
 	// maxDatagram bounds one datagram; larger ones are sent at once.
@@ -42,6 +47,7 @@ type batchConn struct {
 	mu      sync.Mutex
 	pending *sendBatch   // being filled
 	spare   []*sendBatch // sent batches, for reuse
+	batches int          // made so far, at most maxBatches
 	closed  bool
 
 	kick  chan struct{} // a batch has started filling: wake the flusher
@@ -76,6 +82,7 @@ func newBatchConn(conn *net.UDPConn) (*batchConn, error) {
 		UDPConn: conn,
 		sender:  s,
 		pending: &sendBatch{},
+		batches: 1,
 		kick:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 		ended:   make(chan struct{}),
@@ -113,6 +120,12 @@ func (c *batchConn) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) 
 		return 0, net.ErrClosed
 	}
 	p := c.pending
+	if p == nil {
+		// Every batch is being sent (the socket buffer is full): do not
+		// queue more, send this one alone.
+		c.mu.Unlock()
+		return c.WriteToUDPAddrPort(b, addr)
+	}
 	i := p.n
 	p.lens[i] = copy(p.data[i][:], b)
 	p.addrs[i] = addr
@@ -138,15 +151,19 @@ func (c *batchConn) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) 
 }
 
 // swapLocked takes the pending batch out and puts an empty one in its
-// place. The caller sends what it took.
+// place, or none if maxBatches are all in use. The caller sends what it
+// took.
 func (c *batchConn) swapLocked() *sendBatch {
 	full := c.pending
-	if n := len(c.spare); n > 0 {
+	switch n := len(c.spare); {
+	case n > 0:
 		c.pending = c.spare[n-1]
 		c.spare = c.spare[:n-1]
-	} else {
-		// As many batches exist as goroutines send at once: a few.
+	case c.batches < maxBatches:
+		c.batches++
 		c.pending = &sendBatch{}
+	default:
+		c.pending = nil
 	}
 	return full
 }
@@ -155,7 +172,11 @@ func (c *batchConn) sendAndRecycle(b *sendBatch) {
 	c.sender.send(b)
 	b.n = 0
 	c.mu.Lock()
-	c.spare = append(c.spare, b)
+	if c.pending == nil {
+		c.pending = b
+	} else {
+		c.spare = append(c.spare, b)
+	}
 	c.mu.Unlock()
 }
 
@@ -164,7 +185,7 @@ func (c *batchConn) sendAndRecycle(b *sendBatch) {
 // system call.
 func (c *batchConn) Flush() {
 	c.mu.Lock()
-	if c.pending.n == 0 {
+	if c.pending == nil || c.pending.n == 0 {
 		c.mu.Unlock()
 		return
 	}
@@ -178,7 +199,7 @@ func (c *batchConn) Flush() {
 func (c *batchConn) flushOld(now time.Time) time.Duration {
 	c.mu.Lock()
 	p := c.pending
-	if p.n == 0 {
+	if p == nil || p.n == 0 {
 		c.mu.Unlock()
 		return 0
 	}

@@ -104,3 +104,30 @@ func TestBatchConnRefusesWritesAfterClose(t *testing.T) {
 		t.Error("a write after Close succeeded")
 	}
 }
+
+func TestBatchConnBoundsItsBatchesAndStillSends(t *testing.T) {
+	c, rx := batchPair(t)
+	to := rx.LocalAddr().(*net.UDPAddr).AddrPort()
+	// Every batch taken by senders: the next write goes out alone.
+	c.mu.Lock()
+	c.batches, c.pending = maxBatches, nil
+	c.mu.Unlock()
+	if _, err := c.WriteToAddrPort([]byte{42}, to); err != nil {
+		t.Fatal(err)
+	}
+	if d := receive(t, rx, 1)[0]; d[0] != 42 {
+		t.Fatalf("received %v", d)
+	}
+	// A batch coming back becomes the one filled.
+	c.sendAndRecycle(&sendBatch{})
+	for i := range batchSize + 3 {
+		if _, err := c.WriteToAddrPort([]byte{byte(i)}, to); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Flush()
+	receive(t, rx, batchSize+3)
+	if c.batches > maxBatches {
+		t.Errorf("%d batches, at most %d wanted", c.batches, maxBatches)
+	}
+}
