@@ -21,9 +21,11 @@ func click(t *testing.T, b *webtest.Browser, selector string) {
 	}
 }
 
+// waitFor polls expr for up to a minute: joining a call with two browsers
+// takes seconds, much more on a loaded CI machine.
 func waitFor(t *testing.T, b *webtest.Browser, what, expr string) {
 	t.Helper()
-	if err := b.WaitFor(expr, 30*time.Second); err != nil {
+	if err := b.WaitFor(expr, time.Minute); err != nil {
 		// PLENUM_FAIL_SHOTS=dir keeps a picture of the page that failed.
 		if dir := os.Getenv("PLENUM_FAIL_SHOTS"); dir != "" {
 			shot := filepath.Join(dir, strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()+"-"+what)+".png")

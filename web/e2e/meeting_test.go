@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -112,12 +111,6 @@ func TestTwoBrowsersSeeAndHearEachOther(t *testing.T) {
 			t.Fatalf("browser %d: %v", i, err)
 		}
 		t.Logf("browser %d decodes %s: %+v", i, other, s.Video)
-	}
-	if dir := os.Getenv("PLENUM_SCREENSHOT_DIR"); dir != "" {
-		time.Sleep(time.Second) // let the tiles settle
-		if err := browsers[0].Screenshot(filepath.Join(dir, "meeting.png")); err != nil {
-			t.Errorf("screenshot: %v", err)
-		}
 	}
 }
 
