@@ -5,6 +5,7 @@
 //   name=…      display name (pre-fills the pre-join field)
 //   autojoin=1  skip the pre-join screen, join with camera and mic on
 //   relay=1     force TURN relay on both peer connections
+// and, from a signed link (`plenum link`), #token=… (see link.js).
 
 import { initI18n, t, has } from './i18n.js';
 import { store, setState } from './store.js';
@@ -21,13 +22,24 @@ import { announce } from './ui/announcer.js';
 import { showReconnection } from './ui/reconnecting.js';
 import { LANGUAGE_EVENT, focusLanguageSelect } from './ui/language.js';
 import { installShortcuts, registerShortcut } from './ui/shortcuts.js';
+import { linkToken, peekToken } from './link.js';
+import { lobbyScreen } from './ui/lobby.js';
+import { passwordScreen } from './ui/password.js';
+import { guardUnmute } from './ui/moderation.js';
 
 const root = document.getElementById('app');
 const params = new URLSearchParams(location.search);
 const relay = params.get('relay') === '1';
+const token = linkToken();
+// What the link says of us, unverified: a viewer's page asks for no devices.
+const hint = peekToken(token);
+const viewer = hint?.role === 'viewer';
+// Error codes after which rejoining cannot help (PROTOCOL.md).
+const FINAL = new Set(['bad-room', 'unsupported', 'removed', 'banned', 'lobby-denied', 'meeting-ended', 'token-required', 'bad-token', 'token-expired', 'wrong-room']);
 
 let room = '';
 let displayName = '';
+let password = ''; // the room's, once typed
 let media = null;
 let view = null; // the current screen object, if it needs cleaning up
 let redraw = null; // draws the current screen again, after a language change
@@ -71,13 +83,13 @@ async function main() {
   // Closing the tab: tell the server right away instead of timing out.
   window.addEventListener('pagehide', () => store.session?.leave());
 
-  const given = cleanName(params.get('name') || '');
+  const given = cleanName(params.get('name') || hint?.name || '');
   if (params.get('autojoin') === '1') {
     displayName = given || guestName();
     setState('joining');
     redraw = () => joiningScreen(root, room);
     redraw();
-    await media.start({ audio: true, video: true });
+    if (!viewer) await media.start({ audio: true, video: true });
     join();
   } else {
     showPrejoin(given || loadPref('name'));
@@ -87,7 +99,7 @@ async function main() {
 async function showPrejoin(name) {
   setState('prejoin');
   prejoinView(name);
-  await media.start({ audio: true, video: true });
+  if (!viewer) await media.start({ audio: true, video: true });
   // The view may have been drawn again (language) or left meanwhile.
   if (view instanceof PrejoinView && view.starting) view.ready();
 }
@@ -97,6 +109,7 @@ function prejoinView(name, ready = false) {
     room,
     name,
     media,
+    viewer,
     onToggleMic: toggleMic,
     onToggleCam: toggleCam,
     onJoin: (chosen) => {
@@ -117,7 +130,7 @@ function prejoinView(name, ready = false) {
 function join() {
   clearToasts();
   store.lastError = null;
-  const session = new Session({ room, name: displayName, media, relay });
+  const session = new Session({ room, name: displayName, media, relay, token, password });
   store.session = session;
   setState('joining');
   if (view instanceof PrejoinView) view.setJoining(true);
@@ -132,9 +145,39 @@ function join() {
     setState('joined');
     announce(t('announce.joinedMeeting'));
   });
-  session.addEventListener('fatal', (event) => showError(event.detail));
+  session.addEventListener('lobby', () => {
+    view?.destroy();
+    view = null;
+    setState('lobby');
+    redraw = () => lobbyScreen(root, { room, onLeave: leave });
+    redraw();
+  });
+  session.addEventListener('fatal', (event) => {
+    const { code } = event.detail;
+    const asked = code === 'password-required' || code === 'wrong-password' || (code === 'rate-limit' && password);
+    if (asked) askPassword(code);
+    else showError(event.detail);
+  });
   showReconnection(session);
   session.join();
+}
+
+/** The room wants a password: ask for it, then join again with it. */
+function askPassword(why) {
+  view?.destroy();
+  view = null;
+  clearToasts();
+  setState('password');
+  redraw = () => passwordScreen(root, {
+    room,
+    why,
+    onSubmit: (typed) => {
+      password = typed;
+      join();
+    },
+    onLeave: leave,
+  });
+  redraw();
 }
 
 function showMeeting(session) {
@@ -176,7 +219,7 @@ function errorScreen(code, reason) {
   const actions = [];
   if (code === 'version' || code === 'bad-message') {
     actions.push({ label: t('error.reload'), run: () => location.reload(), primary: true, iconName: 'refresh' });
-  } else if (code !== 'bad-room' && code !== 'unsupported') {
+  } else if (!FINAL.has(code)) {
     actions.push({ label: t('error.rejoin'), run: rejoin, primary: true, iconName: 'refresh' });
   }
   actions.push({ label: t('left.newMeeting'), run: () => location.assign('/'), iconName: 'plus' });
@@ -229,7 +272,9 @@ function endMeeting() {
 
 async function toggleMic() {
   const on = !media.micOn;
+  if (on && guardUnmute(store.session, 'audio')) return;
   await media.setMic(on);
+  if (on && media.micOn) store.session?.access.unmuted('audio');
   if (on && !media.micOn) {
     toast(t(`media.audio.${media.errors.audio || 'failed'}`), { key: 'device', kind: 'error', timeout: 8000, dismissible: true, iconName: 'alert' });
     return;
@@ -239,7 +284,9 @@ async function toggleMic() {
 
 async function toggleCam() {
   const on = !media.camOn;
+  if (on && guardUnmute(store.session, 'video')) return;
   await media.setCamera(on);
+  if (on && media.camOn) store.session?.access.unmuted('video');
   if (on && !media.camOn) {
     toast(t(`media.video.${media.errors.video || 'failed'}`), { key: 'device', kind: 'error', timeout: 8000, dismissible: true, iconName: 'alert' });
     return;

@@ -5,7 +5,7 @@ const EMPTY_STATS = { video: [], audio: [], candidatePair: null };
 
 export function installHook() {
   window.plenum = {
-    /** landing, prejoin, joining, joined, left or error. */
+    /** landing, prejoin, joining, lobby, password, joined, left or error. */
     get state() {
       return store.state;
     },
@@ -26,7 +26,24 @@ export function installHook() {
     participants() {
       const s = store.session;
       if (!s || s.phase !== 'joined') return [];
-      return [...s.participants.values()].map(({ id, name, audioMuted, videoMuted }) => ({ id, name, audioMuted, videoMuted }));
+      return [...s.participants.values()].map(({ id, name, audioMuted, videoMuted, role }) => ({ id, name, audioMuted, videoMuted, role }));
+    },
+    /** Our role once joined (moderator, participant, viewer), else ''. */
+    get role() {
+      return store.session?.access.role ?? '';
+    },
+    /** Whether our microphone and camera are off: {audio, video}. */
+    get muted() {
+      const m = store.session?.media;
+      return m ? { audio: !m.micOn, video: !m.camOn } : { audio: true, video: true };
+    },
+    /** The room's settings as the server last sent them (room-state). */
+    get room() {
+      return store.session ? { ...store.session.access.state } : null;
+    },
+    /** People waiting in the lobby, for moderators: [{id, name}]. */
+    lobby() {
+      return store.session ? store.session.access.waitingList() : [];
     },
     /** The Markdown of the last minutes exported, or null. */
     get minutes() {

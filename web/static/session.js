@@ -4,7 +4,9 @@
 //   track, track-removed, local (our mute state), unstable, fatal, ended,
 //   speaker (the dominant speaker's id, '' for nobody),
 //   message (any other server message, for feature modules),
-//   reconnecting, reconnected ({resumed}) (see reconnect.js).
+//   reconnecting, reconnected ({resumed}) (see reconnect.js),
+//   lobby (we wait to be admitted); and access.js's events (role,
+//   room-state, muted, lobby-changed…).
 // A track's kind is audio, video, screen or screenAudio (a screen share).
 // The UI tells it how it shows each remote video with view(); the
 // server's `layers` messages are obeyed here.
@@ -12,6 +14,7 @@
 import { Signaling } from './signaling.js';
 import { Reconnector } from './reconnect.js';
 import { UpConnection, DownConnection, selectedPair, mediaSettings, SCREEN_SUFFIX } from './peer.js';
+import { Access } from './access.js';
 
 const JOIN_TIMEOUT = 20_000;
 // How long a peer connection may take to connect once negotiated.
@@ -31,18 +34,23 @@ export class Session extends EventTarget {
    * @param {string} o.name
    * @param {import('./media.js').LocalMedia} o.media
    * @param {boolean} o.relay  force TURN relay (iceTransportPolicy "relay")
+   * @param {string} [o.token]  a signed link's token
+   * @param {string} [o.password]  the room's password
    */
-  constructor({ room, name, media, relay }) {
+  constructor({ room, name, media, relay, token = '', password = '' }) {
     super();
     this.room = room;
     this.name = name;
     this.media = media;
     this.relay = relay;
+    this.token = token;
+    this.password = password;
+    this.access = new Access(this);
     this.id = null;
     this.iceServers = [];
     this.participants = new Map(); // id -> {id, name, audioMuted, videoMuted}
     this.tracks = new Map(); // id -> {audio, video} (MediaStreamTrack)
-    this.phase = 'idle'; // idle, joining, joined, ended
+    this.phase = 'idle'; // idle, joining, lobby, joined, ended
     this.up = null;
     this.down = null;
     this.sentMute = null;
@@ -86,7 +94,10 @@ export class Session extends EventTarget {
 
   /** The join message; joining again after a lost session sends the same. */
   joinMessage() {
-    return { type: 'join', version: 1, room: this.room, name: this.name };
+    const join = { type: 'join', version: 1, room: this.room, name: this.name };
+    if (this.token) join.token = this.token;
+    if (this.password) join.password = this.password;
+    return join;
   }
 
   async handle(msg) {
@@ -95,8 +106,13 @@ export class Session extends EventTarget {
       this.fail(String(msg.code || 'unknown'), String(msg.reason || ''), true);
       return;
     }
-    if (this.phase === 'joining') {
+    if (this.phase === 'joining' || this.phase === 'lobby') {
       if (msg.type === 'welcome') await this.welcome(msg);
+      else if (msg.type === 'lobby' && this.phase === 'joining') {
+        // No media and no participants until a moderator admits us.
+        this.phase = 'lobby';
+        this.emit('lobby', {});
+      }
       return;
     }
     switch (msg.type) {
@@ -138,8 +154,10 @@ export class Session extends EventTarget {
         }
         break;
       default:
-        // Others (the assembly, moderation…) listen to what they know;
-        // unknown types are for newer clients.
+        // Roles, lobby and moderation are kept in access.js; others (the
+        // assembly…) listen to what they know; unknown types are for
+        // newer clients.
+        this.access.handle(msg);
         this.emit('message', msg);
         break;
     }
@@ -159,6 +177,7 @@ export class Session extends EventTarget {
     this.role = typeof msg.role === 'string' ? msg.role : 'participant';
     this.iceServers = Array.isArray(msg.iceServers) ? msg.iceServers : [];
     this.encoding = mediaSettings(msg.media);
+    this.access.welcome(msg);
     for (const p of msg.participants || []) this.upsert(p, null);
     this.down = new DownConnection({
       ...this.peerOptions('down'),
@@ -195,13 +214,16 @@ export class Session extends EventTarget {
     if (this.phase !== 'joined') return;
     const { audioTrack, videoTrack, screenTrack, screenAudioTrack } = this.media;
     let offer = false;
-    if (!this.up && (audioTrack || videoTrack || screenTrack)) {
+    if (this.access.viewer) {
+      // A viewer may not publish: the server ends a session that offers.
+      this.closeUp();
+    } else if (!this.up && (audioTrack || videoTrack || screenTrack)) {
       // The up connection is created once there is something to send;
       // a participant without devices only receives.
       this.up = new UpConnection({ ...this.peerOptions('up'), media: this.encoding });
       offer = true;
     }
-    if (this.up) {
+    if (this.up && !this.access.viewer) {
       await this.up.setTracks(audioTrack, videoTrack);
       // A screen share comes and goes with its own transceivers.
       if ((this.up.screen?.video.sender.track ?? null) !== screenTrack) {
@@ -252,6 +274,7 @@ export class Session extends EventTarget {
       name: String(p.name ?? ''),
       audioMuted: !!p.audioMuted,
       videoMuted: !!p.videoMuted,
+      role: ['moderator', 'participant', 'viewer'].includes(p.role) ? p.role : 'participant',
     };
     this.participants.set(p.id, entry);
     // "updated" for someone unknown is treated as a join, and vice versa.
@@ -267,6 +290,7 @@ export class Session extends EventTarget {
       this.sentViews.delete(key);
       this.pendingViews.delete(key);
     }
+    this.access.forget(id);
     this.emit('participant-left', { participant: { ...p } });
   }
 
@@ -397,6 +421,21 @@ export class Session extends EventTarget {
   async localAudioLevel() {
     if (this.phase !== 'joined' || !this.up || !this.media.micOn) return 0;
     return this.up.audioLevel();
+  }
+
+  /**
+   * Closes our up connection (made viewer: the server closed its end and
+   * took our tracks away). Made publisher again, syncMedia offers anew.
+   */
+  closeUp() {
+    if (!this.up) return;
+    this.up.close();
+    this.up = null;
+  }
+
+  /** Sends a message once joined (moderation, ask-unmute). */
+  send(msg) {
+    if (this.phase === 'joined') this.sig.send(msg);
   }
 
   /** Leaves cleanly: tells the server, then closes everything. */

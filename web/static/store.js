@@ -1,6 +1,6 @@
 // Application state shared by the views and the test hook.
 export const store = {
-  /** One of landing, prejoin, joining, joined, left, error. */
+  /** One of landing, prejoin, joining, lobby, password, joined, left, error. */
   state: 'landing',
   /** The current (or last) meeting session. */
   session: null,

@@ -211,3 +211,37 @@ func (b *Browser) Cover() (uncover func(), err error) {
 	}
 	return cancel, nil
 }
+
+// Click clicks the first element that matches the CSS selector with the
+// mouse, as a user would: once it is shown and nothing covers its
+// middle, a mouse press and release at that point. within bounds the
+// whole (a loaded machine can take seconds to lay out a page).
+//
+// The point is found with JavaScript rather than chromedp's node
+// queries, which follow every DOM change of the page and crawl on pages
+// that update often (video tiles with live badges).
+func (b *Browser) Click(selector string, within time.Duration) error {
+	where := fmt.Sprintf(`(() => {
+		const e = document.querySelector(%q);
+		if (!e || e.getClientRects().length === 0) return null;
+		e.scrollIntoView({block: 'nearest', inline: 'nearest'});
+		const r = e.getBoundingClientRect();
+		const x = r.left + r.width / 2, y = r.top + r.height / 2;
+		const hit = document.elementFromPoint(x, y);
+		return hit && (hit === e || e.contains(hit)) ? [x, y] : null;
+	})()`, selector)
+	deadline := time.Now().Add(within)
+	for {
+		var xy []float64
+		err := b.Eval(where, &xy)
+		if err == nil && len(xy) == 2 {
+			ctx, cancel := context.WithTimeout(b.ctx, time.Until(deadline)+time.Second)
+			defer cancel()
+			return chromedp.Do(ctx, chromedp.MouseClickXY(xy[0], xy[1]))
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("click %s: not shown, or covered, after %v (%v)", selector, within, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

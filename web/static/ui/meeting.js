@@ -12,6 +12,7 @@ import { QualityMonitor, qualityBadge, statsPanel } from './quality.js';
 import { parseStreamId } from '../peer.js';
 import { AudioSink } from './audio.js';
 import { ViewReporter } from './views.js';
+import { ModerationUI } from './moderation.js';
 import { micToggle, camToggle } from './controls.js';
 import { toast, dismissToast } from './toast.js';
 import { announce } from './announcer.js';
@@ -150,6 +151,8 @@ export class MeetingView {
     if (store.audioOnly) this.setAudioOnly(true);
     this.syncLocal();
     this.refresh();
+    // Roles, lobby and moderator controls (after the tiles it decorates).
+    this.moderation = new ModerationUI(this);
     this.levelTimer = setInterval(() => this.pollLevels(), LEVEL_INTERVAL);
     this.quality = new QualityMonitor(session, (id) => this.badges.get(id));
     this.quality.onUpdate = (rows, s) => stats.update(rows, s);
@@ -301,6 +304,7 @@ export class MeetingView {
     this.assembly.destroy();
     clearInterval(this.levelTimer);
     this.quality.destroy();
+    this.moderation.destroy();
     this.views.destroy();
     this.shares.destroy();
     this.settings.destroy();

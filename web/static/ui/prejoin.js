@@ -17,9 +17,11 @@ export class PrejoinView {
    * @param {(name: string) => void} o.onJoin
    * @param {() => void} o.onToggleMic
    * @param {() => void} o.onToggleCam
+   * @param {boolean} [o.viewer]  joining to watch only: no devices asked for
    */
-  constructor(root, { room, name, media, onJoin, onToggleMic, onToggleCam }) {
+  constructor(root, { room, name, media, onJoin, onToggleMic, onToggleCam, viewer = false }) {
     this.media = media;
+    this.viewer = viewer;
     this.starting = true;
 
     this.video = h('video', { class: 'preview-video', autoplay: true, playsInline: true, muted: true, disablePictureInPicture: true });
@@ -30,7 +32,7 @@ export class PrejoinView {
     this.preview = h('div', { class: 'preview' },
       this.video,
       h('div', { class: 'preview-off' }, h('div', { class: 'avatar avatar-large', 'aria-hidden': 'true' }, this.avatarText), this.offText),
-      h('div', { class: 'preview-controls' }, this.mic.el, this.cam.el));
+      h('div', { class: 'preview-controls', hidden: viewer }, this.mic.el, this.cam.el));
     this.notes = h('div', { class: 'media-notes', role: 'status' });
 
     this.nameInput = h('input', {
@@ -69,7 +71,7 @@ export class PrejoinView {
       h('label', { class: 'label', for: 'display-name', text: t('prejoin.nameLabel') }),
       this.nameInput,
       this.nameError),
-    h('div', { class: 'field-row' },
+    h('div', { class: 'field-row', hidden: viewer },
       h('div', { class: 'field' },
         h('label', { class: 'label', for: 'mic-select' }, icon('mic', 'label-icon'), h('span', { text: t('prejoin.microphone') })),
         this.micSelect),
@@ -142,7 +144,9 @@ export class PrejoinView {
   renderNotes() {
     const { errors } = this.media;
     const lines = [];
-    if (errors.audio === 'insecure' || errors.video === 'insecure') {
+    if (this.viewer) {
+      lines.push(t('prejoin.viewer'));
+    } else if (errors.audio === 'insecure' || errors.video === 'insecure') {
       lines.push(t('media.insecure'));
     } else if (errors.audio && errors.audio === errors.video && has(`media.both.${errors.audio}`)) {
       lines.push(t(`media.both.${errors.audio}`), t('prejoin.receiveOnly'));

@@ -1,0 +1,154 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plenum-meet/plenum/web/webtest"
+)
+
+// mouseClick clicks the first element matching the CSS selector with the
+// mouse, as a user would, once it is shown. Timeouts are generous: a
+// loaded CI machine can take seconds to draw a menu.
+func mouseClick(t *testing.T, b *webtest.Browser, who, selector string) {
+	t.Helper()
+	start := time.Now()
+	if err := b.Click(selector, 45*time.Second); err != nil {
+		t.Fatalf("%s clicks %s: %v", who, selector, err)
+	}
+	t.Logf("%s clicked %s in %v", who, selector, time.Since(start).Round(time.Millisecond))
+}
+
+// evalJS evaluates expr in b's page and returns the result as text, for
+// conditions and failure messages.
+func evalJS[T any](b *webtest.Browser, expr string) (T, error) {
+	var out T
+	err := b.Eval(expr, &out)
+	return out, err
+}
+
+func TestModeratorAdmitsFromLobbyThenMutes(t *testing.T) {
+	srv := startServer(t)
+	browsers := webtest.LaunchAll(t, nil, nil)
+	mod, bea := browsers[0], browsers[1]
+	const room = "e2e-lobby"
+
+	// The first one in an open room moderates it.
+	if err := mod.Open(joinURL(srv, room, "Mo", nil)); err != nil {
+		t.Fatal(err)
+	}
+	modID := joinedWithin(t, mod, "Mo", 40*time.Second)
+	if err := mod.WaitFor(`window.plenum.role === "moderator"`, 10*time.Second); err != nil {
+		t.Fatalf("the first comer is not moderator: %v", err)
+	}
+
+	// Mo turns the waiting room on from the room menu.
+	mouseClick(t, mod, "Mo", `.ctl-room`)
+	mouseClick(t, mod, "Mo", `.menu [data-action="lobby"]`)
+	if err := mod.WaitFor(`window.plenum.room && window.plenum.room.lobby === true`, 10*time.Second); err != nil {
+		t.Fatalf("the lobby is not on: %v", err)
+	}
+
+	// Bea arrives and waits: her page shows the lobby, she receives
+	// nothing, and the server counts her in no room.
+	if err := bea.Open(joinURL(srv, room, "Bea", nil)); err != nil {
+		t.Fatal(err)
+	}
+	if err := bea.WaitFor(`window.plenum && window.plenum.state === "lobby" && document.querySelector(".lobby-screen") !== null`, 40*time.Second); err != nil {
+		state, _ := evalJS[any](bea, `window.plenum && [window.plenum.state, window.plenum.lastError]`)
+		t.Fatalf("Bea does not see the lobby screen (state %v): %v", state, err)
+	}
+	if n := srv.Manager().ParticipantCount(); n != 1 {
+		t.Fatalf("%d participants while Bea waits in the lobby, want 1 (Mo)", n)
+	}
+	if s, err := bea.Stats(); err != nil || len(s.Video)+len(s.Audio) != 0 {
+		t.Fatalf("Bea receives media in the lobby: %+v, %v", s, err)
+	}
+	if err := mod.WaitFor(`document.querySelectorAll('.lobby-panel [data-lobby]').length === 1`, 10*time.Second); err != nil {
+		t.Fatalf("Mo's lobby panel does not list Bea: %v", err)
+	}
+	if ps, _ := evalJS[[]map[string]any](mod, `window.plenum.participants()`); len(ps) != 0 {
+		t.Fatalf("Mo sees participants while Bea waits: %v", ps)
+	}
+
+	// Mo admits her: she joins and media flows both ways.
+	mouseClick(t, mod, "Mo", `.lobby-panel [data-action="admit"]`)
+	beaID := joinedWithin(t, bea, "Bea", 40*time.Second)
+	if _, err := bea.WaitDecodes(modID, 40*time.Second); err != nil {
+		t.Fatalf("Bea after admission: %v", err)
+	}
+	if _, err := mod.WaitDecodes(beaID, 40*time.Second); err != nil {
+		t.Fatalf("Mo after admitting Bea: %v", err)
+	}
+	if err := mod.WaitFor(`document.querySelector('.lobby-panel').hidden`, 5*time.Second); err != nil {
+		t.Fatalf("the lobby panel stays open with nobody waiting: %v", err)
+	}
+
+	// Mo mutes Bea from the menu on her tile.
+	tile := fmt.Sprintf(`.tile[data-participant=%q]`, beaID)
+	mouseClick(t, mod, "Mo", tile+` .tile-menu`)
+	mouseClick(t, mod, "Mo", `.menu [data-action="mute-audio"]`)
+
+	// Bea's page turns her microphone off and tells her so.
+	if err := bea.WaitFor(`window.plenum.muted.audio === true`, 10*time.Second); err != nil {
+		t.Fatalf("Bea's microphone stays on: %v", err)
+	}
+	pressed, err := evalJS[string](bea, `document.querySelector('.toolbar .ctl').getAttribute('aria-pressed')`)
+	if err != nil || pressed != "true" {
+		t.Fatalf("Bea's microphone button shows aria-pressed %q (%v), want muted", pressed, err)
+	}
+	notice, _ := evalJS[string](bea, `[...document.querySelectorAll('.toast')].map((e) => e.textContent).join(' | ')`)
+	if !strings.Contains(notice, "Mo muted your microphone") {
+		t.Fatalf("Bea's notices %q do not say Mo muted her", notice)
+	}
+	// Mo sees it, and the server no longer forwards her audio to Mo.
+	if err := mod.WaitFor(fmt.Sprintf(`window.plenum.participants().some((p) => p.id === %q && p.audioMuted)`, beaID), 10*time.Second); err != nil {
+		t.Fatalf("Mo does not see Bea muted: %v", err)
+	}
+	last := -1
+	eventually(t, 15*time.Second, "Bea's audio stops reaching Mo", func() (bool, string) {
+		s, err := mod.Stats()
+		if err != nil {
+			return false, err.Error()
+		}
+		n := -1
+		for _, a := range s.Audio {
+			if a.Participant == beaID {
+				n = a.PacketsReceived
+			}
+		}
+		stalled := n >= 0 && n == last
+		last = n
+		return n < 0 || stalled, fmt.Sprintf("audio from Bea: %d packets", n)
+	})
+	// Her video still flows: only the microphone was muted.
+	if v, ok := mustStats(t, mod).VideoFrom(beaID); !ok || v.FramesDecoded == 0 {
+		t.Fatalf("Mo lost Bea's video: %+v", v)
+	}
+}
+
+// joinedWithin waits until b's page has joined and returns its
+// participant id; the wait is long, for a loaded CI machine.
+func joinedWithin(t *testing.T, b *webtest.Browser, name string, within time.Duration) string {
+	t.Helper()
+	if err := b.WaitFor(`window.plenum && window.plenum.state === "joined"`, within); err != nil {
+		state, _ := evalJS[any](b, `window.plenum && [window.plenum.state, window.plenum.lastError]`)
+		t.Fatalf("%s joins (state %v): %v", name, state, err)
+	}
+	id, err := b.ParticipantID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func mustStats(t *testing.T, b *webtest.Browser) webtest.Stats {
+	t.Helper()
+	s, err := b.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
