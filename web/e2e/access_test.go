@@ -1,0 +1,87 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/plenum-meet/plenum/signaling/client"
+	"github.com/plenum-meet/plenum/web/webtest"
+)
+
+// typeInto types text into the field that matches the CSS selector,
+// replacing what it held.
+func typeInto(t *testing.T, b *webtest.Browser, selector, text string) {
+	t.Helper()
+	clear := fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.value = ''; e.focus(); return true; })()`, selector)
+	if err := b.Eval(clear, new(bool)); err != nil {
+		t.Fatalf("focus %s: %v", selector, err)
+	}
+	if err := b.Do(chromedp.KeyEvent(text)); err != nil {
+		t.Fatalf("type into %s: %v", selector, err)
+	}
+}
+
+func TestPasswordPromptRetriesWithoutReloadAndRemovalIsFinal(t *testing.T) {
+	srv := startServer(t)
+	const room, password = "e2e-password", "council-2026"
+
+	// A moderator (a Go participant, first in the room) sets a password.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	mo, err := client.Dial(ctx, client.Config{URL: "ws://" + srv.Addr().String() + "/_/ws", Room: room, Name: "Mo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mo.Close()
+	pw := password
+	if err := mo.ChangeRoom(client.RoomSettings{Password: &pw}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the room has a password", func() (bool, string) {
+		s := mo.RoomState()
+		return s.Password, fmt.Sprintf("%+v", s)
+	})
+
+	// Bea, who has no camera, is asked for the password.
+	b := webtest.Launch(t, noCamera)
+	if err := b.Open(joinURL(srv, room, "Bea", nil)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WaitFor(`window.plenum?.state === "password" && !!document.querySelector("#room-password")`, time.Minute); err != nil {
+		t.Fatalf("Bea is not asked for the password: %v", err)
+	}
+	// A wrong one: asked again, told it is wrong, the page not reloaded.
+	if err := b.Eval(`(() => { window.notReloaded = true; return true; })()`, new(bool)); err != nil {
+		t.Fatal(err)
+	}
+	typeInto(t, b, "#room-password", "not-the-password")
+	mouseClick(t, b, "Bea", `[data-action="submit-password"]`)
+	if err := b.WaitFor(`window.plenum.state === "password" && !document.querySelector("#password-error").hidden && window.notReloaded === true`, time.Minute); err != nil {
+		t.Fatalf("Bea is not told the password is wrong: %v", err)
+	}
+	// The right one lets her in.
+	typeInto(t, b, "#room-password", password)
+	mouseClick(t, b, "Bea", `[data-action="submit-password"]`)
+	beaID := joinedWithin(t, b, "Bea", time.Minute)
+
+	// Removed (and banned), she is told so and offered no rejoin.
+	if err := mo.Remove(beaID, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WaitFor(`window.plenum.state === "error" && window.plenum.lastError.code === "removed"`, time.Minute); err != nil {
+		t.Fatalf("Bea's page does not show her removal: %v", err)
+	}
+	var screen struct {
+		Title   string `json:"title"`
+		Buttons int    `json:"buttons"`
+	}
+	if err := b.Eval(`({title: document.querySelector(".message-title").textContent, buttons: document.querySelectorAll(".message-card .actions button").length})`, &screen); err != nil {
+		t.Fatal(err)
+	}
+	if screen.Title != "You were removed" || screen.Buttons != 1 {
+		t.Fatalf("removal screen %+v, want the title and only a new-meeting button", screen)
+	}
+}
