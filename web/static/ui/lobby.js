@@ -45,15 +45,19 @@ export class LobbyPanel {
 
   /** Shows who waits; joined is the newcomer, announced to screen readers. */
   render(waiting, joined = null) {
+    // A keyboard user who just admitted someone lands on the next one.
+    const hadFocus = this.el.contains(document.activeElement);
     const show = this.access.moderator && waiting.length > 0;
     this.el.hidden = !show;
     if (!show) {
       this.list.replaceChildren();
+      if (hadFocus) document.querySelector('.toolbar .ctl')?.focus();
       return;
     }
     this.title.textContent = t('lobby.count', { count: waiting.length });
     this.admitAll.hidden = waiting.length < 2;
     this.list.replaceChildren(...waiting.map((p) => this.row(p)));
+    if (hadFocus && !this.el.contains(document.activeElement)) this.list.querySelector('button')?.focus();
     if (joined) announce(t('lobby.announce', { name: joined.name }));
   }
 
