@@ -69,10 +69,10 @@ export class Signaling {
       return;
     }
     if (!msg || typeof msg.type !== 'string') return;
-    if (msg.type === 'pong') {
-      this.lastPong = Date.now();
-      return;
-    }
+    // Any message shows the path works, not only a pong that a busy
+    // server or a starved page may deliver late.
+    this.lastPong = Date.now();
+    if (msg.type === 'pong') return;
     this.enqueue(() => this.onMessage(msg));
   }
 
