@@ -1,5 +1,6 @@
 // window.plenum: a small, stable hook for automated tests and debugging.
 import { store } from './store.js';
+import { recentAnnouncements } from './ui/announcer.js';
 
 const EMPTY_STATS = { video: [], audio: [], candidatePair: null };
 
@@ -48,6 +49,19 @@ export function installHook() {
     /** The Markdown of the last minutes exported, or null. */
     get minutes() {
       return store.lastMinutes ?? null;
+    },
+    /**
+     * The chat as this page holds it: {messages: [{id, from, name, to,
+     * text}], unread}; empty before joining.
+     */
+    chat() {
+      const c = store.session?.chat;
+      if (!c) return { messages: [], unread: 0 };
+      return { messages: c.messages.map(({ id, from, name, to, text }) => ({ id, from, name, to, text })), unread: c.unread };
+    },
+    /** The last screen-reader announcements (at most 20), oldest first. */
+    announcements() {
+      return [...recentAnnouncements];
     },
     /** Receive statistics of the down connection (see peer.js). */
     async stats() {

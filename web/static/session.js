@@ -15,6 +15,7 @@ import { Signaling } from './signaling.js';
 import { Reconnector } from './reconnect.js';
 import { UpConnection, DownConnection, selectedPair, mediaSettings, SCREEN_SUFFIX } from './peer.js';
 import { Access } from './access.js';
+import { Chat } from './chat.js';
 
 const JOIN_TIMEOUT = 20_000;
 // How long a peer connection may take to connect once negotiated.
@@ -67,6 +68,8 @@ export class Session extends EventTarget {
     this.timers = new Set();
     this.onMediaChange = () => this.syncMedia();
     this.reconnector = new Reconnector(this);
+    this.role = 'participant'; // ours, from welcome
+    this.chat = new Chat({ send: (msg) => this.send(msg), self: () => this.id });
   }
 
   /** Connects and sends join. Failures are reported as a fatal event. */
@@ -159,6 +162,7 @@ export class Session extends EventTarget {
         // newer clients.
         this.access.handle(msg);
         this.emit('message', msg);
+        this.chat.receive(msg); // chat and reactions
         break;
     }
   }

@@ -1,7 +1,14 @@
 // Screen-reader announcements through the page's aria-live region.
 let clearTimer = 0;
 
+// The last announcements, for the test hook (window.plenum): the live
+// region itself empties after a few seconds.
+const RECENT = 20;
+export const recentAnnouncements = [];
+
 export function announce(text) {
+  recentAnnouncements.push(text);
+  if (recentAnnouncements.length > RECENT) recentAnnouncements.shift();
   const live = document.getElementById('live');
   if (!live) return;
   // Append rather than replace so quick successive events are all read;

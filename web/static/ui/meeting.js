@@ -19,6 +19,7 @@ import { announce } from './announcer.js';
 import { languageSelect } from './language.js';
 import { store } from '../store.js';
 import { shortcutHelpButton, registerShortcut } from './shortcuts.js';
+import { Panels } from './panels.js';
 import { t } from '../i18n.js';
 import { AssemblyUI } from './assembly.js';
 
@@ -92,6 +93,8 @@ export class MeetingView {
     const leave = h('button', { type: 'button', class: 'ctl ctl-leave', 'aria-label': t('toolbar.leave'), title: t('toolbar.leave'), onclick: onLeave }, icon('leave'));
     // Speaking queue, votes and minutes (ui/assembly.js).
     this.assembly = new AssemblyUI({ session, grid: this.layout.el });
+    // Chat, participant list and reactions (panels.js).
+    this.panels = new Panels({ session, media, tileOf: (id) => (id === session.id ? this.local : this.tiles.get(id))?.el || null });
     this.audio = new AudioSink(document.body, {
       onBlocked: () => this.soundBlocked(),
       onUnblocked: () => dismissToast('autoplay'),
@@ -105,11 +108,11 @@ export class MeetingView {
     const settingsButton = h('button', { type: 'button', class: 'ctl', 'aria-label': t('toolbar.settings'), title: t('toolbar.settings'), 'aria-haspopup': 'dialog', onclick: () => this.settings.open() }, icon('settings'));
     this.settings.onClose = () => settingsButton.focus();
     const toolbar = h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': t('meeting.toolbar') },
-      this.mic.el, this.cam.el, this.shares.button, this.layoutButton.el, ...this.assembly.buttons, settingsButton, leave);
+      this.mic.el, this.cam.el, this.shares.button, ...this.panels.buttons, this.layoutButton.el, ...this.assembly.buttons, settingsButton, leave);
 
     // The toolbar sits in a footer landmark (a role on the footer itself
     // would take the landmark away).
-    this.el = h('div', { class: 'meeting' }, header, h('main', { class: 'stage' }, this.layout.el), this.assembly.panel, h('footer', { class: 'meeting-footer' }, toolbar));
+    this.el = h('div', { class: 'meeting' }, header, h('main', { class: 'stage' }, this.layout.el, this.panels.el), this.assembly.panel, h('footer', { class: 'meeting-footer' }, toolbar));
     mount(root, this.el);
     this.el.append(this.audio.el);
     if (this.shares.button) this.cleanups.push(registerShortcut({ key: 's', label: 'shortcuts.screen', button: this.shares.button }));
@@ -310,6 +313,7 @@ export class MeetingView {
     this.settings.destroy();
     this.layout.destroy();
     if (store.layout === this.layout) store.layout = null;
+    this.panels.destroy();
     for (const fn of this.cleanups) fn();
     for (const tile of this.tiles.values()) tile.destroy();
     this.local.destroy();

@@ -1,0 +1,144 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/chromedp"
+)
+
+// pressKey presses and releases one key as a keyboard does: a keydown
+// that carries its text, so that a page that handles it as a shortcut
+// (preventDefault) keeps the character out of any field. (chromedp's
+// KeyEvent sends the character as an event of its own.)
+func pressKey(key, code string, vk int64) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		down := input.DispatchKeyEventParams{Type: input.DispatchKeyEventTypeKeyDown, Key: key, Code: code, Text: key, UnmodifiedText: key, WindowsVirtualKeyCode: vk}
+		if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, down); err != nil {
+			return chromedp.Void{}, err
+		}
+		up := input.DispatchKeyEventParams{Type: input.DispatchKeyEventTypeKeyUp, Key: key, Code: code, WindowsVirtualKeyCode: vk}
+		_, err := cdp.Call(ctx, t, input.DispatchKeyEvent, up)
+		return chromedp.Void{}, err
+	}
+}
+
+// typeText types text into the focused field at once, as an input
+// method does: one round trip instead of one per key, which a loaded
+// machine makes slow.
+func typeText(text string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, t, input.InsertText, input.InsertTextParams{Text: text})
+		return chromedp.Void{}, err
+	}
+}
+
+// The chat and reactions between two browsers: typed, sent with Enter,
+// shown at the other as text (links clickable, markup not), counted as
+// unread, announced, and a reaction shown on the sender's tile.
+func TestChatAndReactionsReachTheOtherBrowser(t *testing.T) {
+	srv := startServer(t)
+	browsers, ids := joinAll(t, srv, "e2e-chat", nil, "Ana", "Ben")
+	ana, ben := browsers[0], browsers[1]
+	anaID := ids[0]
+	for _, b := range browsers {
+		if err := b.WaitFor(`window.plenum.participants().length === 1`, 15*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Ana opens the chat with its shortcut and types two messages.
+	if err := ana.Do(pressKey("c", "KeyC", 'C')); err != nil {
+		t.Fatal(err)
+	}
+	if err := ana.WaitFor(`!document.getElementById('chat-panel').hidden && document.activeElement?.id === 'chat-input'`, 10*time.Second); err != nil {
+		t.Fatal("C does not open the chat with the focus in its field:", err)
+	}
+	const link = "Agenda: https://example.org/agenda?x=1."
+	const markup = `<img src=x onerror="window.pwned=1"> <b>bold</b> & <script>window.pwned=2</script>`
+	for _, text := range []string{link, markup} {
+		if err := ana.Do(typeText(text), chromedp.KeyEvent("\r")); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Ben gets both, as the exact text.
+	if err := ben.WaitFor(`document.querySelectorAll('.chat-list .chat-message').length === 2`, 10*time.Second); err != nil {
+		t.Fatal("Ben does not get Ana's messages:", err)
+	}
+	if err := ben.WaitFor(`window.plenum.announcements().includes('Message from Ana: `+link+`')`, 10*time.Second); err != nil {
+		var said []string
+		_ = ben.Eval(`window.plenum.announcements()`, &said)
+		t.Fatalf("Ben's screen reader is not told of the message: %v; it was told %q", err, said)
+	}
+	var shown []string
+	if err := ben.Eval(`[...document.querySelectorAll('.chat-list .chat-text')].map((e) => e.textContent)`, &shown); err != nil {
+		t.Fatal(err)
+	}
+	if len(shown) != 2 || shown[0] != link || shown[1] != markup {
+		t.Fatalf("Ben shows %q, want %q and %q", shown, link, markup)
+	}
+	var injected struct {
+		Elements int
+		Pwned    bool
+		Name     string
+	}
+	if err := ben.Eval(`({
+		elements: document.querySelectorAll('.chat-list img, .chat-list b, .chat-list script').length,
+		pwned: window.pwned !== undefined,
+		name: document.querySelector('.chat-list .chat-name').textContent,
+	})`, &injected); err != nil {
+		t.Fatal(err)
+	}
+	if injected.Elements != 0 || injected.Pwned {
+		t.Fatalf("the message's markup became elements at Ben's: %+v", injected)
+	}
+	if injected.Name != "Ana" {
+		t.Fatalf("the message is signed %q, want Ana", injected.Name)
+	}
+	var anchor struct{ Href, Rel, Target, Text string }
+	if err := ben.Eval(`(() => {
+		const links = document.querySelectorAll('.chat-list a');
+		if (links.length !== 1) return {};
+		const a = links[0];
+		return { href: a.href, rel: a.rel, target: a.target, text: a.textContent };
+	})()`, &anchor); err != nil {
+		t.Fatal(err)
+	}
+	if anchor.Href != "https://example.org/agenda?x=1" || anchor.Rel != "noopener noreferrer" || anchor.Target != "_blank" {
+		t.Fatalf("the link in Ben's chat is %+v", anchor)
+	}
+
+	// Ben's chat is closed: the button counts two unread; opening the
+	// chat reads them.
+	if err := ben.WaitFor(`document.querySelector('.ctl-chat .ctl-badge')?.textContent === '2' && !document.querySelector('.ctl-chat .ctl-badge').hidden`, 10*time.Second); err != nil {
+		t.Fatal("no unread count on Ben's chat button:", err)
+	}
+	var label string
+	if err := ben.Eval(`document.querySelector('.ctl-chat').getAttribute('aria-label')`, &label); err != nil || label != "Chat, 2 unread messages" {
+		t.Fatalf("Ben's chat button reads %q (%v)", label, err)
+	}
+	if err := ben.Do(chromedp.Click(chromedp.CSS(".ctl-chat"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := ben.WaitFor(`document.querySelector('.ctl-chat .ctl-badge').hidden && window.plenum.chat().unread === 0`, 10*time.Second); err != nil {
+		t.Fatal("opening the chat leaves messages unread:", err)
+	}
+
+	// Ana reacts: the reaction shows on her tile at Ben's, and at her own.
+	if err := ana.Do(chromedp.Click(chromedp.CSS(".ctl-react")), chromedp.Click(chromedp.CSS(`.reaction-choice[data-emoji="👍"]`))); err != nil {
+		t.Fatal(err)
+	}
+	onTile := fmt.Sprintf(`document.querySelector('.tile[data-participant=%s] .tile-reaction')?.textContent === '👍'`, strconv.Quote(anaID))
+	if err := ben.WaitFor(onTile, 10*time.Second); err != nil {
+		t.Fatal("Ana's reaction does not show on her tile at Ben's:", err)
+	}
+	if err := ana.WaitFor(`document.querySelector('.tile-local .tile-reaction')?.textContent === '👍'`, 10*time.Second); err != nil {
+		t.Fatal("Ana's reaction does not show on her own tile:", err)
+	}
+}

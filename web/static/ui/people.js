@@ -1,0 +1,108 @@
+// The participant list: everybody in the meeting, ourselves first, with
+// microphone, camera and raised-hand state. Each row has an actions slot
+// that other modules fill (moderator actions) through
+// registerPersonActions, so this file needs no knowledge of them.
+import { h } from './dom.js';
+import { icon } from './icons.js';
+import { hueFor, initials } from './avatar.js';
+import { t } from '../i18n.js';
+
+const actionProviders = new Set();
+
+/**
+ * Adds a provider of per-row actions. fn(person, {session, self}) returns
+ * a Node (buttons, a menu) for the row's actions slot, or null; person is
+ * {id, name, audioMuted, videoMuted, role, hand}, self whether it is us.
+ * Rows are rebuilt on every change, so the node must not keep state.
+ * Returns a function that removes the provider.
+ */
+export function registerPersonActions(fn) {
+  actionProviders.add(fn);
+  return () => actionProviders.delete(fn);
+}
+
+/** Whether a participant's info says the hand is raised, whichever field carries it. */
+export function handRaised(p) {
+  return !!(p.hand === true || p.handRaised === true || p.hand?.raised === true);
+}
+
+export class PeoplePanel {
+  /**
+   * @param {object} o
+   * @param {import('../session.js').Session} o.session
+   * @param {import('../media.js').LocalMedia} o.media
+   * @param {() => void} o.onClose
+   */
+  constructor({ session, media, onClose }) {
+    this.session = session;
+    this.media = media;
+    this.cleanups = [];
+    this.title = h('h2', { id: 'people-title', class: 'panel-title', tabindex: '-1' });
+    this.list = h('ul', { class: 'people-list', 'aria-labelledby': 'people-title' });
+    this.el = h('section', { id: 'people-panel', class: 'panel people-panel', 'aria-labelledby': 'people-title' },
+      h('header', { class: 'panel-header' },
+        this.title,
+        h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('people.close'), title: t('people.close'), onclick: onClose }, icon('close'))),
+      this.list);
+    const refresh = () => this.refresh();
+    for (const type of ['participant-joined', 'participant-updated', 'participant-left', 'local', 'role']) {
+      session.addEventListener(type, refresh);
+      this.cleanups.push(() => session.removeEventListener(type, refresh));
+    }
+    media.addEventListener('change', refresh);
+    this.cleanups.push(() => media.removeEventListener('change', refresh));
+    this.refresh();
+  }
+
+  /** Everybody as the session knows them, ourselves first. */
+  people() {
+    const self = {
+      id: this.session.id || 'local',
+      name: this.session.name,
+      audioMuted: !this.media.micOn,
+      videoMuted: !this.media.camOn,
+      role: this.session.role,
+    };
+    return [self, ...this.session.participants.values()];
+  }
+
+  refresh() {
+    const people = this.people();
+    this.title.textContent = t('people.title', { count: people.length });
+    this.list.replaceChildren(...people.map((p, i) => this.row(p, i === 0)));
+  }
+
+  row(p, self) {
+    const name = self ? t('meeting.you', { name: p.name }) : p.name;
+    const avatar = h('span', { class: 'avatar person-avatar', 'aria-hidden': 'true', text: initials(p.name) });
+    avatar.style.setProperty('--hue', hueFor(p.id));
+    const role = p.role === 'moderator' || p.role === 'viewer' ? h('span', { class: 'person-role', text: t(`people.role.${p.role}`) }) : null;
+    const state = (on, label, iconName) => h('span', { class: `person-state${on ? '' : ' is-off'}`, role: 'img', 'aria-label': label, title: label }, icon(iconName));
+    const hand = handRaised(p) ? h('span', { class: 'person-hand', role: 'img', 'aria-label': t('people.handRaised'), title: t('people.handRaised') }, icon('hand')) : null;
+    const actions = h('div', { class: 'person-actions', 'data-slot': 'actions' });
+    for (const fn of actionProviders) {
+      try {
+        const node = fn({ ...p }, { session: this.session, self });
+        if (node) actions.append(node);
+      } catch (err) {
+        console.warn('plenum: person actions failed', err);
+      }
+    }
+    return h('li', { class: 'person', 'data-participant': p.id },
+      avatar,
+      h('span', { class: 'person-name' }, h('span', { class: 'person-label', text: name }), role),
+      hand,
+      p.role === 'viewer' ? null : state(!p.audioMuted, t(p.audioMuted ? 'people.micOff' : 'people.micOn'), p.audioMuted ? 'micOff' : 'mic'),
+      p.role === 'viewer' ? null : state(!p.videoMuted, t(p.videoMuted ? 'people.camOff' : 'people.camOn'), p.videoMuted ? 'camOff' : 'cam'),
+      actions);
+  }
+
+  focus() {
+    this.title.focus();
+  }
+
+  destroy() {
+    for (const fn of this.cleanups) fn();
+    this.el.remove();
+  }
+}
