@@ -29,8 +29,9 @@ var (
 // with the room lock held and must only queue.
 type ChatSignaler interface {
 	// ChatHistory gives a newcomer the messages it may see that were
-	// sent before it came, oldest first; it is not called when there
-	// are none.
+	// sent before it came, oldest first, and a resumed participant all
+	// those it may see (some it already has: ids tell); it is not
+	// called when there are none.
 	ChatHistory(messages []chat.Message)
 	// Chat delivers a new message, to its sender too.
 	Chat(m chat.Message)
@@ -102,7 +103,8 @@ func (p *Participant) React(emoji string) error {
 	return nil
 }
 
-// sendChatHistoryLocked gives newcomer p the history it may see.
+// sendChatHistoryLocked gives p, arriving or resuming, the history it
+// may see.
 func (r *Room) sendChatHistoryLocked(p *Participant) {
 	if msgs := r.chat.For(p.id); len(msgs) > 0 {
 		chatSignals(p.sig).ChatHistory(msgs)

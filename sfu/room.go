@@ -86,7 +86,6 @@ func (r *Room) add(p *Participant, req *JoinRequest) error {
 		req.Admitted(p)
 	}
 	r.greetLocked(p, r.participants)
-	r.sendChatHistoryLocked(p)
 	info := p.Info()
 	for _, o := range r.participants {
 		o.sig.ParticipantJoined(info)
@@ -120,6 +119,8 @@ func (r *Room) greetLocked(p *Participant, others []*Participant) {
 		p.sig.DominantSpeaker(id)
 	}
 	r.sendAssemblyLocked(p, time.Now())
+	// Resumed, the client also gets what was said while it was away.
+	r.sendChatHistoryLocked(p)
 }
 
 func (r *Room) remove(p *Participant) {

@@ -254,3 +254,22 @@ func TestBadChatMessagesEndTheSession(t *testing.T) {
 		t.Fatalf("the bystander was shown %d refused messages or reactions", n)
 	}
 }
+
+func TestResumedParticipantGetsWhatWasSaidWhileAway(t *testing.T) {
+	f := start(t)
+	ana := f.joinRecording(t, "council", "Ana")
+	ben := f.joinRecording(t, "council", "Ben")
+	if err := ana.Chat("", "before"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Ben gets the first message", func() bool { return texts(ben) == "before" })
+	ben.CutSocket()
+	if err := ana.Chat("", "while away"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Ana gets her message back", func() bool { return texts(ana) == "before|while away" })
+	if err := resume(ben, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Ben gets what he missed, once", func() bool { return texts(ben) == "before|while away" })
+}

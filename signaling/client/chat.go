@@ -36,15 +36,24 @@ func (c *Client) handleChat(m *serverMessage) {
 	s := &c.chat
 	switch m.Type {
 	case "chat-history":
-		s.messages = append(s.messages, m.Messages...)
+		for _, msg := range m.Messages {
+			s.add(msg)
+		}
 	case "chat":
 		if m.Message != nil {
-			s.messages = append(s.messages, *m.Message)
+			s.add(*m.Message)
 		}
 	case "reaction":
 		s.reactions = append(s.reactions, Reaction{From: m.From, Emoji: m.Emoji})
 	case "refused":
 		s.refused = append(s.refused, Refusal{Request: m.Request, Code: m.Code, Reason: m.Reason})
+	}
+}
+
+// add keeps a message once: a resumed session gets the history again.
+func (s *chatState) add(m chat.Message) {
+	if !slices.ContainsFunc(s.messages, func(o chat.Message) bool { return o.ID == m.ID }) {
+		s.messages = append(s.messages, m)
 	}
 }
 
@@ -73,7 +82,7 @@ func (c *Client) React(emoji string) error {
 }
 
 // ChatMessages lists the chat messages received (the history first), in
-// order.
+// order, each once.
 func (c *Client) ChatMessages() []chat.Message {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -10,6 +11,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+
+	"github.com/plenum-meet/plenum/web/webtest"
 )
 
 // pressKey presses and releases one key as a keyboard does: a keydown
@@ -18,7 +21,11 @@ import (
 // KeyEvent sends the character as an event of its own.)
 func pressKey(key, code string, vk int64) chromedp.Action[chromedp.Void] {
 	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		down := input.DispatchKeyEventParams{Type: input.DispatchKeyEventTypeKeyDown, Key: key, Code: code, Text: key, UnmodifiedText: key, WindowsVirtualKeyCode: vk}
+		text := key
+		if key == "Enter" {
+			text = "\r"
+		}
+		down := input.DispatchKeyEventParams{Type: input.DispatchKeyEventTypeKeyDown, Key: key, Code: code, Text: text, UnmodifiedText: text, WindowsVirtualKeyCode: vk}
 		if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, down); err != nil {
 			return chromedp.Void{}, err
 		}
@@ -26,6 +33,20 @@ func pressKey(key, code string, vk int64) chromedp.Action[chromedp.Void] {
 		_, err := cdp.Call(ctx, t, input.DispatchKeyEvent, up)
 		return chromedp.Void{}, err
 	}
+}
+
+// axeIfInstalled returns axe-core's source where it is installed (and
+// must be, in CI).
+func axeIfInstalled(t *testing.T) (string, bool) {
+	src, err := axeSource()
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("axe-core missing (%v): scripts/test installs it with npm", err)
+		}
+		t.Logf("no accessibility check: axe-core not installed (%v)", err)
+		return "", false
+	}
+	return src, true
 }
 
 // typeText types text into the focused field at once, as an input
@@ -43,35 +64,46 @@ func typeText(text string) chromedp.Action[chromedp.Void] {
 // unread, announced, and a reaction shown on the sender's tile.
 func TestChatAndReactionsReachTheOtherBrowser(t *testing.T) {
 	srv := startServer(t)
-	browsers, ids := joinAll(t, srv, "e2e-chat", nil, "Ana", "Ben")
+	browsers := webtest.LaunchAll(t, nil, nil)
 	ana, ben := browsers[0], browsers[1]
-	anaID := ids[0]
-	for _, b := range browsers {
-		if err := b.WaitFor(`window.plenum.participants().length === 1`, 15*time.Second); err != nil {
+	for i, name := range []string{"Ana", "Ben"} {
+		if err := browsers[i].Open(joinURL(srv, "e2e-chat", name, nil)); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// Generous: joins take long on a loaded machine.
+	for i, b := range browsers {
+		if err := b.WaitFor(`window.plenum?.state === "joined" && window.plenum.participants().length === 1`, time.Minute); err != nil {
+			var state any
+			_ = b.Eval(`({state: window.plenum?.state, error: window.plenum?.lastError})`, &state)
+			t.Fatalf("browser %d does not join with the other: %v (%v)", i, err, state)
+		}
+	}
+	anaID, err := ana.ParticipantID()
+	if err != nil {
+		t.Fatal(err)
 	}
 
 	// Ana opens the chat with its shortcut and types two messages.
 	if err := ana.Do(pressKey("c", "KeyC", 'C')); err != nil {
 		t.Fatal(err)
 	}
-	if err := ana.WaitFor(`!document.getElementById('chat-panel').hidden && document.activeElement?.id === 'chat-input'`, 10*time.Second); err != nil {
+	if err := ana.WaitFor(`!document.getElementById('chat-panel').hidden && document.activeElement?.id === 'chat-input'`, 20*time.Second); err != nil {
 		t.Fatal("C does not open the chat with the focus in its field:", err)
 	}
 	const link = "Agenda: https://example.org/agenda?x=1."
 	const markup = `<img src=x onerror="window.pwned=1"> <b>bold</b> & <script>window.pwned=2</script>`
 	for _, text := range []string{link, markup} {
-		if err := ana.Do(typeText(text), chromedp.KeyEvent("\r")); err != nil {
+		if err := ana.Do(typeText(text), pressKey("Enter", "Enter", 13)); err != nil {
 			t.Fatal(err)
 		}
 	}
 
 	// Ben gets both, as the exact text.
-	if err := ben.WaitFor(`document.querySelectorAll('.chat-list .chat-message').length === 2`, 10*time.Second); err != nil {
+	if err := ben.WaitFor(`document.querySelectorAll('.chat-list .chat-message').length === 2`, 20*time.Second); err != nil {
 		t.Fatal("Ben does not get Ana's messages:", err)
 	}
-	if err := ben.WaitFor(`window.plenum.announcements().includes('Message from Ana: `+link+`')`, 10*time.Second); err != nil {
+	if err := ben.WaitFor(`window.plenum.announcements().includes('Message from Ana: `+link+`')`, 20*time.Second); err != nil {
 		var said []string
 		_ = ben.Eval(`window.plenum.announcements()`, &said)
 		t.Fatalf("Ben's screen reader is not told of the message: %v; it was told %q", err, said)
@@ -116,7 +148,7 @@ func TestChatAndReactionsReachTheOtherBrowser(t *testing.T) {
 
 	// Ben's chat is closed: the button counts two unread; opening the
 	// chat reads them.
-	if err := ben.WaitFor(`document.querySelector('.ctl-chat .ctl-badge')?.textContent === '2' && !document.querySelector('.ctl-chat .ctl-badge').hidden`, 10*time.Second); err != nil {
+	if err := ben.WaitFor(`document.querySelector('.ctl-chat .ctl-badge')?.textContent === '2' && !document.querySelector('.ctl-chat .ctl-badge').hidden`, 20*time.Second); err != nil {
 		t.Fatal("no unread count on Ben's chat button:", err)
 	}
 	var label string
@@ -126,8 +158,31 @@ func TestChatAndReactionsReachTheOtherBrowser(t *testing.T) {
 	if err := ben.Do(chromedp.Click(chromedp.CSS(".ctl-chat"))); err != nil {
 		t.Fatal(err)
 	}
-	if err := ben.WaitFor(`document.querySelector('.ctl-chat .ctl-badge').hidden && window.plenum.chat().unread === 0`, 10*time.Second); err != nil {
+	if err := ben.WaitFor(`document.querySelector('.ctl-chat .ctl-badge').hidden && window.plenum.chat().unread === 0`, 20*time.Second); err != nil {
 		t.Fatal("opening the chat leaves messages unread:", err)
+	}
+	axe, withAxe := axeIfInstalled(t)
+	if withAxe {
+		checkAccessibility(t, ben, axe, "chat panel with messages")
+	}
+
+	// Ben's participant list (P) shows Ana's microphone going off.
+	if err := ben.Do(pressKey("p", "KeyP", 'P')); err != nil {
+		t.Fatal(err)
+	}
+	if err := ben.WaitFor(`!document.getElementById('people-panel').hidden && document.getElementById('chat-panel').hidden &&
+		[...document.querySelectorAll('.people-list .person-label')].map((e) => e.textContent).join('|') === 'Ben (you)|Ana'`, 20*time.Second); err != nil {
+		t.Fatal("P does not show the participant list with Ben and Ana:", err)
+	}
+	if err := ana.Do(pressKey("m", "KeyM", 'M')); err != nil {
+		t.Fatal(err)
+	}
+	anaRow := fmt.Sprintf(`.person[data-participant=%s]`, strconv.Quote(anaID))
+	if err := ben.WaitFor(`document.querySelector('`+anaRow+` .person-state.is-off')?.getAttribute('aria-label') === 'Microphone off'`, 20*time.Second); err != nil {
+		t.Fatal("Ben's list does not show Ana's microphone off:", err)
+	}
+	if withAxe {
+		checkAccessibility(t, ben, axe, "participant list")
 	}
 
 	// Ana reacts: the reaction shows on her tile at Ben's, and at her own.
@@ -135,10 +190,10 @@ func TestChatAndReactionsReachTheOtherBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	onTile := fmt.Sprintf(`document.querySelector('.tile[data-participant=%s] .tile-reaction')?.textContent === '👍'`, strconv.Quote(anaID))
-	if err := ben.WaitFor(onTile, 10*time.Second); err != nil {
+	if err := ben.WaitFor(onTile, 20*time.Second); err != nil {
 		t.Fatal("Ana's reaction does not show on her tile at Ben's:", err)
 	}
-	if err := ana.WaitFor(`document.querySelector('.tile-local .tile-reaction')?.textContent === '👍'`, 10*time.Second); err != nil {
+	if err := ana.WaitFor(`document.querySelector('.tile-local .tile-reaction')?.textContent === '👍'`, 20*time.Second); err != nil {
 		t.Fatal("Ana's reaction does not show on her own tile:", err)
 	}
 }

@@ -118,7 +118,8 @@ export default {
   'people.micOff': 'Mikrofon aus',
   'people.camOn': 'Kamera an',
   'people.camOff': 'Kamera aus',
-  'people.handRaised': 'Hand gehoben',
+  'people.handRaised': 'Hand gehoben, Nummer {n} in der Warteschlange',
+  'people.handDirect': 'Direkte Antwort, Nummer {n} in der Warteschlange',
   'people.role.moderator': 'Moderation',
   'people.role.viewer': 'Zuschauer',
 

@@ -122,7 +122,8 @@ export default {
   'people.micOff': 'Microphone off',
   'people.camOn': 'Camera on',
   'people.camOff': 'Camera off',
-  'people.handRaised': 'Hand raised',
+  'people.handRaised': 'Hand raised, number {n} in the queue',
+  'people.handDirect': 'Direct response, number {n} in the queue',
   'people.role.moderator': 'Moderator',
   'people.role.viewer': 'Viewer',
 

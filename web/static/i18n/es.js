@@ -118,7 +118,8 @@ export default {
   'people.micOff': 'Micrófono desactivado',
   'people.camOn': 'Cámara activada',
   'people.camOff': 'Cámara desactivada',
-  'people.handRaised': 'Mano levantada',
+  'people.handRaised': 'Mano levantada, número {n} en la cola',
+  'people.handDirect': 'Respuesta directa, número {n} en la cola',
   'people.role.moderator': 'Moderador',
   'people.role.viewer': 'Espectador',
 

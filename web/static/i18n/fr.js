@@ -118,7 +118,8 @@ export default {
   'people.micOff': 'Micro coupé',
   'people.camOn': 'Caméra activée',
   'people.camOff': 'Caméra coupée',
-  'people.handRaised': 'Main levée',
+  'people.handRaised': 'Main levée, n° {n} dans la file',
+  'people.handDirect': 'Réponse directe, n° {n} dans la file',
   'people.role.moderator': 'Modérateur',
   'people.role.viewer': 'Spectateur',
 

@@ -118,7 +118,8 @@ export default {
   'people.micOff': 'マイクオフ',
   'people.camOn': 'カメラオン',
   'people.camOff': 'カメラオフ',
-  'people.handRaised': '挙手中',
+  'people.handRaised': '挙手中（順番 {n}）',
+  'people.handDirect': '直接応答（順番 {n}）',
   'people.role.moderator': '司会者',
   'people.role.viewer': '視聴者',
 

@@ -1,10 +1,12 @@
 // The participant list: everybody in the meeting, ourselves first, with
-// microphone, camera and raised-hand state. Each row has an actions slot
+// microphone, camera and raised-hand state (from the speaking queue,
+// whose order the list follows). Each row has an actions slot
 // that other modules fill (moderator actions) through
 // registerPersonActions, so this file needs no knowledge of them.
 import { h } from './dom.js';
 import { icon } from './icons.js';
 import { hueFor, initials } from './avatar.js';
+import { assemblyOf } from '../assembly.js';
 import { t } from '../i18n.js';
 
 const actionProviders = new Set();
@@ -12,7 +14,8 @@ const actionProviders = new Set();
 /**
  * Adds a provider of per-row actions. fn(person, {session, self}) returns
  * a Node (buttons, a menu) for the row's actions slot, or null; person is
- * {id, name, audioMuted, videoMuted, role, hand}, self whether it is us.
+ * {id, name, audioMuted, videoMuted, role, hand ({position, direct} or
+ * null)}, self whether it is us.
  * Rows are rebuilt on every change, so the node must not keep state.
  * Returns a function that removes the provider.
  */
@@ -21,10 +24,6 @@ export function registerPersonActions(fn) {
   return () => actionProviders.delete(fn);
 }
 
-/** Whether a participant's info says the hand is raised, whichever field carries it. */
-export function handRaised(p) {
-  return !!(p.hand === true || p.handRaised === true || p.hand?.raised === true);
-}
 
 export class PeoplePanel {
   /**
@@ -45,25 +44,39 @@ export class PeoplePanel {
         h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('people.close'), title: t('people.close'), onclick: onClose }, icon('close'))),
       this.list);
     const refresh = () => this.refresh();
-    for (const type of ['participant-joined', 'participant-updated', 'participant-left', 'local', 'role']) {
+    for (const type of ['participant-joined', 'participant-updated', 'participant-left', 'local']) {
       session.addEventListener(type, refresh);
       this.cleanups.push(() => session.removeEventListener(type, refresh));
+    }
+    // Raised hands are the speaking queue's (assembly.js).
+    this.assembly = assemblyOf(session);
+    for (const type of ['queue', 'role']) {
+      this.assembly.addEventListener(type, refresh);
+      this.cleanups.push(() => this.assembly.removeEventListener(type, refresh));
     }
     media.addEventListener('change', refresh);
     this.cleanups.push(() => media.removeEventListener('change', refresh));
     this.refresh();
   }
 
-  /** Everybody as the session knows them, ourselves first. */
+  /**
+   * Everybody as the session knows them: ourselves first, then raised
+   * hands in the queue's order, then the others in order of arrival.
+   * hand is {position, direct} or null.
+   */
   people() {
+    const hands = new Map(this.assembly.queue.entries.map((e, position) => [e.id, { position, direct: e.direct === true }]));
     const self = {
       id: this.session.id || 'local',
       name: this.session.name,
       audioMuted: !this.media.micOn,
       videoMuted: !this.media.camOn,
-      role: this.session.role,
+      role: this.assembly.role || this.session.role,
     };
-    return [self, ...this.session.participants.values()];
+    const others = [...this.session.participants.values()];
+    const queued = others.filter((p) => hands.has(p.id)).sort((a, b) => hands.get(a.id).position - hands.get(b.id).position);
+    const rest = others.filter((p) => !hands.has(p.id));
+    return [self, ...queued, ...rest].map((p) => ({ ...p, hand: hands.get(p.id) || null }));
   }
 
   refresh() {
@@ -78,7 +91,11 @@ export class PeoplePanel {
     avatar.style.setProperty('--hue', hueFor(p.id));
     const role = p.role === 'moderator' || p.role === 'viewer' ? h('span', { class: 'person-role', text: t(`people.role.${p.role}`) }) : null;
     const state = (on, label, iconName) => h('span', { class: `person-state${on ? '' : ' is-off'}`, role: 'img', 'aria-label': label, title: label }, icon(iconName));
-    const hand = handRaised(p) ? h('span', { class: 'person-hand', role: 'img', 'aria-label': t('people.handRaised'), title: t('people.handRaised') }, icon('hand')) : null;
+    let hand = null;
+    if (p.hand) {
+      const label = t(p.hand.direct ? 'people.handDirect' : 'people.handRaised', { n: p.hand.position + 1 });
+      hand = h('span', { class: 'person-hand', role: 'img', 'aria-label': label, title: label }, icon('hand'), h('span', { class: 'person-hand-n', 'aria-hidden': 'true', text: String(p.hand.position + 1) }));
+    }
     const actions = h('div', { class: 'person-actions', 'data-slot': 'actions' });
     for (const fn of actionProviders) {
       try {
