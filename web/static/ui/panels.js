@@ -58,8 +58,8 @@ export class Panels {
     // C toggles the chat, P the participant list (shortcuts.js ignores
     // keys typed in fields).
     this.cleanups.push(
-      registerShortcut({ key: 'c', label: 'shortcuts.chat', run: () => this.toggle('chat') }),
-      registerShortcut({ key: 'p', label: 'shortcuts.participants', run: () => this.toggle('people') }));
+      registerShortcut({ key: 'c', label: 'shortcuts.chat', button: this.chatButton }),
+      registerShortcut({ key: 'p', label: 'shortcuts.participants', button: this.peopleButton }));
 
     this.syncBadge();
     this.show(openPanel.get(session) || null, false);
