@@ -9,6 +9,7 @@ import { icon } from './icons.js';
 import { menuButton } from './menu.js';
 import { confirmDialog, promptDialog } from './dialog.js';
 import { LobbyPanel } from './lobby.js';
+import { registerPersonActions } from './people.js';
 import { toast, dismissToast } from './toast.js';
 import { announce } from './announcer.js';
 import { t } from '../i18n.js';
@@ -92,6 +93,10 @@ export class ModerationUI {
     this.meeting.media.addEventListener('change', onMedia);
     this.cleanups.push(() => this.meeting.media.removeEventListener('change', onMedia));
     this.mutedKinds = null; // what a moderator muted, while the notice shows
+
+    // The same menu in each row of the participant list (people.js).
+    this.cleanups.push(registerPersonActions((p, { self }) => (self || !this.access.moderator ? null
+      : menuButton({ label: t('moderation.menuFor', { name: p.name }), className: 'icon-btn person-menu', items: () => this.participantItems(p.id) }).el)));
 
     for (const p of this.session.participants.values()) this.decorate(p);
     this.applyRole();

@@ -10,6 +10,7 @@ import { assemblyOf } from '../assembly.js';
 import { t } from '../i18n.js';
 
 const actionProviders = new Set();
+const livePanels = new Set(); // redrawn when providers come or go
 
 /**
  * Adds a provider of per-row actions. fn(person, {session, self}) returns
@@ -21,7 +22,11 @@ const actionProviders = new Set();
  */
 export function registerPersonActions(fn) {
   actionProviders.add(fn);
-  return () => actionProviders.delete(fn);
+  for (const panel of livePanels) panel.refresh();
+  return () => {
+    actionProviders.delete(fn);
+    for (const panel of livePanels) panel.refresh();
+  };
 }
 
 
@@ -44,7 +49,7 @@ export class PeoplePanel {
         h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('people.close'), title: t('people.close'), onclick: onClose }, icon('close'))),
       this.list);
     const refresh = () => this.refresh();
-    for (const type of ['participant-joined', 'participant-updated', 'participant-left', 'local']) {
+    for (const type of ['participant-joined', 'participant-updated', 'participant-left', 'local', 'role']) {
       session.addEventListener(type, refresh);
       this.cleanups.push(() => session.removeEventListener(type, refresh));
     }
@@ -56,6 +61,8 @@ export class PeoplePanel {
     }
     media.addEventListener('change', refresh);
     this.cleanups.push(() => media.removeEventListener('change', refresh));
+    livePanels.add(this);
+    this.cleanups.push(() => livePanels.delete(this));
     this.refresh();
   }
 
