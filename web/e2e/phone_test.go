@@ -58,11 +58,19 @@ func layoutProblems(scrolls bool) string {
 		const name = (el) => el.tagName.toLowerCase() + '.' + String(el.className).trim().split(/\s+/).join('.') + ' "' + (el.getAttribute('aria-label') || el.textContent.trim()).slice(0, 24) + '"';
 		for (const el of document.querySelectorAll('button, a[href], input, select, textarea')) {
 			if (el.closest('[hidden], dialog:not([open])') || el.getClientRects().length === 0) continue;
-			const r = el.getBoundingClientRect();
+			let r = el.getBoundingClientRect();
+			// A check box or radio button is also hit through its label.
+			if (el.labels?.length && (el.type === 'checkbox' || el.type === 'radio')) {
+				const all = [r, ...[...el.labels].map((l) => l.getBoundingClientRect())];
+				const left = Math.min(...all.map((b) => b.left)), top = Math.min(...all.map((b) => b.top));
+				r = { left, top, right: Math.max(...all.map((b) => b.right)), bottom: Math.max(...all.map((b) => b.bottom)) };
+				r.width = r.right - left;
+				r.height = r.bottom - top;
+			}
 			if (r.width === 0 || r.height === 0 || getComputedStyle(el).visibility === 'hidden') continue;
 			if (el.closest('.visually-hidden')) continue;
 			if (r.left < -1 || r.right > W + 1 || (!%t && (r.top < -1 || r.bottom > H + 1))) bad.push(name(el) + ' is cut off at ' + JSON.stringify([r.left, r.top, r.right, r.bottom].map(Math.round)));
-			if (r.width < 43.5 || r.height < 43.5) bad.push(name(el) + ' is a ' + Math.round(r.width) + 'x' + Math.round(r.height) + ' touch target');
+			if (r.width < 43.5 || r.height < 43.5) bad.push(name(el) + ' is a ' + Math.round(r.width) + 'x' + Math.round(r.height) + ' touch target at ' + JSON.stringify([r.left, r.top, r.right, r.bottom].map(Math.round)));
 		}
 		return bad;
 	})()`, scrolls)
@@ -106,4 +114,13 @@ func TestPhonesAndTabletsFitTheScreenWithTouchSizedControls(t *testing.T) {
 		waitFor(t, ana, "the layout settles at "+s.name, fmt.Sprintf(`innerWidth === %d && document.querySelector('.toolbar').getBoundingClientRect().bottom <= innerHeight`, s.width))
 		expectFits(t, ana, "meeting, "+s.name, false)
 	}
+
+	// On a phone a side panel is a sheet over the whole screen.
+	emulate(t, ana, phonePortrait)
+	click(t, ana, ".ctl-assembly")
+	waitFor(t, ana, "the queue and votes panel fills the phone's screen", `(() => {
+		const r = document.getElementById('assembly-panel').getBoundingClientRect();
+		return r.left === 0 && r.top === 0 && r.width === innerWidth && r.height === innerHeight;
+	})()`)
+	expectFits(t, ana, "queue and votes panel, "+phonePortrait.name, true)
 }
