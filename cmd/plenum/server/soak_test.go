@@ -24,6 +24,8 @@ import (
 // everyone has gone the server's goroutines, file descriptors, TURN
 // allocations and heap must be back near where they started.
 //
+// It loads the machine, so it runs on its own: only when PLENUM_SOAK_TESTS
+// is set (scripts/test runs it after the parallel run) or PLENUM_SOAK is.
 // PLENUM_SOAK sets how long the churn lasts (default 40s, e.g. 10m for a
 // long run), PLENUM_SOAK_SEED the random seed (default 1).
 
@@ -60,6 +62,9 @@ type soakStats struct {
 func TestChurnSoak(t *testing.T) {
 	if testing.Short() {
 		t.Skip("soak test skipped in -short")
+	}
+	if os.Getenv("PLENUM_SOAK_TESTS") == "" && os.Getenv("PLENUM_SOAK") == "" {
+		t.Skip("soak test runs on its own: set PLENUM_SOAK_TESTS=1 (scripts/test does, after the parallel run)")
 	}
 	churn := 40 * time.Second
 	if v := os.Getenv("PLENUM_SOAK"); v != "" {
