@@ -66,17 +66,22 @@ func TestChatAndReactionsReachTheOtherBrowser(t *testing.T) {
 	srv := startServer(t)
 	browsers := webtest.LaunchAll(t, nil, nil)
 	ana, ben := browsers[0], browsers[1]
+	// One after the other, with generous waits: joins take long on a
+	// loaded machine.
 	for i, name := range []string{"Ana", "Ben"} {
-		if err := browsers[i].Open(joinURL(srv, "e2e-chat", name, nil)); err != nil {
+		b := browsers[i]
+		if err := b.Open(joinURL(srv, "e2e-chat", name, nil)); err != nil {
 			t.Fatal(err)
 		}
-	}
-	// Generous: joins take long on a loaded machine.
-	for i, b := range browsers {
-		if err := b.WaitFor(`window.plenum?.state === "joined" && window.plenum.participants().length === 1`, time.Minute); err != nil {
+		if err := b.WaitFor(`window.plenum?.state === "joined"`, time.Minute); err != nil {
 			var state any
 			_ = b.Eval(`({state: window.plenum?.state, error: window.plenum?.lastError})`, &state)
-			t.Fatalf("browser %d does not join with the other: %v (%v)", i, err, state)
+			t.Fatalf("%s does not join: %v (%v)", name, err, state)
+		}
+	}
+	for i, b := range browsers {
+		if err := b.WaitFor(`window.plenum.participants().length === 1`, time.Minute); err != nil {
+			t.Fatalf("browser %d does not see the other: %v", i, err)
 		}
 	}
 	anaID, err := ana.ParticipantID()
