@@ -3,10 +3,13 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/plenum-meet/plenum/cmd/plenum/server"
+	"github.com/plenum-meet/plenum/signaling/auth"
 	"github.com/plenum-meet/plenum/signaling/client"
 	"github.com/plenum-meet/plenum/web/webtest"
 )
@@ -84,4 +87,69 @@ func TestPasswordPromptRetriesWithoutReloadAndRemovalIsFinal(t *testing.T) {
 	if screen.Title != "You were removed" || screen.Buttons != 1 {
 		t.Fatalf("removal screen %+v, want the title and only a new-meeting button", screen)
 	}
+}
+
+func TestViewerLinkJoinsWithoutDevicesAndReceives(t *testing.T) {
+	keys, err := auth.OpenKeyring(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, _ := startServerOn(t, "127.0.0.1:0", func(c *server.Config) { c.Access.Links = keys })
+	const room = "e2e-viewer"
+
+	// Someone publishes (a Go participant with synthetic media).
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	mo, err := client.Dial(ctx, client.Config{URL: "ws://" + srv.Addr().String() + "/_/ws", Room: room, Name: "Mo", Publish: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mo.Close()
+
+	// The press gets a viewer link, as `plenum link --role viewer` prints it.
+	token, err := keys.Sign(auth.Claims{Room: room, Role: auth.RoleViewer, Expires: time.Now().Add(time.Hour).Unix(), Name: "Press"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := webtest.Launch(t)
+	if err := b.Open(joinURL(srv, room, "", nil) + "#token=" + token); err != nil {
+		t.Fatal(err)
+	}
+	joinedWithin(t, b, "Press", time.Minute)
+	var seen struct {
+		Role      string `json:"role"`
+		Name      string `json:"name"`
+		Mic       bool   `json:"mic"`
+		UpOffered bool   `json:"upOffered"`
+	}
+	if err := b.Eval(`({role: window.plenum.role, name: document.querySelector(".tile-local .tile-name").textContent,
+		mic: !document.querySelector(".toolbar .ctl").hidden,
+		upOffered: !!(document.querySelector('.toolbar .ctl-screen') && !document.querySelector('.toolbar .ctl-screen').hidden)})`, &seen); err != nil {
+		t.Fatal(err)
+	}
+	if seen.Role != "viewer" || seen.Mic || seen.UpOffered {
+		t.Fatalf("viewer's page: %+v, want role viewer and no microphone or share controls", seen)
+	}
+	if !strings.Contains(seen.Name, "Press") {
+		t.Fatalf("the local tile is named %q, want the link's name Press", seen.Name)
+	}
+	if layers, err := b.SentLayers(); err != nil || len(layers) != 0 {
+		t.Fatalf("the viewer sends %v (%v), want nothing", layers, err)
+	}
+	// The Go participant's synthetic video is no real VP8 (nothing to
+	// decode): what arrives is what counts.
+	eventually(t, time.Minute, "the viewer receives the publisher's media", func() (bool, string) {
+		s, err := b.Stats()
+		if err != nil {
+			return false, err.Error()
+		}
+		v, _ := s.VideoFrom(mo.ID())
+		audio := 0
+		for _, a := range s.Audio {
+			if a.Participant == mo.ID() {
+				audio = a.PacketsReceived
+			}
+		}
+		return v.BytesReceived > 0 && audio > 0, fmt.Sprintf("video %+v, audio packets %d", v, audio)
+	})
 }

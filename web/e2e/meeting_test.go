@@ -31,14 +31,15 @@ func startServer(t *testing.T) *server.Server {
 
 // startServerOn runs a whole Plenum whose HTTP side listens on listen;
 // stop ends it before the test does (it ends at cleanup otherwise).
-func startServerOn(t *testing.T, listen string) (srv *server.Server, stop func()) {
+// adjust, if given, changes the configuration first (access, limits).
+func startServerOn(t *testing.T, listen string, adjust ...func(*server.Config)) (srv *server.Server, stop func()) {
 	t.Helper()
 	webtest.Require(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	srv, err := server.New(server.Config{
+	cfg := server.Config{
 		Listen:  listen,
 		Network: sfu.NetworkConfig{Interfaces: []string{"lo"}},
 		TURN: server.TURNConfig{
@@ -46,7 +47,11 @@ func startServerOn(t *testing.T, listen string) (srv *server.Server, stop func()
 			Server: turn.Config{ListenIP: net.IPv4(127, 0, 0, 1), RelayIP: net.IPv4(127, 0, 0, 1)},
 		},
 		Logger: log,
-	})
+	}
+	for _, f := range adjust {
+		f(&cfg)
+	}
+	srv, err := server.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
