@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pion/interceptor"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -54,15 +55,18 @@ type bandwidthEstimate interface {
 	GetTargetBitrate() int
 }
 
-// registerCongestionControl adds transport-wide sequence numbers to what
-// the SFU sends and an estimator (sfu/estimator.go) per peer
-// connection. NewEngine picks each new connection's estimator up
-// through estimators.
+// registerCongestionControl numbers what the SFU sends with
+// transport-wide sequence numbers and adds an estimator
+// (sfu/estimator.go) per peer connection, which does both. NewEngine
+// picks each new connection's estimator up through estimators.
 func registerCongestionControl(me *webrtc.MediaEngine, reg *interceptor.Registry, cfg BandwidthConfig, estimators chan<- *estimator, links *downlinks) error {
-	// The estimator reads the transport-wide sequence number the next
-	// interceptor writes: it must be registered first.
+	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
+		if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.TransportCCURI}, kind); err != nil {
+			return err
+		}
+	}
 	reg.Add(&estimatorFactory{cfg: cfg, out: estimators, links: links})
-	return webrtc.ConfigureTWCCHeaderExtensionSender(me, reg)
+	return nil
 }
 
 // Allocation timing.

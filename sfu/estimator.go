@@ -9,6 +9,7 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
 )
 
 // The estimator of a subscriber's downlink, one per down connection: a
@@ -66,7 +67,7 @@ const (
 
 // transportCCURI is the header extension carrying transport-wide
 // sequence numbers.
-const transportCCURI = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+const transportCCURI = sdp.TransportCCURI
 
 // estimatorFactory makes one estimator per peer connection and hands it
 // to whoever made the connection (Engine.newPeerConnection).
@@ -103,6 +104,12 @@ type estimator struct {
 	// (modulo 2^32): written by the forwarding goroutines, read with the
 	// feedback.
 	sent [historySize]atomic.Uint64
+	// nextSeq numbers the connection's packets (transport-wide); ext
+	// holds each number's header extension, in a slot that stays
+	// untouched until historySize more packets are numbered, long after
+	// the packet has been encrypted and queued.
+	nextSeq atomic.Uint32
+	ext     [historySize][2]byte
 
 	target atomic.Int64 // bits/s
 
@@ -180,9 +187,10 @@ func (e *estimator) Close() error {
 	return nil
 }
 
-// BindLocalStream notes the sequence number, size and send time of every
-// packet of the stream. pion's TWCC header interceptor, which runs
-// before, has numbered it.
+// BindLocalStream numbers every packet of the stream with the
+// connection's transport-wide sequence number (in place of pion's
+// header-extension interceptor, which allocates the extension per
+// packet) and notes its size and send time.
 func (e *estimator) BindLocalStream(info *interceptor.StreamInfo, writer interceptor.RTPWriter) interceptor.RTPWriter {
 	var id uint8
 	for _, x := range info.RTPHeaderExtensions {
@@ -194,12 +202,15 @@ func (e *estimator) BindLocalStream(info *interceptor.StreamInfo, writer interce
 		return writer
 	}
 	return interceptor.RTPWriterFunc(func(h *rtp.Header, payload []byte, a interceptor.Attributes) (int, error) {
-		if ext := h.GetExtension(id); len(ext) >= 2 {
-			seq := uint64(binary.BigEndian.Uint16(ext))
-			size := uint64(min(h.MarshalSize()+len(payload), 0xffff))
-			us := uint64(uint32(time.Since(e.start).Microseconds())) //nolint:gosec // modulo 2^32 on purpose
-			e.sent[seq%historySize].Store(seq<<48 | size<<32 | us)
+		seq := uint16(e.nextSeq.Add(1) - 1) //nolint:gosec // modulo 2^16 on purpose
+		ext := &e.ext[uint64(seq)%historySize]
+		binary.BigEndian.PutUint16(ext[:], seq)
+		if err := h.SetExtension(id, ext[:]); err != nil {
+			return 0, err
 		}
+		size := uint64(min(h.MarshalSize()+len(payload), 0xffff))
+		us := uint64(uint32(time.Since(e.start).Microseconds())) //nolint:gosec // modulo 2^32 on purpose
+		e.sent[uint64(seq)%historySize].Store(uint64(seq)<<48 | size<<32 | us)
 		return writer.Write(h, payload, a)
 	})
 }
