@@ -167,7 +167,10 @@ export class Session extends EventTarget {
     }
   }
 
-  /** Sends a message on the signaling socket once joined (false otherwise). */
+  /**
+   * Sends a message on the signaling socket once joined (false
+   * otherwise); for chat, moderation, the assembly and the like.
+   */
   send(msg) {
     if (this.phase !== 'joined') return false;
     this.sig.send(msg);
@@ -435,11 +438,6 @@ export class Session extends EventTarget {
     if (!this.up) return;
     this.up.close();
     this.up = null;
-  }
-
-  /** Sends a message once joined (moderation, ask-unmute). */
-  send(msg) {
-    if (this.phase === 'joined') this.sig.send(msg);
   }
 
   /** Leaves cleanly: tells the server, then closes everything. */
