@@ -148,10 +148,11 @@ export class Reconnector {
       return; // onClose schedules the next attempt
     }
     if (s.sig !== sig || !this.active) return;
-    // A socket that opens but never answers is given up for a new one.
+    // A socket that opens but never answers is given up for a new one
+    // (waiting in the lobby after joining again is an answer).
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      if (s.sig === sig && this.active) {
+      if (s.sig === sig && this.active && s.phase !== 'lobby') {
         sig.close();
         this.schedule();
       }
