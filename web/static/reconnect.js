@@ -13,6 +13,7 @@
 // 'reconnecting' (nothing is sent, what the UI asks is resent after).
 
 import { Signaling } from './signaling.js';
+import { SCREEN_SUFFIX } from './peer.js';
 
 // Delays before each attempt, then the last one again: quick for a blip,
 // gentle on a server that is restarting.
@@ -178,7 +179,12 @@ export class Reconnector {
     // What we sent into the dead socket may be lost: send it again.
     s.sentMute = null;
     s.syncMedia();
-    for (const [key, view] of s.sentViews) if (!s.pendingViews.has(key)) s.pendingViews.set(key, view);
+    for (const [key, view] of s.sentViews) {
+      if (s.pendingViews.has(key)) continue;
+      const screen = key.endsWith(SCREEN_SUFFIX);
+      const participant = screen ? key.slice(0, -SCREEN_SUFFIX.length) : key;
+      s.pendingViews.set(key, { participant, screen, ...view });
+    }
     s.flushViews();
     this.finish(true);
   }
