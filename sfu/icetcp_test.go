@@ -35,6 +35,6 @@ func TestMediaFlowsOverICETCPWhenUDPIsBlocked(t *testing.T) {
 	}
 	t.Cleanup(ben.Close)
 
-	eventually(t, 10*time.Second, "Ben, on TCP only, receives Ana", func() bool { return receives(ben, ana.ID(), 20) })
-	eventually(t, 10*time.Second, "Ana receives Ben's media sent over TCP", func() bool { return receives(ana, ben.ID(), 20) })
+	eventually(t, 30*time.Second, "Ben, on TCP only, receives Ana", func() bool { return receives(ben, ana.ID(), 20) })
+	eventually(t, 30*time.Second, "Ana receives Ben's media sent over TCP", func() bool { return receives(ana, ben.ID(), 20) })
 }

@@ -15,9 +15,9 @@ func TestEverybodyLearnsWhoIsSpeaking(t *testing.T) {
 
 	ana.SetAudioLevel(20) // talking
 	for _, c := range []*client.Client{ana, ben, cleo} {
-		eventually(t, 5*time.Second, "Ana is named the speaker", func() bool { return c.DominantSpeaker() == ana.ID() })
+		eventually(t, 20*time.Second, "Ana is named the speaker", func() bool { return c.DominantSpeaker() == ana.ID() })
 	}
 	ana.SetAudioLevel(127)
 	ben.SetAudioLevel(20)
-	eventually(t, 5*time.Second, "the floor passes to Ben", func() bool { return cleo.DominantSpeaker() == ben.ID() })
+	eventually(t, 20*time.Second, "the floor passes to Ben", func() bool { return cleo.DominantSpeaker() == ben.ID() })
 }
