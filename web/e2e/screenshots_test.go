@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/plenum-meet/plenum/web/webtest"
 )
 
@@ -64,16 +65,39 @@ func TestScreenshots(t *testing.T) {
 	}
 	waitFor(t, ana, "Ana sees everybody's video", `document.querySelectorAll('.tile.has-video').length >= 3`)
 
-	// Ben shares his screen (a real click: a user gesture).
+	say := func(b *webtest.Browser, who, text string) {
+		t.Helper()
+		if err := b.Eval(`document.querySelector('.ctl-chat[aria-pressed="true"]') || document.querySelector('.ctl-chat').click(), true`, new(bool)); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, b, who+" opens the chat", `!!document.getElementById('chat-input')?.getClientRects().length`)
+		if err := b.Eval(`document.getElementById('chat-input').focus(), true`, new(bool)); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Do(chromedp.KeyEvent(text), chromedp.KeyEvent(kb.Enter)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	say(ben, "Ben", "The draft budget is on my screen, page 2.")
+	waitFor(t, ana, "Ana gets Ben's message", `document.querySelector('.ctl-chat .ctl-badge:not([hidden])') !== null`)
+	say(ana, "Ana", "Thanks! Chidi first, then the vote?")
+	// Chidi raises his hand (H); Ben shares his screen (a real click: a user gesture).
+	if err := chidi.Do(chromedp.KeyEvent("h")); err != nil {
+		t.Fatal(err)
+	}
 	if err := ben.Do(chromedp.Click(".ctl-screen")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ana, "Ana sees Ben's screen", `!!document.querySelector('.spotlight .tile-screen video') && document.querySelector('.spotlight .tile-screen video').videoWidth > 0`)
+	waitFor(t, ana, "Ana sees Ben's screen and Chidi's hand", `(() => {
+		const v = document.querySelector('.spotlight .tile-screen video');
+		return !!v && v.videoWidth > 0 && !!document.querySelector('.tile-hand');
+	})()`)
 	if err := ana.Eval(`document.activeElement?.blur(), true`, new(bool)); err != nil {
 		t.Fatal(err)
 	}
 	shoot(ana, "meeting.png")
 
+	click(t, ana, ".ctl-chat")
 	emulate(t, ana, phonePortrait)
 	shoot(ana, "meeting-phone.png")
 	emulate(t, ana, phoneLandscape)
