@@ -1,6 +1,7 @@
 // English message catalogue. Every user-visible string of the client is
 // here. To add a language, add one file next to this one (e.g. it.js)
-// exporting the same keys; missing keys fall back to English.
+// exporting the same keys. A key added here must be added to every other
+// catalogue too: web/catalogue_test.go fails otherwise.
 // Values are strings with {placeholders}, or {one, other, …} objects
 // chosen by Intl.PluralRules on the {count} parameter.
 export default {
