@@ -5,6 +5,8 @@
 //   name=…      display name (pre-fills the pre-join field)
 //   autojoin=1  skip the pre-join screen, join with camera and mic on
 //   relay=1     force TURN relay on both peer connections
+//   camera=0    with autojoin: join with the camera off
+//   mic=0       with autojoin: join with the microphone off (with camera=0, receive only)
 // and, from a signed link (`plenum link`), #token=… (see link.js).
 
 import { initI18n, t, has } from './i18n.js';
@@ -89,7 +91,7 @@ async function main() {
     setState('joining');
     redraw = () => joiningScreen(root, room);
     redraw();
-    if (!viewer) await media.start({ audio: true, video: true });
+    if (!viewer) await media.start({ audio: params.get('mic') !== '0', video: params.get('camera') !== '0' });
     join();
   } else {
     showPrejoin(given || loadPref('name'));

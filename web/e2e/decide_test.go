@@ -1,0 +1,121 @@
+package e2e
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/plenum-meet/plenum/web/webtest"
+)
+
+// tap, typeIn and the waits drive the page as a person does: real
+// input events on the controls they see.
+func tap(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible)
+}
+
+func typeIn(sel, text string) chromedp.Action[chromedp.Void] {
+	return chromedp.SendKeys(chromedp.CSS(sel), text, chromedp.NodeVisible)
+}
+
+func doAt(t *testing.T, who string, b *webtest.Browser, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := b.Do(steps...); err != nil {
+		t.Fatalf("%s: %v", who, err)
+	}
+}
+
+// waitAt polls expr at b; generous, for a loaded CI machine.
+func waitAt(t *testing.T, who string, b *webtest.Browser, expr string) {
+	t.Helper()
+	if err := b.WaitFor(expr, 60*time.Second); err != nil {
+		var state any
+		_ = b.Eval(`({state: window.plenum?.state, error: window.plenum?.lastError})`, &state)
+		t.Fatalf("%s: %v (page: %v)", who, err, state)
+	}
+}
+
+// TestConsentRoundAndRaisedHand: the facilitator (the first to join, so
+// the moderator) opens a secret consent round from the panel; the two
+// others vote (one blocks, with a reason); the facilitator closes it and
+// the result shows at all three. Before that, a hand raised with H at
+// the facilitator's shows on its tile at the others'.
+func TestConsentRoundAndRaisedHand(t *testing.T) {
+	srv := startServer(t)
+	bs := webtest.LaunchAll(t, nil, nil, nil)
+	names := []string{"Fay", "Ben", "Cleo"}
+	for i, b := range bs {
+		// No camera, no microphone: the test is about the panel and the
+		// protocol, and media would only load the machine (and, on a
+		// loaded one, time out).
+		if err := b.Open(joinURL(srv, "e2e-decide", names[i], url.Values{"camera": {"0"}, "mic": {"0"}})); err != nil {
+			t.Fatal(err)
+		}
+		// One at a time: the first in the room moderates.
+		waitAt(t, names[i], b, `window.plenum && window.plenum.state === "joined"`)
+	}
+	fay, ben, cleo := bs[0], bs[1], bs[2]
+	fayID, err := fay.ParticipantID()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// H raises Fay's hand; Ben sees it on her tile.
+	doAt(t, "Fay", fay, chromedp.KeyEvent("h"))
+	waitAt(t, "Ben", ben, fmt.Sprintf(`document.querySelector('.tile[data-participant=%q] .tile-hand') !== null`, fayID))
+	doAt(t, "Fay", fay, chromedp.KeyEvent("h")) // and lowers it
+	waitAt(t, "Ben", ben, `document.querySelector('.tile-hand') === null`)
+
+	// Fay opens a secret consent round.
+	doAt(t, "Fay", fay,
+		tap(".ctl-assembly"),
+		typeIn("#proposal-question", "Adopt the budget?"),
+		tap("#proposal-secret"),
+		tap(".proposal-submit"))
+
+	// Ben agrees, Cleo blocks with a reason; the panel opened by itself.
+	waitAt(t, "Ben", ben, `!!document.querySelector('#vote-choice-0')`)
+	doAt(t, "Ben", ben, tap("#vote-choice-0"), tap(".ballot-submit"))
+	waitAt(t, "Cleo", cleo, `!!document.querySelector('#vote-choice-2')`)
+	doAt(t, "Cleo", cleo, tap("#vote-choice-2"), typeIn("#vote-reason", "It leaves no reserve"), tap(".ballot-submit"))
+	waitAt(t, "Cleo", cleo, `document.querySelector('.vote-mine')?.hidden === false`)
+	if dir := os.Getenv("PLENUM_SCREENSHOT_DIR"); dir != "" {
+		waitAt(t, "Cleo", cleo, `document.querySelector('.vote-status')?.textContent.startsWith('2')`)
+		if err := cleo.Screenshot(filepath.Join(dir, "consent-round.png")); err != nil {
+			t.Errorf("screenshot: %v", err)
+		}
+	}
+
+	waitAt(t, "Fay", fay, `document.querySelector('.vote-status')?.textContent.startsWith('2')`)
+	doAt(t, "Fay", fay, tap(".vote-close"))
+	for i, b := range bs {
+		waitAt(t, names[i], b, `document.querySelector('.result .outcome')?.textContent === 'Blocked'`)
+		var shown string
+		if err := b.Eval(`document.querySelector('.result').textContent`, &shown); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(shown, "Agree 1 · Stand aside 0 · Block 1") || !strings.Contains(shown, "It leaves no reserve") {
+			t.Errorf("%s shows %q", names[i], shown)
+		}
+		if strings.Contains(shown, "Ben") || strings.Contains(shown, "Cleo") {
+			t.Errorf("%s shows a secret ballot's voter: %q", names[i], shown)
+		}
+	}
+
+	// The facilitator's minutes hold the decision.
+	doAt(t, "Fay", fay, tap(".minutes-export"))
+	waitAt(t, "Fay", fay, `(window.plenum.minutes || '').includes('Adopt the budget?')`)
+	var md string
+	if err := fay.Eval(`window.plenum.minutes`, &md); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md, "**Blocked**") {
+		t.Errorf("minutes without the result:\n%s", md)
+	}
+}
