@@ -26,8 +26,10 @@ func typeIn(sel, text string) chromedp.Action[chromedp.Void] {
 
 func doAt(t *testing.T, who string, b *webtest.Browser, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	if err := b.Do(steps...); err != nil {
-		t.Fatalf("%s: %v", who, err)
+	for _, step := range steps { // one at a time: each has Do's whole time limit
+		if err := b.Do(step); err != nil {
+			t.Fatalf("%s: %v", who, err)
+		}
 	}
 }
 
@@ -68,9 +70,10 @@ func TestConsentRoundAndRaisedHand(t *testing.T) {
 
 	// H raises Fay's hand; Ben sees it on her tile.
 	doAt(t, "Fay", fay, chromedp.KeyEvent("h"))
-	waitAt(t, "Ben", ben, fmt.Sprintf(`document.querySelector('.tile[data-participant=%q] .tile-hand') !== null`, fayID))
+	waitAt(t, "Ben", ben, fmt.Sprintf(`document.querySelector('.tile[data-participant=%q] .tile-queue') !== null`, fayID))
+	waitAt(t, "Fay", fay, `document.querySelector('.ctl-hand')?.getAttribute('aria-pressed') === 'true'`)
 	doAt(t, "Fay", fay, chromedp.KeyEvent("h")) // and lowers it
-	waitAt(t, "Ben", ben, `document.querySelector('.tile-hand') === null`)
+	waitAt(t, "Ben", ben, `document.querySelector('.tile-queue') === null`)
 
 	// Fay opens a secret consent round.
 	doAt(t, "Fay", fay,
@@ -83,7 +86,7 @@ func TestConsentRoundAndRaisedHand(t *testing.T) {
 	waitAt(t, "Ben", ben, `!!document.querySelector('#vote-choice-0')`)
 	doAt(t, "Ben", ben, tap("#vote-choice-0"), tap(".ballot-submit"))
 	waitAt(t, "Cleo", cleo, `!!document.querySelector('#vote-choice-2')`)
-	doAt(t, "Cleo", cleo, tap("#vote-choice-2"), typeIn("#vote-reason", "It leaves no reserve"), tap(".ballot-submit"))
+	doAt(t, "Cleo", cleo, tap("#vote-choice-2"), typeIn("#vote-reason", "No reserve"), tap(".ballot-submit"))
 	waitAt(t, "Cleo", cleo, `document.querySelector('.vote-mine')?.hidden === false`)
 	if dir := os.Getenv("PLENUM_SCREENSHOT_DIR"); dir != "" {
 		waitAt(t, "Cleo", cleo, `document.querySelector('.vote-status')?.textContent.startsWith('2')`)
@@ -100,7 +103,7 @@ func TestConsentRoundAndRaisedHand(t *testing.T) {
 		if err := b.Eval(`document.querySelector('.result').textContent`, &shown); err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(shown, "Agree 1 · Stand aside 0 · Block 1") || !strings.Contains(shown, "It leaves no reserve") {
+		if !strings.Contains(shown, "Agree 1 · Stand aside 0 · Block 1") || !strings.Contains(shown, "No reserve") {
 			t.Errorf("%s shows %q", names[i], shown)
 		}
 		if strings.Contains(shown, "Ben") || strings.Contains(shown, "Cleo") {

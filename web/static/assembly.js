@@ -31,6 +31,7 @@ export class Assembly extends EventTarget {
     this.myBallots = new Map(); // proposal id -> our choice (never sent back by the server)
     this.role = session.role || 'participant';
     this.minutesWaiters = [];
+    this.handSent = null; // a hand message not yet answered by a queue
     this.lastMinutes = null;
     session.addEventListener('message', (e) => this.handle(e.detail));
   }
@@ -46,6 +47,7 @@ export class Assembly extends EventTarget {
           seconds: Number(msg.seconds) || 0,
         };
         this.queueAt = performance.now();
+        this.handSent = null;
         this.emit('queue', { previous });
         break;
       }
@@ -82,6 +84,12 @@ export class Assembly extends EventTarget {
   /** Our entry in the queue, or null. */
   myHand() { return this.queue.entries.find((e) => e.id === this.myId) || null; }
 
+  /**
+   * Whether our hand is up, counting what we asked for and the server has
+   * not confirmed yet, so that two quick presses raise and lower it.
+   */
+  handUp() { return this.handSent ?? !!this.myHand(); }
+
   /** Whether we have the floor. */
   speaking() { return this.queue.speaker?.id === this.myId; }
 
@@ -102,10 +110,15 @@ export class Assembly extends EventTarget {
     return [...this.proposals.values()].filter((p) => !p.open && p.result).reverse();
   }
 
-  raiseHand(direct = false) { return this.send({ type: 'hand', raised: true, direct }); }
-  lowerHand() { return this.send({ type: 'hand', raised: false }); }
-  /** Raises our hand, or lowers it if raised. */
-  toggleHand() { return this.myHand() ? this.lowerHand() : this.raiseHand(false); }
+  raiseHand(direct = false) {
+    this.handSent = true;
+    return this.send({ type: 'hand', raised: true, direct });
+  }
+
+  lowerHand() {
+    this.handSent = false;
+    return this.send({ type: 'hand', raised: false });
+  }
 
   next() { return this.send({ type: 'queue-next' }); }
   call(participant) { return this.send({ type: 'queue-call', participant }); }

@@ -33,7 +33,7 @@ export function handToggle(model) {
 /** Raises or lowers our hand and says so. */
 export function toggleHand(model) {
   if (!model.canVote) return;
-  const up = !model.myHand();
+  const up = !model.handUp();
   if (up) model.raiseHand(false);
   else model.lowerHand();
   announce(t(up ? 'announce.myHandRaised' : 'announce.myHandLowered'));
@@ -197,9 +197,9 @@ export class TileMarks {
     for (const tile of this.grid.querySelectorAll('.tile[data-participant]')) {
       const id = tile.classList.contains('tile-local') ? this.model.myId : tile.dataset.participant;
       const n = order.get(id);
-      let hand = tile.querySelector(':scope > .tile-hand');
+      let hand = tile.querySelector(':scope > .tile-queue');
       if (n && !hand) {
-        hand = h('span', { class: 'tile-hand', role: 'img' }, icon('hand'), h('span', { class: 'tile-hand-n' }));
+        hand = h('span', { class: 'tile-queue', role: 'img' }, icon('hand'), h('span', { class: 'tile-queue-n' }));
         tile.append(hand);
       }
       if (n) {
@@ -207,7 +207,7 @@ export class TileMarks {
         if (hand.title !== label) {
           hand.setAttribute('aria-label', label);
           hand.title = label;
-          hand.querySelector('.tile-hand-n').textContent = String(n);
+          hand.querySelector('.tile-queue-n').textContent = String(n);
         }
       } else hand?.remove();
       const floor = q.speaker?.id === id;
@@ -229,7 +229,7 @@ export class TileMarks {
 
   destroy() {
     this.observer.disconnect();
-    for (const el of this.grid.querySelectorAll('.tile-hand, .tile-floor')) el.remove();
+    for (const el of this.grid.querySelectorAll('.tile-queue, .tile-floor')) el.remove();
     for (const el of this.grid.querySelectorAll('.has-floor')) el.classList.remove('has-floor');
   }
 }
