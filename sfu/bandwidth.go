@@ -99,6 +99,9 @@ const (
 type allocator struct {
 	p   *Participant
 	bwe bandwidthEstimate
+	// max caps the budget whatever probes proved (--room-bitrate-max);
+	// 0 for none.
+	max int
 
 	mu          sync.Mutex
 	nextProbe   time.Time
@@ -114,8 +117,8 @@ type allocator struct {
 	lastEst int
 }
 
-func newAllocator(p *Participant, bwe bandwidthEstimate) *allocator {
-	return &allocator{p: p, bwe: bwe, backoff: probeFirst, nextProbe: time.Now().Add(probeFirst)}
+func newAllocator(p *Participant, bwe bandwidthEstimate, max int) *allocator {
+	return &allocator{p: p, bwe: bwe, max: max, backoff: probeFirst, nextProbe: time.Now().Add(probeFirst)}
 }
 
 // run allocates every allocateInterval until the participant leaves.
@@ -143,6 +146,12 @@ func (a *allocator) allocate(now time.Time) {
 	}
 	a.lastEst = est
 	budget := max(est, a.proven)
+	// At the admin's cap there is nothing to find out by probing, and
+	// what probes proved must not lift the budget past it.
+	capped := a.max > 0 && est >= a.max
+	if a.max > 0 {
+		budget = min(budget, a.max)
+	}
 	a.mu.Unlock()
 	total := budget
 	downs := a.p.videoDowns()
@@ -150,7 +159,7 @@ func (a *allocator) allocate(now time.Time) {
 	speaker := a.p.room.speakers.Dominant()
 	slices.SortStableFunc(downs, func(x, y *DownTrack) int { return comparePriority(x.up, y.up, speaker) })
 
-	probe := a.probeDue(now, est)
+	probe := !capped && a.probeDue(now, est)
 	constrained := false
 	for _, d := range downs {
 		wanted := d.wantedLayer()

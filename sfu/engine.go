@@ -61,6 +61,8 @@ type Engine struct {
 	// screenBudget is what a screen share is budgeted before it is
 	// measured (BandwidthConfig.Screen).
 	screenBudget int
+	// roomMax is the most one subscriber is sent (BandwidthConfig.Max).
+	roomMax int
 
 	udpMux  *ice.MultiUDPMuxDefault
 	sockets []*batchConn     // under udpMux, one per address
@@ -95,7 +97,7 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 	}
 	mux := ice.NewMultiUDPMuxDefault(muxes...)
 
-	e := &Engine{udpMux: mux, sockets: conns, estimators: estimators, screenBudget: bw.Screen}
+	e := &Engine{udpMux: mux, sockets: conns, estimators: estimators, screenBudget: bw.Screen, roomMax: bw.Max}
 	se := webrtc.SettingEngine{}
 	se.SetICEUDPMux(mux)
 	networks := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}

@@ -91,7 +91,7 @@ func newParticipant(id, name string, r *Room, sig Signaler) (*Participant, error
 	}
 	p.down = down
 	if bwe != nil {
-		p.alloc = newAllocator(p, bwe)
+		p.alloc = newAllocator(p, bwe, r.manager.engine.roomMax)
 	}
 	return p, nil
 }

@@ -46,6 +46,13 @@ type Config struct {
 	// even when asked for one, as a broken encoder (see
 	// KeyframeRequests).
 	NoKeyframes bool
+	// Screen, with Publish, also publishes a screen share: one more
+	// video track, in one layer (640x480 keyframes) of ScreenBitrate
+	// bits per second (zero: about 720 kbit/s), named in the offer's
+	// screen list. Subscribers receive it under the stream id
+	// "<publisher>~screen".
+	Screen        bool
+	ScreenBitrate int
 	// OnlyICEURL, if set, keeps only this URL of the welcome's ICE
 	// servers, to test one TURN transport at a time.
 	OnlyICEURL string

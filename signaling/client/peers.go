@@ -111,6 +111,16 @@ func (c *Client) publish() error {
 	for _, l := range layers {
 		l.neverKey = c.cfg.NoKeyframes
 	}
+	var screen []*videoLayer
+	var screenTr *webrtc.RTPTransceiver
+	if c.cfg.Screen {
+		if screen, err = newVideoLayers(false, c.cfg.ScreenBitrate); err != nil {
+			return err
+		}
+		if screenTr, err = pc.AddTransceiverFromTrack(screen[0].track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
+			return err
+		}
+	}
 	c.mu.Lock()
 	c.videoLayers = layers
 	c.mu.Unlock()
@@ -118,8 +128,20 @@ func (c *Client) publish() error {
 	if err != nil {
 		return err
 	}
-	if err := c.setLocalAndSend(pc, sfu.Up, offer); err != nil {
+	// The media ids are known once the offer is applied.
+	screenMids := func() []string {
+		if screenTr == nil {
+			return nil
+		}
+		return []string{screenTr.Mid()}
+	}
+	if err := c.setLocalAndSend(pc, sfu.Up, offer, screenMids); err != nil {
 		return err
+	}
+	if screenTr != nil {
+		c.wg.Add(2)
+		go func() { defer c.wg.Done(); sendVideo(c.ctx, screen, screenTr) }()
+		go func() { defer c.wg.Done(); watchKeyframeRequests(screenTr.Sender(), screen[0]) }()
 	}
 	c.wg.Add(2 + len(layers))
 	go func() { defer c.wg.Done(); sendAudio(c.ctx, audio, audioTr, &c.audioLevel) }()
@@ -195,7 +217,8 @@ func (c *Client) answerDown(sdp string) error {
 
 // setLocalAndSend sends a description with all candidates in it, which
 // on loopback takes no time and needs no trickle.
-func (c *Client) setLocalAndSend(pc *webrtc.PeerConnection, role sfu.PeerRole, desc webrtc.SessionDescription) error {
+// screenMids, if given, names the screen share's media ids in the message.
+func (c *Client) setLocalAndSend(pc *webrtc.PeerConnection, role sfu.PeerRole, desc webrtc.SessionDescription, screenMids ...func() []string) error {
 	gathered := webrtc.GatheringCompletePromise(pc)
 	if err := pc.SetLocalDescription(desc); err != nil {
 		return err
@@ -206,7 +229,13 @@ func (c *Client) setLocalAndSend(pc *webrtc.PeerConnection, role sfu.PeerRole, d
 		return fmt.Errorf("%s: ICE gathering did not complete", role)
 	}
 	ld := pc.LocalDescription()
-	return c.send(map[string]any{"type": ld.Type.String(), "pc": role, "sdp": ld.SDP})
+	msg := map[string]any{"type": ld.Type.String(), "pc": role, "sdp": ld.SDP}
+	for _, mids := range screenMids {
+		if m := mids(); len(m) > 0 {
+			msg["screen"] = m
+		}
+	}
+	return c.send(msg)
 }
 
 // onTrack counts the packets of one received track until it ends.

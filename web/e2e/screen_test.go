@@ -29,13 +29,7 @@ func TestScreenShareIsReceivedAndShownOnTheStage(t *testing.T) {
 	ana, ben := browsers[0], browsers[1]
 	enter(t, srv, ana, "e2e-screen", "Ana", [2]int64{})
 	enter(t, srv, ben, "e2e-screen", "Ben", [2]int64{})
-	// Generous: on a loaded 2-core machine, starting fake devices in
-	// two browsers at once can take many seconds.
-	for i, b := range browsers {
-		if err := b.WaitFor(`window.plenum && window.plenum.state === "joined"`, 45*time.Second); err != nil {
-			t.Fatalf("browser %d joins: %v", i, err)
-		}
-	}
+	waitAllJoined(t, browsers)
 	anaID, err := ana.ParticipantID()
 	if err != nil {
 		t.Fatal(err)

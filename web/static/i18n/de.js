@@ -177,6 +177,8 @@ export default {
   'guest.name': 'Gast {n}',
 
   // Screen sharing and layouts
+  'shortcuts.share': 'Bildschirm teilen oder Freigabe beenden',
+  'shortcuts.layout': 'Zwischen Raster- und Sprecheransicht wechseln',
   'toolbar.share': 'Bildschirm teilen',
   'toolbar.shareHint': 'Ihren Bildschirm teilen',
   'toolbar.stopShare': 'Bildschirmfreigabe beenden',

@@ -182,6 +182,8 @@ export default {
   'guest.name': 'Guest {n}',
 
   // Screen sharing and layouts
+  'shortcuts.share': 'Share your screen or stop sharing',
+  'shortcuts.layout': 'Switch between grid and speaker layout',
   'toolbar.share': 'Share screen',
   'toolbar.shareHint': 'Share your screen',
   'toolbar.stopShare': 'Stop sharing your screen',

@@ -177,6 +177,8 @@ export default {
   'guest.name': 'Invité {n}',
 
   // Screen sharing and layouts
+  'shortcuts.share': 'Partager l’écran ou arrêter le partage',
+  'shortcuts.layout': 'Passer de la grille à la vue intervenant et inversement',
   'toolbar.share': 'Partager l’écran',
   'toolbar.shareHint': 'Partager votre écran',
   'toolbar.stopShare': 'Arrêter le partage d’écran',

@@ -58,7 +58,7 @@ export class SettingsDialog {
     this.audioOnly = h('input', { type: 'checkbox', id: `set-audio-only-${n}`, checked: !!store.audioOnly, onchange: (e) => this.setAudioOnly(e.target.checked) });
     const field = (id, iconName, label, control) => h('div', { class: 'field' },
       h('label', { class: 'label', for: id }, icon(iconName, 'label-icon'), h('span', { text: label })), control);
-    const closeBtn = h('button', { type: 'button', class: 'btn btn-secondary btn-small dialog-close', 'aria-label': t('settings.close'), title: t('settings.close'), onclick: () => this.close() }, icon('close'));
+    const closeBtn = h('button', { type: 'button', class: 'icon-btn dialog-close', 'aria-label': t('settings.close'), title: t('settings.close'), onclick: () => this.close() }, icon('close'));
     const titleId = `set-title-${n}`;
     this.el = h('dialog', { class: 'dialog settings', 'aria-labelledby': titleId },
       h('div', { class: 'dialog-head' }, h('h2', { id: titleId, class: 'dialog-title', text: t('settings.title') }), closeBtn),

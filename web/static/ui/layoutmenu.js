@@ -8,7 +8,7 @@ import { t } from '../i18n.js';
 
 /** A toggle button bound to layout; pressed means the speaker layout. */
 export function layoutToggle(layout) {
-  const btn = h('button', { type: 'button', class: 'ctl', 'aria-label': t('toolbar.speakerLayout'), title: t('toolbar.speakerLayoutHint') });
+  const btn = h('button', { type: 'button', class: 'ctl', 'aria-label': t('toolbar.speakerLayout'), title: `${t('toolbar.speakerLayoutHint')} (W)`, 'aria-keyshortcuts': 'W' });
   const set = (mode) => {
     layout.setMode(mode);
     const speaker = layout.mode === 'speaker';

@@ -105,7 +105,7 @@ export class MeetingView {
     this.badges = new Map(); // participant id ('' for us) -> quality badge
     const stats = statsPanel((id) => session.participants.get(id)?.name ?? id);
     this.settings = new SettingsDialog({ media, audio: this.audio, onAudioOnly: (on) => this.setAudioOnly(on), sections: [stats.el] });
-    const settingsButton = h('button', { type: 'button', class: 'ctl', 'aria-label': t('toolbar.settings'), title: t('toolbar.settings'), 'aria-haspopup': 'dialog', onclick: () => this.settings.open() }, icon('settings'));
+    const settingsButton = h('button', { type: 'button', class: 'ctl ctl-settings', 'aria-label': t('toolbar.settings'), title: t('toolbar.settings'), 'aria-haspopup': 'dialog', onclick: () => this.settings.open() }, icon('settings'));
     this.settings.onClose = () => settingsButton.focus();
     const toolbar = h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': t('meeting.toolbar') },
       this.mic.el, this.cam.el, this.shares.button, ...this.panels.buttons, this.layoutButton.el, ...this.assembly.buttons, settingsButton, leave);
@@ -150,6 +150,9 @@ export class MeetingView {
     media.addEventListener('change', onMedia);
     this.cleanups.push(() => media.removeEventListener('change', onMedia));
 
+    // D shares the screen (as in Jitsi Meet), W switches the layout.
+    if (this.shares.button) this.cleanups.push(registerShortcut({ key: 'd', label: 'shortcuts.share', run: () => this.shares.toggle() }));
+    this.cleanups.push(registerShortcut({ key: 'w', label: 'shortcuts.layout', run: () => this.layoutButton.el.click() }));
     for (const p of session.participants.values()) this.addTile(p);
     if (store.audioOnly) this.setAudioOnly(true);
     this.syncLocal();

@@ -29,7 +29,7 @@ export class ScreenShares {
     this.actions = new Map(); // publisher id -> tileActions
     this.button = null;
     if (LocalMedia.screenSupported()) {
-      this.button = h('button', { type: 'button', class: 'ctl ctl-screen', 'aria-label': t('toolbar.share'), title: t('toolbar.shareHint'), 'aria-pressed': 'false', onclick: () => this.toggle() }, icon('screen'));
+      this.button = h('button', { type: 'button', class: 'ctl ctl-screen', 'aria-label': t('toolbar.share'), title: `${t('toolbar.shareHint')} (D)`, 'aria-pressed': 'false', 'aria-keyshortcuts': 'D', onclick: () => this.toggle() }, icon('screen'));
     }
     this.sharing = false;
     this.onMedia = () => this.syncButton();
@@ -58,7 +58,7 @@ export class ScreenShares {
       this.button.setAttribute('aria-pressed', on ? 'true' : 'false');
       this.button.classList.toggle('ctl-active', on);
       // The label stays; aria-pressed tells the state, the tooltip the action.
-      this.button.title = t(on ? 'toolbar.stopShare' : 'toolbar.shareHint');
+      this.button.title = `${t(on ? 'toolbar.stopShare' : 'toolbar.shareHint')} (D)`;
     }
     announce(t(on ? 'announce.shareStarted' : 'announce.shareStopped'));
   }
