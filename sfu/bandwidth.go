@@ -168,8 +168,10 @@ func (a *allocator) allocate(now time.Time) {
 			layer--
 		}
 		if layer < wanted && wanted >= 0 {
-			if probe && !constrained {
-				layer++ // try one layer more than the estimate allows
+			// Try one layer more than the estimate allows, but never
+			// past the admin's cap: there is nothing to find out there.
+			if probe && !constrained && (a.max <= 0 || total-budget+d.up.layerBitrate(layer+1) <= a.max) {
+				layer++
 			}
 			constrained = true
 		}

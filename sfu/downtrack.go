@@ -209,6 +209,14 @@ func (d *DownTrack) writeRTP(pkt *rtp.Packet, l *upLayer, now time.Time) int {
 func (d *DownTrack) rewrite(pkt *rtp.Packet, l *upLayer, s *downScratch, now time.Time) ([]byte, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.maxHeight.Load() < 0 && d.up.kind == webrtc.RTPCodecTypeVideo {
+		// Hidden (a tile off screen, audio-only mode): not even the
+		// current layer goes on, even while others keep the publisher
+		// sending it; showing it again waits for a keyframe, as a layer
+		// switch does.
+		d.current = -1
+		return nil, false
+	}
 	if l.index != d.current {
 		if !d.switchUnlocked(pkt, l, now) {
 			return nil, false
