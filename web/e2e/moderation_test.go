@@ -39,15 +39,15 @@ func TestModeratorAdmitsFromLobbyThenMutes(t *testing.T) {
 	if err := mod.Open(joinURL(srv, room, "Mo", nil)); err != nil {
 		t.Fatal(err)
 	}
-	modID := joinedWithin(t, mod, "Mo", 40*time.Second)
-	if err := mod.WaitFor(`window.plenum.role === "moderator"`, 10*time.Second); err != nil {
+	modID := joinedWithin(t, mod, "Mo", time.Minute)
+	if err := mod.WaitFor(`window.plenum.role === "moderator"`, 45*time.Second); err != nil {
 		t.Fatalf("the first comer is not moderator: %v", err)
 	}
 
 	// Mo turns the waiting room on from the room menu.
 	mouseClick(t, mod, "Mo", `.ctl-room`)
 	mouseClick(t, mod, "Mo", `.menu [data-action="lobby"]`)
-	if err := mod.WaitFor(`window.plenum.room && window.plenum.room.lobby === true`, 10*time.Second); err != nil {
+	if err := mod.WaitFor(`window.plenum.room && window.plenum.room.lobby === true`, 45*time.Second); err != nil {
 		t.Fatalf("the lobby is not on: %v", err)
 	}
 
@@ -56,7 +56,7 @@ func TestModeratorAdmitsFromLobbyThenMutes(t *testing.T) {
 	if err := bea.Open(joinURL(srv, room, "Bea", nil)); err != nil {
 		t.Fatal(err)
 	}
-	if err := bea.WaitFor(`window.plenum && window.plenum.state === "lobby" && document.querySelector(".lobby-screen") !== null`, 40*time.Second); err != nil {
+	if err := bea.WaitFor(`window.plenum && window.plenum.state === "lobby" && document.querySelector(".lobby-screen") !== null`, time.Minute); err != nil {
 		state, _ := evalJS[any](bea, `window.plenum && [window.plenum.state, window.plenum.lastError]`)
 		t.Fatalf("Bea does not see the lobby screen (state %v): %v", state, err)
 	}
@@ -66,7 +66,7 @@ func TestModeratorAdmitsFromLobbyThenMutes(t *testing.T) {
 	if s, err := bea.Stats(); err != nil || len(s.Video)+len(s.Audio) != 0 {
 		t.Fatalf("Bea receives media in the lobby: %+v, %v", s, err)
 	}
-	if err := mod.WaitFor(`document.querySelectorAll('.lobby-panel [data-lobby]').length === 1`, 10*time.Second); err != nil {
+	if err := mod.WaitFor(`document.querySelectorAll('.lobby-panel [data-lobby]').length === 1`, 45*time.Second); err != nil {
 		t.Fatalf("Mo's lobby panel does not list Bea: %v", err)
 	}
 	if ps, _ := evalJS[[]map[string]any](mod, `window.plenum.participants()`); len(ps) != 0 {
@@ -75,14 +75,14 @@ func TestModeratorAdmitsFromLobbyThenMutes(t *testing.T) {
 
 	// Mo admits her: she joins and media flows both ways.
 	mouseClick(t, mod, "Mo", `.lobby-panel [data-action="admit"]`)
-	beaID := joinedWithin(t, bea, "Bea", 40*time.Second)
-	if _, err := bea.WaitDecodes(modID, 40*time.Second); err != nil {
+	beaID := joinedWithin(t, bea, "Bea", time.Minute)
+	if _, err := bea.WaitDecodes(modID, time.Minute); err != nil {
 		t.Fatalf("Bea after admission: %v", err)
 	}
-	if _, err := mod.WaitDecodes(beaID, 40*time.Second); err != nil {
+	if _, err := mod.WaitDecodes(beaID, time.Minute); err != nil {
 		t.Fatalf("Mo after admitting Bea: %v", err)
 	}
-	if err := mod.WaitFor(`document.querySelector('.lobby-panel').hidden`, 5*time.Second); err != nil {
+	if err := mod.WaitFor(`document.querySelector('.lobby-panel').hidden`, 45*time.Second); err != nil {
 		t.Fatalf("the lobby panel stays open with nobody waiting: %v", err)
 	}
 
@@ -92,7 +92,7 @@ func TestModeratorAdmitsFromLobbyThenMutes(t *testing.T) {
 	mouseClick(t, mod, "Mo", `.menu [data-action="mute-audio"]`)
 
 	// Bea's page turns her microphone off and tells her so.
-	if err := bea.WaitFor(`window.plenum.muted.audio === true`, 10*time.Second); err != nil {
+	if err := bea.WaitFor(`window.plenum.muted.audio === true`, 45*time.Second); err != nil {
 		t.Fatalf("Bea's microphone stays on: %v", err)
 	}
 	pressed, err := evalJS[string](bea, `document.querySelector('.toolbar .ctl').getAttribute('aria-pressed')`)
@@ -104,7 +104,7 @@ func TestModeratorAdmitsFromLobbyThenMutes(t *testing.T) {
 		t.Fatalf("Bea's notices %q do not say Mo muted her", notice)
 	}
 	// Mo sees it, and the server no longer forwards her audio to Mo.
-	if err := mod.WaitFor(fmt.Sprintf(`window.plenum.participants().some((p) => p.id === %q && p.audioMuted)`, beaID), 10*time.Second); err != nil {
+	if err := mod.WaitFor(fmt.Sprintf(`window.plenum.participants().some((p) => p.id === %q && p.audioMuted)`, beaID), 45*time.Second); err != nil {
 		t.Fatalf("Mo does not see Bea muted: %v", err)
 	}
 	last := -1
