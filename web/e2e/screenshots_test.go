@@ -67,11 +67,11 @@ func TestScreenshots(t *testing.T) {
 
 	say := func(b *webtest.Browser, who, text string) {
 		t.Helper()
-		if err := b.Eval(`document.querySelector('.ctl-chat[aria-pressed="true"]') || document.querySelector('.ctl-chat').click(), true`, new(bool)); err != nil {
+		if err := b.EvalWithin(`document.querySelector('.ctl-chat[aria-pressed="true"]') || document.querySelector('.ctl-chat').click(), true`, time.Minute, new(bool)); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, b, who+" opens the chat", `!!document.getElementById('chat-input')?.getClientRects().length`)
-		if err := b.Eval(`document.getElementById('chat-input').focus(), true`, new(bool)); err != nil {
+		if err := b.EvalWithin(`document.getElementById('chat-input').focus(), true`, time.Minute, new(bool)); err != nil {
 			t.Fatal(err)
 		}
 		if err := b.Do(chromedp.KeyEvent(text), chromedp.KeyEvent(kb.Enter)); err != nil {
@@ -92,7 +92,7 @@ func TestScreenshots(t *testing.T) {
 		const v = document.querySelector('.spotlight .tile-screen video');
 		return !!v && v.videoWidth > 0 && !!document.querySelector('.tile-hand');
 	})()`)
-	if err := ana.Eval(`document.activeElement?.blur(), true`, new(bool)); err != nil {
+	if err := ana.EvalWithin(`document.activeElement?.blur(), true`, time.Minute, new(bool)); err != nil {
 		t.Fatal(err)
 	}
 	shoot(ana, "meeting.png")
