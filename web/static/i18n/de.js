@@ -178,7 +178,6 @@ export default {
 
   // Screen sharing and layouts
   'shortcuts.share': 'Bildschirm teilen oder Freigabe beenden',
-  'shortcuts.layout': 'Zwischen Raster- und Sprecheransicht wechseln',
   'toolbar.share': 'Bildschirm teilen',
   'toolbar.shareHint': 'Ihren Bildschirm teilen',
   'toolbar.stopShare': 'Bildschirmfreigabe beenden',

@@ -183,7 +183,6 @@ export default {
 
   // Screen sharing and layouts
   'shortcuts.share': 'Share your screen or stop sharing',
-  'shortcuts.layout': 'Switch between grid and speaker layout',
   'toolbar.share': 'Share screen',
   'toolbar.shareHint': 'Share your screen',
   'toolbar.stopShare': 'Stop sharing your screen',

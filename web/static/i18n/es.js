@@ -178,7 +178,6 @@ export default {
 
   // Screen sharing and layouts
   'shortcuts.share': 'Compartir la pantalla o dejar de compartirla',
-  'shortcuts.layout': 'Cambiar entre cuadrícula y vista de orador',
   'toolbar.share': 'Compartir pantalla',
   'toolbar.shareHint': 'Compartir tu pantalla',
   'toolbar.stopShare': 'Dejar de compartir la pantalla',

@@ -178,7 +178,6 @@ export default {
 
   // Screen sharing and layouts
   'shortcuts.share': 'Partager l’écran ou arrêter le partage',
-  'shortcuts.layout': 'Passer de la grille à la vue intervenant et inversement',
   'toolbar.share': 'Partager l’écran',
   'toolbar.shareHint': 'Partager votre écran',
   'toolbar.stopShare': 'Arrêter le partage d’écran',

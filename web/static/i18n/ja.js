@@ -178,7 +178,6 @@ export default {
 
   // Screen sharing and layouts
   'shortcuts.share': '画面共有を開始または停止',
-  'shortcuts.layout': 'グリッド表示とスピーカー表示を切り替え',
   'toolbar.share': '画面を共有',
   'toolbar.shareHint': '画面を共有します',
   'toolbar.stopShare': '画面共有を停止',
