@@ -183,6 +183,9 @@ func TestChatAndReactionsReachTheOtherBrowser(t *testing.T) {
 		[...document.querySelectorAll('.people-list .person-label')].map((e) => e.textContent).join('|') === 'Ben (you)|Ana'`, 20*time.Second); err != nil {
 		t.Fatal("P does not show the participant list with Ben and Ana:", err)
 	}
+	if err := ana.Eval(`document.activeElement.blur(), true`, new(bool)); err != nil {
+		t.Fatal(err)
+	}
 	if err := ana.Do(pressKey("m", "KeyM", 'M')); err != nil {
 		t.Fatal(err)
 	}
