@@ -94,7 +94,7 @@ func joinAll(t *testing.T, srv *server.Server, room string, extra url.Values, na
 		browsers = append(browsers, b)
 	}
 	for i, b := range browsers {
-		if err := b.WaitFor(`window.plenum && window.plenum.state === "joined"`, 15*time.Second); err != nil {
+		if err := b.WaitFor(`window.plenum && window.plenum.state === "joined"`, 60*time.Second); err != nil {
 			t.Fatalf("%s joins: %v", names[i], err)
 		}
 		id, err := b.ParticipantID()

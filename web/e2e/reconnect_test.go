@@ -52,7 +52,7 @@ func TestBrowserResumesAfterTheServerCutsItsSocket(t *testing.T) {
 	if !srv.Signaling().DropConnection(ids[0]) {
 		t.Fatal("the server found no socket of Ana's to cut")
 	}
-	if err := ana.WaitFor(`window.plenum.reconnects && window.plenum.reconnects.resumed >= 1`, 15*time.Second); err != nil {
+	if err := ana.WaitFor(`window.plenum.reconnects && window.plenum.reconnects.resumed >= 1`, 45*time.Second); err != nil {
 		var counts any
 		_ = ana.Eval(`window.plenum.reconnects`, &counts)
 		t.Fatalf("Ana does not resume: %v (reconnects %v)", err, counts)

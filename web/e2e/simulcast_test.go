@@ -51,7 +51,7 @@ func enter(t *testing.T, srv *server.Server, b *webtest.Browser, room, name stri
 // waitJoined waits until b's page has joined and returns its participant id.
 func waitJoined(t *testing.T, b *webtest.Browser, name string) string {
 	t.Helper()
-	if err := b.WaitFor(`window.plenum && window.plenum.state === "joined"`, 15*time.Second); err != nil {
+	if err := b.WaitFor(`window.plenum && window.plenum.state === "joined"`, 60*time.Second); err != nil {
 		t.Fatalf("%s joins: %v", name, err)
 	}
 	id, err := b.ParticipantID()
