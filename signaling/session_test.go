@@ -31,13 +31,24 @@ type fixture struct {
 
 func start(t *testing.T) *fixture {
 	t.Helper()
+	return startWith(t, nil)
+}
+
+// startWith starts a server after edit, if not nil, changes its
+// configuration.
+func startWith(t *testing.T, edit func(*signaling.Config)) *fixture {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	engine, err := sfu.NewEngine(sfu.NetworkConfig{Interfaces: []string{"lo"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	manager := sfu.NewManager(engine, sfu.Limits{}, log)
-	sig := signaling.NewServer(signaling.Config{Manager: manager, Logger: log})
+	cfg := signaling.Config{Manager: manager, Logger: log}
+	if edit != nil {
+		edit(&cfg)
+	}
+	sig := signaling.NewServer(cfg)
 	hs := httptest.NewServer(sig)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

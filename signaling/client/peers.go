@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -215,20 +216,56 @@ func (c *Client) answerDown(sdp string) error {
 	return c.setLocalAndSend(pc, sfu.Down, answer)
 }
 
-// setLocalAndSend sends a description with all candidates in it, which
-// on loopback takes no time and needs no trickle.
+// Waiting for ICE gathering: the description is sent with every
+// candidate once gathering completes, but no later than gatherPatience
+// if it already has a candidate to offer, nor later than gatherLimit in
+// any case. A STUN or TURN server that is slow to answer (its request
+// lost on a loaded machine makes pion wait seconds for its timeout) must
+// not keep the description back, let alone end the session: giving up
+// left the read loop dead and the socket open but unread, so the server
+// waited in vain for the answer to its offer.
+var (
+	gatherPatience = 2 * time.Second
+	gatherLimit    = 20 * time.Second // under the server's 30 s read timeout
+)
+
+// setLocalAndSend sends a description with the candidates gathered (all
+// of them on loopback, where gathering takes no time; see
+// gatherPatience): the client does not trickle.
 // screenMids, if given, names the screen share's media ids in the message.
 func (c *Client) setLocalAndSend(pc *webrtc.PeerConnection, role sfu.PeerRole, desc webrtc.SessionDescription, screenMids ...func() []string) error {
 	gathered := webrtc.GatheringCompletePromise(pc)
 	if err := pc.SetLocalDescription(desc); err != nil {
 		return err
 	}
-	select {
-	case <-gathered:
-	case <-time.After(5 * time.Second):
-		return fmt.Errorf("%s: ICE gathering did not complete", role)
+	patience := time.NewTimer(gatherPatience)
+	defer patience.Stop()
+	limit := time.NewTimer(gatherLimit)
+	defer limit.Stop()
+	poll := time.NewTicker(100 * time.Millisecond)
+	defer poll.Stop()
+	patient := true
+wait:
+	for {
+		select {
+		case <-gathered:
+			break wait
+		case <-limit.C:
+			break wait
+		case <-patience.C:
+			patient = false
+		case <-poll.C:
+			if !patient && hasCandidate(pc.LocalDescription()) {
+				break wait
+			}
+		case <-c.ctx.Done():
+			return c.ctx.Err()
+		}
 	}
 	ld := pc.LocalDescription()
+	if ld == nil {
+		return fmt.Errorf("%s: no local description", role)
+	}
 	msg := map[string]any{"type": ld.Type.String(), "pc": role, "sdp": ld.SDP}
 	for _, mids := range screenMids {
 		if m := mids(); len(m) > 0 {
@@ -236,6 +273,11 @@ func (c *Client) setLocalAndSend(pc *webrtc.PeerConnection, role sfu.PeerRole, d
 		}
 	}
 	return c.send(msg)
+}
+
+// hasCandidate reports whether a description carries an ICE candidate.
+func hasCandidate(d *webrtc.SessionDescription) bool {
+	return d != nil && strings.Contains(d.SDP, "a=candidate:")
 }
 
 // onTrack counts the packets of one received track until it ends.

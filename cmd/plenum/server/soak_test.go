@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"sync"
@@ -140,9 +141,15 @@ func TestChurnSoak(t *testing.T) {
 	missing := ""
 	allReceive := func() bool {
 		for _, p := range pairs {
+			select {
+			case <-p.to.Done():
+				dumpGoroutines(t)
+				t.Fatalf("stayer %s lost its socket: %v", p.to.ID(), p.to.Err())
+			default:
+			}
 			if !receivesBoth(p.to, p.from.ID()) {
-				missing = fmt.Sprintf("%s from %s: audio %d video %d", p.to.ID(), p.from.ID(),
-					received(p, webrtc.RTPCodecTypeAudio), received(p, webrtc.RTPCodecTypeVideo))
+				missing = fmt.Sprintf("%s from %s: audio %d video %d (client error: %v)", p.to.ID(), p.from.ID(),
+					received(p, webrtc.RTPCodecTypeAudio), received(p, webrtc.RTPCodecTypeVideo), p.to.Err())
 				return false
 			}
 		}
@@ -150,6 +157,7 @@ func TestChurnSoak(t *testing.T) {
 	}
 	for deadline := time.Now().Add(90 * time.Second); !allReceive(); time.Sleep(100 * time.Millisecond) {
 		if time.Now().After(deadline) {
+			dumpGoroutines(t)
 			t.Fatalf("stayers do not all receive each other: %s", missing)
 		}
 	}
@@ -200,6 +208,7 @@ func TestChurnSoak(t *testing.T) {
 		for _, p := range pairs {
 			now := [2]uint64{received(p, webrtc.RTPCodecTypeAudio), received(p, webrtc.RTPCodecTypeVideo)}
 			if now[0] <= last[p][0] || now[1] <= last[p][1] {
+				dumpGoroutines(t)
 				t.Errorf("checkpoint %d: %s received nothing of %s in %v (audio %d→%d, video %d→%d)",
 					checkpoint, p.to.ID(), p.from.ID(), time.Since(since).Round(time.Millisecond), last[p][0], now[0], last[p][1], now[1])
 			}
@@ -255,5 +264,21 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	select {
 	case <-ctx.Done():
 	case <-time.After(d):
+	}
+}
+
+// dumpGoroutines writes every goroutine's stack (server and clients share
+// the process) to a file, once, to show what a stalled pair waits on.
+var dumped atomic.Bool
+
+func dumpGoroutines(t *testing.T) {
+	if dumped.Swap(true) {
+		return
+	}
+	buf := make([]byte, 64<<20)
+	n := runtime.Stack(buf, true)
+	f := filepath.Join(os.TempDir(), "plenum-soak-goroutines.txt")
+	if err := os.WriteFile(f, buf[:n], 0o644); err == nil {
+		t.Logf("goroutines written to %s", f)
 	}
 }
