@@ -25,9 +25,8 @@ import (
 // everyone has gone the server's goroutines, file descriptors, TURN
 // allocations and heap must be back near where they started.
 //
-// It loads the machine, so it runs on its own and only when asked:
-// PLENUM_SOAK_TESTS=1 scripts/test runs it after the parallel run, and
-// setting PLENUM_SOAK runs it with the package's tests.
+// It loads the machine, so it runs on its own: only when PLENUM_SOAK_TESTS
+// is set (scripts/test runs it after the parallel run) or PLENUM_SOAK is.
 // PLENUM_SOAK sets how long the churn lasts (default 40s, e.g. 10m for a
 // long run), PLENUM_SOAK_SEED the random seed (default 1).
 
@@ -66,7 +65,7 @@ func TestChurnSoak(t *testing.T) {
 		t.Skip("soak test skipped in -short")
 	}
 	if os.Getenv("PLENUM_SOAK_TESTS") == "" && os.Getenv("PLENUM_SOAK") == "" {
-		t.Skip("soak test runs only when asked: PLENUM_SOAK_TESTS=1 scripts/test, or PLENUM_SOAK=40s")
+		t.Skip("soak test runs on its own: set PLENUM_SOAK_TESTS=1 (scripts/test does, after the parallel run)")
 	}
 	churn := 40 * time.Second
 	if v := os.Getenv("PLENUM_SOAK"); v != "" {
