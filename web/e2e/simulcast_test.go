@@ -154,7 +154,7 @@ func TestSmallTileReceivesLowLayer(t *testing.T) {
 	// layers (and their sizes).
 	enter(t, srv, pub, room, "Pub", [2]int64{})
 	pubID := waitJoined(t, pub, "Pub")
-	waitLayers(t, pub, 10*time.Second, "Pub sends its low and medium layers", func(q, h, f webtest.Layer) bool {
+	waitLayers(t, pub, 30*time.Second, "Pub sends its low and medium layers", func(q, h, f webtest.Layer) bool {
 		return q.FrameWidth > 0 && h.FrameWidth > 0
 	})
 	enter(t, srv, small, room, "Small", [2]int64{360, 240})

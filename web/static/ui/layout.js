@@ -136,7 +136,11 @@ export class Layout {
     const spot = all.filter((i) => featured.has(i.key));
     for (const i of spot) i.tile.el.hidden = false;
     place(this.spotlight, spot);
-    const rest = all.filter((i) => !featured.has(i.key) && !(staged && i.kind === 'invite'));
+    // Others first: on a screen with room for one tile, its first page
+    // shows someone else, not one's own camera.
+    const order = { screen: 0, remote: 1, local: 2, invite: 3 };
+    const rest = all.filter((i) => !featured.has(i.key) && !(staged && i.kind === 'invite'))
+      .sort((a, b) => (order[a.kind] ?? 1) - (order[b.kind] ?? 1));
     for (const i of all) if (staged && i.kind === 'invite') i.tile.el.remove();
     place(this.grid, rest);
     this.grid.hidden = rest.length === 0;
