@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/chromedp/chromedp/kb"
 	"github.com/plenum-meet/plenum/web/webtest"
 )
 
@@ -71,10 +70,12 @@ func TestScreenshots(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor(t, b, who+" opens the chat", `!!document.getElementById('chat-input')?.getClientRects().length`)
-		if err := b.EvalWithin(`document.getElementById('chat-input').focus(), true`, time.Minute, new(bool)); err != nil {
-			t.Fatal(err)
-		}
-		if err := b.Do(chromedp.KeyEvent(text), chromedp.KeyEvent(kb.Enter)); err != nil {
+		// Typed as the input event a keyboard makes, then sent with the
+		// form: chromedp's key events wait on node queries that a page
+		// full of live video answers slowly.
+		send := fmt.Sprintf(`(() => { const i = document.getElementById('chat-input'); i.value = %q;
+			i.dispatchEvent(new Event('input')); i.form.requestSubmit(); return true; })()`, text)
+		if err := b.EvalWithin(send, time.Minute, new(bool)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -82,15 +83,15 @@ func TestScreenshots(t *testing.T) {
 	waitFor(t, ana, "Ana gets Ben's message", `document.querySelector('.ctl-chat .ctl-badge:not([hidden])') !== null`)
 	say(ana, "Ana", "Thanks! Chidi first, then the vote?")
 	// Chidi raises his hand (H); Ben shares his screen (a real click: a user gesture).
-	if err := chidi.Do(chromedp.KeyEvent("h")); err != nil {
+	if err := chidi.Do(pressKey("h", "KeyH", 'H')); err != nil {
 		t.Fatal(err)
 	}
-	if err := ben.Do(chromedp.Click(".ctl-screen")); err != nil {
+	if err := ben.Click(".ctl-screen", time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, ana, "Ana sees Ben's screen and Chidi's hand", `(() => {
 		const v = document.querySelector('.spotlight .tile-screen video');
-		return !!v && v.videoWidth > 0 && !!document.querySelector('.tile-hand');
+		return !!v && v.videoWidth > 0 && !!document.querySelector('.tile-queue');
 	})()`)
 	if err := ana.EvalWithin(`document.activeElement?.blur(), true`, time.Minute, new(bool)); err != nil {
 		t.Fatal(err)
