@@ -217,24 +217,10 @@ func (e *estimator) BindLocalStream(info *interceptor.StreamInfo, writer interce
 
 // BindRTCPReader reads the feedback that comes back.
 func (e *estimator) BindRTCPReader(reader interceptor.RTCPReader) interceptor.RTCPReader {
-	return interceptor.RTCPReaderFunc(func(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
-		n, attr, err := reader.Read(b, a)
-		if err != nil {
-			return n, attr, err
+	return readingRTCP(reader, func(p rtcp.Packet) {
+		if fb, ok := p.(*rtcp.TransportLayerCC); ok {
+			e.onFeedback(fb, time.Now())
 		}
-		if attr == nil {
-			attr = make(interceptor.Attributes)
-		}
-		pkts, err := attr.GetRTCPPackets(b[:n])
-		if err != nil {
-			return n, attr, nil // pion's own readers report it
-		}
-		for _, p := range pkts {
-			if fb, ok := p.(*rtcp.TransportLayerCC); ok {
-				e.onFeedback(fb, time.Now())
-			}
-		}
-		return n, attr, nil
 	})
 }
 

@@ -126,29 +126,17 @@ func (r *retransmitter) UnbindLocalStream(info *interceptor.StreamInfo) {
 
 // BindRTCPReader resends what NACKs ask for.
 func (r *retransmitter) BindRTCPReader(reader interceptor.RTCPReader) interceptor.RTCPReader {
-	return interceptor.RTCPReaderFunc(func(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
-		n, attr, err := reader.Read(b, a)
-		if err != nil {
-			return n, attr, err
+	return readingRTCP(reader, func(p rtcp.Packet) {
+		nack, ok := p.(*rtcp.TransportLayerNack)
+		if !ok {
+			return
 		}
-		if attr == nil {
-			attr = make(interceptor.Attributes)
+		r.mu.Lock()
+		c := r.streams[nack.MediaSSRC]
+		r.mu.Unlock()
+		if c != nil {
+			c.answer(nack)
 		}
-		pkts, err := attr.GetRTCPPackets(b[:n])
-		if err != nil {
-			return n, attr, nil
-		}
-		for _, p := range pkts {
-			if nack, ok := p.(*rtcp.TransportLayerNack); ok {
-				r.mu.Lock()
-				c := r.streams[nack.MediaSSRC]
-				r.mu.Unlock()
-				if c != nil {
-					c.answer(nack)
-				}
-			}
-		}
-		return n, attr, nil
 	})
 }
 
