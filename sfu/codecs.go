@@ -6,6 +6,7 @@ import (
 
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
@@ -90,9 +91,14 @@ func registerInterceptors(me *webrtc.MediaEngine, reg *interceptor.Registry, lin
 		return fmt.Errorf("configure NACK: %w", err)
 	}
 	reg.Add(generator)
-	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
+	// Receiver reports from pion; sender reports from the SFU's own
+	// interceptor (reports.go), which costs less per packet forwarded.
+	receiverReports, err := report.NewReceiverInterceptor()
+	if err != nil {
 		return fmt.Errorf("configure RTCP reports: %w", err)
 	}
+	reg.Add(receiverReports)
+	reg.Add(senderReportFactory{})
 	if err := webrtc.ConfigureTWCCSender(me, reg); err != nil {
 		return fmt.Errorf("configure TWCC: %w", err)
 	}

@@ -432,7 +432,10 @@ func BenchmarkDownPath(b *testing.B) {
 			d := newDownPath(b, downPathSubscribers, v.register, v.wrap)
 			defer d.close()
 			pkt := &rtp.Packet{
-				Header:  rtp.Header{Version: 2, PayloadType: 96, Timestamp: 1},
+				// Room for the transport-wide sequence number, as the
+				// SFU's down tracks leave (DownTrack.writeRTP): without
+				// it, each copy allocates its extension.
+				Header:  rtp.Header{Version: 2, PayloadType: 96, Timestamp: 1, Extensions: make([]rtp.Extension, 0, 4)},
 				Payload: make([]byte, downPathPayload),
 			}
 			write := func() {
