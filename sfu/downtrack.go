@@ -268,10 +268,19 @@ func (d *DownTrack) switchUnlocked(pkt *rtp.Packet, l *upLayer, now time.Time) b
 // stops. Reading drives pion's interceptors (the NACK responder among
 // them); picture-loss and full-intra requests go to the publisher.
 func (d *DownTrack) readRTCP() {
+	// One buffer for the track's life, and the packets as the
+	// interceptors parsed them (readingRTCP keeps them in the
+	// attributes): pion's ReadRTCP allocates a buffer per read and
+	// parses every packet a second time.
+	buf := make([]byte, maxPacketSize)
 	for {
-		pkts, _, err := d.sender.ReadRTCP()
+		n, attr, err := d.sender.Read(buf)
 		if err != nil {
 			return
+		}
+		pkts, err := attr.GetRTCPPackets(buf[:n])
+		if err != nil {
+			continue // malformed: the next one may be fine
 		}
 		resent := false
 		for _, p := range pkts {

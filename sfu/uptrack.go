@@ -349,12 +349,15 @@ func (t *UpTrack) fanOut(pkt *rtp.Packet, l *upLayer, now time.Time) {
 // drainRTCP reads the publisher's RTCP (sender reports) for one layer so
 // that pion's interceptors see it; it ends with the receiver.
 func (t *UpTrack) drainRTCP(receiver *webrtc.RTPReceiver, rid string) {
+	// Read, not ReadRTCP: nothing here needs the packets parsed, nor a
+	// new buffer per read.
+	buf := make([]byte, maxPacketSize)
 	for {
 		var err error
 		if rid == "" {
-			_, _, err = receiver.ReadRTCP()
+			_, _, err = receiver.Read(buf)
 		} else {
-			_, _, err = receiver.ReadSimulcastRTCP(rid)
+			_, _, err = receiver.ReadSimulcast(buf, rid)
 		}
 		if err != nil {
 			return
