@@ -5,10 +5,11 @@ import (
 	"strings"
 
 	"github.com/pion/interceptor"
-	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/plenum-meet/plenum/sfu/nackgen"
 )
 
 // Payload types offered on down connections. Browsers' own numbers are
@@ -17,7 +18,17 @@ const (
 	payloadTypeOpus = 111
 	payloadTypeVP8  = 96
 	payloadTypeH264 = 102
+	// The RTX (RFC 4588) payload types of the video codecs, as pion and
+	// Chromium number them.
+	payloadTypeVP8RTX  = 97
+	payloadTypeH264RTX = 103
 )
+
+// rtxPayloadTypes maps each video payload type to its RTX payload type.
+var rtxPayloadTypes = map[webrtc.PayloadType]webrtc.PayloadType{
+	payloadTypeVP8:  payloadTypeVP8RTX,
+	payloadTypeH264: payloadTypeH264RTX,
+}
 
 // videoFeedback lists what registerInterceptors does not add by itself
 // (it adds nack, nack pli and transport-cc).
@@ -45,8 +56,7 @@ var videoCodecs = map[string]webrtc.RTPCodecParameters{
 var DefaultVideoCodecs = []string{"vp8", "h264"}
 
 // registerCodecs offers Opus and the video codecs in the order of
-// preference given. RTX is left out on purpose: retransmissions then use
-// the media SSRC, which the SFU forwards and caches without translation.
+// preference given.
 func registerCodecs(me *webrtc.MediaEngine, video []string) error {
 	opus := webrtc.RTPCodecParameters{
 		RTPCodecCapability: webrtc.RTPCodecCapability{
@@ -73,6 +83,51 @@ func registerCodecs(me *webrtc.MediaEngine, video []string) error {
 	return nil
 }
 
+// registerRTX offers RTX (RFC 4588) for each video codec. With RTX,
+// retransmissions travel on a stream of their own (its own SSRC, payload
+// type and sequence numbers, the original sequence number in front of
+// the payload), so that receivers tell repairs from media:
+// browsers then count them apart from loss and use them as bandwidth
+// probes. Up, pion unwraps the publisher's RTX before the SFU reads the
+// track (uptrack.go sees repaired packets with their original numbers);
+// down, the SFU's retransmitter wraps what it resends (retransmit.go).
+// A peer that does not offer RTX gets retransmissions on the media SSRC.
+//
+// It must come after every RegisterFeedback: pion adds feedback to all
+// codecs registered, and an RTX stream takes none (RFC 4588 section 6.3:
+// NACKs name the original stream only).
+func registerRTX(me *webrtc.MediaEngine, video []string) error {
+	if len(video) == 0 {
+		video = DefaultVideoCodecs
+	}
+	for _, name := range video {
+		c := videoCodecs[strings.ToLower(strings.TrimSpace(name))] // checked by registerCodecs
+		rtx := webrtc.RTPCodecParameters{
+			RTPCodecCapability: webrtc.RTPCodecCapability{
+				MimeType: webrtc.MimeTypeRTX, ClockRate: 90000,
+				SDPFmtpLine: fmt.Sprintf("apt=%d", c.PayloadType),
+			},
+			PayloadType: rtxPayloadTypes[c.PayloadType],
+		}
+		if err := me.RegisterCodec(rtx, webrtc.RTPCodecTypeVideo); err != nil {
+			return fmt.Errorf("register RTX of %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// registerPipeline registers the interceptors of every connection. The
+// estimator comes first, innermost of the chain (pion chains each
+// interceptor around the ones added before it): what the retransmitter
+// resends then passes through it, so that a retransmission gets a
+// transport-wide sequence number of its own and counts as sent.
+func registerPipeline(me *webrtc.MediaEngine, reg *interceptor.Registry, bw BandwidthConfig, estimators chan<- *estimator, links *downlinks) error {
+	if err := registerCongestionControl(me, reg, bw, estimators, links); err != nil {
+		return fmt.Errorf("congestion control: %w", err)
+	}
+	return registerInterceptors(me, reg, links)
+}
+
 // registerInterceptors builds the per-packet pipeline explicitly rather
 // than taking pion's defaults: NACK generation toward publishers and a
 // retransmission cache toward subscribers, RTCP sender and receiver
@@ -86,11 +141,9 @@ func registerInterceptors(me *webrtc.MediaEngine, reg *interceptor.Registry, lin
 	me.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
 	me.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
 	reg.Add(&retransmitterFactory{links: links})
-	generator, err := nack.NewGeneratorInterceptor()
-	if err != nil {
-		return fmt.Errorf("configure NACK: %w", err)
-	}
-	reg.Add(generator)
+	// Toward publishers, a NACK generator that counts what comes back
+	// over RTX as received (nackgen; pion's would ask again and again).
+	reg.Add(nackgen.Factory{})
 	// Receiver reports from pion; sender reports from the SFU's own
 	// interceptor (reports.go), which costs less per packet forwarded.
 	receiverReports, err := report.NewReceiverInterceptor()

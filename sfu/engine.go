@@ -78,13 +78,13 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 	}
 	reg := &interceptor.Registry{}
 	links := newDownlinks()
-	if err := registerInterceptors(me, reg, links); err != nil {
-		return nil, err
-	}
 	estimators := make(chan *estimator, 1)
 	bw := cfg.Bandwidth.withDefaults()
-	if err := registerCongestionControl(me, reg, bw, estimators, links); err != nil {
-		return nil, fmt.Errorf("congestion control: %w", err)
+	if err := registerPipeline(me, reg, bw, estimators, links); err != nil {
+		return nil, err
+	}
+	if err := registerRTX(me, cfg.VideoCodecs); err != nil {
+		return nil, err
 	}
 
 	conns, err := openMediaSockets(cfg.UDPPort, cfg.Interfaces)

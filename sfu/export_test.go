@@ -24,12 +24,8 @@ func RegisterEstimatorForBench(me *webrtc.MediaEngine, reg *interceptor.Registry
 }
 
 // RegisterInterceptorsForBench registers what the engine registers:
-// the SFU's retransmitter, NACK generator, reports, TWCC feedback, and
-// its estimator.
+// its estimator, the SFU's retransmitter, NACK generator, reports and
+// TWCC feedback (not RTX: the benchmark's codecs are its own).
 func RegisterInterceptorsForBench(me *webrtc.MediaEngine, reg *interceptor.Registry) error {
-	links := newDownlinks()
-	if err := registerInterceptors(me, reg, links); err != nil {
-		return err
-	}
-	return registerCongestionControl(me, reg, BandwidthConfig{}.withDefaults(), make(chan *estimator), links)
+	return registerPipeline(me, reg, BandwidthConfig{}.withDefaults(), make(chan *estimator), newDownlinks())
 }

@@ -73,11 +73,15 @@ func limitImpaired(t *testing.T, rate string) {
 	t.Cleanup(func() { _ = exec.Command("tc", "qdisc", "del", "dev", "lo", "root").Run() })
 }
 
-func impairedAPI() *webrtc.API {
+func impairedAPI() *webrtc.API { return impairedAPIWith(false) }
+
+// impairedAPIWith can leave RTX out of the client's codecs.
+func impairedAPIWith(noRTX bool) *webrtc.API {
 	return client.NewAPI(client.APIOptions{
 		Interfaces: []string{"lo"},
 		Networks:   []webrtc.NetworkType{webrtc.NetworkTypeUDP4},
 		PortMin:    impairedPortMin, PortMax: impairedPortMax,
+		NoRTX: noRTX,
 	})
 }
 
@@ -132,9 +136,13 @@ func TestWeakSubscriberGetsLowLayerWithoutHurtingOthers(t *testing.T) {
 	t.Logf("back to the high layer %v after the limit was lifted", time.Since(start).Round(100*time.Millisecond))
 }
 
-// dropImpaired drops percent of the packets to the impaired subscriber,
-// at random.
-func dropImpaired(t *testing.T, percent int) {
+// dropImpaired drops percent of the packets to the impaired clients, at
+// random.
+func dropImpaired(t *testing.T, percent int) { dropImpairedWay(t, "dport", percent) }
+
+// dropImpairedWay drops percent of the impaired clients' packets one
+// way: "dport" what they receive, "sport" what they send.
+func dropImpairedWay(t *testing.T, way string, percent int) {
 	t.Helper()
 	if _, err := exec.LookPath("nft"); err != nil {
 		t.Skip("nft (nftables) is missing")
@@ -142,31 +150,122 @@ func dropImpaired(t *testing.T, percent int) {
 	run(t, "nft add table netdev plenumloss")
 	t.Cleanup(func() { _ = exec.Command("nft", "delete", "table", "netdev", "plenumloss").Run() })
 	run(t, "nft add chain netdev plenumloss in { type filter hook ingress device lo priority 0 ; }")
-	run(t, "nft add rule netdev plenumloss in udp dport "+impairedRange+" numgen random mod 100 < "+strconv.Itoa(percent)+" counter drop")
+	run(t, "nft add rule netdev plenumloss in udp "+way+" "+impairedRange+" numgen random mod 100 < "+strconv.Itoa(percent)+" counter drop")
 }
 
-func TestNACKRepairsFivePercentLoss(t *testing.T) {
-	requirePrivateNetwork(t)
-	s := startServer(t)
-	pub := s.join(t, "council", "Ana")
-	lossy := s.joinWith(t, client.Config{Room: "council", Name: "Ben", API: impairedAPI()})
-	eventually(t, 10*time.Second, "Ben receives video", func() bool { return receivedWidth(lossy, pub.ID()) > 0 })
-
-	dropImpaired(t, 5)
-	got := lossy.Received(pub.ID(), webrtc.RTPCodecTypeVideo)
-	before := got.Packets()
-	time.Sleep(5 * time.Second)
-	if n := got.Packets() - before; n < 200 {
-		t.Errorf("with 5%% loss Ben received %d video packets in 5 s, want a steady stream (about 450)", n)
-	}
-	if c := got.Completeness(); c < 0.995 {
-		t.Errorf("with 5%% loss and NACK, %.2f%% of the video packets arrived, want at least 99.5%%", 100*c)
-	} else {
-		t.Logf("with 5%% random loss, %.2f%% of video packets arrived after retransmission", 100*c)
-	}
+// checkLossRuleDropped fails the test if the loss rule dropped nothing.
+func checkLossRuleDropped(t *testing.T) {
+	t.Helper()
 	out, _ := exec.Command("nft", "list", "table", "netdev", "plenumloss").CombinedOutput()
 	if !strings.Contains(string(out), "packets") || strings.Contains(string(out), "packets 0 ") {
 		t.Errorf("the loss rule dropped nothing: %s", out)
 	}
 	t.Logf("loss rule: %s", strings.Join(strings.Fields(string(out)), " "))
+}
+
+// checkRepaired fails the test unless c received a steady stream of
+// publisher's video, at least 99.5 % of it, in the 5 s after before.
+func checkRepaired(t *testing.T, who string, got *client.Counter, before uint64) {
+	t.Helper()
+	if n := got.Packets() - before; n < 200 {
+		t.Errorf("with 5%% loss %s received %d video packets in 5 s, want a steady stream (about 450)", who, n)
+	}
+	if c := got.Completeness(); c < 0.995 {
+		t.Errorf("with 5%% loss and NACK, %.2f%% of %s's video packets arrived, want at least 99.5%%", 100*c, who)
+	} else {
+		t.Logf("with 5%% random loss, %.2f%% of %s's video packets arrived after retransmission", 100*c, who)
+	}
+}
+
+// Two subscribers lose 5 % of what they receive: the one that negotiated
+// RTX (as browsers do) gets the retransmissions on the RTX stream, the
+// other on the media stream, and both get nearly everything.
+func TestNACKRepairsFivePercentLoss(t *testing.T) {
+	requirePrivateNetwork(t)
+	s := startServer(t)
+	pub := s.join(t, "council", "Ana")
+	lossy := s.joinWith(t, client.Config{Room: "council", Name: "Ben", API: impairedAPI()})
+	old := s.joinWith(t, client.Config{Room: "council", Name: "Cleo", API: impairedAPIWith(true)})
+	eventually(t, 10*time.Second, "Ben and Cleo receive video", func() bool {
+		return receivedWidth(lossy, pub.ID()) > 0 && receivedWidth(old, pub.ID()) > 0
+	})
+
+	dropImpaired(t, 5)
+	got := lossy.Received(pub.ID(), webrtc.RTPCodecTypeVideo)
+	gotOld := old.Received(pub.ID(), webrtc.RTPCodecTypeVideo)
+	before, beforeOld := got.Packets(), gotOld.Packets()
+	time.Sleep(5 * time.Second)
+	checkRepaired(t, "Ben", got, before)
+	checkRepaired(t, "Cleo", gotOld, beforeOld)
+	if n := got.Repaired(); n == 0 {
+		t.Error("Ben negotiated RTX but received no packet on the RTX stream")
+	} else {
+		t.Logf("Ben received %d retransmissions on the RTX stream", n)
+	}
+	if n := gotOld.Repaired(); n != 0 {
+		t.Errorf("Cleo did not negotiate RTX but received %d packets on an RTX stream", n)
+	}
+	checkLossRuleDropped(t)
+}
+
+// A publisher of three simulcast layers loses 5 % of what it sends: the
+// SFU's NACKs are answered on the publisher's RTX streams, and the
+// subscriber gets nearly all the video, repairs included.
+func TestNACKRepairsPublisherLossOverRTX(t *testing.T) {
+	requirePrivateNetwork(t)
+	s := startServer(t)
+	pub := s.joinWith(t, client.Config{Room: "council", Name: "Ana", Publish: true, Simulcast: true, API: impairedAPI()})
+	sub := s.join(t, "council", "Ben")
+	eventually(t, 10*time.Second, "Ben receives video", func() bool { return receivedWidth(sub, pub.ID()) > 0 })
+
+	// Count the RTX packets Ana sends (payload type 97, pion's RTX of
+	// VP8: the second byte of the RTP header, after the UDP header),
+	// before the loss rule drops some.
+	dropImpairedWay(t, "sport", 5)
+	run(t, "nft insert rule netdev plenumloss in udp sport "+impairedRange+" @th,73,7 97 counter")
+	got := sub.Received(pub.ID(), webrtc.RTPCodecTypeVideo)
+	before, repairedBefore := got.Packets(), s.manager.Totals().RepairedIn
+	time.Sleep(5 * time.Second)
+	checkRepaired(t, "Ben", got, before)
+	repaired := s.manager.Totals().RepairedIn - repairedBefore
+	if repaired == 0 {
+		t.Error("the SFU received no retransmission on the publisher's RTX stream")
+	}
+	// Each lost packet is asked for until it comes, so Ana resends about
+	// 5 % of her video. With pion's NACK generator, which did not count
+	// what RTX repaired as received, she resent each lost packet again at
+	// every NACK round for seconds: ten to twenty times as many.
+	sent := nftFirstCounter(t)
+	if sent > 3*repaired+20 {
+		t.Errorf("the publisher sent %d RTX packets, of which %d repaired a loss: repairs are asked for again", sent, repaired)
+	}
+	t.Logf("the publisher sent %d RTX packets and %d arrived as repairs", sent, repaired)
+	// Ana's audio and three layers, Ben's audio and video: no RTX stream
+	// was taken for a track or a layer of its own.
+	if n := s.manager.Gauges().Tracks; n != 6 {
+		t.Errorf("the SFU forwards %d streams, want 6", n)
+	}
+	checkLossRuleDropped(t)
+}
+
+// nftFirstCounter reads the packets counted by the first rule of the
+// loss table.
+func nftFirstCounter(t *testing.T) uint64 {
+	t.Helper()
+	out, err := exec.Command("nft", "list", "table", "netdev", "plenumloss").CombinedOutput()
+	if err != nil {
+		t.Fatalf("nft list: %v: %s", err, out)
+	}
+	f := strings.Fields(string(out))
+	for i := range f[:len(f)-1] {
+		if f[i] == "packets" {
+			n, err := strconv.ParseUint(f[i+1], 10, 64)
+			if err != nil {
+				t.Fatalf("nft counter %q: %v", f[i+1], err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("no counter in %s", out)
+	return 0
 }

@@ -11,6 +11,7 @@ import (
 // atomic add; readers sum them over tracks when metrics are scraped.
 type trackStats struct {
 	packetsIn, bytesIn   atomic.Uint64
+	repairedIn           atomic.Uint64 // of packetsIn, those that came over RTX
 	packetsOut, bytesOut atomic.Uint64
 	nacksIn              atomic.Uint64 // NACK packets from subscribers
 	keyframeRequestsIn   atomic.Uint64 // PLI and FIR from subscribers
@@ -20,6 +21,7 @@ type trackStats struct {
 func (s *trackStats) addTo(t *Totals) {
 	t.PacketsIn += s.packetsIn.Load()
 	t.BytesIn += s.bytesIn.Load()
+	t.RepairedIn += s.repairedIn.Load()
 	t.PacketsOut += s.packetsOut.Load()
 	t.BytesOut += s.bytesOut.Load()
 	t.NACKsIn += s.nacksIn.Load()
@@ -30,6 +32,7 @@ func (s *trackStats) addTo(t *Totals) {
 // Totals are the SFU's counters since start.
 type Totals struct {
 	PacketsIn, BytesIn   uint64 // RTP received from publishers
+	RepairedIn           uint64 // of PacketsIn, retransmissions on an RTX stream
 	PacketsOut, BytesOut uint64 // RTP forwarded to subscribers
 	NACKsIn              uint64 // NACK packets from subscribers
 	KeyframeRequestsIn   uint64 // PLI and FIR from subscribers

@@ -77,6 +77,7 @@ type retransmitter struct {
 type sentCache struct {
 	writer interceptor.RTPWriter
 	rtt    func() time.Duration
+	rtx    *rtxStream // nil: resent on the media stream
 
 	mu      sync.Mutex
 	slots   []sentPacket
@@ -108,6 +109,9 @@ func (r *retransmitter) BindLocalStream(info *interceptor.StreamInfo, writer int
 		return writer
 	}
 	c := &sentCache{writer: writer, rtt: r.rtt, slots: make([]sentPacket, cacheMin), checked: time.Now()}
+	if info.SSRCRetransmission != 0 && info.PayloadTypeRetransmission != 0 {
+		c.rtx = newRTXStream(info.SSRCRetransmission, info.PayloadTypeRetransmission)
+	}
 	r.mu.Lock()
 	r.streams[info.SSRC] = c
 	r.mu.Unlock()
@@ -207,15 +211,20 @@ func (c *sentCache) resendOne(seq uint16) {
 		return
 	}
 	// A copy, written outside the lock (an allocation per packet
-	// resent, not per packet sent).
-	buf := append([]byte(nil), s.data...)
+	// resent, not per packet sent), with room for RTX's two bytes.
+	buf := make([]byte, len(s.data), len(s.data)+rtxHeaderSize)
+	copy(buf, s.data)
 	c.mu.Unlock()
 	var h rtp.Header
 	n, err := h.Unmarshal(buf)
 	if err != nil {
 		return
 	}
-	_, _ = c.writer.Write(&h, buf[n:], nil)
+	payload := buf[n:]
+	if c.rtx != nil {
+		payload = c.rtx.wrap(&h, payload)
+	}
+	_, _ = c.writer.Write(&h, payload, nil)
 }
 
 // downlinks finds a connection's estimator by the connection's id, for

@@ -289,17 +289,25 @@ func (t *UpTrack) forward(l *upLayer) {
 	var pkt rtp.Packet
 	isVP8 := t.isVP8()
 	for i := uint(0); ; i++ {
-		n, _, err := l.remote.Read(buf)
+		n, attr, err := l.remote.Read(buf)
 		if err != nil {
 			return
+		}
+		// Repaired over RTX: pion unwrapped it, original number and all;
+		// for the rest of the path it is a late packet.
+		repaired := attr != nil && attr.Get(webrtc.AttributeRtxSsrc) != nil
+		if repaired {
+			l.stats.repairedIn.Add(1)
 		}
 		if err := pkt.Unmarshal(buf[:n]); err != nil {
 			continue
 		}
 		now := time.Now()
-		if len(pkt.Payload) > 0 {
+		if len(pkt.Payload) > 0 && !repaired {
 			// Padding (bandwidth probes) keeps coming from a layer the
-			// encoder has stopped: only media says the layer is live.
+			// encoder has stopped, and so may old media resent over RTX
+			// (browsers probe with it): only new media says the layer is
+			// live.
 			l.lastNs.Store(now.UnixNano())
 		}
 		l.stats.packetsIn.Add(1)

@@ -30,10 +30,15 @@ type APIOptions struct {
 	// PortMin and PortMax, if set, bound the local UDP ports, so that a
 	// test can shape this client's traffic by port.
 	PortMin, PortMax uint16
+	// NoRTX leaves RTX (RFC 4588) out of the codecs, as an older client
+	// would: retransmissions then come on the media stream. By default
+	// the client negotiates RTX, as browsers do.
+	NoRTX bool
 }
 
 // NewAPI returns a pion API for a client with pion's default codecs and
-// interceptors.
+// interceptors, except for the NACK generator: the SFU's (sfu/nackgen),
+// which counts what RTX repaired as received.
 func NewAPI(o APIOptions) *webrtc.API {
 	se := webrtc.SettingEngine{}
 	if len(o.Networks) > 0 {
@@ -54,15 +59,12 @@ func NewAPI(o APIOptions) *webrtc.API {
 	}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetRelayAcceptanceMinWait(100 * time.Millisecond) // pion's 2 s default only slows checks
-	me := &webrtc.MediaEngine{}
-	if err := me.RegisterDefaultCodecs(); err != nil {
+	me, err := clientMediaEngine(o.NoRTX)
+	if err != nil {
 		panic(err) // pion's own codec table: cannot fail
 	}
 	reg := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(me, reg); err != nil {
-		panic(err)
-	}
-	if err := webrtc.ConfigureSimulcastExtensionHeaders(me); err != nil {
+	if err := registerInterceptors(me, reg); err != nil {
 		panic(err)
 	}
 	if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
@@ -301,12 +303,15 @@ func (c *Client) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 	buf := make([]byte, 1500)
 	var pkt rtp.Packet
 	for {
-		n, _, err := t.Read(buf)
+		n, attr, err := t.Read(buf)
 		if err != nil {
 			return
 		}
 		if pkt.Unmarshal(buf[:n]) != nil {
 			continue
+		}
+		if attr != nil && attr.Get(webrtc.AttributeRtxSsrc) != nil {
+			counter.repaired.Add(1) // unwrapped from RTX by pion
 		}
 		counter.add(&pkt, n, t.Kind() == webrtc.RTPCodecTypeVideo, time.Now())
 	}
@@ -319,7 +324,8 @@ func (c *Client) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 // latency and jitter.
 type Counter struct {
 	packets, bytes atomic.Uint64
-	last           atomic.Int64 // unix nanoseconds of the last packet
+	repaired       atomic.Uint64 // packets that came on the RTX stream
+	last           atomic.Int64  // unix nanoseconds of the last packet
 
 	mu                  sync.Mutex
 	started             bool
@@ -378,6 +384,10 @@ func (k *Counter) add(p *rtp.Packet, n int, video bool, now time.Time) {
 
 // Packets is the number of RTP packets received.
 func (k *Counter) Packets() uint64 { return k.packets.Load() }
+
+// Repaired is the number of packets that came as retransmissions on the
+// track's RTX stream (RFC 4588), counted in Packets too.
+func (k *Counter) Repaired() uint64 { return k.repaired.Load() }
 
 // Bytes is the number of RTP bytes received.
 func (k *Counter) Bytes() uint64 { return k.bytes.Load() }

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -116,7 +117,28 @@ func TestTwoBrowsersSeeAndHearEachOther(t *testing.T) {
 			t.Fatalf("browser %d: %v", i, err)
 		}
 		t.Logf("browser %d decodes %s: %+v", i, other, s.Video)
+		checkRTX(t, b, i)
 	}
+}
+
+// checkRTX fails the test unless browser i negotiated RTX (RFC 4588)
+// for video both ways: the server's answer to its offer and its answer to
+// the server's offer name RTX formats, and the server's offer gives each
+// video stream its RTX stream (an SSRC group, FID).
+func checkRTX(t *testing.T, b *webtest.Browser, i int) {
+	t.Helper()
+	d, err := b.Descriptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rtx := func(sdp string) bool { return strings.Contains(sdp, "rtx/90000") && strings.Contains(sdp, "apt=") }
+	if !rtx(d.Up.Remote) {
+		t.Errorf("browser %d: the server's answer does not accept RTX from it:\n%s", i, d.Up.Remote)
+	}
+	if !rtx(d.Down.Local) || !strings.Contains(d.Down.Remote, "a=ssrc-group:FID ") {
+		t.Errorf("browser %d: RTX not negotiated toward it; server's offer:\n%s\nits answer:\n%s", i, d.Down.Remote, d.Down.Local)
+	}
+	t.Logf("browser %d negotiated RTX both ways (its down answer: %d bytes)", i, len(d.Down.Local))
 }
 
 func TestRelayOnlyBrowsersMeetThroughBuiltInTURN(t *testing.T) {

@@ -85,6 +85,19 @@ export function installHook() {
       if (!s) return [];
       return s.sentLayers();
     },
+    /**
+     * The session descriptions in effect, for tests of what was
+     * negotiated: {up: {local, remote}, down: {local, remote}}, '' where
+     * there is none.
+     */
+    descriptions() {
+      const s = store.session;
+      const of = (peer) => ({
+        local: peer?.pc.currentLocalDescription?.sdp ?? '',
+        remote: peer?.pc.currentRemoteDescription?.sdp ?? '',
+      });
+      return { up: of(s?.up), down: of(s?.down) };
+    },
     /** What our screen share sends ({frameWidth, frameHeight, bytesSent}), or null when not sharing. */
     async screenSent() {
       const s = store.session;

@@ -102,6 +102,22 @@ func (b *Browser) SentLayers() ([]Layer, error) {
 	return l, err
 }
 
+// Descriptions are the session descriptions in effect on the page's up
+// and down connections, empty where there is none.
+type Descriptions struct {
+	Up, Down struct {
+		Local  string `json:"local"`
+		Remote string `json:"remote"`
+	}
+}
+
+// Descriptions reads what the page's connections negotiated.
+func (b *Browser) Descriptions() (Descriptions, error) {
+	var d Descriptions
+	err := b.Eval(`window.plenum.descriptions()`, &d)
+	return d, err
+}
+
 // VideoFrom is the page's receive statistics for participant's camera,
 // and whether there are any.
 func (s Stats) VideoFrom(participant string) (VideoStats, bool) {

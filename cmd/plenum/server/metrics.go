@@ -50,6 +50,8 @@ var (
 		"RTP bytes: direction=in received from publishers, direction=out forwarded to subscribers.", []string{"direction"}, nil)
 	descNACKs = prometheus.NewDesc("plenum_sfu_nacks_received_total",
 		"RTCP NACK packets received from subscribers.", nil, nil)
+	descRepaired = prometheus.NewDesc("plenum_sfu_rtx_packets_received_total",
+		"RTP packets publishers retransmitted on an RTX stream (counted in plenum_sfu_packets_total too).", nil, nil)
 	descKeyframes = prometheus.NewDesc("plenum_sfu_keyframe_requests_total",
 		"Keyframe requests: direction=in PLI/FIR from subscribers, direction=out PLI sent to publishers.", []string{"direction"}, nil)
 	descLatency = prometheus.NewDesc("plenum_sfu_forward_latency_seconds",
@@ -75,7 +77,7 @@ type plenumCollector struct{ s *Server }
 func (c *plenumCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		descRooms, descParticipants, descTracks, descSessions, descPackets, descBytes,
-		descNACKs, descKeyframes, descLatency, descTURNAllocations, descTURNDropped,
+		descNACKs, descRepaired, descKeyframes, descLatency, descTURNAllocations, descTURNDropped,
 	} {
 		ch <- d
 	}
@@ -101,6 +103,7 @@ func (c *plenumCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descBytes, t.BytesIn, "in")
 	counter(descBytes, t.BytesOut, "out")
 	counter(descNACKs, t.NACKsIn)
+	counter(descRepaired, t.RepairedIn)
 	counter(descKeyframes, t.KeyframeRequestsIn, "in")
 	counter(descKeyframes, t.KeyframeRequestsOut, "out")
 	ch <- latencyHistogram(s.manager.ForwardLatency())
