@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -49,6 +50,10 @@ type batchConn struct {
 	spare   []*sendBatch // sent batches, for reuse
 	batches int          // made so far, at most maxBatches
 	closed  bool
+
+	// holds counts the fan-outs under way (hold): each flushes when it
+	// ends, so the writes they cover need not wake the flusher.
+	holds atomic.Int32
 
 	kick  chan struct{} // a batch has started filling: wake the flusher
 	done  chan struct{} // closed by Close: the flusher ends
@@ -138,7 +143,9 @@ func (c *batchConn) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) 
 		full = c.swapLocked()
 	}
 	c.mu.Unlock()
-	if i == 0 {
+	// Looked at after queueing: a hold seen here ends with a flush that
+	// comes after this write (release lowers the count, then flushes).
+	if i == 0 && c.holds.Load() == 0 {
 		select {
 		case c.kick <- struct{}{}:
 		default:
@@ -193,6 +200,20 @@ func (c *batchConn) Flush() {
 	c.mu.Unlock()
 	c.sendAndRecycle(b)
 }
+
+// hold tells the conn that the caller will flush (release) after its
+// writes, so that they need not wake the flusher: one wake-up and one
+// timer less per fan-out.
+func (c *batchConn) hold() { c.holds.Add(1) }
+
+// release ends a hold and sends what is queued.
+func (c *batchConn) release() {
+	c.holds.Add(-1)
+	c.Flush()
+}
+
+// flush sends what is queued (batchedSends).
+func (c *batchConn) flush() { c.Flush() }
 
 // flushOld sends the queue if its first datagram has waited flushAfter,
 // and otherwise tells how much longer it may wait (0: nothing queued).

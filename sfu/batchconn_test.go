@@ -79,6 +79,31 @@ func TestBatchConnSendsUnflushedWritesSoon(t *testing.T) {
 	}
 }
 
+func TestBatchConnHeldWritesGoOutOnRelease(t *testing.T) {
+	c, rx := batchPair(t)
+	to := rx.LocalAddr().(*net.UDPAddr).AddrPort()
+	c.hold()
+	if _, err := c.WriteToAddrPort([]byte{7}, to); err != nil {
+		t.Fatal(err)
+	}
+	// Held: the flusher was not woken, the fan-out's release sends it.
+	_ = rx.SetReadDeadline(time.Now().Add(10 * flushAfter))
+	if n, _, err := rx.ReadFromUDP(make([]byte, 10)); err == nil {
+		t.Fatalf("a held write (%d bytes) went out before the release", n)
+	}
+	c.release()
+	if d := receive(t, rx, 1)[0]; d[0] != 7 {
+		t.Fatalf("received %v", d)
+	}
+	// After the release, an unflushed write wakes the flusher again.
+	if _, err := c.WriteToAddrPort([]byte{8}, to); err != nil {
+		t.Fatal(err)
+	}
+	if d := receive(t, rx, 1)[0]; d[0] != 8 {
+		t.Fatalf("received %v", d)
+	}
+}
+
 func TestBatchConnAllocatesNothingPerDatagram(t *testing.T) {
 	c, rx := batchPair(t)
 	to := rx.LocalAddr().(*net.UDPAddr).AddrPort()

@@ -300,9 +300,9 @@ func (d *DownTrack) readRTCP() {
 				}
 			}
 		}
-		if resent && d.up.flush != nil {
-			// pion's responder has queued the retransmissions: send them.
-			d.up.flush()
+		if resent && d.up.sends != nil {
+			// The retransmitter has queued the retransmissions: send them.
+			d.up.sends.flush()
 		}
 	}
 }

@@ -104,7 +104,7 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 	if cfg.TCPPort != 0 {
 		ln, err := net.ListenTCP("tcp", &net.TCPAddr{Port: cfg.TCPPort})
 		if err != nil {
-			_ = mux.Close()
+			_ = e.Close()
 			return nil, fmt.Errorf("open TCP media port %d: %w", cfg.TCPPort, err)
 		}
 		e.tcpLn = ln
@@ -159,10 +159,25 @@ func (e *Engine) newPeerConnection() (*webrtc.PeerConnection, *estimator, error)
 }
 
 // flush sends every datagram queued on the media sockets: the end of a
-// fan-out, or of a burst of retransmissions.
+// burst of retransmissions.
 func (e *Engine) flush() {
 	for _, c := range e.sockets {
 		c.Flush()
+	}
+}
+
+// hold starts a fan-out: its writes are queued without waking the
+// sockets' flusher, as release sends them.
+func (e *Engine) hold() {
+	for _, c := range e.sockets {
+		c.hold()
+	}
+}
+
+// release ends a fan-out and sends what it queued.
+func (e *Engine) release() {
+	for _, c := range e.sockets {
+		c.release()
 	}
 }
 

@@ -7,14 +7,26 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-// NewBatchConnForBench wraps c as the engine wraps its media sockets and
-// returns it with its flush, for the down-path benchmark.
-func NewBatchConnForBench(c *net.UDPConn) (net.PacketConn, func()) {
+// BenchSends is a batched socket's hold and release, which bracket a
+// fan-out.
+type BenchSends interface {
+	Hold()
+	Release()
+}
+
+type benchSends struct{ c *batchConn }
+
+func (s benchSends) Hold()    { s.c.hold() }
+func (s benchSends) Release() { s.c.release() }
+
+// NewBatchConnForBench wraps c as the engine wraps its media sockets, for
+// the down-path benchmark.
+func NewBatchConnForBench(c *net.UDPConn) (net.PacketConn, BenchSends) {
 	bc, err := newBatchConn(c)
 	if err != nil {
 		panic(err)
 	}
-	return bc, bc.Flush
+	return bc, benchSends{bc}
 }
 
 // RegisterEstimatorForBench registers the SFU's bandwidth estimator and

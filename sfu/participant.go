@@ -307,7 +307,7 @@ func (p *Participant) onUpTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTP
 		}
 		t.metrics = p.room.manager.metrics
 		t.latency = &t.metrics.latency
-		t.flush = p.room.manager.engine.flush
+		t.sends = p.room.manager.engine
 		if t.kind == webrtc.RTPCodecTypeVideo {
 			t.demand = newLayerDemand(func(highest int) { p.sig.LayersWanted(t.mid, highest) })
 		} else {

@@ -51,13 +51,13 @@ const batchInterval = 200 * time.Microsecond
 // pionBatched wraps the server's socket in pion/transport's batch conn:
 // writes are queued and sent 32 at a time with sendmmsg(2), or after
 // batchInterval.
-func pionBatched(c *net.UDPConn) (net.PacketConn, func()) {
+func pionBatched(c *net.UDPConn) (net.PacketConn, sfu.BenchSends) {
 	return udp.NewBatchConn(c, 32, batchInterval), nil
 }
 
 // batched wraps the server's socket as the SFU does (sfu/batchconn.go):
 // queued writes go out with one sendmmsg(2) at the end of each fan-out.
-func batched(c *net.UDPConn) (net.PacketConn, func()) { return sfu.NewBatchConnForBench(c) }
+func batched(c *net.UDPConn) (net.PacketConn, sfu.BenchSends) { return sfu.NewBatchConnForBench(c) }
 
 // downPathVariants are interceptor sets for the down connections: the
 // SFU's (sfu/codecs.go and sfu/bandwidth.go at the time of writing),
@@ -65,9 +65,9 @@ func batched(c *net.UDPConn) (net.PacketConn, func()) { return sfu.NewBatchConnF
 var downPathVariants = []struct {
 	name     string
 	register func(*webrtc.MediaEngine, *interceptor.Registry) error
-	// wrap, if set, wraps the server's UDP socket and returns its flush
-	// (nil if it has none), called after each packet's fan-out.
-	wrap func(*net.UDPConn) (net.PacketConn, func())
+	// wrap, if set, wraps the server's UDP socket and returns its hold and
+	// release (nil if it has none), around each packet's fan-out.
+	wrap func(*net.UDPConn) (net.PacketConn, sfu.BenchSends)
 }{
 	// What the SFU does: batched sends flushed per fan-out, its own
 	// retransmission cache sized to the round trip (sfu/retransmit.go)
@@ -273,7 +273,7 @@ func loopbackSettings(mux ice.UDPMux) webrtc.SettingEngine {
 // one video track, to n sinks.
 type downPath struct {
 	tracks  []*webrtc.TrackLocalStaticRTP
-	flush   func() // sends the batched writes, if the socket batches
+	sends   sfu.BenchSends // brackets each fan-out, if the socket batches
 	closers []func()
 	readers sync.WaitGroup // the RTCP readers, which end with their connections
 }
@@ -285,7 +285,14 @@ func (d *downPath) close() {
 	d.readers.Wait()
 }
 
-func newDownPath(tb testing.TB, n int, register func(*webrtc.MediaEngine, *interceptor.Registry) error, wrap func(*net.UDPConn) (net.PacketConn, func())) *downPath {
+func newDownPath(tb testing.TB, n int, register func(*webrtc.MediaEngine, *interceptor.Registry) error, wrap func(*net.UDPConn) (net.PacketConn, sfu.BenchSends)) *downPath {
+	tb.Helper()
+	return newDownPathOf(tb, n, register, wrap, nil)
+}
+
+// newDownPathOf is newDownPath with the tracks newTrack makes (the SFU's
+// down tracks, say) instead of pion's static tracks.
+func newDownPathOf(tb testing.TB, n int, register func(*webrtc.MediaEngine, *interceptor.Registry) error, wrap func(*net.UDPConn) (net.PacketConn, sfu.BenchSends), newTrack func() webrtc.TrackLocal) *downPath {
 	tb.Helper()
 	d := &downPath{}
 	serverConn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
@@ -295,7 +302,7 @@ func newDownPath(tb testing.TB, n int, register func(*webrtc.MediaEngine, *inter
 	_ = serverConn.SetWriteBuffer(4 << 20)
 	var conn net.PacketConn = serverConn
 	if wrap != nil {
-		conn, d.flush = wrap(serverConn)
+		conn, d.sends = wrap(serverConn)
 	}
 	serverMux := webrtc.NewICEUDPMux(nil, conn)
 	d.closers = append(d.closers, func() { _ = serverMux.Close() })
@@ -345,9 +352,16 @@ func newDownPath(tb testing.TB, n int, register func(*webrtc.MediaEngine, *inter
 			_ = sinkMux.Close()
 			_ = sink.Close()
 		})
-		track, err := webrtc.NewTrackLocalStaticRTP(vp8.RTPCodecCapability, "video", fmt.Sprintf("pub%d", i))
-		if err != nil {
-			tb.Fatal(err)
+		var track webrtc.TrackLocal
+		if newTrack != nil {
+			track = newTrack()
+		} else {
+			static, err := webrtc.NewTrackLocalStaticRTP(vp8.RTPCodecCapability, "video", fmt.Sprintf("pub%d", i))
+			if err != nil {
+				tb.Fatal(err)
+			}
+			d.tracks = append(d.tracks, static)
+			track = static
 		}
 		sender, err := pc.AddTrack(track)
 		if err != nil {
@@ -385,7 +399,6 @@ func newDownPath(tb testing.TB, n int, register func(*webrtc.MediaEngine, *inter
 			time.Sleep(5 * time.Millisecond)
 		}
 		sink.stop()
-		d.tracks = append(d.tracks, track)
 	}
 	return d
 }
@@ -441,13 +454,16 @@ func BenchmarkDownPath(b *testing.B) {
 			write := func() {
 				pkt.SequenceNumber++
 				pkt.Timestamp += 3000
+				if d.sends != nil {
+					d.sends.Hold()
+				}
 				for _, t := range d.tracks {
 					if err := t.WriteRTP(pkt); err != nil {
 						b.Fatal(err)
 					}
 				}
-				if d.flush != nil {
-					d.flush()
+				if d.sends != nil {
+					d.sends.Release()
 				}
 			}
 			// Fill the NACK caches (pion's default holds 1024 packets),

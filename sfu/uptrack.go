@@ -39,6 +39,17 @@ func layerIndex(rid string) int {
 	return 0
 }
 
+// batchedSends is what forwarding needs of the engine's batched sockets
+// (Engine, batchConn).
+type batchedSends interface {
+	// hold and release bracket a fan-out: its writes are queued, and
+	// release sends them.
+	hold()
+	release()
+	// flush sends what is queued.
+	flush()
+}
+
 // UpTrack is one publisher's track as it arrives at the server: a
 // single stream, or up to three simulcast layers of the same picture,
 // with the down tracks it is copied to.
@@ -49,9 +60,8 @@ type UpTrack struct {
 	mimeType    string
 	latency     *latencyHistogram // shared by the manager's tracks; nil in unit tests
 	metrics     *metrics
-	// flush sends the datagrams queued on the media sockets (the engine's
-	// batched sends); nil in unit tests.
-	flush func()
+	// sends are the engine's batched sockets; nil in unit tests.
+	sends batchedSends
 	// screen marks a screen share's picture or sound (see screen.go);
 	// budget is what its one layer is assumed to cost before it is
 	// measured (0: as a camera's).
@@ -340,15 +350,19 @@ func (t *UpTrack) forward(l *upLayer) {
 // hot path: it allocates nothing, holds no lock across a write and
 // starts no goroutine.
 func (t *UpTrack) fanOut(pkt *rtp.Packet, l *upLayer, now time.Time) {
+	downs := *t.downs.Load()
+	if t.sends != nil {
+		t.sends.hold()
+	}
 	sent, bytes := 0, 0
-	for _, d := range *t.downs.Load() {
+	for _, d := range downs {
 		if n := d.writeRTP(pkt, l, now); n > 0 {
 			sent++
 			bytes += n
 		}
 	}
-	if sent > 0 && t.flush != nil {
-		t.flush() // the copies go out together, in one system call
+	if t.sends != nil {
+		t.sends.release() // the copies go out together, in one system call
 	}
 	l.stats.packetsOut.Add(uint64(sent))
 	l.stats.bytesOut.Add(uint64(bytes))
