@@ -153,18 +153,33 @@ func dropImpairedWay(t *testing.T, way string, percent int) {
 	run(t, "nft add rule netdev plenumloss in udp "+way+" "+impairedRange+" numgen random mod 100 < "+strconv.Itoa(percent)+" counter drop")
 }
 
-// checkLossRuleDropped fails the test if the loss rule dropped nothing.
-func checkLossRuleDropped(t *testing.T) {
+// endLoss removes the loss rules and returns what their counters say.
+func endLoss(t *testing.T) string {
 	t.Helper()
-	out, _ := exec.Command("nft", "list", "table", "netdev", "plenumloss").CombinedOutput()
-	if !strings.Contains(string(out), "packets") || strings.Contains(string(out), "packets 0 ") {
-		t.Errorf("the loss rule dropped nothing: %s", out)
+	out, err := exec.Command("nft", "list", "table", "netdev", "plenumloss").CombinedOutput()
+	if err != nil {
+		t.Fatalf("nft list: %v: %s", err, out)
 	}
-	t.Logf("loss rule: %s", strings.Join(strings.Fields(string(out)), " "))
+	run(t, "nft delete table netdev plenumloss")
+	return strings.Join(strings.Fields(string(out)), " ")
 }
 
-// checkRepaired fails the test unless c received a steady stream of
-// publisher's video, at least 99.5 % of it, in the 5 s after before.
+// checkLossRuleDropped fails the test if the loss rule, as endLoss
+// listed it, dropped nothing.
+func checkLossRuleDropped(t *testing.T, rules string) {
+	t.Helper()
+	if !strings.Contains(rules, "drop") || strings.Contains(rules, "packets 0 bytes 0 drop") {
+		t.Errorf("the loss rule dropped nothing: %s", rules)
+	}
+	t.Logf("loss rules: %s", rules)
+}
+
+// settle is how long the tests give the last losses to be repaired once
+// the loss ends: a NACK round (100 ms) and a round trip, with margin.
+const settle = time.Second
+
+// checkRepaired fails the test unless got counts a steady stream of
+// video since before, and at least 99.5 % of all.
 func checkRepaired(t *testing.T, who string, got *client.Counter, before uint64) {
 	t.Helper()
 	if n := got.Packets() - before; n < 200 {
@@ -195,6 +210,8 @@ func TestNACKRepairsFivePercentLoss(t *testing.T) {
 	gotOld := old.Received(pub.ID(), webrtc.RTPCodecTypeVideo)
 	before, beforeOld := got.Packets(), gotOld.Packets()
 	time.Sleep(5 * time.Second)
+	rules := endLoss(t)
+	time.Sleep(settle)
 	checkRepaired(t, "Ben", got, before)
 	checkRepaired(t, "Cleo", gotOld, beforeOld)
 	if n := got.Repaired(); n == 0 {
@@ -205,7 +222,7 @@ func TestNACKRepairsFivePercentLoss(t *testing.T) {
 	if n := gotOld.Repaired(); n != 0 {
 		t.Errorf("Cleo did not negotiate RTX but received %d packets on an RTX stream", n)
 	}
-	checkLossRuleDropped(t)
+	checkLossRuleDropped(t, rules)
 }
 
 // A publisher of three simulcast layers loses 5 % of what it sends: the
@@ -226,6 +243,8 @@ func TestNACKRepairsPublisherLossOverRTX(t *testing.T) {
 	got := sub.Received(pub.ID(), webrtc.RTPCodecTypeVideo)
 	before, repairedBefore := got.Packets(), s.manager.Totals().RepairedIn
 	time.Sleep(5 * time.Second)
+	rules := endLoss(t)
+	time.Sleep(settle)
 	checkRepaired(t, "Ben", got, before)
 	repaired := s.manager.Totals().RepairedIn - repairedBefore
 	if repaired == 0 {
@@ -235,7 +254,7 @@ func TestNACKRepairsPublisherLossOverRTX(t *testing.T) {
 	// 5 % of her video. With pion's NACK generator, which did not count
 	// what RTX repaired as received, she resent each lost packet again at
 	// every NACK round for seconds: ten to twenty times as many.
-	sent := nftFirstCounter(t)
+	sent := firstCounter(t, rules)
 	if sent > 3*repaired+20 {
 		t.Errorf("the publisher sent %d RTX packets, of which %d repaired a loss: repairs are asked for again", sent, repaired)
 	}
@@ -245,18 +264,14 @@ func TestNACKRepairsPublisherLossOverRTX(t *testing.T) {
 	if n := s.manager.Gauges().Tracks; n != 6 {
 		t.Errorf("the SFU forwards %d streams, want 6", n)
 	}
-	checkLossRuleDropped(t)
+	checkLossRuleDropped(t, rules)
 }
 
-// nftFirstCounter reads the packets counted by the first rule of the
-// loss table.
-func nftFirstCounter(t *testing.T) uint64 {
+// firstCounter reads the packets counted by the first rule of the loss
+// table, as endLoss listed it.
+func firstCounter(t *testing.T, rules string) uint64 {
 	t.Helper()
-	out, err := exec.Command("nft", "list", "table", "netdev", "plenumloss").CombinedOutput()
-	if err != nil {
-		t.Fatalf("nft list: %v: %s", err, out)
-	}
-	f := strings.Fields(string(out))
+	f := strings.Fields(rules)
 	for i := range f[:len(f)-1] {
 		if f[i] == "packets" {
 			n, err := strconv.ParseUint(f[i+1], 10, 64)
@@ -266,6 +281,6 @@ func nftFirstCounter(t *testing.T) uint64 {
 			return n
 		}
 	}
-	t.Fatalf("no counter in %s", out)
+	t.Fatalf("no counter in %s", rules)
 	return 0
 }

@@ -11,7 +11,7 @@ import (
 // atomic add; readers sum them over tracks when metrics are scraped.
 type trackStats struct {
 	packetsIn, bytesIn   atomic.Uint64
-	repairedIn           atomic.Uint64 // of packetsIn, those that came over RTX
+	repairedIn           atomic.Uint64 // of packetsIn, those that came on an RTX stream
 	packetsOut, bytesOut atomic.Uint64
 	nacksIn              atomic.Uint64 // NACK packets from subscribers
 	keyframeRequestsIn   atomic.Uint64 // PLI and FIR from subscribers
@@ -32,7 +32,7 @@ func (s *trackStats) addTo(t *Totals) {
 // Totals are the SFU's counters since start.
 type Totals struct {
 	PacketsIn, BytesIn   uint64 // RTP received from publishers
-	RepairedIn           uint64 // of PacketsIn, retransmissions on an RTX stream
+	RepairedIn           uint64 // of PacketsIn, those that came on an RTX stream (browsers' probes too)
 	PacketsOut, BytesOut uint64 // RTP forwarded to subscribers
 	NACKsIn              uint64 // NACK packets from subscribers
 	KeyframeRequestsIn   uint64 // PLI and FIR from subscribers

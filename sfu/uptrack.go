@@ -10,6 +10,7 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/plenum-meet/plenum/sfu/nackgen"
 	"github.com/plenum-meet/plenum/sfu/speaker"
 	"github.com/plenum-meet/plenum/sfu/vp8"
 )
@@ -312,6 +313,10 @@ func (t *UpTrack) forward(l *upLayer) {
 		if err := pkt.Unmarshal(buf[:n]); err != nil {
 			continue
 		}
+		if repaired {
+			// The NACK generator sees only the RTX stream's numbers.
+			nackgen.Received(attr, uint32(l.remote.SSRC()), pkt.SequenceNumber)
+		}
 		now := time.Now()
 		if len(pkt.Payload) > 0 && !repaired {
 			// Padding (bandwidth probes) keeps coming from a layer the
@@ -322,7 +327,14 @@ func (t *UpTrack) forward(l *upLayer) {
 		}
 		l.stats.packetsIn.Add(1)
 		l.stats.bytesIn.Add(uint64(n))
-		if bps := l.rate.add(n, now); bps >= 0 {
+		media := n
+		if repaired {
+			// Not what the layer costs a subscriber: browsers resend
+			// hundreds of old packets a second over RTX to probe their
+			// uplink, and the munger drops them as duplicates.
+			media = 0
+		}
+		if bps := l.rate.add(media, now); bps >= 0 {
 			l.bitrate.Store(bps)
 		}
 		if t.audioLevelID != 0 {

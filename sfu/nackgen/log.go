@@ -58,19 +58,6 @@ func (l *receiveLog) add(seq uint16) {
 	}
 }
 
-// markIfMissing notes that seq arrived if it is one the log misses, and
-// reports whether it was.
-func (l *receiveLog) markIfMissing(seq uint16) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	back := int(int16(l.highest - seq))
-	if !l.started || back <= 0 || back >= l.span || l.hasLocked(seq) {
-		return false
-	}
-	l.setLocked(seq)
-	return true
-}
-
 // missing appends to out the numbers missing below the newest, oldest
 // first, leaving out those NACKed maxNacks times already.
 func (l *receiveLog) missing(out []uint16) []uint16 {

@@ -10,10 +10,14 @@
 // resent within a round trip: on a short round trip, a lost packet came
 // back a dozen times.
 //
-// The RTX stream of a media stream is learnt from the traffic: the first
-// RTX packet whose original sequence number is missing from exactly one
-// media stream ties the two (the SSRC group of the description or the
-// repaired-stream id, which pion reads, do not reach interceptors).
+// pion does not tell interceptors which media stream an RTX stream
+// repairs (the SSRC group of the description or the repaired-stream id
+// it reads are its own), and the original sequence numbers alone do not
+// say: streams may share number ranges. So the generator marks each RTX
+// packet with itself (in its attributes, which pion hands to the reader
+// of the track with the unwrapped packet), and whoever reads the track
+// reports the repaired packet with Received: one map lookup per repair,
+// nothing per media packet.
 package nackgen
 
 import (
@@ -46,7 +50,6 @@ type Factory struct{}
 func (Factory) NewInterceptor(string) (interceptor.Interceptor, error) {
 	return &Generator{
 		streams: map[uint32]*receiveLog{},
-		repairs: map[uint32]uint32{},
 		closed:  make(chan struct{}),
 	}, nil
 }
@@ -57,7 +60,6 @@ type Generator struct {
 
 	mu      sync.Mutex
 	streams map[uint32]*receiveLog // by media SSRC
-	repairs map[uint32]uint32      // RTX SSRC to media SSRC, once learnt
 	started bool
 
 	closeOnce sync.Once
@@ -84,16 +86,16 @@ func (g *Generator) BindRTCPWriter(writer interceptor.RTCPWriter) interceptor.RT
 }
 
 // BindRemoteStream logs the sequence numbers of media streams that
-// negotiated NACK, and the original sequence numbers RTX streams carry.
+// negotiated NACK, and marks the packets of RTX streams for Received.
 func (g *Generator) BindRemoteStream(info *interceptor.StreamInfo, reader interceptor.RTPReader) interceptor.RTPReader {
 	if strings.EqualFold(info.MimeType, "video/rtx") {
-		rtxSSRC := info.SSRC
 		return interceptor.RTPReaderFunc(func(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
 			n, attr, err := reader.Read(b, a)
 			if err == nil {
-				if osn, ok := OriginalSequenceNumber(b[:n]); ok {
-					g.repaired(rtxSSRC, osn)
+				if attr == nil {
+					attr = make(interceptor.Attributes) // pion makes one for an RTX packet anyway
 				}
+				attr.Set(repairKey{}, g)
 			}
 			return n, attr, err
 		})
@@ -117,14 +119,8 @@ func (g *Generator) BindRemoteStream(info *interceptor.StreamInfo, reader interc
 // UnbindRemoteStream forgets a stream.
 func (g *Generator) UnbindRemoteStream(info *interceptor.StreamInfo) {
 	g.mu.Lock()
-	defer g.mu.Unlock()
 	delete(g.streams, info.SSRC)
-	delete(g.repairs, info.SSRC)
-	for rtx, media := range g.repairs {
-		if media == info.SSRC {
-			delete(g.repairs, rtx)
-		}
-	}
+	g.mu.Unlock()
 }
 
 // Close ends the NACK loop.
@@ -147,54 +143,29 @@ func wantsNACK(info *interceptor.StreamInfo) bool {
 	return false
 }
 
-// OriginalSequenceNumber reads the original sequence number of an RTX
-// packet (its first two bytes of payload); false for a packet too short
-// to carry one, such as a padding-only bandwidth probe.
-func OriginalSequenceNumber(b []byte) (uint16, bool) {
-	if len(b) < 12 {
-		return 0, false
-	}
-	start := 12 + 4*int(b[0]&0x0f)
-	if b[0]&0x10 != 0 { // header extension
-		if len(b) < start+4 {
-			return 0, false
-		}
-		start += 4 + 4*int(binary.BigEndian.Uint16(b[start+2:start+4]))
-	}
-	end := len(b)
-	if b[0]&0x20 != 0 && end > 0 { // padding
-		end -= int(b[end-1])
-	}
-	if end-start < 2 {
-		return 0, false
-	}
-	return binary.BigEndian.Uint16(b[start : start+2]), true
-}
+// repairKey is the attribute under which an RTX packet carries its
+// connection's Generator.
+type repairKey struct{}
 
-// repaired counts a packet that arrived over RTX as received.
-func (g *Generator) repaired(rtxSSRC uint32, osn uint16) {
+// Received counts a packet that was read from a track repaired, with the
+// track's SSRC and its original sequence number, as received, if attr
+// (what pion returned with it) says it came on an RTX stream of a
+// connection with a Generator. It reports whether it did.
+func Received(attr interceptor.Attributes, ssrc uint32, seq uint16) bool {
+	if attr == nil {
+		return false
+	}
+	g, ok := attr.Get(repairKey{}).(*Generator)
+	if !ok {
+		return false
+	}
 	g.mu.Lock()
-	defer g.mu.Unlock()
-	if media, ok := g.repairs[rtxSSRC]; ok {
-		if l := g.streams[media]; l != nil {
-			l.add(osn)
-		}
-		return
+	l := g.streams[ssrc]
+	g.mu.Unlock()
+	if l != nil {
+		l.add(seq)
 	}
-	// Not learnt yet: the media stream missing that packet. Should two
-	// miss the same number, both are marked (one packet of the other may
-	// then go unrepaired) until a later packet tells them apart.
-	var match uint32
-	found := 0
-	for ssrc, l := range g.streams {
-		if l.markIfMissing(osn) {
-			match = ssrc
-			found++
-		}
-	}
-	if found == 1 {
-		g.repairs[rtxSSRC] = match
-	}
+	return true
 }
 
 func (g *Generator) run(writer interceptor.RTCPWriter) {

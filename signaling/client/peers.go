@@ -17,6 +17,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/plenum-meet/plenum/sfu"
+	"github.com/plenum-meet/plenum/sfu/nackgen"
 )
 
 // APIOptions restrict what a client's peer connections gather.
@@ -312,6 +313,7 @@ func (c *Client) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		}
 		if attr != nil && attr.Get(webrtc.AttributeRtxSsrc) != nil {
 			counter.repaired.Add(1) // unwrapped from RTX by pion
+			nackgen.Received(attr, uint32(t.SSRC()), pkt.SequenceNumber)
 		}
 		counter.add(&pkt, n, t.Kind() == webrtc.RTPCodecTypeVideo, time.Now())
 	}

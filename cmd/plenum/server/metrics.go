@@ -51,7 +51,7 @@ var (
 	descNACKs = prometheus.NewDesc("plenum_sfu_nacks_received_total",
 		"RTCP NACK packets received from subscribers.", nil, nil)
 	descRepaired = prometheus.NewDesc("plenum_sfu_rtx_packets_received_total",
-		"RTP packets publishers retransmitted on an RTX stream (counted in plenum_sfu_packets_total too).", nil, nil)
+		"RTP packets publishers sent on an RTX stream: retransmissions, and the old packets browsers resend to probe their bandwidth (counted in plenum_sfu_packets_total too).", nil, nil)
 	descKeyframes = prometheus.NewDesc("plenum_sfu_keyframe_requests_total",
 		"Keyframe requests: direction=in PLI/FIR from subscribers, direction=out PLI sent to publishers.", []string{"direction"}, nil)
 	descLatency = prometheus.NewDesc("plenum_sfu_forward_latency_seconds",
