@@ -74,148 +74,238 @@ const (
 	// allocateInterval is how often a subscriber's estimate is shared out
 	// among its tracks.
 	allocateInterval = 500 * time.Millisecond
-	// probeFirst and probeMaxBackoff bound how often an allocator that
-	// holds tracks below the wanted layer tries one layer more. The
+	// probeFirst and probeMaxBackoff bound how long an allocator that
+	// holds tracks below the wanted layer waits before probing. The
 	// estimate never grows beyond 1.5 times what arrives (estimator.go),
-	// so without trying, a subscriber would stay on a low layer after its
-	// network recovered.
+	// so without probing, a subscriber would stay on a low layer after
+	// its network recovered.
 	probeFirst      = 2 * time.Second
 	probeMaxBackoff = 8 * time.Second
-	// probeJudge is how long a probe runs before it is judged: a drop of
-	// the estimate by probeFailRatio means the network could not take it.
-	probeJudge     = 2 * time.Second
+	// probeLimit ends a probe that has not let a track up a layer; a
+	// probe that does goes on (toward the next layer) for as long again.
+	probeLimit = 2500 * time.Millisecond
+	// probeJudge is how long a step up must hold, without congestion,
+	// before the backoff between probes is reset.
+	probeJudge = 2 * time.Second
+	// probeFailRatio: a fall of the estimate below this share of the
+	// last one is congestion, which ends a probe at once.
 	probeFailRatio = 0.85
-	// audioReserve is set aside for each audio track before any video:
-	// video is paused before audio suffers.
+	// probeFill is how far toward the estimate a probe pads.
+	probeFill = 0.5
+	// padInterval paces probe padding; padBurstMax bounds what one tick
+	// sends after a stall, in ticks' worth.
+	padInterval = 50 * time.Millisecond
+	padBurstMax = 2
+	// padPacketBytes is what one padding packet weighs in the estimate:
+	// header, transport-wide sequence number and padding.
+	padPacketBytes = 12 + 8 + paddingSize
+	// pauseRatio: a track already flowing is paused only when the budget
+	// falls below this share of its lowest layer.
+	pauseRatio = 0.7
+	// audioReserve is set aside for an audio track whose rate is not
+	// known yet: video is paused before audio suffers.
 	audioReserve = 64_000
 )
 
 // allocator shares one subscriber's estimated downlink among the video
 // tracks it receives: screen shares first (what people share is what
 // they are talking about, and text must stay legible), then the dominant
-// speaker's camera, then the others, each
-// at the highest layer that both fits and is wanted (by tile size), and
-// pauses video that does not fit at all.
+// speaker's camera, then the others, each at the highest layer that both
+// fits and is wanted (by tile size), and pauses video that does not fit
+// at all, so that audio goes on.
+//
+// When tracks are held below what the subscriber wants, it probes: it
+// pads the subscriber's stream with padding-only packets up to the
+// estimate or the next layer's cost, whichever is less, so that the
+// estimate can grow (it follows what arrives) without a layer being
+// sent that the network may not carry. A track moves up as soon as the
+// estimate makes room for it; congestion ends the probe at once, and
+// the next waits twice as long. This is how libwebrtc, LiveKit and
+// Jitsi's bridge probe too; switching a layer up to find out, as
+// Plenum did first, overloaded a weak link several times over for
+// seconds, and audio suffered.
 type allocator struct {
 	p   *Participant
 	bwe bandwidthEstimate
-	// max caps the budget whatever probes proved (--room-bitrate-max);
-	// 0 for none.
+	// max caps the budget (--room-bitrate-max); 0 for none.
 	max int
 
-	mu          sync.Mutex
-	nextProbe   time.Time
-	backoff     time.Duration
-	probing     bool
-	probeStart  time.Time
-	probeBefore int
-	// proven is a rate the network carried through a whole probe without
-	// the estimate falling: the estimate follows only within a second or
-	// two, so the allocator trusts what it has seen work until congestion
-	// says no.
-	proven  int
+	mu      sync.Mutex
 	lastEst int
+	// Probing state: padRate is the padding being sent (bits/s, 0 when
+	// not probing), owed the bytes of padding due but not yet sent.
+	probing    bool
+	probeStart time.Time
+	nextProbe  time.Time
+	backoff    time.Duration
+	rose       time.Time // when a probe last lifted a track, until judged
+	allocated  int       // video bits/s allocated at the last round
+	padRate    int
+	owed       float64
+	lastPad    time.Time
 }
 
 func newAllocator(p *Participant, bwe bandwidthEstimate, max int) *allocator {
 	return &allocator{p: p, bwe: bwe, max: max, backoff: probeFirst, nextProbe: time.Now().Add(probeFirst)}
 }
 
-// run allocates every allocateInterval until the participant leaves.
+// run allocates every allocateInterval, and paces probe padding, until
+// the participant leaves.
 func (a *allocator) run() {
 	tick := time.NewTicker(allocateInterval)
 	defer tick.Stop()
+	pad := time.NewTicker(padInterval)
+	defer pad.Stop()
 	for {
 		select {
 		case <-a.p.done:
 			return
 		case now := <-tick.C:
 			a.allocate(now)
+		case now := <-pad.C:
+			a.pad(now)
 		}
 	}
 }
 
-// Estimate is the current estimate of the subscriber's downlink, bits/s.
+// estimate is the current estimate of the subscriber's downlink, bits/s.
 func (a *allocator) estimate() int { return a.bwe.GetTargetBitrate() }
 
 func (a *allocator) allocate(now time.Time) {
 	est := a.estimate()
-	a.mu.Lock()
-	if float64(est) < probeFailRatio*float64(a.lastEst) {
-		a.proven = 0 // congestion: trust only the estimate again
-	}
-	a.lastEst = est
-	budget := max(est, a.proven)
-	// At the admin's cap there is nothing to find out by probing, and
-	// what probes proved must not lift the budget past it.
+	budget := est
+	// At the admin's cap there is nothing to find out by probing.
 	capped := a.max > 0 && est >= a.max
 	if a.max > 0 {
 		budget = min(budget, a.max)
 	}
-	a.mu.Unlock()
 	total := budget
 	downs := a.p.videoDowns()
-	budget -= audioReserve * a.p.audioDownCount()
+	budget -= a.p.audioDownBitrate()
 	speaker := a.p.room.speakers.Dominant()
 	slices.SortStableFunc(downs, func(x, y *DownTrack) int { return comparePriority(x.up, y.up, speaker) })
 
-	probe := !capped && a.probeDue(now, est)
-	constrained := false
+	// upgrade is what the first track held below its wish would cost
+	// one layer up: the next step a probe looks for.
+	upgrade := 0
+	video := 0
 	for _, d := range downs {
-		wanted := d.wantedLayer()
+		top := d.up.topLayer()
+		if top < 0 {
+			continue // nothing arrived yet: nothing to share out
+		}
+		// A track of fewer layers than simulcast's three is wanted at
+		// its best, not at a layer it does not have.
+		wanted := min(d.wantedLayer(), top)
 		layer := wanted
 		for layer >= 0 && d.up.layerBitrate(layer) > budget {
 			layer--
 		}
-		if layer < wanted && wanted >= 0 {
-			// Try one layer more than the estimate allows, but never
-			// past the admin's cap: there is nothing to find out there.
-			if probe && !constrained && (a.max <= 0 || total-budget+d.up.layerBitrate(layer+1) <= a.max) {
-				layer++
+		if layer < 0 && wanted >= 0 && d.bwCap.Load() >= 0 && float64(d.up.layerBitrate(0))*pauseRatio <= float64(budget) {
+			// Flowing, and not far short: the estimate dips after
+			// every backoff, and a pause costs a keyframe to undo.
+			layer = 0
+		}
+		if layer < wanted && upgrade == 0 {
+			upgrade = d.up.layerBitrate(layer + 1)
+			if layer >= 0 {
+				upgrade -= d.up.layerBitrate(layer)
 			}
-			constrained = true
+			upgrade = max(upgrade, 1)
 		}
 		if layer >= 0 {
 			budget -= d.up.layerBitrate(layer)
+			video += d.up.layerBitrate(layer)
 		}
 		d.setBandwidthCap(layer)
 	}
-	a.finishProbe(now, est, total-budget, constrained)
+	a.decideProbe(now, est, total-budget, upgrade, video, capped)
 }
 
-// probeDue reports whether to try one layer more now.
-func (a *allocator) probeDue(now time.Time, est int) bool {
+// decideProbe starts, goes on with or ends a probe after an allocation
+// that used allocated bits/s (audio included) and left upgrade bits/s
+// short of moving one more track up a layer (0: nothing held back).
+func (a *allocator) decideProbe(now time.Time, est, allocated, upgrade, video int, capped bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.probing || now.Before(a.nextProbe) {
-		return a.probing
+	congested := float64(est) < probeFailRatio*float64(a.lastEst)
+	a.lastEst = est
+	rose := video > a.allocated
+	a.allocated = video
+	if rose && a.probing {
+		a.probeStart, a.rose = now, now // a step up: go on, and judge it
 	}
-	a.probing, a.probeStart, a.probeBefore = true, now, est
-	return true
+	// Congestion soon after a probe lifted a track counts against the
+	// probe: the step was one too many, and the next probe waits longer.
+	blamed := a.probing || (!a.rose.IsZero() && now.Sub(a.rose) < probeJudge)
+	if !a.rose.IsZero() && now.Sub(a.rose) >= probeJudge && !congested {
+		a.rose, a.backoff = time.Time{}, probeFirst // the step held
+	}
+	switch {
+	case upgrade == 0 || capped:
+		// Nothing held back, or nothing to find out.
+		a.probing = false
+		if a.rose.IsZero() {
+			a.backoff = probeFirst
+		}
+		a.nextProbe = now.Add(a.backoff)
+	case congested:
+		if blamed {
+			a.backoff = min(2*a.backoff, probeMaxBackoff)
+		}
+		a.probing, a.rose = false, time.Time{}
+		a.nextProbe = now.Add(a.backoff)
+	case a.probing && now.Sub(a.probeStart) > probeLimit:
+		// The estimate did not make room for the next step: the link
+		// is full, or nearly; look again later.
+		a.probing = false
+		a.backoff = min(2*a.backoff, probeMaxBackoff)
+		a.nextProbe = now.Add(a.backoff)
+	case !a.probing && !now.Before(a.nextProbe):
+		a.probing, a.probeStart = true, now
+	}
+	a.padRate = 0
+	if a.probing {
+		// Half the way to the estimate: it stands up to 1.5 times what
+		// arrives, so padding up to it would overshoot a link that is
+		// nearly full by as much; half the way, each round's padding
+		// lifts the estimate for the next.
+		target := min(allocated+upgrade, allocated+int(probeFill*float64(est-allocated)))
+		if a.max > 0 {
+			target = min(target, a.max)
+		}
+		a.padRate = max(target-allocated, 0)
+	}
 }
 
-// finishProbe judges a running probe: the estimate held, so the network
-// takes more and the next probe may come soon; or it fell, so the probe
-// is withdrawn and the next waits twice as long.
-func (a *allocator) finishProbe(now time.Time, est, allocated int, constrained bool) {
+// pad sends the probe padding due since the last tick.
+func (a *allocator) pad(now time.Time) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	if !a.probing {
+	rate, last := a.padRate, a.lastPad
+	a.lastPad = now
+	if rate == 0 || last.IsZero() {
+		a.owed = 0
+		a.mu.Unlock()
 		return
 	}
-	failed := float64(est) < probeFailRatio*float64(a.probeBefore)
-	if !failed && now.Sub(a.probeStart) < probeJudge && constrained {
-		return // still running
+	a.owed = min(a.owed+float64(rate)/8*now.Sub(last).Seconds(), float64(rate)/8*padBurstMax*padInterval.Seconds())
+	n := int(a.owed / padPacketBytes)
+	a.mu.Unlock()
+	if n == 0 {
+		return
 	}
-	a.probing = false
-	if failed {
-		a.backoff = min(2*a.backoff, probeMaxBackoff)
-		a.proven = 0
-	} else {
-		a.backoff = probeFirst
-		a.proven = max(a.proven, allocated)
+	sent := 0
+	for _, d := range a.p.videoDowns() {
+		if sent += d.writePadding(n - sent/padPacketBytes); sent >= n*padPacketBytes {
+			break
+		}
 	}
-	a.nextProbe = now.Add(a.backoff)
+	if sent > 0 {
+		a.p.flushDown()
+	}
+	a.mu.Lock()
+	a.owed = max(a.owed-float64(sent), 0)
+	a.mu.Unlock()
 }
 
 // comparePriority orders video up tracks for one subscriber's budget:

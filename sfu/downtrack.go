@@ -45,6 +45,9 @@ type DownTrack struct {
 	// forwarding goroutine uses only its own, so after the rewrite the
 	// write needs no lock, and nothing is allocated per packet.
 	scratch [maxLayers]downScratch
+	// padHdr is the header of the padding probes (writePadding), which
+	// only the subscriber's allocator sends.
+	padHdr rtp.Header
 }
 
 type downScratch struct {
@@ -217,6 +220,17 @@ func (d *DownTrack) rewrite(pkt *rtp.Packet, l *upLayer, s *downScratch, now tim
 		d.current = -1
 		return nil, false
 	}
+	if d.target < 0 && d.up.kind == webrtc.RTPCodecTypeVideo {
+		// Paused, most often for lack of bandwidth: the current layer
+		// stops too (it used to go on until another layer's keyframe,
+		// which never comes). The choice is made again first, in case
+		// it was made while the layers were silent.
+		d.retargetUnlocked(now)
+		if d.target < 0 {
+			d.current = -1
+			return nil, false
+		}
+	}
 	if l.index != d.current {
 		if !d.switchUnlocked(pkt, l, now) {
 			return nil, false
@@ -262,6 +276,38 @@ func (d *DownTrack) switchUnlocked(pkt *rtp.Packet, l *upLayer, now time.Time) b
 	d.munger.Switch(&pkt.Header, pkt.Payload, now)
 	d.current = l.index
 	return true
+}
+
+// paddingSize is the padding of one probe packet: the most its last
+// byte can count.
+const paddingSize = 255
+
+// writePadding sends up to n padding-only packets, numbered in the
+// subscriber's stream (munger.Pad), to probe the subscriber's bandwidth
+// (bandwidth.go), and returns the bytes sent. It sends nothing while
+// the last packet sent is in the middle of a frame, or before anything
+// was sent. Only the subscriber's allocator calls it.
+func (d *DownTrack) writePadding(n int) int {
+	b := d.binding.Load()
+	if b == nil || d.up.kind != webrtc.RTPCodecTypeVideo {
+		return 0
+	}
+	sent := 0
+	for range n {
+		h := &d.padHdr
+		*h = rtp.Header{Version: 2, Padding: true, PaddingSize: paddingSize, SSRC: b.ssrc, PayloadType: b.payloadType, Extensions: h.Extensions[:0]}
+		d.mu.Lock()
+		ok := d.munger.Pad(h)
+		d.mu.Unlock()
+		if !ok {
+			break
+		}
+		if _, err := b.writer.WriteRTP(h, nil); err != nil {
+			break
+		}
+		sent += h.MarshalSize() + paddingSize
+	}
+	return sent
 }
 
 // readRTCP reads the subscriber's RTCP for this track until the sender

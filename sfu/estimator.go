@@ -208,7 +208,7 @@ func (e *estimator) BindLocalStream(info *interceptor.StreamInfo, writer interce
 		if err := h.SetExtension(id, ext[:]); err != nil {
 			return 0, err
 		}
-		size := uint64(min(h.MarshalSize()+len(payload), 0xffff))
+		size := uint64(min(h.MarshalSize()+len(payload)+int(h.PaddingSize), 0xffff))
 		us := uint64(uint32(time.Since(e.start).Microseconds())) //nolint:gosec // modulo 2^32 on purpose
 		e.sent[uint64(seq)%historySize].Store(uint64(seq)<<48 | size<<32 | us)
 		return writer.Write(h, payload, a)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/plenum-meet/plenum/sfu"
 	"github.com/plenum-meet/plenum/signaling/client"
 )
 
@@ -124,6 +125,27 @@ func TestWeakSubscriberGetsLowLayerWithoutHurtingOthers(t *testing.T) {
 	})
 	if n := videoRate(strong, pub.ID(), time.Second); n < 60 {
 		t.Errorf("the strong subscriber received %d video packets in a second, want the high layer's 90", n)
+	}
+
+	// Below the lowest layer, video pauses altogether and audio goes on.
+	run(t, "tc class change dev lo parent 1: classid 1:2 htb rate 150kbit ceil 150kbit burst 6k")
+	start = time.Now()
+	eventually(t, 20*time.Second, "the weak subscriber's video pauses under 150 kbit/s", func() bool {
+		return videoRate(weak, pub.ID(), time.Second) == 0
+	})
+	t.Logf("video paused %v after the limit fell to 150 kbit/s", time.Since(start).Round(100*time.Millisecond))
+	time.Sleep(2 * time.Second) // let the queue of video drain
+	// Audio goes on as for the strong subscriber (the synthetic
+	// publisher's 50 packets a second run slower on a loaded machine).
+	weakAudio := weak.Received(pub.ID(), webrtc.RTPCodecTypeAudio)
+	strongAudio := strong.Received(pub.ID(), webrtc.RTPCodecTypeAudio)
+	weakBefore, strongBefore := weakAudio.Packets(), strongAudio.Packets()
+	time.Sleep(4 * time.Second)
+	w, st := weakAudio.Packets()-weakBefore, strongAudio.Packets()-strongBefore
+	if float64(w) < 0.9*float64(st) {
+		t.Errorf("with video paused the weak subscriber received %d audio packets in 4 s, the strong one %d", w, st)
+	} else {
+		t.Logf("with video paused: audio packets in 4 s, weak %d, strong %d", w, st)
 	}
 
 	run(t, "tc qdisc del dev lo root")
@@ -283,4 +305,50 @@ func firstCounter(t *testing.T, rules string) uint64 {
 	}
 	t.Fatalf("no counter in %s", rules)
 	return 0
+}
+
+// On a link with room for the screen share but not for the camera's
+// higher layers, the share keeps its full rate and the camera gives
+// way: what people share is what they are talking about.
+func TestWeakLinkKeepsTheScreenShareBeforeTheCamera(t *testing.T) {
+	requirePrivateNetwork(t)
+	s := startServer(t)
+	pub := s.joinWith(t, client.Config{Room: "council", Name: "Ana", Publish: true, Simulcast: true, Screen: true, ScreenBitrate: 300_000})
+	strong := s.joinWith(t, client.Config{Room: "council", Name: "Ben"})
+	weak := s.joinWith(t, client.Config{Room: "council", Name: "Cleo", API: impairedAPI()})
+	for _, c := range []*client.Client{strong, weak} {
+		if err := c.SetView(pub.ID(), 720, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	screen := pub.ID() + sfu.ScreenStreamSuffix
+	eventually(t, 15*time.Second, "the share and the camera's high layer arrive on a free network", func() bool {
+		return receivedWidth(weak, screen) == 640 && receivedWidth(weak, pub.ID()) == 1280
+	})
+
+	// 600 kbit/s on the wire: about 500 kbit/s of RTP, for 40 of audio,
+	// 300 of screen share and 110, 340 or 800 of camera.
+	limitImpaired(t, "600kbit")
+	eventually(t, 20*time.Second, "the camera gives way to the low layer", func() bool {
+		return receivedWidth(weak, pub.ID()) == 320
+	})
+	time.Sleep(2 * time.Second) // let the queue drain
+	// The share arrives as it does on a free network (the strong
+	// subscriber's), while the camera stays low.
+	weakShare := weak.Received(screen, webrtc.RTPCodecTypeVideo)
+	strongShare := strong.Received(screen, webrtc.RTPCodecTypeVideo)
+	weakBefore, strongBefore := weakShare.Packets(), strongShare.Packets()
+	time.Sleep(4 * time.Second)
+	w, st := weakShare.Packets()-weakBefore, strongShare.Packets()-strongBefore
+	// (A probe for the camera's next layer may cost the share a few
+	// packets, which NACK brings back late.)
+	if float64(w) < 0.85*float64(st) {
+		t.Errorf("in 4 s on the weak link the screen share brought %d packets, on the free one %d", w, st)
+	} else {
+		t.Logf("in 4 s on a 600 kbit/s link the screen share brought %d packets (%d on a free one), the camera its low layer", w, st)
+	}
+	// A probe may try the camera's middle layer; never the high one.
+	if width := receivedWidth(weak, pub.ID()); width == 1280 {
+		t.Errorf("the camera came at %d wide on the weak link, want a lower layer", width)
+	}
 }

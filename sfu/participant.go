@@ -379,17 +379,24 @@ func (p *Participant) videoDowns() []*DownTrack {
 	return out
 }
 
-// audioDownCount is the number of audio tracks the participant receives.
-func (p *Participant) audioDownCount() int {
+// audioDownBitrate is what the audio tracks the participant receives
+// take, bits/s: as measured, or audioReserve for a track not measured
+// yet.
+func (p *Participant) audioDownBitrate() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	n := 0
+	bps := 0
 	for t := range p.subs {
 		if t.kind == webrtc.RTPCodecTypeAudio {
-			n++
+			bps += t.layerBitrate(0)
 		}
 	}
-	return n
+	return bps
+}
+
+// flushDown sends what is queued on the media sockets (probe padding).
+func (p *Participant) flushDown() {
+	p.room.manager.engine.flush()
 }
 
 // SetView records how a participant shows publisher's camera: at most

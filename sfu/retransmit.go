@@ -38,6 +38,18 @@ const (
 	// resizeEvery is how often a cache checks its size against the rate
 	// and the round trip.
 	resizeEvery = 2 * time.Second
+	// resendGapMin is the least time between two resends of one packet
+	// when the round trip is not known yet; otherwise a packet is resent
+	// at most once per round trip, as libwebrtc's sender does: a NACK
+	// repeated before the first resend could arrive asks for nothing new.
+	resendGapMin = 20 * time.Millisecond
+	// resendShare is the share of the subscriber's estimated downlink
+	// that retransmissions may take, and resendBurst how much of it may
+	// go at once. A weak link that lost a burst of packets NACKs them
+	// all, and again every 100 ms or so: resending everything kept its
+	// queue full and lost more, for seconds.
+	resendShare = 0.25
+	resendBurst = 100 * time.Millisecond
 )
 
 // keepFor is how long packets are kept for a round trip of rtt.
@@ -69,6 +81,37 @@ type retransmitter struct {
 
 	mu      sync.Mutex
 	streams map[uint32]*sentCache
+	budget  resendBudget
+}
+
+// resendBudget is a token bucket, in bytes, that bounds the
+// retransmissions of one connection to resendShare of its estimate.
+type resendBudget struct {
+	mu     sync.Mutex
+	tokens float64
+	last   time.Time
+}
+
+// take reports whether size bytes may be resent now, at rate bits/s (0:
+// unknown, no bound), and takes them if so.
+func (b *resendBudget) take(size int, rate int, now time.Time) bool {
+	if rate <= 0 {
+		return true
+	}
+	bytesPerSecond := resendShare * float64(rate) / 8
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.last.IsZero() {
+		b.tokens = bytesPerSecond * resendBurst.Seconds()
+	} else {
+		b.tokens = min(b.tokens+bytesPerSecond*now.Sub(b.last).Seconds(), bytesPerSecond*resendBurst.Seconds())
+	}
+	b.last = now
+	if b.tokens < float64(size) {
+		return false
+	}
+	b.tokens -= float64(size)
+	return true
 }
 
 // sentCache is one stream's recently sent packets, marshalled, by
@@ -78,6 +121,9 @@ type sentCache struct {
 	writer interceptor.RTPWriter
 	rtt    func() time.Duration
 	rtx    *rtxStream // nil: resent on the media stream
+	// allow says whether a resend of size bytes fits the connection's
+	// budget now.
+	allow func(size int, now time.Time) bool
 
 	mu      sync.Mutex
 	slots   []sentPacket
@@ -86,8 +132,9 @@ type sentCache struct {
 }
 
 type sentPacket struct {
-	seq  uint16
-	data []byte // nil: empty
+	seq      uint16
+	data     []byte    // nil: empty
+	resentAt time.Time // the last resend, zero if none
 }
 
 func (r *retransmitter) rtt() time.Duration {
@@ -95,6 +142,15 @@ func (r *retransmitter) rtt() time.Duration {
 		return e.RTT()
 	}
 	return 0
+}
+
+// allowResend takes size bytes from the connection's resend budget.
+func (r *retransmitter) allowResend(size int, now time.Time) bool {
+	rate := 0
+	if e := r.links.get(r.id); e != nil {
+		rate = e.GetTargetBitrate()
+	}
+	return r.budget.take(size, rate, now)
 }
 
 // BindLocalStream caches the packets of streams that negotiated NACK.
@@ -108,7 +164,7 @@ func (r *retransmitter) BindLocalStream(info *interceptor.StreamInfo, writer int
 	if !nack {
 		return writer
 	}
-	c := &sentCache{writer: writer, rtt: r.rtt, slots: make([]sentPacket, cacheMin), checked: time.Now()}
+	c := &sentCache{writer: writer, rtt: r.rtt, allow: r.allowResend, slots: make([]sentPacket, cacheMin), checked: time.Now()}
 	if info.SSRCRetransmission != 0 && info.PayloadTypeRetransmission != 0 {
 		c.rtx = newRTXStream(info.SSRCRetransmission, info.PayloadTypeRetransmission)
 	}
@@ -148,8 +204,8 @@ func (r *retransmitter) BindRTCPReader(reader interceptor.RTCPReader) intercepto
 // cache's size against the packet rate and the round trip.
 func (c *sentCache) add(h *rtp.Header, payload []byte) {
 	size := h.MarshalSize() + len(payload)
-	if size > maxPacketSize {
-		return
+	if size > maxPacketSize || h.Padding {
+		return // padding (bandwidth probes) is not worth resending
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -169,6 +225,7 @@ func (c *sentCache) add(h *rtp.Header, payload []byte) {
 	copy(s.data[n:size], payload)
 	s.data = s.data[:size]
 	s.seq = h.SequenceNumber
+	s.resentAt = time.Time{}
 }
 
 // maybeResizeLocked gives the cache the size the rate and the round trip
@@ -193,23 +250,32 @@ func (c *sentCache) maybeResizeLocked(now time.Time) {
 	c.slots = next
 }
 
-// answer resends every packet a NACK names that is still cached.
+// answer resends every packet a NACK names that is still cached, has
+// not been resent within the last round trip, and fits the
+// connection's resend budget.
 func (c *sentCache) answer(nack *rtcp.TransportLayerNack) {
+	now := time.Now()
+	gap := max(c.rtt(), resendGapMin)
 	for i := range nack.Nacks {
 		nack.Nacks[i].Range(func(seq uint16) bool {
-			c.resendOne(seq)
+			c.resendOne(seq, now, gap)
 			return true
 		})
 	}
 }
 
-func (c *sentCache) resendOne(seq uint16) {
+func (c *sentCache) resendOne(seq uint16, now time.Time, gap time.Duration) {
 	c.mu.Lock()
-	s := c.slots[int(seq)&(len(c.slots)-1)]
-	if s.data == nil || s.seq != seq || len(s.data) == 0 {
+	s := &c.slots[int(seq)&(len(c.slots)-1)]
+	if s.data == nil || s.seq != seq || len(s.data) == 0 || now.Sub(s.resentAt) < gap {
 		c.mu.Unlock()
 		return
 	}
+	if c.allow != nil && !c.allow(len(s.data), now) {
+		c.mu.Unlock()
+		return
+	}
+	s.resentAt = now
 	// A copy, written outside the lock (an allocation per packet
 	// resent, not per packet sent), with room for RTX's two bytes.
 	buf := make([]byte, len(s.data), len(s.data)+rtxHeaderSize)

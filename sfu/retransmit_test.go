@@ -210,3 +210,45 @@ func TestRetransmissionsGetTransportWideNumbers(t *testing.T) {
 		t.Errorf("the retransmission has transport-wide number %d, want %d (the next)", got, want)
 	}
 }
+
+func TestRetransmitterResendsAPacketOncePerRoundTrip(t *testing.T) {
+	r := &retransmitter{links: newDownlinks(), streams: map[uint32]*sentCache{}}
+	rec := &resendRecorder{}
+	info := &interceptor.StreamInfo{SSRC: 7, RTCPFeedback: []interceptor.RTCPFeedback{{Type: "nack"}}}
+	w := r.BindLocalStream(info, rec)
+	for seq := uint16(1); seq <= 10; seq++ {
+		_, _ = w.Write(&rtp.Header{Version: 2, SequenceNumber: seq, SSRC: 7}, make([]byte, 100), nil)
+	}
+	rec.seqs = nil
+	nack := &rtcp.TransportLayerNack{MediaSSRC: 7, Nacks: rtcp.NackPairsFromSequenceNumbers([]uint16{5})}
+	c := r.streams[7]
+	c.answer(nack)
+	c.answer(nack) // the same NACK again at once: the first resend cannot have arrived yet
+	if len(rec.seqs) != 1 {
+		t.Errorf("resent %v for two NACKs of packet 5 within a round trip, want it once", rec.seqs)
+	}
+	time.Sleep(2 * resendGapMin)
+	c.answer(nack)
+	if len(rec.seqs) != 2 {
+		t.Errorf("resent %v after a round trip, want packet 5 a second time", rec.seqs)
+	}
+}
+
+func TestResendBudgetBoundsRetransmissionsToAShareOfTheEstimate(t *testing.T) {
+	var b resendBudget
+	now := time.Now()
+	const rate = 800_000 // bits/s: resendShare of it is 25 kB/s, 2.5 kB per resendBurst
+	sent := 0
+	for b.take(1000, rate, now) {
+		sent += 1000
+	}
+	if sent != 2000 {
+		t.Errorf("a burst of %d bytes resent at once, want 2000 (a tenth of a second of a quarter of 800 kbit/s)", sent)
+	}
+	if !b.take(1000, rate, now.Add(50*time.Millisecond)) {
+		t.Error("50 ms later 1250 bytes have come back, but 1000 were refused")
+	}
+	if !b.take(1_000_000, 0, now) {
+		t.Error("with no estimate yet, a resend was refused")
+	}
+}

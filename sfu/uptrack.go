@@ -176,6 +176,16 @@ func (t *UpTrack) layer(i int) *upLayer {
 	return t.layers[i].Load()
 }
 
+// topLayer is the highest layer the publisher sends, -1 before any.
+func (t *UpTrack) topLayer() int {
+	for i := maxLayers - 1; i >= 0; i-- {
+		if t.layer(i) != nil {
+			return i
+		}
+	}
+	return -1
+}
+
 // requestKeyframe asks the publisher for a keyframe on layer i, throttled.
 func (t *UpTrack) requestKeyframe(i int) {
 	if l := t.layer(i); l != nil && t.kind == webrtc.RTPCodecTypeVideo {

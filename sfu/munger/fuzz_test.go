@@ -8,8 +8,8 @@ import (
 )
 
 // FuzzMunger drives a Munger with arbitrary sequences of packets from
-// three layers (new, late, duplicated, padding, hostile payloads) and
-// switches, and checks what must hold whatever the input: nothing
+// three layers (new, late, duplicated, padding, hostile payloads),
+// padding of its own (Pad) and switches, and checks what must hold whatever the input: nothing
 // panics, only the chosen layer is forwarded, a refused packet is left
 // untouched, no outgoing sequence number is used twice, and the first
 // packet of a new layer is numbered and timed after the last packet
@@ -42,14 +42,25 @@ func FuzzMunger(f *testing.F) {
 			now = now.Add(time.Duration(b2) * time.Millisecond)
 
 			switch (b0 / 3) % 4 {
-			case 0: // the next packet, possibly after a gap
+			case 0: // the next packet, possibly after a gap, maybe ending a frame
 				seqs[li] += uint16(1 + b1%4)
 				tss[li] += uint32(b2) * 90
 				hdr.SequenceNumber, hdr.Timestamp = seqs[li], tss[li]
+				hdr.Marker = b1&0x10 != 0
 			case 1: // a late or duplicated packet
 				hdr.SequenceNumber = seqs[li] - uint16(b1)
 				hdr.Timestamp = tss[li] - uint32(b1)*90
-			case 2: // padding, skipped if possible
+			case 2: // padding, inserted by the caller or skipped if possible
+				if b1&1 == 1 {
+					var pad rtp.Header
+					if m.Pad(&pad) {
+						if pad.SequenceNumber != lastSeq+1 || pad.Timestamp != lastTS {
+							t.Fatalf("padding (seq %d, ts %d) does not follow (seq %d, ts %d)", pad.SequenceNumber, pad.Timestamp, lastSeq, lastTS)
+						}
+						record(t, used, pad, &lastSeq, &lastTS, &sent)
+					}
+					continue
+				}
 				seqs[li]++
 				hdr.SequenceNumber, hdr.Timestamp = seqs[li], tss[li]
 				before := hdr

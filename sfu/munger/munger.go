@@ -109,12 +109,15 @@ type Munger struct {
 	outSeq  uint16
 	outTS   uint32
 	outTSAt time.Time // when outTS was first sent
-	hasPID  bool
-	outPID  uint16 // modulo 2^15 or 2^7, by the width it was sent with
-	hasTL0  bool
-	outTL0  uint8
-	hasKey  bool
-	outKey  uint8
+	// outEnd says the packet with outSeq ended a frame (marker bit):
+	// padding may follow it without splitting a frame.
+	outEnd bool
+	hasPID bool
+	outPID uint16 // modulo 2^15 or 2^7, by the width it was sent with
+	hasTL0 bool
+	outTL0 uint8
+	hasKey bool
+	outKey uint8
 }
 
 // span says that from position at on, off is added to incoming
@@ -374,6 +377,7 @@ func (m *Munger) Rewrite(hdr *rtp.Header, payload []byte, now time.Time) bool {
 		m.sent = true
 		m.outSeq = hdr.SequenceNumber
 		m.outTS = hdr.Timestamp
+		m.outEnd = hdr.Marker
 	}
 
 	if !m.vp8 {
@@ -439,6 +443,43 @@ func (m *Munger) Skip(hdr *rtp.Header) bool {
 	}
 	m.last = (m.last + 1) % maxSpans
 	m.spans[m.last] = span{at: pos + 1, off: s.off - 1}
+	if m.n < maxSpans {
+		m.n++
+	}
+	return true
+}
+
+// Pad numbers a padding-only packet that the caller inserts into the
+// outgoing stream, to probe the subscriber's bandwidth: hdr gets the
+// sequence number after the last one sent and that packet's timestamp,
+// and every packet forwarded from now on is numbered one more. It
+// reports false, leaving hdr untouched, when nothing has been sent yet
+// or the last packet sent did not end a frame: padding in the middle
+// of a frame would split it for the receiver, which libwebrtc's own
+// sender also avoids.
+//
+// Late packets of the current layer keep their numbers, below the
+// padding's; a run of padding between two forwarded packets costs one
+// span, however long.
+func (m *Munger) Pad(hdr *rtp.Header) bool {
+	if !m.sent || !m.outEnd {
+		return false
+	}
+	m.outSeq++
+	hdr.SequenceNumber = m.outSeq
+	hdr.Timestamp = m.outTS
+	if !m.active {
+		return true
+	}
+	// Packets ahead of the newest handled (position depth+1 on) are
+	// numbered one more.
+	s := &m.spans[m.last]
+	if s.at == m.depth+1 {
+		s.off++
+		return true
+	}
+	m.last = (m.last + 1) % maxSpans
+	m.spans[m.last] = span{at: m.depth + 1, off: s.off + 1}
 	if m.n < maxSpans {
 		m.n++
 	}

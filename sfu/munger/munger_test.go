@@ -711,3 +711,57 @@ func TestSwitchAfterLatePacketBehindSkippedPadding(t *testing.T) {
 		t.Errorf("after the switch: picture id %d, want %d", dc.PictureID, db.PictureID+1)
 	}
 }
+
+func TestPad(t *testing.T) {
+	l := threeLayers()[1]
+	a := l.frame(1, 3, true)
+	b := l.frame(1, 2, false)
+	m := New(Config{ClockRate: 90000, VP8: true})
+	var pad rtp.Header
+	if m.Pad(&pad) {
+		t.Fatal("Pad before anything was sent = true, want false")
+	}
+	base := a[0].hdr.SequenceNumber
+	m.Switch(&a[0].hdr, a[0].payload, epoch)
+	rewrite := func(p packet) int {
+		h := p.hdr
+		if !m.Rewrite(&h, slices.Clone(p.payload), epoch) {
+			return -1
+		}
+		return int(h.SequenceNumber - base)
+	}
+	rewrite(a[0])
+	if m.Pad(&pad) {
+		t.Fatal("Pad in the middle of a frame = true, want false")
+	}
+	rewrite(a[2]) // ends the frame; a[1] is late
+	for k := range 2 {
+		if !m.Pad(&pad) {
+			t.Fatalf("padding %d after the frame's last packet refused", k)
+		}
+		if got := int(pad.SequenceNumber - base); got != 3+k {
+			t.Errorf("padding %d numbered %d, want %d", k, got, 3+k)
+		}
+		if pad.Timestamp != a[2].hdr.Timestamp {
+			t.Errorf("padding %d timestamp %d, want the frame's %d", k, pad.Timestamp, a[2].hdr.Timestamp)
+		}
+	}
+	if got := rewrite(a[1]); got != 1 {
+		t.Errorf("late packet after padding numbered %d, want its own 1", got)
+	}
+	if got := rewrite(b[0]); got != 5 {
+		t.Errorf("next frame after two paddings numbered %d, want 5", got)
+	}
+	if got := rewrite(b[1]); got != 6 {
+		t.Errorf("next frame's second packet numbered %d, want 6", got)
+	}
+
+	// A layer switched to after padding continues after it.
+	m.Pad(&pad)
+	h := threeLayers()[2].frame(2, 1, true)[0]
+	m.Switch(&h.hdr, h.payload, epoch.Add(frameInterval))
+	m.Rewrite(&h.hdr, h.payload, epoch.Add(frameInterval))
+	if got := int(h.hdr.SequenceNumber - base); got != 8 {
+		t.Errorf("first packet of a new layer after padding numbered %d, want 8", got)
+	}
+}

@@ -327,6 +327,7 @@ func (c *Client) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 type Counter struct {
 	packets, bytes atomic.Uint64
 	repaired       atomic.Uint64 // packets that came on the RTX stream
+	padding        atomic.Uint64 // padding-only packets, not in packets
 	last           atomic.Int64  // unix nanoseconds of the last packet
 
 	mu                  sync.Mutex
@@ -345,7 +346,11 @@ type Counter struct {
 }
 
 func (k *Counter) add(p *rtp.Packet, n int, video bool, now time.Time) {
-	k.packets.Add(1)
+	if len(p.Payload) == 0 && p.Padding {
+		k.padding.Add(1) // the SFU probing the bandwidth
+	} else {
+		k.packets.Add(1)
+	}
 	k.bytes.Add(uint64(n))
 	k.last.Store(now.UnixNano())
 	k.mu.Lock()
@@ -384,12 +389,16 @@ func (k *Counter) add(p *rtp.Packet, n int, video bool, now time.Time) {
 	}
 }
 
-// Packets is the number of RTP packets received.
+// Packets is the number of RTP packets of media received.
 func (k *Counter) Packets() uint64 { return k.packets.Load() }
 
 // Repaired is the number of packets that came as retransmissions on the
 // track's RTX stream (RFC 4588), counted in Packets too.
 func (k *Counter) Repaired() uint64 { return k.repaired.Load() }
+
+// Padding is the number of padding-only packets received: the SFU's
+// bandwidth probes. Their sequence numbers count for Completeness.
+func (k *Counter) Padding() uint64 { return k.padding.Load() }
 
 // Bytes is the number of RTP bytes received.
 func (k *Counter) Bytes() uint64 { return k.bytes.Load() }
