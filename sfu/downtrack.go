@@ -59,7 +59,10 @@ type downScratch struct {
 type downBinding struct {
 	ssrc        uint32
 	payloadType uint8
-	writer      webrtc.TrackLocalWriter
+	// rtxSSRC is the RTX stream's (0: RTX not negotiated), where probe
+	// padding goes.
+	rtxSSRC uint32
+	writer  webrtc.TrackLocalWriter
 }
 
 func newDownTrack(up *UpTrack) *DownTrack {
@@ -87,6 +90,7 @@ func (d *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 			d.binding.Store(&downBinding{
 				ssrc:        uint32(ctx.SSRC()),
 				payloadType: uint8(c.PayloadType),
+				rtxSSRC:     uint32(ctx.SSRCRetransmission()),
 				writer:      ctx.WriteStream(),
 			})
 			// A new subscriber needs a keyframe to show anything.
@@ -282,11 +286,12 @@ func (d *DownTrack) switchUnlocked(pkt *rtp.Packet, l *upLayer, now time.Time) b
 // byte can count.
 const paddingSize = 255
 
-// writePadding sends up to n padding-only packets, numbered in the
-// subscriber's stream (munger.Pad), to probe the subscriber's bandwidth
-// (bandwidth.go), and returns the bytes sent. It sends nothing while
-// the last packet sent is in the middle of a frame, or before anything
-// was sent. Only the subscriber's allocator calls it.
+// writePadding sends up to n padding-only packets to probe the
+// subscriber's bandwidth (bandwidth.go), and returns the bytes sent. With
+// RTX negotiated they go on the RTX stream (the retransmitter numbers
+// them), where they leave the media alone. Without, they are numbered in
+// the media stream (munger.Pad), which it allows only between frames and
+// after something was sent. Only the subscriber's allocator calls it.
 func (d *DownTrack) writePadding(n int) int {
 	b := d.binding.Load()
 	if b == nil || d.up.kind != webrtc.RTPCodecTypeVideo {
@@ -297,7 +302,12 @@ func (d *DownTrack) writePadding(n int) int {
 		h := &d.padHdr
 		*h = rtp.Header{Version: 2, Padding: true, PaddingSize: paddingSize, SSRC: b.ssrc, PayloadType: b.payloadType, Extensions: h.Extensions[:0]}
 		d.mu.Lock()
-		ok := d.munger.Pad(h)
+		ok := true
+		if b.rtxSSRC != 0 {
+			h.SSRC, h.Timestamp = b.rtxSSRC, d.munger.Timestamp()
+		} else {
+			ok = d.munger.Pad(h)
+		}
 		d.mu.Unlock()
 		if !ok {
 			break

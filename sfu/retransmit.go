@@ -172,6 +172,10 @@ func (r *retransmitter) BindLocalStream(info *interceptor.StreamInfo, writer int
 	r.streams[info.SSRC] = c
 	r.mu.Unlock()
 	return interceptor.RTPWriterFunc(func(h *rtp.Header, payload []byte, a interceptor.Attributes) (int, error) {
+		if c.rtx != nil && h.SSRC == c.rtx.ssrc {
+			c.rtx.numberPadding(h) // a probe, not media: nothing to cache
+			return writer.Write(h, payload, a)
+		}
 		c.add(h, payload)
 		return writer.Write(h, payload, a)
 	})

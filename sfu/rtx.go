@@ -54,3 +54,12 @@ func (s *rtxStream) wrap(h *rtp.Header, payload []byte) []byte {
 	s.sent.Add(1)
 	return payload
 }
+
+// numberPadding makes h, a padding-only packet written by the down track
+// on this stream (its bandwidth probes), the stream's next packet.
+// Padding on the RTX stream leaves the media's sequence numbers alone,
+// which is why libwebrtc pads there too.
+func (s *rtxStream) numberPadding(h *rtp.Header) {
+	h.PayloadType = s.payloadType
+	h.SequenceNumber = uint16(s.seq.Add(1) - 1) //nolint:gosec // modulo 2^16 on purpose
+}

@@ -485,3 +485,7 @@ func (m *Munger) Pad(hdr *rtp.Header) bool {
 	}
 	return true
 }
+
+// Timestamp is the timestamp of the last packet sent, for packets the
+// caller sends beside the stream (padding on an RTX stream).
+func (m *Munger) Timestamp() uint32 { return m.outTS }
