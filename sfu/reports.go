@@ -84,6 +84,9 @@ func (s *senderReporter) BindLocalStream(info *interceptor.StreamInfo, writer in
 
 // count notes one packet sent.
 func (st *sentStream) count(h *rtp.Header, payloadLen int, start time.Time) {
+	if h.SSRC != st.ssrc || payloadLen == 0 {
+		return // probe padding, on the RTX stream or this one: not media
+	}
 	st.packets.Add(1)
 	st.octets.Add(uint32(payloadLen)) //nolint:gosec // modulo 2^32 on purpose
 	f := st.frame.Load()
