@@ -121,11 +121,11 @@ func registerRTX(me *webrtc.MediaEngine, video []string) error {
 // interceptor around the ones added before it): what the retransmitter
 // resends then passes through it, so that a retransmission gets a
 // transport-wide sequence number of its own and counts as sent.
-func registerPipeline(me *webrtc.MediaEngine, reg *interceptor.Registry, bw BandwidthConfig, estimators chan<- *estimator, links *downlinks) error {
+func registerPipeline(me *webrtc.MediaEngine, reg *interceptor.Registry, bw BandwidthConfig, estimators chan<- *estimator, links *downlinks, resent *resendCounts) error {
 	if err := registerCongestionControl(me, reg, bw, estimators, links); err != nil {
 		return fmt.Errorf("congestion control: %w", err)
 	}
-	return registerInterceptors(me, reg, links)
+	return registerInterceptors(me, reg, links, resent)
 }
 
 // registerInterceptors builds the per-packet pipeline explicitly rather
@@ -133,14 +133,14 @@ func registerPipeline(me *webrtc.MediaEngine, reg *interceptor.Registry, bw Band
 // retransmission cache toward subscribers, RTCP sender and receiver
 // reports, and transport-wide congestion feedback so that browsers can
 // estimate their upload bandwidth.
-func registerInterceptors(me *webrtc.MediaEngine, reg *interceptor.Registry, links *downlinks) error {
+func registerInterceptors(me *webrtc.MediaEngine, reg *interceptor.Registry, links *downlinks, resent *resendCounts) error {
 	// Toward subscribers, the SFU's own retransmitter (retransmit.go),
 	// whose cache follows the round trip: pion's responder kept 256 or
 	// 1024 packets per down track whatever the network, most of the
 	// server's memory (docs/performance.md).
 	me.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
 	me.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
-	reg.Add(&retransmitterFactory{links: links})
+	reg.Add(&retransmitterFactory{links: links, resent: resent})
 	// Toward publishers, a NACK generator that counts what comes back
 	// over RTX as received (nackgen; pion's would ask again and again).
 	reg.Add(nackgen.Factory{})

@@ -63,6 +63,8 @@ type Engine struct {
 	screenBudget int
 	// roomMax is the most one subscriber is sent (BandwidthConfig.Max).
 	roomMax int
+	// resent counts the retransmissions to subscribers.
+	resent *resendCounts
 
 	udpMux  *ice.MultiUDPMuxDefault
 	sockets []*batchConn     // under udpMux, one per address
@@ -80,7 +82,8 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 	links := newDownlinks()
 	estimators := make(chan *estimator, 1)
 	bw := cfg.Bandwidth.withDefaults()
-	if err := registerPipeline(me, reg, bw, estimators, links); err != nil {
+	resent := &resendCounts{}
+	if err := registerPipeline(me, reg, bw, estimators, links, resent); err != nil {
 		return nil, err
 	}
 	if err := registerRTX(me, cfg.VideoCodecs); err != nil {
@@ -97,7 +100,7 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 	}
 	mux := ice.NewMultiUDPMuxDefault(muxes...)
 
-	e := &Engine{udpMux: mux, sockets: conns, estimators: estimators, screenBudget: bw.Screen, roomMax: bw.Max}
+	e := &Engine{udpMux: mux, sockets: conns, estimators: estimators, screenBudget: bw.Screen, roomMax: bw.Max, resent: resent}
 	se := webrtc.SettingEngine{}
 	se.SetICEUDPMux(mux)
 	networks := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}

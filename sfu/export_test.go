@@ -39,5 +39,5 @@ func RegisterEstimatorForBench(me *webrtc.MediaEngine, reg *interceptor.Registry
 // its estimator, the SFU's retransmitter, NACK generator, reports and
 // TWCC feedback (not RTX: the benchmark's codecs are its own).
 func RegisterInterceptorsForBench(me *webrtc.MediaEngine, reg *interceptor.Registry) error {
-	return registerPipeline(me, reg, BandwidthConfig{}.withDefaults(), make(chan *estimator), newDownlinks())
+	return registerPipeline(me, reg, BandwidthConfig{}.withDefaults(), make(chan *estimator), newDownlinks(), &resendCounts{})
 }

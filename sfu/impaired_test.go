@@ -244,6 +244,13 @@ func TestNACKRepairsFivePercentLoss(t *testing.T) {
 	if n := gotOld.Repaired(); n != 0 {
 		t.Errorf("Cleo did not negotiate RTX but received %d packets on an RTX stream", n)
 	}
+	// The server's own counts: Ben's on the RTX stream, Cleo's on the
+	// media stream.
+	if tot := s.manager.Totals(); tot.ResentRTX == 0 || tot.Resent == tot.ResentRTX {
+		t.Errorf("the server resent %d packets, %d of them over RTX: want some each way", tot.Resent, tot.ResentRTX)
+	} else {
+		t.Logf("the server resent %d packets, %d of them over RTX", tot.Resent, tot.ResentRTX)
+	}
 	checkLossRuleDropped(t, rules)
 }
 

@@ -35,6 +35,7 @@ type Totals struct {
 	RepairedIn           uint64 // of PacketsIn, those that came on an RTX stream (browsers' probes too)
 	PacketsOut, BytesOut uint64 // RTP forwarded to subscribers
 	NACKsIn              uint64 // NACK packets from subscribers
+	Resent, ResentRTX    uint64 // packets resent to subscribers; of those, on an RTX stream
 	KeyframeRequestsIn   uint64 // PLI and FIR from subscribers
 	KeyframeRequestsOut  uint64 // keyframe requests sent to publishers
 }
@@ -129,6 +130,9 @@ func (m *metrics) totals() (Totals, int) {
 // Totals returns the SFU's counters since start.
 func (m *Manager) Totals() Totals {
 	t, _ := m.metrics.totals()
+	if m.engine != nil && m.engine.resent != nil {
+		t.Resent, t.ResentRTX = m.engine.resent.all.Load(), m.engine.resent.rtx.Load()
+	}
 	return t
 }
 

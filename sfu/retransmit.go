@@ -65,19 +65,28 @@ func cacheSlots(pps float64, keep time.Duration) int {
 }
 
 // retransmitterFactory makes one retransmitter per peer connection.
-type retransmitterFactory struct{ links *downlinks }
+type retransmitterFactory struct {
+	links  *downlinks
+	resent *resendCounts
+}
 
 // NewInterceptor is called by pion for each new peer connection.
 func (f *retransmitterFactory) NewInterceptor(id string) (interceptor.Interceptor, error) {
-	return &retransmitter{id: id, links: f.links, streams: map[uint32]*sentCache{}}, nil
+	return &retransmitter{id: id, links: f.links, resent: f.resent, streams: map[uint32]*sentCache{}}, nil
+}
+
+// resendCounts counts the engine's retransmissions, for its metrics.
+type resendCounts struct {
+	all, rtx atomic.Uint64 // rtx: those on an RTX stream
 }
 
 // retransmitter caches what the video streams of one connection send and
 // resends what NACKs ask for.
 type retransmitter struct {
 	interceptor.NoOp
-	id    string
-	links *downlinks
+	id     string
+	links  *downlinks
+	resent *resendCounts // nil in unit tests
 
 	mu      sync.Mutex
 	streams map[uint32]*sentCache
@@ -123,7 +132,8 @@ type sentCache struct {
 	rtx    *rtxStream // nil: resent on the media stream
 	// allow says whether a resend of size bytes fits the connection's
 	// budget now.
-	allow func(size int, now time.Time) bool
+	allow  func(size int, now time.Time) bool
+	resent *resendCounts
 
 	mu      sync.Mutex
 	slots   []sentPacket
@@ -164,7 +174,7 @@ func (r *retransmitter) BindLocalStream(info *interceptor.StreamInfo, writer int
 	if !nack {
 		return writer
 	}
-	c := &sentCache{writer: writer, rtt: r.rtt, allow: r.allowResend, slots: make([]sentPacket, cacheMin), checked: time.Now()}
+	c := &sentCache{writer: writer, rtt: r.rtt, allow: r.allowResend, resent: r.resent, slots: make([]sentPacket, cacheMin), checked: time.Now()}
 	if info.SSRCRetransmission != 0 && info.PayloadTypeRetransmission != 0 {
 		c.rtx = newRTXStream(info.SSRCRetransmission, info.PayloadTypeRetransmission)
 	}
@@ -294,7 +304,13 @@ func (c *sentCache) resendOne(seq uint16, now time.Time, gap time.Duration) {
 	if c.rtx != nil {
 		payload = c.rtx.wrap(&h, payload)
 	}
-	_, _ = c.writer.Write(&h, payload, nil)
+	if _, err := c.writer.Write(&h, payload, nil); err != nil || c.resent == nil {
+		return
+	}
+	c.resent.all.Add(1)
+	if c.rtx != nil {
+		c.resent.rtx.Add(1)
+	}
 }
 
 // downlinks finds a connection's estimator by the connection's id, for

@@ -85,7 +85,8 @@ func (r *rtxRecorder) Write(h *rtp.Header, payload []byte, _ interceptor.Attribu
 }
 
 func TestRetransmitterResendsOnTheRTXStream(t *testing.T) {
-	r := &retransmitter{links: newDownlinks(), streams: map[uint32]*sentCache{}}
+	counts := &resendCounts{}
+	r := &retransmitter{links: newDownlinks(), resent: counts, streams: map[uint32]*sentCache{}}
 	rec := &rtxRecorder{}
 	info := &interceptor.StreamInfo{
 		SSRC: 7, PayloadType: 96, SSRCRetransmission: 8, PayloadTypeRetransmission: 97,
@@ -123,8 +124,8 @@ func TestRetransmitterResendsOnTheRTXStream(t *testing.T) {
 			t.Errorf("packet %d: RTX payload %x, want the original sequence number then the payload", osn, p)
 		}
 	}
-	if n := r.streams[7].rtx.sent.Load(); n != uint64(len(asked)) {
-		t.Errorf("counted %d RTX packets, want %d", n, len(asked))
+	if all, rtx := counts.all.Load(), counts.rtx.Load(); all != uint64(len(asked)) || rtx != all {
+		t.Errorf("counted %d retransmissions, %d over RTX, want %d of each", all, rtx, len(asked))
 	}
 }
 
@@ -160,7 +161,7 @@ func TestRTXWrapDropsPadding(t *testing.T) {
 func TestRetransmissionsGetTransportWideNumbers(t *testing.T) {
 	me := &webrtc.MediaEngine{}
 	reg := &interceptor.Registry{}
-	if err := registerPipeline(me, reg, BandwidthConfig{}.withDefaults(), make(chan *estimator, 1), newDownlinks()); err != nil {
+	if err := registerPipeline(me, reg, BandwidthConfig{}.withDefaults(), make(chan *estimator, 1), newDownlinks(), &resendCounts{}); err != nil {
 		t.Fatal(err)
 	}
 	chain, err := reg.Build("pc")

@@ -19,7 +19,6 @@ type rtxStream struct {
 	ssrc        uint32
 	payloadType uint8
 	seq         atomic.Uint32 // the next sequence number, modulo 2^16
-	sent        atomic.Uint64 // packets wrapped
 }
 
 func newRTXStream(ssrc uint32, payloadType uint8) *rtxStream {
@@ -51,7 +50,6 @@ func (s *rtxStream) wrap(h *rtp.Header, payload []byte) []byte {
 	h.SSRC = s.ssrc
 	h.PayloadType = s.payloadType
 	h.SequenceNumber = uint16(s.seq.Add(1) - 1) //nolint:gosec // modulo 2^16 on purpose
-	s.sent.Add(1)
 	return payload
 }
 

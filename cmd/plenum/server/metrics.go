@@ -52,6 +52,8 @@ var (
 		"RTCP NACK packets received from subscribers.", nil, nil)
 	descRepaired = prometheus.NewDesc("plenum_sfu_rtx_packets_received_total",
 		"RTP packets publishers sent on an RTX stream: retransmissions, and the old packets browsers resend to probe their bandwidth (counted in plenum_sfu_packets_total too).", nil, nil)
+	descResent = prometheus.NewDesc("plenum_sfu_retransmissions_total",
+		"RTP packets resent to subscribers on their NACKs: stream=rtx on the subscriber's RTX stream, stream=media on the media stream (no RTX negotiated).", []string{"stream"}, nil)
 	descKeyframes = prometheus.NewDesc("plenum_sfu_keyframe_requests_total",
 		"Keyframe requests: direction=in PLI/FIR from subscribers, direction=out PLI sent to publishers.", []string{"direction"}, nil)
 	descLatency = prometheus.NewDesc("plenum_sfu_forward_latency_seconds",
@@ -77,7 +79,7 @@ type plenumCollector struct{ s *Server }
 func (c *plenumCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		descRooms, descParticipants, descTracks, descSessions, descPackets, descBytes,
-		descNACKs, descRepaired, descKeyframes, descLatency, descTURNAllocations, descTURNDropped,
+		descNACKs, descRepaired, descResent, descKeyframes, descLatency, descTURNAllocations, descTURNDropped,
 	} {
 		ch <- d
 	}
@@ -104,6 +106,8 @@ func (c *plenumCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descBytes, t.BytesOut, "out")
 	counter(descNACKs, t.NACKsIn)
 	counter(descRepaired, t.RepairedIn)
+	counter(descResent, t.Resent-t.ResentRTX, "media")
+	counter(descResent, t.ResentRTX, "rtx")
 	counter(descKeyframes, t.KeyframeRequestsIn, "in")
 	counter(descKeyframes, t.KeyframeRequestsOut, "out")
 	ch <- latencyHistogram(s.manager.ForwardLatency())

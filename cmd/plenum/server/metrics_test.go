@@ -96,6 +96,7 @@ func TestMetricsCountPacketsDuringACall(t *testing.T) {
 	for _, name := range []string{
 		"plenum_rooms", "plenum_participants", "plenum_tracks", "plenum_signaling_sessions",
 		"plenum_sfu_rtp_packets_total", "plenum_sfu_rtp_bytes_total", "plenum_sfu_nacks_received_total",
+		"plenum_sfu_rtx_packets_received_total", "plenum_sfu_retransmissions_total",
 		"plenum_sfu_keyframe_requests_total", "plenum_sfu_forward_latency_seconds", "plenum_turn_allocations",
 		"plenum_build_info", "go_goroutines", "process_cpu_seconds_total", "process_resident_memory_bytes",
 	} {
