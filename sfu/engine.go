@@ -23,6 +23,14 @@ const (
 	iceKeepaliveInterval   = 2 * time.Second
 )
 
+// srtpReplayWindow is how far behind the newest packet of a stream an
+// SRTP packet is still accepted (pion's default is 64), as libwebrtc has
+// it: a sender that numbers a retransmission when it caches the packet
+// (pion's NACK responder, interceptor v0.1.51) sends it on the RTX
+// stream far behind the newest, and a second try of a high layer's
+// repair came more than 64 behind and was dropped for good.
+const srtpReplayWindow = 1024
+
 // iceTCPReadBuffer is how many packets the ICE-over-TCP mux buffers per
 // connection before the SFU reads them.
 const iceTCPReadBuffer = 64
@@ -117,6 +125,7 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 	}
 	se.SetNetworkTypes(networks)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetSRTPReplayProtectionWindow(srtpReplayWindow)
 	se.SetICETimeouts(iceDisconnectedTimeout, iceFailedTimeout, iceKeepaliveInterval)
 	se.SetIncludeLoopbackCandidate(includeLoopback(cfg.Interfaces))
 	if len(cfg.Interfaces) > 0 {

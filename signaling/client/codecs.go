@@ -1,6 +1,9 @@
 package client
 
 import (
+	"math/rand/v2"
+	"sync/atomic"
+
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/rtp"
@@ -53,7 +56,7 @@ func registerInterceptors(me *webrtc.MediaEngine, reg *interceptor.Registry) err
 	if err != nil {
 		return err
 	}
-	reg.Add(rtxRIDFactory{})
+	reg.Add(rtxFixFactory{})
 	reg.Add(responder)
 	reg.Add(nackgen.Factory{})
 	me.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
@@ -70,25 +73,36 @@ func registerInterceptors(me *webrtc.MediaEngine, reg *interceptor.Registry) err
 	return webrtc.ConfigureTWCCSender(me, reg)
 }
 
-// rtxRID makes the client's RTX packets name the simulcast layer they
-// repair as RFC 8852 says: pion's NACK responder copies the layer's rid
-// header extension into them, where the repaired-rtp-stream-id belongs.
-// pion tells an RTX stream it was not told of by that extension: finding
-// a rid instead, the SFU's pion took the RTX stream for the layer itself
-// (its stream replaced, the layer read the retransmissions as media) and
-// the picture stopped at the first loss. Registered before the
-// responder, it sees what the responder writes.
-type rtxRID struct{ interceptor.NoOp }
+// rtxFix makes the client's RTX packets what RFC 4588 and RFC 8852 say
+// they are, where pion's NACK responder (interceptor v0.1.51) does not:
+//   - It copies a simulcast layer's rid header extension into them, where
+//     the repaired-rtp-stream-id belongs. pion tells an RTX stream it was
+//     not told of by that extension: finding a rid instead, the SFU's pion
+//     took the RTX stream for the layer itself (its stream replaced, the
+//     layer read the retransmissions as media) and the picture stopped at
+//     the first loss.
+//   - It numbers a packet's retransmission when it caches the packet, so
+//     the RTX stream's numbers run with the media's, and a second resend
+//     of an old packet (the first one lost) came more than SRTP's replay
+//     window (64) behind the newest and was dropped by the receiver: a
+//     high layer kept a few holes for good. Here they are numbered as
+//     sent.
+//
+// Registered before the responder, it sees what the responder writes.
+type rtxFix struct{ interceptor.NoOp }
 
-// rtxRIDFactory makes an rtxRID per peer connection.
-type rtxRIDFactory struct{}
+// rtxFixFactory makes an rtxFix per peer connection.
+type rtxFixFactory struct{}
 
 // NewInterceptor is called by pion for each new peer connection.
-func (rtxRIDFactory) NewInterceptor(string) (interceptor.Interceptor, error) { return &rtxRID{}, nil }
+func (rtxFixFactory) NewInterceptor(string) (interceptor.Interceptor, error) { return &rtxFix{}, nil }
 
-// BindLocalStream moves the rid of the stream's RTX packets to the
-// repaired-rtp-stream-id.
-func (*rtxRID) BindLocalStream(info *interceptor.StreamInfo, writer interceptor.RTPWriter) interceptor.RTPWriter {
+// BindLocalStream renumbers the stream's RTX packets as they are sent
+// and moves their rid to the repaired-rtp-stream-id.
+func (*rtxFix) BindLocalStream(info *interceptor.StreamInfo, writer interceptor.RTPWriter) interceptor.RTPWriter {
+	if info.SSRCRetransmission == 0 {
+		return writer
+	}
 	var rid, rrid uint8
 	for _, x := range info.RTPHeaderExtensions {
 		switch x.URI {
@@ -98,18 +112,19 @@ func (*rtxRID) BindLocalStream(info *interceptor.StreamInfo, writer interceptor.
 			rrid = uint8(x.ID) //nolint:gosec // negotiated ids are 1-255
 		}
 	}
-	if info.SSRCRetransmission == 0 || rid == 0 {
-		return writer
-	}
 	rtxSSRC := info.SSRCRetransmission
+	var next atomic.Uint32            // the responder resends from several goroutines
+	next.Store(rand.Uint32N(1 << 16)) //nolint:gosec // RFC 3550's random start, not a secret
 	return interceptor.RTPWriterFunc(func(h *rtp.Header, payload []byte, a interceptor.Attributes) (int, error) {
-		if h.SSRC == rtxSSRC {
-			if v := h.GetExtension(rid); v != nil {
-				_ = h.DelExtension(rid)
-				if rrid != 0 {
-					if err := h.SetExtension(rrid, v); err != nil {
-						return 0, err
-					}
+		if h.SSRC != rtxSSRC {
+			return writer.Write(h, payload, a)
+		}
+		h.SequenceNumber = uint16(next.Add(1) - 1) //nolint:gosec // modulo 2^16 on purpose
+		if v := h.GetExtension(rid); rid != 0 && v != nil {
+			_ = h.DelExtension(rid)
+			if rrid != 0 {
+				if err := h.SetExtension(rrid, v); err != nil {
+					return 0, err
 				}
 			}
 		}
