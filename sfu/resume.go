@@ -13,8 +13,9 @@ import (
 // or whose media connection fails, is not removed at once. It is kept,
 // with its peer connections, tracks, subscriptions and role, for the
 // resume grace, during which its client may come back with a new
-// signaling connection (Attach) and restart ICE. Others see nothing of
-// it but media that pauses. Only when the grace ends with the client
+// signaling connection (Attach) and restart ICE. Others see it marked
+// reconnecting while its signaling is lost (ParticipantInfo.Reconnecting,
+// in participant-updated), and media that pauses. Only when the grace ends with the client
 // still gone, or its media still failed, does it leave the room.
 //
 // Both losses share one deadline, counted from the first of them: a
@@ -61,10 +62,23 @@ func (l *lossState) lost() bool { return l.detached || len(l.failed) > 0 }
 // Detach starts the grace when the participant's signaling connection is
 // lost. Its signaler is expected to drop messages until Attach.
 func (p *Participant) Detach() {
+	// The room first, as everywhere: the others learn of the loss in the
+	// order of the room's other events, and only while p is in the room
+	// (an update for someone who left would read as a join).
+	r := p.room
+	r.mu.Lock()
 	p.mu.Lock()
 	p.loss.detached = true
 	p.startGraceLocked()
+	changed := !p.closed && !p.info.Reconnecting
+	if changed {
+		p.info.Reconnecting = true
+	}
 	p.mu.Unlock()
+	if changed && slices.Contains(r.participants, p) {
+		r.broadcastUpdateLocked(p)
+	}
+	r.mu.Unlock()
 	p.log.Info("signaling lost: kept for a resume", "grace", p.room.manager.ResumeGrace())
 }
 
@@ -93,7 +107,12 @@ func (p *Participant) Attach(connect func()) error {
 	p.mu.Lock()
 	p.loss.detached = false
 	p.stopGraceUnlessLostLocked()
+	back := p.info.Reconnecting
+	p.info.Reconnecting = false
 	p.mu.Unlock()
+	if back {
+		r.broadcastUpdateLocked(p)
+	}
 	r.greetLocked(p, r.participants)
 	if held := r.holds.of(p.id); held != 0 {
 		roomSignals(p.sig).ForcedMute("", held&holdAudio != 0, held&holdVideo != 0)

@@ -165,6 +165,11 @@ func (r *Room) snapshot() []*Participant {
 func (r *Room) broadcastUpdate(p *Participant) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.broadcastUpdateLocked(p)
+}
+
+// broadcastUpdateLocked is broadcastUpdate with r.mu held.
+func (r *Room) broadcastUpdateLocked(p *Participant) {
 	info := p.Info()
 	for _, o := range r.participants {
 		if o != p {

@@ -21,6 +21,10 @@ type ParticipantInfo struct {
 	VideoMuted bool   `json:"videoMuted"`
 	// Role is what the participant may do in the room.
 	Role Role `json:"role"`
+	// Reconnecting is set while the participant's signaling connection
+	// is lost and it is kept for a resume (resume.go): others show it
+	// rather than a tile that froze for no visible reason.
+	Reconnecting bool `json:"reconnecting"`
 }
 
 // Signaler carries the SFU's messages to one participant's client. Its
@@ -34,7 +38,8 @@ type Signaler interface {
 	SendDescription(pc PeerRole, desc webrtc.SessionDescription)
 	// ParticipantJoined announces a newcomer.
 	ParticipantJoined(p ParticipantInfo)
-	// ParticipantUpdated announces a change of mute state or name.
+	// ParticipantUpdated announces a change of mute state, name, role or
+	// reconnecting state.
 	ParticipantUpdated(p ParticipantInfo)
 	// ParticipantLeft announces a departure.
 	ParticipantLeft(id string)

@@ -18,7 +18,8 @@ import (
 // whose socket broke opens a new one and sends resume instead of join;
 // the server moves the participant's messages over to the new socket
 // (the line) and sends a welcome with resumed set and the room as it is
-// now. The participant never left: others see nothing.
+// now. The participant never left: others see it marked reconnecting
+// meanwhile (sfu.ParticipantInfo.Reconnecting), then back.
 //
 // The server keeps only a hash of each token, so that its memory does
 // not hold what would let someone take over a session.

@@ -88,6 +88,7 @@ type Client struct {
 	iceServers   []webrtc.ICEServer
 	participants map[string]sfu.ParticipantInfo
 	departures   []string // ids of participant-left messages, in order
+	presence     []PresenceEvent
 	up, down     *webrtc.PeerConnection
 	received     map[TrackKey]*Counter
 	videoLayers  []*videoLayer

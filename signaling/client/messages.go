@@ -139,6 +139,7 @@ func (c *Client) handle(m *serverMessage) error {
 	case "participant-joined", "participant-updated":
 		if m.Participant != nil {
 			c.mu.Lock()
+			c.notePresenceLocked(*m.Participant)
 			c.participants[m.Participant.ID] = *m.Participant
 			c.mu.Unlock()
 		}
@@ -146,6 +147,7 @@ func (c *Client) handle(m *serverMessage) error {
 		c.mu.Lock()
 		delete(c.participants, m.ID)
 		c.departures = append(c.departures, m.ID)
+		c.presence = append(c.presence, PresenceEvent{ID: m.ID, State: "left"})
 		c.mu.Unlock()
 	case "speaker":
 		c.mu.Lock()
