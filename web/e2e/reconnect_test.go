@@ -21,6 +21,17 @@ const watchNotices = `(() => {
   return true;
 })()`
 
+// watchReconnecting makes the page record whether a tile ever showed
+// its reconnecting overlay: it may last only until the resume.
+const watchReconnecting = `(() => {
+  window.seenReconnecting = false;
+  const record = () => {
+    if (document.querySelector('.tile.is-reconnecting .tile-reconnecting:not([hidden])')) window.seenReconnecting = true;
+  };
+  new MutationObserver(record).observe(document.body, { attributes: true, attributeFilter: ['class', 'hidden'], subtree: true });
+  return true;
+})()`
+
 // keepsDecoding waits until b has decoded more of participant's video
 // than it had at from.
 func keepsDecoding(t *testing.T, b *webtest.Browser, participant string, from int, within time.Duration) {
@@ -47,6 +58,9 @@ func TestBrowserResumesAfterTheServerCutsItsSocket(t *testing.T) {
 	if err := ana.Eval(watchNotices, &ok); err != nil {
 		t.Fatal(err)
 	}
+	if err := ben.Eval(watchReconnecting, &ok); err != nil {
+		t.Fatal(err)
+	}
 	anaFrom, benFrom := framesFrom(t, ana, ids[1]), framesFrom(t, ben, ids[0])
 
 	if !srv.Signaling().DropConnection(ids[0]) {
@@ -63,6 +77,15 @@ func TestBrowserResumesAfterTheServerCutsItsSocket(t *testing.T) {
 	}
 	if !slices.Contains(seen, "reconnecting") || !slices.Contains(seen, "reconnected") {
 		t.Fatalf("Ana's page showed the notices %v, want reconnecting then reconnected", seen)
+	}
+	// Ben saw Ana reconnecting (the tile and the live region), then back.
+	back := `window.seenReconnecting && !document.querySelector('.tile.is-reconnecting') &&
+		window.plenum.participants().every((p) => !p.reconnecting) &&
+		window.plenum.announcements().includes('Ana is reconnecting') && window.plenum.announcements().includes('Ana is back')`
+	if err := ben.WaitFor(back, 15*time.Second); err != nil {
+		var state any
+		_ = ben.Eval(`({seen: window.seenReconnecting, participants: window.plenum.participants(), said: window.plenum.announcements()})`, &state)
+		t.Fatalf("Ben's page did not show Ana reconnecting then back: %v (%v)", err, state)
 	}
 	if id, err := ana.ParticipantID(); err != nil || id != ids[0] {
 		t.Fatalf("Ana is %q after the resume (%v), was %q", id, err, ids[0])

@@ -27,7 +27,7 @@ export function installHook() {
     participants() {
       const s = store.session;
       if (!s || s.phase !== 'joined') return [];
-      return [...s.participants.values()].map(({ id, name, audioMuted, videoMuted, role }) => ({ id, name, audioMuted, videoMuted, role }));
+      return [...s.participants.values()].map(({ id, name, audioMuted, videoMuted, role, reconnecting }) => ({ id, name, audioMuted, videoMuted, role, reconnecting }));
     },
     /** Our role once joined (moderator, participant, viewer), else ''. */
     get role() {

@@ -282,6 +282,8 @@ export class Session extends EventTarget {
       audioMuted: !!p.audioMuted,
       videoMuted: !!p.videoMuted,
       role: ['moderator', 'participant', 'viewer'].includes(p.role) ? p.role : 'participant',
+      // Their signaling is lost and the server holds them for a resume.
+      reconnecting: p.reconnecting === true,
     };
     this.participants.set(p.id, entry);
     // "updated" for someone unknown is treated as a join, and vice versa.

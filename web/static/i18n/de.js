@@ -69,6 +69,7 @@ export default {
   'meeting.alone.body': 'Teile diesen Link mit den Menschen, die du treffen möchtest:',
   'meeting.you': '{name} (du)',
   'meeting.mutedLabel': 'Mikrofon stummgeschaltet',
+  'meeting.reconnecting': 'Verbindung wird wiederhergestellt …',
   'meeting.toolbar': 'Steuerung der Besprechung',
   'meeting.participants': 'Teilnehmende',
 
@@ -125,6 +126,8 @@ export default {
 
   'announce.joined': '{name} ist beigetreten',
   'announce.left': '{name} hat die Besprechung verlassen',
+  'announce.reconnecting': '{name} verbindet sich neu',
+  'announce.reconnected': '{name} ist wieder da',
   'announce.micOn': 'Mikrofon an',
   'announce.micOff': 'Mikrofon aus',
   'announce.camOn': 'Kamera an',

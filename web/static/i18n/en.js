@@ -74,6 +74,7 @@ export default {
   'meeting.alone.body': 'Share this link with people you want to meet:',
   'meeting.you': '{name} (you)',
   'meeting.mutedLabel': 'Microphone muted',
+  'meeting.reconnecting': 'Reconnecting…',
   'meeting.toolbar': 'Meeting controls',
   'meeting.participants': 'Participants',
 
@@ -130,6 +131,8 @@ export default {
 
   'announce.joined': '{name} joined',
   'announce.left': '{name} left',
+  'announce.reconnecting': '{name} is reconnecting',
+  'announce.reconnected': '{name} is back',
   'announce.micOn': 'Microphone on',
   'announce.micOff': 'Microphone off',
   'announce.camOn': 'Camera on',

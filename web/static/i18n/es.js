@@ -69,6 +69,7 @@ export default {
   'meeting.alone.body': 'Comparte este enlace con las personas con quienes quieres reunirte:',
   'meeting.you': '{name} (tú)',
   'meeting.mutedLabel': 'Micrófono silenciado',
+  'meeting.reconnecting': 'Reconectando…',
   'meeting.toolbar': 'Controles de la reunión',
   'meeting.participants': 'Participantes',
 
@@ -125,6 +126,8 @@ export default {
 
   'announce.joined': '{name} se ha unido',
   'announce.left': '{name} se ha ido',
+  'announce.reconnecting': '{name} se está reconectando',
+  'announce.reconnected': '{name} ha vuelto',
   'announce.micOn': 'Micrófono activado',
   'announce.micOff': 'Micrófono desactivado',
   'announce.camOn': 'Cámara activada',

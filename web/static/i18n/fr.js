@@ -69,6 +69,7 @@ export default {
   'meeting.alone.body': 'Partagez ce lien avec les personnes que vous voulez retrouver :',
   'meeting.you': '{name} (vous)',
   'meeting.mutedLabel': 'Micro coupé',
+  'meeting.reconnecting': 'Reconnexion…',
   'meeting.toolbar': 'Commandes de la réunion',
   'meeting.participants': 'Participants',
 
@@ -125,6 +126,8 @@ export default {
 
   'announce.joined': '{name} a rejoint la réunion',
   'announce.left': '{name} est parti',
+  'announce.reconnecting': '{name} se reconnecte',
+  'announce.reconnected': '{name} est de retour',
   'announce.micOn': 'Micro activé',
   'announce.micOff': 'Micro coupé',
   'announce.camOn': 'Caméra activée',

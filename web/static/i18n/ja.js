@@ -69,6 +69,7 @@ export default {
   'meeting.alone.body': '会議に招待したい人にこのリンクを共有してください:',
   'meeting.you': '{name} (あなた)',
   'meeting.mutedLabel': 'マイクはミュート中',
+  'meeting.reconnecting': '再接続中…',
   'meeting.toolbar': '会議のコントロール',
   'meeting.participants': '参加者',
 
@@ -125,6 +126,8 @@ export default {
 
   'announce.joined': '{name} さんが参加しました',
   'announce.left': '{name} さんが退出しました',
+  'announce.reconnecting': '{name} さんが再接続しています',
+  'announce.reconnected': '{name} さんが戻りました',
   'announce.micOn': 'マイクをオンにしました',
   'announce.micOff': 'マイクをオフにしました',
   'announce.camOn': 'カメラをオンにしました',

@@ -133,7 +133,11 @@ export class MeetingView {
       this.addTile(participant);
       if (say) announce(t('announce.joined', { name: participant.name }));
     });
-    on('participant-updated', ({ participant }) => this.updateTile(participant));
+    on('participant-updated', ({ participant: p }) => {
+      const was = this.tiles.get(p.id)?.reconnecting ?? false;
+      this.updateTile(p);
+      if (p.reconnecting !== was) announce(t(p.reconnecting ? 'announce.reconnecting' : 'announce.reconnected', { name: p.name }));
+    });
     on('participant-left', ({ participant }) => {
       this.removeTile(participant.id);
       announce(t('announce.left', { name: participant.name }));
@@ -222,6 +226,7 @@ export class MeetingView {
     if (tile.name !== p.name) tile.setName(p.name);
     this.shares.rename(p.id, p.name);
     tile.setAudioMuted(p.audioMuted);
+    tile.setReconnecting(p.reconnecting);
     const cameraOn = tile.videoMuted && !p.videoMuted;
     tile.setVideoMuted(p.videoMuted);
     // A camera turned off is not worth receiving; one turned on is wanted at once.

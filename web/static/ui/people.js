@@ -15,8 +15,8 @@ const livePanels = new Set(); // redrawn when providers come or go
 /**
  * Adds a provider of per-row actions. fn(person, {session, self}) returns
  * a Node (buttons, a menu) for the row's actions slot, or null; person is
- * {id, name, audioMuted, videoMuted, role, hand ({position, direct} or
- * null)}, self whether it is us.
+ * {id, name, audioMuted, videoMuted, role, reconnecting, hand
+ * ({position, direct} or null)}, self whether it is us.
  * Rows are rebuilt on every change, so the node must not keep state.
  * Returns a function that removes the provider.
  */
@@ -97,6 +97,7 @@ export class PeoplePanel {
     const avatar = h('span', { class: 'avatar person-avatar', 'aria-hidden': 'true', text: initials(p.name) });
     avatar.style.setProperty('--hue', hueFor(p.id));
     const role = p.role === 'moderator' || p.role === 'viewer' ? h('span', { class: 'person-role', text: t(`people.role.${p.role}`) }) : null;
+    const away = p.reconnecting ? h('span', { class: 'person-reconnecting', text: t('meeting.reconnecting') }) : null;
     const state = (on, label, iconName) => h('span', { class: `person-state${on ? '' : ' is-off'}`, role: 'img', 'aria-label': label, title: label }, icon(iconName));
     let hand = null;
     if (p.hand) {
@@ -114,7 +115,7 @@ export class PeoplePanel {
     }
     return h('li', { class: 'person', 'data-participant': p.id },
       avatar,
-      h('span', { class: 'person-name' }, h('span', { class: 'person-label', text: name }), role),
+      h('span', { class: 'person-name' }, h('span', { class: 'person-label', text: name }), role, away),
       hand,
       p.role === 'viewer' ? null : state(!p.audioMuted, t(p.audioMuted ? 'people.micOff' : 'people.micOn'), p.audioMuted ? 'micOff' : 'mic'),
       p.role === 'viewer' ? null : state(!p.videoMuted, t(p.videoMuted ? 'people.camOff' : 'people.camOn'), p.videoMuted ? 'camOff' : 'cam'),

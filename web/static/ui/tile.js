@@ -19,9 +19,15 @@ export class Tile {
     this.avatar = h('div', { class: 'avatar', 'aria-hidden': 'true' }, this.avatarText);
     this.nameEl = h('span', { class: 'tile-name' });
     this.micBadge = h('span', { class: 'tile-mic-off', role: 'img', 'aria-label': t('meeting.mutedLabel'), title: t('meeting.mutedLabel'), hidden: true }, icon('micOff'));
+    // Over the picture, which freezes while the server holds a
+    // participant whose connection was lost for a resume.
+    this.reconnectingBadge = h('div', { class: 'tile-reconnecting', hidden: true },
+      icon('wifiOff'), h('span', { text: t('meeting.reconnecting') }));
+    this.reconnecting = false;
     this.el = h('div', { class: `tile${local ? ' tile-local' : ''}`, 'data-participant': id, role: 'group' },
       this.video,
       h('div', { class: 'tile-placeholder' }, this.avatar),
+      this.reconnectingBadge,
       h('div', { class: 'tile-label' }, this.micBadge, this.nameEl));
     this.el.style.setProperty('--hue', hueFor(id));
     // Keep the avatar until a first frame is decoded, not a black box.
@@ -50,6 +56,13 @@ export class Tile {
   setAudioMuted(muted) {
     this.micBadge.hidden = !muted;
     this.el.classList.toggle('is-muted', muted);
+  }
+
+  /** Whether the participant is reconnecting (its signaling was lost). */
+  setReconnecting(on) {
+    this.reconnecting = !!on;
+    this.reconnectingBadge.hidden = !this.reconnecting;
+    this.el.classList.toggle('is-reconnecting', this.reconnecting);
   }
 
   /** Camera off as announced by signaling (or our own camera state). */
