@@ -60,13 +60,20 @@ type lossState struct {
 func (l *lossState) lost() bool { return l.detached || len(l.failed) > 0 }
 
 // Detach starts the grace when the participant's signaling connection is
-// lost. Its signaler is expected to drop messages until Attach.
-func (p *Participant) Detach() {
+// lost. Its signaler is expected to drop messages until Attach. away,
+// called with the room locked (as Attach's connect is), reports whether
+// the client is still away: a resume that overtook the loss's report
+// leaves nothing to do (the grace would end a participant that is back).
+func (p *Participant) Detach(away func() bool) {
 	// The room first, as everywhere: the others learn of the loss in the
 	// order of the room's other events, and only while p is in the room
 	// (an update for someone who left would read as a join).
 	r := p.room
 	r.mu.Lock()
+	if !away() {
+		r.mu.Unlock()
+		return
+	}
 	p.mu.Lock()
 	p.loss.detached = true
 	p.startGraceLocked()

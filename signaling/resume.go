@@ -50,6 +50,13 @@ func (l *line) owns(s *session) bool {
 	return l.current == s
 }
 
+// away reports whether the line has no connection: its client is gone.
+func (l *line) away() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.current == nil
+}
+
 // detach leaves the line without a connection if s holds it.
 func (l *line) detach(s *session) bool {
 	l.mu.Lock()
@@ -101,7 +108,7 @@ func (s *session) release() {
 	case p != nil && s.lost.Load() && final == nil:
 		if l.detach(s) {
 			s.log.Info("connection lost: the participant is kept for a resume")
-			p.Detach()
+			p.Detach(l.away)
 		}
 	case w != nil:
 		w.Leave() // leaves the room too if admitted meanwhile
