@@ -154,14 +154,27 @@ func newAllocator(p *Participant, bwe bandwidthEstimate, max int) *allocator {
 func (a *allocator) run() {
 	tick := time.NewTicker(allocateInterval)
 	defer tick.Stop()
+	// The padding ticker runs only while a probe does: a room of two
+	// hundred would otherwise wake four thousand times a second for
+	// nothing.
 	pad := time.NewTicker(padInterval)
+	pad.Stop()
 	defer pad.Stop()
+	padding := false
 	for {
 		select {
 		case <-a.p.done:
 			return
 		case now := <-tick.C:
 			a.allocate(now)
+			if probing := a.padding(); probing != padding {
+				padding = probing
+				if padding {
+					pad.Reset(padInterval)
+				} else {
+					pad.Stop()
+				}
+			}
 		case now := <-pad.C:
 			a.pad(now)
 		}
@@ -276,6 +289,13 @@ func (a *allocator) decideProbe(now time.Time, est, allocated, upgrade, video in
 		}
 		a.padRate = max(target-allocated, 0)
 	}
+}
+
+// padding reports whether a probe wants padding sent.
+func (a *allocator) padding() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.padRate > 0
 }
 
 // pad sends the probe padding due since the last tick.
