@@ -75,6 +75,7 @@ type window struct {
 	expected                   float64
 	latency                    client.LatencyHistogram
 	serverCPU, forwarded       float64
+	serverSystemCPU            float64 // NaN when the server does not say
 	forwardedBytes, selfCPU    float64
 	serverLatencyP99           float64
 	serverHasCounters          bool
@@ -95,6 +96,7 @@ func between(a, b *snapshot) window {
 		expected:          float64(b.expected) - float64(a.expected),
 		latency:           b.latency.Since(&a.latency),
 		serverCPU:         b.server.cpuSeconds - a.server.cpuSeconds,
+		serverSystemCPU:   math.NaN(),
 		selfCPU:           b.selfCPU - a.selfCPU,
 		serverHasCounters: b.server.hasCounters,
 		serverRSS:         b.server.rssBytes,
@@ -103,6 +105,9 @@ func between(a, b *snapshot) window {
 		udpDrops:          b.udpDrops - a.udpDrops,
 		busyCPU:           b.busyCPU - a.busyCPU,
 		irqCPU:            b.irqCPU - a.irqCPU,
+	}
+	if a.server.hasSystem && b.server.hasSystem {
+		w.serverSystemCPU = b.server.systemSeconds - a.server.systemSeconds
 	}
 	for c, n := range b.perTrack {
 		if n == a.perTrack[c] {
@@ -212,6 +217,9 @@ func (r *run) fill(w *window) {
 	res.JitterMs = ms(w.jitter)
 	res.ServerCPUPct = w.serverCPU / w.seconds * 100
 	res.ServerCPUMicrosPerPacket = nanToZero(w.cpuPerPacket())
+	if f := w.forwardedPackets(); f > 0 && !math.IsNaN(w.serverSystemCPU) {
+		res.ServerCPUSystemMicrosPerPacket = w.serverSystemCPU / f * 1e6
+	}
 	res.ServerRSSMB = w.serverRSS / 1e6
 	if res.Joined > 0 {
 		res.ServerRSSPerParticipantMB = max(0, res.ServerRSSMB-res.ServerRSSBaselineMB) / float64(res.Joined)

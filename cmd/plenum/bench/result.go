@@ -48,12 +48,15 @@ type Result struct {
 	// the last copy written), from its metrics.
 	ServerForwardP99Ms float64 `json:"server_forward_p99_ms"`
 
-	ServerCPUPct              float64 `json:"server_cpu_pct"`
-	ServerCPUMicrosPerPacket  float64 `json:"server_cpu_us_per_packet"`
-	ServerRSSMB               float64 `json:"server_rss_mb"`
-	ServerRSSBaselineMB       float64 `json:"server_rss_baseline_mb"`
-	ServerRSSPerParticipantMB float64 `json:"server_rss_per_participant_mb"`
-	ServerStatsSource         string  `json:"server_stats_source"`
+	ServerCPUPct             float64 `json:"server_cpu_pct"`
+	ServerCPUMicrosPerPacket float64 `json:"server_cpu_us_per_packet"`
+	// ServerCPUSystemMicrosPerPacket is the kernel's part of it (0 when
+	// the server does not say): on loopback, the receivers' delivery too.
+	ServerCPUSystemMicrosPerPacket float64 `json:"server_cpu_system_us_per_packet"`
+	ServerRSSMB                    float64 `json:"server_rss_mb"`
+	ServerRSSBaselineMB            float64 `json:"server_rss_baseline_mb"`
+	ServerRSSPerParticipantMB      float64 `json:"server_rss_per_participant_mb"`
+	ServerStatsSource              string  `json:"server_stats_source"`
 	// LoadgenCPUPct is this process' CPU use (100 = one core): near the
 	// cores it may use, the load generator, not the server, is the limit.
 	LoadgenCPUPct float64 `json:"loadgen_cpu_pct"`
@@ -155,7 +158,7 @@ func (r *Result) WriteTable(w io.Writer) error {
 	row("latency", "p50 %.2f  p95 %.2f  p99 %.2f  max %.2f ms (%d packets)", r.LatencyP50Ms, r.LatencyP95Ms, r.LatencyP99Ms, r.LatencyMaxMs, r.LatencySamples)
 	row("jitter", "%.3f ms", r.JitterMs)
 	row("server forwarding p99", "%.3f ms", r.ServerForwardP99Ms)
-	row("server CPU", "%.1f %% of a core, %.2f µs per forwarded packet", r.ServerCPUPct, r.ServerCPUMicrosPerPacket)
+	row("server CPU", "%.1f %% of a core, %.2f µs per forwarded packet (%.2f µs of it in the kernel)", r.ServerCPUPct, r.ServerCPUMicrosPerPacket, r.ServerCPUSystemMicrosPerPacket)
 	row("server memory", "%.1f MB resident (%.1f before), %.2f MB per participant", r.ServerRSSMB, r.ServerRSSBaselineMB, r.ServerRSSPerParticipantMB)
 	row("server figures from", "%s", r.ServerStatsSource)
 	row("load generator CPU", "%.0f %% of a core", r.LoadgenCPUPct)
@@ -167,7 +170,7 @@ func (r *Result) WriteTable(w io.Writer) error {
 
 // WriteMarkdown writes results as one Markdown table, a row each.
 func WriteMarkdown(w io.Writer, results []*Result) error {
-	_, err := fmt.Fprintln(w, "| scenario | participants | forwarded pkt/s | Mbit/s | loss % | latency p50 / p95 / p99 ms | jitter ms | server CPU % | µs CPU / packet | server RSS MB | MB / participant | load generator CPU % | other CPU % |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	_, err := fmt.Fprintln(w, "| scenario | participants | forwarded pkt/s | Mbit/s | loss % | latency p50 / p95 / p99 ms | jitter ms | server CPU % | µs CPU / packet (kernel) | server RSS MB | MB / participant | load generator CPU % | other CPU % |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range results {
 		if err != nil {
 			return err
@@ -176,9 +179,13 @@ func WriteMarkdown(w io.Writer, results []*Result) error {
 		if r.TracksReceived < r.TracksExpected || r.TracksStalled > 0 {
 			name += fmt.Sprintf(" (%d/%d tracks, %d stalled)", r.TracksReceived, r.TracksExpected, r.TracksStalled)
 		}
-		_, err = fmt.Fprintf(w, "| %s | %d | %.0f | %.1f | %.3f | %.2f / %.2f / %.2f | %.3f | %.1f | %.2f | %.0f | %.2f | %.0f | %.0f |\n",
+		cpu := fmt.Sprintf("%.2f", r.ServerCPUMicrosPerPacket)
+		if r.ServerCPUSystemMicrosPerPacket > 0 {
+			cpu += fmt.Sprintf(" (%.2f)", r.ServerCPUSystemMicrosPerPacket)
+		}
+		_, err = fmt.Fprintf(w, "| %s | %d | %.0f | %.1f | %.3f | %.2f / %.2f / %.2f | %.3f | %.1f | %s | %.0f | %.2f | %.0f | %.0f |\n",
 			name, r.Joined, r.ForwardedPPS, r.ForwardedMbps, r.LossPct, r.LatencyP50Ms, r.LatencyP95Ms, r.LatencyP99Ms,
-			r.JitterMs, r.ServerCPUPct, r.ServerCPUMicrosPerPacket, r.ServerRSSMB, r.ServerRSSPerParticipantMB, r.LoadgenCPUPct, r.OtherCPUPct)
+			r.JitterMs, r.ServerCPUPct, cpu, r.ServerRSSMB, r.ServerRSSPerParticipantMB, r.LoadgenCPUPct, r.OtherCPUPct)
 	}
 	return err
 }

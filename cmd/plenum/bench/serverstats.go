@@ -19,7 +19,10 @@ import (
 type serverSample struct {
 	at         time.Time
 	cpuSeconds float64 // user and system CPU time of the whole process
-	rssBytes   float64
+	// systemSeconds is the system part of cpuSeconds, when known.
+	systemSeconds float64
+	hasSystem     bool
+	rssBytes      float64
 	// From Plenum's own metrics; zero when only /proc could be read.
 	packetsOut, bytesOut, packetsIn float64
 	latency                         []bucket // forwarding latency, cumulative
@@ -100,6 +103,7 @@ func (p *serverProbe) scrape(ctx context.Context) (serverSample, error) {
 		return serverSample{}, errors.New("no process_cpu_seconds_total in the metrics")
 	}
 	s.rssBytes = m["process_resident_memory_bytes"]
+	s.systemSeconds, s.hasSystem = m["plenum_process_cpu_system_seconds_total"]
 	s.packetsOut, s.hasCounters = m[`plenum_sfu_rtp_packets_total{direction="out"}`]
 	s.packetsIn = m[`plenum_sfu_rtp_packets_total{direction="in"}`]
 	s.bytesOut = m[`plenum_sfu_rtp_bytes_total{direction="out"}`]
@@ -167,7 +171,7 @@ func readProc(pid int) (serverSample, error) {
 	if err1 != nil || err2 != nil {
 		return serverSample{}, fmt.Errorf("%s/stat: bad CPU times", dir)
 	}
-	s := serverSample{at: time.Now(), cpuSeconds: (utime + stime) / clockTicks}
+	s := serverSample{at: time.Now(), cpuSeconds: (utime + stime) / clockTicks, systemSeconds: stime / clockTicks, hasSystem: true}
 	status, err := os.ReadFile(dir + "/status")
 	if err != nil {
 		return serverSample{}, err

@@ -98,7 +98,7 @@ func TestMetricsCountPacketsDuringACall(t *testing.T) {
 		"plenum_sfu_rtp_packets_total", "plenum_sfu_rtp_bytes_total", "plenum_sfu_nacks_received_total",
 		"plenum_sfu_rtx_packets_received_total", "plenum_sfu_retransmissions_total",
 		"plenum_sfu_keyframe_requests_total", "plenum_sfu_forward_latency_seconds", "plenum_turn_allocations",
-		"plenum_build_info", "go_goroutines", "process_cpu_seconds_total", "process_resident_memory_bytes",
+		"plenum_build_info", "go_goroutines", "process_cpu_seconds_total", "plenum_process_cpu_system_seconds_total", "process_resident_memory_bytes",
 	} {
 		if before[name] == nil {
 			t.Errorf("no %s in /metrics", name)
