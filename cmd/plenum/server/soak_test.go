@@ -196,17 +196,24 @@ func TestChurnSoak(t *testing.T) {
 		})
 	}
 
-	// Every ten seconds, every stayer has received more of each other
-	// stayer in its room, audio and video.
+	// Every ten seconds, every stayer has received more audio of each
+	// other stayer in its room, and more video within two checkpoints:
+	// on a loaded machine the estimate may read CPU delay as congestion
+	// and the allocator pause video until a probe brings it back (the
+	// probe backoff is up to 8 s), while audio must never stop.
 	checkpoints := 0
 	last := map[pair][2]uint64{}
+	videoBefore := map[pair]uint64{}
 	for _, p := range pairs {
 		last[p] = [2]uint64{received(p, webrtc.RTPCodecTypeAudio), received(p, webrtc.RTPCodecTypeVideo)}
+		videoBefore[p] = last[p][1]
 	}
 	check := func(checkpoint int, since time.Time) {
 		for _, p := range pairs {
 			now := [2]uint64{received(p, webrtc.RTPCodecTypeAudio), received(p, webrtc.RTPCodecTypeVideo)}
-			if now[0] <= last[p][0] || now[1] <= last[p][1] {
+			videoStalled := now[1] <= last[p][1] && now[1] <= videoBefore[p]
+			videoBefore[p] = last[p][1]
+			if now[0] <= last[p][0] || videoStalled {
 				dumpGoroutines(t)
 				t.Errorf("checkpoint %d: %s received nothing of %s in %v (audio %d→%d, video %d→%d)",
 					checkpoint, p.to.ID(), p.from.ID(), time.Since(since).Round(time.Millisecond), last[p][0], now[0], last[p][1], now[1])
