@@ -137,13 +137,9 @@ func TestWeakSubscriberGetsLowLayerWithoutHurtingOthers(t *testing.T) {
 	time.Sleep(2 * time.Second) // let the queue of video drain
 	// Audio goes on as for the strong subscriber (the synthetic
 	// publisher's 50 packets a second run slower on a loaded machine).
-	weakAudio := weak.Received(pub.ID(), webrtc.RTPCodecTypeAudio)
-	strongAudio := strong.Received(pub.ID(), webrtc.RTPCodecTypeAudio)
-	weakBefore, strongBefore := weakAudio.Packets(), strongAudio.Packets()
-	time.Sleep(6 * time.Second)
 	// Probes for the video's way back may queue some audio for a few
 	// hundred milliseconds at the window's end: 85 %, not 100 %.
-	w, st := weakAudio.Packets()-weakBefore, strongAudio.Packets()-strongBefore
+	w, st := packetsBoth(weak.Received(pub.ID(), webrtc.RTPCodecTypeAudio), strong.Received(pub.ID(), webrtc.RTPCodecTypeAudio), 6*time.Second)
 	if float64(w) < 0.85*float64(st) {
 		t.Errorf("with video paused the weak subscriber received %d audio packets in 6 s, the strong one %d", w, st)
 	} else {
@@ -346,11 +342,7 @@ func TestWeakLinkKeepsTheScreenShareBeforeTheCamera(t *testing.T) {
 	time.Sleep(2 * time.Second) // let the queue drain
 	// The share arrives as it does on a free network (the strong
 	// subscriber's), while the camera stays low.
-	weakShare := weak.Received(screen, webrtc.RTPCodecTypeVideo)
-	strongShare := strong.Received(screen, webrtc.RTPCodecTypeVideo)
-	weakBefore, strongBefore := weakShare.Packets(), strongShare.Packets()
-	time.Sleep(4 * time.Second)
-	w, st := weakShare.Packets()-weakBefore, strongShare.Packets()-strongBefore
+	w, st := packetsBoth(weak.Received(screen, webrtc.RTPCodecTypeVideo), strong.Received(screen, webrtc.RTPCodecTypeVideo), 4*time.Second)
 	// (A probe for the camera's next layer may cost the share a few
 	// packets, which NACK brings back late.)
 	if float64(w) < 0.85*float64(st) {
@@ -362,4 +354,12 @@ func TestWeakLinkKeepsTheScreenShareBeforeTheCamera(t *testing.T) {
 	if width := receivedWidth(weak, pub.ID()); width == 1280 {
 		t.Errorf("the camera came at %d wide on the weak link, want a lower layer", width)
 	}
+}
+
+// packetsBoth counts the media packets two subscribers receive of one
+// track over the same d: the weak one's against the strong one's.
+func packetsBoth(weak, strong *client.Counter, d time.Duration) (w, st uint64) {
+	weakBefore, strongBefore := weak.Packets(), strong.Packets()
+	time.Sleep(d)
+	return weak.Packets() - weakBefore, strong.Packets() - strongBefore
 }
