@@ -206,13 +206,15 @@ func (p *Participant) HandleAnswer(sdp string) error {
 		return fmt.Errorf("answer without an offer: %w", ErrProtocol)
 	}
 	err := p.down.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp})
+	if err != nil {
+		// The offer is still pending: pion kept its state.
+		p.negMu.Unlock()
+		return fmt.Errorf("apply answer: %w", err)
+	}
 	p.awaitingAnswer = false
 	again := p.renegotiate
 	p.renegotiate = false
 	p.negMu.Unlock()
-	if err != nil {
-		return fmt.Errorf("apply answer: %w", err)
-	}
 	if again {
 		p.negotiate()
 	}

@@ -161,11 +161,23 @@ func (p *Participant) downNeedsRestart() bool {
 	return false
 }
 
-// offerDownLocked sends a new down offer, replacing one still waiting
-// for its answer, with an ICE restart if asked. p.negMu must be held.
+// offerDownLocked offers the down connection again after a resume: the
+// offer still waiting for its answer, which the client may never have
+// seen (pion can neither replace nor roll back a local offer, so a
+// restart asked meanwhile follows the answer), or else a new offer, with
+// an ICE restart if asked. p.negMu must be held.
 func (p *Participant) offerDownLocked(restart bool) {
 	if p.isClosed() || len(p.down.GetTransceivers()) == 0 {
 		return
+	}
+	if p.awaitingAnswer {
+		if pending := p.down.PendingLocalDescription(); pending != nil {
+			if restart {
+				p.iceRestart, p.renegotiate = true, true
+			}
+			p.sig.SendDescription(Down, *pending)
+			return
+		}
 	}
 	offer, err := p.down.CreateOffer(&webrtc.OfferOptions{ICERestart: restart || p.iceRestart})
 	if err != nil {

@@ -28,12 +28,18 @@ type accessServer struct {
 	manager *sfu.Manager
 }
 
+// testLogger discards the server's log, unless the tests run verbose
+// with PLENUM_TEST_LOG set: then it goes to stderr, debug included.
+func testLogger() *slog.Logger {
+	if testing.Verbose() && os.Getenv("PLENUM_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
 func startAccess(t *testing.T, configure func(*signaling.Config)) *accessServer {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() && os.Getenv("PLENUM_TEST_LOG") != "" {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
+	log := testLogger()
 	engine, err := sfu.NewEngine(sfu.NetworkConfig{Interfaces: []string{"lo"}})
 	if err != nil {
 		t.Fatal(err)

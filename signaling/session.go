@@ -231,6 +231,11 @@ func (s *session) handle(m *ClientMessage) (done bool, err error) {
 		}
 		return false, s.join(m)
 	}
+	if p != nil && !s.getLine().owns(s) {
+		// A connection a resume replaced, read before it was closed: its
+		// client has moved on, and what it said may be out of date.
+		return false, nil
+	}
 	if p == nil && m.Type != TypePing && m.Type != TypeLeave {
 		if s.roomOf() != "" {
 			return false, protocolError(CodeBadMessage, "%q while waiting in the lobby", m.Type)

@@ -3,8 +3,6 @@ package signaling_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -38,7 +36,7 @@ func start(t *testing.T) *fixture {
 // configuration.
 func startWith(t *testing.T, edit func(*signaling.Config)) *fixture {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := testLogger()
 	engine, err := sfu.NewEngine(sfu.NetworkConfig{Interfaces: []string{"lo"}})
 	if err != nil {
 		t.Fatal(err)
