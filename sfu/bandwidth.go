@@ -230,7 +230,10 @@ func (a *allocator) allocate(now time.Time) {
 			budget -= d.up.layerBitrate(layer)
 			video += d.up.layerBitrate(layer)
 		}
-		d.setBandwidthCap(layer)
+		if before := d.setBandwidthCap(layer); before != layer {
+			a.p.log.Debug("bandwidth layer", "track", d.id, "from", before, "to", layer, "wanted", wanted,
+				"estimate", est, "left", budget, "lowest", d.up.layerBitrate(0))
+		}
 	}
 	a.decideProbe(now, est, total-budget, upgrade, video, capped)
 }
@@ -241,6 +244,7 @@ func (a *allocator) allocate(now time.Time) {
 func (a *allocator) decideProbe(now time.Time, est, allocated, upgrade, video int, capped bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	wasProbing := a.probing
 	congested := float64(est) < probeFailRatio*float64(a.lastEst)
 	a.lastEst = est
 	rose := video > a.allocated
@@ -276,6 +280,10 @@ func (a *allocator) decideProbe(now time.Time, est, allocated, upgrade, video in
 		a.nextProbe = now.Add(a.backoff)
 	case !a.probing && !now.Before(a.nextProbe):
 		a.probing, a.probeStart = true, now
+	}
+	if a.probing != wasProbing {
+		a.p.log.Debug("bandwidth probe", "probing", a.probing, "estimate", est, "allocated", allocated,
+			"upgrade", upgrade, "congested", congested, "backoff", a.backoff)
 	}
 	a.padRate = 0
 	if a.probing {

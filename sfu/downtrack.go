@@ -134,14 +134,15 @@ func (d *DownTrack) SetMaxHeight(h int) {
 }
 
 // setBandwidthCap limits the layer to what the subscriber's bandwidth
-// allows; -1 pauses the track.
-func (d *DownTrack) setBandwidthCap(layer int) {
-	if int(d.bwCap.Swap(int32(layer))) == layer {
-		return
+// allows (-1 pauses the track) and returns the limit it replaces.
+func (d *DownTrack) setBandwidthCap(layer int) (before int) {
+	if before = int(d.bwCap.Swap(int32(layer))); before == layer {
+		return before
 	}
 	d.mu.Lock()
 	d.retargetUnlocked(time.Now())
 	d.mu.Unlock()
+	return before
 }
 
 // wantedLayer is the layer the subscriber would take if it were sent:

@@ -19,6 +19,9 @@ var (
 	ErrMediaFailed = errors.New("the media connection failed")
 	// ErrProtocol means the client broke the negotiation rules.
 	ErrProtocol = errors.New("negotiation out of order")
+	// ErrMediaClosed means the client closed a peer connection: it is
+	// not coming back, and no resume can reopen it.
+	ErrMediaClosed = errors.New("the client closed its media connection")
 )
 
 // Participant is one person in a room, with their two peer connections.
@@ -137,9 +140,24 @@ func (p *Participant) newPeerConnection(role PeerRole) (*webrtc.PeerConnection, 
 			p.mediaFailed(role)
 		case webrtc.PeerConnectionStateConnected:
 			p.mediaConnected(role)
+		case webrtc.PeerConnectionStateClosed:
+			p.mediaClosed(role, pc)
 		}
 	})
 	return pc, bwe, nil
+}
+
+// mediaClosed is called when one of p's peer connections is closed: by
+// the server, as it ends p or takes its up connection away (a demotion),
+// or by the client (DTLS close_notify), which then ends p at once rather
+// than after the resume grace, or at its next offer.
+func (p *Participant) mediaClosed(role PeerRole, pc *webrtc.PeerConnection) {
+	p.mu.Lock()
+	ours := p.closed || (role == Up && p.up != pc)
+	p.mu.Unlock()
+	if !ours {
+		go p.fail(ErrMediaClosed) // not from pion's callback, which Close waits for
+	}
 }
 
 // HandleOffer applies the client's offer for its up connection and sends
@@ -269,25 +287,16 @@ func (p *Participant) setLocalAndSend(pc *webrtc.PeerConnection, role PeerRole, 
 // once the offer in flight is answered.
 func (p *Participant) negotiate() {
 	p.negMu.Lock()
-	defer p.negMu.Unlock()
-	if p.isClosed() {
-		return
-	}
+	var err error
 	if p.awaitingAnswer {
 		p.renegotiate = true
-		return
+	} else {
+		err = p.offerDownLocked(false)
 	}
-	if len(p.down.GetTransceivers()) == 0 {
-		return // nothing to receive yet
-	}
-	offer, err := p.down.CreateOffer(&webrtc.OfferOptions{ICERestart: p.iceRestart})
+	p.negMu.Unlock()
+	// Failing leaves the room, which takes other participants' negMu
+	// (their down tracks of ours go): never with ours held.
 	if err != nil {
-		p.fail(fmt.Errorf("create offer: %w", err))
-		return
-	}
-	p.iceRestart = false
-	p.awaitingAnswer = true
-	if err := p.setLocalAndSend(p.down, Down, offer); err != nil && !errors.Is(err, ErrClosed) {
 		p.fail(err)
 	}
 }
@@ -472,12 +481,18 @@ func (p *Participant) unsubscribe(t *UpTrack) bool {
 		return false
 	}
 	t.removeDown(d)
-	if !closed {
-		if err := p.down.RemoveTrack(d.sender); err != nil {
-			p.log.Debug("remove down track", "err", err)
-		}
+	if closed {
+		return false
 	}
-	return !closed
+	// Not while an answer is being applied: pion starts the senders the
+	// answer negotiated, and one whose track goes meanwhile fails the
+	// answer (seen in the churn soak), which ended the subscriber.
+	p.negMu.Lock()
+	defer p.negMu.Unlock()
+	if err := p.down.RemoveTrack(d.sender); err != nil {
+		p.log.Debug("remove down track", "err", err)
+	}
+	return true
 }
 
 // Leave ends the participant's session cleanly.
@@ -517,6 +532,7 @@ func (p *Participant) isClosed() bool {
 // loops end with them and unpublish the tracks.
 func (p *Participant) closePeers() {
 	p.mu.Lock()
+	p.closed = true // so that mediaClosed knows who closed them
 	up, down := p.up, p.down
 	p.mu.Unlock()
 	p.closeMu.Lock()

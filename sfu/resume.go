@@ -129,7 +129,9 @@ func (p *Participant) Attach(connect func()) error {
 	p.repeatLayers()
 	restart := p.downNeedsRestart()
 	if p.awaitingAnswer || restart {
-		p.offerDownLocked(restart)
+		if err := p.offerDownLocked(restart); err != nil {
+			go p.fail(err) // not with negMu held (negotiate)
+		}
 	}
 	p.log.Info("session resumed", "iceRestart", restart)
 	return nil
@@ -140,12 +142,16 @@ func (p *Participant) Attach(connect func()) error {
 // next offer, at once unless one is waiting for its answer.
 func (p *Participant) RestartICE() {
 	p.negMu.Lock()
-	defer p.negMu.Unlock()
+	var err error
 	if p.awaitingAnswer {
 		p.iceRestart, p.renegotiate = true, true
-		return
+	} else {
+		err = p.offerDownLocked(true)
 	}
-	p.offerDownLocked(true)
+	p.negMu.Unlock()
+	if err != nil {
+		p.fail(err)
+	}
 }
 
 // downNeedsRestart reports whether the down connection has been
@@ -161,14 +167,15 @@ func (p *Participant) downNeedsRestart() bool {
 	return false
 }
 
-// offerDownLocked offers the down connection again after a resume: the
-// offer still waiting for its answer, which the client may never have
-// seen (pion can neither replace nor roll back a local offer, so a
-// restart asked meanwhile follows the answer), or else a new offer, with
-// an ICE restart if asked. p.negMu must be held.
-func (p *Participant) offerDownLocked(restart bool) {
+// offerDownLocked offers the down connection: a new offer, with an ICE
+// restart if asked, or, while an offer waits for its answer (after a
+// resume: the client may never have seen it), that offer again; pion can
+// neither replace nor roll back a local offer, so a restart asked
+// meanwhile follows the answer. p.negMu must be held; the caller fails
+// the participant on an error, once it is released.
+func (p *Participant) offerDownLocked(restart bool) error {
 	if p.isClosed() || len(p.down.GetTransceivers()) == 0 {
-		return
+		return nil // closed, or nothing to receive yet
 	}
 	if p.awaitingAnswer {
 		if pending := p.down.PendingLocalDescription(); pending != nil {
@@ -176,19 +183,19 @@ func (p *Participant) offerDownLocked(restart bool) {
 				p.iceRestart, p.renegotiate = true, true
 			}
 			p.sig.SendDescription(Down, *pending)
-			return
+			return nil
 		}
 	}
 	offer, err := p.down.CreateOffer(&webrtc.OfferOptions{ICERestart: restart || p.iceRestart})
 	if err != nil {
-		go p.fail(fmt.Errorf("create offer: %w", err))
-		return
+		return fmt.Errorf("create offer: %w", err)
 	}
 	p.iceRestart = false
 	p.awaitingAnswer = true
 	if err := p.setLocalAndSend(p.down, Down, offer); err != nil && !errors.Is(err, ErrClosed) {
-		go p.fail(err)
+		return err
 	}
+	return nil
 }
 
 // repeatLayers tells the client again which layers of its video tracks

@@ -2,6 +2,7 @@ package sfu_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -119,7 +120,7 @@ func TestVanishedParticipantIsCleanedUpAfterTheResumeGrace(t *testing.T) {
 	eventually(t, 30*time.Second, "Ana receives Ben", func() bool { return receives(ana, ben.ID(), 10) })
 
 	benID := ben.ID()
-	ben.Vanish() // no leave message
+	ben.CutSocket() // as a crash: no leave message, media goes on, no resume
 	eventually(t, 20*time.Second, "Ben gone from Ana's list", func() bool {
 		_, present := ana.Participants()[benID]
 		return !present
@@ -127,9 +128,72 @@ func TestVanishedParticipantIsCleanedUpAfterTheResumeGrace(t *testing.T) {
 	eventually(t, 20*time.Second, "server holds one participant", func() bool { return s.manager.ParticipantCount() == 1 })
 }
 
+// A client that closes its peer connections (a tab closed without a
+// leave message) is not coming back: it leaves at once, not after the
+// resume grace.
+func TestParticipantWhoClosesItsConnectionsLeavesAtOnce(t *testing.T) {
+	s := startServer(t)
+	s.manager.SetResumeGrace(time.Minute)
+	ana := s.join(t, "council", "Ana")
+	ben := s.join(t, "council", "Ben")
+	eventually(t, 30*time.Second, "Ana receives Ben", func() bool { return receives(ana, ben.ID(), 10) })
+
+	benID := ben.ID()
+	ben.Vanish()
+	eventually(t, 10*time.Second, "Ben gone from Ana's list", func() bool {
+		_, present := ana.Participants()[benID]
+		return !present
+	})
+	eventually(t, 10*time.Second, "server holds one participant", func() bool { return s.manager.ParticipantCount() == 1 })
+}
+
 func TestEmptyRoomIsRemoved(t *testing.T) {
 	s := startServer(t)
 	ana := s.join(t, "council", "Ana")
 	ana.Leave()
 	eventually(t, 20*time.Second, "room removed", func() bool { return s.manager.RoomCount() == 0 })
+}
+
+// A track that ends while the offer carrying it waits for its answer (a
+// newcomer who leaves at once, a subscriber slow to answer) must not
+// fail the answer: pion would refuse it, and then every later one, for
+// the sender whose track is gone. The subscriber stays, and the tracks
+// published later reach it.
+func TestTrackEndingWhileItsOfferWaitsForTheAnswer(t *testing.T) {
+	s := startServer(t)
+	ana := s.joinWith(t, client.Config{Room: "council", Name: "Ana", Publish: true, Record: true, AnswerDelay: 2 * time.Second})
+	ben := s.join(t, "council", "Ben")
+	benID := ben.ID()
+	offers := func() (n int, withBen bool) {
+		for _, m := range ana.Recorded() {
+			if m.Type == "offer" {
+				n++
+				withBen = withBen || strings.Contains(string(m.Raw), benID)
+			}
+		}
+		return n, withBen
+	}
+	stillIn := func() {
+		select {
+		case <-ana.Done():
+			t.Fatalf("Ana's session ended: %v", ana.Err())
+		default:
+		}
+	}
+	eventually(t, 20*time.Second, "the server offers Ben's tracks to Ana", func() bool {
+		_, withBen := offers()
+		return withBen
+	})
+	before, _ := offers()
+	ben.Leave() // while Ana holds her answer back
+	eventually(t, 20*time.Second, "Ana answers, and the server offers again without Ben", func() bool {
+		stillIn()
+		n, _ := offers()
+		return n > before
+	})
+	chloe := s.join(t, "council", "Chloé")
+	eventually(t, 30*time.Second, "Ana receives Chloé", func() bool {
+		stillIn()
+		return receives(ana, chloe.ID(), 20)
+	})
 }

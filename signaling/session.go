@@ -333,7 +333,7 @@ func classify(err error) *Error {
 		return protocolError(CodeServerFull, "%v", err)
 	case errors.Is(err, sfu.ErrClosed):
 		return protocolError(CodeServerShutdown, "%v", err)
-	case errors.Is(err, sfu.ErrMediaFailed):
+	case errors.Is(err, sfu.ErrMediaFailed), errors.Is(err, sfu.ErrMediaClosed):
 		return protocolError(CodeMediaFailed, "%v", err)
 	default:
 		// Everything else the SFU refuses comes from what the client sent.

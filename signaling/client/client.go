@@ -62,6 +62,10 @@ type Config struct {
 	// Record keeps every message the server sends, for tests that must
 	// check what a client was told (see Recorded).
 	Record bool
+	// AnswerDelay holds each answer to the server's offers back for this
+	// long, and the messages behind it, as a loaded client would: tests
+	// of what changes while an offer waits for its answer.
+	AnswerDelay time.Duration
 }
 
 // ErrorMessage is an error message the server sent before closing.
@@ -310,8 +314,10 @@ func (c *Client) Leave() {
 	c.Close()
 }
 
-// Vanish drops the connections without a word, as a crashed browser or
-// a dead network would.
+// Vanish drops the connections without a leave message, as a browser
+// whose tab is closed does: the socket closes, and the peer connections
+// close (DTLS close_notify), which is how the server learns of it. A
+// crash, which closes nothing, is CutSocket without a resume.
 func (c *Client) Vanish() { c.Close() }
 
 // Close closes the peer connections and the socket and waits for every

@@ -120,6 +120,13 @@ func (c *Client) handle(m *serverMessage) error {
 			return c.publish()
 		}
 	case "offer":
+		if c.cfg.AnswerDelay > 0 {
+			select {
+			case <-time.After(c.cfg.AnswerDelay):
+			case <-c.Done():
+				return nil
+			}
+		}
 		return c.answerDown(m.SDP)
 	case "answer":
 		c.mu.Lock()

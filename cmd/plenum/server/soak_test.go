@@ -3,11 +3,13 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,6 +18,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/plenum-meet/plenum/cmd/plenum/server"
+	"github.com/plenum-meet/plenum/sfu"
 	"github.com/plenum-meet/plenum/signaling/client"
 )
 
@@ -35,6 +38,9 @@ const (
 	soakStayersPerRoom = 2
 	soakChurners       = 16
 	soakVideoBitrate   = 150_000
+	// soakEstimateFloor is above what any subscriber is sent: all the
+	// others of its room, each at most 190 kbit/s of video and 40 of audio.
+	soakEstimateFloor = 5_000_000
 )
 
 // usage is what the process holds at one moment.
@@ -84,7 +90,25 @@ func TestChurnSoak(t *testing.T) {
 		seed = s
 	}
 
-	srv := start(t)
+	// The server's debug log goes to a file, whose lines about a pair
+	// that stalls are shown (the allocator's decisions, connection states).
+	logFile, err := os.Create(filepath.Join(os.TempDir(), "plenum-soak.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	srv, _ := startWith(t, func(c *server.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		// The soak is about churn; bandwidth has its own tests
+		// (sfu/impaired_test.go). Two dozen pion peers under -race on two
+		// cores read packets late, and out of order across tracks, and
+		// report them lost in their transport-wide feedback: the
+		// estimator saw 10-50 % loss where the kernel dropped nothing
+		// (RcvbufErrors 0), and rightly paused video for as long as it
+		// lasted. With the estimate's floor above what a subscriber here
+		// is sent, the allocator never pauses video.
+		c.Network.Bandwidth = sfu.BandwidthConfig{Min: soakEstimateFloor}
+	})
 	// The start-up self-check's allocation goes away first.
 	for quiet, deadline := 0, time.Now().Add(30*time.Second); quiet < 3 && time.Now().Before(deadline); time.Sleep(time.Second) {
 		if quiet++; srv.TURN().Allocations() > 0 {
@@ -186,7 +210,7 @@ func TestChurnSoak(t *testing.T) {
 				sleepCtx(ctx, time.Duration(500+rng.IntN(4000))*time.Millisecond)
 				if rng.IntN(3) == 0 {
 					stats.vanishes.Add(1)
-					c.Vanish() // no goodbye: the socket just closes
+					c.Vanish() // no leave message: the connections just close
 				} else {
 					stats.leaves.Add(1)
 					c.Leave()
@@ -196,27 +220,21 @@ func TestChurnSoak(t *testing.T) {
 		})
 	}
 
-	// Every ten seconds, every stayer has received more audio of each
-	// other stayer in its room, and more video within two checkpoints:
-	// on a loaded machine the estimate may read CPU delay as congestion
-	// and the allocator pause video until a probe brings it back (the
-	// probe backoff is up to 8 s), while audio must never stop.
+	// Every ten seconds, every stayer has received more audio and video
+	// of each other stayer in its room.
 	checkpoints := 0
 	last := map[pair][2]uint64{}
-	videoBefore := map[pair]uint64{}
 	for _, p := range pairs {
 		last[p] = [2]uint64{received(p, webrtc.RTPCodecTypeAudio), received(p, webrtc.RTPCodecTypeVideo)}
-		videoBefore[p] = last[p][1]
 	}
 	check := func(checkpoint int, since time.Time) {
 		for _, p := range pairs {
 			now := [2]uint64{received(p, webrtc.RTPCodecTypeAudio), received(p, webrtc.RTPCodecTypeVideo)}
-			videoStalled := now[1] <= last[p][1] && now[1] <= videoBefore[p]
-			videoBefore[p] = last[p][1]
-			if now[0] <= last[p][0] || videoStalled {
+			if now[0] <= last[p][0] || now[1] <= last[p][1] {
 				dumpGoroutines(t)
 				t.Errorf("checkpoint %d: %s received nothing of %s in %v (audio %d→%d, video %d→%d)",
 					checkpoint, p.to.ID(), p.from.ID(), time.Since(since).Round(time.Millisecond), last[p][0], now[0], last[p][1], now[1])
+				showLog(t, logFile.Name(), p.to.ID(), p.from.ID())
 			}
 			last[p] = now
 		}
@@ -287,4 +305,23 @@ func dumpGoroutines(t *testing.T) {
 	if err := os.WriteFile(f, buf[:n], 0o644); err == nil {
 		t.Logf("goroutines written to %s", f)
 	}
+}
+
+// showLog logs the last lines of the server's log about what subscriber
+// receives of publisher, and the subscriber's connections.
+func showLog(t *testing.T, file, subscriber, publisher string) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Log(err)
+		return
+	}
+	var lines []string
+	for line := range strings.Lines(string(data)) {
+		if strings.Contains(line, "participant="+subscriber) &&
+			(strings.Contains(line, publisher) || strings.Contains(line, "bandwidth probe") || strings.Contains(line, "connection state")) {
+			lines = append(lines, strings.TrimSpace(line))
+		}
+	}
+	t.Logf("the server's log on %s receiving %s (all of it in %s):\n%s", subscriber, publisher, file,
+		strings.Join(lines[max(len(lines)-60, 0):], "\n"))
 }
