@@ -22,8 +22,8 @@ import (
 	"github.com/plenum-meet/plenum/signaling/client"
 )
 
-// Churn soak: participants join, publish, leave (or vanish) and rejoin
-// at random across several rooms while two in each room stay all along.
+// Churn soak: participants join, publish, leave (or vanish, or crash)
+// and rejoin at random across several rooms while two in each room stay all along.
 // Those must keep receiving each other's media the whole time, and when
 // everyone has gone the server's goroutines, file descriptors, TURN
 // allocations and heap must be back near where they started.
@@ -41,6 +41,9 @@ const (
 	// soakEstimateFloor is above what any subscriber is sent: all the
 	// others of its room, each at most 190 kbit/s of video and 40 of audio.
 	soakEstimateFloor = 5_000_000
+	// soakResumeGrace is how long a crashed churner is kept: short, so
+	// that crashes end within the churn.
+	soakResumeGrace = 3 * time.Second
 )
 
 // usage is what the process holds at one moment.
@@ -63,7 +66,7 @@ func (u usage) String() string {
 
 // soakStats counts what the churners did.
 type soakStats struct {
-	joins, relayJoins, leaves, vanishes, failedJoins atomic.Int64
+	joins, relayJoins, leaves, vanishes, crashes, failedJoins atomic.Int64
 }
 
 func TestChurnSoak(t *testing.T) {
@@ -109,6 +112,7 @@ func TestChurnSoak(t *testing.T) {
 		// is sent, the allocator never pauses video.
 		c.Network.Bandwidth = sfu.BandwidthConfig{Min: soakEstimateFloor}
 	})
+	srv.Manager().SetResumeGrace(soakResumeGrace)
 	// The start-up self-check's allocation goes away first.
 	for quiet, deadline := 0, time.Now().Add(30*time.Second); quiet < 3 && time.Now().Before(deadline); time.Sleep(time.Second) {
 		if quiet++; srv.TURN().Allocations() > 0 {
@@ -208,10 +212,18 @@ func TestChurnSoak(t *testing.T) {
 					stats.relayJoins.Add(1)
 				}
 				sleepCtx(ctx, time.Duration(500+rng.IntN(4000))*time.Millisecond)
-				if rng.IntN(3) == 0 {
+				switch rng.IntN(6) {
+				case 0:
 					stats.vanishes.Add(1)
 					c.Vanish() // no leave message: the connections just close
-				} else {
+				case 1:
+					// A crash: the socket goes, the media goes on, nobody
+					// resumes; the server ends it after the grace.
+					stats.crashes.Add(1)
+					c.CutSocket()
+					time.Sleep(soakResumeGrace + time.Second)
+					c.Close()
+				default:
 					stats.leaves.Add(1)
 					c.Leave()
 				}
@@ -257,8 +269,8 @@ func TestChurnSoak(t *testing.T) {
 		total += last[p][0] + last[p][1]
 	}
 	joins := stats.joins.Load()
-	t.Logf("churn: %d joins (%d relay only), %d leaves, %d vanishes, %d failed joins; %d stayers received %d packets, checked at %d checkpoints",
-		joins, stats.relayJoins.Load(), stats.leaves.Load(), stats.vanishes.Load(), stats.failedJoins.Load(),
+	t.Logf("churn: %d joins (%d relay only), %d leaves, %d vanishes, %d crashes, %d failed joins; %d stayers received %d packets, checked at %d checkpoints",
+		joins, stats.relayJoins.Load(), stats.leaves.Load(), stats.vanishes.Load(), stats.crashes.Load(), stats.failedJoins.Load(),
 		soakRooms*soakStayersPerRoom, total, checkpoints)
 	// A join times out (20 s) only when the machine is starved; most
 	// must succeed all the same.
