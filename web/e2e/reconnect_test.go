@@ -2,9 +2,13 @@ package e2e
 
 import (
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
+	"github.com/plenum-meet/plenum/cmd/plenum/server"
 	"github.com/plenum-meet/plenum/web/webtest"
 )
 
@@ -103,6 +107,46 @@ func TestBrowserResumesAfterTheServerCutsItsSocket(t *testing.T) {
 	keepsDecoding(t, ben, ids[0], benFrom, 15*time.Second)
 	if n := srv.Manager().ParticipantCount(); n != 2 {
 		t.Fatalf("%d participants on the server, want 2", n)
+	}
+
+	reloadReplacesTheOldSelf(t, srv, ben, ana, ids[1])
+}
+
+// reloadReplacesTheOldSelf reloads b's page, which joins afresh: its old
+// self (old) must leave at once, not be shown reconnecting to other (in
+// the same room) for the resume grace.
+func reloadReplacesTheOldSelf(t *testing.T, srv *server.Server, b, other *webtest.Browser, old string) {
+	t.Helper()
+	var ok bool
+	if err := other.Eval(watchReconnecting, &ok); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Do(chromedp.Reload()); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WaitFor(`window.plenum && window.plenum.state === "joined"`, 60*time.Second); err != nil {
+		t.Fatalf("no join after the reload: %v", err)
+	}
+	id, err := b.ParticipantID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The resume grace is 20 s: the old self must be gone well before.
+	onlyNew := `(() => { const ps = window.plenum.participants();
+		return ps.length === 1 && ps[0].id === ` + strconv.Quote(id) + `; })()`
+	if err := other.WaitFor(onlyNew, 8*time.Second); err != nil {
+		var ps any
+		_ = other.Eval(`window.plenum.participants()`, &ps)
+		t.Fatalf("after a reload, the others do not see only the new %s (the old one was %s): %v (%v)", id, old, err, ps)
+	}
+	if err := other.Eval(`window.seenReconnecting`, &ok); err != nil || ok {
+		t.Fatalf("a reload was shown as reconnecting (%v)", err)
+	}
+	if _, err := other.WaitDecodes(id, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.Manager().ParticipantCount(); n != 2 {
+		t.Fatalf("%d participants on the server after a reload, want 2", n)
 	}
 }
 
