@@ -9,3 +9,10 @@ func SetClientDeadlines(join, message time.Duration) (restore func()) {
 	joinTimeout, messageTimeout = join, message
 	return func() { joinTimeout, messageTimeout = oldJoin, oldMessage }
 }
+
+// ResumeTokens counts the resume tokens the server holds.
+func (srv *Server) ResumeTokens() int {
+	srv.resumeMu.Lock()
+	defer srv.resumeMu.Unlock()
+	return len(srv.resumes)
+}

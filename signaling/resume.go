@@ -178,16 +178,30 @@ func (srv *Server) issueResume(l *line, p *sfu.Participant) (token string, resum
 	token = base64.RawURLEncoding.EncodeToString(b[:])
 	srv.resumeMu.Lock()
 	defer srv.resumeMu.Unlock()
-	srv.sweepResumesLocked()
 	l.mu.Lock()
 	if l.key != "" {
 		delete(srv.resumes, l.key)
 	}
+	first := l.p == nil
 	l.key, l.id, l.p = resumeKey(token), p.ID(), p
 	resumed = l.resumed
 	l.mu.Unlock()
 	srv.resumes[l.key] = l
+	if first {
+		go srv.forgetWhenGone(l, p)
+	}
 	return token, resumed
+}
+
+// forgetWhenGone retires l's token once its participant has left, even
+// with nobody's session left to do it (removed while away): the token
+// would keep the participant, and its closed connections, in memory.
+func (srv *Server) forgetWhenGone(l *line, p *sfu.Participant) {
+	select {
+	case <-p.Done():
+		srv.forgetResume(l)
+	case <-srv.ctx.Done():
+	}
 }
 
 // takeResume finds the line a token was issued for, if it is still
@@ -223,19 +237,6 @@ func (srv *Server) forgetResume(l *line) {
 		delete(srv.resumes, l.key)
 	}
 	l.key = ""
-}
-
-// sweepResumesLocked forgets the tokens of participants removed while
-// away (nobody's session was left to forget them).
-func (srv *Server) sweepResumesLocked() {
-	for key, l := range srv.resumes {
-		l.mu.Lock()
-		done := l.p != nil && gone(l.p)
-		l.mu.Unlock()
-		if done {
-			delete(srv.resumes, key)
-		}
-	}
 }
 
 func gone(p *sfu.Participant) bool {

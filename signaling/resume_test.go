@@ -160,6 +160,9 @@ func TestResumeTooLateIsRefusedAndOthersSeeTheLeave(t *testing.T) {
 	})
 	resumeRefusedWith(t, resume(ana, ""), signaling.CodeResumeFailed)
 	waitFor(t, "one participant left", func() bool { return f.manager.ParticipantCount() == 1 })
+	// Nobody joined since: the server forgot Ana's token all the same,
+	// and with it Ana and her closed connections.
+	waitFor(t, "only Ben's resume token held", func() bool { return f.sig.ResumeTokens() == 1 })
 }
 
 func TestMalformedResumeIsRefused(t *testing.T) {
