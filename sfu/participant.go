@@ -285,13 +285,18 @@ func (p *Participant) setLocalAndSend(pc *webrtc.PeerConnection, role PeerRole, 
 
 // negotiate offers the current set of down tracks, or remembers to do so
 // once the offer in flight is answered.
-func (p *Participant) negotiate() {
+func (p *Participant) negotiate() { p.offerDown(false) }
+
+// offerDown makes a new down offer, with an ICE restart if asked, or
+// remembers to once the offer in flight is answered.
+func (p *Participant) offerDown(restart bool) {
 	p.negMu.Lock()
 	var err error
 	if p.awaitingAnswer {
 		p.renegotiate = true
+		p.iceRestart = p.iceRestart || restart
 	} else {
-		err = p.offerDownLocked(false)
+		err = p.offerDownLocked(restart)
 	}
 	p.negMu.Unlock()
 	// Failing leaves the room, which takes other participants' negMu

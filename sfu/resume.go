@@ -140,19 +140,7 @@ func (p *Participant) Attach(connect func()) error {
 // RestartICE restarts ICE on the down connection, at the client's
 // request: its side of the connection failed. The restart goes with the
 // next offer, at once unless one is waiting for its answer.
-func (p *Participant) RestartICE() {
-	p.negMu.Lock()
-	var err error
-	if p.awaitingAnswer {
-		p.iceRestart, p.renegotiate = true, true
-	} else {
-		err = p.offerDownLocked(true)
-	}
-	p.negMu.Unlock()
-	if err != nil {
-		p.fail(err)
-	}
-}
+func (p *Participant) RestartICE() { p.offerDown(true) }
 
 // downNeedsRestart reports whether the down connection has been
 // negotiated and lost its connectivity.

@@ -121,11 +121,18 @@ func TestVanishedParticipantIsCleanedUpAfterTheResumeGrace(t *testing.T) {
 
 	benID := ben.ID()
 	ben.CutSocket() // as a crash: no leave message, media goes on, no resume
-	eventually(t, 20*time.Second, "Ben gone from Ana's list", func() bool {
-		_, present := ana.Participants()[benID]
+	goneFor(t, s, ana, benID, 20*time.Second)
+}
+
+// goneFor waits until the server holds one participant and id is gone
+// from the list of watcher, within.
+func goneFor(t *testing.T, s *testServer, watcher *client.Client, id string, within time.Duration) {
+	t.Helper()
+	eventually(t, within, id+" gone from "+watcher.ID()+"'s list", func() bool {
+		_, present := watcher.Participants()[id]
 		return !present
 	})
-	eventually(t, 20*time.Second, "server holds one participant", func() bool { return s.manager.ParticipantCount() == 1 })
+	eventually(t, within, "server holds one participant", func() bool { return s.manager.ParticipantCount() == 1 })
 }
 
 // A client that closes its peer connections (a tab closed without a
@@ -140,11 +147,7 @@ func TestParticipantWhoClosesItsConnectionsLeavesAtOnce(t *testing.T) {
 
 	benID := ben.ID()
 	ben.Vanish()
-	eventually(t, 10*time.Second, "Ben gone from Ana's list", func() bool {
-		_, present := ana.Participants()[benID]
-		return !present
-	})
-	eventually(t, 10*time.Second, "server holds one participant", func() bool { return s.manager.ParticipantCount() == 1 })
+	goneFor(t, s, ana, benID, 10*time.Second)
 }
 
 func TestEmptyRoomIsRemoved(t *testing.T) {

@@ -23,10 +23,11 @@ import (
 )
 
 // Churn soak: participants join, publish, leave (or vanish, or crash)
-// and rejoin at random across several rooms while two in each room stay all along.
-// Those must keep receiving each other's media the whole time, and when
-// everyone has gone the server's goroutines, file descriptors, TURN
-// allocations and heap must be back near where they started.
+// and rejoin at random across several rooms while two in each room stay
+// all along. Those must keep receiving each other's media the whole
+// time, and when everyone has gone the server's goroutines, file
+// descriptors, TURN allocations and heap must be back near where they
+// started.
 //
 // It loads the machine, so it runs on its own: only when PLENUM_SOAK_TESTS
 // is set (scripts/test runs it after the parallel run) or PLENUM_SOAK is.
