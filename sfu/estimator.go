@@ -136,6 +136,31 @@ type estimator struct {
 	// one short window say little.
 	recent   [lossWindows]lossCount
 	recentAt int
+	// reportedEnd follows the last transport-wide sequence number any
+	// feedback reported (once reportedSet): what a feedback reports
+	// again is counted once, and what falls between two feedbacks was
+	// reported by one that never came (fillUnreported).
+	reportedEnd uint16
+	reportedSet bool
+	// judged keeps the last judgements, for a test to show when an
+	// estimate will not move.
+	judged   [judgedKept]judgement
+	judgedAt int
+}
+
+// judgedKept is how many judgements an estimator keeps.
+const judgedKept = 64
+
+// judgement is what one window of feedback was judged to say.
+type judgement struct {
+	at              time.Time
+	received, lost  int
+	loss            float64 // over lossWindows windows
+	queue           time.Duration
+	carried         float64 // bits/s
+	before, after   int64   // the estimate, bits/s
+	backoff, growth bool
+	held            bool // clear, but in the hold after a backoff
 }
 
 // lossWindows is how many windows the loss is judged over.
@@ -235,6 +260,11 @@ func (e *estimator) onFeedback(fb *rtcp.TransportLayerCC, now time.Time) {
 	arrival := int64(fb.ReferenceTime) * 64000 // µs
 	seq := fb.BaseSequenceNumber
 	remaining := int(fb.PacketStatusCount)
+	e.fillUnreported(seq)
+	reportedEnd, reportedSet := e.reportedEnd, e.reportedSet
+	if end := seq + uint16(remaining); !reportedSet || int16(end-reportedEnd) > 0 { //nolint:gosec // modulo 2^16 on purpose
+		e.reportedEnd, e.reportedSet = end, true
+	}
 	delta := 0
 	newest, haveNewest := uint32(0), false
 	status := func(sym uint16) {
@@ -247,6 +277,9 @@ func (e *estimator) onFeedback(fb *rtcp.TransportLayerCC, now time.Time) {
 		if sym != rtcp.TypeTCCPacketNotReceived && delta < len(fb.RecvDeltas) {
 			arrival += fb.RecvDeltas[delta].Delta
 			delta++
+		}
+		if reportedSet && int16(s-reportedEnd) < 0 { //nolint:gosec // modulo 2^16 on purpose
+			return // reported before: a receiver repeats itself after a late packet
 		}
 		rec := e.sent[uint64(s)%historySize].Load()
 		if uint16(rec>>48) != s || rec == 0 {
@@ -294,11 +327,44 @@ func (e *estimator) onFeedback(fb *rtcp.TransportLayerCC, now time.Time) {
 	}
 }
 
+// maxUnreported bounds the packets a missing feedback is taken to have
+// reported: a longer gap is a receiver that started afresh.
+const maxUnreported = 1024
+
+// fillUnreported counts, for the rate, the packets sent between the last
+// feedback and one that begins at base: a feedback that never came
+// reported them. Feedback goes missing on the way, and pion drops what
+// names an SSRC nobody reads, such as a down track's RTX stream, where
+// probe padding and retransmissions go (libwebrtc names the SSRC of the
+// last packet it received): a probe would otherwise never show the
+// estimate what it sent. Whether they arrived is unknown, so they count
+// neither as received nor as lost.
+func (e *estimator) fillUnreported(base uint16) {
+	if !e.reportedSet {
+		return
+	}
+	gap := int16(base - e.reportedEnd) //nolint:gosec // modulo 2^16 on purpose
+	if gap <= 0 || gap > maxUnreported {
+		return
+	}
+	for s := e.reportedEnd; s != base; s++ {
+		if rec := e.sent[uint64(s)%historySize].Load(); uint16(rec>>48) == s && rec != 0 {
+			e.w.bytes += int(rec >> 32 & 0xffff)
+		}
+	}
+}
+
 // judge turns a window of feedback into the new estimate.
 func (e *estimator) judge(now time.Time) {
 	w := &e.w
 	elapsed := now.Sub(w.start)
 	rate := float64(w.bytes*8) / elapsed.Seconds()
+	j := judgement{at: now, received: w.received, lost: w.lost}
+	defer func() {
+		j.after = e.target.Load()
+		e.judged[e.judgedAt%judgedKept] = j
+		e.judgedAt++
+	}()
 	total := w.received + w.lost
 	if total == 0 {
 		return
@@ -319,6 +385,7 @@ func (e *estimator) judge(now time.Time) {
 	e.lastQueueHigh, e.lastQueue = queueHigh, queue
 
 	est := float64(e.target.Load())
+	j.loss, j.queue, j.before = loss, queue, int64(est)
 	dt := now.Sub(e.lastJudged)
 	if e.lastJudged.IsZero() || dt > time.Second {
 		dt = elapsed
@@ -328,6 +395,7 @@ func (e *estimator) judge(now time.Time) {
 	// comes in bursts and one window may hold little of it.
 	carried := max(rate, e.lastRate)
 	e.lastRate = rate
+	j.carried = carried
 	switch {
 	case loss > lossCongested || standing:
 		if now.Sub(e.lastBackoff) >= backoffEvery {
@@ -341,6 +409,7 @@ func (e *estimator) judge(now time.Time) {
 				cut = max(cut, est*(1-loss/2))
 			}
 			est = min(est, cut)
+			j.backoff = true
 			e.lastBackoff = now
 			e.backoffSent = uint32(time.Since(e.start).Microseconds()) //nolint:gosec // modulo 2^32
 			e.backoffSentSet = true
@@ -348,7 +417,10 @@ func (e *estimator) judge(now time.Time) {
 			e.recent = [lossWindows]lossCount{} // dealt with
 		}
 		e.holdUntil = now.Add(holdAfterBackoff)
-	case loss < lossClear && queue < queueClear && now.After(e.holdUntil):
+	case loss < lossClear && queue < queueClear && !now.After(e.holdUntil):
+		j.held = true
+	case loss < lossClear && queue < queueClear:
+		j.growth = true
 		grown := est * (1 + growthPerSecond*dt.Seconds())
 		est = min(grown, max(est, headroomRatio*carried+headroomBits))
 	}

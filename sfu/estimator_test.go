@@ -20,6 +20,12 @@ type estimatorSim struct {
 	hdr    rtp.Header
 	ext    [2]byte
 	queued []simPacket
+	// feedbacks counts the feedback packets made; lostFeedback, when
+	// set, says which never reach the estimator, and repeat sends each
+	// one twice (as a receiver re-reports after a late packet).
+	feedbacks    int
+	lostFeedback func(n int) bool
+	repeat       bool
 }
 
 type simPacket struct {
@@ -74,7 +80,14 @@ func (s *estimatorSim) feedback() {
 		fb.PacketChunks = append(fb.PacketChunks, &rtcp.RunLengthChunk{PacketStatusSymbol: sym, RunLength: 1})
 	}
 	s.queued = s.queued[:0]
+	s.feedbacks++
+	if s.lostFeedback != nil && s.lostFeedback(s.feedbacks) {
+		return
+	}
 	s.e.onFeedback(fb, s.now)
+	if s.repeat {
+		s.e.onFeedback(fb, s.now)
+	}
 }
 
 // run sends at bps for d, each packet delayed by delay(i) and lost when
@@ -101,6 +114,27 @@ func TestEstimatorGrowsOnAClearNetworkUpToWhatArrivesAndAHalf(t *testing.T) {
 	got := s.e.GetTargetBitrate()
 	if got < 2_500_000 || got > 3_200_000 {
 		t.Errorf("after 10 s of 2 Mbit/s arriving cleanly, the estimate is %d, want about 1.5 times 2 Mbit/s", got)
+	}
+}
+
+func TestEstimatorCountsWhatLostFeedbackWouldHaveReported(t *testing.T) {
+	// Feedback that never comes (pion drops what names an SSRC nobody
+	// reads, such as the RTX stream's: libwebrtc names the last packet's)
+	// does not mean its packets were lost, nor that the link carried less.
+	s := newEstimatorSim(t)
+	s.lostFeedback = func(n int) bool { return n%3 != 0 }
+	s.run(10*time.Second, 2_000_000, fixedDelay, noLoss)
+	if got := s.e.GetTargetBitrate(); got < 2_500_000 || got > 3_200_000 {
+		t.Errorf("after 10 s of 2 Mbit/s arriving cleanly with two feedback packets in three lost, the estimate is %d, want about 1.5 times 2 Mbit/s", got)
+	}
+}
+
+func TestEstimatorCountsARepeatedReportOnce(t *testing.T) {
+	s := newEstimatorSim(t)
+	s.repeat = true
+	s.run(10*time.Second, 2_000_000, fixedDelay, noLoss)
+	if got := s.e.GetTargetBitrate(); got < 2_500_000 || got > 3_200_000 {
+		t.Errorf("after 10 s of 2 Mbit/s arriving cleanly, each packet reported twice, the estimate is %d, want about 1.5 times 2 Mbit/s", got)
 	}
 }
 

@@ -1,7 +1,9 @@
 package sfu
 
 import (
+	"fmt"
 	"net"
+	"strings"
 
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
@@ -40,4 +42,40 @@ func RegisterEstimatorForBench(me *webrtc.MediaEngine, reg *interceptor.Registry
 // TWCC feedback (not RTX: the benchmark's codecs are its own).
 func RegisterInterceptorsForBench(me *webrtc.MediaEngine, reg *interceptor.Registry) error {
 	return registerPipeline(me, reg, BandwidthConfig{}.withDefaults(), make(chan *estimator), newDownlinks(), &resendCounts{})
+}
+
+// EstimatorTrace is the last judgements of the estimator of a
+// participant's downlink, oldest first, one line each.
+func (m *Manager) EstimatorTrace(participantID string) string {
+	m.mu.Lock()
+	var p *Participant
+	for _, r := range m.rooms {
+		r.mu.Lock()
+		for _, q := range r.participants {
+			if q.id == participantID {
+				p = q
+			}
+		}
+		r.mu.Unlock()
+	}
+	m.mu.Unlock()
+	if p == nil || p.alloc == nil {
+		return "no such participant or no allocator"
+	}
+	e, ok := p.alloc.bwe.(*estimator)
+	if !ok {
+		return "not the SFU's estimator"
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var b strings.Builder
+	for i := range judgedKept {
+		j := e.judged[(e.judgedAt+i)%judgedKept]
+		if j.at.IsZero() {
+			continue
+		}
+		fmt.Fprintf(&b, "%s recv %d lost %d loss %.3f queue %v carried %.0f est %d->%d backoff %v growth %v held %v\n",
+			j.at.Format("15:04:05.000"), j.received, j.lost, j.loss, j.queue, j.carried, j.before, j.after, j.backoff, j.growth, j.held)
+	}
+	return b.String()
 }

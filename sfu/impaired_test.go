@@ -100,6 +100,11 @@ func TestWeakSubscriberGetsLowLayerWithoutHurtingOthers(t *testing.T) {
 	pub := s.joinWith(t, client.Config{Room: "council", Name: "Ana", Publish: true, Simulcast: true})
 	strong := s.joinWith(t, client.Config{Room: "council", Name: "Ben"})
 	weak := s.joinWith(t, client.Config{Room: "council", Name: "Cleo", API: impairedAPI()})
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the weak subscriber's estimator, last judgements:\n%s", s.manager.EstimatorTrace(weak.ID()))
+		}
+	})
 	for _, c := range []*client.Client{strong, weak} {
 		if err := c.SetView(pub.ID(), 720, true); err != nil {
 			t.Fatal(err)
