@@ -81,9 +81,11 @@ const (
 	// its network recovered.
 	probeFirst      = 2 * time.Second
 	probeMaxBackoff = 8 * time.Second
-	// probeLimit ends a probe that has not let a track up a layer; a
-	// probe that does goes on (toward the next layer) for as long again.
-	probeLimit = 2500 * time.Millisecond
+	// probeLimit ends a probe that has neither let a track up a layer
+	// nor lifted the estimate by probeGrowth; a probe that does goes on
+	// (toward the next layer) for as long again.
+	probeLimit  = 2500 * time.Millisecond
+	probeGrowth = 1.2
 	// probeJudge is how long a step up must hold, without congestion,
 	// before the backoff between probes is reset.
 	probeJudge = 2 * time.Second
@@ -136,6 +138,7 @@ type allocator struct {
 	// not probing), owed the bytes of padding due but not yet sent.
 	probing    bool
 	probeStart time.Time
+	probeFrom  int // the estimate when the probe started, or last went on
 	nextProbe  time.Time
 	backoff    time.Duration
 	rose       time.Time // when a probe last lifted a track, until judged
@@ -250,7 +253,7 @@ func (a *allocator) decideProbe(now time.Time, est, allocated, upgrade, video in
 	rose := video > a.allocated
 	a.allocated = video
 	if rose && a.probing {
-		a.probeStart, a.rose = now, now // a step up: go on, and judge it
+		a.probeStart, a.probeFrom, a.rose = now, est, now // a step up: go on, and judge it
 	}
 	// Congestion soon after a probe lifted a track counts against the
 	// probe: the step was one too many, and the next probe waits longer.
@@ -272,6 +275,9 @@ func (a *allocator) decideProbe(now time.Time, est, allocated, upgrade, video in
 		}
 		a.probing, a.rose = false, time.Time{}
 		a.nextProbe = now.Add(a.backoff)
+	case a.probing && now.Sub(a.probeStart) > probeLimit && float64(est) >= probeGrowth*float64(a.probeFrom):
+		// Not there yet, but the estimate is growing: go on.
+		a.probeStart, a.probeFrom = now, est
 	case a.probing && now.Sub(a.probeStart) > probeLimit:
 		// The estimate did not make room for the next step: the link
 		// is full, or nearly; look again later.
@@ -279,7 +285,7 @@ func (a *allocator) decideProbe(now time.Time, est, allocated, upgrade, video in
 		a.backoff = min(2*a.backoff, probeMaxBackoff)
 		a.nextProbe = now.Add(a.backoff)
 	case !a.probing && !now.Before(a.nextProbe):
-		a.probing, a.probeStart = true, now
+		a.probing, a.probeStart, a.probeFrom = true, now, est
 	}
 	if a.probing != wasProbing {
 		a.p.log.Debug("bandwidth probe", "probing", a.probing, "estimate", est, "allocated", allocated,

@@ -121,11 +121,23 @@ func registerRTX(me *webrtc.MediaEngine, video []string) error {
 // interceptor around the ones added before it): what the retransmitter
 // resends then passes through it, so that a retransmission gets a
 // transport-wide sequence number of its own and counts as sent.
-func registerPipeline(me *webrtc.MediaEngine, reg *interceptor.Registry, bw BandwidthConfig, estimators chan<- *estimator, links *downlinks, resent *resendCounts) error {
-	if err := registerCongestionControl(me, reg, bw, estimators, links); err != nil {
+func registerPipeline(me *webrtc.MediaEngine, reg *interceptor.Registry, bw BandwidthConfig, estimators chan<- *estimator, sh *pipelineShared) error {
+	if err := registerCongestionControl(me, reg, bw, estimators, sh.links); err != nil {
 		return fmt.Errorf("congestion control: %w", err)
 	}
-	return registerInterceptors(me, reg, links, resent)
+	return registerInterceptors(me, reg, sh)
+}
+
+// pipelineShared is what the interceptors of all an engine's connections
+// share.
+type pipelineShared struct {
+	links  *downlinks    // each connection's estimator, for its round trip
+	resent *resendCounts // the retransmissions, for the metrics
+	rtx    *rtxSSRCs     // the down tracks' RTX SSRCs (streambuffers.go)
+}
+
+func newPipelineShared() *pipelineShared {
+	return &pipelineShared{links: newDownlinks(), resent: &resendCounts{}, rtx: &rtxSSRCs{}}
 }
 
 // registerInterceptors builds the per-packet pipeline explicitly rather
@@ -133,14 +145,14 @@ func registerPipeline(me *webrtc.MediaEngine, reg *interceptor.Registry, bw Band
 // retransmission cache toward subscribers, RTCP sender and receiver
 // reports, and transport-wide congestion feedback so that browsers can
 // estimate their upload bandwidth.
-func registerInterceptors(me *webrtc.MediaEngine, reg *interceptor.Registry, links *downlinks, resent *resendCounts) error {
+func registerInterceptors(me *webrtc.MediaEngine, reg *interceptor.Registry, sh *pipelineShared) error {
 	// Toward subscribers, the SFU's own retransmitter (retransmit.go),
 	// whose cache follows the round trip: pion's responder kept 256 or
 	// 1024 packets per down track whatever the network, most of the
 	// server's memory (docs/performance.md).
 	me.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
 	me.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
-	reg.Add(&retransmitterFactory{links: links, resent: resent})
+	reg.Add(&retransmitterFactory{links: sh.links, resent: sh.resent, rtx: sh.rtx})
 	// Toward publishers, a NACK generator that counts what comes back
 	// over RTX as received (nackgen; pion's would ask again and again).
 	reg.Add(nackgen.Factory{})

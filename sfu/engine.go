@@ -73,6 +73,8 @@ type Engine struct {
 	roomMax int
 	// resent counts the retransmissions to subscribers.
 	resent *resendCounts
+	// rtx knows the down tracks' RTX SSRCs, whose RTCP nobody reads.
+	rtx *rtxSSRCs
 
 	udpMux  *ice.MultiUDPMuxDefault
 	sockets []*batchConn     // under udpMux, one per address
@@ -87,11 +89,10 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 		return nil, err
 	}
 	reg := &interceptor.Registry{}
-	links := newDownlinks()
 	estimators := make(chan *estimator, 1)
 	bw := cfg.Bandwidth.withDefaults()
-	resent := &resendCounts{}
-	if err := registerPipeline(me, reg, bw, estimators, links, resent); err != nil {
+	shared := newPipelineShared()
+	if err := registerPipeline(me, reg, bw, estimators, shared); err != nil {
 		return nil, err
 	}
 	if err := registerRTX(me, cfg.VideoCodecs); err != nil {
@@ -108,7 +109,7 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 	}
 	mux := ice.NewMultiUDPMuxDefault(muxes...)
 
-	e := &Engine{udpMux: mux, sockets: conns, estimators: estimators, screenBudget: bw.Screen, roomMax: bw.Max, resent: resent}
+	e := &Engine{udpMux: mux, sockets: conns, estimators: estimators, screenBudget: bw.Screen, roomMax: bw.Max, resent: shared.resent, rtx: shared.rtx}
 	se := webrtc.SettingEngine{}
 	se.SetICEUDPMux(mux)
 	networks := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}
@@ -124,6 +125,7 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 		networks = append(networks, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6)
 	}
 	se.SetNetworkTypes(networks)
+	se.BufferFactory = e.rtx.newBuffer
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetSRTPReplayProtectionWindow(srtpReplayWindow)
 	se.SetICETimeouts(iceDisconnectedTimeout, iceFailedTimeout, iceKeepaliveInterval)

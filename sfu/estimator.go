@@ -101,8 +101,9 @@ type estimator struct {
 	rtt   srtt
 
 	// sent[seq % historySize] is seq<<48 | size<<32 | send time in µs
-	// (modulo 2^32): written by the forwarding goroutines, read with the
-	// feedback.
+	// (modulo 2^32), with reportedLost set once a feedback counted the
+	// packet lost: written by the forwarding goroutines, read and marked
+	// with the feedback.
 	sent [historySize]atomic.Uint64
 	// nextSeq numbers the connection's packets (transport-wide); ext
 	// holds each number's header extension, in a slot that stays
@@ -163,6 +164,15 @@ type judgement struct {
 	held            bool // clear, but in the hold after a backoff
 }
 
+// A sent packet's record holds its size in 15 bits, and reportedLost.
+const (
+	sizeMask     = 0x7fff
+	reportedLost = 1 << 47
+)
+
+// sentSize is the size of the packet of a sent record.
+func sentSize(rec uint64) int { return int(rec >> 32 & sizeMask) }
+
 // lossWindows is how many windows the loss is judged over.
 const lossWindows = 4
 
@@ -178,7 +188,7 @@ func (e *estimator) recentLoss(lost, total int) float64 {
 	for _, r := range e.recent {
 		l, n = l+r.lost, n+r.total
 	}
-	return float64(l) / float64(n)
+	return max(float64(l)/float64(n), 0)
 }
 
 // estimateWindowState is what one window of feedback says.
@@ -233,7 +243,7 @@ func (e *estimator) BindLocalStream(info *interceptor.StreamInfo, writer interce
 		if err := h.SetExtension(id, ext[:]); err != nil {
 			return 0, err
 		}
-		size := uint64(min(h.MarshalSize()+len(payload)+int(h.PaddingSize), 0xffff))
+		size := uint64(min(h.MarshalSize()+len(payload)+int(h.PaddingSize), sizeMask))
 		us := uint64(uint32(time.Since(e.start).Microseconds())) //nolint:gosec // modulo 2^32 on purpose
 		e.sent[uint64(seq)%historySize].Store(uint64(seq)<<48 | size<<32 | us)
 		return writer.Write(h, payload, a)
@@ -278,23 +288,32 @@ func (e *estimator) onFeedback(fb *rtcp.TransportLayerCC, now time.Time) {
 			arrival += fb.RecvDeltas[delta].Delta
 			delta++
 		}
-		if reportedSet && int16(s-reportedEnd) < 0 { //nolint:gosec // modulo 2^16 on purpose
-			return // reported before: a receiver repeats itself after a late packet
-		}
-		rec := e.sent[uint64(s)%historySize].Load()
+		slot := &e.sent[uint64(s)%historySize]
+		rec := slot.Load()
 		if uint16(rec>>48) != s || rec == 0 {
 			return // not ours, or too old to remember
+		}
+		if reportedSet && int16(s-reportedEnd) < 0 { //nolint:gosec // modulo 2^16 on purpose
+			// Reported before: a receiver reports again from a packet
+			// that came late (the network, or a receiver's goroutines,
+			// reordered it), which was counted lost but was not.
+			if sym != rtcp.TypeTCCPacketNotReceived && rec&reportedLost != 0 && slot.CompareAndSwap(rec, rec&^reportedLost) {
+				e.w.lost--
+				e.w.received++
+				e.w.bytes += sentSize(rec)
+			}
+			return
 		}
 		// Only what was sent after the last backoff tells whether the
 		// estimate is still too high.
 		fresh := !e.backoffSentSet || int32(uint32(rec)-e.backoffSent) > 0 //nolint:gosec // modulo 2^32
 		if sym == rtcp.TypeTCCPacketNotReceived {
-			if fresh {
+			if fresh && slot.CompareAndSwap(rec, rec|reportedLost) {
 				e.w.lost++
 			}
 			return
 		}
-		e.w.bytes += int(rec >> 32 & 0xffff)
+		e.w.bytes += sentSize(rec)
 		newest, haveNewest = uint32(rec), true //nolint:gosec // modulo 2^32
 		if !fresh {
 			return
@@ -349,7 +368,7 @@ func (e *estimator) fillUnreported(base uint16) {
 	}
 	for s := e.reportedEnd; s != base; s++ {
 		if rec := e.sent[uint64(s)%historySize].Load(); uint16(rec>>48) == s && rec != 0 {
-			e.w.bytes += int(rec >> 32 & 0xffff)
+			e.w.bytes += sentSize(rec)
 		}
 	}
 }
@@ -365,7 +384,9 @@ func (e *estimator) judge(now time.Time) {
 		e.judged[e.judgedAt%judgedKept] = j
 		e.judgedAt++
 	}()
-	total := w.received + w.lost
+	// A window's lost count goes below zero when packets an earlier one
+	// counted lost turn out to have arrived late.
+	total := w.received + max(w.lost, 0)
 	if total == 0 {
 		return
 	}

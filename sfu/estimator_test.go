@@ -26,11 +26,17 @@ type estimatorSim struct {
 	feedbacks    int
 	lostFeedback func(n int) bool
 	repeat       bool
+	// late, when set, says which packets a feedback reports lost and
+	// the next one, starting again from the first of them, received.
+	late    func(i int) bool
+	lateDue []simPacket
+	sent    int
 }
 
 type simPacket struct {
 	seq     uint16
 	lost    bool
+	late    bool          // reported lost, and received in the next feedback
 	arrival time.Duration // since the estimator's start
 }
 
@@ -56,30 +62,18 @@ func (s *estimatorSim) send(delay time.Duration, lost bool) {
 	rec := slot.Load()
 	sent := uint64(uint32(s.now.Sub(s.e.start).Microseconds()))
 	slot.Store(rec&^0xffffffff | sent)
-	s.queued = append(s.queued, simPacket{seq: s.seq, lost: lost, arrival: s.now.Sub(s.e.start) + delay})
+	late := s.late != nil && !lost && s.late(s.sent)
+	s.queued = append(s.queued, simPacket{seq: s.seq, lost: lost, late: late, arrival: s.now.Sub(s.e.start) + delay})
 	s.seq++
+	s.sent++
 }
 
 // feedback reports every queued packet, as a receiver's TWCC would.
 func (s *estimatorSim) feedback() {
-	if len(s.queued) == 0 {
+	fb := s.report()
+	if fb == nil {
 		return
 	}
-	fb := &rtcp.TransportLayerCC{BaseSequenceNumber: s.queued[0].seq, PacketStatusCount: uint16(len(s.queued))}
-	ref := s.queued[0].arrival / (64 * time.Millisecond)
-	fb.ReferenceTime = uint32(ref)
-	last := ref * 64 * time.Millisecond
-	for _, p := range s.queued {
-		sym := uint16(rtcp.TypeTCCPacketReceivedSmallDelta)
-		if p.lost {
-			sym = rtcp.TypeTCCPacketNotReceived
-		} else {
-			fb.RecvDeltas = append(fb.RecvDeltas, &rtcp.RecvDelta{Type: sym, Delta: (p.arrival - last).Microseconds()})
-			last = p.arrival
-		}
-		fb.PacketChunks = append(fb.PacketChunks, &rtcp.RunLengthChunk{PacketStatusSymbol: sym, RunLength: 1})
-	}
-	s.queued = s.queued[:0]
 	s.feedbacks++
 	if s.lostFeedback != nil && s.lostFeedback(s.feedbacks) {
 		return
@@ -88,6 +82,44 @@ func (s *estimatorSim) feedback() {
 	if s.repeat {
 		s.e.onFeedback(fb, s.now)
 	}
+}
+
+// report is the feedback on the queued packets (nil: none queued).
+func (s *estimatorSim) report() *rtcp.TransportLayerCC {
+	if len(s.queued) == 0 {
+		return nil
+	}
+	// A receiver reports again from a packet that came late.
+	reported := s.queued
+	if len(s.lateDue) > 0 {
+		reported = append(s.lateDue, s.queued...)
+		s.lateDue = nil
+	}
+	for i, p := range s.queued {
+		if p.late {
+			s.lateDue = append([]simPacket(nil), s.queued[i:]...)
+			for j := range s.lateDue {
+				s.lateDue[j].late = false
+			}
+			break
+		}
+	}
+	fb := &rtcp.TransportLayerCC{BaseSequenceNumber: reported[0].seq, PacketStatusCount: uint16(len(reported))}
+	ref := reported[0].arrival / (64 * time.Millisecond)
+	fb.ReferenceTime = uint32(ref)
+	last := ref * 64 * time.Millisecond
+	for _, p := range reported {
+		sym := uint16(rtcp.TypeTCCPacketReceivedSmallDelta)
+		if p.lost || p.late {
+			sym = rtcp.TypeTCCPacketNotReceived
+		} else {
+			fb.RecvDeltas = append(fb.RecvDeltas, &rtcp.RecvDelta{Type: sym, Delta: (p.arrival - last).Microseconds()})
+			last = p.arrival
+		}
+		fb.PacketChunks = append(fb.PacketChunks, &rtcp.RunLengthChunk{PacketStatusSymbol: sym, RunLength: 1})
+	}
+	s.queued = s.queued[:0]
+	return fb
 }
 
 // run sends at bps for d, each packet delayed by delay(i) and lost when
@@ -135,6 +167,18 @@ func TestEstimatorCountsARepeatedReportOnce(t *testing.T) {
 	s.run(10*time.Second, 2_000_000, fixedDelay, noLoss)
 	if got := s.e.GetTargetBitrate(); got < 2_500_000 || got > 3_200_000 {
 		t.Errorf("after 10 s of 2 Mbit/s arriving cleanly, each packet reported twice, the estimate is %d, want about 1.5 times 2 Mbit/s", got)
+	}
+}
+
+func TestEstimatorTakesBackTheLossOfAPacketThatCameLate(t *testing.T) {
+	// A pion receiver times a packet when its track's goroutine reads it:
+	// on a busy machine a packet is often recorded after later ones,
+	// reported lost, then reported again as received.
+	s := newEstimatorSim(t)
+	s.late = func(i int) bool { return i%6 == 0 }
+	s.run(10*time.Second, 2_000_000, fixedDelay, noLoss)
+	if got := s.e.GetTargetBitrate(); got < 2_500_000 || got > 3_200_000 {
+		t.Errorf("after 10 s of 2 Mbit/s arriving with one packet in six late, the estimate is %d, want about 1.5 times 2 Mbit/s", got)
 	}
 }
 

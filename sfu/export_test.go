@@ -41,7 +41,7 @@ func RegisterEstimatorForBench(me *webrtc.MediaEngine, reg *interceptor.Registry
 // its estimator, the SFU's retransmitter, NACK generator, reports and
 // TWCC feedback (not RTX: the benchmark's codecs are its own).
 func RegisterInterceptorsForBench(me *webrtc.MediaEngine, reg *interceptor.Registry) error {
-	return registerPipeline(me, reg, BandwidthConfig{}.withDefaults(), make(chan *estimator), newDownlinks(), &resendCounts{})
+	return registerPipeline(me, reg, BandwidthConfig{}.withDefaults(), make(chan *estimator), newPipelineShared())
 }
 
 // EstimatorTrace is the last judgements of the estimator of a
@@ -79,3 +79,7 @@ func (m *Manager) EstimatorTrace(participantID string) string {
 	}
 	return b.String()
 }
+
+// RTXFeedbackStreams counts the RTCP streams of down tracks' RTX SSRCs
+// opened (their feedback goes to the estimator).
+func (m *Manager) RTXFeedbackStreams() uint64 { return m.engine.rtx.heard.Load() }

@@ -254,6 +254,11 @@ func TestNACKRepairsFivePercentLoss(t *testing.T) {
 	} else {
 		t.Logf("the server resent %d packets, %d of them over RTX", tot.Resent, tot.ResentRTX)
 	}
+	// Ben's receiver reports and feedback named his RTX stream, whose
+	// RTCP pion leaves to the SFU (streambuffers.go).
+	if n := s.manager.RTXFeedbackStreams(); n == 0 {
+		t.Error("no RTCP named an RTX stream")
+	}
 	checkLossRuleDropped(t, rules)
 }
 

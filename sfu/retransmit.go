@@ -68,11 +68,12 @@ func cacheSlots(pps float64, keep time.Duration) int {
 type retransmitterFactory struct {
 	links  *downlinks
 	resent *resendCounts
+	rtx    *rtxSSRCs
 }
 
 // NewInterceptor is called by pion for each new peer connection.
 func (f *retransmitterFactory) NewInterceptor(id string) (interceptor.Interceptor, error) {
-	return &retransmitter{id: id, links: f.links, resent: f.resent, streams: map[uint32]*sentCache{}}, nil
+	return &retransmitter{id: id, links: f.links, resent: f.resent, rtxSSRCs: f.rtx, streams: map[uint32]*sentCache{}}, nil
 }
 
 // resendCounts counts the engine's retransmissions, for its metrics.
@@ -87,6 +88,9 @@ type retransmitter struct {
 	id     string
 	links  *downlinks
 	resent *resendCounts // nil in unit tests
+	// rtxSSRCs learns the RTX SSRCs of the connection's streams (nil in
+	// unit tests).
+	rtxSSRCs *rtxSSRCs
 
 	mu      sync.Mutex
 	streams map[uint32]*sentCache
@@ -177,6 +181,9 @@ func (r *retransmitter) BindLocalStream(info *interceptor.StreamInfo, writer int
 	c := &sentCache{writer: writer, rtt: r.rtt, allow: r.allowResend, resent: r.resent, slots: make([]sentPacket, cacheMin), checked: time.Now()}
 	if info.SSRCRetransmission != 0 && info.PayloadTypeRetransmission != 0 {
 		c.rtx = newRTXStream(info.SSRCRetransmission, info.PayloadTypeRetransmission)
+		if r.rtxSSRCs != nil {
+			r.rtxSSRCs.add(info.SSRCRetransmission, r.links.get(r.id))
+		}
 	}
 	r.mu.Lock()
 	r.streams[info.SSRC] = c
@@ -196,6 +203,9 @@ func (r *retransmitter) UnbindLocalStream(info *interceptor.StreamInfo) {
 	r.mu.Lock()
 	delete(r.streams, info.SSRC)
 	r.mu.Unlock()
+	if r.rtxSSRCs != nil && info.SSRCRetransmission != 0 {
+		r.rtxSSRCs.remove(info.SSRCRetransmission)
+	}
 }
 
 // BindRTCPReader resends what NACKs ask for.

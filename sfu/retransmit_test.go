@@ -161,7 +161,7 @@ func TestRTXWrapDropsPadding(t *testing.T) {
 func TestRetransmissionsGetTransportWideNumbers(t *testing.T) {
 	me := &webrtc.MediaEngine{}
 	reg := &interceptor.Registry{}
-	if err := registerPipeline(me, reg, BandwidthConfig{}.withDefaults(), make(chan *estimator, 1), newDownlinks(), &resendCounts{}); err != nil {
+	if err := registerPipeline(me, reg, BandwidthConfig{}.withDefaults(), make(chan *estimator, 1), newPipelineShared()); err != nil {
 		t.Fatal(err)
 	}
 	chain, err := reg.Build("pc")
