@@ -75,6 +75,13 @@ func TestParticipantWhoLeavesDisappearsFromOthers(t *testing.T) {
 	ben := s.join(t, "council", "Ben")
 	eventually(t, 30*time.Second, "Ana receives Ben", func() bool { return receives(ana, ben.ID(), 10) })
 
+	eventually(t, 30*time.Second, "Ben receives Ana", func() bool { return receives(ben, ana.ID(), 10) })
+	// Each receives the other's video over a stream with RTX, whose RTCP
+	// the engine handles itself (streambuffers.go) until it goes.
+	if n := s.manager.KnownRTXSSRCs(); n != 2 {
+		t.Errorf("the engine knows %d RTX SSRCs of down tracks, want 2", n)
+	}
+
 	benID := ben.ID()
 	ben.Leave()
 	eventually(t, 20*time.Second, "Ben gone from Ana's list", func() bool {
@@ -87,6 +94,7 @@ func TestParticipantWhoLeavesDisappearsFromOthers(t *testing.T) {
 		return packets(ana, benID) == before
 	})
 	eventually(t, 20*time.Second, "server holds one participant", func() bool { return s.manager.ParticipantCount() == 1 })
+	eventually(t, 20*time.Second, "the engine forgets the RTX SSRCs of the down tracks that went", func() bool { return s.manager.KnownRTXSSRCs() == 0 })
 }
 
 func TestRoomsAreIsolated(t *testing.T) {
