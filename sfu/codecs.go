@@ -133,11 +133,14 @@ func registerPipeline(me *webrtc.MediaEngine, reg *interceptor.Registry, bw Band
 type pipelineShared struct {
 	links  *downlinks    // each connection's estimator, for its round trip
 	resent *resendCounts // the retransmissions, for the metrics
-	rtx    *rtxSSRCs     // the down tracks' RTX SSRCs (streambuffers.go)
+	rtx    *rtxStats     // the down tracks' RTX SSRCs, counted
+	// rtxConns hands each new connection's RTX SSRCs to its
+	// retransmitter (streambuffers.go; Engine.newPeerConnection).
+	rtxConns chan *rtxSSRCs
 }
 
 func newPipelineShared() *pipelineShared {
-	return &pipelineShared{links: newDownlinks(), resent: &resendCounts{}, rtx: &rtxSSRCs{}}
+	return &pipelineShared{links: newDownlinks(), resent: &resendCounts{}, rtx: &rtxStats{}, rtxConns: make(chan *rtxSSRCs, 1)}
 }
 
 // registerInterceptors builds the per-packet pipeline explicitly rather
@@ -152,7 +155,7 @@ func registerInterceptors(me *webrtc.MediaEngine, reg *interceptor.Registry, sh 
 	// server's memory (docs/performance.md).
 	me.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
 	me.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
-	reg.Add(&retransmitterFactory{links: sh.links, resent: sh.resent, rtx: sh.rtx})
+	reg.Add(&retransmitterFactory{links: sh.links, resent: sh.resent, rtxConns: sh.rtxConns})
 	// Toward publishers, a NACK generator that counts what comes back
 	// over RTX as received (nackgen; pion's would ask again and again).
 	reg.Add(nackgen.Factory{})

@@ -59,12 +59,19 @@ type NetworkConfig struct {
 // Engine is the media side of the server: the pion API that every peer
 // connection is made from, and the UDP socket(s) all media shares.
 type Engine struct {
-	api *webrtc.API
+	// Each peer connection gets an API of its own (cheap: pion copies
+	// the media engine per connection anyway), whose buffer factory
+	// knows that connection's RTX SSRCs alone (streambuffers.go).
+	media        *webrtc.MediaEngine
+	interceptors *interceptor.Registry
+	settings     webrtc.SettingEngine
 
 	// pcMu serializes the creation of peer connections, so that each
-	// picks up the estimator made for it from estimators.
+	// picks up the estimator made for it from estimators, and its
+	// interceptors the connection's RTX SSRCs from rtxConns.
 	pcMu       sync.Mutex
 	estimators chan *estimator
+	rtxConns   chan *rtxSSRCs
 
 	// screenBudget is what a screen share is budgeted before it is
 	// measured (BandwidthConfig.Screen).
@@ -73,8 +80,8 @@ type Engine struct {
 	roomMax int
 	// resent counts the retransmissions to subscribers.
 	resent *resendCounts
-	// rtx knows the down tracks' RTX SSRCs, whose RTCP nobody reads.
-	rtx *rtxSSRCs
+	// rtx counts, over all connections, the RTX SSRCs of down tracks.
+	rtx *rtxStats
 
 	udpMux  *ice.MultiUDPMuxDefault
 	sockets []*batchConn     // under udpMux, one per address
@@ -109,7 +116,7 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 	}
 	mux := ice.NewMultiUDPMuxDefault(muxes...)
 
-	e := &Engine{udpMux: mux, sockets: conns, estimators: estimators, screenBudget: bw.Screen, roomMax: bw.Max, resent: shared.resent, rtx: shared.rtx}
+	e := &Engine{udpMux: mux, sockets: conns, estimators: estimators, screenBudget: bw.Screen, roomMax: bw.Max, resent: shared.resent, rtx: shared.rtx, rtxConns: shared.rtxConns}
 	se := webrtc.SettingEngine{}
 	se.SetICEUDPMux(mux)
 	networks := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}
@@ -125,7 +132,6 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 		networks = append(networks, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6)
 	}
 	se.SetNetworkTypes(networks)
-	se.BufferFactory = e.rtx.newBuffer
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetSRTPReplayProtectionWindow(srtpReplayWindow)
 	se.SetICETimeouts(iceDisconnectedTimeout, iceFailedTimeout, iceKeepaliveInterval)
@@ -151,7 +157,7 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 		}
 	}
 
-	e.api = webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
+	e.media, e.interceptors, e.settings = me, reg, se
 	return e, nil
 }
 
@@ -160,7 +166,19 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 func (e *Engine) newPeerConnection() (*webrtc.PeerConnection, *estimator, error) {
 	e.pcMu.Lock()
 	defer e.pcMu.Unlock()
-	pc, err := e.api.NewPeerConnection(webrtc.Configuration{})
+	rtx := &rtxSSRCs{stats: e.rtx}
+	se := e.settings
+	// With a buffer factory, pion reads a publisher's RTX stream from
+	// the track's first read rather than at once (its
+	// startRTPReaderImmediately): up tracks read from the start.
+	se.BufferFactory = rtx.newBuffer
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(e.media), webrtc.WithInterceptorRegistry(e.interceptors), webrtc.WithSettingEngine(se))
+	e.rtxConns <- rtx // for the retransmitter, which NewPeerConnection makes
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	select {
+	case <-e.rtxConns: // not taken: no retransmitter made
+	default:
+	}
 	if err != nil {
 		return nil, nil, err
 	}

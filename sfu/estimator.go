@@ -100,10 +100,10 @@ type estimator struct {
 	links *downlinks
 	rtt   srtt
 
-	// sent[seq % historySize] is seq<<48 | size<<32 | send time in µs
-	// (modulo 2^32), with reportedLost set once a feedback counted the
-	// packet lost: written by the forwarding goroutines, read and marked
-	// with the feedback.
+	// sent[seq % historySize] is seq<<48 | flags | size<<32 | send time
+	// in µs (modulo 2^32): written by the forwarding goroutines, read and
+	// flagged (under mu) with the feedback, which arrives by two ways
+	// (streambuffers.go) and so not always in order.
 	sent [historySize]atomic.Uint64
 	// nextSeq numbers the connection's packets (transport-wide); ext
 	// holds each number's header extension, in a slot that stays
@@ -138,9 +138,9 @@ type estimator struct {
 	recent   [lossWindows]lossCount
 	recentAt int
 	// reportedEnd follows the last transport-wide sequence number any
-	// feedback reported (once reportedSet): what a feedback reports
-	// again is counted once, and what falls between two feedbacks was
-	// reported by one that never came (fillUnreported).
+	// feedback reported (once reportedSet): what falls between it and a
+	// later feedback was reported by one that never came, or has not
+	// come yet (fillUnreported).
 	reportedEnd uint16
 	reportedSet bool
 	// judged keeps the last judgements, for a test to show when an
@@ -164,10 +164,17 @@ type judgement struct {
 	held            bool // clear, but in the hold after a backoff
 }
 
-// A sent packet's record holds its size in 15 bits, and reportedLost.
+// A sent packet's record holds its size in 13 bits and three flags,
+// which make every packet count once however often, and in whatever
+// order, feedback reports it.
 const (
-	sizeMask     = 0x7fff
-	reportedLost = 1 << 47
+	sizeMask = 0x1fff
+	// flagSeen: a feedback reported it, received or lost.
+	flagSeen = 1 << 45
+	// flagLost: it was counted lost.
+	flagLost = 1 << 46
+	// flagBytes: its size was counted toward what arrived.
+	flagBytes = 1 << 47
 )
 
 // sentSize is the size of the packet of a sent record.
@@ -271,8 +278,9 @@ func (e *estimator) onFeedback(fb *rtcp.TransportLayerCC, now time.Time) {
 	seq := fb.BaseSequenceNumber
 	remaining := int(fb.PacketStatusCount)
 	e.fillUnreported(seq)
-	reportedEnd, reportedSet := e.reportedEnd, e.reportedSet
-	if end := seq + uint16(remaining); !reportedSet || int16(end-reportedEnd) > 0 { //nolint:gosec // modulo 2^16 on purpose
+	// A feedback reporting what was never sent does not move the mark.
+	if end := seq + uint16(remaining); int16(uint16(e.nextSeq.Load())-end) >= 0 && //nolint:gosec // modulo 2^16 on purpose
+		(!e.reportedSet || int16(end-e.reportedEnd) > 0) { //nolint:gosec // modulo 2^16 on purpose
 		e.reportedEnd, e.reportedSet = end, true
 	}
 	delta := 0
@@ -293,27 +301,37 @@ func (e *estimator) onFeedback(fb *rtcp.TransportLayerCC, now time.Time) {
 		if uint16(rec>>48) != s || rec == 0 {
 			return // not ours, or too old to remember
 		}
-		if reportedSet && int16(s-reportedEnd) < 0 { //nolint:gosec // modulo 2^16 on purpose
-			// Reported before: a receiver reports again from a packet
-			// that came late (the network, or a receiver's goroutines,
-			// reordered it), which was counted lost but was not.
-			if sym != rtcp.TypeTCCPacketNotReceived && rec&reportedLost != 0 && slot.CompareAndSwap(rec, rec&^reportedLost) {
-				e.w.lost--
-				e.w.received++
-				e.w.bytes += sentSize(rec)
-			}
-			return
-		}
 		// Only what was sent after the last backoff tells whether the
 		// estimate is still too high.
 		fresh := !e.backoffSentSet || int32(uint32(rec)-e.backoffSent) > 0 //nolint:gosec // modulo 2^32
 		if sym == rtcp.TypeTCCPacketNotReceived {
-			if fresh && slot.CompareAndSwap(rec, rec|reportedLost) {
+			if rec&flagSeen != 0 {
+				return // reported before
+			}
+			next := rec | flagSeen
+			if fresh {
+				next |= flagLost
+			}
+			if slot.CompareAndSwap(rec, next) && fresh {
 				e.w.lost++
 			}
 			return
 		}
-		e.w.bytes += sentSize(rec)
+		if rec&flagSeen != 0 && rec&flagLost == 0 {
+			return // reported received before, or lost when it no longer mattered
+		}
+		if !slot.CompareAndSwap(rec, (rec|flagSeen|flagBytes)&^flagLost) {
+			return // its slot went to a newer packet meanwhile
+		}
+		if rec&flagLost != 0 && fresh {
+			// Reported lost, and then received: it came late (the
+			// network, or a receiver's goroutines, reordered it). A
+			// backoff since dealt with the loss already.
+			e.w.lost--
+		}
+		if rec&flagBytes == 0 {
+			e.w.bytes += sentSize(rec)
+		}
 		newest, haveNewest = uint32(rec), true //nolint:gosec // modulo 2^32
 		if !fresh {
 			return
@@ -351,13 +369,14 @@ func (e *estimator) onFeedback(fb *rtcp.TransportLayerCC, now time.Time) {
 const maxUnreported = 1024
 
 // fillUnreported counts, for the rate, the packets sent between the last
-// feedback and one that begins at base: a feedback that never came
-// reported them. Feedback goes missing on the way, and pion drops what
-// names an SSRC nobody reads, such as a down track's RTX stream, where
-// probe padding and retransmissions go (libwebrtc names the SSRC of the
-// last packet it received): a probe would otherwise never show the
-// estimate what it sent. Whether they arrived is unknown, so they count
-// neither as received nor as lost.
+// feedback and one that begins at base: a feedback that never came, or
+// has not come yet, reported them. Feedback goes missing on the way, and
+// comes out of order by the engine's two ways (the RTCP naming a down
+// track's RTX SSRC reaches the estimator at once, the rest when the down
+// track reads it): without this, a probe whose feedback all went missing
+// never showed the estimate what it sent. Whether those packets arrived
+// is unknown, so they count neither as received nor as lost, until a
+// feedback says.
 func (e *estimator) fillUnreported(base uint16) {
 	if !e.reportedSet {
 		return
@@ -367,7 +386,9 @@ func (e *estimator) fillUnreported(base uint16) {
 		return
 	}
 	for s := e.reportedEnd; s != base; s++ {
-		if rec := e.sent[uint64(s)%historySize].Load(); uint16(rec>>48) == s && rec != 0 {
+		slot := &e.sent[uint64(s)%historySize]
+		rec := slot.Load()
+		if uint16(rec>>48) == s && rec != 0 && rec&(flagSeen|flagBytes) == 0 && slot.CompareAndSwap(rec, rec|flagBytes) {
 			e.w.bytes += sentSize(rec)
 		}
 	}

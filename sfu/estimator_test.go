@@ -26,6 +26,9 @@ type estimatorSim struct {
 	feedbacks    int
 	lostFeedback func(n int) bool
 	repeat       bool
+	// swap delivers each odd feedback after the next one.
+	swap    bool
+	swapped *rtcp.TransportLayerCC
 	// late, when set, says which packets a feedback reports lost and
 	// the next one, starting again from the first of them, received.
 	late    func(i int) bool
@@ -78,9 +81,17 @@ func (s *estimatorSim) feedback() {
 	if s.lostFeedback != nil && s.lostFeedback(s.feedbacks) {
 		return
 	}
+	if s.swap && s.feedbacks%2 == 1 {
+		s.swapped = fb
+		return
+	}
 	s.e.onFeedback(fb, s.now)
 	if s.repeat {
 		s.e.onFeedback(fb, s.now)
+	}
+	if s.swapped != nil {
+		s.e.onFeedback(s.swapped, s.now)
+		s.swapped = nil
 	}
 }
 
@@ -167,6 +178,34 @@ func TestEstimatorCountsARepeatedReportOnce(t *testing.T) {
 	s.run(10*time.Second, 2_000_000, fixedDelay, noLoss)
 	if got := s.e.GetTargetBitrate(); got < 2_500_000 || got > 3_200_000 {
 		t.Errorf("after 10 s of 2 Mbit/s arriving cleanly, each packet reported twice, the estimate is %d, want about 1.5 times 2 Mbit/s", got)
+	}
+}
+
+func TestEstimatorCountsFeedbackThatComesOutOfOrder(t *testing.T) {
+	// Feedback naming a down track's RTX SSRC reaches the estimator at
+	// once, the rest when the down track reads it. Here every other
+	// feedback comes after the next, and it alone carries the losses.
+	s := newEstimatorSim(t)
+	s.swap = true
+	r := rand.New(rand.NewPCG(5, 6))
+	lossy := func(int) bool { return s.feedbacks%2 == 0 && r.IntN(100) < 30 }
+	s.run(5*time.Second, 1_000_000, fixedDelay, lossy)
+	if got := s.e.GetTargetBitrate(); got >= 950_000 {
+		t.Errorf("with 15%% loss, all of it in feedback that came out of order, the estimate stayed at %d, want a backoff", got)
+	}
+}
+
+func TestEstimatorIsNotBlindedByFeedbackOnPacketsNeverSent(t *testing.T) {
+	s := newEstimatorSim(t)
+	s.run(time.Second, 1_000_000, fixedDelay, noLoss)
+	bogus := &rtcp.TransportLayerCC{BaseSequenceNumber: s.seq + 30000, PacketStatusCount: 1,
+		PacketChunks: []rtcp.PacketStatusChunk{&rtcp.RunLengthChunk{PacketStatusSymbol: rtcp.TypeTCCPacketNotReceived, RunLength: 1}}}
+	s.e.onFeedback(bogus, s.now)
+	r := rand.New(rand.NewPCG(7, 8))
+	s.run(5*time.Second, 1_000_000, fixedDelay, func(int) bool { return r.IntN(100) < 20 })
+	// Before it, the estimate stood at 1.55 Mbit/s (1.5 times what arrived).
+	if got := s.e.GetTargetBitrate(); got >= 1_300_000 {
+		t.Errorf("after a feedback on packets never sent, 20%% loss left the estimate at %d, want backoffs", got)
 	}
 }
 

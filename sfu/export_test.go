@@ -82,11 +82,9 @@ func (m *Manager) EstimatorTrace(participantID string) string {
 
 // RTXFeedbackStreams counts the RTCP streams of down tracks' RTX SSRCs
 // opened (their feedback goes to the estimator).
-func (m *Manager) RTXFeedbackStreams() uint64 { return m.engine.rtx.heard.Load() }
+func (m *Manager) RTXFeedbackStreams() int64 { return m.engine.rtx.heard.Load() }
 
 // KnownRTXSSRCs counts the down tracks' RTX SSRCs the engine knows.
 func (m *Manager) KnownRTXSSRCs() int {
-	n := 0
-	m.engine.rtx.ssrcs.Range(func(any, any) bool { n++; return true })
-	return n
+	return int(m.engine.rtx.known.Load())
 }

@@ -66,14 +66,19 @@ func cacheSlots(pps float64, keep time.Duration) int {
 
 // retransmitterFactory makes one retransmitter per peer connection.
 type retransmitterFactory struct {
-	links  *downlinks
-	resent *resendCounts
-	rtx    *rtxSSRCs
+	links    *downlinks
+	resent   *resendCounts
+	rtxConns <-chan *rtxSSRCs
 }
 
 // NewInterceptor is called by pion for each new peer connection.
 func (f *retransmitterFactory) NewInterceptor(id string) (interceptor.Interceptor, error) {
-	return &retransmitter{id: id, links: f.links, resent: f.resent, rtxSSRCs: f.rtx, streams: map[uint32]*sentCache{}}, nil
+	r := &retransmitter{id: id, links: f.links, resent: f.resent, streams: map[uint32]*sentCache{}}
+	select {
+	case r.rtxSSRCs = <-f.rtxConns:
+	default: // a connection made outside Engine.newPeerConnection
+	}
+	return r, nil
 }
 
 // resendCounts counts the engine's retransmissions, for its metrics.
@@ -88,8 +93,8 @@ type retransmitter struct {
 	id     string
 	links  *downlinks
 	resent *resendCounts // nil in unit tests
-	// rtxSSRCs learns the RTX SSRCs of the connection's streams (nil in
-	// unit tests).
+	// rtxSSRCs learns the RTX SSRCs of the connection's streams (nil
+	// outside Engine.newPeerConnection).
 	rtxSSRCs *rtxSSRCs
 
 	mu      sync.Mutex
@@ -206,6 +211,15 @@ func (r *retransmitter) UnbindLocalStream(info *interceptor.StreamInfo) {
 	if r.rtxSSRCs != nil && info.SSRCRetransmission != 0 {
 		r.rtxSSRCs.remove(info.SSRCRetransmission)
 	}
+}
+
+// Close forgets the connection's RTX SSRCs, should pion not have
+// unbound every stream.
+func (r *retransmitter) Close() error {
+	if r.rtxSSRCs != nil {
+		r.rtxSSRCs.clear()
+	}
+	return nil
 }
 
 // BindRTCPReader resends what NACKs ask for.

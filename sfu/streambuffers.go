@@ -21,17 +21,22 @@ import (
 // 100 KB: over a long meeting, 2.4 MB per participant in a meeting of
 // 25, for what nobody read.
 //
-// rtxSSRCs knows the RTX SSRCs of the engine's down tracks and their
-// connections' estimators (the retransmitter adds and removes them), and
-// the engine's buffer factory gives the RTCP stream of each a writer
+// rtxSSRCs knows the RTX SSRCs of one connection's down tracks and the
+// connection's estimator (the retransmitter adds and removes them), and
+// the connection's buffer factory gives the RTCP stream of each a writer
 // that hands its transport-wide feedback to the estimator and keeps
-// nothing. SSRCs are random and never shown to other participants:
-// another connection's stream of the same number, at odds of 2^-32 per
-// pair, would feed its feedback to the wrong estimator.
+// nothing. It is one connection's alone: what another connection's
+// client sends never meets it.
 type rtxSSRCs struct {
-	ssrcs sync.Map // uint32 → *estimator
-	// heard counts the RTCP streams of RTX SSRCs that were opened.
-	heard atomic.Uint64
+	mu    sync.Mutex
+	ssrcs map[uint32]*estimator
+	stats *rtxStats // the engine's
+}
+
+// rtxStats counts, over an engine's connections, the RTX SSRCs known
+// and the RTCP streams of RTX SSRCs that were opened.
+type rtxStats struct {
+	known, heard atomic.Int64
 }
 
 // Buffer sizes of the other streams: pion's (srtp's defaults).
@@ -40,15 +45,52 @@ const (
 	rtcpBufferSize = 100 * 1000
 )
 
-func (r *rtxSSRCs) add(ssrc uint32, e *estimator) { r.ssrcs.Store(ssrc, e) }
-func (r *rtxSSRCs) remove(ssrc uint32)            { r.ssrcs.Delete(ssrc) }
+func (r *rtxSSRCs) add(ssrc uint32, e *estimator) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ssrcs == nil {
+		r.ssrcs = map[uint32]*estimator{}
+	}
+	if _, ok := r.ssrcs[ssrc]; !ok && r.stats != nil {
+		r.stats.known.Add(1)
+	}
+	r.ssrcs[ssrc] = e
+}
 
-// newBuffer is the engine's webrtc.SettingEngine.BufferFactory.
+func (r *rtxSSRCs) remove(ssrc uint32) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.ssrcs[ssrc]; ok && r.stats != nil {
+		r.stats.known.Add(-1)
+	}
+	delete(r.ssrcs, ssrc)
+}
+
+// clear forgets them all: the connection is closed.
+func (r *rtxSSRCs) clear() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stats != nil {
+		r.stats.known.Add(-int64(len(r.ssrcs)))
+	}
+	r.ssrcs = nil
+}
+
+func (r *rtxSSRCs) lookup(ssrc uint32) (*estimator, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.ssrcs[ssrc]
+	return e, ok
+}
+
+// newBuffer is the connection's webrtc.SettingEngine.BufferFactory.
 func (r *rtxSSRCs) newBuffer(kind packetio.BufferPacketType, ssrc uint32) io.ReadWriteCloser {
 	if kind == packetio.RTCPBufferPacket {
-		if v, ok := r.ssrcs.Load(ssrc); ok {
-			r.heard.Add(1)
-			return &rtxFeedback{ssrc: ssrc, e: v.(*estimator), closed: make(chan struct{})}
+		if e, ok := r.lookup(ssrc); ok {
+			if r.stats != nil {
+				r.stats.heard.Add(1)
+			}
+			return &rtxFeedback{ssrc: ssrc, e: e, closed: make(chan struct{})}
 		}
 	}
 	b := packetio.NewBuffer()
@@ -70,8 +112,9 @@ type rtxFeedback struct {
 }
 
 // Write hands the transport-wide feedback naming the stream to the
-// estimator (a compound packet also goes to the other SSRCs it names,
-// and what they read, the estimator reads too: it counts a report once).
+// estimator, at once: feedback naming the connection's other streams
+// reaches it when their down tracks read it, sometimes later than
+// feedback sent after it (the estimator takes it in any order).
 func (f *rtxFeedback) Write(p []byte) (int, error) {
 	if f.e == nil {
 		return len(p), nil

@@ -25,7 +25,7 @@ func held(b io.Writer) int {
 
 func TestFeedbackNamingADownTracksRTXStreamReachesTheEstimator(t *testing.T) {
 	s := newEstimatorSim(t)
-	var r rtxSSRCs
+	r := rtxSSRCs{stats: &rtxStats{}}
 	r.add(42, s.e)
 	// The feedback of pion's own receiver, which names the SSRC of the
 	// last packet it got.
@@ -48,7 +48,7 @@ func TestFeedbackNamingADownTracksRTXStreamReachesTheEstimator(t *testing.T) {
 	if got != s.seq {
 		t.Errorf("the estimator heard of packets up to %d, want all %d sent", got, s.seq)
 	}
-	if n := r.heard.Load(); n != 1 {
+	if n := r.stats.heard.Load(); n != 1 {
 		t.Errorf("heard %d RTX streams, want 1", n)
 	}
 	// It keeps nothing, and reading it waits for the close.
