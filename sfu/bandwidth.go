@@ -78,9 +78,12 @@ const (
 	// holds tracks below the wanted layer waits before probing. The
 	// estimate never grows beyond 1.5 times what arrives (estimator.go),
 	// so without probing, a subscriber would stay on a low layer after
-	// its network recovered.
+	// its network recovered. Five seconds at most, as libwebrtc probes
+	// periodically when it sends less than it could: with 8, a subscriber
+	// whose link recovered waited 9-11 s to climb back (impaired_test.go),
+	// with 5, 7-8 s, and a weak link's audio was no worse.
 	probeFirst      = 2 * time.Second
-	probeMaxBackoff = 8 * time.Second
+	probeMaxBackoff = 5 * time.Second
 	// probeLimit ends a probe that has neither let a track up a layer
 	// nor lifted the estimate by probeGrowth; a probe that does goes on
 	// (toward the next layer) for as long again.
