@@ -177,6 +177,14 @@ const (
 	flagBytes = 1 << 47
 )
 
+// sentRecord is the slot of packet seq and what it holds, if it still
+// holds that packet's record.
+func (e *estimator) sentRecord(seq uint16) (*atomic.Uint64, uint64, bool) {
+	slot := &e.sent[uint64(seq)%historySize]
+	rec := slot.Load()
+	return slot, rec, rec != 0 && uint16(rec>>48) == seq
+}
+
 // sentSize is the size of the packet of a sent record.
 func sentSize(rec uint64) int { return int(rec >> 32 & sizeMask) }
 
@@ -296,9 +304,8 @@ func (e *estimator) onFeedback(fb *rtcp.TransportLayerCC, now time.Time) {
 			arrival += fb.RecvDeltas[delta].Delta
 			delta++
 		}
-		slot := &e.sent[uint64(s)%historySize]
-		rec := slot.Load()
-		if uint16(rec>>48) != s || rec == 0 {
+		slot, rec, ok := e.sentRecord(s)
+		if !ok {
 			return // not ours, or too old to remember
 		}
 		// Only what was sent after the last backoff tells whether the
@@ -386,9 +393,7 @@ func (e *estimator) fillUnreported(base uint16) {
 		return
 	}
 	for s := e.reportedEnd; s != base; s++ {
-		slot := &e.sent[uint64(s)%historySize]
-		rec := slot.Load()
-		if uint16(rec>>48) == s && rec != 0 && rec&(flagSeen|flagBytes) == 0 && slot.CompareAndSwap(rec, rec|flagBytes) {
+		if slot, rec, ok := e.sentRecord(s); ok && rec&(flagSeen|flagBytes) == 0 && slot.CompareAndSwap(rec, rec|flagBytes) {
 			e.w.bytes += sentSize(rec)
 		}
 	}

@@ -148,16 +148,22 @@ func (s *estimatorSim) run(d time.Duration, bps int, delay func(i int) time.Dura
 	}
 }
 
+// growsToAndAHalf sends 2 Mbit/s for 10 s, none of it lost, and checks
+// that the estimate grew to about 1.5 times that; how says how the
+// feedback reported it.
+func (s *estimatorSim) growsToAndAHalf(t *testing.T, how string) {
+	t.Helper()
+	s.run(10*time.Second, 2_000_000, fixedDelay, noLoss)
+	if got := s.e.GetTargetBitrate(); got < 2_500_000 || got > 3_200_000 {
+		t.Errorf("after 10 s of 2 Mbit/s arriving %s, the estimate is %d, want about 1.5 times 2 Mbit/s", how, got)
+	}
+}
+
 func noLoss(int) bool              { return false }
 func fixedDelay(int) time.Duration { return 20 * time.Millisecond }
 
 func TestEstimatorGrowsOnAClearNetworkUpToWhatArrivesAndAHalf(t *testing.T) {
-	s := newEstimatorSim(t)
-	s.run(10*time.Second, 2_000_000, fixedDelay, noLoss)
-	got := s.e.GetTargetBitrate()
-	if got < 2_500_000 || got > 3_200_000 {
-		t.Errorf("after 10 s of 2 Mbit/s arriving cleanly, the estimate is %d, want about 1.5 times 2 Mbit/s", got)
-	}
+	newEstimatorSim(t).growsToAndAHalf(t, "cleanly")
 }
 
 func TestEstimatorCountsWhatLostFeedbackWouldHaveReported(t *testing.T) {
@@ -166,19 +172,13 @@ func TestEstimatorCountsWhatLostFeedbackWouldHaveReported(t *testing.T) {
 	// does not mean its packets were lost, nor that the link carried less.
 	s := newEstimatorSim(t)
 	s.lostFeedback = func(n int) bool { return n%3 != 0 }
-	s.run(10*time.Second, 2_000_000, fixedDelay, noLoss)
-	if got := s.e.GetTargetBitrate(); got < 2_500_000 || got > 3_200_000 {
-		t.Errorf("after 10 s of 2 Mbit/s arriving cleanly with two feedback packets in three lost, the estimate is %d, want about 1.5 times 2 Mbit/s", got)
-	}
+	s.growsToAndAHalf(t, "cleanly with two feedback packets in three lost")
 }
 
 func TestEstimatorCountsARepeatedReportOnce(t *testing.T) {
 	s := newEstimatorSim(t)
 	s.repeat = true
-	s.run(10*time.Second, 2_000_000, fixedDelay, noLoss)
-	if got := s.e.GetTargetBitrate(); got < 2_500_000 || got > 3_200_000 {
-		t.Errorf("after 10 s of 2 Mbit/s arriving cleanly, each packet reported twice, the estimate is %d, want about 1.5 times 2 Mbit/s", got)
-	}
+	s.growsToAndAHalf(t, "cleanly, each packet reported twice")
 }
 
 func TestEstimatorCountsFeedbackThatComesOutOfOrder(t *testing.T) {
@@ -215,10 +215,7 @@ func TestEstimatorTakesBackTheLossOfAPacketThatCameLate(t *testing.T) {
 	// reported lost, then reported again as received.
 	s := newEstimatorSim(t)
 	s.late = func(i int) bool { return i%6 == 0 }
-	s.run(10*time.Second, 2_000_000, fixedDelay, noLoss)
-	if got := s.e.GetTargetBitrate(); got < 2_500_000 || got > 3_200_000 {
-		t.Errorf("after 10 s of 2 Mbit/s arriving with one packet in six late, the estimate is %d, want about 1.5 times 2 Mbit/s", got)
-	}
+	s.growsToAndAHalf(t, "with one packet in six late")
 }
 
 func TestEstimatorIsNotFooledByDelayJitter(t *testing.T) {
