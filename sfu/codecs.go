@@ -137,10 +137,12 @@ type pipelineShared struct {
 	// rtxConns hands each new connection's RTX SSRCs to its
 	// retransmitter (streambuffers.go; Engine.newPeerConnection).
 	rtxConns chan *rtxSSRCs
+	// sources hands each video down track to its retransmitter.
+	sources *resendSources
 }
 
 func newPipelineShared() *pipelineShared {
-	return &pipelineShared{links: newDownlinks(), resent: &resendCounts{}, rtx: &rtxStats{}, rtxConns: make(chan *rtxSSRCs, 1)}
+	return &pipelineShared{links: newDownlinks(), resent: &resendCounts{}, rtx: &rtxStats{}, rtxConns: make(chan *rtxSSRCs, 1), sources: &resendSources{}}
 }
 
 // registerInterceptors builds the per-packet pipeline explicitly rather
@@ -155,7 +157,7 @@ func registerInterceptors(me *webrtc.MediaEngine, reg *interceptor.Registry, sh 
 	// server's memory (docs/performance.md).
 	me.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
 	me.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
-	reg.Add(&retransmitterFactory{links: sh.links, resent: sh.resent, rtxConns: sh.rtxConns})
+	reg.Add(&retransmitterFactory{links: sh.links, resent: sh.resent, rtxConns: sh.rtxConns, sources: sh.sources})
 	// Toward publishers, a NACK generator that counts what comes back
 	// over RTX as received (nackgen; pion's would ask again and again).
 	reg.Add(nackgen.Factory{})

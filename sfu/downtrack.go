@@ -40,6 +40,11 @@ type DownTrack struct {
 	current int // layer being forwarded, -1 for none
 	target  int // layer wanted, -1 for none
 	munger  *munger.Munger
+	// sent is what the track sent of video, for retransmissions, once
+	// its connection's retransmitter took it from sources (nil in unit
+	// tests).
+	sent    sentLog
+	sources *resendSources
 
 	// scratch holds one rewritten packet per layer: each layer's
 	// forwarding goroutine uses only its own, so after the rewrite the
@@ -93,6 +98,9 @@ func (d *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 				rtxSSRC:     uint32(ctx.SSRCRetransmission()),
 				writer:      ctx.WriteStream(),
 			})
+			if d.sources != nil && d.up.kind == webrtc.RTPCodecTypeVideo {
+				d.sources.offer(ctx.ID(), d)
+			}
 			// A new subscriber needs a keyframe to show anything.
 			d.up.requestKeyframe(d.wantedLayer())
 			return c, nil
@@ -102,8 +110,11 @@ func (d *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 }
 
 // Unbind is called by pion when the track stops being sent.
-func (d *DownTrack) Unbind(webrtc.TrackLocalContext) error {
+func (d *DownTrack) Unbind(ctx webrtc.TrackLocalContext) error {
 	d.binding.Store(nil)
+	if d.sources != nil {
+		d.sources.withdraw(ctx.ID(), d)
+	}
 	return nil
 }
 
@@ -257,6 +268,9 @@ func (d *DownTrack) rewrite(pkt *rtp.Packet, l *upLayer, s *downScratch, now tim
 	}
 	if !d.munger.Rewrite(&s.hdr, payload, now) {
 		return nil, false
+	}
+	if d.sent.rtt != nil && l.store != nil && len(payload) > 0 {
+		d.sent.note(l.store, pkt.SequenceNumber, &s.hdr, payload)
 	}
 	return payload, true
 }

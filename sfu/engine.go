@@ -82,6 +82,9 @@ type Engine struct {
 	resent *resendCounts
 	// rtx counts, over all connections, the RTX SSRCs of down tracks.
 	rtx *rtxStats
+	// sources hands each video down track to the retransmitter of its
+	// stream (sentlog.go).
+	sources *resendSources
 
 	udpMux  *ice.MultiUDPMuxDefault
 	sockets []*batchConn     // under udpMux, one per address
@@ -116,7 +119,7 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 	}
 	mux := ice.NewMultiUDPMuxDefault(muxes...)
 
-	e := &Engine{udpMux: mux, sockets: conns, estimators: estimators, screenBudget: bw.Screen, roomMax: bw.Max, resent: shared.resent, rtx: shared.rtx, rtxConns: shared.rtxConns}
+	e := &Engine{udpMux: mux, sockets: conns, estimators: estimators, screenBudget: bw.Screen, roomMax: bw.Max, resent: shared.resent, rtx: shared.rtx, rtxConns: shared.rtxConns, sources: shared.sources}
 	se := webrtc.SettingEngine{}
 	se.SetICEUDPMux(mux)
 	networks := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}

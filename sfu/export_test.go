@@ -88,3 +88,10 @@ func (m *Manager) RTXFeedbackStreams() int64 { return m.engine.rtx.heard.Load() 
 func (m *Manager) KnownRTXSSRCs() int {
 	return int(m.engine.rtx.known.Load())
 }
+
+// WaitingResendSources counts the video down tracks offered to a
+// retransmitter and not taken (sentlog.go).
+func (m *Manager) WaitingResendSources() int64 { return m.engine.sources.offered.Load() }
+
+// ResentFromUpStores counts the retransmissions rebuilt from up stores.
+func (m *Manager) ResentFromUpStores() uint64 { return m.engine.resent.rebuilt.Load() }

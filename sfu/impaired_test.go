@@ -259,6 +259,11 @@ func TestNACKRepairsFivePercentLoss(t *testing.T) {
 	if n := s.manager.RTXFeedbackStreams(); n == 0 {
 		t.Error("no RTCP named an RTX stream")
 	}
+	// Every resend was rebuilt from the publisher's one copy, none from
+	// a copy per subscriber (sentlog.go).
+	if tot, n := s.manager.Totals(), s.manager.ResentFromUpStores(); n != tot.Resent {
+		t.Errorf("%d of %d resends were rebuilt from the up track's store", n, tot.Resent)
+	}
 	checkLossRuleDropped(t, rules)
 }
 

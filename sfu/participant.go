@@ -460,6 +460,7 @@ func (p *Participant) subscribe(t *UpTrack) bool {
 	default:
 	}
 	d := newDownTrack(t)
+	d.sources = p.room.manager.engine.sources
 	if h, ok := p.views[viewKey(t.publisherID, t.screen)]; ok && t.kind == webrtc.RTPCodecTypeVideo {
 		d.maxHeight.Store(int32(h))
 	}

@@ -69,11 +69,12 @@ type retransmitterFactory struct {
 	links    *downlinks
 	resent   *resendCounts
 	rtxConns <-chan *rtxSSRCs
+	sources  *resendSources
 }
 
 // NewInterceptor is called by pion for each new peer connection.
 func (f *retransmitterFactory) NewInterceptor(id string) (interceptor.Interceptor, error) {
-	r := &retransmitter{id: id, links: f.links, resent: f.resent, streams: map[uint32]*sentCache{}}
+	r := &retransmitter{id: id, links: f.links, resent: f.resent, sources: f.sources, streams: map[uint32]*sentCache{}}
 	select {
 	case r.rtxSSRCs = <-f.rtxConns:
 	default: // a connection made outside Engine.newPeerConnection
@@ -84,6 +85,7 @@ func (f *retransmitterFactory) NewInterceptor(id string) (interceptor.Intercepto
 // resendCounts counts the engine's retransmissions, for its metrics.
 type resendCounts struct {
 	all, rtx atomic.Uint64 // rtx: those on an RTX stream
+	rebuilt  atomic.Uint64 // rebuilt by a down track from its up store
 }
 
 // retransmitter caches what the video streams of one connection send and
@@ -96,6 +98,9 @@ type retransmitter struct {
 	// rtxSSRCs learns the RTX SSRCs of the connection's streams (nil
 	// outside Engine.newPeerConnection).
 	rtxSSRCs *rtxSSRCs
+	// sources hands over the down tracks that rebuild what they sent
+	// (nil in unit tests).
+	sources *resendSources
 
 	mu      sync.Mutex
 	streams map[uint32]*sentCache
@@ -133,8 +138,8 @@ func (b *resendBudget) take(size int, rate int, now time.Time) bool {
 }
 
 // sentCache is one stream's recently sent packets, marshalled, by
-// sequence number. Its lock is held to copy a packet in or out, never
-// across a write to the network.
+// sequence number, unless a source rebuilds them. Its lock is held to
+// copy a packet in or out, never across a write to the network.
 type sentCache struct {
 	writer interceptor.RTPWriter
 	rtt    func() time.Duration
@@ -143,11 +148,79 @@ type sentCache struct {
 	// budget now.
 	allow  func(size int, now time.Time) bool
 	resent *resendCounts
+	// source, when not nil, is the down track that wrote the stream: it
+	// rebuilds a packet from the one copy its up track keeps
+	// (sentlog.go), and the cache keeps nothing.
+	source resendSource
 
-	mu      sync.Mutex
-	slots   []sentPacket
-	count   int // packets since the last resize check
+	mu    sync.Mutex
+	slots []sentPacket
+	sizer ringSizer
+}
+
+// resendSource rebuilds what a stream sent, for a retransmission.
+type resendSource interface {
+	// resendCopy returns, in a buffer of its own with rtxHeaderSize
+	// bytes to spare, packet seq as it was sent, unless it is no longer
+	// known, was resent less than gap ago, or allow (given its size)
+	// refuses it; a packet returned counts as resent at now.
+	resendCopy(seq uint16, now time.Time, gap time.Duration, allow func(size int, now time.Time) bool) (rtp.Header, []byte, bool)
+	// useRTT tells it the subscriber's round trip.
+	useRTT(rtt func() time.Duration)
+}
+
+// ringSizer sizes a ring of a stream's recent packets to what the
+// stream sends, at its measured packet rate, in the time a packet must
+// be kept. It measures the rate every resizeEvery (looked at every 64
+// packets, so as not to read the clock per packet).
+type ringSizer struct {
+	count   int // packets since the last check
 	checked time.Time
+}
+
+// due counts one packet and, when a check is due, returns the packet
+// rate measured since the last one.
+func (s *ringSizer) due() (float64, bool) {
+	s.count++
+	if s.count&63 != 0 {
+		return 0, false
+	}
+	now := time.Now()
+	if s.checked.IsZero() {
+		s.count, s.checked = 0, now
+		return 0, false
+	}
+	elapsed := now.Sub(s.checked)
+	if elapsed < resizeEvery {
+		return 0, false
+	}
+	pps := float64(s.count) / elapsed.Seconds()
+	s.count, s.checked = 0, now
+	return pps, true
+}
+
+// ringSize is the size a ring of have slots should have to keep pps
+// packets a second for keep: have, unless that calls for another size
+// (it shrinks only by half or more, so as not to flap).
+func ringSize(have int, pps float64, keep time.Duration) int {
+	want := cacheSlots(pps, keep)
+	if want == have || (want < have && want*2 > have) {
+		return have
+	}
+	return want
+}
+
+// resized moves the slots of a ring into one of want slots, each to the
+// index of its sequence number (seq reports it, and whether the slot
+// holds anything). It allocates: call it only when the size changes.
+func resized[T any](slots []T, want int, seq func(*T) (uint16, bool)) []T {
+	next := make([]T, want)
+	for i := range slots {
+		if n, ok := seq(&slots[i]); ok {
+			next[int(n)&(want-1)] = slots[i]
+		}
+	}
+	return next
 }
 
 type sentPacket struct {
@@ -174,6 +247,7 @@ func (r *retransmitter) allowResend(size int, now time.Time) bool {
 
 // BindLocalStream caches the packets of streams that negotiated NACK.
 func (r *retransmitter) BindLocalStream(info *interceptor.StreamInfo, writer interceptor.RTPWriter) interceptor.RTPWriter {
+	src := r.sources.take(info.ID) // taken even if unused: it was offered for this stream
 	nack := false
 	for _, fb := range info.RTCPFeedback {
 		if fb.Type == "nack" && fb.Parameter == "" {
@@ -183,7 +257,13 @@ func (r *retransmitter) BindLocalStream(info *interceptor.StreamInfo, writer int
 	if !nack {
 		return writer
 	}
-	c := &sentCache{writer: writer, rtt: r.rtt, allow: r.allowResend, resent: r.resent, slots: make([]sentPacket, cacheMin), checked: time.Now()}
+	c := &sentCache{writer: writer, rtt: r.rtt, allow: r.allowResend, resent: r.resent}
+	if src != nil {
+		c.source = src
+		src.useRTT(r.rtt)
+	} else {
+		c.slots = make([]sentPacket, cacheMin)
+	}
 	if info.SSRCRetransmission != 0 && info.PayloadTypeRetransmission != 0 {
 		c.rtx = newRTXStream(info.SSRCRetransmission, info.PayloadTypeRetransmission)
 		if r.rtxSSRCs != nil {
@@ -198,7 +278,9 @@ func (r *retransmitter) BindLocalStream(info *interceptor.StreamInfo, writer int
 			c.rtx.numberPadding(h) // a probe, not media: nothing to cache
 			return writer.Write(h, payload, a)
 		}
-		c.add(h, payload)
+		if c.source == nil {
+			c.add(h, payload)
+		}
 		return writer.Write(h, payload, a)
 	})
 }
@@ -247,9 +329,10 @@ func (c *sentCache) add(h *rtp.Header, payload []byte) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.count++
-	if c.count&63 == 0 {
-		c.maybeResizeLocked(time.Now())
+	if pps, ok := c.sizer.due(); ok {
+		if want := ringSize(len(c.slots), pps, keepFor(c.rtt())); want != len(c.slots) {
+			c.slots = resized(c.slots, want, func(s *sentPacket) (uint16, bool) { return s.seq, s.data != nil })
+		}
 	}
 	s := &c.slots[int(h.SequenceNumber)&(len(c.slots)-1)]
 	if s.data == nil {
@@ -264,28 +347,6 @@ func (c *sentCache) add(h *rtp.Header, payload []byte) {
 	s.data = s.data[:size]
 	s.seq = h.SequenceNumber
 	s.resentAt = time.Time{}
-}
-
-// maybeResizeLocked gives the cache the size the rate and the round trip
-// call for. It allocates, but only when that size changes.
-func (c *sentCache) maybeResizeLocked(now time.Time) {
-	elapsed := now.Sub(c.checked)
-	if elapsed < resizeEvery {
-		return
-	}
-	pps := float64(c.count) / elapsed.Seconds()
-	c.count, c.checked = 0, now
-	want := cacheSlots(pps, keepFor(c.rtt()))
-	if want == len(c.slots) || (want < len(c.slots) && want*2 > len(c.slots)) {
-		return // shrink only by half or more, so as not to flap
-	}
-	next := make([]sentPacket, want)
-	for _, s := range c.slots {
-		if s.data != nil {
-			next[int(s.seq)&(want-1)] = s
-		}
-	}
-	c.slots = next
 }
 
 // answer resends every packet a NACK names that is still cached, has
@@ -303,6 +364,12 @@ func (c *sentCache) answer(nack *rtcp.TransportLayerNack) {
 }
 
 func (c *sentCache) resendOne(seq uint16, now time.Time, gap time.Duration) {
+	if c.source != nil {
+		if h, payload, ok := c.source.resendCopy(seq, now, gap, c.allow); ok && c.send(&h, payload) && c.resent != nil {
+			c.resent.rebuilt.Add(1)
+		}
+		return
+	}
 	c.mu.Lock()
 	s := &c.slots[int(seq)&(len(c.slots)-1)]
 	if s.data == nil || s.seq != seq || len(s.data) == 0 || now.Sub(s.resentAt) < gap {
@@ -324,17 +391,25 @@ func (c *sentCache) resendOne(seq uint16, now time.Time, gap time.Duration) {
 	if err != nil {
 		return
 	}
-	payload := buf[n:]
+	c.send(&h, buf[n:])
+}
+
+// send writes a resend, on the RTX stream if there is one, and reports
+// whether it went; payload has rtxHeaderSize bytes of capacity to spare.
+func (c *sentCache) send(h *rtp.Header, payload []byte) bool {
 	if c.rtx != nil {
-		payload = c.rtx.wrap(&h, payload)
+		payload = c.rtx.wrap(h, payload)
 	}
-	if _, err := c.writer.Write(&h, payload, nil); err != nil || c.resent == nil {
-		return
+	if _, err := c.writer.Write(h, payload, nil); err != nil {
+		return false
 	}
-	c.resent.all.Add(1)
-	if c.rtx != nil {
-		c.resent.rtx.Add(1)
+	if c.resent != nil {
+		c.resent.all.Add(1)
+		if c.rtx != nil {
+			c.resent.rtx.Add(1)
+		}
 	}
+	return true
 }
 
 // downlinks finds a connection's estimator by the connection's id, for

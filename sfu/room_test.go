@@ -81,6 +81,10 @@ func TestParticipantWhoLeavesDisappearsFromOthers(t *testing.T) {
 	if n := s.manager.KnownRTXSSRCs(); n != 2 {
 		t.Errorf("the engine knows %d RTX SSRCs of down tracks, want 2", n)
 	}
+	// and each video down track went to its retransmitter.
+	if n := s.manager.WaitingResendSources(); n != 0 {
+		t.Errorf("%d video down tracks were offered to a retransmitter and not taken", n)
+	}
 
 	benID := ben.ID()
 	ben.Leave()

@@ -98,6 +98,9 @@ type upLayer struct {
 	height    atomic.Int32 // from the last keyframe; 0 until one is seen
 	bitrate   atomic.Int64 // bits/s over the last rateWindow
 	rate      rateMeter    // only the forwarding goroutine touches it
+	// store keeps the recent packets of a video layer for the
+	// retransmissions its subscribers ask for (nil for audio).
+	store *upStore
 }
 
 // rateWindow is the period over which a layer's bitrate is measured:
@@ -152,6 +155,9 @@ func (t *UpTrack) PublisherID() string { return t.publisherID }
 func (t *UpTrack) addLayer(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver,
 	writeRTCP func([]rtcp.Packet) error) (*upLayer, bool) {
 	l := &upLayer{index: layerIndex(remote.RID()), remote: remote}
+	if t.kind == webrtc.RTPCodecTypeVideo {
+		l.store = newUpStore()
+	}
 	ssrc := uint32(remote.SSRC())
 	l.keyframes = newKeyframeRequester(func() {
 		l.stats.keyframeRequestsOut.Add(1)
@@ -360,6 +366,9 @@ func (t *UpTrack) forward(l *upLayer) {
 				// what subscribers need can change now.
 				t.updateDemand()
 			}
+		}
+		if l.store != nil {
+			l.store.add(&pkt)
 		}
 		t.fanOut(&pkt, l, now)
 		if t.latency != nil && i%latencySampleEvery == 0 {

@@ -1,0 +1,182 @@
+package sfu
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+// What a video down track sent, for the retransmissions its subscriber
+// asks for. The packet itself stays in its layer's upStore, one copy
+// for every subscriber; the down track notes only how it rewrote it:
+// its sequence number and timestamp as sent, and the first bytes of the
+// payload, which hold the VP8 descriptor it renumbered. The
+// retransmitter of the subscriber's connection rebuilds the packet from
+// both (DownTrack.resendCopy). That saves a copy of every packet per
+// subscriber, in memory and in CPU.
+
+// prefixMax is how much of a payload a record keeps as sent: a VP8
+// payload descriptor, the only part a down track rewrites, takes at most
+// 6 bytes.
+const prefixMax = 8
+
+// sentRecord is one packet as a down track sent it.
+type sentRecord struct {
+	kept     bool     // false: empty slot
+	store    *upStore // where the payload is; nil: none (padding)
+	upSeq    uint16   // its number there
+	seq      uint16   // as sent
+	ts       uint32   // as sent
+	marker   bool
+	prefixN  uint8
+	prefix   [prefixMax]byte
+	resentAt int64 // unix ns of the last resend; 0: none
+}
+
+// sentLog is a down track's records by sequence number, kept for
+// keepMax at the track's packet rate: records are small, and a
+// subscriber's round trip may grow.
+type sentLog struct {
+	slots []sentRecord
+	sizer ringSizer
+	// rtt is the subscriber's round trip, from the retransmitter of its
+	// connection (nil until bound), and rttUS its last value, refreshed
+	// at each resize check and reported to the stores written from, so
+	// that they keep packets long enough.
+	rtt   func() time.Duration
+	rttUS int64
+}
+
+// note records a packet as sent: h and payload after the rewrite, from
+// packet upSeq of store.
+func (l *sentLog) note(store *upStore, upSeq uint16, h *rtp.Header, payload []byte) {
+	if l.slots == nil {
+		l.slots = make([]sentRecord, cacheMin)
+	}
+	if pps, ok := l.sizer.due(); ok {
+		if l.rtt != nil {
+			l.rttUS = l.rtt().Microseconds()
+		}
+		if want := ringSize(len(l.slots), pps, keepMax); want != len(l.slots) {
+			l.slots = resized(l.slots, want, func(r *sentRecord) (uint16, bool) { return r.seq, r.kept })
+		}
+	}
+	if len(payload) == 0 {
+		store = nil // padding: nothing to fetch
+	}
+	if store != nil && l.rttUS > 0 {
+		store.noteRTT(time.Duration(l.rttUS) * time.Microsecond)
+	}
+	r := &l.slots[int(h.SequenceNumber)&(len(l.slots)-1)]
+	*r = sentRecord{kept: true, store: store, upSeq: upSeq, seq: h.SequenceNumber, ts: h.Timestamp, marker: h.Marker}
+	r.prefixN = uint8(copy(r.prefix[:], payload)) //nolint:gosec // at most prefixMax
+}
+
+// find returns the record of packet seq.
+func (l *sentLog) find(seq uint16) (sentRecord, bool) {
+	if l.slots == nil {
+		return sentRecord{}, false
+	}
+	r := l.slots[int(seq)&(len(l.slots)-1)]
+	return r, r.kept && r.seq == seq
+}
+
+// markResent notes a resend of packet seq at now.
+func (l *sentLog) markResent(seq uint16, now time.Time) {
+	if l.slots == nil {
+		return
+	}
+	if r := &l.slots[int(seq)&(len(l.slots)-1)]; r.kept && r.seq == seq {
+		r.resentAt = now.UnixNano()
+	}
+}
+
+// resendCopy rebuilds packet seq as the down track sent it
+// (resendSource).
+func (d *DownTrack) resendCopy(seq uint16, now time.Time, gap time.Duration, allow func(size int, now time.Time) bool) (rtp.Header, []byte, bool) {
+	b := d.binding.Load()
+	if b == nil {
+		return rtp.Header{}, nil, false
+	}
+	d.mu.Lock()
+	r, ok := d.sent.find(seq)
+	d.mu.Unlock()
+	if !ok || (r.resentAt != 0 && now.UnixNano()-r.resentAt < int64(gap)) {
+		return rtp.Header{}, nil, false
+	}
+	payload := make([]byte, 0, rtxHeaderSize) // padding: none
+	if r.store != nil {
+		buf := make([]byte, maxPacketSize, maxPacketSize+rtxHeaderSize)
+		if payload, ok = r.store.payload(r.upSeq, buf); !ok || len(payload) < int(r.prefixN) {
+			return rtp.Header{}, nil, false
+		}
+		copy(payload, r.prefix[:r.prefixN])
+	}
+	h := rtp.Header{Version: 2, Marker: r.marker, PayloadType: b.payloadType, SequenceNumber: seq, Timestamp: r.ts, SSRC: b.ssrc}
+	if allow != nil && !allow(h.MarshalSize()+len(payload), now) {
+		return rtp.Header{}, nil, false
+	}
+	d.mu.Lock()
+	d.sent.markResent(seq, now)
+	d.mu.Unlock()
+	return h, payload, true
+}
+
+// useRTT gives the down track its subscriber's round trip
+// (resendSource).
+func (d *DownTrack) useRTT(rtt func() time.Duration) {
+	d.mu.Lock()
+	d.sent.rtt = rtt
+	d.mu.Unlock()
+}
+
+// resendSources hands each video down track to the retransmitter of its
+// stream. pion binds the track (DownTrack.Bind, which offers it) and
+// then the connection's interceptors (which take it) in one call, under
+// the id of the RTPSender, which the client never sees.
+type resendSources struct {
+	mu   sync.Mutex
+	byID map[string]resendSource
+	// offered counts the sources waiting to be taken, for the tests.
+	offered atomic.Int64
+}
+
+func (s *resendSources) offer(id string, src resendSource) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byID == nil {
+		s.byID = map[string]resendSource{}
+	}
+	if _, ok := s.byID[id]; !ok {
+		s.offered.Add(1)
+	}
+	s.byID[id] = src
+}
+
+// take returns and forgets the source offered under id, or nil.
+func (s *resendSources) take(id string) resendSource {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	src, ok := s.byID[id]
+	if ok {
+		delete(s.byID, id)
+		s.offered.Add(-1)
+	}
+	return src
+}
+
+// withdraw forgets src if it was offered under id and not taken (its
+// stream was never bound).
+func (s *resendSources) withdraw(id string, src resendSource) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byID[id] == src {
+		delete(s.byID, id)
+		s.offered.Add(-1)
+	}
+}

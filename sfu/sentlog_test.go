@@ -1,0 +1,165 @@
+package sfu
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+// sentPackets records what down tracks wrote, marshalled.
+type sentPackets struct{ bySSRCSeq map[[2]uint32][]byte }
+
+func (w *sentPackets) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
+	b, _ := h.Marshal()
+	w.bySSRCSeq[[2]uint32{h.SSRC, uint32(h.SequenceNumber)}] = append(b, payload...)
+	return len(payload), nil
+}
+
+func (w *sentPackets) Write(b []byte) (int, error) { return len(b), nil }
+
+// resendFixture is fanOutFixture whose layer keeps its packets and whose
+// down tracks record what they send, as when a retransmitter took them.
+func resendFixture(n int) (*UpTrack, *upLayer, []*DownTrack, *sentPackets, *rtp.Packet) {
+	up, layer, _, pkt := fanOutFixture(n)
+	layer.store = newUpStore()
+	w := &sentPackets{bySSRCSeq: map[[2]uint32][]byte{}}
+	downs := *up.downs.Load()
+	for _, d := range downs {
+		b := d.binding.Load()
+		d.binding.Store(&downBinding{ssrc: b.ssrc, payloadType: b.payloadType, writer: w})
+		d.useRTT(func() time.Duration { return 50 * time.Millisecond })
+	}
+	return up, layer, downs, w, pkt
+}
+
+// forward receives pkt on layer and copies it to the down tracks, as
+// UpTrack.forward does.
+func forward(up *UpTrack, layer *upLayer, pkt *rtp.Packet) {
+	layer.store.add(pkt)
+	up.fanOut(pkt, layer, time.Now())
+}
+
+func TestResendIsRebuiltAsItWasSent(t *testing.T) {
+	up, layer, downs, w, pkt := resendFixture(2)
+	for i := range cacheMin - 2 {
+		pkt.SequenceNumber = uint16(65525 + i) // across the wrap
+		pkt.Timestamp += 3000
+		pkt.Marker = i%3 == 2
+		pkt.Payload[2] = byte(i) // the VP8 picture id
+		for j := 11; j < len(pkt.Payload); j++ {
+			pkt.Payload[j] = byte(i + j)
+		}
+		forward(up, layer, pkt)
+	}
+	if len(w.bySSRCSeq) != 2*(cacheMin-2) {
+		t.Fatalf("%d packets sent, want %d", len(w.bySSRCSeq), 2*(cacheMin-2))
+	}
+	now := time.Now()
+	for key, sent := range w.bySSRCSeq {
+		d := downs[key[0]-1000]
+		h, payload, ok := d.resendCopy(uint16(key[1]), now, time.Second, nil)
+		if !ok {
+			t.Fatalf("packet %d of down track %d cannot be rebuilt", key[1], key[0])
+		}
+		b, _ := h.Marshal()
+		if got := append(b, payload...); !bytes.Equal(got, sent) {
+			t.Fatalf("packet %d of down track %d rebuilt as\n%x\nsent as\n%x", key[1], key[0], got[:24], sent[:24])
+		}
+		if cap(payload)-len(payload) < rtxHeaderSize {
+			t.Errorf("no room for RTX's %d bytes", rtxHeaderSize)
+		}
+		if _, _, again := d.resendCopy(uint16(key[1]), now.Add(10*time.Millisecond), time.Second, nil); again {
+			t.Fatalf("packet %d resent twice within the gap", key[1])
+		}
+	}
+}
+
+func TestResendIsRefusedWhatTheStoreNoLongerKeeps(t *testing.T) {
+	up, layer, downs, _, pkt := resendFixture(1)
+	d := downs[0]
+	forward(up, layer, pkt)
+	first := pkt.SequenceNumber
+	for range cacheMin {
+		pkt.SequenceNumber++
+		pkt.Timestamp += 3000
+		forward(up, layer, pkt)
+	}
+	if _, _, ok := d.resendCopy(first, time.Now(), 0, nil); ok {
+		t.Error("a packet the up store has overwritten was rebuilt")
+	}
+	if _, _, ok := d.resendCopy(pkt.SequenceNumber, time.Now(), 0, func(int, time.Time) bool { return false }); ok {
+		t.Error("a packet the budget refused was rebuilt")
+	}
+	if _, _, ok := d.resendCopy(pkt.SequenceNumber, time.Now(), 0, nil); !ok {
+		t.Error("the newest packet cannot be rebuilt")
+	}
+	if _, _, ok := d.resendCopy(pkt.SequenceNumber+1, time.Now(), 0, nil); ok {
+		t.Error("a packet never sent was rebuilt")
+	}
+}
+
+func TestFanOutWithUpStoreAllocatesNothing(t *testing.T) {
+	up, layer, downs, _, pkt := resendFixture(10)
+	for _, d := range downs {
+		b := d.binding.Load()
+		d.binding.Store(&downBinding{ssrc: b.ssrc, payloadType: b.payloadType, writer: &discardWriter{}})
+	}
+	for range 2 * cacheMin { // every slot used once
+		pkt.SequenceNumber++
+		forward(up, layer, pkt)
+	}
+	if allocs := testing.AllocsPerRun(1000, func() {
+		pkt.SequenceNumber++
+		forward(up, layer, pkt)
+	}); allocs != 0 {
+		t.Fatalf("keeping a packet and fanning it out to 10 subscribers allocates %.1f times, want 0", allocs)
+	}
+}
+
+func TestUpStoreKeepsForTheLongestRecentRoundTrip(t *testing.T) {
+	s := newUpStore()
+	s.noteRTT(40 * time.Millisecond)
+	s.noteRTT(200 * time.Millisecond)
+	s.noteRTT(90 * time.Millisecond)
+	if got, want := s.keep(), keepFor(200*time.Millisecond); got != want {
+		t.Fatalf("kept for %v, want %v", got, want)
+	}
+	// Nothing reported in the next period: the last one still counts.
+	if got, want := s.keep(), keepFor(200*time.Millisecond); got != want {
+		t.Fatalf("one period later, kept for %v, want %v", got, want)
+	}
+	if got, want := s.keep(), keepFor(0); got != want {
+		t.Fatalf("two periods later, kept for %v, want %v", got, want)
+	}
+}
+
+func TestRingKeepsEachPacketAtItsNumberWhenResized(t *testing.T) {
+	slots := make([]storedPacket, 4)
+	for _, seq := range []uint16{65534, 65535, 0, 1} {
+		slots[int(seq)&3] = storedPacket{seq: seq, data: []byte{byte(seq)}}
+	}
+	got := resized(slots, 8, func(p *storedPacket) (uint16, bool) { return p.seq, p.data != nil })
+	for _, seq := range []uint16{65534, 65535, 0, 1} {
+		if p := got[int(seq)&7]; p.seq != seq || p.data[0] != byte(seq) {
+			t.Errorf("packet %d not at its slot after the resize", seq)
+		}
+	}
+}
+
+func TestPaddingSentIsResentWithoutPayload(t *testing.T) {
+	_, layer, downs, _, _ := resendFixture(1)
+	d := downs[0]
+	h := &rtp.Header{Version: 2, SequenceNumber: 9, Timestamp: 1234, Marker: true}
+	d.mu.Lock()
+	d.sent.note(layer.store, 77, h, nil)
+	d.mu.Unlock()
+	got, payload, ok := d.resendCopy(9, time.Now(), 0, nil)
+	if !ok || len(payload) != 0 || cap(payload) < rtxHeaderSize {
+		t.Fatalf("padding rebuilt: %v, %d bytes of payload, room for %d", ok, len(payload), cap(payload))
+	}
+	if got.SequenceNumber != 9 || got.Timestamp != 1234 || !got.Marker || got.SSRC != 1000 {
+		t.Errorf("padding rebuilt with header %+v", got)
+	}
+}
