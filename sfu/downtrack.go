@@ -99,6 +99,9 @@ func (d *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 				writer:      ctx.WriteStream(),
 			})
 			if d.sources != nil && d.up.kind == webrtc.RTPCodecTypeVideo {
+				// For the retransmitter that pion binds next, under the
+				// same id (RTPSender.Send). Not after a ReplaceTrack,
+				// which binds no interceptor: the SFU makes none.
 				d.sources.offer(ctx.ID(), d)
 			}
 			// A new subscriber needs a keyframe to show anything.
@@ -217,6 +220,7 @@ func (d *DownTrack) writeRTP(pkt *rtp.Packet, l *upLayer, now time.Time) int {
 	s.hdr.PaddingSize = 0
 	s.hdr.Extension = false
 	s.hdr.Extensions = s.ext[:0]
+	s.hdr.CSRC = nil // the publisher's contributors mean nothing here
 	if _, err := b.writer.WriteRTP(&s.hdr, payload); err != nil {
 		return 0
 	}
@@ -269,7 +273,7 @@ func (d *DownTrack) rewrite(pkt *rtp.Packet, l *upLayer, s *downScratch, now tim
 	if !d.munger.Rewrite(&s.hdr, payload, now) {
 		return nil, false
 	}
-	if d.sent.rtt != nil && l.store != nil && len(payload) > 0 {
+	if d.sent.rtt != nil && l.store != nil {
 		d.sent.note(l.store, pkt.SequenceNumber, &s.hdr, payload)
 	}
 	return payload, true

@@ -212,13 +212,21 @@ func ringSize(have int, pps float64, keep time.Duration) int {
 
 // resized moves the slots of a ring into one of want slots, each to the
 // index of its sequence number (seq reports it, and whether the slot
-// holds anything). It allocates: call it only when the size changes.
+// holds anything), the newer where two meet. It allocates: call it
+// only when the size changes.
 func resized[T any](slots []T, want int, seq func(*T) (uint16, bool)) []T {
 	next := make([]T, want)
 	for i := range slots {
-		if n, ok := seq(&slots[i]); ok {
-			next[int(n)&(want-1)] = slots[i]
+		n, ok := seq(&slots[i])
+		if !ok {
+			continue
 		}
+		// Shrinking, two packets may want one slot: the newer keeps it.
+		t := &next[int(n)&(want-1)]
+		if m, taken := seq(t); taken && int16(n-m) <= 0 { //nolint:gosec // modulo 2^16 on purpose
+			continue
+		}
+		*t = slots[i]
 	}
 	return next
 }

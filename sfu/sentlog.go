@@ -106,8 +106,13 @@ func (d *DownTrack) resendCopy(seq uint16, now time.Time, gap time.Duration, all
 	if !ok || (r.resentAt != 0 && now.UnixNano()-r.resentAt < int64(gap)) {
 		return rtp.Header{}, nil, false
 	}
-	payload := make([]byte, 0, rtxHeaderSize) // padding: none
-	if r.store != nil {
+	var payload []byte
+	if r.store == nil { // padding: no payload
+		payload = make([]byte, 0, rtxHeaderSize)
+	} else {
+		// A subscriber asking for resends tells the store its round
+		// trip at once: it may have grown with the loss.
+		r.store.noteRTT(gap)
 		buf := make([]byte, maxPacketSize, maxPacketSize+rtxHeaderSize)
 		if payload, ok = r.store.payload(r.upSeq, buf); !ok || len(payload) < int(r.prefixN) {
 			return rtp.Header{}, nil, false

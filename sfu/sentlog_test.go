@@ -123,15 +123,66 @@ func TestUpStoreKeepsForTheLongestRecentRoundTrip(t *testing.T) {
 	s.noteRTT(40 * time.Millisecond)
 	s.noteRTT(200 * time.Millisecond)
 	s.noteRTT(90 * time.Millisecond)
-	if got, want := s.keep(), keepFor(200*time.Millisecond); got != want {
-		t.Fatalf("kept for %v, want %v", got, want)
+	if got := s.checkRTT(); got != 200_000 {
+		t.Fatalf("sized for a round trip of %d µs, want 200000", got)
 	}
 	// Nothing reported in the next period: the last one still counts.
-	if got, want := s.keep(), keepFor(200*time.Millisecond); got != want {
-		t.Fatalf("one period later, kept for %v, want %v", got, want)
+	if got := s.checkRTT(); got != 200_000 {
+		t.Fatalf("one period later, sized for %d µs, want 200000", got)
 	}
-	if got, want := s.keep(), keepFor(0); got != want {
-		t.Fatalf("two periods later, kept for %v, want %v", got, want)
+	if got := s.checkRTT(); got != 0 {
+		t.Fatalf("two periods later, sized for %d µs, want 0", got)
+	}
+}
+
+func TestUpStoreGrowsAtOnceForALongerRoundTrip(t *testing.T) {
+	s := newUpStore()
+	s.pps = 300 // as measured at the last check
+	s.noteRTT(500 * time.Millisecond)
+	pkt := &rtp.Packet{Header: rtp.Header{SequenceNumber: 1}, Payload: []byte{1}}
+	s.add(pkt)
+	if want := cacheSlots(300, keepFor(500*time.Millisecond)); len(s.slots) != want {
+		t.Errorf("%d slots after a subscriber's round trip grew to 500 ms, want %d", len(s.slots), want)
+	}
+}
+
+func TestUpStoreKeepsRecentPacketsFromOldOnesResent(t *testing.T) {
+	s := newUpStore()
+	add := func(seq uint16, b byte) {
+		s.add(&rtp.Packet{Header: rtp.Header{SequenceNumber: seq}, Payload: []byte{b}})
+	}
+	end, ring := uint16(20), uint16(cacheMin)
+	for seq := uint16(65500); seq != end; seq++ { // across the wrap
+		add(seq, byte(seq))
+	}
+	// Browsers resend old packets over RTX to probe their uplink: one
+	// that maps to a recent packet's slot leaves it alone, and so does a
+	// duplicate of a recent one.
+	add(end-2*ring, 0xee)
+	add(end-1, 0xee)
+	buf := make([]byte, maxPacketSize)
+	for seq := end - ring; seq != end; seq++ {
+		if p, ok := s.payload(seq, buf); !ok || p[0] != byte(seq) {
+			t.Errorf("packet %d lost or changed to %x by old packets resent", seq, p)
+		}
+	}
+	// The publisher starting its numbering again is not an old packet.
+	add(30000, 7)
+	if p, ok := s.payload(30000, buf); !ok || p[0] != 7 {
+		t.Error("a packet of a numbering started again was not kept")
+	}
+}
+
+func TestRingKeepsTheNewerPacketWhenItShrinks(t *testing.T) {
+	slots := make([]storedPacket, 8)
+	for _, seq := range []uint16{3, 4, 7, 8, 11, 12, 13, 14} {
+		slots[int(seq)&7] = storedPacket{seq: seq, data: []byte{byte(seq)}}
+	}
+	got := resized(slots, 4, func(p *storedPacket) (uint16, bool) { return p.seq, p.data != nil })
+	for _, seq := range []uint16{11, 12, 13, 14} {
+		if p := got[int(seq)&3]; p.seq != seq {
+			t.Errorf("slot of packet %d holds %d after the ring shrank", seq, p.seq)
+		}
 	}
 }
 

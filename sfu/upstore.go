@@ -22,6 +22,16 @@ type upStore struct {
 	mu    sync.Mutex
 	slots []storedPacket
 	sizer ringSizer
+	// newest is the highest sequence number kept (valid once any is).
+	newest uint16
+	any    bool
+	// pps is the packet rate last measured, and sizedFor the round trip
+	// (µs) the ring was last sized for: a longer one reported meanwhile
+	// (grow) makes it grow at the next packet rather than at the next
+	// check, as a round trip grows most when packets are lost.
+	pps      float64
+	sizedFor atomic.Int64
+	grow     atomic.Bool
 
 	// rttNow and rttBefore are the longest round trips reported, in µs,
 	// since the last resize check and in the period before it: down
@@ -35,35 +45,68 @@ type storedPacket struct {
 	data []byte // the payload; nil: empty slot
 }
 
+// restartGap is how far behind the newest a packet must be to count as
+// the publisher's numbering starting again rather than an old packet:
+// browsers resend packets up to a second or so old over RTX to probe
+// their uplink, a few hundred packets.
+const restartGap = 4096
+
 func newUpStore() *upStore { return &upStore{slots: make([]storedPacket, cacheMin)} }
 
 // add copies the payload of a packet just received. Padding (bandwidth
-// probes) is not kept: down tracks send none of it as media.
+// probes) is not kept: down tracks send none of it as media. Nor is a
+// packet kept already, or one older than what its slot holds: an old
+// packet a browser resends to probe its uplink must not push out a
+// recent one that subscribers may still ask for.
 func (s *upStore) add(pkt *rtp.Packet) {
 	if len(pkt.Payload) == 0 || len(pkt.Payload) > maxPacketSize {
 		return
 	}
+	seq := pkt.SequenceNumber
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if pps, ok := s.sizer.due(); ok {
-		if want := ringSize(len(s.slots), pps, s.keep()); want != len(s.slots) {
-			s.slots = resized(s.slots, want, func(p *storedPacket) (uint16, bool) { return p.seq, p.data != nil })
-		}
+	s.resizeLocked()
+	p := &s.slots[int(seq)&(len(s.slots)-1)]
+	switch ahead := int16(seq - s.newest); { //nolint:gosec // modulo 2^16 on purpose
+	case !s.any || ahead > 0 || ahead < -restartGap:
+		s.newest, s.any = seq, true
+	case p.data != nil && int16(seq-p.seq) <= 0: //nolint:gosec // modulo 2^16 on purpose
+		return // kept already, or older than what the slot holds
 	}
-	p := &s.slots[int(pkt.SequenceNumber)&(len(s.slots)-1)]
 	if p.data == nil {
 		p.data = make([]byte, 0, maxPacketSize) // once per slot
 	}
 	p.data = append(p.data[:0], pkt.Payload...)
-	p.seq = pkt.SequenceNumber
+	p.seq = seq
 }
 
-// keep is how long packets are kept: keepFor the longest round trip
-// reported in the last two periods. It starts a new period.
-func (s *upStore) keep() time.Duration {
+// resizeLocked gives the ring the size the packet rate and the round
+// trips call for, at each check, or at once when a round trip grew.
+func (s *upStore) resizeLocked() {
+	pps, due := s.sizer.due()
+	var rtt int64
+	switch {
+	case due:
+		s.pps = pps
+		rtt = s.checkRTT()
+	case s.grow.Load() && s.pps > 0:
+		rtt = max(s.rttNow.Load(), s.rttBefore.Load())
+	default:
+		return
+	}
+	s.grow.Store(false)
+	s.sizedFor.Store(rtt)
+	want := ringSize(len(s.slots), s.pps, keepFor(time.Duration(rtt)*time.Microsecond))
+	if want != len(s.slots) && (due || want > len(s.slots)) {
+		s.slots = resized(s.slots, want, func(p *storedPacket) (uint16, bool) { return p.seq, p.data != nil })
+	}
+}
+
+// checkRTT returns the longest round trip reported in the last two
+// periods, in µs, and starts a new period.
+func (s *upStore) checkRTT() int64 {
 	now := s.rttNow.Swap(0)
-	before := s.rttBefore.Swap(now)
-	return keepFor(time.Duration(max(now, before)) * time.Microsecond)
+	return max(now, s.rttBefore.Swap(now))
 }
 
 // noteRTT reports the round trip of one of the layer's subscribers.
@@ -72,8 +115,11 @@ func (s *upStore) noteRTT(rtt time.Duration) {
 	for {
 		old := s.rttNow.Load()
 		if us <= old || s.rttNow.CompareAndSwap(old, us) {
-			return
+			break
 		}
+	}
+	if us > s.sizedFor.Load()*5/4+1000 {
+		s.grow.Store(true)
 	}
 }
 
