@@ -48,8 +48,11 @@ type DownTrack struct {
 
 	// scratch holds one rewritten packet per layer: each layer's
 	// forwarding goroutine uses only its own, so after the rewrite the
-	// write needs no lock, and nothing is allocated per packet.
-	scratch [maxLayers]downScratch
+	// write needs no lock, and nothing is allocated per packet. Each is
+	// made at its layer's first packet, with room for a payload only for
+	// VP8, whose descriptor is rewritten: most down tracks use one
+	// layer, and audio copies no payload (5 KB a track before).
+	scratch [maxLayers]*downScratch
 	// padHdr is the header of the padding probes (writePadding), which
 	// only the subscriber's allocator sends.
 	padHdr rtp.Header
@@ -58,7 +61,7 @@ type DownTrack struct {
 type downScratch struct {
 	hdr     rtp.Header
 	ext     [4]rtp.Extension
-	payload [maxPacketSize]byte
+	payload []byte // VP8 only: maxPacketSize
 }
 
 type downBinding struct {
@@ -209,7 +212,14 @@ func (d *DownTrack) writeRTP(pkt *rtp.Packet, l *upLayer, now time.Time) int {
 	if b == nil {
 		return 0
 	}
-	s := &d.scratch[l.index]
+	s := d.scratch[l.index]
+	if s == nil {
+		s = &downScratch{}
+		if d.up.isVP8() {
+			s.payload = make([]byte, maxPacketSize)
+		}
+		d.scratch[l.index] = s
+	}
 	payload, ok := d.rewrite(pkt, l, s, now)
 	if !ok {
 		return 0
@@ -268,7 +278,7 @@ func (d *DownTrack) rewrite(pkt *rtp.Packet, l *upLayer, s *downScratch, now tim
 	payload := pkt.Payload
 	if d.up.isVP8() {
 		// The VP8 descriptor is rewritten per subscriber: work on a copy.
-		payload = s.payload[:copy(s.payload[:], pkt.Payload)]
+		payload = s.payload[:copy(s.payload, pkt.Payload)]
 	}
 	if !d.munger.Rewrite(&s.hdr, payload, now) {
 		return nil, false

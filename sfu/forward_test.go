@@ -107,3 +107,28 @@ func BenchmarkFanOut(b *testing.B) {
 	}
 	b.ReportMetric(float64(w.packets)/float64(b.N), "copies/op")
 }
+
+func TestDownTrackMakesScratchOnlyForWhatItForwards(t *testing.T) {
+	up, layer, _, pkt := fanOutFixture(1)
+	up.fanOut(pkt, layer, time.Now())
+	d := (*up.downs.Load())[0]
+	if s := d.scratch[0]; s == nil || len(s.payload) != maxPacketSize {
+		t.Error("a VP8 down track has no room to rewrite the payload of the layer it forwards")
+	}
+	if d.scratch[1] != nil || d.scratch[2] != nil {
+		t.Error("scratch made for layers never forwarded")
+	}
+
+	audio := &UpTrack{publisherID: "pub", kind: webrtc.RTPCodecTypeAudio, mimeType: webrtc.MimeTypeOpus, done: make(chan struct{})}
+	al := &upLayer{index: 0, keyframes: newKeyframeRequester(func() {})}
+	al.lastNs.Store(time.Now().UnixNano())
+	audio.layers[0].Store(al)
+	a := newDownTrack(audio)
+	a.binding.Store(&downBinding{ssrc: 5, payloadType: 111, writer: &discardWriter{}})
+	if n := a.writeRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: 1}, Payload: make([]byte, 100)}, al, time.Now()); n == 0 {
+		t.Fatal("audio not forwarded")
+	}
+	if s := a.scratch[0]; s == nil || s.payload != nil {
+		t.Error("an audio down track keeps a payload buffer it never uses")
+	}
+}
