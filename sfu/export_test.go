@@ -92,6 +92,3 @@ func (m *Manager) KnownRTXSSRCs() int {
 // WaitingResendSources counts the video down tracks offered to a
 // retransmitter and not taken (sentlog.go).
 func (m *Manager) WaitingResendSources() int64 { return m.engine.sources.offered.Load() }
-
-// ResentFromUpStores counts the retransmissions rebuilt from up stores.
-func (m *Manager) ResentFromUpStores() uint64 { return m.engine.resent.rebuilt.Load() }

@@ -261,8 +261,8 @@ func TestNACKRepairsFivePercentLoss(t *testing.T) {
 	}
 	// Every resend was rebuilt from the publisher's one copy, none from
 	// a copy per subscriber (sentlog.go).
-	if tot, n := s.manager.Totals(), s.manager.ResentFromUpStores(); n != tot.Resent {
-		t.Errorf("%d of %d resends were rebuilt from the up track's store", n, tot.Resent)
+	if tot := s.manager.Totals(); tot.ResentRebuilt != tot.Resent {
+		t.Errorf("%d of %d resends were rebuilt from the up track's store", tot.ResentRebuilt, tot.Resent)
 	}
 	checkLossRuleDropped(t, rules)
 }

@@ -36,6 +36,7 @@ type Totals struct {
 	PacketsOut, BytesOut uint64 // RTP forwarded to subscribers
 	NACKsIn              uint64 // NACK packets from subscribers
 	Resent, ResentRTX    uint64 // packets resent to subscribers; of those, on an RTX stream
+	ResentRebuilt        uint64 // of Resent, those rebuilt from an up track's one copy (sentlog.go)
 	KeyframeRequestsIn   uint64 // PLI and FIR from subscribers
 	KeyframeRequestsOut  uint64 // keyframe requests sent to publishers
 }
@@ -132,6 +133,7 @@ func (m *Manager) Totals() Totals {
 	t, _ := m.metrics.totals()
 	if m.engine != nil && m.engine.resent != nil {
 		t.Resent, t.ResentRTX = m.engine.resent.all.Load(), m.engine.resent.rtx.Load()
+		t.ResentRebuilt = m.engine.resent.rebuilt.Load()
 	}
 	return t
 }

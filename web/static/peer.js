@@ -343,6 +343,10 @@ export class DownConnection extends Peer {
           frameWidth: s.frameWidth ?? 0,
           frameHeight: s.frameHeight ?? 0,
           bytesReceived: s.bytesReceived ?? 0,
+          nackCount: s.nackCount ?? 0,
+          pliCount: s.pliCount ?? 0,
+          freezeCount: s.freezeCount ?? 0,
+          retransmittedPacketsReceived: s.retransmittedPacketsReceived ?? 0,
           ...inboundCounters(s),
         });
       } else if (s.kind === 'audio') {

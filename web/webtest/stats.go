@@ -28,6 +28,17 @@ type VideoStats struct {
 	FrameWidth    int    `json:"frameWidth"`
 	FrameHeight   int    `json:"frameHeight"`
 	BytesReceived int    `json:"bytesReceived"`
+	// PacketsReceived and PacketsLost are the browser's counts of the
+	// media stream; NACKCount and PLICount how many NACK and picture
+	// loss requests it sent for this video, FreezeCount how often the
+	// picture froze, and RetransmittedPacketsReceived how many packets
+	// came on the RTX stream (repairs, and the server's probe padding).
+	PacketsReceived              int `json:"packetsReceived"`
+	PacketsLost                  int `json:"packetsLost"`
+	NACKCount                    int `json:"nackCount"`
+	PLICount                     int `json:"pliCount"`
+	FreezeCount                  int `json:"freezeCount"`
+	RetransmittedPacketsReceived int `json:"retransmittedPacketsReceived"`
 	// Screen is set for a screen share, clear for a camera.
 	Screen bool `json:"screen"`
 }

@@ -1,0 +1,117 @@
+package e2e
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plenum-meet/plenum/web/webtest"
+)
+
+// dropFromMedia drops percent of the UDP packets the server's media
+// port sends (media, repairs, RTCP, ICE), at random, on lo, until the
+// test ends. It needs nftables and a private network namespace, and so
+// runs with the impaired-network tests, alone (scripts/test).
+func dropFromMedia(t *testing.T, port string, percent int) {
+	t.Helper()
+	if _, err := exec.LookPath("nft"); err != nil {
+		t.Skip("nft (nftables) is missing")
+	}
+	nft := func(args string) {
+		t.Helper()
+		if out, err := exec.Command("nft", strings.Fields(args)...).CombinedOutput(); err != nil {
+			t.Fatalf("nft %s: %v: %s", args, err, out)
+		}
+	}
+	nft("add table netdev plenume2eloss")
+	t.Cleanup(func() { _ = exec.Command("nft", "delete", "table", "netdev", "plenume2eloss").Run() })
+	nft("add chain netdev plenume2eloss in { type filter hook ingress device lo priority 0 ; }")
+	nft(fmt.Sprintf("add rule netdev plenume2eloss in udp sport %s numgen random mod 100 < %d counter drop", port, percent))
+}
+
+// videoFrom is the page's statistics of participant's camera.
+func videoFrom(t *testing.T, b *webtest.Browser, participant string) webtest.VideoStats {
+	t.Helper()
+	s, err := b.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range s.Video {
+		if v.Participant == participant && !v.Screen {
+			return v
+		}
+	}
+	t.Fatalf("no video from %s: %+v", participant, s.Video)
+	return webtest.VideoStats{}
+}
+
+// Chromium's own NACKs, answered by the server's retransmissions over
+// RTX (rebuilt from the publisher's one copy of each packet), keep video
+// whole when 5 % of what the server sends is lost.
+func TestBrowserVideoIsRepairedByNACKOverRTX(t *testing.T) {
+	if os.Getenv("PLENUM_IMPAIRED_NETWORK_TESTS") != "1" {
+		t.Skip("drops packets on lo: set PLENUM_IMPAIRED_NETWORK_TESTS=1, in a private network namespace, and run it alone")
+	}
+	srv := startServer(t)
+	addrs := srv.MediaAddrs()
+	if len(addrs) == 0 {
+		t.Fatal("the server listens for media nowhere")
+	}
+	_, port, err := net.SplitHostPort(addrs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	browsers, ids := joinAll(t, srv, "e2e-loss", nil, "Ana", "Ben")
+	for i, b := range browsers {
+		if _, err := b.WaitDecodes(ids[1-i], 20*time.Second); err != nil {
+			t.Fatalf("browser %d: %v", i, err)
+		}
+	}
+	// A window without loss, then one with it, of the same length.
+	const window = 8 * time.Second
+	snapshot := func() []webtest.VideoStats {
+		out := make([]webtest.VideoStats, len(browsers))
+		for i, b := range browsers {
+			out[i] = videoFrom(t, b, ids[1-i])
+		}
+		return out
+	}
+	start := snapshot()
+	time.Sleep(window)
+	clean := snapshot()
+	server := srv.Manager().Totals()
+	dropFromMedia(t, port, 5)
+	time.Sleep(window)
+	lossy := snapshot()
+
+	for i := range browsers {
+		a, b, c := start[i], clean[i], lossy[i]
+		cleanFrames, frames := b.FramesDecoded-a.FramesDecoded, c.FramesDecoded-b.FramesDecoded
+		nacks, plis, freezes := c.NACKCount-b.NACKCount, c.PLICount-b.PLICount, c.FreezeCount-b.FreezeCount
+		t.Logf("browser %d, %v without loss: %d frames; %v with 5 %% loss: %d frames, %d NACKs, %d PLIs, %d freezes, %d packets received, %d counted lost, %d on the RTX stream",
+			i, window, cleanFrames, window, frames, nacks, plis, freezes,
+			c.PacketsReceived-b.PacketsReceived, c.PacketsLost-b.PacketsLost, c.RetransmittedPacketsReceived-b.RetransmittedPacketsReceived)
+		if nacks == 0 {
+			t.Errorf("browser %d sent no NACK: the loss rule did not reach it", i)
+		}
+		// Repaired, the picture goes on as before: without repairs a
+		// lost packet breaks its frame and the ones that refer to it,
+		// until a keyframe asked for with a PLI.
+		if frames*4 < cleanFrames*3 {
+			t.Errorf("browser %d decoded %d frames with loss, %d without: repairs did not keep the video whole", i, frames, cleanFrames)
+		}
+		if plis > 2 || freezes > 3 {
+			t.Errorf("browser %d asked for %d keyframes and froze %d times with loss: not repaired", i, plis, freezes)
+		}
+	}
+	after := srv.Manager().Totals()
+	resent, rtx, rebuilt := after.Resent-server.Resent, after.ResentRTX-server.ResentRTX, after.ResentRebuilt-server.ResentRebuilt
+	t.Logf("the server resent %d packets, %d on RTX streams, %d rebuilt from the publishers' copies", resent, rtx, rebuilt)
+	if rtx == 0 || rebuilt != resent {
+		t.Errorf("the server resent %d packets, %d over RTX and %d rebuilt: want all rebuilt, over RTX", resent, rtx, rebuilt)
+	}
+}
