@@ -194,6 +194,14 @@ func (s *ringSizer) due() (float64, bool) {
 	if elapsed < resizeEvery {
 		return 0, false
 	}
+	if elapsed > 2*resizeEvery {
+		// The stream was silent (a layer paused, a track hidden): its
+		// rate is measured afresh from now, not spread over the silence,
+		// which would shrink the ring just as the stream resumes with a
+		// keyframe.
+		s.count, s.checked = 0, now
+		return 0, false
+	}
 	pps := float64(s.count) / elapsed.Seconds()
 	s.count, s.checked = 0, now
 	return pps, true

@@ -113,8 +113,7 @@ func (d *DownTrack) resendCopy(seq uint16, now time.Time, gap time.Duration, all
 		// A subscriber asking for resends tells the store its round
 		// trip at once: it may have grown with the loss.
 		r.store.noteRTT(gap)
-		buf := make([]byte, maxPacketSize, maxPacketSize+rtxHeaderSize)
-		if payload, ok = r.store.payload(r.upSeq, buf); !ok || len(payload) < int(r.prefixN) {
+		if payload, ok = r.store.payload(r.upSeq, rtxHeaderSize); !ok || len(payload) < int(r.prefixN) {
 			return rtp.Header{}, nil, false
 		}
 		copy(payload, r.prefix[:r.prefixN])

@@ -37,7 +37,7 @@ func resendFixture(n int) (*UpTrack, *upLayer, []*DownTrack, *sentPackets, *rtp.
 // forward receives pkt on layer and copies it to the down tracks, as
 // UpTrack.forward does.
 func forward(up *UpTrack, layer *upLayer, pkt *rtp.Packet) {
-	layer.store.add(pkt)
+	layer.store.add(pkt, false)
 	up.fanOut(pkt, layer, time.Now())
 }
 
@@ -140,7 +140,7 @@ func TestUpStoreGrowsAtOnceForALongerRoundTrip(t *testing.T) {
 	s.pps = 300 // as measured at the last check
 	s.noteRTT(500 * time.Millisecond)
 	pkt := &rtp.Packet{Header: rtp.Header{SequenceNumber: 1}, Payload: []byte{1}}
-	s.add(pkt)
+	s.add(pkt, false)
 	if want := cacheSlots(300, keepFor(500*time.Millisecond)); len(s.slots) != want {
 		t.Errorf("%d slots after a subscriber's round trip grew to 500 ms, want %d", len(s.slots), want)
 	}
@@ -149,7 +149,7 @@ func TestUpStoreGrowsAtOnceForALongerRoundTrip(t *testing.T) {
 func TestUpStoreKeepsRecentPacketsFromOldOnesResent(t *testing.T) {
 	s := newUpStore()
 	add := func(seq uint16, b byte) {
-		s.add(&rtp.Packet{Header: rtp.Header{SequenceNumber: seq}, Payload: []byte{b}})
+		s.add(&rtp.Packet{Header: rtp.Header{SequenceNumber: seq}, Payload: []byte{b}}, false)
 	}
 	end, ring := uint16(20), uint16(cacheMin)
 	for seq := uint16(65500); seq != end; seq++ { // across the wrap
@@ -160,15 +160,14 @@ func TestUpStoreKeepsRecentPacketsFromOldOnesResent(t *testing.T) {
 	// duplicate of a recent one.
 	add(end-2*ring, 0xee)
 	add(end-1, 0xee)
-	buf := make([]byte, maxPacketSize)
 	for seq := end - ring; seq != end; seq++ {
-		if p, ok := s.payload(seq, buf); !ok || p[0] != byte(seq) {
+		if p, ok := s.payload(seq, 0); !ok || p[0] != byte(seq) {
 			t.Errorf("packet %d lost or changed to %x by old packets resent", seq, p)
 		}
 	}
 	// The publisher starting its numbering again is not an old packet.
 	add(30000, 7)
-	if p, ok := s.payload(30000, buf); !ok || p[0] != 7 {
+	if p, ok := s.payload(30000, 0); !ok || p[0] != 7 {
 		t.Error("a packet of a numbering started again was not kept")
 	}
 }
@@ -212,5 +211,59 @@ func TestPaddingSentIsResentWithoutPayload(t *testing.T) {
 	}
 	if got.SequenceNumber != 9 || got.Timestamp != 1234 || !got.Marker || got.SSRC != 1000 {
 		t.Errorf("padding rebuilt with header %+v", got)
+	}
+}
+
+func TestUpStorePaddingMovesTheNewestOn(t *testing.T) {
+	s := newUpStore()
+	add := func(seq uint16, payload []byte) {
+		s.add(&rtp.Packet{Header: rtp.Header{SequenceNumber: seq}, Payload: payload}, false)
+	}
+	for seq := uint16(0); seq < cacheMin; seq++ {
+		add(seq, []byte{0xaa})
+	}
+	// A layer the encoder stopped keeps sending padding, numbered in its
+	// stream, for the whole numbering space; then media resumes.
+	for seq := uint16(cacheMin); seq != 65530; seq++ {
+		add(seq, nil)
+	}
+	for seq := uint16(65530); seq != cacheMin; seq++ { // across the wrap
+		add(seq, []byte{0xbb})
+	}
+	for _, seq := range []uint16{0, 5, cacheMin - 1} {
+		if p, ok := s.payload(seq, 0); !ok || p[0] != 0xbb {
+			t.Errorf("packet %d after the padding: kept %v, payload %x; want the new one", seq, ok, p)
+		}
+	}
+}
+
+func TestUpStoreTakesNoRepairForARestart(t *testing.T) {
+	s := newUpStore()
+	for seq := uint16(9000); seq <= 10000; seq++ {
+		s.add(&rtp.Packet{Header: rtp.Header{SequenceNumber: seq}, Payload: []byte{byte(seq)}}, false)
+	}
+	// Over RTX, far older than any restart gap: a browser's probe.
+	s.add(&rtp.Packet{Header: rtp.Header{SequenceNumber: 10000 - 5000 - cacheMin}, Payload: []byte{0xee}}, true)
+	for seq := uint16(10000 - cacheMin + 1); seq <= 10000; seq++ {
+		if p, ok := s.payload(seq, 0); !ok || p[0] != byte(seq) {
+			t.Errorf("packet %d lost or changed to %x by an old repair", seq, p)
+		}
+	}
+	if s.newest != 10000 {
+		t.Errorf("a repair moved the newest number to %d", s.newest)
+	}
+}
+
+func TestRingSizerMeasuresAfreshAfterASilence(t *testing.T) {
+	var s ringSizer
+	s.checked = time.Now().Add(-10 * time.Second) // a layer paused for 10 s
+	s.count = 63
+	if _, due := s.due(); due {
+		t.Fatal("a rate was measured over a silence")
+	}
+	s.checked = time.Now().Add(-resizeEvery - 500*time.Millisecond)
+	s.count = 127
+	if pps, due := s.due(); !due || pps < 40 || pps > 60 {
+		t.Errorf("rate %v (due %v) after 128 packets in 2.5 s, want about 51", pps, due)
 	}
 }

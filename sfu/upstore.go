@@ -53,24 +53,30 @@ const restartGap = 4096
 
 func newUpStore() *upStore { return &upStore{slots: make([]storedPacket, cacheMin)} }
 
-// add copies the payload of a packet just received. Padding (bandwidth
-// probes) is not kept: down tracks send none of it as media. Nor is a
-// packet kept already, or one older than what its slot holds: an old
-// packet a browser resends to probe its uplink must not push out a
-// recent one that subscribers may still ask for.
-func (s *upStore) add(pkt *rtp.Packet) {
-	if len(pkt.Payload) == 0 || len(pkt.Payload) > maxPacketSize {
-		return
-	}
+// add copies the payload of a packet just received; repaired says it
+// came over RTX. Padding (bandwidth probes) is not kept: down tracks
+// send none of it as media. Nor is a packet kept already, or one older
+// than what its slot holds: an old packet a browser resends to probe
+// its uplink must not push out a recent one that subscribers may still
+// ask for.
+func (s *upStore) add(pkt *rtp.Packet, repaired bool) {
 	seq := pkt.SequenceNumber
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// New media and padding move the newest number on (a publisher
+	// pads with numbers of its stream, and a long run of padding must
+	// not make the media after it look old); a repair never does.
+	ahead := int16(seq - s.newest) //nolint:gosec // modulo 2^16 on purpose
+	newest := !repaired && (!s.any || ahead > 0 || ahead < -restartGap)
+	if newest {
+		s.newest, s.any = seq, true
+	}
+	if len(pkt.Payload) == 0 || len(pkt.Payload) > maxPacketSize {
+		return
+	}
 	s.resizeLocked()
 	p := &s.slots[int(seq)&(len(s.slots)-1)]
-	switch ahead := int16(seq - s.newest); { //nolint:gosec // modulo 2^16 on purpose
-	case !s.any || ahead > 0 || ahead < -restartGap:
-		s.newest, s.any = seq, true
-	case p.data != nil && int16(seq-p.seq) <= 0: //nolint:gosec // modulo 2^16 on purpose
+	if !newest && p.data != nil && int16(seq-p.seq) <= 0 { //nolint:gosec // modulo 2^16 on purpose
 		return // kept already, or older than what the slot holds
 	}
 	if p.data == nil {
@@ -123,15 +129,14 @@ func (s *upStore) noteRTT(rtt time.Duration) {
 	}
 }
 
-// payload copies the payload of packet seq into dst, which must have
-// room for it (maxPacketSize), and returns it, or false if the packet is
-// no longer kept.
-func (s *upStore) payload(seq uint16, dst []byte) ([]byte, bool) {
+// payload returns a copy of the payload of packet seq, with spare bytes
+// of capacity to spare, or false if the packet is no longer kept.
+func (s *upStore) payload(seq uint16, spare int) ([]byte, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := &s.slots[int(seq)&(len(s.slots)-1)]
 	if p.data == nil || p.seq != seq {
 		return nil, false
 	}
-	return dst[:copy(dst[:len(p.data)], p.data)], true
+	return append(make([]byte, 0, len(p.data)+spare), p.data...), true
 }

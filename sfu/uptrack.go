@@ -368,7 +368,7 @@ func (t *UpTrack) forward(l *upLayer) {
 			}
 		}
 		if l.store != nil {
-			l.store.add(&pkt)
+			l.store.add(&pkt, repaired)
 		}
 		t.fanOut(&pkt, l, now)
 		if t.latency != nil && i%latencySampleEvery == 0 {
