@@ -12,6 +12,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/plenum-meet/plenum/sfu"
+	"github.com/plenum-meet/plenum/sfu/sfutest"
 	"github.com/plenum-meet/plenum/signaling/client"
 )
 
@@ -169,13 +170,7 @@ func dropImpaired(t *testing.T, percent int) { dropImpairedWay(t, "dport", perce
 // way: "dport" what they receive, "sport" what they send.
 func dropImpairedWay(t *testing.T, way string, percent int) {
 	t.Helper()
-	if _, err := exec.LookPath("nft"); err != nil {
-		t.Skip("nft (nftables) is missing")
-	}
-	run(t, "nft add table netdev plenumloss")
-	t.Cleanup(func() { _ = exec.Command("nft", "delete", "table", "netdev", "plenumloss").Run() })
-	run(t, "nft add chain netdev plenumloss in { type filter hook ingress device lo priority 0 ; }")
-	run(t, "nft add rule netdev plenumloss in udp "+way+" "+impairedRange+" numgen random mod 100 < "+strconv.Itoa(percent)+" counter drop")
+	sfutest.DropOnLo(t, "plenumloss", "udp "+way+" "+impairedRange, percent)
 }
 
 // endLoss removes the loss rules and returns what their counters say.

@@ -74,23 +74,15 @@ func (l *sentLog) note(store *upStore, upSeq uint16, h *rtp.Header, payload []by
 	r.prefixN = uint8(copy(r.prefix[:], payload)) //nolint:gosec // at most prefixMax
 }
 
-// find returns the record of packet seq.
-func (l *sentLog) find(seq uint16) (sentRecord, bool) {
+// at returns the record of packet seq, or nil.
+func (l *sentLog) at(seq uint16) *sentRecord {
 	if l.slots == nil {
-		return sentRecord{}, false
-	}
-	r := l.slots[int(seq)&(len(l.slots)-1)]
-	return r, r.kept && r.seq == seq
-}
-
-// markResent notes a resend of packet seq at now.
-func (l *sentLog) markResent(seq uint16, now time.Time) {
-	if l.slots == nil {
-		return
+		return nil
 	}
 	if r := &l.slots[int(seq)&(len(l.slots)-1)]; r.kept && r.seq == seq {
-		r.resentAt = now.UnixNano()
+		return r
 	}
+	return nil
 }
 
 // resendCopy rebuilds packet seq as the down track sent it
@@ -101,12 +93,18 @@ func (d *DownTrack) resendCopy(seq uint16, now time.Time, gap time.Duration, all
 		return rtp.Header{}, nil, false
 	}
 	d.mu.Lock()
-	r, ok := d.sent.find(seq)
+	var r sentRecord
+	if at := d.sent.at(seq); at != nil {
+		r = *at
+	}
 	d.mu.Unlock()
-	if !ok || (r.resentAt != 0 && now.UnixNano()-r.resentAt < int64(gap)) {
+	if !r.kept || (r.resentAt != 0 && now.UnixNano()-r.resentAt < int64(gap)) {
 		return rtp.Header{}, nil, false
 	}
-	var payload []byte
+	var (
+		payload []byte
+		ok      bool
+	)
 	if r.store == nil { // padding: no payload
 		payload = make([]byte, 0, rtxHeaderSize)
 	} else {
@@ -123,7 +121,9 @@ func (d *DownTrack) resendCopy(seq uint16, now time.Time, gap time.Duration, all
 		return rtp.Header{}, nil, false
 	}
 	d.mu.Lock()
-	d.sent.markResent(seq, now)
+	if at := d.sent.at(seq); at != nil {
+		at.resentAt = now.UnixNano()
+	}
 	d.mu.Unlock()
 	return h, payload, true
 }

@@ -1,37 +1,14 @@
 package e2e
 
 import (
-	"fmt"
 	"net"
 	"os"
-	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/plenum-meet/plenum/sfu/sfutest"
 	"github.com/plenum-meet/plenum/web/webtest"
 )
-
-// dropFromMedia drops percent of the UDP packets the server's media
-// port sends (media, repairs, RTCP, ICE), at random, on lo, until the
-// test ends. It needs nftables and a private network namespace, and so
-// runs with the impaired-network tests, alone (scripts/test).
-func dropFromMedia(t *testing.T, port string, percent int) {
-	t.Helper()
-	if _, err := exec.LookPath("nft"); err != nil {
-		t.Skip("nft (nftables) is missing")
-	}
-	nft := func(args string) {
-		t.Helper()
-		if out, err := exec.Command("nft", strings.Fields(args)...).CombinedOutput(); err != nil {
-			t.Fatalf("nft %s: %v: %s", args, err, out)
-		}
-	}
-	nft("add table netdev plenume2eloss")
-	t.Cleanup(func() { _ = exec.Command("nft", "delete", "table", "netdev", "plenume2eloss").Run() })
-	nft("add chain netdev plenume2eloss in { type filter hook ingress device lo priority 0 ; }")
-	nft(fmt.Sprintf("add rule netdev plenume2eloss in udp sport %s numgen random mod 100 < %d counter drop", port, percent))
-}
 
 // videoFrom is the page's statistics of participant's camera.
 func videoFrom(t *testing.T, b *webtest.Browser, participant string) webtest.VideoStats {
@@ -84,7 +61,8 @@ func TestBrowserVideoIsRepairedByNACKOverRTX(t *testing.T) {
 	time.Sleep(window)
 	clean := snapshot()
 	server := srv.Manager().Totals()
-	dropFromMedia(t, port, 5)
+	// 5 % of what the server's media port sends: media, repairs, RTCP.
+	sfutest.DropOnLo(t, "plenume2eloss", "udp sport "+port, 5)
 	time.Sleep(window)
 	lossy := snapshot()
 
