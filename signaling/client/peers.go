@@ -35,6 +35,10 @@ type APIOptions struct {
 	// would: retransmissions then come on the media stream. By default
 	// the client negotiates RTX, as browsers do.
 	NoRTX bool
+	// Arrivals, if set, notes when each RTP datagram reaches the API's
+	// UDP sockets; give the same to Config.Arrivals to measure latency
+	// to the socket (CounterStats.SocketLatency).
+	Arrivals *Arrivals
 }
 
 // NewAPI returns a pion API for a client with pion's default codecs and
@@ -57,6 +61,13 @@ func NewAPI(o APIOptions) *webrtc.API {
 				se.SetIncludeLoopbackCandidate(true)
 			}
 		}
+	}
+	if o.Arrivals != nil {
+		n, err := newArrivalNet(o.Arrivals)
+		if err != nil {
+			panic(err) // the system's network: cannot fail
+		}
+		se.SetNet(n)
 	}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetRelayAcceptanceMinWait(100 * time.Millisecond) // pion's 2 s default only slows checks
@@ -311,11 +322,14 @@ func (c *Client) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		if pkt.Unmarshal(buf[:n]) != nil {
 			continue
 		}
+		var arrived time.Time // at the socket, if known
 		if attr != nil && attr.Get(webrtc.AttributeRtxSsrc) != nil {
 			counter.repaired.Add(1) // unwrapped from RTX by pion
 			nackgen.Received(attr, uint32(t.SSRC()), pkt.SequenceNumber)
+		} else if c.cfg.Arrivals != nil {
+			arrived, _ = c.cfg.Arrivals.take(uint32(t.SSRC()), pkt.SequenceNumber)
 		}
-		counter.add(&pkt, n, t.Kind() == webrtc.RTPCodecTypeVideo, time.Now())
+		counter.add(&pkt, n, t.Kind() == webrtc.RTPCodecTypeVideo, time.Now(), arrived)
 	}
 }
 
@@ -342,10 +356,13 @@ type Counter struct {
 	newestTS      uint32
 	seq           seqRange
 	latency       *LatencyHistogram // nil until a stamped packet arrives
+	socketLatency *LatencyHistogram // nil until one with a known arrival
 	jitter        jitter
 }
 
-func (k *Counter) add(p *rtp.Packet, n int, video bool, now time.Time) {
+// add counts p, of n bytes, read at now; arrived, if not zero, is when
+// it reached the socket.
+func (k *Counter) add(p *rtp.Packet, n int, video bool, now, arrived time.Time) {
 	if len(p.Payload) == 0 && p.Padding {
 		k.padding.Add(1) // the SFU probing the bandwidth
 	} else {
@@ -381,6 +398,12 @@ func (k *Counter) add(p *rtp.Packet, n int, video bool, now time.Time) {
 		transit := now.UnixNano() - sent
 		k.latency.Add(time.Duration(transit))
 		k.jitter.add(transit)
+		if !arrived.IsZero() {
+			if k.socketLatency == nil {
+				k.socketLatency = &LatencyHistogram{}
+			}
+			k.socketLatency.Add(time.Duration(arrived.UnixNano() - sent))
+		}
 	}
 	if video && len(p.Payload) >= 11 && p.Payload[0]&0x10 != 0 && p.Payload[1]&0x01 == 0 &&
 		p.Payload[4] == 0x9d && p.Payload[5] == 0x01 && p.Payload[6] == 0x2a {

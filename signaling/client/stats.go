@@ -65,6 +65,9 @@ type CounterStats struct {
 	// Latency holds the one-way latencies of the packets that carried a
 	// send time.
 	Latency LatencyHistogram
+	// SocketLatency holds the latencies of those packets to when they
+	// reached the client's socket, if Config.Arrivals is set.
+	SocketLatency LatencyHistogram
 	// Jitter is RFC 3550's interarrival jitter of those packets.
 	Jitter time.Duration
 }
@@ -81,6 +84,9 @@ func (k *Counter) Stats() CounterStats {
 	}
 	if k.latency != nil {
 		s.Latency = *k.latency
+	}
+	if k.socketLatency != nil {
+		s.SocketLatency = *k.socketLatency
 	}
 	return s
 }

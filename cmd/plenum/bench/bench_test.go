@@ -44,6 +44,11 @@ func TestRunSmallRoom(t *testing.T) {
 	if res.LatencySamples == 0 || res.LatencyP99Ms <= 0 || res.LatencyP50Ms > res.LatencyP99Ms {
 		t.Errorf("latency p50 %v p99 %v from %d samples", res.LatencyP50Ms, res.LatencyP99Ms, res.LatencySamples)
 	}
+	// Every packet but a repair reaches a socket before it is read.
+	if res.SocketLatencySamples < res.LatencySamples*9/10 || res.SocketLatencyP50Ms > res.LatencyP50Ms {
+		t.Errorf("latency to the socket p50 %v from %d samples, delivered p50 %v from %d", res.SocketLatencyP50Ms,
+			res.SocketLatencySamples, res.LatencyP50Ms, res.LatencySamples)
+	}
 	if res.ServerRSSMB <= 0 || !strings.Contains(res.ServerStatsSource, "/metrics") {
 		t.Errorf("server RSS %v MB from %q", res.ServerRSSMB, res.ServerStatsSource)
 	}
@@ -56,7 +61,7 @@ func TestRunSmallRoom(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range []string{"forwarded_pps", "loss_pct", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms",
-		"jitter_ms", "server_cpu_us_per_packet", "server_rss_mb", "server_stats_source"} {
+		"socket_latency_p99_ms", "jitter_ms", "server_cpu_us_per_packet", "server_rss_mb", "server_stats_source"} {
 		if _, ok := fields[k]; !ok {
 			t.Errorf("the JSON result has no %q", k)
 		}

@@ -20,14 +20,16 @@ type snapshot struct {
 	bytes    uint64
 	expected uint64 // numbered by the server for them
 	latency  client.LatencyHistogram
-	jitter   time.Duration // mean over the received tracks
-	tracks   int           // received tracks with packets
-	perTrack map[*client.Counter]uint64
-	server   serverSample
-	selfCPU  float64 // the load generator's CPU seconds (its whole process)
-	udpDrops uint64  // datagrams the kernel dropped for full receive buffers
-	busyCPU  float64 // CPU seconds the machine spent in processes
-	irqCPU   float64 // CPU seconds the machine spent in interrupts
+	// socketLatency is to the subscriber's socket (kernel timestamps).
+	socketLatency client.LatencyHistogram
+	jitter        time.Duration // mean over the received tracks
+	tracks        int           // received tracks with packets
+	perTrack      map[*client.Counter]uint64
+	server        serverSample
+	selfCPU       float64 // the load generator's CPU seconds (its whole process)
+	udpDrops      uint64  // datagrams the kernel dropped for full receive buffers
+	busyCPU       float64 // CPU seconds the machine spent in processes
+	irqCPU        float64 // CPU seconds the machine spent in interrupts
 }
 
 func (r *run) snapshot(ctx context.Context) (snapshot, error) {
@@ -52,6 +54,7 @@ func (r *run) snapshot(ctx context.Context) (snapshot, error) {
 			s.bytes += st.Bytes
 			s.expected += st.Expected
 			s.latency.Merge(&st.Latency)
+			s.socketLatency.Merge(&st.SocketLatency)
 			jitterSum += st.Jitter
 		}
 	}
@@ -73,7 +76,7 @@ type window struct {
 	seconds                    float64
 	received, receivedBytes    float64
 	expected                   float64
-	latency                    client.LatencyHistogram
+	latency, socketLatency     client.LatencyHistogram
 	serverCPU, forwarded       float64
 	serverSystemCPU            float64 // NaN when the server does not say
 	forwardedBytes, selfCPU    float64
@@ -95,6 +98,7 @@ func between(a, b *snapshot) window {
 		receivedBytes:     float64(b.bytes - a.bytes),
 		expected:          float64(b.expected) - float64(a.expected),
 		latency:           b.latency.Since(&a.latency),
+		socketLatency:     b.socketLatency.Since(&a.socketLatency),
 		serverCPU:         b.server.cpuSeconds - a.server.cpuSeconds,
 		serverSystemCPU:   math.NaN(),
 		selfCPU:           b.selfCPU - a.selfCPU,
@@ -185,10 +189,10 @@ func (r *run) measure(ctx context.Context) error {
 }
 
 func (r *run) progressLine(elapsed time.Duration, w *window) string {
-	line := fmt.Sprintf("%5.1fs  %d/%d joined  %d/%d tracks (%d stalled)  fwd %s pkt/s  rx %.1f Mbit/s  loss %.2f%%  latency p50 %.2f p99 %.2f ms  jitter %.3f ms",
+	line := fmt.Sprintf("%5.1fs  %d/%d joined  %d/%d tracks (%d stalled)  fwd %s pkt/s  rx %.1f Mbit/s  loss %.2f%%  latency p50 %.2f p99 %.2f ms (socket p99 %.2f)  jitter %.3f ms",
 		elapsed.Seconds(), r.result.Joined, len(r.people), w.tracks, r.cfg.tracksExpected(), w.stalled,
 		si(w.forwardedPackets()/w.seconds), w.receivedBytes*8/w.seconds/1e6, w.lossPct(),
-		ms(w.latency.Quantile(0.5)), ms(w.latency.Quantile(0.99)), ms(w.jitter))
+		ms(w.latency.Quantile(0.5)), ms(w.latency.Quantile(0.99)), ms(w.socketLatency.Quantile(0.99)), ms(w.jitter))
 	return line + fmt.Sprintf("  server cpu %.0f%% %.2f µs/pkt rss %.0f MB  loadgen cpu %.0f%%  others %.0f%%",
 		w.serverCPU/w.seconds*100, w.cpuPerPacket(), w.serverRSS/1e6, w.selfCPU/w.seconds*100,
 		max(0, w.busyCPU-w.serverCPU-w.selfCPU)/w.seconds*100) + fmt.Sprintf(" softirq %.0f%%", w.irqCPU/w.seconds*100)
@@ -214,6 +218,11 @@ func (r *run) fill(w *window) {
 	res.LatencyP99Ms = ms(w.latency.Quantile(0.99))
 	res.LatencyMaxMs = ms(w.latency.Max())
 	res.LatencySamples = w.latency.Count()
+	res.SocketLatencyP50Ms = ms(w.socketLatency.Quantile(0.50))
+	res.SocketLatencyP95Ms = ms(w.socketLatency.Quantile(0.95))
+	res.SocketLatencyP99Ms = ms(w.socketLatency.Quantile(0.99))
+	res.SocketLatencyMaxMs = ms(w.socketLatency.Max())
+	res.SocketLatencySamples = w.socketLatency.Count()
 	res.JitterMs = ms(w.jitter)
 	res.ServerCPUPct = w.serverCPU / w.seconds * 100
 	res.ServerCPUMicrosPerPacket = nanToZero(w.cpuPerPacket())

@@ -46,7 +46,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &run{cfg: cfg, probe: probe, api: client.NewAPI(client.APIOptions{Interfaces: cfg.Interfaces})}
+	arrivals := client.NewArrivals()
+	r := &run{cfg: cfg, probe: probe, arrivals: arrivals,
+		api: client.NewAPI(client.APIOptions{Interfaces: cfg.Interfaces, Arrivals: arrivals})}
 	r.result.Scenario = scenarioOf(cfg)
 	r.result.ServerStatsSource = probe.source
 	r.result.ServerRSSBaselineMB = baseline.rssBytes / 1e6
@@ -96,11 +98,13 @@ func endpoints(raw string) (ws, metrics string, err error) {
 }
 
 type run struct {
-	cfg    Config
-	probe  *serverProbe
-	api    *webrtc.API
-	people []*participant
-	result Result
+	cfg   Config
+	probe *serverProbe
+	api   *webrtc.API
+	// arrivals times what reaches the subscribers' sockets.
+	arrivals *client.Arrivals
+	people   []*participant
+	result   Result
 }
 
 // join brings every participant in at cfg.Ramp joins per second: the
@@ -143,6 +147,7 @@ func (r *run) join(ctx context.Context, wsURL string) {
 				Publish:      p.publisher,
 				Simulcast:    r.cfg.Simulcast,
 				VideoBitrate: r.cfg.Bitrate,
+				Arrivals:     r.arrivals,
 			})
 			mu.Lock()
 			defer mu.Unlock()

@@ -1,0 +1,123 @@
+package client
+
+import (
+	"encoding/binary"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/pion/transport/v5"
+	"github.com/pion/transport/v5/stdnet"
+)
+
+// Arrivals remembers when each RTP datagram reached one of the client's
+// UDP sockets: by the kernel's receive timestamp where the system gives
+// one, else when pion read it. The latency measured to that moment is
+// the sender's and the network's (on loopback: the forwarding server's)
+// share alone, without the time the receiving pion stack takes to queue,
+// decrypt and hand the packet on, which on a loaded load generator is
+// the larger part.
+//
+// One Arrivals may serve many clients: SRTP leaves the RTP header in the
+// clear, and SSRCs are random, so an SSRC and sequence number name one
+// datagram among all of them. Each is kept until taken or overwritten.
+type Arrivals struct {
+	locks [arrivalLocks]sync.Mutex
+	slots [arrivalSlots]arrival
+}
+
+const (
+	arrivalSlots = 1 << 16 // a few seconds of a large bench's packets
+	arrivalLocks = 64
+)
+
+type arrival struct {
+	key uint64 // arrivalKey of the datagram, 0 when empty
+	at  int64  // unix nanoseconds
+}
+
+// NewArrivals returns an empty record; see APIOptions.Arrivals.
+func NewArrivals() *Arrivals { return &Arrivals{} }
+
+func arrivalKey(ssrc uint32, seq uint16) (key uint64, slot int) {
+	return 1<<63 | uint64(ssrc)<<16 | uint64(seq), int((ssrc*0x9e3779b1)^uint32(seq)) & (arrivalSlots - 1)
+}
+
+// note records a received datagram's arrival, if it is RTP.
+func (a *Arrivals) note(datagram []byte, at int64) {
+	// RTP, not RTCP (RFC 5761: RTCP types 192-223), nor STUN or DTLS
+	// (RFC 7983: first byte 128-191 is RTP or RTCP).
+	if len(datagram) < 12 || datagram[0] < 128 || datagram[0] > 191 || (datagram[1] >= 192 && datagram[1] <= 223) {
+		return
+	}
+	key, slot := arrivalKey(binary.BigEndian.Uint32(datagram[8:]), binary.BigEndian.Uint16(datagram[2:]))
+	mu := &a.locks[slot%arrivalLocks]
+	mu.Lock()
+	a.slots[slot] = arrival{key: key, at: at}
+	mu.Unlock()
+}
+
+// take returns and forgets when the packet ssrc, seq arrived.
+func (a *Arrivals) take(ssrc uint32, seq uint16) (time.Time, bool) {
+	key, slot := arrivalKey(ssrc, seq)
+	mu := &a.locks[slot%arrivalLocks]
+	mu.Lock()
+	defer mu.Unlock()
+	s := a.slots[slot]
+	if s.key != key {
+		return time.Time{}, false
+	}
+	a.slots[slot] = arrival{}
+	return time.Unix(0, s.at), true
+}
+
+// arrivalNet is the system's network for pion, except that the UDP
+// sockets it opens note what arrives in an Arrivals.
+type arrivalNet struct {
+	*stdnet.Net
+	arrivals *Arrivals
+}
+
+func newArrivalNet(a *Arrivals) (transport.Net, error) {
+	n, err := stdnet.NewNet()
+	if err != nil {
+		return nil, err
+	}
+	return arrivalNet{Net: n, arrivals: a}, nil
+}
+
+// ListenUDP opens a socket whose reads note their arrival.
+func (n arrivalNet) ListenUDP(network string, addr *net.UDPAddr) (transport.UDPConn, error) {
+	c, err := net.ListenUDP(network, addr)
+	if err != nil {
+		return nil, err
+	}
+	stampArrivals(c)
+	return &arrivalConn{UDPConn: c, arrivals: n.arrivals}, nil
+}
+
+// arrivalConn reads with the kernel's receive timestamp. pion reads each
+// candidate's socket from one goroutine; the lock only keeps oob safe
+// should that change.
+type arrivalConn struct {
+	*net.UDPConn
+	arrivals *Arrivals
+	mu       sync.Mutex
+	oob      [64]byte
+}
+
+// ReadFrom reads one datagram and notes when it arrived.
+func (c *arrivalConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n, oobn, _, addr, err := c.ReadMsgUDP(b, c.oob[:])
+	if err != nil {
+		return n, nil, err
+	}
+	at := kernelTimestamp(c.oob[:oobn])
+	if at == 0 {
+		at = time.Now().UnixNano()
+	}
+	c.arrivals.note(b[:n], at)
+	return n, addr, nil
+}

@@ -1,0 +1,89 @@
+package client
+
+import (
+	"encoding/binary"
+	"net"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// rtpDatagram is the clear header of an SRTP packet: all Arrivals reads.
+func rtpDatagram(pt byte, seq uint16, ssrc uint32) []byte {
+	b := make([]byte, 40)
+	b[0], b[1] = 0x80, pt
+	binary.BigEndian.PutUint16(b[2:], seq)
+	binary.BigEndian.PutUint32(b[8:], ssrc)
+	return b
+}
+
+func TestArrivalsRememberRTPOnceAndNothingElse(t *testing.T) {
+	a := NewArrivals()
+	a.note(rtpDatagram(96, 7, 0xdeadbeef), 1234)
+	a.note(rtpDatagram(200, 7, 0xcafe), 1)               // RTCP sender report
+	a.note(rtpDatagram(96, 7, 0xcafe)[:11], 1)           // too short for RTP
+	a.note(append([]byte{0, 1}, make([]byte, 38)...), 1) // STUN
+	if at, ok := a.take(0xdeadbeef, 7); !ok || at.UnixNano() != 1234 {
+		t.Errorf("take = %v, %v; want 1234 ns", at.UnixNano(), ok)
+	}
+	if _, ok := a.take(0xdeadbeef, 7); ok {
+		t.Error("taken twice")
+	}
+	if _, ok := a.take(0xcafe, 7); ok {
+		t.Error("an RTCP packet or a short datagram was noted")
+	}
+	// A packet of another stream that falls in the same slot replaces
+	// the first; neither is mistaken for the other.
+	_, slot := arrivalKey(1, 8)
+	var seq uint16
+	for ; ; seq++ {
+		if _, s := arrivalKey(2, seq); s == slot {
+			break
+		}
+	}
+	a.note(rtpDatagram(96, 8, 1), 5)
+	a.note(rtpDatagram(96, seq, 2), 6)
+	if _, ok := a.take(1, 8); ok {
+		t.Error("a replaced arrival was taken")
+	}
+	if at, ok := a.take(2, seq); !ok || at.UnixNano() != 6 {
+		t.Errorf("take = %v, %v; want 6 ns", at.UnixNano(), ok)
+	}
+}
+
+func TestArrivalIsWhenTheKernelReceivedIt(t *testing.T) {
+	a := NewArrivals()
+	n, err := newArrivalNet(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rx, err := n.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	tx, err := net.DialUDP("udp4", nil, rx.LocalAddr().(*net.UDPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Close()
+	sent := time.Now()
+	if _, err := tx.Write(rtpDatagram(111, 42, 77)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // a busy receiver reads late
+	read := time.Now()
+	buf := make([]byte, 1500)
+	_ = rx.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got, from, err := rx.ReadFrom(buf)
+	if err != nil || got != 40 || from.String() != tx.LocalAddr().String() {
+		t.Fatalf("read %d bytes from %v: %v", got, from, err)
+	}
+	at, ok := a.take(77, 42)
+	if !ok || at.Before(sent) || at.After(time.Now()) {
+		t.Fatalf("arrival %v (%v), sent %v", at, ok, sent)
+	}
+	if runtime.GOOS == "linux" && !at.Before(read) {
+		t.Errorf("arrival %v is when it was read (%v), not when the kernel received it", at, read)
+	}
+}
