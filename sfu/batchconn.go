@@ -43,7 +43,7 @@ const (
 // net.PacketConn and pion's ice.AddrPortReaderWriter.
 type batchConn struct {
 	*net.UDPConn
-	sender batchSender
+	calls socketCalls
 
 	mu      sync.Mutex
 	pending *sendBatch   // being filled
@@ -71,21 +71,23 @@ type sendBatch struct {
 	sys   sysBatch // the system call's view of the batch
 }
 
-// batchSender is the platform's way to send a batch.
-type batchSender interface {
+// socketCalls are the platform's way to send a batch and to read.
+type socketCalls interface {
 	// send sends b's datagrams and reports how many could not be sent.
 	send(b *sendBatch) (failed int)
+	// recv reads one datagram, waiting for it as the socket's reads do.
+	recv(b []byte) (int, netip.AddrPort, error)
 }
 
 // newBatchConn wraps conn; it owns conn from now on.
 func newBatchConn(conn *net.UDPConn) (*batchConn, error) {
-	s, err := newBatchSender(conn)
+	calls, err := newSocketCalls(conn)
 	if err != nil {
 		return nil, err
 	}
 	c := &batchConn{
 		UDPConn: conn,
-		sender:  s,
+		calls:   calls,
 		pending: &sendBatch{},
 		batches: 1,
 		kick:    make(chan struct{}, 1),
@@ -98,7 +100,7 @@ func newBatchConn(conn *net.UDPConn) (*batchConn, error) {
 
 // ReadFromAddrPort reads one datagram, as pion's mux prefers.
 func (c *batchConn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
-	return c.ReadFromUDPAddrPort(b)
+	return c.calls.recv(b)
 }
 
 // WriteTo queues b for addr; it is here for completeness: pion's mux
@@ -176,7 +178,7 @@ func (c *batchConn) swapLocked() *sendBatch {
 }
 
 func (c *batchConn) sendAndRecycle(b *sendBatch) {
-	c.sender.send(b)
+	c.calls.send(b)
 	b.n = 0
 	c.mu.Lock()
 	if c.pending == nil {

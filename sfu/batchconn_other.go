@@ -2,7 +2,10 @@
 
 package sfu
 
-import "net"
+import (
+	"net"
+	"net/netip"
+)
 
 // sysBatch is empty where datagrams are sent one by one.
 type sysBatch struct{}
@@ -10,7 +13,9 @@ type sysBatch struct{}
 // oneByOne sends a batch one datagram at a time (no sendmmsg here).
 type oneByOne struct{ conn *net.UDPConn }
 
-func newBatchSender(conn *net.UDPConn) (batchSender, error) { return oneByOne{conn}, nil }
+func newSocketCalls(conn *net.UDPConn) (socketCalls, error) { return oneByOne{conn}, nil }
+
+func (s oneByOne) recv(b []byte) (int, netip.AddrPort, error) { return s.conn.ReadFromUDPAddrPort(b) }
 
 func (s oneByOne) send(b *sendBatch) int {
 	failed := 0

@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"bytes"
+	"errors"
 	"net"
 	"testing"
 	"time"
@@ -154,5 +155,68 @@ func TestBatchConnBoundsItsBatchesAndStillSends(t *testing.T) {
 	receive(t, rx, batchSize+3)
 	if c.batches > maxBatches {
 		t.Errorf("%d batches, at most %d wanted", c.batches, maxBatches)
+	}
+}
+
+func TestBatchConnReadsWithTheSendersAddress(t *testing.T) {
+	for _, ip := range []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback} {
+		uc, err := net.ListenUDP("udp", &net.UDPAddr{IP: ip})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := newBatchConn(uc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx, err := net.DialUDP("udp", nil, uc.LocalAddr().(*net.UDPAddr))
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 1500)
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		want := tx.LocalAddr().(*net.UDPAddr).AddrPort()
+		const reads = 20
+		for range reads + 1 { // AllocsPerRun runs once more to warm up
+			if _, err := tx.Write([]byte("plenum")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		allocs := testing.AllocsPerRun(reads, func() {
+			n, from, err := c.ReadFromAddrPort(buf)
+			if err != nil || string(buf[:n]) != "plenum" || from != want {
+				t.Fatalf("%v: read %q from %v (%v), want from %v", ip, buf[:n], from, err, want)
+			}
+		})
+		if allocs > 0 {
+			t.Errorf("%v: %v allocations per read", ip, allocs)
+		}
+		_ = tx.Close()
+		_ = c.Close()
+	}
+}
+
+func TestBatchConnReadEndsAtItsDeadlineAndAtClose(t *testing.T) {
+	c, _ := batchPair(t)
+	buf := make([]byte, 1500)
+	_ = c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	var ne net.Error
+	if _, _, err := c.ReadFromAddrPort(buf); !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("read past the deadline: %v, want a timeout", err)
+	}
+	_ = c.SetReadDeadline(time.Time{})
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := c.ReadFromAddrPort(buf)
+		done <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	_ = c.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("read after close: %v, want net.ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a read went on after the socket was closed")
 	}
 }

@@ -67,23 +67,29 @@ func TestArrivalIsWhenTheKernelReceivedIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Close()
-	sent := time.Now()
-	if _, err := tx.Write(rtpDatagram(111, 42, 77)); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(50 * time.Millisecond) // a busy receiver reads late
-	read := time.Now()
+	// The kernel turns its receive timestamps on a moment after the
+	// first socket asks (a deferred static key); until then it stamps a
+	// datagram when it is read. So a few tries.
 	buf := make([]byte, 1500)
-	_ = rx.SetReadDeadline(time.Now().Add(5 * time.Second))
-	got, from, err := rx.ReadFrom(buf)
-	if err != nil || got != 40 || from.String() != tx.LocalAddr().String() {
-		t.Fatalf("read %d bytes from %v: %v", got, from, err)
+	for try := uint16(0); try < 20; try++ {
+		sent := time.Now()
+		if _, err := tx.Write(rtpDatagram(111, try, 77)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond) // a busy receiver reads late
+		read := time.Now()
+		_ = rx.SetReadDeadline(time.Now().Add(5 * time.Second))
+		got, from, err := rx.ReadFrom(buf)
+		if err != nil || got != 40 || from.String() != tx.LocalAddr().String() {
+			t.Fatalf("read %d bytes from %v: %v", got, from, err)
+		}
+		at, ok := a.take(77, try)
+		if !ok || at.Before(sent) || at.After(time.Now()) {
+			t.Fatalf("arrival %v (%v), sent %v", at, ok, sent)
+		}
+		if runtime.GOOS != "linux" || at.Before(read) {
+			return
+		}
 	}
-	at, ok := a.take(77, 42)
-	if !ok || at.Before(sent) || at.After(time.Now()) {
-		t.Fatalf("arrival %v (%v), sent %v", at, ok, sent)
-	}
-	if runtime.GOOS == "linux" && !at.Before(read) {
-		t.Errorf("arrival %v is when it was read (%v), not when the kernel received it", at, read)
-	}
+	t.Error("every arrival is when it was read, not when the kernel received it")
 }
