@@ -43,8 +43,14 @@ func arrivalKey(ssrc uint32, seq uint16) (key uint64, slot int) {
 	return 1<<63 | uint64(ssrc)<<16 | uint64(seq), int((ssrc*0x9e3779b1)^uint32(seq)) & (arrivalSlots - 1)
 }
 
-// note records a received datagram's arrival, if it is RTP.
+// note records a received datagram's arrival, if it is RTP, relayed in
+// a TURN ChannelData message or not.
 func (a *Arrivals) note(datagram []byte, at int64) {
+	// ChannelData (RFC 8656 12.4): a channel number 0x4000-0x4fff (RFC
+	// 7983: first byte 64-79), a length, then the relayed datagram.
+	if len(datagram) >= 4 && datagram[0] >= 64 && datagram[0] <= 79 {
+		datagram = datagram[4:min(len(datagram), 4+int(binary.BigEndian.Uint16(datagram[2:])))]
+	}
 	// RTP, not RTCP (RFC 5761: RTCP types 192-223), nor STUN or DTLS
 	// (RFC 7983: first byte 128-191 is RTP or RTCP).
 	if len(datagram) < 12 || datagram[0] < 128 || datagram[0] > 191 || (datagram[1] >= 192 && datagram[1] <= 223) {
@@ -94,6 +100,20 @@ func (n arrivalNet) ListenUDP(network string, addr *net.UDPAddr) (transport.UDPC
 	}
 	stampArrivals(c)
 	return &arrivalConn{UDPConn: c, arrivals: n.arrivals}, nil
+}
+
+// ListenPacket opens a socket as ListenUDP does, for UDP; pion opens the
+// sockets of its TURN clients (relay candidates) this way.
+func (n arrivalNet) ListenPacket(network, address string) (net.PacketConn, error) {
+	switch network {
+	case "udp", "udp4", "udp6":
+		addr, err := net.ResolveUDPAddr(network, address)
+		if err != nil {
+			return nil, err
+		}
+		return n.ListenUDP(network, addr)
+	}
+	return n.Net.ListenPacket(network, address)
 }
 
 // arrivalConn reads with the kernel's receive timestamp. pion reads each

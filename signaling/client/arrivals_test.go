@@ -23,11 +23,16 @@ func TestArrivalsRememberRTPOnceAndNothingElse(t *testing.T) {
 	a.note(rtpDatagram(200, 7, 0xcafe), 1)               // RTCP sender report
 	a.note(rtpDatagram(96, 7, 0xcafe)[:11], 1)           // too short for RTP
 	a.note(append([]byte{0, 1}, make([]byte, 38)...), 1) // STUN
+	// Relayed by TURN in a ChannelData message, with padding after it.
+	a.note(append([]byte{0x40, 0x01, 0, 40}, append(rtpDatagram(97, 9, 0xdeadbeef), 0, 0, 0)...), 99)
 	if at, ok := a.take(0xdeadbeef, 7); !ok || at.UnixNano() != 1234 {
 		t.Errorf("take = %v, %v; want 1234 ns", at.UnixNano(), ok)
 	}
 	if _, ok := a.take(0xdeadbeef, 7); ok {
 		t.Error("taken twice")
+	}
+	if at, ok := a.take(0xdeadbeef, 9); !ok || at.UnixNano() != 99 {
+		t.Errorf("take = %v, %v; want 99 ns for the relayed packet", at.UnixNano(), ok)
 	}
 	if _, ok := a.take(0xcafe, 7); ok {
 		t.Error("an RTCP packet or a short datagram was noted")

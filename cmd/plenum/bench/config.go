@@ -72,6 +72,10 @@ type Config struct {
 	Bitrate int
 	// Simulcast makes publishers send three layers.
 	Simulcast bool
+	// Relay makes every participant send and receive through the
+	// server's TURN relays only, as behind a firewall that lets nothing
+	// else through: each packet then crosses the TURN server both ways.
+	Relay bool
 	// ViewHeight, if not zero, is the height at which every receiver
 	// shows every publisher's video; with Simulcast it chooses the layer
 	// (180 gets the quarter layer, as a gallery of small tiles would).

@@ -94,6 +94,7 @@ type Scenario struct {
 	DurationS    float64 `json:"duration_s"`
 	Bitrate      int     `json:"bitrate"`
 	Simulcast    bool    `json:"simulcast"`
+	Relay        bool    `json:"relay,omitempty"`
 	ViewHeight   int     `json:"view_height,omitempty"`
 	Ramp         float64 `json:"ramp"`
 }
@@ -102,12 +103,12 @@ func scenarioOf(c Config) Scenario {
 	return Scenario{
 		Rooms: c.Rooms, Publishers: c.Publishers, Subscribers: c.Subscribers,
 		Participants: c.participants(), DurationS: c.Duration.Seconds(),
-		Bitrate: c.Bitrate, Simulcast: c.Simulcast, ViewHeight: c.ViewHeight, Ramp: c.Ramp,
+		Bitrate: c.Bitrate, Simulcast: c.Simulcast, Relay: c.Relay, ViewHeight: c.ViewHeight, Ramp: c.Ramp,
 	}
 }
 
 // Shape is the scenario in short: "4x20" (publishers x subscribers), with
-// the number of rooms if more than one and "sim" for simulcast.
+// the number of rooms if more than one, "simulcast" and "over TURN".
 func (s Scenario) Shape() string {
 	out := fmt.Sprintf("%dx%d", s.Publishers, s.Subscribers)
 	if s.Rooms > 1 {
@@ -118,6 +119,9 @@ func (s Scenario) Shape() string {
 		if s.ViewHeight > 0 {
 			out += fmt.Sprintf(" (%dp tiles)", s.ViewHeight)
 		}
+	}
+	if s.Relay {
+		out += " over TURN"
 	}
 	return out
 }
@@ -218,7 +222,7 @@ func WriteTargets(w io.Writer, results []*Result) error {
 	var at *Result
 	for _, r := range results {
 		s := r.Scenario
-		if s.Rooms == 1 && s.Publishers == targetScenarioPublisher && s.Subscribers == targetScenarioSubscribe && !s.Simulcast {
+		if s.Rooms == 1 && s.Publishers == targetScenarioPublisher && s.Subscribers == targetScenarioSubscribe && !s.Simulcast && !s.Relay {
 			at = r
 		}
 	}

@@ -146,6 +146,7 @@ func (r *run) join(ctx context.Context, wsURL string) {
 				API:          r.api,
 				Publish:      p.publisher,
 				Simulcast:    r.cfg.Simulcast,
+				RelayOnly:    r.cfg.Relay,
 				VideoBitrate: r.cfg.Bitrate,
 				Arrivals:     r.arrivals,
 			})
