@@ -2,7 +2,6 @@ package sfu
 
 import (
 	"bytes"
-	"errors"
 	"net"
 	"testing"
 	"time"
@@ -192,31 +191,5 @@ func TestBatchConnReadsWithTheSendersAddress(t *testing.T) {
 		}
 		_ = tx.Close()
 		_ = c.Close()
-	}
-}
-
-func TestBatchConnReadEndsAtItsDeadlineAndAtClose(t *testing.T) {
-	c, _ := batchPair(t)
-	buf := make([]byte, 1500)
-	_ = c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
-	var ne net.Error
-	if _, _, err := c.ReadFromAddrPort(buf); !errors.As(err, &ne) || !ne.Timeout() {
-		t.Fatalf("read past the deadline: %v, want a timeout", err)
-	}
-	_ = c.SetReadDeadline(time.Time{})
-	done := make(chan error, 1)
-	go func() {
-		_, _, err := c.ReadFromAddrPort(buf)
-		done <- err
-	}()
-	time.Sleep(20 * time.Millisecond)
-	_ = c.Close()
-	select {
-	case err := <-done:
-		if !errors.Is(err, net.ErrClosed) {
-			t.Fatalf("read after close: %v, want net.ErrClosed", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("a read went on after the socket was closed")
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"sync"
 
 	pionturn "github.com/pion/turn/v5"
+
+	"github.com/plenum-meet/plenum/sfu/udpsock"
 )
 
 // maxPortTries bounds the ports tried per allocation in a port range.
@@ -80,7 +82,12 @@ func (g *relayGenerator) AllocatePacketConn(conf pionturn.AllocateListenerConfig
 
 func (g *relayGenerator) listen(requested int) (net.PacketConn, error) {
 	bind := func(port int) (net.PacketConn, error) {
-		return net.ListenPacket(g.network, net.JoinHostPort(g.ip.String(), strconv.Itoa(port))) //nolint:noctx
+		c, err := udpsock.Listen(g.network, net.JoinHostPort(g.ip.String(), strconv.Itoa(port)))
+		if err != nil {
+			return nil, err // not a nil *PacketConn in a non-nil interface
+		}
+
+		return c, nil
 	}
 	if g.min == 0 {
 		return bind(requested)

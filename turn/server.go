@@ -12,6 +12,8 @@ import (
 	"time"
 
 	pionturn "github.com/pion/turn/v5"
+
+	"github.com/plenum-meet/plenum/sfu/udpsock"
 )
 
 // closeTimeout bounds how long Close waits for pion's goroutines to finish.
@@ -135,8 +137,8 @@ func listenUDPAndTCP(ip net.IP, port int) (net.PacketConn, net.Listener, error) 
 	}
 	var lastErr error
 	for range tries {
-		udp, err := net.ListenPacket("udp", hostPort(ip, port)) //nolint:noctx
-		if err != nil {
+		udp, err := udpsock.Listen("udp", hostPort(ip, port))
+		if err != nil { // udp is not returned: a nil *PacketConn
 			return nil, nil, fmt.Errorf("turn: listen UDP: %w", err)
 		}
 		p := udp.LocalAddr().(*net.UDPAddr).Port       //nolint:forcetypeassert // a UDP socket
