@@ -78,8 +78,11 @@ func (s *mmsgSender) send(b *sendBatch) int {
 // means "wait until the socket is writable and call again".
 func (sb *sysBatch) sendmmsg(fd uintptr) bool {
 	for sb.off < sb.count {
-		n, errno, done := udpsock.RawCall(unix.SYS_SENDMMSG, fd,
-			uintptr(unsafe.Pointer(&sb.hdrs[sb.off])), uintptr(sb.count-sb.off), 0, 0, 0)
+		n, errno, done := udpsock.Retry(func() (uintptr, syscall.Errno) {
+			n, _, errno := unix.RawSyscall6(unix.SYS_SENDMMSG, fd,
+				uintptr(unsafe.Pointer(&sb.hdrs[sb.off])), uintptr(sb.count-sb.off), unix.MSG_DONTWAIT, 0, 0)
+			return n, errno
+		})
 		switch {
 		case !done:
 			return false

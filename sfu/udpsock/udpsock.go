@@ -11,11 +11,18 @@
 // core put 18 % of its CPU in those wakeups and thread switches
 // (docs/performance.md, fifth pass).
 //
-// A non-blocking socket's recvfrom(2), sendto(2) and sendmmsg(2) cannot
-// block: they answer EAGAIN, and the netpoller waits. So a Socket makes
-// them raw (unix.RawSyscall6) inside syscall.RawConn's Read and Write,
-// which keep the socket's deadlines and its Close. Elsewhere than Linux a
-// Socket uses the net package's calls.
+// With MSG_DONTWAIT, recvfrom(2), sendto(2) and sendmmsg(2) on a UDP
+// socket do not wait for data or buffer space: they answer EAGAIN, and
+// the netpoller waits. So a Socket makes them raw (unix.RawSyscall6)
+// inside syscall.RawConn's Read and Write, which keep the socket's
+// deadlines and its Close. The kernel may still take its time inside a
+// call (on loopback a sendmmsg delivers its datagrams to the receivers,
+// tens of microseconds for a fan-out; memory pressure can make it
+// reclaim), and meanwhile the goroutine keeps its P: a garbage
+// collection's stop-the-world waits for the call, where with several Ps
+// a scheduler-visible call would have let the others run on. That is the
+// trade: on the one or two cores of a small server, the wakeups cost far
+// more. Elsewhere than Linux a Socket uses the net package's calls.
 package udpsock
 
 import (
@@ -81,5 +88,10 @@ func Listen(network, address string) (*PacketConn, error) {
 		_ = c.Close()
 		return nil, &net.OpError{Op: "listen", Net: network, Err: net.UnknownNetworkError(network)}
 	}
-	return NewPacketConn(uc)
+	pc, err := NewPacketConn(uc)
+	if err != nil {
+		_ = uc.Close()
+		return nil, err
+	}
+	return pc, nil
 }

@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"strconv"
 	"sync"
 	"syscall"
 	"unsafe"
@@ -27,6 +26,7 @@ type Socket struct {
 	rerr    syscall.Errno
 	from    unix.RawSockaddrAny
 	fromLen uint32
+	discard [1]byte
 
 	writing sync.Mutex // one write at a time uses what follows
 	write   func(fd uintptr) bool
@@ -59,12 +59,12 @@ func (s *Socket) IPv6() bool { return s.v6 }
 // An IPv4 sender of an IPv6 socket comes as ::ffff:a.b.c.d, as the net
 // package gives it.
 func (s *Socket) ReadFrom(b []byte) (int, netip.AddrPort, error) {
-	if len(b) == 0 {
-		return 0, netip.AddrPort{}, nil
-	}
 	s.reading.Lock()
 	defer s.reading.Unlock()
 	s.rbuf = b
+	if len(b) == 0 { // the datagram is read and dropped, as by the net package
+		s.rbuf = s.discard[:]
+	}
 	defer func() { s.rbuf = nil }()
 	if err := s.raw.Read(s.read); err != nil {
 		return 0, netip.AddrPort{}, err // closed, or past the deadline
@@ -72,15 +72,18 @@ func (s *Socket) ReadFrom(b []byte) (int, netip.AddrPort, error) {
 	if s.rerr != 0 {
 		return 0, netip.AddrPort{}, &net.OpError{Op: "read", Net: "udp", Err: os.NewSyscallError("recvfrom", s.rerr)}
 	}
-	return s.rn, s.fromAddrPort(), nil
+	return min(s.rn, len(b)), s.fromAddrPort(), nil
 }
 
 // recvfrom reads one datagram into rbuf, as syscall.RawConn.Read wants:
 // false means "wait until the socket is readable and call again".
 func (s *Socket) recvfrom(fd uintptr) bool {
-	s.fromLen = unix.SizeofSockaddrAny
-	n, errno, done := RawCall(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&s.rbuf[0])), uintptr(len(s.rbuf)),
-		unix.MSG_DONTWAIT, uintptr(unsafe.Pointer(&s.from)), uintptr(unsafe.Pointer(&s.fromLen)))
+	n, errno, done := Retry(func() (uintptr, syscall.Errno) {
+		s.fromLen = unix.SizeofSockaddrAny
+		n, _, errno := unix.RawSyscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&s.rbuf[0])), uintptr(len(s.rbuf)),
+			unix.MSG_DONTWAIT, uintptr(unsafe.Pointer(&s.from)), uintptr(unsafe.Pointer(&s.fromLen)))
+		return n, errno
+	})
 	if errno != 0 {
 		n = 0
 	}
@@ -88,13 +91,15 @@ func (s *Socket) recvfrom(fd uintptr) bool {
 	return done
 }
 
-// RawCall makes one raw system call on a non-blocking socket, again if
-// a signal interrupted it. done false means the socket would block: wait
-// for it, as syscall.RawConn's Read and Write do when their function
-// returns false, and call again.
-func RawCall(trap, a1, a2, a3, a4, a5, a6 uintptr) (r uintptr, errno syscall.Errno, done bool) {
+// Retry makes call, one raw system call on a non-blocking socket, again
+// if a signal interrupted it. done false means the socket would block:
+// wait for it, as syscall.RawConn's Read and Write do when their function
+// returns false, and call again. (call itself converts its pointers to
+// uintptr in RawSyscall6's argument list, where Go keeps what they point
+// to alive and in place.)
+func Retry(call func() (uintptr, syscall.Errno)) (r uintptr, errno syscall.Errno, done bool) {
 	for {
-		r, _, errno = unix.RawSyscall6(trap, a1, a2, a3, a4, a5, a6)
+		r, errno = call()
 		switch errno {
 		case unix.EINTR:
 			continue
@@ -114,7 +119,7 @@ func (s *Socket) fromAddrPort() netip.AddrPort {
 		sa := (*unix.RawSockaddrInet6)(unsafe.Pointer(&s.from))
 		addr := netip.AddrFrom16(sa.Addr)
 		if sa.Scope_id != 0 {
-			addr = addr.WithZone(zoneName(sa.Scope_id))
+			addr = addr.WithZone(zones.name(sa.Scope_id))
 		}
 		return netip.AddrPortFrom(addr, ntohs(sa.Port))
 	}
@@ -153,11 +158,7 @@ func (s *Socket) SetSockaddr(to netip.AddrPort, sa4 *unix.RawSockaddrInet4, sa6 
 		sa6.Addr = to.Addr().As16() // an IPv4 address in its ::ffff: form
 		sa6.Scope_id = 0
 		if z := to.Addr().Zone(); z != "" {
-			if ifi, err := net.InterfaceByName(z); err == nil {
-				sa6.Scope_id = uint32(ifi.Index)
-			} else if id, err := strconv.ParseUint(z, 10, 32); err == nil {
-				sa6.Scope_id = uint32(id)
-			}
+			sa6.Scope_id = zones.index(z)
 		}
 		return unsafe.Pointer(sa6), unix.SizeofSockaddrInet6, nil
 	}
@@ -179,22 +180,17 @@ func (s *Socket) setDestination(to netip.AddrPort) error {
 
 // sendto sends wbuf, as syscall.RawConn.Write wants.
 func (s *Socket) sendto(fd uintptr) bool {
-	var p unsafe.Pointer
+	var p *byte
 	if len(s.wbuf) > 0 {
-		p = unsafe.Pointer(&s.wbuf[0])
+		p = &s.wbuf[0]
 	}
-	_, errno, done := RawCall(unix.SYS_SENDTO, fd, uintptr(p), uintptr(len(s.wbuf)), unix.MSG_DONTWAIT, uintptr(s.toPtr), uintptr(s.toLen))
+	_, errno, done := Retry(func() (uintptr, syscall.Errno) {
+		_, _, errno := unix.RawSyscall6(unix.SYS_SENDTO, fd, uintptr(unsafe.Pointer(p)), uintptr(len(s.wbuf)),
+			unix.MSG_DONTWAIT, uintptr(s.toPtr), uintptr(s.toLen))
+		return 0, errno
+	})
 	s.werr = errno
 	return done
-}
-
-// zoneName names an IPv6 scope as the net package does: by its
-// interface's name, else its number.
-func zoneName(id uint32) string {
-	if ifi, err := net.InterfaceByIndex(int(id)); err == nil {
-		return ifi.Name
-	}
-	return strconv.FormatUint(uint64(id), 10)
 }
 
 // htons puts a port in network byte order as a sockaddr holds it.

@@ -118,3 +118,21 @@ func TestAReadEndsAtItsDeadlineAndAtClose(t *testing.T) {
 		t.Fatalf("write after close: %v, want net.ErrClosed", err)
 	}
 }
+
+func TestAnEmptyReadDropsTheDatagram(t *testing.T) {
+	c, peer := pair(t, "127.0.0.1")
+	to := c.LocalAddr().(*net.UDPAddr).AddrPort()
+	for _, m := range []string{"dropped", "kept"} {
+		if _, err := peer.WriteToUDPAddrPort([]byte(m), to); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if n, from, err := c.ReadFromAddrPort(nil); err != nil || n != 0 || from != peer.LocalAddr().(*net.UDPAddr).AddrPort() {
+		t.Fatalf("empty read: %d from %v: %v", n, from, err)
+	}
+	buf := make([]byte, 10)
+	if n, _, err := c.ReadFromAddrPort(buf); err != nil || string(buf[:n]) != "kept" {
+		t.Fatalf("read %q: %v", buf[:n], err)
+	}
+}

@@ -49,7 +49,11 @@ func (a *Arrivals) note(datagram []byte, at int64) {
 	// ChannelData (RFC 8656 12.4): a channel number 0x4000-0x4fff (RFC
 	// 7983: first byte 64-79), a length, then the relayed datagram.
 	if len(datagram) >= 4 && datagram[0] >= 64 && datagram[0] <= 79 {
-		datagram = datagram[4:min(len(datagram), 4+int(binary.BigEndian.Uint16(datagram[2:])))]
+		end := 4 + int(binary.BigEndian.Uint16(datagram[2:]))
+		if end > len(datagram) {
+			return // truncated
+		}
+		datagram = datagram[4:end]
 	}
 	// RTP, not RTCP (RFC 5761: RTCP types 192-223), nor STUN or DTLS
 	// (RFC 7983: first byte 128-191 is RTP or RTCP).

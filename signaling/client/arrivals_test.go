@@ -25,6 +25,8 @@ func TestArrivalsRememberRTPOnceAndNothingElse(t *testing.T) {
 	a.note(append([]byte{0, 1}, make([]byte, 38)...), 1) // STUN
 	// Relayed by TURN in a ChannelData message, with padding after it.
 	a.note(append([]byte{0x40, 0x01, 0, 40}, append(rtpDatagram(97, 9, 0xdeadbeef), 0, 0, 0)...), 99)
+	// A ChannelData message that says it is longer than it is.
+	a.note(append([]byte{0x40, 0x01, 0, 41}, rtpDatagram(97, 10, 0xdeadbeef)...), 98)
 	if at, ok := a.take(0xdeadbeef, 7); !ok || at.UnixNano() != 1234 {
 		t.Errorf("take = %v, %v; want 1234 ns", at.UnixNano(), ok)
 	}
@@ -33,6 +35,9 @@ func TestArrivalsRememberRTPOnceAndNothingElse(t *testing.T) {
 	}
 	if at, ok := a.take(0xdeadbeef, 9); !ok || at.UnixNano() != 99 {
 		t.Errorf("take = %v, %v; want 99 ns for the relayed packet", at.UnixNano(), ok)
+	}
+	if _, ok := a.take(0xdeadbeef, 10); ok {
+		t.Error("a truncated ChannelData message was noted")
 	}
 	if _, ok := a.take(0xcafe, 7); ok {
 		t.Error("an RTCP packet or a short datagram was noted")
