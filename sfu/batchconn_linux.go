@@ -8,11 +8,11 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/plenum-meet/plenum/sfu/udpsock"
+	"github.com/plenum-meet/plenum/sfu/rawsock"
 )
 
-// The media socket's calls are raw, as package udpsock explains: the
-// reads are a udpsock.Socket's, and sendmmsg(2) is made the same way.
+// The media socket's calls are raw, as package rawsock explains: the
+// reads are a rawsock.Socket's, and sendmmsg(2) is made the same way.
 
 // sysBatch is a batch as sendmmsg(2) takes it: one header, one buffer
 // and one address per datagram, all inside the batch so that a send
@@ -29,10 +29,10 @@ type sysBatch struct {
 }
 
 // mmsgSender sends batches with sendmmsg(2) on one socket and reads
-// with its udpsock.Socket.
+// with its rawsock.Socket.
 type mmsgSender struct {
 	raw  syscall.RawConn
-	sock *udpsock.Socket
+	sock *rawsock.Socket
 }
 
 func newSocketCalls(conn *net.UDPConn) (socketCalls, error) {
@@ -40,7 +40,7 @@ func newSocketCalls(conn *net.UDPConn) (socketCalls, error) {
 	if err != nil {
 		return nil, err
 	}
-	sock, err := udpsock.New(conn)
+	sock, err := rawsock.New(conn)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +78,7 @@ func (s *mmsgSender) send(b *sendBatch) int {
 // means "wait until the socket is writable and call again".
 func (sb *sysBatch) sendmmsg(fd uintptr) bool {
 	for sb.off < sb.count {
-		n, errno, done := udpsock.Retry(func() (uintptr, syscall.Errno) {
+		n, errno, done := rawsock.Retry(func() (uintptr, syscall.Errno) {
 			n, _, errno := unix.RawSyscall6(unix.SYS_SENDMMSG, fd,
 				uintptr(unsafe.Pointer(&sb.hdrs[sb.off])), uintptr(sb.count-sb.off), unix.MSG_DONTWAIT, 0, 0)
 			return n, errno

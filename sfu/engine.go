@@ -6,12 +6,15 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/plenum-meet/plenum/sfu/rawsock"
 )
 
 // ICE timeouts for the server's peer connections. A peer that stops
@@ -124,12 +127,12 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 	se.SetICEUDPMux(mux)
 	networks := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}
 	if cfg.TCPPort != 0 {
-		ln, err := net.ListenTCP("tcp", &net.TCPAddr{Port: cfg.TCPPort})
+		ln, err := rawsock.ListenTCP("tcp", net.JoinHostPort("", strconv.Itoa(cfg.TCPPort)))
 		if err != nil {
 			_ = e.Close()
 			return nil, fmt.Errorf("open TCP media port %d: %w", cfg.TCPPort, err)
 		}
-		e.tcpLn = ln
+		e.tcpLn = ln.TCPListener
 		e.tcpMux = webrtc.NewICETCPMux(nil, ln, iceTCPReadBuffer)
 		se.SetICETCPMux(e.tcpMux)
 		networks = append(networks, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6)

@@ -12,7 +12,7 @@ import (
 
 	pionturn "github.com/pion/turn/v5"
 
-	"github.com/plenum-meet/plenum/sfu/udpsock"
+	"github.com/plenum-meet/plenum/sfu/rawsock"
 )
 
 // maxPortTries bounds the ports tried per allocation in a port range.
@@ -82,7 +82,7 @@ func (g *relayGenerator) AllocatePacketConn(conf pionturn.AllocateListenerConfig
 
 func (g *relayGenerator) listen(requested int) (net.PacketConn, error) {
 	bind := func(port int) (net.PacketConn, error) {
-		c, err := udpsock.Listen(g.network, net.JoinHostPort(g.ip.String(), strconv.Itoa(port)))
+		c, err := rawsock.Listen(g.network, net.JoinHostPort(g.ip.String(), strconv.Itoa(port)))
 		if err != nil {
 			return nil, err // not a nil *PacketConn in a non-nil interface
 		}

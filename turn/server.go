@@ -13,7 +13,7 @@ import (
 
 	pionturn "github.com/pion/turn/v5"
 
-	"github.com/plenum-meet/plenum/sfu/udpsock"
+	"github.com/plenum-meet/plenum/sfu/rawsock"
 )
 
 // closeTimeout bounds how long Close waits for pion's goroutines to finish.
@@ -78,7 +78,7 @@ func New(cfg Config) (*Server, error) {
 	}}
 
 	if cfg.TLSConfig != nil {
-		tlsLn, err := net.Listen("tcp", hostPort(cfg.ListenIP, cfg.TLSPort)) //nolint:noctx
+		tlsLn, err := rawsock.ListenTCP("tcp", hostPort(cfg.ListenIP, cfg.TLSPort))
 		if err != nil {
 			_ = udpConn.Close()
 			_ = tcpLn.Close()
@@ -137,12 +137,12 @@ func listenUDPAndTCP(ip net.IP, port int) (net.PacketConn, net.Listener, error) 
 	}
 	var lastErr error
 	for range tries {
-		udp, err := udpsock.Listen("udp", hostPort(ip, port))
+		udp, err := rawsock.Listen("udp", hostPort(ip, port))
 		if err != nil { // udp is not returned: a nil *PacketConn
 			return nil, nil, fmt.Errorf("turn: listen UDP: %w", err)
 		}
-		p := udp.LocalAddr().(*net.UDPAddr).Port       //nolint:forcetypeassert // a UDP socket
-		tcp, err := net.Listen("tcp", hostPort(ip, p)) //nolint:noctx
+		p := udp.LocalAddr().(*net.UDPAddr).Port //nolint:forcetypeassert // a UDP socket
+		tcp, err := rawsock.ListenTCP("tcp", hostPort(ip, p))
 		if err == nil {
 			return udp, tcp, nil
 		}

@@ -69,6 +69,7 @@ Every run is bounded: --duration at most 10m, 2000 participants.`,
 	f.DurationVar(&o.cfg.Warmup, "warmup", bench.DefaultWarmup, "how long media flows before measuring")
 	f.Var(&o.bitrate, "bitrate", "video bitrate per publisher, of the full layer with --simulcast (0: about 720k)")
 	f.BoolVar(&o.cfg.Simulcast, "simulcast", false, "publish three layers (quarter, half, full size)")
+	f.BoolVar(&o.cfg.TCP, "tcp", false, "use ICE over TCP only, as behind a firewall that blocks UDP (the server must listen: --tcp-port)")
 	f.BoolVar(&o.cfg.Relay, "relay", false, "send and receive through the server's TURN relays only (the server must relay to this host: --turn-allow-peer)")
 	f.IntVar(&o.cfg.ViewHeight, "view-height", 0, "receivers show every video at this height (180 picks the quarter layer); 0: no limit")
 	f.Float64Var(&o.cfg.Ramp, "ramp", bench.DefaultRamp, "participants joining per second")

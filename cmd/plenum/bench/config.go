@@ -76,6 +76,9 @@ type Config struct {
 	// server's TURN relays only, as behind a firewall that lets nothing
 	// else through: each packet then crosses the TURN server both ways.
 	Relay bool
+	// TCP makes every participant use ICE over TCP only, as behind a
+	// firewall that blocks UDP (the server must listen: --tcp-port).
+	TCP bool
 	// ViewHeight, if not zero, is the height at which every receiver
 	// shows every publisher's video; with Simulcast it chooses the layer
 	// (180 gets the quarter layer, as a gallery of small tiles would).

@@ -95,6 +95,7 @@ type Scenario struct {
 	Bitrate      int     `json:"bitrate"`
 	Simulcast    bool    `json:"simulcast"`
 	Relay        bool    `json:"relay,omitempty"`
+	TCP          bool    `json:"tcp,omitempty"`
 	ViewHeight   int     `json:"view_height,omitempty"`
 	Ramp         float64 `json:"ramp"`
 }
@@ -103,12 +104,13 @@ func scenarioOf(c Config) Scenario {
 	return Scenario{
 		Rooms: c.Rooms, Publishers: c.Publishers, Subscribers: c.Subscribers,
 		Participants: c.participants(), DurationS: c.Duration.Seconds(),
-		Bitrate: c.Bitrate, Simulcast: c.Simulcast, Relay: c.Relay, ViewHeight: c.ViewHeight, Ramp: c.Ramp,
+		Bitrate: c.Bitrate, Simulcast: c.Simulcast, Relay: c.Relay, TCP: c.TCP, ViewHeight: c.ViewHeight, Ramp: c.Ramp,
 	}
 }
 
 // Shape is the scenario in short: "4x20" (publishers x subscribers), with
-// the number of rooms if more than one, "simulcast" and "over TURN".
+// the number of rooms if more than one, "simulcast", "over TURN" and
+// "over TCP".
 func (s Scenario) Shape() string {
 	out := fmt.Sprintf("%dx%d", s.Publishers, s.Subscribers)
 	if s.Rooms > 1 {
@@ -122,6 +124,9 @@ func (s Scenario) Shape() string {
 	}
 	if s.Relay {
 		out += " over TURN"
+	}
+	if s.TCP {
+		out += " over TCP"
 	}
 	return out
 }
@@ -198,8 +203,12 @@ func WriteMarkdown(w io.Writer, results []*Result) error {
 		if r.ServerCPUSystemMicrosPerPacket > 0 {
 			cpu += fmt.Sprintf(" (%.2f)", r.ServerCPUSystemMicrosPerPacket)
 		}
-		_, err = fmt.Fprintf(w, "| %s | %d | %.0f | %.1f | %.3f | %.2f / %.2f / %.2f | %.2f / %.2f | %.3f | %.1f | %s | %.0f | %.2f | %.0f | %.0f |\n",
-			name, r.Joined, r.ForwardedPPS, r.ForwardedMbps, r.LossPct, r.SocketLatencyP50Ms, r.SocketLatencyP95Ms, r.SocketLatencyP99Ms,
+		socket := "–" // not measured: over TCP, the load generator sees no datagrams
+		if r.SocketLatencySamples > 0 {
+			socket = fmt.Sprintf("%.2f / %.2f / %.2f", r.SocketLatencyP50Ms, r.SocketLatencyP95Ms, r.SocketLatencyP99Ms)
+		}
+		_, err = fmt.Fprintf(w, "| %s | %d | %.0f | %.1f | %.3f | %s | %.2f / %.2f | %.3f | %.1f | %s | %.0f | %.2f | %.0f | %.0f |\n",
+			name, r.Joined, r.ForwardedPPS, r.ForwardedMbps, r.LossPct, socket,
 			r.LatencyP50Ms, r.LatencyP99Ms,
 			r.JitterMs, r.ServerCPUPct, cpu, r.ServerRSSMB, r.ServerRSSPerParticipantMB, r.LoadgenCPUPct, r.OtherCPUPct)
 	}
@@ -222,7 +231,7 @@ func WriteTargets(w io.Writer, results []*Result) error {
 	var at *Result
 	for _, r := range results {
 		s := r.Scenario
-		if s.Rooms == 1 && s.Publishers == targetScenarioPublisher && s.Subscribers == targetScenarioSubscribe && !s.Simulcast && !s.Relay {
+		if s.Rooms == 1 && s.Publishers == targetScenarioPublisher && s.Subscribers == targetScenarioSubscribe && !s.Simulcast && !s.Relay && !s.TCP {
 			at = r
 		}
 	}

@@ -47,8 +47,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	arrivals := client.NewArrivals()
-	r := &run{cfg: cfg, probe: probe, arrivals: arrivals,
-		api: client.NewAPI(client.APIOptions{Interfaces: cfg.Interfaces, Arrivals: arrivals})}
+	opts := client.APIOptions{Interfaces: cfg.Interfaces, Arrivals: arrivals}
+	if cfg.TCP {
+		opts.Networks = []webrtc.NetworkType{webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6}
+	}
+	r := &run{cfg: cfg, probe: probe, arrivals: arrivals, api: client.NewAPI(opts)}
 	r.result.Scenario = scenarioOf(cfg)
 	r.result.ServerStatsSource = probe.source
 	r.result.ServerRSSBaselineMB = baseline.rssBytes / 1e6

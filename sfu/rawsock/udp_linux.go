@@ -1,4 +1,4 @@
-package udpsock
+package rawsock
 
 import (
 	"errors"

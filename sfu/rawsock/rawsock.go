@@ -1,4 +1,5 @@
-// Package udpsock reads and writes UDP sockets with raw system calls.
+// Package rawsock reads and writes sockets with raw system calls: UDP
+// sockets (Socket, PacketConn) and TCP connections (StreamConn).
 //
 // Go's net package makes each read and write a system call the scheduler
 // knows of (syscall.Syscall). On a quiet server that costs more than the
@@ -23,7 +24,7 @@
 // a scheduler-visible call would have let the others run on. That is the
 // trade: on the one or two cores of a small server, the wakeups cost far
 // more. Elsewhere than Linux a Socket uses the net package's calls.
-package udpsock
+package rawsock
 
 import (
 	"net"
@@ -94,4 +95,18 @@ func Listen(network, address string) (*PacketConn, error) {
 		return nil, err
 	}
 	return pc, nil
+}
+
+// ListenTCP opens a TCP listener ("tcp", "tcp4" or "tcp6") on address,
+// as net.Listen does, whose connections are StreamConns.
+func ListenTCP(network, address string) (Listener, error) {
+	addr, err := net.ResolveTCPAddr(network, address)
+	if err != nil {
+		return Listener{}, err
+	}
+	ln, err := net.ListenTCP(network, addr)
+	if err != nil {
+		return Listener{}, err
+	}
+	return Listener{TCPListener: ln}, nil
 }

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package udpsock
+package rawsock
 
 import (
 	"net"

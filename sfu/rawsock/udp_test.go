@@ -1,4 +1,4 @@
-package udpsock
+package rawsock
 
 import (
 	"errors"
@@ -93,17 +93,31 @@ func TestAnIPv4SocketRefusesAnIPv6DestinationAndGoesOn(t *testing.T) {
 func TestAReadEndsAtItsDeadlineAndAtClose(t *testing.T) {
 	c, _ := pair(t, "127.0.0.1")
 	buf := make([]byte, 1500)
+	readEndsAtDeadlineAndAtClose(t, c, func() error {
+		_, _, err := c.ReadFromAddrPort(buf)
+		return err
+	})
+	if _, err := c.WriteToAddrPort([]byte("x"), netip.MustParseAddrPort("127.0.0.1:9")); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("write after close: %v, want net.ErrClosed", err)
+	}
+}
+
+// readEndsAtDeadlineAndAtClose checks that read, which reads c, gives a
+// timeout past c's read deadline, and net.ErrClosed when c is closed
+// while it waits; c is closed at the end.
+func readEndsAtDeadlineAndAtClose(t *testing.T, c interface {
+	SetReadDeadline(time.Time) error
+	Close() error
+}, read func() error) {
+	t.Helper()
 	_ = c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
 	var ne net.Error
-	if _, _, err := c.ReadFrom(buf); !errors.As(err, &ne) || !ne.Timeout() {
+	if err := read(); !errors.As(err, &ne) || !ne.Timeout() {
 		t.Fatalf("read past the deadline: %v, want a timeout", err)
 	}
 	_ = c.SetReadDeadline(time.Time{})
 	done := make(chan error, 1)
-	go func() {
-		_, _, err := c.ReadFromAddrPort(buf)
-		done <- err
-	}()
+	go func() { done <- read() }()
 	time.Sleep(20 * time.Millisecond)
 	_ = c.Close()
 	select {
@@ -113,9 +127,6 @@ func TestAReadEndsAtItsDeadlineAndAtClose(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("a read went on after the socket was closed")
-	}
-	if _, err := c.WriteToAddrPort([]byte("x"), netip.MustParseAddrPort("127.0.0.1:9")); !errors.Is(err, net.ErrClosed) {
-		t.Fatalf("write after close: %v, want net.ErrClosed", err)
 	}
 }
 
