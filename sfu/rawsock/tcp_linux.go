@@ -13,7 +13,9 @@ import (
 
 // StreamConn is a TCP connection whose Read and Write are raw calls:
 // media over TCP (ICE-TCP, RFC 6544) reads and writes a few hundred
-// times a second per participant, as UDP does.
+// times a second per participant, as UDP does. The methods it takes from
+// net.TCPConn (ReadFrom and WriteTo for io.Copy among them) make the net
+// package's calls; the descriptor's own locks still keep them in turn.
 type StreamConn struct {
 	*net.TCPConn
 	raw syscall.RawConn
@@ -46,7 +48,8 @@ func NewStreamConn(c *net.TCPConn) (*StreamConn, error) {
 // the connection's reads do; io.EOF once the peer has closed.
 func (s *StreamConn) Read(b []byte) (int, error) {
 	if len(b) == 0 {
-		return 0, nil
+		// Nothing to read, but a closed connection still says so.
+		return 0, s.raw.Read(func(uintptr) bool { return true })
 	}
 	s.reading.Lock()
 	defer s.reading.Unlock()
@@ -66,7 +69,10 @@ func (s *StreamConn) Read(b []byte) (int, error) {
 
 func (s *StreamConn) recv(fd uintptr) bool {
 	n, errno, done := Retry(func() (uintptr, syscall.Errno) {
-		n, _, errno := unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&s.rbuf[0])), uintptr(len(s.rbuf)))
+		// recvfrom with MSG_DONTWAIT, not read: it cannot wait even if the
+		// descriptor were ever made blocking.
+		n, _, errno := unix.RawSyscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&s.rbuf[0])), uintptr(len(s.rbuf)),
+			unix.MSG_DONTWAIT, 0, 0)
 		return n, errno
 	})
 	if errno != 0 {
@@ -107,6 +113,9 @@ func (s *StreamConn) send(fd uintptr) bool {
 			return false
 		case errno != 0:
 			s.werr = errno
+			return true
+		case n == 0: // never for TCP; but a loop must not spin holding its P
+			s.werr = unix.EIO
 			return true
 		}
 		s.wn += int(n)

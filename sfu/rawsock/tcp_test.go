@@ -85,4 +85,18 @@ func TestAStreamReadEndsAtItsDeadlineAndAtClose(t *testing.T) {
 		_, err := server.Read(buf)
 		return err
 	})
+	if _, err := server.Read(nil); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("an empty read after close: %v, want net.ErrClosed", err)
+	}
+}
+
+func TestAStreamWriteStopsAtItsDeadlineSayingHowMuchWent(t *testing.T) {
+	server, _ := streamPair(t) // the client never reads
+	_ = server.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+	big := make([]byte, 64<<20)
+	n, err := server.Write(big)
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() || n == 0 || n >= len(big) {
+		t.Fatalf("wrote %d of %d: %v; want a part of it and a timeout", n, len(big), err)
+	}
 }
