@@ -18,7 +18,10 @@ END {
 	fan = pct("github.com/plenum-meet/plenum/sfu.(*UpTrack).fanOut")
 	rel = pct("github.com/plenum-meet/plenum/sfu.(*Engine).release")
 	fwd = pct("github.com/plenum-meet/plenum/sfu.(*UpTrack).forward")
-	recv = pct("github.com/pion/webrtc/v4/internal/mux.(*Mux).readLoop") + pct("github.com/pion/srtp/v3.(*session).start.func1") + (fwd - fan)
+	# A packet received crosses five goroutines: ICE's socket reader, the
+	# candidate's, the DTLS/SRTP demultiplexer's, SRTP's and the track's.
+	recv = pct("github.com/pion/ice/v4.(*UDPMuxDefault).connWorker") + pct("github.com/pion/ice/v4.(*candidateBase).start.gowrap1") \
+		+ pct("github.com/pion/webrtc/v4/internal/mux.(*Mux).readLoop") + pct("github.com/pion/srtp/v3.(*session).start.func1") + (fwd - fan)
 	rtcp = pct("github.com/plenum-meet/plenum/sfu.(*DownTrack).readRTCP") + pct("github.com/plenum-meet/plenum/sfu.(*UpTrack).drainRTCP") + pct("github.com/pion/srtp/v3.(*SessionSRTCP).decrypt")
 	sched = pct("runtime.schedule") + pct("runtime.sysmon")
 	gc = pct("runtime.gcBgMarkWorker")
@@ -26,7 +29,7 @@ END {
 	row("the receiving socket's delivery (loopback: in the sender's system call)", rx)
 	row("pion's SRTP, mux and ICE below the SFU's writers", pion)
 	row("the SFU's own fan-out (rewrite, reports, numbering, resend log)", fan - rel - pion)
-	row("receiving: socket, SRTP decryption, track buffers", recv)
+	row("receiving: socket, ICE, SRTP decryption, five goroutines' hand-offs", recv)
 	row("RTCP from subscribers and publishers", rtcp)
 	row("Go's scheduler and network poller", sched)
 	row("garbage collection", gc)
