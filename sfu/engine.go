@@ -3,6 +3,7 @@ package sfu
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/plenum-meet/plenum/sfu/pionlog"
 	"github.com/plenum-meet/plenum/sfu/rawsock"
 )
 
@@ -57,6 +59,8 @@ type NetworkConfig struct {
 	// VideoCodecs are the video codecs accepted, in order of preference
 	// (vp8, h264); empty means DefaultVideoCodecs.
 	VideoCodecs []string
+	// Log receives pion's messages (sfu/pionlog); nil means slog.Default().
+	Log *slog.Logger
 }
 
 // Engine is the media side of the server: the pion API that every peer
@@ -123,7 +127,7 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 	mux := ice.NewMultiUDPMuxDefault(muxes...)
 
 	e := &Engine{udpMux: mux, sockets: conns, estimators: estimators, screenBudget: bw.Screen, roomMax: bw.Max, resent: shared.resent, rtx: shared.rtx, rtxConns: shared.rtxConns, sources: shared.sources}
-	se := webrtc.SettingEngine{}
+	se := webrtc.SettingEngine{LoggerFactory: pionlog.Factory{Log: cfg.Log}}
 	se.SetICEUDPMux(mux)
 	networks := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}
 	if cfg.TCPPort != 0 {

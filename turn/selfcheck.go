@@ -13,6 +13,8 @@ import (
 
 	"github.com/pion/stun/v4"
 	pionturn "github.com/pion/turn/v5"
+
+	"github.com/plenum-meet/plenum/sfu/pionlog"
 )
 
 const (
@@ -82,7 +84,7 @@ func (s *Server) SelfCheck(ctx context.Context) error {
 		Password:               pass,
 		Realm:                  s.cfg.Realm,
 		Conn:                   clientConn,
-		LoggerFactory:          pionLoggerFactory{log: s.log.With("selfcheck", true), quiet: true},
+		LoggerFactory:          pionlog.Factory{Log: s.log.With("selfcheck", true), Quiet: true},
 		RequestedAddressFamily: family,
 	})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	pionturn "github.com/pion/turn/v5"
 
+	"github.com/plenum-meet/plenum/sfu/pionlog"
 	"github.com/plenum-meet/plenum/sfu/rawsock"
 )
 
@@ -102,7 +103,7 @@ func New(cfg Config) (*Server, error) {
 		AuthHandler:   s.authenticate,
 		QuotaHandler:  s.quotaHandler,
 		EventHandler:  s.eventHandler(),
-		LoggerFactory: pionLoggerFactory{log: s.log},
+		LoggerFactory: pionlog.Factory{Log: s.log},
 		PacketConnConfigs: []pionturn.PacketConnConfig{{
 			PacketConn:            s.udp,
 			RelayAddressGenerator: gen,

@@ -19,6 +19,8 @@ import (
 	"github.com/pion/stun/v4"
 	pionturn "github.com/pion/turn/v5"
 	"go.uber.org/goleak"
+
+	"github.com/plenum-meet/plenum/sfu/pionlog"
 )
 
 // testTLSConfig returns a server config with a fresh self-signed certificate
@@ -96,7 +98,7 @@ func dialTURNAs(t *testing.T, s *Server, network, user, pass string) (*turnClien
 		Username:       user,
 		Password:       pass,
 		Conn:           conn,
-		LoggerFactory:  pionLoggerFactory{log: testLogger().With("client", network)},
+		LoggerFactory:  pionlog.Factory{Log: testLogger().With("client", network)},
 	})
 	if err != nil {
 		t.Fatal(err)

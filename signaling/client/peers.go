@@ -3,6 +3,7 @@ package client
 import (
 	"encoding/binary"
 	"fmt"
+	"log/slog"
 	"net"
 	"slices"
 	"strings"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/plenum-meet/plenum/sfu"
 	"github.com/plenum-meet/plenum/sfu/nackgen"
+	"github.com/plenum-meet/plenum/sfu/pionlog"
 )
 
 // APIOptions restrict what a client's peer connections gather.
@@ -39,13 +41,17 @@ type APIOptions struct {
 	// UDP sockets; give the same to Config.Arrivals to measure latency
 	// to the socket (CounterStats.SocketLatency).
 	Arrivals *Arrivals
+	// Log receives pion's messages, at debug level (sfu/pionlog: the
+	// client reports what matters itself, and pion reports a peer's
+	// ordinary teardown as errors); nil means slog.Default().
+	Log *slog.Logger
 }
 
 // NewAPI returns a pion API for a client with pion's default codecs and
 // interceptors, except for the NACK generator: the SFU's (sfu/nackgen),
 // which counts what RTX repaired as received.
 func NewAPI(o APIOptions) *webrtc.API {
-	se := webrtc.SettingEngine{}
+	se := webrtc.SettingEngine{LoggerFactory: pionlog.Factory{Log: o.Log, Quiet: true}}
 	if len(o.Networks) > 0 {
 		se.SetNetworkTypes(o.Networks)
 	}

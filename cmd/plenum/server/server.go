@@ -145,6 +145,7 @@ func New(cfg Config) (_ *Server, err error) {
 			}
 		}
 	}()
+	cfg.Network.Log = log
 	engine, err := sfu.NewEngine(cfg.Network)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,39 @@
+package pionlog
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+func TestPionsLevelsAreShiftedDownAndQuietKeepsToDebug(t *testing.T) {
+	var out bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	l := Factory{Log: log}.NewLogger("ice")
+	l.Errorf("peer %s gone", "a")
+	l.Warn("slow")
+	l.Info("gathering")
+	l.Tracef("packet %d", 1)
+	got := out.String()
+	for _, want := range []string{"level=WARN msg=\"peer a gone\" pion=ice", "level=WARN msg=slow pion=ice"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("log lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "gathering") || strings.Contains(got, "packet") {
+		t.Errorf("pion's info and trace reached an info-level log:\n%s", got)
+	}
+
+	out.Reset()
+	Factory{Log: log, Quiet: true}.NewLogger("twcc").Error("closed pipe")
+	if out.Len() != 0 {
+		t.Errorf("a quiet factory's error reached an info-level log: %s", out.String())
+	}
+	debug := slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	Factory{Log: debug, Quiet: true}.NewLogger("twcc").Error("closed pipe")
+	if !strings.Contains(out.String(), "level=DEBUG msg=\"closed pipe\" pion=twcc") {
+		t.Errorf("a quiet factory's error is not at debug: %s", out.String())
+	}
+}
