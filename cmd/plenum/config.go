@@ -93,6 +93,9 @@ func (o *serveOptions) config(log *slog.Logger) (server.Config, *server.Certific
 	if o.maxRooms < 0 || o.maxPerRoom < 0 {
 		return fail(fmt.Errorf("--max-rooms and --room-max-participants cannot be negative"))
 	}
+	if o.gcPercent < 10 || o.gcPercent > 1000 {
+		return fail(fmt.Errorf("--gc-percent %d: want 10 to 1000", o.gcPercent))
+	}
 	if o.maxConnsPerIP < 0 || o.messagesPerIP < 0 {
 		return fail(fmt.Errorf("--max-connections-per-ip and --max-messages-per-ip cannot be negative"))
 	}

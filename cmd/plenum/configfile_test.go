@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -181,6 +182,7 @@ func TestBadFlagsNameTheFlag(t *testing.T) {
 		{[]string{"--behind-proxy", "--trusted-proxy", "proxy.example"}, "--trusted-proxy"},
 		{[]string{"--udp-port", "70000"}, "--udp-port"},
 		{[]string{"--log-level", "loud"}, "--log-level"},
+		{[]string{"--gc-percent", "5"}, "--gc-percent"},
 	} {
 		cmd := newServeCommand()
 		cmd.SetArgs(append(tc.args, "--data-dir", dir))
@@ -239,5 +241,38 @@ func TestReloadAppliesTheLogLevelAndReportsOtherChanges(t *testing.T) {
 	r.reload()
 	if !strings.Contains(logs.String(), `unknown key \"bogus\"`) || level.Level() != slog.LevelDebug {
 		t.Errorf("a broken file must be reported and change nothing:\n%s", logs.String())
+	}
+}
+
+func TestServeSetsTheGCPercentUnlessGOGCIsSetAndTheFlagIsNot(t *testing.T) {
+	was := debug.SetGCPercent(100)
+	t.Cleanup(func() { debug.SetGCPercent(was) })
+	serve := func(args ...string) int {
+		debug.SetGCPercent(100)
+		cmd := newServeCommand()
+		cmd.SetArgs(append(args, "--listen", "127.0.0.1:0", "--udp-port", "0", "--tcp-port", "0", "--turn=false",
+			"--ice-interface", "lo", "--data-dir", t.TempDir(), "--log-level", "error"))
+		cmd.SetOut(io.Discard)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if err := cmd.ExecuteContext(ctx); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		return debug.SetGCPercent(100)
+	}
+
+	t.Setenv("GOGC", "")
+	if got := serve(); got != defaultGCPercent {
+		t.Errorf("GC percent %d with no flag and no GOGC, want %d", got, defaultGCPercent)
+	}
+	if got := serve("--gc-percent", "40"); got != 40 {
+		t.Errorf("GC percent %d with --gc-percent 40", got)
+	}
+	t.Setenv("GOGC", "77")
+	if got := serve(); got != 100 {
+		t.Errorf("GC percent %d with GOGC=77 in the environment and no flag: the runtime's own reading should stay", got)
+	}
+	if got := serve("--gc-percent", "40"); got != 40 {
+		t.Errorf("GC percent %d with GOGC=77 and --gc-percent 40: the flag should win", got)
 	}
 }

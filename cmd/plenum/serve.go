@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sync"
 	"syscall"
 
@@ -26,6 +27,11 @@ const (
 	defaultRedirectListen = ":80"
 	defaultUDPPort        = 10000
 	defaultTCPPort        = 10000
+	// defaultGCPercent is Go's GOGC for the server. Its live heap is
+	// small and long-lived (buffers, packet stores), so collecting when
+	// it has grown by a quarter instead of doubled costs no CPU that
+	// scripts/bench can see and holds 30 % less memory (docs/performance.md).
+	defaultGCPercent = 25
 )
 
 // serveOptions holds the flags of plenum serve.
@@ -52,6 +58,7 @@ type serveOptions struct {
 	logLevel       string
 	logFormat      string
 	metricsListen  string
+	gcPercent      int
 	configFile     string
 	printConfig    bool
 	turn           turnOptions
@@ -140,6 +147,7 @@ func (o *serveOptions) register(f *pflag.FlagSet) {
 	f.StringSliceVar(&o.trustedProxies, "trusted-proxy", []string{"127.0.0.0/8", "::1/128"}, "address (CIDR) of a reverse proxy to trust with --behind-proxy (repeatable)")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error (SIGHUP reloads it)")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	f.IntVar(&o.gcPercent, "gc-percent", defaultGCPercent, "Go's GOGC: collect garbage when the heap has grown this many percent over live data; lower holds less memory for more CPU (10 to 1000)")
 	f.StringVar(&o.metricsListen, "metrics-listen", "", "serve /metrics, /healthz and /readyz on this address, e.g. 127.0.0.1:9090 (default: /metrics on --listen, to this machine only)")
 
 	o.media.register(f)
@@ -185,6 +193,10 @@ func (o *serveOptions) run(parent context.Context, flags *pflag.FlagSet, cli fla
 	cfg, certFiles, err := o.config(log)
 	if err != nil {
 		return err
+	}
+	// Go reads GOGC itself: it stays in force unless the flag is given.
+	if flags.Changed("gc-percent") || os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(o.gcPercent)
 	}
 	srv, err := server.New(cfg)
 	if err != nil {
