@@ -158,8 +158,8 @@ func newBenchServerCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run a server to benchmark: no TURN, metrics on its address, optionally pprof",
-		Long: `Run a Plenum server for plenum bench to load, the way plenum serve does but
-without TURN, with the Go profiler on --pprof-listen if given
+		Long: `Run a Plenum server for plenum bench to load, the way plenum serve does (its default
+--gc-percent too) but without TURN, with the Go profiler on --pprof-listen if given
 (go tool pprof http://ADDR/debug/pprof/profile?seconds=15). It stops on
 SIGINT or SIGTERM, or after --max-duration.`,
 		Args: cobra.NoArgs,
@@ -167,6 +167,7 @@ SIGINT or SIGTERM, or after --max-duration.`,
 			if maxDuration <= 0 || maxDuration > benchServerMax {
 				return fmt.Errorf("--max-duration: between 0 and %v", benchServerMax)
 			}
+			setGCPercent(defaultGCPercent, false)
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 			srv, err := bench.StartLocalServer(listen, interfaces, log)
 			if err != nil {

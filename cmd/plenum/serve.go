@@ -185,6 +185,15 @@ func (o *serveOptions) applyDerivedDefaults(flags *pflag.FlagSet, src flagSource
 	}
 }
 
+// setGCPercent sets Go's GOGC to percent. Go reads a GOGC in the
+// environment itself, which stays in force unless given says the
+// percent was asked for (--gc-percent from any source).
+func setGCPercent(percent int, given bool) {
+	if given || os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(percent)
+	}
+}
+
 func (o *serveOptions) run(parent context.Context, flags *pflag.FlagSet, cli flagSnapshot) error {
 	log, level, err := newLogger(o.logLevel, o.logFormat)
 	if err != nil {
@@ -194,10 +203,7 @@ func (o *serveOptions) run(parent context.Context, flags *pflag.FlagSet, cli fla
 	if err != nil {
 		return err
 	}
-	// Go reads GOGC itself: it stays in force unless the flag is given.
-	if flags.Changed("gc-percent") || os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(o.gcPercent)
-	}
+	setGCPercent(o.gcPercent, flags.Changed("gc-percent"))
 	srv, err := server.New(cfg)
 	if err != nil {
 		return err
