@@ -6,10 +6,13 @@ import (
 
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/interceptor/pkg/twcc"
+	"github.com/pion/logging"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/plenum-meet/plenum/sfu/nackgen"
+	"github.com/plenum-meet/plenum/sfu/pionlog"
 )
 
 // Payload types offered on down connections. Browsers' own numbers are
@@ -139,10 +142,12 @@ type pipelineShared struct {
 	rtxConns chan *rtxSSRCs
 	// sources hands each video down track to its retransmitter.
 	sources *resendSources
+	// logs is where pion's interceptors log (sfu/pionlog).
+	logs logging.LoggerFactory
 }
 
 func newPipelineShared() *pipelineShared {
-	return &pipelineShared{links: newDownlinks(), resent: &resendCounts{}, rtx: &rtxStats{}, rtxConns: make(chan *rtxSSRCs, 1), sources: &resendSources{}}
+	return &pipelineShared{links: newDownlinks(), resent: &resendCounts{}, rtx: &rtxStats{}, rtxConns: make(chan *rtxSSRCs, 1), sources: &resendSources{}, logs: pionlog.Factory{}}
 }
 
 // registerInterceptors builds the per-packet pipeline explicitly rather
@@ -163,13 +168,13 @@ func registerInterceptors(me *webrtc.MediaEngine, reg *interceptor.Registry, sh 
 	reg.Add(nackgen.Factory{})
 	// Receiver reports from pion; sender reports from the SFU's own
 	// interceptor (reports.go), which costs less per packet forwarded.
-	receiverReports, err := report.NewReceiverInterceptor()
+	receiverReports, err := report.NewReceiverInterceptor(report.WithReceiverLoggerFactory(sh.logs))
 	if err != nil {
 		return fmt.Errorf("configure RTCP reports: %w", err)
 	}
 	reg.Add(receiverReports)
 	reg.Add(senderReportFactory{})
-	if err := webrtc.ConfigureTWCCSender(me, reg); err != nil {
+	if err := webrtc.ConfigureTWCCSenderWithOptions(me, reg, twcc.WithLoggerFactory(sh.logs)); err != nil {
 		return fmt.Errorf("configure TWCC: %w", err)
 	}
 	// mid and rid let pion tell simulcast layers apart; the audio level

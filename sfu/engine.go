@@ -109,6 +109,7 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 	estimators := make(chan *estimator, 1)
 	bw := cfg.Bandwidth.withDefaults()
 	shared := newPipelineShared()
+	shared.logs = pionlog.Factory{Log: cfg.Log}
 	if err := registerPipeline(me, reg, bw, estimators, shared); err != nil {
 		return nil, err
 	}
@@ -127,7 +128,7 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 	mux := ice.NewMultiUDPMuxDefault(muxes...)
 
 	e := &Engine{udpMux: mux, sockets: conns, estimators: estimators, screenBudget: bw.Screen, roomMax: bw.Max, resent: shared.resent, rtx: shared.rtx, rtxConns: shared.rtxConns, sources: shared.sources}
-	se := webrtc.SettingEngine{LoggerFactory: pionlog.Factory{Log: cfg.Log}}
+	se := webrtc.SettingEngine{LoggerFactory: shared.logs}
 	se.SetICEUDPMux(mux)
 	networks := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}
 	if cfg.TCPPort != 0 {

@@ -6,6 +6,9 @@ import (
 
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/interceptor/pkg/twcc"
+	"github.com/pion/logging"
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
@@ -51,8 +54,8 @@ func clientMediaEngine(noRTX bool) (*webrtc.MediaEngine, error) {
 
 // registerInterceptors registers pion's default interceptors with the
 // SFU's NACK generator in place of pion's.
-func registerInterceptors(me *webrtc.MediaEngine, reg *interceptor.Registry) error {
-	responder, err := nack.NewResponderInterceptor()
+func registerInterceptors(me *webrtc.MediaEngine, reg *interceptor.Registry, logs logging.LoggerFactory) error {
+	responder, err := nack.NewResponderInterceptor(nack.WithResponderLoggerFactory(logs))
 	if err != nil {
 		return err
 	}
@@ -61,7 +64,8 @@ func registerInterceptors(me *webrtc.MediaEngine, reg *interceptor.Registry) err
 	reg.Add(nackgen.Factory{})
 	me.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
 	me.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
-	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
+	if err := webrtc.ConfigureRTCPReportsWithOptions(reg, []report.ReceiverOption{report.WithReceiverLoggerFactory(logs)},
+		report.WithSenderLoggerFactory(logs)); err != nil {
 		return err
 	}
 	if err := webrtc.ConfigureSimulcastExtensionHeaders(me); err != nil {
@@ -70,7 +74,7 @@ func registerInterceptors(me *webrtc.MediaEngine, reg *interceptor.Registry) err
 	if err := webrtc.ConfigureStatsInterceptor(reg); err != nil {
 		return err
 	}
-	return webrtc.ConfigureTWCCSender(me, reg)
+	return webrtc.ConfigureTWCCSenderWithOptions(me, reg, twcc.WithLoggerFactory(logs))
 }
 
 // rtxFix makes the client's RTX packets what RFC 4588 and RFC 8852 say

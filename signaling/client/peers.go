@@ -51,7 +51,8 @@ type APIOptions struct {
 // interceptors, except for the NACK generator: the SFU's (sfu/nackgen),
 // which counts what RTX repaired as received.
 func NewAPI(o APIOptions) *webrtc.API {
-	se := webrtc.SettingEngine{LoggerFactory: pionlog.Factory{Log: o.Log, Quiet: true}}
+	logs := pionlog.Factory{Log: o.Log, Quiet: true}
+	se := webrtc.SettingEngine{LoggerFactory: logs}
 	if len(o.Networks) > 0 {
 		se.SetNetworkTypes(o.Networks)
 	}
@@ -82,7 +83,7 @@ func NewAPI(o APIOptions) *webrtc.API {
 		panic(err) // pion's own codec table: cannot fail
 	}
 	reg := &interceptor.Registry{}
-	if err := registerInterceptors(me, reg); err != nil {
+	if err := registerInterceptors(me, reg, logs); err != nil {
 		panic(err)
 	}
 	if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
