@@ -96,6 +96,9 @@ func (o *serveOptions) config(log *slog.Logger) (server.Config, *server.Certific
 	if o.gcPercent < 10 || o.gcPercent > 1000 {
 		return fail(fmt.Errorf("--gc-percent %d: want 10 to 1000", o.gcPercent))
 	}
+	if o.memoryLimit != 0 && o.memoryLimit < 64<<20 {
+		return fail(fmt.Errorf("--memory-limit %s: want 0 (none) or at least 64M", o.memoryLimit.String()))
+	}
 	if o.maxConnsPerIP < 0 || o.messagesPerIP < 0 {
 		return fail(fmt.Errorf("--max-connections-per-ip and --max-messages-per-ip cannot be negative"))
 	}

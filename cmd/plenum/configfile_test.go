@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -183,6 +184,8 @@ func TestBadFlagsNameTheFlag(t *testing.T) {
 		{[]string{"--udp-port", "70000"}, "--udp-port"},
 		{[]string{"--log-level", "loud"}, "--log-level"},
 		{[]string{"--gc-percent", "5"}, "--gc-percent"},
+		{[]string{"--memory-limit", "1M"}, "--memory-limit"},
+		{[]string{"--memory-limit", "lots"}, "--memory-limit"},
 	} {
 		cmd := newServeCommand()
 		cmd.SetArgs(append(tc.args, "--data-dir", dir))
@@ -244,7 +247,7 @@ func TestReloadAppliesTheLogLevelAndReportsOtherChanges(t *testing.T) {
 	}
 }
 
-func TestServeSetsTheGCPercentUnlessGOGCIsSetAndTheFlagIsNot(t *testing.T) {
+func TestServeSetsTheGCPercentAndMemoryLimitUnlessGoHasThemAndTheFlagIsNotGiven(t *testing.T) {
 	was := debug.SetGCPercent(100)
 	t.Cleanup(func() { debug.SetGCPercent(was) })
 	serve := func(args ...string) int {
@@ -274,5 +277,16 @@ func TestServeSetsTheGCPercentUnlessGOGCIsSetAndTheFlagIsNot(t *testing.T) {
 	}
 	if got := serve("--gc-percent", "40"); got != 40 {
 		t.Errorf("GC percent %d with GOGC=77 and --gc-percent 40: the flag should win", got)
+	}
+
+	limit := debug.SetMemoryLimit(-1) // a negative limit only reads it
+	t.Cleanup(func() { debug.SetMemoryLimit(limit) })
+	serve("--memory-limit", "700M")
+	if got := debug.SetMemoryLimit(-1); got != 700<<20 {
+		t.Errorf("memory limit %d with --memory-limit 700M", got)
+	}
+	serve("--memory-limit", "0")
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Errorf("memory limit %d with --memory-limit 0, want none", got)
 	}
 }

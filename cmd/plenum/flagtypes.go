@@ -35,21 +35,63 @@ func (b *bitrate) Type() string { return "bitrate" }
 
 func parseBitrate(s string) (int64, error) {
 	t := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSpace(s), "bps"), "bit/s")
-	mult := 1.0
-	switch {
-	case strings.HasSuffix(t, "k") || strings.HasSuffix(t, "K"):
-		mult, t = 1e3, t[:len(t)-1]
-	case strings.HasSuffix(t, "M") || strings.HasSuffix(t, "m"):
-		mult, t = 1e6, t[:len(t)-1]
-	case strings.HasSuffix(t, "G") || strings.HasSuffix(t, "g"):
-		mult, t = 1e9, t[:len(t)-1]
-	}
-	f, err := strconv.ParseFloat(t, 64)
-	if err != nil || f < 0 || f*mult > 1e12 {
+	v, ok := scaled(t, 1000, 1e12)
+	if !ok {
 		return 0, fmt.Errorf("%q is not a bitrate (e.g. 150k, 1.5M or 800000)", s)
 	}
-	return int64(f * mult), nil
+	return v, nil
 }
+
+// scaled parses a number with an optional k, M or G suffix (either case),
+// which multiplies it by base, base² or base³, and takes it only from 0
+// to most.
+func scaled(t string, base, most float64) (int64, bool) {
+	mult := 1.0
+	if n := len(t); n > 0 {
+		switch t[n-1] {
+		case 'k', 'K':
+			mult, t = base, t[:n-1]
+		case 'm', 'M':
+			mult, t = base*base, t[:n-1]
+		case 'g', 'G':
+			mult, t = base*base*base, t[:n-1]
+		}
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	v := f * mult
+	if err != nil || !(v >= 0 && v <= most) { // NaN fails both
+		return 0, false
+	}
+	return int64(v), true
+}
+
+// byteSize is a flag value in bytes that accepts units: 512M, 1.5G,
+// 700MiB (k, M and G are powers of 1024, as in GOMEMLIMIT) or a plain
+// number.
+type byteSize int64
+
+func (b *byteSize) String() string {
+	v := int64(*b)
+	switch {
+	case v >= 1<<30 && v*10%(1<<30) == 0: // in tenths of a G
+		return strconv.FormatFloat(float64(v)/(1<<30), 'f', -1, 64) + "G"
+	case v >= 1<<20 && v%(1<<20) == 0:
+		return strconv.FormatInt(v>>20, 10) + "M"
+	}
+	return strconv.FormatInt(v, 10)
+}
+
+func (b *byteSize) Set(s string) error {
+	t := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSpace(s), "B"), "i")
+	v, ok := scaled(t, 1024, 1<<50)
+	if !ok {
+		return fmt.Errorf("%q is not a size (e.g. 512M, 1.5G or 700MiB)", s)
+	}
+	*b = byteSize(v)
+	return nil
+}
+
+func (b *byteSize) Type() string { return "size" }
 
 // portRange is a MIN-MAX flag value; the zero value means any port.
 type portRange struct{ min, max int }

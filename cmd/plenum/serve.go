@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -59,6 +60,7 @@ type serveOptions struct {
 	logFormat      string
 	metricsListen  string
 	gcPercent      int
+	memoryLimit    byteSize
 	configFile     string
 	printConfig    bool
 	turn           turnOptions
@@ -148,6 +150,7 @@ func (o *serveOptions) register(f *pflag.FlagSet) {
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error (SIGHUP reloads it)")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	f.IntVar(&o.gcPercent, "gc-percent", defaultGCPercent, "Go's GOGC: collect garbage when the heap has grown this many percent over live data; lower holds less memory for more CPU (10 to 1000)")
+	f.Var(&o.memoryLimit, "memory-limit", "Go's GOMEMLIMIT: collect garbage harder as the heap nears this, e.g. 700M on a 1G server (0: none)")
 	f.StringVar(&o.metricsListen, "metrics-listen", "", "serve /metrics, /healthz and /readyz on this address, e.g. 127.0.0.1:9090 (default: /metrics on --listen, to this machine only)")
 
 	o.media.register(f)
@@ -194,6 +197,14 @@ func setGCPercent(percent int, given bool) {
 	}
 }
 
+// setMemoryLimit sets Go's soft memory limit; 0 means none.
+func setMemoryLimit(limit int64) {
+	if limit == 0 {
+		limit = math.MaxInt64
+	}
+	debug.SetMemoryLimit(limit)
+}
+
 func (o *serveOptions) run(parent context.Context, flags *pflag.FlagSet, cli flagSnapshot) error {
 	log, level, err := newLogger(o.logLevel, o.logFormat)
 	if err != nil {
@@ -204,6 +215,9 @@ func (o *serveOptions) run(parent context.Context, flags *pflag.FlagSet, cli fla
 		return err
 	}
 	setGCPercent(o.gcPercent, flags.Changed("gc-percent"))
+	if flags.Changed("memory-limit") { // else none, or the GOMEMLIMIT Go read itself
+		setMemoryLimit(int64(o.memoryLimit))
+	}
 	srv, err := server.New(cfg)
 	if err != nil {
 		return err
