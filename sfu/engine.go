@@ -109,7 +109,7 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 	estimators := make(chan *estimator, 1)
 	bw := cfg.Bandwidth.withDefaults()
 	shared := newPipelineShared()
-	shared.logs = pionlog.Factory{Log: cfg.Log}
+	shared.logs = pionlog.Factory{Log: cfg.Log, Limit: pionlog.NewLimiter()}
 	if err := registerPipeline(me, reg, bw, estimators, shared); err != nil {
 		return nil, err
 	}

@@ -74,7 +74,7 @@ func (s *Server) authenticate(ra *pionturn.RequestAttributes) (userID string, ke
 		err = errExpiredUsername
 	}
 	if err != nil {
-		s.refusals.log(s.log, slog.LevelInfo, "turn: credential refused", "reason", err.Error(), "username", ra.Username,
+		s.refusals.Log(s.log, slog.LevelInfo, "turn: credential refused", "reason", err.Error(), "username", ra.Username,
 			"client", addrString(ra.SrcAddr), "method", ra.Method.String())
 
 		return "", nil, false

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	pionturn "github.com/pion/turn/v5"
+
+	"github.com/plenum-meet/plenum/sfu/pionlog"
 )
 
 // coturnPassword is coturn's REST password, computed independently:
@@ -93,7 +95,7 @@ func TestParseRESTUsername(t *testing.T) {
 // TestAuthenticateKey checks the long-term key handed to pion: MD5 of
 // "username:realm:password" with the coturn password, and refusals.
 func TestAuthenticateKey(t *testing.T) {
-	s := &Server{cfg: Config{Secret: []byte("north"), Realm: "plenum"}, log: testLogger(), refusals: newLogLimiter()}
+	s := &Server{cfg: Config{Secret: []byte("north"), Realm: "plenum"}, log: testLogger(), refusals: pionlog.NewLimiter()}
 	user, _ := Credentials(s.cfg.Secret, "alice", time.Hour, time.Now())
 	id, key, ok := s.authenticate(&pionturn.RequestAttributes{Username: user, Realm: "plenum"})
 	want := md5.Sum([]byte(fmt.Sprintf("%s:plenum:%s", user, coturnPassword("north", user)))) //nolint:gosec

@@ -149,7 +149,7 @@ func (s *Server) permissionHandler(client net.Addr, peerIP net.IP) bool {
 	ip, _ := netip.AddrFromSlice(peerIP)
 	ok, reason := s.policy.check(ip)
 	if !ok {
-		s.refusals.log(s.log, slog.LevelInfo, "turn: peer refused", "client", addrString(client), "peer", ip.Unmap().String(), "reason", reason)
+		s.refusals.Log(s.log, slog.LevelInfo, "turn: peer refused", "client", addrString(client), "peer", ip.Unmap().String(), "reason", reason)
 	} else {
 		s.log.Debug("turn: peer allowed", "client", addrString(client), "peer", ip.Unmap().String(), "reason", reason)
 	}

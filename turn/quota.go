@@ -86,7 +86,7 @@ func (s *Server) quotaHandler(userID, _ string, src net.Addr) bool {
 	if s.quota.userHasRoom(userID) {
 		return true
 	}
-	s.refusals.log(s.log, slog.LevelInfo, "turn: allocation refused", "reason", errUserQuota.Error(), "user", userID,
+	s.refusals.Log(s.log, slog.LevelInfo, "turn: allocation refused", "reason", errUserQuota.Error(), "user", userID,
 		"client", addrString(src), "limit", s.quota.maxPerUser)
 
 	return false

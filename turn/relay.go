@@ -55,7 +55,7 @@ func (g *relayGenerator) AllocatePacketConn(conf pionturn.AllocateListenerConfig
 		return nil, nil, fmt.Errorf("%w: %s requested, relay address is %s", errRelayFamily, conf.Network, g.ip)
 	}
 	if err := g.s.quota.acquire(conf.UserID); err != nil {
-		g.s.refusals.log(g.s.log, slog.LevelInfo, "turn: allocation refused", "reason", err.Error(), "user", conf.UserID)
+		g.s.refusals.Log(g.s.log, slog.LevelInfo, "turn: allocation refused", "reason", err.Error(), "user", conf.UserID)
 
 		return nil, nil, err
 	}

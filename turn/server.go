@@ -34,7 +34,7 @@ type Server struct {
 	relays   relayRegistry
 	bw       *bandwidth
 	conns    *connTracker
-	refusals *logLimiter // client-triggered refusal logs
+	refusals *pionlog.Limiter // client-triggered refusal logs
 
 	pion    *pionturn.Server
 	udp     *turnPacketConn
@@ -61,7 +61,7 @@ func New(cfg Config) (*Server, error) {
 		quota:    newAllocQuota(cfg.MaxAllocationsPerUser, cfg.MaxAllocations),
 		bw:       newBandwidth(cfg.RelayBytesPerSecond),
 		conns:    newConnTracker(),
-		refusals: newLogLimiter(),
+		refusals: pionlog.NewLimiter(),
 	}
 
 	udpConn, tcpLn, err := listenUDPAndTCP(cfg.ListenIP, cfg.Port)
@@ -103,7 +103,7 @@ func New(cfg Config) (*Server, error) {
 		AuthHandler:   s.authenticate,
 		QuotaHandler:  s.quotaHandler,
 		EventHandler:  s.eventHandler(),
-		LoggerFactory: pionlog.Factory{Log: s.log},
+		LoggerFactory: pionlog.Factory{Log: s.log, Limit: pionlog.NewLimiter()},
 		PacketConnConfigs: []pionturn.PacketConnConfig{{
 			PacketConn:            s.udp,
 			RelayAddressGenerator: gen,
@@ -169,7 +169,7 @@ func (s *Server) eventHandler() pionturn.EventHandler {
 	return pionturn.EventHandler{
 		OnAuth: func(src, _ net.Addr, _, username, realm, method string, verdict bool) {
 			if !verdict {
-				s.refusals.log(s.log, slog.LevelInfo, "turn: credential refused", "reason", "wrong password or realm",
+				s.refusals.Log(s.log, slog.LevelInfo, "turn: credential refused", "reason", "wrong password or realm",
 					"username", username, "realm", realm, "client", addrString(src), "method", method)
 			}
 		},

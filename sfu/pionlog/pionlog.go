@@ -29,9 +29,13 @@ const (
 // pion stacks whose own teardown pion reports as errors, such as the
 // TURN self-check's client or the load generator's peers, which report
 // what matters themselves.
+//
+// With Limit set, pion's warnings and errors, which a remote peer can
+// cause at will, go through it.
 type Factory struct {
 	Log   *slog.Logger
 	Quiet bool
+	Limit *Limiter
 }
 
 // NewLogger implements logging.LoggerFactory.
@@ -40,7 +44,7 @@ func (f Factory) NewLogger(scope string) logging.LeveledLogger {
 	if log == nil {
 		log = slog.Default()
 	}
-	return logger{log: log.With("pion", scope), quiet: f.Quiet}
+	return logger{log: log.With("pion", scope), quiet: f.Quiet, limit: f.Limit}
 }
 
 // logger adapts slog to pion's logging.LeveledLogger; it formats only
@@ -48,6 +52,7 @@ func (f Factory) NewLogger(scope string) logging.LeveledLogger {
 type logger struct {
 	log   *slog.Logger
 	quiet bool
+	limit *Limiter
 }
 
 // logf formats and logs when level is enabled.
@@ -59,7 +64,17 @@ func (l logger) logf(level slog.Level, format string, args ...any) {
 	if !l.log.Enabled(ctx, level) {
 		return
 	}
-	l.log.Log(ctx, level, fmt.Sprintf(format, args...))
+	var extra []any
+	if l.limit != nil && level >= slog.LevelWarn {
+		n, ok := l.limit.allow()
+		if !ok {
+			return
+		}
+		if n > 0 {
+			extra = []any{"suppressed_since_last", n}
+		}
+	}
+	l.log.Log(ctx, level, fmt.Sprintf(format, args...), extra...)
 }
 
 // Trace implements logging.LeveledLogger.

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestPionsLevelsAreShiftedDownAndQuietKeepsToDebug(t *testing.T) {
@@ -35,5 +36,30 @@ func TestPionsLevelsAreShiftedDownAndQuietKeepsToDebug(t *testing.T) {
 	Factory{Log: debug, Quiet: true}.NewLogger("twcc").Error("closed pipe")
 	if !strings.Contains(out.String(), "level=DEBUG msg=\"closed pipe\" pion=twcc") {
 		t.Errorf("a quiet factory's error is not at debug: %s", out.String())
+	}
+}
+
+func TestAPeerCannotFloodTheLogThroughPion(t *testing.T) {
+	var out bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	l := Factory{Log: log, Limit: NewLimiter()}.NewLogger("srtp")
+	for range 1000 {
+		l.Errorf("bad packet from %s", "peer")
+	}
+	l.Info("not limited")
+	lines := strings.Count(out.String(), "bad packet")
+	if lines < 20 || lines > 30 {
+		t.Errorf("%d of 1000 errors logged at once, want the burst of 20 (and what refills meanwhile)", lines)
+	}
+	if !strings.Contains(out.String(), "not limited") {
+		t.Error("an info line was limited along with the errors")
+	}
+
+	// Once the limit refills, the next line says how many were left out.
+	time.Sleep(250 * time.Millisecond)
+	out.Reset()
+	l.Error("bad packet again")
+	if !strings.Contains(out.String(), "suppressed_since_last=") {
+		t.Errorf("the line after a suppression does not say so: %s", out.String())
 	}
 }
