@@ -27,22 +27,20 @@ func (l *Limiter) Log(logger *slog.Logger, level slog.Level, msg string, args ..
 	if !logger.Enabled(context.Background(), level) {
 		return
 	}
-	n, ok := l.allow()
-	if !ok {
-		return
+	if args, ok := l.pass(args); ok {
+		logger.Log(context.Background(), level, msg, args...)
 	}
-	if n > 0 {
-		args = append(args, "suppressed_since_last", n)
-	}
-	logger.Log(context.Background(), level, msg, args...)
 }
 
-// allow reports whether a line may be logged now and, if so, how many
-// were suppressed since the last one.
-func (l *Limiter) allow() (suppressed int64, ok bool) {
+// pass reports whether a line may be logged now and, if so, returns its
+// args with the count of lines suppressed since the last one, if any.
+func (l *Limiter) pass(args []any) ([]any, bool) {
 	if !l.lim.Allow() {
 		l.suppressed.Add(1)
-		return 0, false
+		return nil, false
 	}
-	return l.suppressed.Swap(0), true
+	if n := l.suppressed.Swap(0); n > 0 {
+		args = append(args, "suppressed_since_last", n)
+	}
+	return args, true
 }

@@ -64,17 +64,14 @@ func (l logger) logf(level slog.Level, format string, args ...any) {
 	if !l.log.Enabled(ctx, level) {
 		return
 	}
-	var extra []any
+	var count []any
 	if l.limit != nil && level >= slog.LevelWarn {
-		n, ok := l.limit.allow()
-		if !ok {
+		var ok bool
+		if count, ok = l.limit.pass(nil); !ok {
 			return
 		}
-		if n > 0 {
-			extra = []any{"suppressed_since_last", n}
-		}
 	}
-	l.log.Log(ctx, level, fmt.Sprintf(format, args...), extra...)
+	l.log.Log(ctx, level, fmt.Sprintf(format, args...), count...)
 }
 
 // Trace implements logging.LeveledLogger.
