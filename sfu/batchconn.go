@@ -9,14 +9,20 @@ import (
 )
 
 // Batched sends: every media socket of the engine is a batchConn, which
-// queues what pion writes and sends the queue with one sendmmsg(2) when
-// a fan-out ends (UpTrack.fanOut calls Engine.flush), when the queue is
-// full, or at the latest flushAfter after the first queued packet (RTCP,
-// ICE and DTLS, which nobody flushes). One system call per fan-out
-// instead of one per copy roughly halves pion's cost per forwarded copy
-// (docs/performance.md).
+// queues what pion writes and sends the queue with one sendmmsg(2). A
+// fan-out (UpTrack.fanOut) holds the sockets while it writes its copies
+// and, when it ends, asks the flusher to send them as soon as it runs;
+// other writes (RTCP, ICE, DTLS) wait at most flushAfter; a full queue
+// goes out at once. One system call per fan-out instead of one per copy
+// roughly halves pion's cost per forwarded copy (docs/performance.md).
 //
-// pion/transport's udp.BatchConn does the same but cannot be flushed on
+// The flusher being a goroutine is what lets a burst batch up: on a busy
+// core it runs once the reading goroutines have nothing left to read, so
+// the copies of every packet of a video frame go out together, and the
+// kernel takes each subscriber's share of them as one segmented send
+// (UDP GSO, batchconn_linux.go). With a core to spare it runs at once.
+//
+// pion/transport's udp.BatchConn batches too but cannot be flushed on
 // demand (it waits for its timer or a full batch), holds its batch's
 // lock across the system call and takes a net.Addr, which pion's ICE mux
 // allocates per packet for any conn other than *net.UDPConn; this one
@@ -24,11 +30,11 @@ import (
 
 // Batch sizes.
 const (
-	// batchSize is how many datagrams one sendmmsg(2) carries: one video
-	// packet fanned out to a meeting of 32 (a larger fan-out takes a few
-	// calls).
-	batchSize = 32
-	// maxBatches bounds the batches of one socket (about 50 KB each):
+	// batchSize is how many datagrams one sendmmsg(2) carries: the three
+	// packets of a typical video frame fanned out to 20 (a larger burst
+	// takes a few calls).
+	batchSize = 64
+	// maxBatches bounds the batches of one socket (about 100 KB each):
 	// one per goroutine sending at once, more only while sends wait for
 	// a full socket buffer; past it, writes go out one by one.
 	maxBatches = 8
@@ -47,15 +53,22 @@ type batchConn struct {
 
 	mu      sync.Mutex
 	pending *sendBatch   // being filled
+	ready   []*sendBatch // taken out to be sent, oldest first
+	sending bool         // a goroutine is sending ready's batches
 	spare   []*sendBatch // sent batches, for reuse
 	batches int          // made so far, at most maxBatches
 	closed  bool
+
+	// datagrams counts the datagrams sent in batches, sends the messages
+	// the kernel was handed for them: fewer when it segments.
+	datagrams, sends atomic.Uint64
 
 	// holds counts the fan-outs under way (hold): each flushes when it
 	// ends, so the writes they cover need not wake the flusher.
 	holds atomic.Int32
 
-	kick  chan struct{} // a batch has started filling: wake the flusher
+	kick  chan struct{} // a batch has started filling: send it within flushAfter
+	soon  chan struct{} // a fan-out has ended: send as soon as the flusher runs
 	done  chan struct{} // closed by Close: the flusher ends
 	ended chan struct{}
 }
@@ -64,6 +77,7 @@ type batchConn struct {
 // the conn while filled, and to one flushing goroutine while it is sent.
 type sendBatch struct {
 	n     int
+	sends int       // messages its last send took (segmented ones carry several datagrams)
 	first time.Time // when the first datagram was queued
 	lens  [batchSize]int
 	addrs [batchSize]netip.AddrPort
@@ -89,8 +103,10 @@ func newBatchConn(conn *net.UDPConn) (*batchConn, error) {
 		UDPConn: conn,
 		calls:   calls,
 		pending: &sendBatch{},
+		ready:   make([]*sendBatch, 0, maxBatches),
 		batches: 1,
 		kick:    make(chan struct{}, 1),
+		soon:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 		ended:   make(chan struct{}),
 	}
@@ -140,10 +156,7 @@ func (c *batchConn) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) 
 	if i == 0 {
 		p.first = time.Now()
 	}
-	var full *sendBatch
-	if p.n == batchSize {
-		full = c.swapLocked()
-	}
+	send := p.n == batchSize && c.takeLocked()
 	c.mu.Unlock()
 	// Looked at after queueing: a hold seen here ends with a flush that
 	// comes after this write (release lowers the count, then flushes).
@@ -153,17 +166,17 @@ func (c *batchConn) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) 
 		default:
 		}
 	}
-	if full != nil {
-		c.sendAndRecycle(full)
+	if send {
+		c.sendReady()
 	}
 	return len(b), nil
 }
 
-// swapLocked takes the pending batch out and puts an empty one in its
-// place, or none if maxBatches are all in use. The caller sends what it
-// took.
-func (c *batchConn) swapLocked() *sendBatch {
-	full := c.pending
+// takeLocked queues the pending batch for sending and puts an empty one
+// in its place, or none if maxBatches are all in use. It reports whether
+// the caller must send the queue (sendReady): nobody else is.
+func (c *batchConn) takeLocked() (send bool) {
+	c.ready = append(c.ready, c.pending)
 	switch n := len(c.spare); {
 	case n > 0:
 		c.pending = c.spare[n-1]
@@ -174,44 +187,69 @@ func (c *batchConn) swapLocked() *sendBatch {
 	default:
 		c.pending = nil
 	}
-	return full
+	if c.sending {
+		return false
+	}
+	c.sending = true
+	return true
 }
 
-func (c *batchConn) sendAndRecycle(b *sendBatch) {
-	c.calls.send(b)
-	b.n = 0
+// sendReady sends the queued batches, oldest first, until none is left.
+// One goroutine at a time sends, so that a subscriber's datagrams leave
+// in the order they were written; one that finds another sending leaves
+// its batch to it rather than wait. The lock is not held across a send.
+func (c *batchConn) sendReady() {
 	c.mu.Lock()
-	if c.pending == nil {
-		c.pending = b
-	} else {
-		c.spare = append(c.spare, b)
+	for len(c.ready) > 0 {
+		b := c.ready[0]
+		c.ready = append(c.ready[:0], c.ready[1:]...)
+		c.mu.Unlock()
+		c.calls.send(b)
+		c.datagrams.Add(uint64(b.n))
+		c.sends.Add(uint64(b.sends))
+		b.n = 0
+		c.mu.Lock()
+		if c.pending == nil {
+			c.pending = b
+		} else {
+			c.spare = append(c.spare, b)
+		}
 	}
+	c.sending = false
 	c.mu.Unlock()
 }
 
-// Flush sends what is queued. It takes the queue under the lock and
-// sends it after releasing it, so that other writers never wait for the
-// system call.
+// Flush sends what is queued, or leaves it to the goroutine sending.
 func (c *batchConn) Flush() {
 	c.mu.Lock()
 	if c.pending == nil || c.pending.n == 0 {
 		c.mu.Unlock()
 		return
 	}
-	b := c.swapLocked()
+	send := c.takeLocked()
 	c.mu.Unlock()
-	c.sendAndRecycle(b)
+	if send {
+		c.sendReady()
+	}
 }
 
-// hold tells the conn that the caller will flush (release) after its
-// writes, so that they need not wake the flusher: one wake-up and one
-// timer less per fan-out.
+// hold tells the conn that the caller will release it after its
+// writes, so that they need not start the flusher's timer.
 func (c *batchConn) hold() { c.holds.Add(1) }
 
-// release ends a hold and sends what is queued.
+// release ends a hold: what is queued goes out as soon as the flusher
+// runs, which on a busy core is after the writers have caught up.
 func (c *batchConn) release() {
 	c.holds.Add(-1)
-	c.Flush()
+	c.mu.Lock()
+	queued := c.pending != nil && c.pending.n > 0
+	c.mu.Unlock()
+	if queued {
+		select {
+		case c.soon <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // flush sends what is queued (batchedSends).
@@ -230,14 +268,17 @@ func (c *batchConn) flushOld(now time.Time) time.Duration {
 		c.mu.Unlock()
 		return wait
 	}
-	b := c.swapLocked()
+	send := c.takeLocked()
 	c.mu.Unlock()
-	c.sendAndRecycle(b)
+	if send {
+		c.sendReady()
+	}
 	return 0
 }
 
-// flusher sends what nobody flushed within flushAfter. It sleeps while
-// nothing is queued; it ends with Close.
+// flusher sends what a fan-out released, and what nobody released
+// within flushAfter. It sleeps while nothing is queued; it ends with
+// Close.
 func (c *batchConn) flusher() {
 	defer close(c.ended)
 	timer := time.NewTimer(time.Hour)
@@ -246,6 +287,9 @@ func (c *batchConn) flusher() {
 		select {
 		case <-c.done:
 			return
+		case <-c.soon:
+			c.Flush()
+			continue
 		case <-c.kick:
 		}
 		for wait := flushAfter; wait > 0; wait = c.flushOld(time.Now()) {
@@ -254,6 +298,9 @@ func (c *batchConn) flusher() {
 			case <-c.done:
 				timer.Stop()
 				return
+			case <-c.soon:
+				timer.Stop()
+				c.Flush()
 			case <-timer.C:
 			}
 		}

@@ -19,6 +19,7 @@ func (s oneByOne) recv(b []byte) (int, netip.AddrPort, error) { return s.conn.Re
 
 func (s oneByOne) send(b *sendBatch) int {
 	failed := 0
+	b.sends = b.n
 	for i := range b.n {
 		if _, err := s.conn.WriteToUDPAddrPort(b.data[i][:b.lens[i]], b.addrs[i]); err != nil {
 			failed++

@@ -144,7 +144,11 @@ func TestBatchConnBoundsItsBatchesAndStillSends(t *testing.T) {
 		t.Fatalf("received %v", d)
 	}
 	// A batch coming back becomes the one filled.
-	c.sendAndRecycle(&sendBatch{})
+	c.mu.Lock()
+	c.ready = append(c.ready, &sendBatch{})
+	c.sending = true
+	c.mu.Unlock()
+	c.sendReady()
 	for i := range batchSize + 3 {
 		if _, err := c.WriteToAddrPort([]byte{byte(i)}, to); err != nil {
 			t.Fatal(err)

@@ -209,6 +209,16 @@ func (e *Engine) flush() {
 	}
 }
 
+// socketSends sums, over the media sockets, the datagrams sent in
+// batches and the messages the kernel was handed for them.
+func (e *Engine) socketSends() (datagrams, sends uint64) {
+	for _, c := range e.sockets {
+		datagrams += c.datagrams.Load()
+		sends += c.sends.Load()
+	}
+	return datagrams, sends
+}
+
 // hold starts a fan-out: its writes are queued without waking the
 // sockets' flusher, as release sends them.
 func (e *Engine) hold() {

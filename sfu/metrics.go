@@ -39,6 +39,10 @@ type Totals struct {
 	ResentRebuilt        uint64 // of Resent, those rebuilt from an up track's one copy (sentlog.go)
 	KeyframeRequestsIn   uint64 // PLI and FIR from subscribers
 	KeyframeRequestsOut  uint64 // keyframe requests sent to publishers
+	// Datagrams counts what the media sockets sent in batches (media,
+	// RTCP, ICE), KernelSends the messages the kernel was handed for
+	// them: fewer where it cut runs of datagrams itself (UDP GSO).
+	Datagrams, KernelSends uint64
 }
 
 // Gauges are the SFU's current sizes.
@@ -134,6 +138,9 @@ func (m *Manager) Totals() Totals {
 	if m.engine != nil && m.engine.resent != nil {
 		t.Resent, t.ResentRTX = m.engine.resent.all.Load(), m.engine.resent.rtx.Load()
 		t.ResentRebuilt = m.engine.resent.rebuilt.Load()
+	}
+	if m.engine != nil {
+		t.Datagrams, t.KernelSends = m.engine.socketSends()
 	}
 	return t
 }

@@ -80,6 +80,7 @@ type window struct {
 	serverCPU, forwarded       float64
 	serverSystemCPU            float64 // NaN when the server does not say
 	forwardedBytes, selfCPU    float64
+	datagrams, kernelSends     float64 // the server's media port
 	serverLatencyP99           float64
 	serverHasCounters          bool
 	serverRSS                  float64
@@ -121,6 +122,8 @@ func between(a, b *snapshot) window {
 	if w.serverHasCounters {
 		w.forwarded = b.server.packetsOut - a.server.packetsOut
 		w.forwardedBytes = b.server.bytesOut - a.server.bytesOut
+		w.datagrams = b.server.datagrams - a.server.datagrams
+		w.kernelSends = b.server.kernelSends - a.server.kernelSends
 		w.serverLatencyP99 = histogramQuantile(0.99, a.server.latency, b.server.latency)
 	}
 	return w
@@ -228,6 +231,9 @@ func (r *run) fill(w *window) {
 	res.ServerCPUMicrosPerPacket = nanToZero(w.cpuPerPacket())
 	if f := w.forwardedPackets(); f > 0 && !math.IsNaN(w.serverSystemCPU) {
 		res.ServerCPUSystemMicrosPerPacket = w.serverSystemCPU / f * 1e6
+	}
+	if w.kernelSends > 0 {
+		res.DatagramsPerSend = w.datagrams / w.kernelSends
 	}
 	res.ServerRSSMB = w.serverRSS / 1e6
 	if res.Joined > 0 {

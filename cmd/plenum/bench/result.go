@@ -63,10 +63,14 @@ type Result struct {
 	// ServerCPUSystemMicrosPerPacket is the kernel's part of it (0 when
 	// the server does not say): on loopback, the receivers' delivery too.
 	ServerCPUSystemMicrosPerPacket float64 `json:"server_cpu_system_us_per_packet"`
-	ServerRSSMB                    float64 `json:"server_rss_mb"`
-	ServerRSSBaselineMB            float64 `json:"server_rss_baseline_mb"`
-	ServerRSSPerParticipantMB      float64 `json:"server_rss_per_participant_mb"`
-	ServerStatsSource              string  `json:"server_stats_source"`
+	// DatagramsPerSend is how many datagrams the server's media port sent
+	// per message it handed the kernel (0 when the server does not say):
+	// above 1 where the kernel cut runs for one subscriber (UDP GSO).
+	DatagramsPerSend          float64 `json:"datagrams_per_send"`
+	ServerRSSMB               float64 `json:"server_rss_mb"`
+	ServerRSSBaselineMB       float64 `json:"server_rss_baseline_mb"`
+	ServerRSSPerParticipantMB float64 `json:"server_rss_per_participant_mb"`
+	ServerStatsSource         string  `json:"server_stats_source"`
 	// LoadgenCPUPct is this process' CPU use (100 = one core): near the
 	// cores it may use, the load generator, not the server, is the limit.
 	LoadgenCPUPct float64 `json:"loadgen_cpu_pct"`
@@ -179,6 +183,7 @@ func (r *Result) WriteTable(w io.Writer) error {
 	row("jitter", "%.3f ms", r.JitterMs)
 	row("server forwarding p99", "%.3f ms", r.ServerForwardP99Ms)
 	row("server CPU", "%.1f %% of a core, %.2f µs per forwarded packet (%.2f µs of it in the kernel)", r.ServerCPUPct, r.ServerCPUMicrosPerPacket, r.ServerCPUSystemMicrosPerPacket)
+	row("server sends", "%.2f datagrams per message to the kernel", r.DatagramsPerSend)
 	row("server memory", "%.1f MB resident (%.1f before), %.2f MB per participant", r.ServerRSSMB, r.ServerRSSBaselineMB, r.ServerRSSPerParticipantMB)
 	row("server figures from", "%s", r.ServerStatsSource)
 	row("load generator CPU", "%.0f %% of a core", r.LoadgenCPUPct)
@@ -190,7 +195,7 @@ func (r *Result) WriteTable(w io.Writer) error {
 
 // WriteMarkdown writes results as one Markdown table, a row each.
 func WriteMarkdown(w io.Writer, results []*Result) error {
-	_, err := fmt.Fprintln(w, "| scenario | participants | forwarded pkt/s | Mbit/s | loss % | latency to the socket p50 / p95 / p99 ms | latency delivered p50 / p99 ms | jitter ms | server CPU % | µs CPU / packet (kernel) | server RSS MB | MB / participant | load generator CPU % | other CPU % |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	_, err := fmt.Fprintln(w, "| scenario | participants | forwarded pkt/s | Mbit/s | loss % | latency to the socket p50 / p95 / p99 ms | latency delivered p50 / p99 ms | jitter ms | server CPU % | µs CPU / packet (kernel) | datagrams / send | server RSS MB | MB / participant | load generator CPU % | other CPU % |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range results {
 		if err != nil {
 			return err
@@ -207,10 +212,10 @@ func WriteMarkdown(w io.Writer, results []*Result) error {
 		if r.SocketLatencySamples > 0 {
 			socket = fmt.Sprintf("%.2f / %.2f / %.2f", r.SocketLatencyP50Ms, r.SocketLatencyP95Ms, r.SocketLatencyP99Ms)
 		}
-		_, err = fmt.Fprintf(w, "| %s | %d | %.0f | %.1f | %.3f | %s | %.2f / %.2f | %.3f | %.1f | %s | %.0f | %.2f | %.0f | %.0f |\n",
+		_, err = fmt.Fprintf(w, "| %s | %d | %.0f | %.1f | %.3f | %s | %.2f / %.2f | %.3f | %.1f | %s | %.2f | %.0f | %.2f | %.0f | %.0f |\n",
 			name, r.Joined, r.ForwardedPPS, r.ForwardedMbps, r.LossPct, socket,
 			r.LatencyP50Ms, r.LatencyP99Ms,
-			r.JitterMs, r.ServerCPUPct, cpu, r.ServerRSSMB, r.ServerRSSPerParticipantMB, r.LoadgenCPUPct, r.OtherCPUPct)
+			r.JitterMs, r.ServerCPUPct, cpu, r.DatagramsPerSend, r.ServerRSSMB, r.ServerRSSPerParticipantMB, r.LoadgenCPUPct, r.OtherCPUPct)
 	}
 	return err
 }

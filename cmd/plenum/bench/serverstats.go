@@ -25,6 +25,7 @@ type serverSample struct {
 	rssBytes      float64
 	// From Plenum's own metrics; zero when only /proc could be read.
 	packetsOut, bytesOut, packetsIn float64
+	datagrams, kernelSends          float64  // the media port's, sent in batches
 	latency                         []bucket // forwarding latency, cumulative
 	hasCounters                     bool
 }
@@ -107,6 +108,8 @@ func (p *serverProbe) scrape(ctx context.Context) (serverSample, error) {
 	s.packetsOut, s.hasCounters = m[`plenum_sfu_rtp_packets_total{direction="out"}`]
 	s.packetsIn = m[`plenum_sfu_rtp_packets_total{direction="in"}`]
 	s.bytesOut = m[`plenum_sfu_rtp_bytes_total{direction="out"}`]
+	s.datagrams = m["plenum_sfu_udp_datagrams_total"]
+	s.kernelSends = m["plenum_sfu_udp_sends_total"]
 	const prefix = `plenum_sfu_forward_latency_seconds_bucket{le="`
 	for k, v := range m {
 		if le, ok := strings.CutPrefix(k, prefix); ok {

@@ -64,6 +64,10 @@ var (
 		"Keyframe requests: direction=in PLI/FIR from subscribers, direction=out PLI sent to publishers.", []string{"direction"}, nil)
 	descLatency = prometheus.NewDesc("plenum_sfu_forward_latency_seconds",
 		"Time from a packet's arrival in the SFU to its last copy handed to the network (one packet in 16 is sampled).", nil, nil)
+	descDatagrams = prometheus.NewDesc("plenum_sfu_udp_datagrams_total",
+		"UDP datagrams the media port sent in batches (media, RTCP, ICE).", nil, nil)
+	descKernelSends = prometheus.NewDesc("plenum_sfu_udp_sends_total",
+		"Messages the kernel was handed for plenum_sfu_udp_datagrams_total: fewer where it cut a run of datagrams for one subscriber itself (UDP GSO).", nil, nil)
 	descTURNAllocations = prometheus.NewDesc("plenum_turn_allocations", "Allocations on the built-in TURN server now.", nil, nil)
 	descTURNDropped     = prometheus.NewDesc("plenum_turn_relay_dropped_bytes_total",
 		"Bytes the built-in TURN server dropped because of --turn-bandwidth-max.", nil, nil)
@@ -85,7 +89,7 @@ type plenumCollector struct{ s *Server }
 func (c *plenumCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		descRooms, descParticipants, descTracks, descSessions, descPackets, descBytes,
-		descNACKs, descRepaired, descResent, descKeyframes, descLatency, descTURNAllocations, descTURNDropped,
+		descNACKs, descRepaired, descResent, descKeyframes, descLatency, descDatagrams, descKernelSends, descTURNAllocations, descTURNDropped,
 	} {
 		ch <- d
 	}
@@ -116,6 +120,8 @@ func (c *plenumCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descResent, t.ResentRTX, "rtx")
 	counter(descKeyframes, t.KeyframeRequestsIn, "in")
 	counter(descKeyframes, t.KeyframeRequestsOut, "out")
+	counter(descDatagrams, t.Datagrams)
+	counter(descKernelSends, t.KernelSends)
 	ch <- latencyHistogram(s.manager.ForwardLatency())
 
 	if s.turn != nil {

@@ -98,6 +98,7 @@ func TestMetricsCountPacketsDuringACall(t *testing.T) {
 		"plenum_sfu_rtp_packets_total", "plenum_sfu_rtp_bytes_total", "plenum_sfu_nacks_received_total",
 		"plenum_sfu_rtx_packets_received_total", "plenum_sfu_retransmissions_total",
 		"plenum_sfu_keyframe_requests_total", "plenum_sfu_forward_latency_seconds", "plenum_turn_allocations",
+		"plenum_sfu_udp_datagrams_total", "plenum_sfu_udp_sends_total",
 		"plenum_build_info", "go_goroutines", "process_cpu_seconds_total", "plenum_process_cpu_system_seconds_total", "process_resident_memory_bytes",
 	} {
 		if before[name] == nil {
@@ -143,6 +144,12 @@ func TestMetricsCountPacketsDuringACall(t *testing.T) {
 		out2, _ := value(later, "plenum_sfu_rtp_packets_total", "direction", "out")
 		return in2 > in1 && out2 > out1
 	})
+	// Media went out in batches; never more messages than datagrams.
+	datagrams, _ := value(later, "plenum_sfu_udp_datagrams_total")
+	sends, _ := value(later, "plenum_sfu_udp_sends_total")
+	if datagrams < out1 || sends <= 0 || sends > datagrams {
+		t.Errorf("%v datagrams in %v sends, %v packets forwarded before", datagrams, sends, out1)
+	}
 	if cpu, _ := value(later, "process_cpu_seconds_total"); cpu <= 0 {
 		t.Errorf("process_cpu_seconds_total = %v", cpu)
 	}
