@@ -102,8 +102,12 @@ func (n arrivalNet) ListenUDP(network string, addr *net.UDPAddr) (transport.UDPC
 	if err != nil {
 		return nil, err
 	}
+	ac := &arrivalConn{UDPConn: c, arrivals: n.arrivals}
 	stampArrivals(c)
-	return &arrivalConn{UDPConn: c, arrivals: n.arrivals}, nil
+	if coalesceArrivals(c) {
+		ac.coalesced = make([]byte, 1<<16)
+	}
+	return ac, nil
 }
 
 // ListenPacket opens a socket as ListenUDP does, for UDP; pion opens the
@@ -121,27 +125,61 @@ func (n arrivalNet) ListenPacket(network, address string) (net.PacketConn, error
 }
 
 // arrivalConn reads with the kernel's receive timestamp. pion reads each
-// candidate's socket from one goroutine; the lock only keeps oob safe
-// should that change.
+// candidate's socket from one goroutine; the lock only keeps the buffers
+// safe should that change.
+//
+// Where the kernel can, it hands the socket a run of datagrams from one
+// sender in one read (UDP GRO), as QUIC stacks ask of it; ReadFrom gives
+// them to pion one by one. A server's segmented send (UDP GSO) then
+// reaches the socket whole: on loopback, where the kernel delivers
+// inside the sender's system call and charges the server for it, that
+// is one delivery where there were several, as a network card would
+// spare the server all of them.
 type arrivalConn struct {
 	*net.UDPConn
 	arrivals *Arrivals
 	mu       sync.Mutex
 	oob      [64]byte
+
+	coalesced []byte       // a coalesced read; nil where the kernel will not coalesce
+	rest      []byte       // its datagrams not yet read
+	segment   int          // their size (the last may be shorter)
+	restFrom  *net.UDPAddr // their sender
+	restAt    int64        // their arrival
 }
 
 // ReadFrom reads one datagram and notes when it arrived.
 func (c *arrivalConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	n, oobn, _, addr, err := c.ReadMsgUDP(b, c.oob[:])
+	if len(c.rest) > 0 {
+		d := c.rest[:min(c.segment, len(c.rest))]
+		c.rest = c.rest[len(d):]
+		c.arrivals.note(d, c.restAt)
+		return copy(b, d), c.restFrom, nil
+	}
+	buf := b
+	if c.coalesced != nil {
+		buf = c.coalesced
+	}
+	n, oobn, _, addr, err := c.ReadMsgUDP(buf, c.oob[:])
 	if err != nil {
 		return n, nil, err
 	}
-	at := kernelTimestamp(c.oob[:oobn])
+	oob := c.oob[:oobn]
+	at := kernelTimestamp(oob)
 	if at == 0 {
 		at = time.Now().UnixNano()
 	}
-	c.arrivals.note(b[:n], at)
+	d := buf[:n]
+	if c.coalesced != nil {
+		if seg := coalescedSegment(oob); seg > 0 && seg < n {
+			d, c.rest, c.segment, c.restFrom, c.restAt = d[:seg], d[seg:], seg, addr, at
+		}
+	}
+	c.arrivals.note(d, at)
+	if c.coalesced != nil {
+		return copy(b, d), addr, nil
+	}
 	return n, addr, nil
 }

@@ -61,22 +61,30 @@ func TestArrivalsRememberRTPOnceAndNothingElse(t *testing.T) {
 	}
 }
 
-func TestArrivalIsWhenTheKernelReceivedIt(t *testing.T) {
-	a := NewArrivals()
+// arrivalPair is a loopback socket of the load generator's, noting in a
+// the arrivals of what tx sends it.
+func arrivalPair(t *testing.T) (a *Arrivals, rx *arrivalConn, tx *net.UDPConn) {
+	t.Helper()
+	a = NewArrivals()
 	n, err := newArrivalNet(a)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rx, err := n.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	c, err := n.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rx.Close()
-	tx, err := net.DialUDP("udp4", nil, rx.LocalAddr().(*net.UDPAddr))
+	t.Cleanup(func() { _ = c.Close() })
+	tx, err = net.DialUDP("udp4", nil, c.LocalAddr().(*net.UDPAddr))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tx.Close()
+	t.Cleanup(func() { _ = tx.Close() })
+	return a, c.(*arrivalConn), tx
+}
+
+func TestArrivalIsWhenTheKernelReceivedIt(t *testing.T) {
+	a, rx, tx := arrivalPair(t)
 	// The kernel turns its receive timestamps on a moment after the
 	// first socket asks (a deferred static key); until then it stamps a
 	// datagram when it is read. So a few tries.
