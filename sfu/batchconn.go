@@ -31,13 +31,14 @@ import (
 // Batch sizes.
 const (
 	// batchSize is how many datagrams one sendmmsg(2) carries: the three
-	// packets of a typical video frame fanned out to 20 (a larger burst
-	// takes a few calls).
-	batchSize = 64
-	// maxBatches bounds the batches of one socket (about 100 KB each):
-	// one per goroutine sending at once, more only while sends wait for
-	// a full socket buffer; past it, writes go out one by one.
-	maxBatches = 8
+	// packets of a typical video frame fanned out to 40 (a larger burst
+	// takes a few calls). The copies of a frame must share a batch to be
+	// segmented per subscriber (segments.go).
+	batchSize = 128
+	// maxBatches bounds the batches of one socket (about 200 KB each):
+	// one filling, one being sent, and a few queued meanwhile; past it,
+	// writes go out one by one.
+	maxBatches = 4
 	// flushAfter bounds how long a queued datagram may wait.
 	flushAfter = 500 * time.Microsecond
 	// maxDatagram bounds one datagram; larger ones are sent at once.

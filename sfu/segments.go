@@ -18,9 +18,13 @@ import (
 // by one (BenchmarkBatchConnFrame, loopback, where the sender's call
 // also delivers into the receivers' sockets).
 
-// maxSegmentedBytes bounds one segmented send: an IP packet carries at
-// most 64 KB.
-const maxSegmentedBytes = 60000
+// Bounds of one segmented send.
+const (
+	// maxSegmentedBytes: an IP packet carries at most 64 KB.
+	maxSegmentedBytes = 60000
+	// maxSegments: kernels before 5.16 take at most 64 (UDP_MAX_SEGMENTS).
+	maxSegments = 64
+)
 
 // message is one sendmsg(2) of a batch: count datagrams, from
 // segmentPlan.order[start] on, all of size bytes but the last.
@@ -41,7 +45,7 @@ type segmentPlan struct {
 	of    [batchSize]int // each datagram's message
 	// latest holds, per address (open addressing on addrHash), 1 + the
 	// index of the latest message for it; 0 is an empty slot.
-	latest [2 * batchSize]int
+	latest [2 * batchSize]uint8
 }
 
 // make plans b's messages: with segment, each run of datagrams for one
@@ -62,12 +66,12 @@ func (p *segmentPlan) make(b *sendBatch, segment bool) {
 	for i := range b.n {
 		to, size := b.addrs[i], b.lens[i]
 		h := addrHash(to) & mask
-		for p.latest[h] != 0 && b.addrs[p.msgs[p.latest[h]-1].first] != to {
+		for p.latest[h] != 0 && b.addrs[p.msgs[int(p.latest[h])-1].first] != to {
 			h = (h + 1) & mask
 		}
-		if k := p.latest[h] - 1; k >= 0 {
+		if k := int(p.latest[h]) - 1; k >= 0 {
 			m := &p.msgs[k]
-			if m.open && size <= m.size && m.bytes+size <= maxSegmentedBytes {
+			if m.open && size <= m.size && m.bytes+size <= maxSegmentedBytes && m.count < maxSegments {
 				m.count++
 				m.bytes += size
 				m.open = size == m.size // a shorter datagram ends a run
@@ -78,7 +82,7 @@ func (p *segmentPlan) make(b *sendBatch, segment bool) {
 		p.msgs[p.n] = message{first: i, count: 1, size: size, bytes: size, open: true}
 		p.of[i] = p.n
 		p.n++
-		p.latest[h] = p.n
+		p.latest[h] = uint8(p.n) //nolint:gosec // at most batchSize, which fits
 	}
 	// Lay the datagrams out message by message, in their order.
 	start := 0
@@ -99,5 +103,5 @@ func (p *segmentPlan) make(b *sendBatch, segment bool) {
 func addrHash(a netip.AddrPort) int {
 	b := a.Addr().As16()
 	h := binary.BigEndian.Uint64(b[:8])*0xff51afd7ed558ccd ^ binary.BigEndian.Uint64(b[8:]) ^ uint64(a.Port())
-	return int((h * 0x9e3779b97f4a7c15) >> 57)
+	return int((h * 0x9e3779b97f4a7c15) >> 56) // 0-255: 2 * batchSize slots
 }

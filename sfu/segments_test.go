@@ -88,6 +88,19 @@ func TestSegmentPlanBoundsAMessage(t *testing.T) {
 	if want := (batchSize*maxDatagram + maxSegmentedBytes - 1) / maxSegmentedBytes; p.n != want {
 		t.Errorf("%d messages, want %d", p.n, want)
 	}
+	// Small datagrams: at most maxSegments to a message.
+	for i := range batch.n {
+		batch.lens[i] = 100
+	}
+	p.make(&batch, true)
+	if want := (batchSize + maxSegments - 1) / maxSegments; p.n != want {
+		t.Errorf("%d messages of 100-byte datagrams, want %d", p.n, want)
+	}
+	for k := range p.n {
+		if m := p.msgs[k]; m.count > maxSegments {
+			t.Errorf("message %d carries %d datagrams", k, m.count)
+		}
+	}
 }
 
 func BenchmarkSegmentPlan(b *testing.B) {
