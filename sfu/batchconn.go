@@ -12,9 +12,10 @@ import (
 // queues what pion writes and sends the queue with one sendmmsg(2). A
 // fan-out (UpTrack.fanOut) holds the sockets while it writes its copies
 // and, when it ends, asks the flusher to send them as soon as it runs;
-// other writes (RTCP, ICE, DTLS) wait at most flushAfter; a full queue
-// goes out at once. One system call per fan-out instead of one per copy
-// roughly halves pion's cost per forwarded copy (docs/performance.md).
+// other writes (RTCP, ICE, DTLS) wait at most flushAfter; a full batch
+// is queued for the flusher at once. One system call per fan-out instead
+// of one per copy roughly halves pion's cost per forwarded copy
+// (docs/performance.md).
 //
 // The flusher being a goroutine is what lets a burst batch up: on a busy
 // core it runs once the reading goroutines have nothing left to read, so
@@ -53,8 +54,9 @@ type batchConn struct {
 	calls socketCalls
 
 	mu      sync.Mutex
-	pending *sendBatch   // being filled
-	ready   []*sendBatch // taken out to be sent, oldest first
+	freed   sync.Cond    // on mu: a sent batch came back, or sending stopped
+	pending *sendBatch   // being filled; nil while every batch is queued
+	ready   []*sendBatch // queued to be sent, oldest first
 	sending bool         // a goroutine is sending ready's batches
 	spare   []*sendBatch // sent batches, for reuse
 	batches int          // made so far, at most maxBatches
@@ -64,8 +66,9 @@ type batchConn struct {
 	// the kernel was handed for them: fewer when it segments.
 	datagrams, sends atomic.Uint64
 
-	// holds counts the fan-outs under way (hold): each flushes when it
-	// ends, so the writes they cover need not wake the flusher.
+	// holds counts the fan-outs under way (hold): each asks the flusher
+	// to send when it ends, so the writes they cover need not start its
+	// timer.
 	holds atomic.Int32
 
 	kick  chan struct{} // a batch has started filling: send it within flushAfter
@@ -105,12 +108,14 @@ func newBatchConn(conn *net.UDPConn) (*batchConn, error) {
 		calls:   calls,
 		pending: &sendBatch{},
 		ready:   make([]*sendBatch, 0, maxBatches),
+		spare:   make([]*sendBatch, 0, maxBatches),
 		batches: 1,
 		kick:    make(chan struct{}, 1),
 		soon:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 		ended:   make(chan struct{}),
 	}
+	c.freed.L = &c.mu
 	go c.flusher()
 	return c, nil
 }
@@ -130,8 +135,10 @@ func (c *batchConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	return c.WriteToAddrPort(b, ua.AddrPort())
 }
 
-// WriteToAddrPort queues a copy of b for addr. It sends the queue itself
-// when that fills it, outside the lock.
+// WriteToAddrPort queues a copy of b for addr. A write that fills the
+// batch leaves it to the flusher; one that finds every batch queued
+// waits for one to come back rather than send alone, which would let it
+// overtake the queued datagrams to the same subscriber.
 func (c *batchConn) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) {
 	if len(b) > maxDatagram || addr.Addr().Zone() != "" {
 		// Too big for a slot, or a link-local address whose zone the
@@ -139,17 +146,14 @@ func (c *batchConn) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) 
 		return c.WriteToUDPAddrPort(b, addr)
 	}
 	c.mu.Lock()
+	for c.pending == nil && !c.closed {
+		c.freed.Wait() // the socket buffer is full, or the flusher has not run yet
+	}
 	if c.closed {
 		c.mu.Unlock()
 		return 0, net.ErrClosed
 	}
 	p := c.pending
-	if p == nil {
-		// Every batch is being sent (the socket buffer is full): do not
-		// queue more, send this one alone.
-		c.mu.Unlock()
-		return c.WriteToUDPAddrPort(b, addr)
-	}
 	i := p.n
 	p.lens[i] = copy(p.data[i][:], b)
 	p.addrs[i] = addr
@@ -157,26 +161,33 @@ func (c *batchConn) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) 
 	if i == 0 {
 		p.first = time.Now()
 	}
-	send := p.n == batchSize && c.takeLocked()
-	c.mu.Unlock()
-	// Looked at after queueing: a hold seen here ends with a flush that
-	// comes after this write (release lowers the count, then flushes).
-	if i == 0 && c.holds.Load() == 0 {
-		select {
-		case c.kick <- struct{}{}:
-		default:
-		}
+	full := p.n == batchSize
+	if full {
+		c.queueLocked()
 	}
-	if send {
-		c.sendReady()
+	c.mu.Unlock()
+	// Looked at after queueing: a hold seen here ends with a release
+	// that comes after this write (it lowers the count, then signals).
+	if i == 0 && c.holds.Load() == 0 {
+		signal(c.kick)
+	}
+	if full {
+		signal(c.soon)
 	}
 	return len(b), nil
 }
 
-// takeLocked queues the pending batch for sending and puts an empty one
-// in its place, or none if maxBatches are all in use. It reports whether
-// the caller must send the queue (sendReady): nobody else is.
-func (c *batchConn) takeLocked() (send bool) {
+// signal wakes the flusher through ch, if it is not woken already.
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// queueLocked queues the pending batch for sending and puts an empty one
+// in its place, or none if maxBatches are all queued.
+func (c *batchConn) queueLocked() {
 	c.ready = append(c.ready, c.pending)
 	switch n := len(c.spare); {
 	case n > 0:
@@ -188,26 +199,26 @@ func (c *batchConn) takeLocked() (send bool) {
 	default:
 		c.pending = nil
 	}
-	if c.sending {
-		return false
-	}
-	c.sending = true
-	return true
 }
 
-// sendReady sends the queued batches, oldest first, until none is left.
-// One goroutine at a time sends, so that a subscriber's datagrams leave
-// in the order they were written; one that finds another sending leaves
-// its batch to it rather than wait. The lock is not held across a send.
+// sendReady sends the queued batches, oldest first, until none is left,
+// unless another goroutine is doing so already: one at a time sends, so
+// that a subscriber's datagrams leave in the order they were written.
+// The lock is not held across a send.
 func (c *batchConn) sendReady() {
 	c.mu.Lock()
+	if c.sending {
+		c.mu.Unlock()
+		return
+	}
+	c.sending = true
 	for len(c.ready) > 0 {
 		b := c.ready[0]
 		c.ready = append(c.ready[:0], c.ready[1:]...)
 		c.mu.Unlock()
-		c.calls.send(b)
-		c.datagrams.Add(uint64(b.n))
-		c.sends.Add(uint64(b.sends))
+		failed := c.calls.send(b)
+		c.datagrams.Add(uint64(b.n - failed)) //nolint:gosec // failed <= n
+		c.sends.Add(uint64(b.sends))          //nolint:gosec // sends <= n
 		b.n = 0
 		c.mu.Lock()
 		if c.pending == nil {
@@ -215,21 +226,22 @@ func (c *batchConn) sendReady() {
 		} else {
 			c.spare = append(c.spare, b)
 		}
+		c.freed.Broadcast()
 	}
 	c.sending = false
+	c.freed.Broadcast()
 	c.mu.Unlock()
 }
 
 // Flush sends what is queued, or leaves it to the goroutine sending.
 func (c *batchConn) Flush() {
 	c.mu.Lock()
-	if c.pending == nil || c.pending.n == 0 {
-		c.mu.Unlock()
-		return
+	if c.pending != nil && c.pending.n > 0 {
+		c.queueLocked()
 	}
-	send := c.takeLocked()
+	queued := len(c.ready) > 0
 	c.mu.Unlock()
-	if send {
+	if queued {
 		c.sendReady()
 	}
 }
@@ -243,13 +255,10 @@ func (c *batchConn) hold() { c.holds.Add(1) }
 func (c *batchConn) release() {
 	c.holds.Add(-1)
 	c.mu.Lock()
-	queued := c.pending != nil && c.pending.n > 0
+	queued := len(c.ready) > 0 || (c.pending != nil && c.pending.n > 0)
 	c.mu.Unlock()
 	if queued {
-		select {
-		case c.soon <- struct{}{}:
-		default:
-		}
+		signal(c.soon)
 	}
 }
 
@@ -260,20 +269,14 @@ func (c *batchConn) flush() { c.Flush() }
 // and otherwise tells how much longer it may wait (0: nothing queued).
 func (c *batchConn) flushOld(now time.Time) time.Duration {
 	c.mu.Lock()
-	p := c.pending
-	if p == nil || p.n == 0 {
-		c.mu.Unlock()
-		return 0
+	if p := c.pending; p != nil && p.n > 0 {
+		if wait := flushAfter - now.Sub(p.first); wait > 0 {
+			c.mu.Unlock()
+			return wait
+		}
 	}
-	if wait := flushAfter - now.Sub(p.first); wait > 0 {
-		c.mu.Unlock()
-		return wait
-	}
-	send := c.takeLocked()
 	c.mu.Unlock()
-	if send {
-		c.sendReady()
-	}
+	c.Flush()
 	return 0
 }
 
@@ -308,17 +311,22 @@ func (c *batchConn) flusher() {
 	}
 }
 
-// Close sends what is queued, stops the flusher and closes the socket.
+// Close refuses further writes, sends what is queued, stops the flusher
+// and closes the socket.
 func (c *batchConn) Close() error {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		return net.ErrClosed
 	}
+	c.closed = true
+	c.freed.Broadcast() // writers waiting for a batch give up
 	c.mu.Unlock()
 	c.Flush()
 	c.mu.Lock()
-	c.closed = true
+	for c.sending || len(c.ready) > 0 {
+		c.freed.Wait() // another goroutine is sending the last batches
+	}
 	c.mu.Unlock()
 	close(c.done)
 	<-c.ended

@@ -38,9 +38,9 @@ type sysBatch struct {
 // cmsghdr and a uint16 (unix.CmsgSpace(2), at most 24 bytes).
 const segmentControlSpace = 24
 
-// segmentFailuresAllowed is how many segmented sends may fail (a route
-// whose device cannot checksum them, a segment larger than the route's
-// MTU) before a socket sends every datagram alone; each failed one is
+// segmentFailuresAllowed is how many segmented sends may fail because
+// the socket or its route cannot segment (a device that cannot checksum
+// them) before the socket sends every datagram alone; each failed one is
 // sent again datagram by datagram.
 const segmentFailuresAllowed = 8
 
@@ -168,10 +168,15 @@ func (sb *sysBatch) sendmmsg(fd uintptr) bool {
 		case errno == 0:
 			sb.off += int(n)
 		case sb.datagrams(sb.off) > 1:
-			// The kernel would not cut this one: send the rest alone, and
-			// stop segmenting on this socket if that keeps happening.
-			if sb.sender.segmentFailures.Add(1) >= segmentFailuresAllowed {
-				sb.sender.segment.Store(false)
+			// Send the rest alone: then only what cannot go is dropped.
+			// EINVAL and EIO say the socket or its route cannot segment
+			// (no checksums, none offloaded); if that keeps happening,
+			// stop segmenting on this socket. EMSGSIZE (one subscriber's
+			// route has a smaller MTU) and the rest are not its fault.
+			if errno == unix.EINVAL || errno == unix.EIO {
+				if sb.sender.segmentFailures.Add(1) >= segmentFailuresAllowed {
+					sb.sender.segment.Store(false)
+				}
 			}
 			sb.unsegment()
 		default:

@@ -130,25 +130,35 @@ func TestBatchConnRefusesWritesAfterClose(t *testing.T) {
 	}
 }
 
-func TestBatchConnBoundsItsBatchesAndStillSends(t *testing.T) {
+func TestBatchConnWaitsForABatchWhenAllAreQueued(t *testing.T) {
 	c, rx := batchPair(t)
 	to := rx.LocalAddr().(*net.UDPAddr).AddrPort()
-	// Every batch taken by senders: the next write goes out alone.
+	// Every batch queued, the first holding datagram 1: a write must wait
+	// for one to come back, not overtake it.
 	c.mu.Lock()
+	q := c.pending
+	q.data[0][0], q.lens[0], q.addrs[0], q.n = 1, 1, to, 1
+	c.ready = append(c.ready, q)
 	c.batches, c.pending = maxBatches, nil
 	c.mu.Unlock()
-	if _, err := c.WriteToAddrPort([]byte{42}, to); err != nil {
+	wrote := make(chan error, 1)
+	go func() {
+		_, err := c.WriteToAddrPort([]byte{2}, to)
+		wrote <- err
+	}()
+	select {
+	case err := <-wrote:
+		t.Fatalf("a write returned (%v) while every batch was queued", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	c.Flush() // sends the queued batch, which the write then fills
+	if err := <-wrote; err != nil {
 		t.Fatal(err)
 	}
-	if d := receive(t, rx, 1)[0]; d[0] != 42 {
-		t.Fatalf("received %v", d)
+	c.Flush()
+	if got := receive(t, rx, 2); got[0][0] != 1 || got[1][0] != 2 {
+		t.Fatalf("received %v then %v, want 1 then 2", got[0], got[1])
 	}
-	// A batch coming back becomes the one filled.
-	c.mu.Lock()
-	c.ready = append(c.ready, &sendBatch{})
-	c.sending = true
-	c.mu.Unlock()
-	c.sendReady()
 	for i := range batchSize + 3 {
 		if _, err := c.WriteToAddrPort([]byte{byte(i)}, to); err != nil {
 			t.Fatal(err)
@@ -159,6 +169,24 @@ func TestBatchConnBoundsItsBatchesAndStillSends(t *testing.T) {
 	if c.batches > maxBatches {
 		t.Errorf("%d batches, at most %d wanted", c.batches, maxBatches)
 	}
+}
+
+func TestBatchConnCloseSendsWhatIsQueuedOnce(t *testing.T) {
+	c, rx := batchPair(t)
+	to := rx.LocalAddr().(*net.UDPAddr).AddrPort()
+	for i := range batchSize + 3 { // a full batch queued, and three pending
+		if _, err := c.WriteToAddrPort([]byte{byte(i)}, to); err != nil {
+			t.Fatal(err)
+		}
+	}
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() { errs <- c.Close() }()
+	}
+	if a, b := <-errs, <-errs; (a == nil) == (b == nil) {
+		t.Errorf("two Closes returned %v and %v: want one nil, one error", a, b)
+	}
+	receive(t, rx, batchSize+3)
 }
 
 func TestBatchConnReadsWithTheSendersAddress(t *testing.T) {

@@ -219,15 +219,16 @@ func (e *Engine) socketSends() (datagrams, sends uint64) {
 	return datagrams, sends
 }
 
-// hold starts a fan-out: its writes are queued without waking the
-// sockets' flusher, as release sends them.
+// hold starts a fan-out: its writes are queued without starting the
+// sockets' flusher's timer, as release asks the flusher to send them.
 func (e *Engine) hold() {
 	for _, c := range e.sockets {
 		c.hold()
 	}
 }
 
-// release ends a fan-out and sends what it queued.
+// release ends a fan-out: the sockets' flushers send what it queued as
+// soon as they run (batchconn.go).
 func (e *Engine) release() {
 	for _, c := range e.sockets {
 		c.release()

@@ -69,7 +69,7 @@ func (p *segmentPlan) make(b *sendBatch, segment bool) {
 		for p.latest[h] != 0 && b.addrs[p.msgs[int(p.latest[h])-1].first] != to {
 			h = (h + 1) & mask
 		}
-		if k := int(p.latest[h]) - 1; k >= 0 {
+		if k := int(p.latest[h]) - 1; k >= 0 && size > 0 {
 			m := &p.msgs[k]
 			if m.open && size <= m.size && m.bytes+size <= maxSegmentedBytes && m.count < maxSegments {
 				m.count++
@@ -79,7 +79,9 @@ func (p *segmentPlan) make(b *sendBatch, segment bool) {
 				continue
 			}
 		}
-		p.msgs[p.n] = message{first: i, count: 1, size: size, bytes: size, open: true}
+		// An empty datagram stays alone: a segment size of 0 would make
+		// one datagram of the run.
+		p.msgs[p.n] = message{first: i, count: 1, size: size, bytes: size, open: size > 0}
 		p.of[i] = p.n
 		p.n++
 		p.latest[h] = uint8(p.n) //nolint:gosec // at most batchSize, which fits

@@ -119,3 +119,16 @@ func BenchmarkSegmentPlan(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(batch.n), "ns/datagram")
 }
+
+func TestSegmentPlanLeavesEmptyDatagramsAlone(t *testing.T) {
+	to := netip.MustParseAddrPort("127.0.0.1:4000")
+	var batch sendBatch
+	for batch.n = 0; batch.n < 3; batch.n++ {
+		batch.addrs[batch.n] = to // lens stay 0
+	}
+	var p segmentPlan
+	p.make(&batch, true)
+	if p.n != 3 {
+		t.Errorf("3 empty datagrams in %d messages, want 3", p.n)
+	}
+}

@@ -44,7 +44,7 @@ func layerIndex(rid string) int {
 // (Engine, batchConn).
 type batchedSends interface {
 	// hold and release bracket a fan-out: its writes are queued, and
-	// release sends them.
+	// release has them sent as soon as the sockets' flusher runs.
 	hold()
 	release()
 	// flush sends what is queued.
@@ -393,7 +393,7 @@ func (t *UpTrack) fanOut(pkt *rtp.Packet, l *upLayer, now time.Time) {
 		}
 	}
 	if t.sends != nil {
-		t.sends.release() // the copies go out together, in one system call
+		t.sends.release() // the copies go out together, with the rest of a burst
 	}
 	l.stats.packetsOut.Add(uint64(sent))
 	l.stats.bytesOut.Add(uint64(bytes))
