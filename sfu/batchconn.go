@@ -38,7 +38,7 @@ const (
 	batchSize = 128
 	// maxBatches bounds the batches of one socket (about 200 KB each):
 	// one filling, one being sent, and a few queued meanwhile; past it,
-	// writes go out one by one.
+	// a write waits for a batch to come back.
 	maxBatches = 4
 	// flushAfter bounds how long a queued datagram may wait.
 	flushAfter = 500 * time.Microsecond

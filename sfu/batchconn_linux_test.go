@@ -42,27 +42,13 @@ func receivedFrames(t *testing.T, rxs []*net.UDPConn) {
 	}
 }
 
-func moreReceivers(t *testing.T, n int) []*net.UDPConn {
-	var rxs []*net.UDPConn
-	for range n {
-		rx, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = rx.SetReadBuffer(1 << 20)
-		t.Cleanup(func() { _ = rx.Close() })
-		rxs = append(rxs, rx)
-	}
-	return rxs
-}
-
 func TestBatchConnSegmentsEachReceiversShareOfAFrame(t *testing.T) {
 	c, rx := batchPair(t)
 	s := c.calls.(*mmsgSender)
 	if !s.segment.Load() {
 		t.Skip("this kernel has no UDP GSO")
 	}
-	rxs := append(moreReceivers(t, 4), rx)
+	rxs := append(receivers(t, 4), rx)
 	for range 3 {
 		frameToEach(t, c, rxs)
 		receivedFrames(t, rxs)
@@ -84,7 +70,7 @@ func TestBatchConnSendsAloneWhatTheKernelWillNotSegment(t *testing.T) {
 	if cerr := s.raw.Control(func(fd uintptr) { err = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_NO_CHECK, 1) }); cerr != nil || err != nil {
 		t.Skipf("cannot turn UDP checksums off: %v %v", cerr, err)
 	}
-	rxs := append(moreReceivers(t, 2), rx)
+	rxs := append(receivers(t, 2), rx)
 	for range segmentFailuresAllowed + 2 {
 		frameToEach(t, c, rxs)
 		receivedFrames(t, rxs)
@@ -103,36 +89,16 @@ func BenchmarkBatchConnFrame(b *testing.B) {
 	for _, segment := range []bool{true, false} {
 		name := map[bool]string{true: "segmented", false: "one-by-one"}[segment]
 		b.Run(name, func(b *testing.B) {
-			uc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-			if err != nil {
-				b.Fatal(err)
-			}
-			c, err := newBatchConn(uc)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer c.Close()
+			c := loopbackBatchConn(b)
 			s := c.calls.(*mmsgSender)
 			if segment && !s.segment.Load() {
 				b.Skip("this kernel has no UDP GSO")
 			}
 			s.segment.Store(segment)
 			var wg sync.WaitGroup
+			b.Cleanup(wg.Wait) // after the receivers close (cleanups run last first)
 			var to []netip.AddrPort
-			var rxs []*net.UDPConn
-			defer func() {
-				for _, rx := range rxs {
-					_ = rx.Close()
-				}
-				wg.Wait()
-			}()
-			for range 20 {
-				rx, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-				if err != nil {
-					b.Fatal(err)
-				}
-				_ = rx.SetReadBuffer(4 << 20)
-				rxs = append(rxs, rx)
+			for _, rx := range receivers(b, 20) {
 				to = append(to, rx.LocalAddr().(*net.UDPAddr).AddrPort())
 				wg.Go(func() { // drain, as a subscriber's socket is drained
 					buf := make([]byte, 1500)

@@ -7,23 +7,45 @@ import (
 	"time"
 )
 
-func batchPair(t *testing.T) (*batchConn, *net.UDPConn) {
-	t.Helper()
+// listenLoopback opens a UDP socket on 127.0.0.1 with room to queue.
+func listenLoopback(tb testing.TB) *net.UDPConn {
+	tb.Helper()
 	uc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	c, err := newBatchConn(uc)
+	_ = uc.SetReadBuffer(4 << 20)
+	return uc
+}
+
+// receivers opens n loopback sockets, closed when the test ends.
+func receivers(tb testing.TB, n int) []*net.UDPConn {
+	tb.Helper()
+	var rxs []*net.UDPConn
+	for range n {
+		rx := listenLoopback(tb)
+		tb.Cleanup(func() { _ = rx.Close() })
+		rxs = append(rxs, rx)
+	}
+	return rxs
+}
+
+// loopbackBatchConn is a batchConn on a loopback socket, closed when the
+// test ends.
+func loopbackBatchConn(tb testing.TB) *batchConn {
+	tb.Helper()
+	c, err := newBatchConn(listenLoopback(tb))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	rx, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = rx.SetReadBuffer(4 << 20)
-	t.Cleanup(func() { _ = c.Close(); _ = rx.Close() })
-	return c, rx
+	tb.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// batchPair is a batchConn and a socket to send to.
+func batchPair(t *testing.T) (*batchConn, *net.UDPConn) {
+	t.Helper()
+	return loopbackBatchConn(t), receivers(t, 1)[0]
 }
 
 // receive reads n datagrams, failing after a generous timeout.
