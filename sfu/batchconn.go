@@ -31,16 +31,15 @@ import (
 
 // Batch sizes.
 const (
-	// batchSize is how many datagrams one sendmmsg(2) carries (at most
-	// 1024, the kernel's UIO_MAXIOV): the three packets of a video frame
-	// fanned out to 300. The copies of a frame must share a batch to be
-	// segmented per subscriber (segments.go): at 128, one packet's copies
-	// to 200 subscribers filled batches by themselves, and none was.
-	batchSize = 1024
-	// maxBatches bounds the batches of one socket (about 1.7 MB each):
-	// one filling while the other is sent; past it, a write waits for a
-	// batch to come back.
-	maxBatches = 2
+	// batchSize is how many datagrams one sendmmsg(2) carries: the three
+	// packets of a typical video frame fanned out to 40 (a larger burst
+	// takes a few calls). The copies of a frame must share a batch to be
+	// segmented per subscriber (segments.go).
+	batchSize = 128
+	// maxBatches bounds the batches of one socket (about 200 KB each):
+	// one filling, one being sent, and a few queued meanwhile; past it,
+	// a write waits for a batch to come back.
+	maxBatches = 4
 	// flushAfter bounds how long a queued datagram may wait.
 	flushAfter = 500 * time.Microsecond
 	// maxDatagram bounds one datagram; larger ones are sent at once.

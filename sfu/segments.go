@@ -45,7 +45,7 @@ type segmentPlan struct {
 	of    [batchSize]int // each datagram's message
 	// latest holds, per address (open addressing on addrHash), 1 + the
 	// index of the latest message for it; 0 is an empty slot.
-	latest [1 << addrHashBits]uint16
+	latest [2 * batchSize]uint8
 }
 
 // make plans b's messages: with segment, each run of datagrams for one
@@ -84,7 +84,7 @@ func (p *segmentPlan) make(b *sendBatch, segment bool) {
 		p.msgs[p.n] = message{first: i, count: 1, size: size, bytes: size, open: size > 0}
 		p.of[i] = p.n
 		p.n++
-		p.latest[h] = uint16(p.n) //nolint:gosec // at most batchSize, which fits
+		p.latest[h] = uint8(p.n) //nolint:gosec // at most batchSize, which fits
 	}
 	// Lay the datagrams out message by message, in their order.
 	start := 0
@@ -100,17 +100,10 @@ func (p *segmentPlan) make(b *sendBatch, segment bool) {
 	}
 }
 
-// addrHashBits is log2 of segmentPlan.latest's slots, twice a batch's
-// datagrams so that open addressing finds a free slot soon.
-const addrHashBits = 11
-
 // addrHash spreads addresses over segmentPlan.latest: Fibonacci hashing,
 // whose top bits depend on all of the input's.
 func addrHash(a netip.AddrPort) int {
 	b := a.Addr().As16()
 	h := binary.BigEndian.Uint64(b[:8])*0xff51afd7ed558ccd ^ binary.BigEndian.Uint64(b[8:]) ^ uint64(a.Port())
-	return int((h * 0x9e3779b97f4a7c15) >> (64 - addrHashBits)) // 2 * batchSize slots
+	return int((h * 0x9e3779b97f4a7c15) >> 56) // 0-255: 2 * batchSize slots
 }
-
-// The plan's address table must have room for a whole batch, twice.
-var _ [1<<addrHashBits - 2*batchSize]struct{}
