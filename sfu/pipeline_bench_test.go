@@ -21,7 +21,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -37,6 +36,7 @@ import (
 	"golang.org/x/net/ipv4"
 
 	"github.com/plenum-meet/plenum/sfu"
+	"github.com/plenum-meet/plenum/sfu/sfutest"
 )
 
 // downPathSubscribers is how many down connections a packet is copied to.
@@ -477,7 +477,7 @@ func BenchmarkDownPath(b *testing.B) {
 			perTrack := (float64(after.HeapInuse) - float64(before.HeapInuse)) / float64(len(d.tracks)) / 1024
 			b.ReportAllocs()
 			b.SetBytes(downPathPayload * downPathSubscribers)
-			cpu := processCPU()
+			cpu := sfutest.ProcessCPU()
 			b.ResetTimer()
 			for b.Loop() {
 				write()
@@ -488,21 +488,10 @@ func BenchmarkDownPath(b *testing.B) {
 			time.Sleep(2 * batchInterval)
 			copies := float64(b.N) * downPathSubscribers
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/copies, "ns/copy")
-			b.ReportMetric(float64(processCPU()-cpu)/copies, "cpu-ns/copy")
+			b.ReportMetric(float64(sfutest.ProcessCPU()-cpu)/copies, "cpu-ns/copy")
 			b.ReportMetric(perTrack, "heap-KB/track")
 		})
 	}
-}
-
-// processCPU is the CPU time of the whole process, every thread: unlike
-// ns/op it holds when some of the work runs on another goroutine, and
-// when other processes take turns on the cores.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkUDPSend: one op is one 1000-byte packet to each of 20

@@ -6,9 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/plenum-meet/plenum/sfu/sfutest"
 )
 
 // The woken-read benchmark's sender is this test binary run again with
@@ -80,17 +81,17 @@ func sendPaced(to, count string) int {
 func BenchmarkWokenRead(b *testing.B) {
 	variants := []struct {
 		name string
-		read func(c *net.UDPConn) func(buf []byte) error
+		read func(c *net.UDPConn) (func(buf []byte) error, error)
 	}{
-		{"net", func(c *net.UDPConn) func([]byte) error {
-			return func(buf []byte) error { _, _, err := c.ReadFromUDPAddrPort(buf); return err }
+		{"net", func(c *net.UDPConn) (func([]byte) error, error) {
+			return func(buf []byte) error { _, _, err := c.ReadFromUDPAddrPort(buf); return err }, nil
 		}},
-		{"rawsock", func(c *net.UDPConn) func([]byte) error {
+		{"rawsock", func(c *net.UDPConn) (func([]byte) error, error) {
 			s, err := New(c)
 			if err != nil {
-				b.Fatal(err)
+				return nil, err
 			}
-			return func(buf []byte) error { _, _, err := s.ReadFrom(buf); return err }
+			return func(buf []byte) error { _, _, err := s.ReadFrom(buf); return err }, nil
 		}},
 	}
 	for _, v := range variants {
@@ -100,7 +101,10 @@ func BenchmarkWokenRead(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer c.Close()
-			read := v.read(c)
+			read, err := v.read(c)
+			if err != nil {
+				b.Fatal(err)
+			}
 			const warmup = 50
 			sender := exec.Command(os.Args[0], "-test.run=^$")
 			sender.Env = append(os.Environ(),
@@ -118,7 +122,7 @@ func BenchmarkWokenRead(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			cpu := processCPU()
+			cpu := sfutest.ProcessCPU()
 			b.ResetTimer()
 			for range b.N {
 				if err := read(buf); err != nil {
@@ -126,16 +130,7 @@ func BenchmarkWokenRead(b *testing.B) {
 				}
 			}
 			b.StopTimer()
-			b.ReportMetric(float64(processCPU()-cpu)/float64(b.N)/1e3, "cpu-µs/read")
+			b.ReportMetric(float64(sfutest.ProcessCPU()-cpu)/float64(b.N)/1e3, "cpu-µs/read")
 		})
 	}
-}
-
-// processCPU is the CPU time of the whole process, every thread.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
