@@ -110,6 +110,13 @@ var downPathVariants = []struct {
 		return registerDownPath(me, reg, false, false, 0)
 	}, batched},
 	{"sendmmsg-srtp-only", func(*webrtc.MediaEngine, *interceptor.Registry) error { return nil }, batched},
+	// The SFU's interceptors with the SFU's own SRTP below them, on the
+	// batched socket: what pion's SRTP session, mux and ICE cost above
+	// the cipher and the socket (ownSRTP).
+	{"own-srtp", func(me *webrtc.MediaEngine, reg *interceptor.Registry) error {
+		reg.Add(ownSRTP) // first: the innermost, below the SFU's
+		return sfu.RegisterInterceptorsForBench(me, reg)
+	}, ownSRTP.batched},
 }
 
 // registerDownPath registers the SFU's interceptors: NACK generator and
