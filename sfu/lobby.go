@@ -232,18 +232,57 @@ func (m *Manager) admit(r *Room, w *Waiter) {
 }
 
 // attemptLimiter returns the limiter of wrong passwords for room.
-func (m *Manager) attemptLimiter(room string) *rate.Limiter {
+func (m *Manager) attemptLimiter(room string) *attemptLimit {
 	m.attemptsMu.Lock()
 	defer m.attemptsMu.Unlock()
 	if m.attempts == nil || len(m.attempts) >= maxAttemptRooms {
-		m.attempts = map[string]*rate.Limiter{}
+		m.attempts = map[string]*attemptLimit{}
 	}
 	l := m.attempts[room]
 	if l == nil {
-		l = rate.NewLimiter(rate.Every(passwordAttemptEvery), passwordAttempts)
+		l = &attemptLimit{wrong: newAttemptLimiter()}
 		m.attempts[room] = l
 	}
 	return l
+}
+
+// newAttemptLimiter allows passwordAttempts wrong passwords at once,
+// then one each passwordAttemptEvery.
+func newAttemptLimiter() *rate.Limiter {
+	return rate.NewLimiter(rate.Every(passwordAttemptEvery), passwordAttempts)
+}
+
+// attemptLimit counts one room's wrong passwords, and the checks under
+// way: a check takes tens of milliseconds, and guesses sent in parallel
+// must not all start while the first is being checked, before any is
+// known to be wrong. A right password costs nothing.
+type attemptLimit struct {
+	mu      sync.Mutex
+	wrong   *rate.Limiter
+	checked int // checks under way
+}
+
+// begin reports whether one more password may be checked now: whether,
+// were every check under way wrong, one wrong password would still be
+// allowed. Each begin that returns true must be followed by end.
+func (l *attemptLimit) begin() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.wrong.Tokens()-float64(l.checked) < 1 {
+		return false
+	}
+	l.checked++
+	return true
+}
+
+// end ends a check, counting it if the password was wrong.
+func (l *attemptLimit) end(right bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.checked--
+	if !right {
+		l.wrong.Allow()
+	}
 }
 
 // passwordFor returns the password hash that a join without a link must

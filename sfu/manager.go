@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
-
-	"golang.org/x/time/rate"
 )
 
 // Errors a join can fail with.
@@ -47,7 +45,7 @@ type Manager struct {
 
 	// attempts counts wrong room passwords, per room name (lobby.go).
 	attemptsMu sync.Mutex
-	attempts   map[string]*rate.Limiter
+	attempts   map[string]*attemptLimit
 }
 
 // NewManager returns a manager whose peer connections come from engine.
@@ -88,12 +86,11 @@ func (m *Manager) Enter(req JoinRequest) (p *Participant, w *Waiter, err error) 
 		}
 		if hash != "" && req.Password != "" && req.PasswordMatches != nil {
 			attempts := m.attemptLimiter(req.Room)
-			if attempts.Tokens() < 1 {
+			if !attempts.begin() {
 				return nil, nil, ErrTooManyAttempts
 			}
-			if verified = req.PasswordMatches(hash); !verified {
-				attempts.Allow()
-			}
+			verified = req.PasswordMatches(hash)
+			attempts.end(verified)
 		}
 		p, w, err = m.enter(&req, settings, hash, verified)
 		if !errors.Is(err, errPasswordChanged) {

@@ -168,9 +168,6 @@ func (p *Participant) HandleOffer(sdp string, screenMids ...string) error {
 	if err := checkSDP(sdp, maxUpMediaSections); err != nil {
 		return err
 	}
-	// Recorded before the offer is applied: its tracks' first packets
-	// may come as soon as it is.
-	p.setScreenMids(screenMids)
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -187,6 +184,9 @@ func (p *Participant) HandleOffer(sdp string, screenMids ...string) error {
 		}
 		return fmt.Errorf("%w: a viewer receives only and may not publish", ErrForbidden)
 	}
+	// Recorded before the offer is applied: its tracks' first packets
+	// may come as soon as it is.
+	p.setScreenMidsLocked(screenMids)
 	up := p.up
 	if up == nil {
 		var err error
@@ -200,16 +200,30 @@ func (p *Participant) HandleOffer(sdp string, screenMids ...string) error {
 	p.mu.Unlock()
 
 	if err := up.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
-		return fmt.Errorf("apply offer: %w", err)
+		return p.offerFailed(up, fmt.Errorf("apply offer: %w", err))
 	}
 	answer, err := up.CreateAnswer(nil)
 	if err != nil {
-		return fmt.Errorf("create answer: %w", err)
+		return p.offerFailed(up, fmt.Errorf("create answer: %w", err))
 	}
-	if err := p.setLocalAndSend(up, Up, answer); err != nil {
-		return err
+	return p.offerFailed(up, p.setLocalAndSend(up, Up, answer))
+}
+
+// offerFailed is err, an up offer's failure, unless a moderator made
+// the participant a viewer while it was applied, which closed the up
+// connection under it: the offer is then dropped like those that come
+// after the demotion, rather than ending the session.
+func (p *Participant) offerFailed(up *webrtc.PeerConnection, err error) error {
+	if err == nil {
+		return nil
 	}
-	return nil
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.demoted && p.up != up {
+		p.log.Debug("up offer overtaken by the participant's demotion", "err", err)
+		return nil
+	}
+	return err
 }
 
 // HandleAnswer applies the client's answer to the server's last offer on
@@ -432,6 +446,14 @@ func (p *Participant) setView(publisher string, screen bool, height int, visible
 	if !visible {
 		height = -1
 	}
+	// A view is kept only for someone in the room, and forgotten when
+	// they leave (forgetViews): views of made-up names would grow the
+	// map for as long as the participant stays. One who leaves between
+	// this check and the store below leaves an entry behind, hence the
+	// bound as well.
+	if !p.room.present(publisher) {
+		return
+	}
 	p.mu.Lock()
 	var downs []*DownTrack
 	for t, d := range p.subs {
@@ -439,11 +461,25 @@ func (p *Participant) setView(publisher string, screen bool, height int, visible
 			downs = append(downs, d)
 		}
 	}
-	p.views[viewKey(publisher, screen)] = height
+	key := viewKey(publisher, screen)
+	if _, ok := p.views[key]; ok || len(p.views) < maxViews {
+		p.views[key] = height
+	}
 	p.mu.Unlock()
 	for _, d := range downs {
 		d.SetMaxHeight(height)
 	}
+}
+
+// maxViews bounds the views one participant keeps (setView).
+const maxViews = 1024
+
+// forgetViews drops p's views of publisher, who has left the room.
+func (p *Participant) forgetViews(publisher string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.views, viewKey(publisher, false))
+	delete(p.views, viewKey(publisher, true))
 }
 
 // subscribe adds a down track for t unless there is one already or t

@@ -134,6 +134,7 @@ func (r *Room) remove(p *Participant) {
 	r.speakers.Remove(p.id)
 	r.holds.remove(p.id, holdAudio|holdVideo)
 	for _, o := range r.participants {
+		o.forgetViews(p.id)
 		o.sig.ParticipantLeft(p.id)
 	}
 	r.assembly.Left(p.id, time.Now())
@@ -146,6 +147,13 @@ func (r *Room) remove(p *Participant) {
 		}
 		r.access.lobby = nil
 	}
+}
+
+// present reports whether the participant id is in the room.
+func (r *Room) present(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.findLocked(id) != nil
 }
 
 // empty reports whether nobody is in the room or waits in its lobby.

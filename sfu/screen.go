@@ -31,15 +31,16 @@ func viewKey(publisher string, screen bool) string {
 	return publisher
 }
 
-// setScreenMids records which media ids of p's up connection carry a
-// screen share, from its latest offer. Tracks already published keep
-// what they were: a media id is never reused for another source.
-func (p *Participant) setScreenMids(mids []string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+// setScreenMidsLocked records which media ids of p's up connection
+// carry a screen share, from its latest offer, which names every share
+// still on: those of earlier offers are forgotten (each offer would
+// otherwise add to the set). Tracks already published keep what they
+// were.
+func (p *Participant) setScreenMidsLocked(mids []string) {
 	if len(mids) > maxScreenMids {
 		mids = mids[:maxScreenMids]
 	}
+	clear(p.screenMids)
 	for _, m := range mids {
 		if p.screenMids == nil {
 			p.screenMids = map[string]bool{}

@@ -3,6 +3,7 @@ package signaling_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -733,5 +734,27 @@ func TestWaiterWhoLeavesLeavesTheLobby(t *testing.T) {
 	stillWorks(t, ana)
 	if n := s.manager.ParticipantCount(); n != 1 {
 		t.Fatalf("%d participants", n)
+	}
+}
+
+func TestPasswordChangesAreLimitedButTheSessionGoesOn(t *testing.T) {
+	s := startAccess(t, nil)
+	ana := s.join(t, "council", "Ana") // moderator
+	const sent = 10
+	for i := range sent {
+		if err := ana.ChangeRoom(client.RoomSettings{Password: strp(fmt.Sprintf("secret %d", i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Three in a row are hashed, then one every five seconds.
+	waitFor(t, "the changes past the burst are refused", func() bool { return len(ana.Refusals()) >= sent-4 })
+	for _, r := range ana.Refusals() {
+		if r.Code != signaling.CodeRateLimit || r.Request != signaling.TypeRoomSettings {
+			t.Fatalf("refusal %+v, want rate-limit of room-settings", r)
+		}
+	}
+	stillWorks(t, ana)
+	if !ana.RoomState().Password {
+		t.Fatal("the changes let through set no password")
 	}
 }

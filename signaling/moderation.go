@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/plenum-meet/plenum/sfu"
 	"github.com/plenum-meet/plenum/signaling/auth"
 )
@@ -46,6 +48,14 @@ func (m *ClientMessage) validateModeration() *Error {
 
 func isTrue(b *bool) bool { return b != nil && *b }
 
+// A session may set a room's password passwordChangeBurst times in a
+// row, then once every passwordChangeRate: far above what a moderator
+// does, far below what would keep a core busy hashing.
+const (
+	passwordChangeRate  = rate.Limit(0.2)
+	passwordChangeBurst = 3
+)
+
 // moderate handles the moderation messages of participant p.
 func (s *session) moderate(p *sfu.Participant, m *ClientMessage) error {
 	switch m.Type {
@@ -76,6 +86,15 @@ func (s *session) moderate(p *sfu.Participant, m *ClientMessage) error {
 		}
 		c := sfu.RoomChange{Locked: m.Locked, Lobby: m.Lobby, AskToUnmute: m.AskToUnmute}
 		if m.Password != nil {
+			// Hashing costs milliseconds of CPU: a moderator of a room
+			// of their own could otherwise spend cores on it.
+			if s.passwordChanges == nil {
+				s.passwordChanges = rate.NewLimiter(passwordChangeRate, passwordChangeBurst)
+			}
+			if !s.passwordChanges.Allow() {
+				s.refuse(m.Type, CodeRateLimit, "too many password changes: wait a moment")
+				return nil
+			}
 			hash := ""
 			if *m.Password != "" {
 				var err error

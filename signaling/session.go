@@ -90,6 +90,9 @@ type session struct {
 	final       *Error      // the error to send last, if any
 
 	chatLimits chatLimiters // used by the read loop only
+	// passwordChanges limits room-settings messages that set a
+	// password; made at the first, used by the read loop only.
+	passwordChanges *rate.Limiter
 	// line leads the participant's messages to its client's current
 	// connection, this one or a later one (resume.go).
 	line *line

@@ -1,0 +1,109 @@
+package sfu
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// quietSignaler drops everything the SFU would tell a client.
+type quietSignaler struct{}
+
+func (quietSignaler) Welcome(ParticipantInfo, []ParticipantInfo)          {}
+func (quietSignaler) SendDescription(PeerRole, webrtc.SessionDescription) {}
+func (quietSignaler) ParticipantJoined(ParticipantInfo)                   {}
+func (quietSignaler) ParticipantUpdated(ParticipantInfo)                  {}
+func (quietSignaler) ParticipantLeft(string)                              {}
+func (quietSignaler) LayersWanted(string, int)                            {}
+func (quietSignaler) DominantSpeaker(string)                              {}
+func (quietSignaler) Fail(error)                                          {}
+
+func newLoopbackManager(t *testing.T) *Manager {
+	t.Helper()
+	e, err := NewEngine(NetworkConfig{Interfaces: []string{"lo"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewManager(e, Limits{}, nil)
+	t.Cleanup(func() { m.Close(ErrClosed); _ = e.Close() })
+	return m
+}
+
+func viewCount(p *Participant) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.views)
+}
+
+func TestViewsAreKeptOnlyForThoseInTheRoom(t *testing.T) {
+	m := newLoopbackManager(t)
+	p, err := m.Join("r", "viewer", quietSignaler{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 1000 {
+		p.SetView(fmt.Sprintf("nobody-%d", i), 180, true)
+		p.SetScreenView(fmt.Sprintf("nobody-%d", i), 180, true)
+	}
+	if n := viewCount(p); n != 0 {
+		t.Fatalf("%d views kept of people not in the room", n)
+	}
+	other, err := m.Join("r", "speaker", quietSignaler{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.SetView(other.ID(), 360, true)
+	p.SetScreenView(other.ID(), 720, true)
+	if n := viewCount(p); n != 2 {
+		t.Fatalf("%d views kept of someone in the room, want their camera's and screen's", n)
+	}
+	other.Leave()
+	if n := viewCount(p); n != 0 {
+		t.Fatalf("%d views still kept of someone who left", n)
+	}
+}
+
+func TestAnOfferNamesTheScreenSharesStillOn(t *testing.T) {
+	p := &Participant{}
+	for i := range 100 {
+		p.setScreenMidsLocked([]string{fmt.Sprint(2 * i), fmt.Sprint(2*i + 1)})
+	}
+	if len(p.screenMids) != 2 || !p.isScreenMidUnlocked("198") || !p.isScreenMidUnlocked("199") {
+		t.Fatalf("screen media ids %v, want only the last offer's (198, 199)", p.screenMids)
+	}
+	p.setScreenMidsLocked(nil)
+	if len(p.screenMids) != 0 {
+		t.Fatalf("screen media ids %v after an offer that names none", p.screenMids)
+	}
+}
+
+func TestAnOfferOvertakenByDemotionDoesNotEndTheSession(t *testing.T) {
+	m := newLoopbackManager(t)
+	host, err := m.Join("d", "host", quietSignaler{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 40 {
+		p, err := m.Join("d", "speaker", quietSignaler{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.HandleOffer(browserOffer); err != nil {
+			t.Fatal(err)
+		}
+		// The demotion closes the up connection while the offer is
+		// being applied, or before, or after: each way, no error.
+		offered := make(chan error, 1)
+		go func() { offered <- p.HandleOffer(browserOffer) }()
+		time.Sleep(time.Duration(i%10) * 25 * time.Microsecond) // across the offer's handling
+		if err := host.SetRole(p.ID(), RoleViewer); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-offered; err != nil {
+			t.Fatalf("an offer overtaken by the participant's demotion failed: %v", err)
+		}
+		p.Leave()
+	}
+}

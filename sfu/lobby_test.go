@@ -1,0 +1,67 @@
+package sfu
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestPasswordGuessesInParallelAreLimitedAsInSeries(t *testing.T) {
+	e, err := NewEngine(NetworkConfig{Interfaces: []string{"lo"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewManager(e, Limits{}, nil)
+	defer func() { m.Close(ErrClosed); _ = e.Close() }()
+
+	// Each check is slow, as the real one (a key derivation) is: every
+	// guess below arrives while the first ones are being checked.
+	var checked atomic.Int32
+	wrong := func(string) bool {
+		checked.Add(1)
+		time.Sleep(20 * time.Millisecond)
+		return false
+	}
+	settings := func(string) RoomSettings { return RoomSettings{Password: "hash"} }
+	const guesses = 4 * passwordAttempts
+	var refused atomic.Int32
+	var wg sync.WaitGroup
+	for range guesses {
+		wg.Go(func() {
+			_, _, err := m.Enter(JoinRequest{Room: "locked", Name: "guesser", Password: "guess", PasswordMatches: wrong, Settings: settings})
+			if errors.Is(err, ErrTooManyAttempts) {
+				refused.Add(1)
+			} else if !errors.Is(err, ErrWrongPassword) {
+				t.Errorf("a wrong guess got %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := checked.Load(); n > passwordAttempts {
+		t.Errorf("%d of %d parallel guesses were checked, want at most %d", n, guesses, passwordAttempts)
+	}
+	if n := refused.Load(); n < guesses-passwordAttempts {
+		t.Errorf("%d of %d parallel guesses were refused, want at least %d", n, guesses, guesses-passwordAttempts)
+	}
+}
+
+func TestRightPasswordsDoNotUseUpTheGuesses(t *testing.T) {
+	l := &attemptLimit{wrong: newAttemptLimiter()}
+	for range 3 * passwordAttempts {
+		if !l.begin() {
+			t.Fatal("a check refused after right passwords only")
+		}
+		l.end(true)
+	}
+	for range passwordAttempts {
+		if !l.begin() {
+			t.Fatal("a check refused before the wrong guesses ran out")
+		}
+		l.end(false)
+	}
+	if l.begin() {
+		t.Fatal("a check allowed after all the wrong guesses were used")
+	}
+}
