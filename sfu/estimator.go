@@ -63,6 +63,9 @@ const (
 	// than the link carries) does not bring the estimate down again.
 	holdAfterBackoff = time.Second
 	backoffEvery     = 750 * time.Millisecond
+	// backoffRemembered is how long the send time of the last backoff
+	// sorts feedback into what it dealt with and what came after.
+	backoffRemembered = 10 * time.Second
 )
 
 // transportCCURI is the header extension carrying transport-wide
@@ -282,6 +285,12 @@ func (e *estimator) onFeedback(fb *rtcp.TransportLayerCC, now time.Time) {
 	if e.w.start.IsZero() {
 		e.w.start = now
 	}
+	if e.backoffSentSet && now.Sub(e.lastBackoff) > backoffRemembered {
+		// Whatever was sent before the last backoff has been reported
+		// by now; and send times, 32-bit microseconds, wrap every 71.6
+		// minutes, past which everything would look sent before it.
+		e.backoffSentSet = false
+	}
 	arrival := int64(fb.ReferenceTime) * 64000 // µs
 	seq := fb.BaseSequenceNumber
 	remaining := int(fb.PacketStatusCount)
@@ -458,7 +467,7 @@ func (e *estimator) judge(now time.Time) {
 			est = min(est, cut)
 			j.backoff = true
 			e.lastBackoff = now
-			e.backoffSent = uint32(time.Since(e.start).Microseconds()) //nolint:gosec // modulo 2^32
+			e.backoffSent = uint32(now.Sub(e.start).Microseconds()) //nolint:gosec // modulo 2^32
 			e.backoffSentSet = true
 			e.lastQueueHigh = false
 			e.recent = [lossWindows]lossCount{} // dealt with

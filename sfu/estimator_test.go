@@ -281,3 +281,21 @@ func TestEstimatorWriterAllocatesNothing(t *testing.T) {
 		t.Errorf("%v allocations per packet", n)
 	}
 }
+
+func TestEstimatorStillBacksOffLongAfterItsLastBackoff(t *testing.T) {
+	// Send times are microseconds in 32 bits, which wrap every 71.6
+	// minutes: a backoff more than half of that ago must not make every
+	// packet sent since look older than it, and so not count.
+	s := newEstimatorSim(t)
+	lossy := func(i int) bool { return i%4 == 0 }
+	s.run(10*time.Second, 2_000_000, fixedDelay, noLoss)
+	s.run(2*time.Second, 2_000_000, fixedDelay, lossy)
+	backedOff := s.e.GetTargetBitrate()
+	s.now = s.now.Add(37 * time.Minute) // a calm meeting, in which nothing was sent
+	s.run(2*time.Second, 500_000, fixedDelay, noLoss)
+	before := s.e.GetTargetBitrate()
+	s.run(3*time.Second, 2_000_000, fixedDelay, lossy)
+	if after := s.e.GetTargetBitrate(); after >= before {
+		t.Fatalf("a quarter of the packets lost 37 minutes after the last backoff (estimate %d then): the estimate went from %d to %d", backedOff, before, after)
+	}
+}
