@@ -207,7 +207,7 @@ func (d *DownTrack) retargetUnlocked(now time.Time) {
 // layer being forwarded, and returns the bytes sent (0 if none).
 // Header extensions are not forwarded: their ids were negotiated with
 // the publisher and mean something else, or nothing, to the subscriber.
-func (d *DownTrack) writeRTP(pkt *rtp.Packet, l *upLayer, now time.Time) int {
+func (d *DownTrack) writeRTP(pkt *rtp.Packet, l *upLayer, repaired bool, now time.Time) int {
 	b := d.binding.Load()
 	if b == nil {
 		return 0
@@ -220,7 +220,7 @@ func (d *DownTrack) writeRTP(pkt *rtp.Packet, l *upLayer, now time.Time) int {
 		}
 		d.scratch[l.index] = s
 	}
-	payload, ok := d.rewrite(pkt, l, s, now)
+	payload, ok := d.rewrite(pkt, l, s, repaired, now)
 	if !ok {
 		return 0
 	}
@@ -238,8 +238,8 @@ func (d *DownTrack) writeRTP(pkt *rtp.Packet, l *upLayer, now time.Time) int {
 }
 
 // rewrite decides whether the packet goes to this subscriber and, if so,
-// rewrites a copy of it into s.
-func (d *DownTrack) rewrite(pkt *rtp.Packet, l *upLayer, s *downScratch, now time.Time) ([]byte, bool) {
+// rewrites a copy of it into s. repaired says it came late, over RTX.
+func (d *DownTrack) rewrite(pkt *rtp.Packet, l *upLayer, s *downScratch, repaired bool, now time.Time) ([]byte, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.maxHeight.Load() < 0 && d.up.kind == webrtc.RTPCodecTypeVideo {
@@ -262,7 +262,11 @@ func (d *DownTrack) rewrite(pkt *rtp.Packet, l *upLayer, s *downScratch, now tim
 		}
 	}
 	if l.index != d.current {
-		if !d.switchUnlocked(pkt, l, now) {
+		// A layer is joined only on a new keyframe: an old one resent
+		// over RTX (browsers resend old packets to probe their uplink)
+		// would anchor the switch at its old number and time, and what
+		// followed it was dropped as another layer's.
+		if repaired || !d.switchUnlocked(pkt, l, now) {
 			return nil, false
 		}
 	}

@@ -56,7 +56,7 @@ func TestFanOutRewritesHeaderPerSubscriber(t *testing.T) {
 		b := d.binding.Load()
 		d.binding.Store(&downBinding{ssrc: b.ssrc, payloadType: 111, writer: rec})
 	}
-	up.fanOut(pkt, layer, time.Now())
+	up.fanOut(pkt, layer, false, time.Now())
 	if len(rec.headers) != 2 {
 		t.Fatalf("%d packets written, want 2", len(rec.headers))
 	}
@@ -87,7 +87,7 @@ func TestFanOutAllocatesNothing(t *testing.T) {
 	now := time.Now()
 	if allocs := testing.AllocsPerRun(1000, func() {
 		pkt.SequenceNumber++
-		up.fanOut(pkt, layer, now)
+		up.fanOut(pkt, layer, false, now)
 	}); allocs != 0 {
 		t.Fatalf("fan-out to 10 subscribers allocates %.1f times per packet, want 0", allocs)
 	}
@@ -103,14 +103,14 @@ func BenchmarkFanOut(b *testing.B) {
 	b.SetBytes(int64(len(pkt.Payload)))
 	for b.Loop() {
 		pkt.SequenceNumber++
-		up.fanOut(pkt, layer, now)
+		up.fanOut(pkt, layer, false, now)
 	}
 	b.ReportMetric(float64(w.packets)/float64(b.N), "copies/op")
 }
 
 func TestDownTrackMakesScratchOnlyForWhatItForwards(t *testing.T) {
 	up, layer, _, pkt := fanOutFixture(1)
-	up.fanOut(pkt, layer, time.Now())
+	up.fanOut(pkt, layer, false, time.Now())
 	d := (*up.downs.Load())[0]
 	if s := d.scratch[0]; s == nil || len(s.payload) != maxPacketSize {
 		t.Error("a VP8 down track has no room to rewrite the payload of the layer it forwards")
@@ -125,10 +125,59 @@ func TestDownTrackMakesScratchOnlyForWhatItForwards(t *testing.T) {
 	audio.layers[0].Store(al)
 	a := newDownTrack(audio)
 	a.binding.Store(&downBinding{ssrc: 5, payloadType: 111, writer: &discardWriter{}})
-	if n := a.writeRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: 1}, Payload: make([]byte, 100)}, al, time.Now()); n == 0 {
+	if n := a.writeRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: 1}, Payload: make([]byte, 100)}, al, false, time.Now()); n == 0 {
 		t.Fatal("audio not forwarded")
 	}
 	if s := a.scratch[0]; s == nil || s.payload != nil {
 		t.Error("an audio down track keeps a payload buffer it never uses")
+	}
+}
+
+// vp8Packet is a packet of a VP8 frame's first partition: a keyframe's,
+// or with key false an interframe's.
+func vp8Packet(seq uint16, ts uint32, key bool) *rtp.Packet {
+	p := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts}, Payload: make([]byte, 100)}
+	copy(p.Payload, []byte{0x90, 0x80, 0x01, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01})
+	if !key {
+		p.Payload[3] = 0x01
+	}
+	return p
+}
+
+func TestALayerIsNotJoinedOnAnOldKeyframeResentOverRTX(t *testing.T) {
+	up := &UpTrack{publisherID: "pub", kind: webrtc.RTPCodecTypeVideo, mimeType: webrtc.MimeTypeVP8, done: make(chan struct{})}
+	var layers [2]*upLayer
+	for i := range layers {
+		layers[i] = &upLayer{index: i, keyframes: newKeyframeRequester(func() {})}
+		layers[i].lastNs.Store(time.Now().UnixNano())
+		up.layers[i].Store(layers[i])
+	}
+	rec := &recordingWriter{}
+	d := newDownTrack(up)
+	d.binding.Store(&downBinding{ssrc: 7, payloadType: 96, writer: rec})
+	downs := []*DownTrack{d}
+	up.downs.Store(&downs)
+	now := time.Now()
+	d.setBandwidthCap(0)
+	up.fanOut(vp8Packet(100, 9000, true), layers[0], false, now)
+	up.fanOut(vp8Packet(101, 12000, false), layers[0], false, now.Add(33*time.Millisecond))
+	d.setBandwidthCap(1)
+	// Layer 1 is at 5000; a keyframe of two seconds ago comes back over
+	// RTX, then its new packets, then its next keyframe.
+	up.fanOut(vp8Packet(4880, 720000, true), layers[1], true, now.Add(40*time.Millisecond))
+	up.fanOut(vp8Packet(5001, 903000, false), layers[1], false, now.Add(66*time.Millisecond))
+	up.fanOut(vp8Packet(5002, 906000, true), layers[1], false, now.Add(99*time.Millisecond))
+	up.fanOut(vp8Packet(5003, 909000, false), layers[1], false, now.Add(132*time.Millisecond))
+	var seqs []uint16
+	for _, h := range rec.headers {
+		seqs = append(seqs, h.SequenceNumber)
+	}
+	if len(seqs) != 4 {
+		t.Fatalf("sent sequence numbers %v: want layer 0's two, then layer 1's from its new keyframe", seqs)
+	}
+	for i := 1; i < len(seqs); i++ {
+		if seqs[i] != seqs[i-1]+1 {
+			t.Fatalf("sent sequence numbers %v: a hole, numbers never sent", seqs)
+		}
 	}
 }

@@ -38,7 +38,7 @@ func resendFixture(n int) (*UpTrack, *upLayer, []*DownTrack, *sentPackets, *rtp.
 // UpTrack.forward does.
 func forward(up *UpTrack, layer *upLayer, pkt *rtp.Packet) {
 	layer.store.add(pkt, false)
-	up.fanOut(pkt, layer, time.Now())
+	up.fanOut(pkt, layer, false, time.Now())
 }
 
 func TestResendIsRebuiltAsItWasSent(t *testing.T) {

@@ -370,24 +370,24 @@ func (t *UpTrack) forward(l *upLayer) {
 		if l.store != nil {
 			l.store.add(&pkt, repaired)
 		}
-		t.fanOut(&pkt, l, now)
+		t.fanOut(&pkt, l, repaired, now)
 		if t.latency != nil && i%latencySampleEvery == 0 {
 			t.latency.observe(time.Since(now))
 		}
 	}
 }
 
-// fanOut writes one packet of layer l to every down track. It is the
-// hot path: it allocates nothing, holds no lock across a write and
-// starts no goroutine.
-func (t *UpTrack) fanOut(pkt *rtp.Packet, l *upLayer, now time.Time) {
+// fanOut writes one packet of layer l to every down track; repaired
+// says it came over RTX, late. It is the hot path: it allocates
+// nothing, holds no lock across a write and starts no goroutine.
+func (t *UpTrack) fanOut(pkt *rtp.Packet, l *upLayer, repaired bool, now time.Time) {
 	downs := *t.downs.Load()
 	if t.sends != nil {
 		t.sends.hold()
 	}
 	sent, bytes := 0, 0
 	for _, d := range downs {
-		if n := d.writeRTP(pkt, l, now); n > 0 {
+		if n := d.writeRTP(pkt, l, repaired, now); n > 0 {
 			sent++
 			bytes += n
 		}
