@@ -101,24 +101,29 @@ func (d *DownTrack) resendCopy(seq uint16, now time.Time, gap time.Duration, all
 	if !r.kept || (r.resentAt != 0 && now.UnixNano()-r.resentAt < int64(gap)) {
 		return rtp.Header{}, nil, false
 	}
-	var (
-		payload []byte
-		ok      bool
-	)
-	if r.store == nil { // padding: no payload
-		payload = make([]byte, 0, rtxHeaderSize)
-	} else {
+	h := rtp.Header{Version: 2, Marker: r.marker, PayloadType: b.payloadType, SequenceNumber: seq, Timestamp: r.ts, SSRC: b.ssrc}
+	size := 0 // padding: no payload
+	if r.store != nil {
 		// A subscriber asking for resends tells the store its round
 		// trip at once: it may have grown with the loss.
 		r.store.noteRTT(gap)
-		if payload, ok = r.store.payload(r.upSeq, rtxHeaderSize); !ok || len(payload) < int(r.prefixN) {
+		var ok bool
+		if size, ok = r.store.size(r.upSeq); !ok || size < int(r.prefixN) {
 			return rtp.Header{}, nil, false
 		}
-		copy(payload, r.prefix[:r.prefixN])
 	}
-	h := rtp.Header{Version: 2, Marker: r.marker, PayloadType: b.payloadType, SequenceNumber: seq, Timestamp: r.ts, SSRC: b.ssrc}
-	if allow != nil && !allow(h.MarshalSize()+len(payload), now) {
+	// The budget first: NACKs beyond it, a hostile subscriber's say,
+	// must not cost a copy of each packet they name.
+	if allow != nil && !allow(h.MarshalSize()+size, now) {
 		return rtp.Header{}, nil, false
+	}
+	payload := make([]byte, 0, rtxHeaderSize)
+	if r.store != nil {
+		var ok bool
+		if payload, ok = r.store.payload(r.upSeq, rtxHeaderSize); !ok || len(payload) < int(r.prefixN) {
+			return rtp.Header{}, nil, false // gone meanwhile
+		}
+		copy(payload, r.prefix[:r.prefixN])
 	}
 	d.mu.Lock()
 	if at := d.sent.at(seq); at != nil {

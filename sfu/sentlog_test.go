@@ -267,3 +267,30 @@ func TestRingSizerMeasuresAfreshAfterASilence(t *testing.T) {
 		t.Errorf("rate %v (due %v) after 128 packets in 2.5 s, want about 51", pps, due)
 	}
 }
+
+func TestResendsPastTheBudgetCostNoCopy(t *testing.T) {
+	up, layer, downs, _, pkt := resendFixture(1)
+	for i := range 10 {
+		pkt.SequenceNumber = uint16(100 + i)
+		forward(up, layer, pkt)
+	}
+	d := downs[0]
+	seq := d.sent.slots[0].seq
+	for _, r := range d.sent.slots {
+		if r.kept {
+			seq = r.seq
+			break
+		}
+	}
+	refuse := func(int, time.Time) bool { return false }
+	now := time.Now()
+	if _, _, ok := d.resendCopy(seq, now, time.Second, refuse); ok {
+		t.Fatal("a resend past the budget was made")
+	}
+	if allocs := testing.AllocsPerRun(100, func() { d.resendCopy(seq, now, time.Second, refuse) }); allocs != 0 {
+		t.Fatalf("a resend refused by the budget allocated %.0f times", allocs)
+	}
+	if _, payload, ok := d.resendCopy(seq, now, time.Second, func(int, time.Time) bool { return true }); !ok || len(payload) == 0 {
+		t.Fatal("a resend within the budget was refused")
+	}
+}

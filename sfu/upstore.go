@@ -129,6 +129,18 @@ func (s *upStore) noteRTT(rtt time.Duration) {
 	}
 }
 
+// size returns the payload size of packet seq, or false if the packet
+// is no longer kept.
+func (s *upStore) size(seq uint16) (int, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := &s.slots[int(seq)&(len(s.slots)-1)]
+	if p.data == nil || p.seq != seq {
+		return 0, false
+	}
+	return len(p.data), true
+}
+
 // payload returns a copy of the payload of packet seq, with spare bytes
 // of capacity to spare, or false if the packet is no longer kept.
 func (s *upStore) payload(seq uint16, spare int) ([]byte, bool) {
