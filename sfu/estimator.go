@@ -309,7 +309,10 @@ func (e *estimator) onFeedback(fb *rtcp.TransportLayerCC, now time.Time) {
 		remaining--
 		s := seq
 		seq++
-		if sym != rtcp.TypeTCCPacketNotReceived && delta < len(fb.RecvDeltas) {
+		// Only the delta symbols carry a delta (pion adds none for the
+		// fourth, "received without delta"): counting one there would
+		// shift every later packet's arrival.
+		if (sym == rtcp.TypeTCCPacketReceivedSmallDelta || sym == rtcp.TypeTCCPacketReceivedLargeDelta) && delta < len(fb.RecvDeltas) {
 			arrival += fb.RecvDeltas[delta].Delta
 			delta++
 		}
@@ -353,6 +356,9 @@ func (e *estimator) onFeedback(fb *rtcp.TransportLayerCC, now time.Time) {
 			return
 		}
 		e.w.received++
+		if sym == rtcp.TypeTCCPacketReceivedWithoutDelta {
+			return // arrived, but when is not said
+		}
 		owd := uint32(arrival) - uint32(rec) //nolint:gosec // modulo 2^32 on purpose
 		if !e.w.minOWDSet || int32(owd-e.w.minOWD) < 0 {
 			e.w.minOWD, e.w.minOWDSet = owd, true

@@ -299,3 +299,32 @@ func TestEstimatorStillBacksOffLongAfterItsLastBackoff(t *testing.T) {
 		t.Fatalf("a quarter of the packets lost 37 minutes after the last backoff (estimate %d then): the estimate went from %d to %d", backedOff, before, after)
 	}
 }
+
+func TestEstimatorReadsNoDeltaForAPacketReceivedWithoutOne(t *testing.T) {
+	// Four packets sent 1 ms apart; the feedback says the second arrived
+	// without saying when, the third 1 ms after the first, the fourth 10
+	// ms after that. Had the second taken the third's delta, every
+	// arrival after it would be read one delta late.
+	s := newEstimatorSim(t)
+	for range 4 {
+		s.send(0, false)
+		s.now = s.now.Add(time.Millisecond)
+	}
+	s.queued = nil
+	fb := &rtcp.TransportLayerCC{BaseSequenceNumber: 0, PacketStatusCount: 4, ReferenceTime: 1} // 64 ms
+	for _, sym := range []uint16{rtcp.TypeTCCPacketReceivedSmallDelta, rtcp.TypeTCCPacketReceivedWithoutDelta, rtcp.TypeTCCPacketReceivedSmallDelta, rtcp.TypeTCCPacketReceivedSmallDelta} {
+		fb.PacketChunks = append(fb.PacketChunks, &rtcp.RunLengthChunk{PacketStatusSymbol: sym, RunLength: 1})
+	}
+	fb.RecvDeltas = []*rtcp.RecvDelta{
+		{Type: rtcp.TypeTCCPacketReceivedSmallDelta, Delta: 0},
+		{Type: rtcp.TypeTCCPacketReceivedSmallDelta, Delta: 1000},
+		{Type: rtcp.TypeTCCPacketReceivedSmallDelta, Delta: 10000},
+	}
+	s.e.onFeedback(fb, s.now)
+	s.e.mu.Lock()
+	defer s.e.mu.Unlock()
+	// The third: sent at 2 ms, arrived at 65.
+	if owd := time.Duration(s.e.w.minOWD) * time.Microsecond; owd != 63*time.Millisecond || s.e.w.received != 4 {
+		t.Fatalf("smallest one-way delay %v of %d packets received, want 63ms of 4", owd, s.e.w.received)
+	}
+}
