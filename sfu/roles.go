@@ -355,6 +355,12 @@ func (p *Participant) SetRole(id string, role Role) error {
 			return nil
 		}
 		r.setRoleLocked(target, role)
+		if role != RoleModerator {
+			// The last moderator stepping down (or being demoted by
+			// another) hands on, as one leaving does: otherwise the
+			// next newcomer would moderate, past the lobby.
+			r.passOnModerationLocked(target)
+		}
 		return func() {
 			r.manager.log.Info("role given by a moderator", "room", r.name, "participant", target.id, "role", role, "by", p.id)
 			if role == RoleViewer {
@@ -512,15 +518,15 @@ func (r *Room) roleForLocked(req *JoinRequest) Role {
 	return role
 }
 
-// passOnModerationLocked makes whoever has been in the room longest
-// moderator when the last moderator has left a room moderated by the
-// first comer.
-func (r *Room) passOnModerationLocked() {
+// passOnModerationLocked makes whoever has been in the room longest,
+// but except, moderator when the last moderator has left (or stepped
+// down) in a room moderated by the first comer.
+func (r *Room) passOnModerationLocked(except *Participant) {
 	if r.access.settings.Moderation == ModerationLinks || r.hasModeratorLocked() {
 		return
 	}
 	for _, o := range r.participants {
-		if o.Role() == RoleParticipant {
+		if o != except && o.Role() == RoleParticipant {
 			r.setRoleLocked(o, RoleModerator)
 			r.manager.log.Info("moderation passed on", "room", r.name, "participant", o.id)
 			return

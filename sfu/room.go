@@ -139,7 +139,7 @@ func (r *Room) remove(p *Participant) {
 	}
 	r.assembly.Left(p.id, time.Now())
 	r.broadcastAssemblyLocked(time.Now())
-	r.passOnModerationLocked()
+	r.passOnModerationLocked(nil)
 	if len(r.participants) == 0 && r.access.settings.Moderation != ModerationLinks {
 		// Nobody is left to admit those who wait.
 		for _, w := range r.access.lobby {

@@ -758,3 +758,23 @@ func TestPasswordChangesAreLimitedButTheSessionGoesOn(t *testing.T) {
 		t.Fatal("the changes let through set no password")
 	}
 }
+
+func TestAModeratorSteppingDownHandsOn(t *testing.T) {
+	s := startAccess(t, nil)
+	ana := s.join(t, "council", "Ana") // moderator
+	ben := s.join(t, "council", "Ben")
+	if err := ana.SetRole(ana.ID(), sfu.RoleParticipant); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Ana steps down", func() bool { return ana.Role() == sfu.RoleParticipant })
+	waitFor(t, "Ben, there longest after her, moderates", func() bool { return ben.Role() == sfu.RoleModerator })
+	// So a newcomer does not moderate, as one would in a room nobody
+	// moderates.
+	dan := s.join(t, "council", "Dan")
+	if dan.Role() != sfu.RoleParticipant {
+		t.Fatalf("a newcomer after the moderator stepped down is %s", dan.Role())
+	}
+	if ana.Role() != sfu.RoleParticipant {
+		t.Fatalf("Ana is %s again", ana.Role())
+	}
+}
