@@ -62,11 +62,15 @@ type Config struct {
 	// denied class (coturn's allowed-peer-ip).
 	AllowPeers []netip.Prefix
 
-	// OwnAddrs returns the SFU's own media addresses. They are always allowed
-	// as peers, even when loopback or private: an embedded TURN server must be
-	// able to reach its own SFU. It is called on every CreatePermission and
-	// ChannelBind and must be safe for concurrent use. Optional.
-	OwnAddrs func() []netip.Addr
+	// OwnAddrs returns the SFU's own media sockets. Their addresses are
+	// allowed as peers even when loopback or private, since an embedded
+	// TURN server must be able to reach its own SFU; but there, datagrams
+	// go only to these ports, so that the host's other services on those
+	// addresses (a DNS resolver on loopback, say) stay out of a client's
+	// reach. It is called on every CreatePermission, ChannelBind and relayed
+	// datagram to such an address and must be safe for concurrent use.
+	// Optional.
+	OwnAddrs func() []netip.AddrPort
 
 	// MaxAllocationsPerUser caps concurrent allocations per credential id;
 	// default DefaultMaxAllocationsPerUser.

@@ -139,7 +139,7 @@ func TestIPv6(t *testing.T) {
 	s6 := newTestServer(t, func(c *Config) {
 		c.ListenIP = net.IPv6loopback
 		c.RelayIP = net.IPv6loopback
-		c.OwnAddrs = func() []netip.Addr { return []netip.Addr{netip.IPv6Loopback()} }
+		c.OwnAddrs = func() []netip.AddrPort { return []netip.AddrPort{netip.AddrPortFrom(netip.IPv6Loopback(), 9)} }
 	})
 	if err := s6.SelfCheck(t.Context()); err != nil {
 		t.Errorf("IPv6 SelfCheck: %v", err)

@@ -25,9 +25,11 @@
 //     link-local, multicast, unspecified, documentation, benchmarking and
 //     other reserved or special-purpose ranges are refused (403 Forbidden for
 //     CreatePermission), like coturn's recommended denied-peer-ip list and
-//     LiveKit's embedded TURN. [Config].AllowPeers and [Config].OwnAddrs (the
-//     SFU's own media addresses, which an embedded TURN must always reach)
-//     are exempt;
+//     LiveKit's embedded TURN. [Config].AllowPeers are exempt, and so are
+//     the addresses of [Config].OwnAddrs (the SFU's own media sockets, which
+//     an embedded TURN must always reach), but only at their ports: a
+//     permission is by address, so datagrams to other ports of such an
+//     address are dropped;
 //   - TCP relaying (RFC 6062) is not offered: browsers never request it and
 //     it would turn the server into a general TCP proxy.
 //

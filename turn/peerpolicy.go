@@ -89,10 +89,10 @@ func deniedClass(ip netip.Addr) string {
 type peerPolicy struct {
 	allow   []netip.Prefix
 	relayIP netip.Addr
-	own     func() []netip.Addr
+	own     func() []netip.AddrPort
 }
 
-func newPeerPolicy(allow []netip.Prefix, relayIP netip.Addr, own func() []netip.Addr) *peerPolicy {
+func newPeerPolicy(allow []netip.Prefix, relayIP netip.Addr, own func() []netip.AddrPort) *peerPolicy {
 	p := &peerPolicy{relayIP: relayIP.Unmap(), own: own}
 	for _, pfx := range allow {
 		pfx = pfx.Masked()
@@ -115,10 +115,8 @@ func (p *peerPolicy) check(ip netip.Addr) (ok bool, reason string) {
 	if !ip.IsValid() {
 		return false, "invalid address"
 	}
-	for _, pfx := range p.allow {
-		if pfx.Contains(ip) {
-			return true, "allowed by AllowPeers " + pfx.String()
-		}
+	if pfx, ok := p.allowedBy(ip); ok {
+		return true, "allowed by AllowPeers " + pfx.String()
 	}
 	if p.isOwn(ip) {
 		return true, "own address"
@@ -130,12 +128,50 @@ func (p *peerPolicy) check(ip netip.Addr) (ok bool, reason string) {
 	return true, "public unicast"
 }
 
+// allowedBy returns the AllowPeers range that holds ip, if any.
+func (p *peerPolicy) allowedBy(ip netip.Addr) (netip.Prefix, bool) {
+	for _, pfx := range p.allow {
+		if pfx.Contains(ip) {
+			return pfx, true
+		}
+	}
+
+	return netip.Prefix{}, false
+}
+
+// mayReach reports whether a client's datagram may go to peer, whose
+// address has a permission (check). Permissions are by address, as pion
+// keeps them: an own address that is otherwise denied (loopback, private)
+// was allowed for the SFU's sake, and there only the SFU's own ports may
+// be reached.
+func (p *peerPolicy) mayReach(peer netip.AddrPort) bool {
+	ip := peer.Addr().Unmap().WithZone("")
+	if p.own == nil {
+		return true
+	}
+	own := false
+	for _, a := range p.own() {
+		if a.Addr().Unmap().WithZone("") == ip {
+			if a.Port() == peer.Port() {
+				return true // the SFU: the common case
+			}
+			own = true
+		}
+	}
+	if !own || deniedClass(ip) == "" {
+		return true
+	}
+	_, allowed := p.allowedBy(ip)
+
+	return allowed
+}
+
 func (p *peerPolicy) isOwn(ip netip.Addr) bool {
 	if p.own == nil {
 		return false
 	}
 	for _, a := range p.own() {
-		if a.Unmap().WithZone("") == ip {
+		if a.Addr().Unmap().WithZone("") == ip {
 			return true
 		}
 	}

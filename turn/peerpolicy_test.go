@@ -48,11 +48,11 @@ func TestDeniedClasses(t *testing.T) {
 }
 
 func TestPeerPolicy(t *testing.T) {
-	own := []netip.Addr{netip.MustParseAddr("10.0.0.5"), netip.MustParseAddr("::1")}
+	own := []netip.AddrPort{netip.MustParseAddrPort("10.0.0.5:10000"), netip.MustParseAddrPort("[::1]:10000")}
 	p := newPeerPolicy(
 		[]netip.Prefix{netip.MustParsePrefix("192.168.7.0/24"), netip.MustParsePrefix("::ffff:172.20.0.0/112")},
 		netip.MustParseAddr("10.9.9.9"),
-		func() []netip.Addr { return own },
+		func() []netip.AddrPort { return own },
 	)
 	for _, tc := range []struct {
 		addr string
@@ -93,5 +93,30 @@ func TestPeerPolicy(t *testing.T) {
 	// No OwnAddrs at all.
 	if ok, _ := newPeerPolicy(nil, netip.MustParseAddr("127.0.0.1"), nil).check(netip.MustParseAddr("127.0.0.2")); ok {
 		t.Error("loopback allowed without AllowPeers/OwnAddrs")
+	}
+}
+
+func TestPeerPolicyOwnAddressesOnlyAtTheSFUsPorts(t *testing.T) {
+	own := []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:10000"), netip.MustParseAddrPort("203.0.113.50:10000"), netip.MustParseAddrPort("198.51.100.7:10000")}
+	p := newPeerPolicy([]netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}, netip.MustParseAddr("127.0.0.1"), func() []netip.AddrPort { return own })
+	for _, tc := range []struct {
+		peer string
+		ok   bool
+	}{
+		{"127.0.0.1:10000", true},          // the SFU
+		{"[::ffff:127.0.0.1]:10000", true}, // the SFU, mapped
+		{"127.0.0.1:53", false},            // a resolver on the host's loopback
+		{"127.0.0.1:3478", false},
+		{"203.0.113.50:53", false}, // own, in a denied class (documentation)
+		{"198.51.100.7:53", true},  // own, but AllowPeers holds it: every port
+		{"8.8.8.8:53", true},       // not own: the permission decided
+		{"127.0.0.2:10000", true},  // not own: the permission (refused) decided
+	} {
+		if ok := p.mayReach(netip.MustParseAddrPort(tc.peer)); ok != tc.ok {
+			t.Errorf("mayReach(%s) = %v, want %v", tc.peer, ok, tc.ok)
+		}
+	}
+	if !newPeerPolicy(nil, netip.MustParseAddr("127.0.0.1"), nil).mayReach(netip.MustParseAddrPort("127.0.0.1:53")) {
+		t.Error("no OwnAddrs: the permission alone decides")
 	}
 }

@@ -143,6 +143,11 @@ func (c *relayConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 
 		return len(p), nil
 	}
+	if !c.s.mayRelayTo(addr) {
+		c.s.log.Debug("turn: dropped relay datagram to a port of an own address other than the SFU's", "peer", addrString(addr))
+
+		return len(p), nil
+	}
 	if !c.s.bw.allow(len(p)) {
 		return len(p), nil
 	}
@@ -162,6 +167,22 @@ func (c *relayConn) Close() error {
 	}
 
 	return err
+}
+
+// mayRelayTo reports whether a client's datagram may go to addr
+// (peerPolicy.mayReach), the self-check's echo peer being allowed while
+// the check runs.
+func (s *Server) mayRelayTo(addr net.Addr) bool {
+	ua, ok := addr.(*net.UDPAddr)
+	if !ok {
+		return true // not UDP: pion relays UDP only
+	}
+	peer := ua.AddrPort()
+	if echo := s.selfCheckPeer.Load(); echo != nil && *echo == netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port()) {
+		return true
+	}
+
+	return s.policy.mayReach(peer)
 }
 
 // isOwnTURNEndpoint reports whether addr is this server's TURN UDP listener,

@@ -70,6 +70,12 @@ func (s *Server) SelfCheck(ctx context.Context) error {
 		runEcho(echo, &echoed)
 	}()
 	defer func() { _ = echo.Close(); <-echoDone }()
+	// The echo is on an own address, but not at the SFU's port: let the
+	// relay reach it while the check runs.
+	echoPeer := echo.LocalAddr().(*net.UDPAddr).AddrPort() //nolint:forcetypeassert // a UDP socket
+	echoPeer = netip.AddrPortFrom(echoPeer.Addr().Unmap(), echoPeer.Port())
+	s.selfCheckPeer.Store(&echoPeer)
+	defer s.selfCheckPeer.Store(nil)
 
 	clientConn, err := net.ListenPacket("udp", net.JoinHostPort(serverIP.String(), "0")) //nolint:noctx
 	if err != nil {

@@ -9,7 +9,9 @@ import (
 	"time"
 )
 
-func ownLoopback() []netip.Addr { return []netip.Addr{netip.MustParseAddr("127.0.0.1")} }
+// ownLoopback is an SFU's media socket on loopback, at a port nothing
+// listens on.
+func ownLoopback() []netip.AddrPort { return []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:9")} }
 
 func TestSelfCheck(t *testing.T) {
 	s := newTestServer(t, func(c *Config) { c.OwnAddrs = ownLoopback })

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	pionturn "github.com/pion/turn/v5"
@@ -35,6 +36,9 @@ type Server struct {
 	bw       *bandwidth
 	conns    *connTracker
 	refusals *pionlog.Limiter // client-triggered refusal logs
+	// selfCheckPeer is SelfCheck's echo socket while it runs: a peer on
+	// an own address at a port other than the SFU's.
+	selfCheckPeer atomic.Pointer[netip.AddrPort]
 
 	pion    *pionturn.Server
 	udp     *turnPacketConn

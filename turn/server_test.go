@@ -263,12 +263,19 @@ func TestDeniedPeer(t *testing.T) {
 	})
 
 	t.Run("OwnAddrs", func(t *testing.T) {
+		sfu := echo.addr().AddrPort()
 		s := newTestServer(t, func(c *Config) {
-			c.OwnAddrs = func() []netip.Addr { return []netip.Addr{netip.MustParseAddr("127.0.0.1")} }
+			c.OwnAddrs = func() []netip.AddrPort { return []netip.AddrPort{sfu} }
 		})
 		c := dialTURN(t, s, "udp", "alice")
 		if got := c.pingPong(t, echo.addr(), 5); got != 5 {
 			t.Errorf("%d of 5 echoes to the own address", got)
+		}
+		// Another service on the same loopback address: the permission
+		// (by address) is there, the datagrams are not relayed.
+		other := newUDPEcho(t)
+		if got := c.pingPong(t, other.addr(), 3); got != 0 {
+			t.Errorf("%d of 3 echoes from another port of the own address", got)
 		}
 		user, pass := Credentials(testSecret, "alice2", time.Hour, time.Now())
 		rc := newRawClient(t, s, user, pass)

@@ -49,7 +49,7 @@ func (s *Server) startTURN(cfg TURNConfig) error {
 		tc.RelayIP = defaultRelayIP(s.engine.MediaAddrs())
 	}
 	own := s.ownAddrs()
-	tc.OwnAddrs = func() []netip.Addr { return own }
+	tc.OwnAddrs = func() []netip.AddrPort { return own }
 	srv, err := turn.New(tc)
 	if err != nil {
 		return fmt.Errorf("TURN server: %w", err)
@@ -77,12 +77,12 @@ func (s *Server) selfCheckTURN(ctx context.Context) {
 	s.log.Info("TURN self-check passed", "udp", s.turn.UDPAddr(), "tcp", s.turn.TCPAddr(), "tls", s.turn.TLSAddr())
 }
 
-// ownAddrs are the addresses the SFU's media arrives on; TURN must relay
-// to them even when they are private or loopback.
-func (s *Server) ownAddrs() []netip.Addr {
-	var out []netip.Addr
+// ownAddrs are the SFU's media sockets; TURN must relay to them even
+// when their addresses are private or loopback (and there, only to them).
+func (s *Server) ownAddrs() []netip.AddrPort {
+	var out []netip.AddrPort
 	for _, a := range s.engine.MediaAddrs() {
-		out = append(out, a.Addr().Unmap())
+		out = append(out, netip.AddrPortFrom(a.Addr().Unmap(), a.Port()))
 	}
 	return out
 }
