@@ -191,6 +191,19 @@ func (m *Manager) RoomCount() int {
 	return len(m.rooms)
 }
 
+// Present reports whether participant id is in a room (or away for a
+// resume); one in a lobby is not.
+func (m *Manager) Present(id string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range m.rooms {
+		if r.present(id) {
+			return true
+		}
+	}
+	return false
+}
+
 // ParticipantCount is the number of participants in all rooms.
 func (m *Manager) ParticipantCount() int {
 	m.mu.Lock()

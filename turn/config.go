@@ -72,6 +72,14 @@ type Config struct {
 	// Optional.
 	OwnAddrs func() []netip.AddrPort
 
+	// Active, if set, reports whether the participant id of a credential is
+	// still in a meeting. A credential outlives its holder's meeting (12
+	// hours by default): one who left, or was removed, must not go on
+	// allocating relays with it. It is called on every authenticated
+	// request (not on relayed datagrams) and must be safe for concurrent
+	// use. Optional: without it, any unexpired credential is accepted.
+	Active func(id string) bool
+
 	// MaxAllocationsPerUser caps concurrent allocations per credential id;
 	// default DefaultMaxAllocationsPerUser.
 	MaxAllocationsPerUser int

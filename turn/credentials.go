@@ -43,6 +43,7 @@ func restPassword(secret []byte, username string) string {
 var (
 	errMalformedUsername = errors.New("username is not <expiry-unix>[:<id>]")
 	errExpiredUsername   = errors.New("credential expired")
+	errInactiveUser      = errors.New("the credential's participant is no longer in a meeting")
 )
 
 // parseRESTUsername splits "<expiry>[:<id>]" and returns the expiry and the
@@ -72,6 +73,9 @@ func (s *Server) authenticate(ra *pionturn.RequestAttributes) (userID string, ke
 	expiry, id, err := parseRESTUsername(ra.Username)
 	if err == nil && time.Now().After(expiry) {
 		err = errExpiredUsername
+	}
+	if err == nil && s.cfg.Active != nil && id != selfCheckID && !s.cfg.Active(id) {
+		err = errInactiveUser
 	}
 	if err != nil {
 		s.refusals.Log(s.log, slog.LevelInfo, "turn: credential refused", "reason", err.Error(), "username", ra.Username,

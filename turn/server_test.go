@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"net"
 	"net/netip"
+	"sync"
 	"testing"
 	"time"
 
@@ -513,4 +514,29 @@ func TestCloseEndsEverything(t *testing.T) {
 	tcpC.close()
 	tcpC.client.Close()
 	goleak.VerifyNone(t, before)
+}
+
+func TestCredentialsOfThoseNoLongerInAMeetingAreRefused(t *testing.T) {
+	var present sync.Map
+	present.Store("alice", true)
+	s := newTestServer(t, func(c *Config) {
+		c.AllowPeers = []netip.Prefix{loopbackNet}
+		c.Active = func(id string) bool { _, ok := present.Load(id); return ok }
+	})
+	now := time.Now()
+	alice, alicePass := Credentials(testSecret, "alice", time.Hour, now)
+	if code := newRawClient(t, s, alice, alicePass).allocate(); code != 0 {
+		t.Fatalf("alice, in a meeting: allocate %d", code)
+	}
+	present.Delete("alice") // she left, her credential good for another hour
+	if code := newRawClient(t, s, alice, alicePass).allocate(); code != 401 {
+		t.Fatalf("alice, gone: allocate %d, want 401", code)
+	}
+	bob, bobPass := Credentials(testSecret, "bob", time.Hour, now)
+	if code := newRawClient(t, s, bob, bobPass).allocate(); code != 401 {
+		t.Fatalf("bob, never in a meeting: allocate %d, want 401", code)
+	}
+	if err := s.SelfCheck(t.Context()); err != nil {
+		t.Fatalf("the self-check's own credential: %v", err)
+	}
 }

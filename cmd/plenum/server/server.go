@@ -184,10 +184,11 @@ func New(cfg Config) (_ *Server, err error) {
 		}
 		s.extra = append(s.extra, extraServer{name: "redirect", ln: rln})
 	}
+	// The manager first: TURN asks it whose credentials are still good.
+	s.manager = sfu.NewManager(engine, cfg.Limits, log)
 	if err := s.startTURN(cfg.TURN); err != nil {
 		return nil, err
 	}
-	s.manager = sfu.NewManager(engine, cfg.Limits, log)
 	if s.turn != nil {
 		// A participant's relays go with them, even when their client
 		// could not say goodbye to the TURN server.

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	pionturn "github.com/pion/turn/v5"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/plenum-meet/plenum/cmd/plenum/server"
@@ -159,4 +160,48 @@ func TestRelayOnlyParticipantGetsMediaThroughBuiltInTURN(t *testing.T) {
 	waitUntil(t, 10*time.Second, "every allocation released when the participants leave", func() bool {
 		return srv.TURN().Allocations() == 0
 	})
+}
+
+// allocateWith asks the built-in TURN server for a relay with the TURN
+// credentials of servers, and returns its error.
+func allocateWith(t *testing.T, srv *server.Server, servers []webrtc.ICEServer) error {
+	t.Helper()
+	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	pass, _ := servers[0].Credential.(string)
+	c, err := pionturn.NewClient(&pionturn.ClientConfig{
+		TURNServerAddr: srv.TURN().UDPAddr().String(), Username: servers[0].Username, Password: pass, Realm: turn.DefaultRealm, Conn: conn,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	relay, err := c.Allocate()
+	if err == nil {
+		_ = relay.Close()
+	}
+	return err
+}
+
+func TestACredentialOutlivesNoParticipant(t *testing.T) {
+	srv := start(t)
+	ana := dial(t, srv, "Ana", false)
+	servers := ana.ICEServers()
+	if err := allocateWith(t, srv, servers); err != nil {
+		t.Fatalf("Ana, in the meeting, cannot allocate: %v", err)
+	}
+	ana.Leave()
+	waitUntil(t, 10*time.Second, "Ana gone", func() bool { return srv.Manager().ParticipantCount() == 0 })
+	// Refused as a credential (401), not only for the few minutes in
+	// which the allocations of one who left are refused (508): the
+	// credential is good for another hour.
+	if err := allocateWith(t, srv, servers); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("after Ana left, her credential: %v, want 401", err)
+	}
 }

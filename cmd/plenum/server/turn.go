@@ -50,6 +50,9 @@ func (s *Server) startTURN(cfg TURNConfig) error {
 	}
 	own := s.ownAddrs()
 	tc.OwnAddrs = func() []netip.AddrPort { return own }
+	// Credentials are for participants in a meeting: one who left keeps
+	// an unexpired credential, but no relay (ReleaseUser ended those).
+	tc.Active = s.manager.Present
 	srv, err := turn.New(tc)
 	if err != nil {
 		return fmt.Errorf("TURN server: %w", err)
