@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -15,6 +17,26 @@ const (
 	// maxPendingHandshakes bounds concurrent TLS handshakes; further
 	// connections are closed at once.
 	maxPendingHandshakes = 256
+	// idleTimeout closes a TCP or TLS connection that carried nothing
+	// for longer than an allocation lives without a refresh (ten
+	// minutes, pion's default; clients refresh well before).
+	idleTimeout = 11 * time.Minute
+)
+
+// Limits on TCP and TLS connections that hold a socket, a goroutine and
+// a buffer each, so that idle or half-open ones from one address can
+// neither exhaust the process' file descriptors nor fill the handshake
+// slots. Variables for the tests.
+var (
+	// maxConnsPerIP bounds one address's TCP and TLS connections,
+	// handshakes included. A participant's browser opens one or two
+	// (TCP, TLS) for each of its two peer connections, and a whole
+	// office may share an address.
+	maxConnsPerIP = 64
+	// firstFrameTimeout bounds the wait for a connection's first TURN
+	// frame (after its TLS handshake): a client that connects asks at
+	// once.
+	firstFrameTimeout = 10 * time.Second
 )
 
 // turnPacketConn is the TURN UDP socket as pion sees it. It charges relayed
@@ -102,6 +124,23 @@ type trackedConn struct {
 	raw      net.Conn // the TCP socket
 	t        *connTracker
 	bw       *bandwidth
+	spoke    bool // a frame came: pion's one reader alone uses it
+}
+
+// Read reads for pion, which sets no deadline: the first frame must come
+// within firstFrameTimeout, each later one within idleTimeout.
+func (c *trackedConn) Read(p []byte) (int, error) {
+	wait := idleTimeout
+	if !c.spoke {
+		wait = firstFrameTimeout
+	}
+	_ = c.raw.SetReadDeadline(time.Now().Add(wait))
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.spoke = true
+	}
+
+	return n, err
 }
 
 // Write sends one TURN frame to the client (pion writes whole frames),
@@ -141,7 +180,54 @@ type tcpListener struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	pending   chan struct{} // semaphore of running handshakes
+	perIP     *perIPConns
 	closeOnce sync.Once
+}
+
+// perIPConns counts the open connections of each client address.
+type perIPConns struct {
+	mu sync.Mutex
+	n  map[netip.Addr]int
+}
+
+// admit counts conn against its address and returns it wrapped so that
+// closing it gives the place back, or false if the address is full.
+func (p *perIPConns) admit(conn net.Conn) (net.Conn, bool) {
+	ip := netip.Addr{}
+	if ta, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
+		ip = ta.AddrPort().Addr().Unmap()
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.n[ip] >= maxConnsPerIP {
+		return nil, false
+	}
+	p.n[ip]++
+
+	return &countedConn{Conn: conn, release: func() { p.release(ip) }}, true
+}
+
+func (p *perIPConns) release(ip netip.Addr) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.n[ip]--; p.n[ip] <= 0 {
+		delete(p.n, ip)
+	}
+}
+
+// countedConn gives its address's place back when first closed.
+type countedConn struct {
+	net.Conn
+	release func()
+	once    sync.Once
+}
+
+// Close closes the socket and gives the place back once.
+func (c *countedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+
+	return err
 }
 
 func newTCPListener(ln net.Listener, srv *Server, tlsConfig *tls.Config) *tcpListener {
@@ -150,6 +236,7 @@ func newTCPListener(ln net.Listener, srv *Server, tlsConfig *tls.Config) *tcpLis
 		Listener: ln, srv: srv, tlsConfig: tlsConfig,
 		ready: make(chan *trackedConn), done: make(chan struct{}),
 		ctx: ctx, cancel: cancel, pending: make(chan struct{}, maxPendingHandshakes),
+		perIP: &perIPConns{n: map[netip.Addr]int{}},
 	}
 	if tlsConfig != nil {
 		l.wg.Add(1)
@@ -186,13 +273,22 @@ func (l *tcpListener) Accept() (net.Conn, error) {
 }
 
 // acceptRaw accepts a TCP connection, retrying transient errors (such as
-// EMFILE) with a bounded backoff until the listener is closed.
+// EMFILE) with a bounded backoff until the listener is closed. One from
+// an address that has maxConnsPerIP already is closed at once.
 func (l *tcpListener) acceptRaw() (net.Conn, error) {
 	backoff := 5 * time.Millisecond
 	for {
 		conn, err := l.Listener.Accept()
 		if err == nil {
-			return conn, nil
+			counted, ok := l.perIP.admit(conn)
+			if !ok {
+				l.srv.refusals.Log(l.srv.log, slog.LevelInfo, "turn: too many connections from one address, connection closed", "client", addrString(conn.RemoteAddr()))
+				_ = conn.Close()
+
+				continue
+			}
+
+			return counted, nil
 		}
 		select {
 		case <-l.done:

@@ -1,0 +1,70 @@
+package turn
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"testing"
+	"time"
+)
+
+// closedByServer reports whether the server closed c within d.
+func closedByServer(c net.Conn, d time.Duration) bool {
+	_ = c.SetReadDeadline(time.Now().Add(d))
+	_, err := c.Read(make([]byte, 1))
+	return err != nil && !errors.Is(err, os.ErrDeadlineExceeded)
+}
+
+func dialTCPFrom(t *testing.T, s *Server, from string) net.Conn {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+	c, err := d.Dial("tcp", s.TCPAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func TestTCPConnectionsOfOneAddressAreCapped(t *testing.T) {
+	was := maxConnsPerIP
+	t.Cleanup(func() { maxConnsPerIP = was }) // after the server's Close, registered later
+	maxConnsPerIP = 4
+	s := newTestServer(t, func(c *Config) { c.AllowPeers = []netip.Prefix{loopbackNet} })
+	var held []net.Conn
+	for range maxConnsPerIP {
+		held = append(held, dialTCPFrom(t, s, "127.0.0.1"))
+	}
+	if over := dialTCPFrom(t, s, "127.0.0.1"); !closedByServer(over, 2*time.Second) {
+		t.Fatal("a connection over the address's cap was kept")
+	}
+	// Another address is not held back.
+	if other := dialTCPFrom(t, s, "127.0.0.2"); closedByServer(other, 200*time.Millisecond) {
+		t.Fatal("another address's connection was closed")
+	}
+	// A place freed is reusable.
+	_ = held[0].Close()
+	time.Sleep(200 * time.Millisecond) // for the server to read the close
+	c := dialTURN(t, s, "tcp", "alice")
+	if got := c.pingPong(t, newUDPEcho(t).addr(), 1); got != 1 {
+		t.Fatalf("%d of 1 echo through a connection in a freed place", got)
+	}
+}
+
+func TestSilentTCPConnectionsAreClosed(t *testing.T) {
+	was := firstFrameTimeout
+	t.Cleanup(func() { firstFrameTimeout = was }) // after the server's Close, registered later
+	firstFrameTimeout = 300 * time.Millisecond
+	s := newTestServer(t, func(c *Config) { c.AllowPeers = []netip.Prefix{loopbackNet} })
+	silent := dialTCPFrom(t, s, "127.0.0.1")
+	if !closedByServer(silent, 3*time.Second) {
+		t.Fatal("a connection that never sent a frame was kept")
+	}
+	// One that speaks keeps its connection past the first frame's wait.
+	c := dialTURN(t, s, "tcp", "alice")
+	time.Sleep(2 * firstFrameTimeout)
+	if got := c.pingPong(t, newUDPEcho(t).addr(), 1); got != 1 {
+		t.Fatalf("%d of 1 echo after the first frame's wait", got)
+	}
+}
