@@ -158,6 +158,36 @@ func TestBrowsersRejoinWhenTheServerRestarts(t *testing.T) {
 			t.Fatalf("browser %d: %v", i, err)
 		}
 	}
+	// A chat message before the restart: the new server numbers its
+	// messages from 1 again.
+	say := func(text string) {
+		t.Helper()
+		var hidden bool
+		if err := browsers[0].Eval(`document.getElementById('chat-panel').hidden`, &hidden); err != nil {
+			t.Fatal(err)
+		}
+		if hidden {
+			if err := browsers[0].Do(pressKey("c", "KeyC", 'C')); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := browsers[0].WaitFor(`!document.getElementById('chat-panel').hidden`, 20*time.Second); err != nil {
+			t.Fatal("the chat does not open:", err)
+		}
+		var focused bool
+		if err := browsers[0].Eval(`document.getElementById('chat-input').focus(), document.activeElement?.id === 'chat-input'`, &focused); err != nil || !focused {
+			t.Fatalf("the chat's field cannot have the focus: %v", err)
+		}
+		if err := browsers[0].Do(typeText(text), pressKey("Enter", "Enter", 13)); err != nil {
+			t.Fatal(err)
+		}
+		if err := browsers[1].WaitFor(`window.plenum.chat().messages.some((m) => m.text === `+strconv.Quote(text)+`)`, 20*time.Second); err != nil {
+			var chat any
+			_ = browsers[1].Eval(`window.plenum.chat()`, &chat)
+			t.Fatalf("Ben does not get %q: %v (%v)", text, err, chat)
+		}
+	}
+	say("before the restart")
 	stop()
 	// The same address, as a restarted service would have.
 	second, _ := startServerOn(t, first.Addr().String())
@@ -182,4 +212,5 @@ func TestBrowsersRejoinWhenTheServerRestarts(t *testing.T) {
 	if n := second.Manager().ParticipantCount(); n != 2 {
 		t.Fatalf("%d participants on the new server, want 2", n)
 	}
+	say("after the restart") // the new server's message 1
 }

@@ -27,7 +27,8 @@ export class Chat extends EventTarget {
     this.send = send;
     this.self = self;
     this.messages = []; // {id, from, name, to, text, time}, oldest first
-    this.ids = new Set();
+    this.ids = new Set(); // of keys (add)
+    this.keys = []; // the messages' keys, in their order
     this.unread = 0;
     this.open = false; // the panel is shown: nothing counts as unread
     this.draft = '';
@@ -55,7 +56,12 @@ export class Chat extends EventTarget {
   }
 
   add(raw, live) {
-    if (!raw || typeof raw.id !== 'string' || typeof raw.text !== 'string' || this.ids.has(raw.id)) return;
+    if (!raw || typeof raw.id !== 'string' || typeof raw.text !== 'string') return;
+    // Ids count a room's messages from 1 and start again with a restarted
+    // server: with the time, a history that repeats a message is known,
+    // and a new message with an old id is not taken for it.
+    const key = `${raw.id}@${raw.time ?? ''}`;
+    if (this.ids.has(key)) return;
     const message = {
       id: raw.id,
       from: String(raw.from ?? ''),
@@ -64,9 +70,13 @@ export class Chat extends EventTarget {
       text: raw.text,
       time: Number(raw.time) || Date.now(),
     };
-    this.ids.add(message.id);
+    this.ids.add(key);
+    this.keys.push(key);
     this.messages.push(message);
-    if (this.messages.length > KEEP) this.ids.delete(this.messages.shift().id);
+    if (this.messages.length > KEEP) {
+      this.messages.shift();
+      this.ids.delete(this.keys.shift());
+    }
     this.emit('message', { message, live });
     if (!this.open && message.from !== this.self()) {
       this.unread += 1;

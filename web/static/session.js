@@ -390,13 +390,15 @@ export class Session extends EventTarget {
   }
 
   // A negotiated connection that never connects (blocked UDP, no TURN)
-  // would otherwise hang in "connecting" forever.
+  // would otherwise hang in "connecting" forever. One replaced meanwhile
+  // (a rejoin closes both) is no longer ours to judge.
   watchConnect(peer) {
     if (peer.watched) return;
     peer.watched = true;
     this.later(CONNECT_TIMEOUT, () => {
       const s = peer.pc.connectionState;
-      if (this.phase === 'joined' && s !== 'connected' && s !== 'disconnected') {
+      const current = peer === this.up || peer === this.down;
+      if (this.phase === 'joined' && current && s !== 'connected' && s !== 'disconnected') {
         this.fail('media-failed', `${peer.name} connection timed out (${s})`);
       }
     });
