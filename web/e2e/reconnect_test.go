@@ -1,14 +1,18 @@
 package e2e
 
 import (
+	"context"
 	"slices"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/pion/webrtc/v4"
 
 	"github.com/plenum-meet/plenum/cmd/plenum/server"
+	"github.com/plenum-meet/plenum/sfu"
+	"github.com/plenum-meet/plenum/signaling/client"
 	"github.com/plenum-meet/plenum/web/webtest"
 )
 
@@ -213,4 +217,51 @@ func TestBrowsersRejoinWhenTheServerRestarts(t *testing.T) {
 		t.Fatalf("%d participants on the new server, want 2", n)
 	}
 	say("after the restart") // the new server's message 1
+}
+
+func TestAParticipantMadeViewerWhileAwayComesBackAsViewer(t *testing.T) {
+	srv := startServer(t)
+	const room = "e2e-demoted-away"
+	// A moderator (a Go participant, first in the room), then Ben, who
+	// publishes.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	mo, err := client.Dial(ctx, client.Config{URL: "ws://" + srv.Addr().String() + "/_/ws", Room: room, Name: "Mo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mo.Close()
+	browsers, ids := joinAll(t, srv, room, nil, "Ben")
+	ben, benID := browsers[0], ids[0]
+	eventually(t, 30*time.Second, "Mo receives Ben's video", func() (bool, string) {
+		r := mo.Received(benID, webrtc.RTPCodecTypeVideo)
+		return r != nil && r.Packets() > 20, ""
+	})
+
+	// Ben's socket is cut, and while he is away Mo makes him a viewer:
+	// he learns it from the welcome of his resume, with no role message.
+	if !srv.Signaling().DropConnection(benID) {
+		t.Fatal("the server found no socket of Ben's to cut")
+	}
+	if err := mo.SetRole(benID, sfu.RoleViewer); err != nil {
+		t.Fatal(err)
+	}
+	if err := ben.WaitFor(`window.plenum.reconnects?.resumed >= 1 || window.plenum.reconnects?.rejoined >= 1`, 45*time.Second); err != nil {
+		t.Fatalf("Ben does not come back: %v", err)
+	}
+	if err := ben.WaitFor(`window.plenum.role === "viewer"`, 10*time.Second); err != nil {
+		var state any
+		_ = ben.Eval(`({role: window.plenum.role, state: window.plenum.state})`, &state)
+		t.Fatalf("Ben is not a viewer after coming back: %v (%v)", err, state)
+	}
+	// And stays in the meeting: his page offers nothing the server would
+	// refuse, and does not give up on an up connection the server closed.
+	time.Sleep(15 * time.Second)
+	var state any
+	if err := ben.Eval(`({state: window.plenum.state, error: window.plenum.lastError})`, &state); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := state.(map[string]any); s["state"] != "joined" {
+		t.Fatalf("Ben, a viewer now, left the meeting: %v", state)
+	}
 }

@@ -100,6 +100,9 @@ export class Access {
       this.requests.clear();
     }
     this.emit('role', { role });
+    // Made viewer, the up connection closes even with no device on (the
+    // controls stop the devices, which would sync only if there were).
+    if (role === 'viewer') this.session.syncMedia();
   }
 
   // A moderator muted us: the server already stopped forwarding; turn

@@ -172,6 +172,11 @@ export class Reconnector {
     s.phase = 'joined';
     s.sig.only = null;
     this.welcomed(msg);
+    // A moderator may have changed our role while we were away: the
+    // welcome says so, and no role message follows. Taken as one, so that
+    // every module (the controls, the assembly) catches up; a viewer's up
+    // connection closes rather than being restarted below.
+    if (typeof msg.role === 'string' && msg.role !== s.access.role) void s.handle({ type: 'role', role: msg.role });
     const now = new Map((Array.isArray(msg.participants) ? msg.participants : []).map((p) => [p?.id, p]));
     for (const id of [...s.participants.keys()]) if (!now.has(id)) s.remove(id);
     for (const p of now.values()) s.upsert(p, 'participant-joined');
@@ -193,7 +198,9 @@ export class Reconnector {
   restartLostMedia() {
     const s = this.session;
     if (s.down && lostICE(s.down.pc)) this.restartDown();
-    if (s.up && (lostICE(s.up.pc) || s.up.pc.signalingState !== 'stable')) this.restartUp(lostICE(s.up.pc));
+    // A viewer's up connection is closed, not restarted: the server
+    // ignores a viewer's offers.
+    if (s.up && !s.access.viewer && (lostICE(s.up.pc) || s.up.pc.signalingState !== 'stable')) this.restartUp(lostICE(s.up.pc));
   }
 
   restartDown() {
@@ -224,7 +231,7 @@ export class Reconnector {
     if (this.active) return true; // restarted once the session is back
     if (s.phase !== 'joined') return false;
     if (name === 'down') this.restartDown();
-    else if (s.up) this.restartUp(true);
+    else if (s.up && !s.access.viewer) this.restartUp(true);
     s.later(this.grace, () => {
       const peer = name === 'down' ? s.down : s.up;
       if (s.phase === 'joined' && peer && peer.pc.connectionState === 'failed') {
