@@ -32,13 +32,7 @@ func TestPasswordPromptRetriesWithoutReloadAndRemovalIsFinal(t *testing.T) {
 	const room, password = "e2e-password", "council-2026"
 
 	// A moderator (a Go participant, first in the room) sets a password.
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	mo, err := client.Dial(ctx, client.Config{URL: "ws://" + srv.Addr().String() + "/_/ws", Room: room, Name: "Mo"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mo.Close()
+	mo := dialGo(t, srv, room, false)
 	pw := password
 	if err := mo.ChangeRoom(client.RoomSettings{Password: &pw}); err != nil {
 		t.Fatal(err)
@@ -98,13 +92,7 @@ func TestViewerLinkJoinsWithoutDevicesAndReceives(t *testing.T) {
 	const room = "e2e-viewer"
 
 	// Someone publishes (a Go participant with synthetic media).
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	mo, err := client.Dial(ctx, client.Config{URL: "ws://" + srv.Addr().String() + "/_/ws", Room: room, Name: "Mo", Publish: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mo.Close()
+	mo := dialGo(t, srv, room, true)
 
 	// The press gets a viewer link, as `plenum link --role viewer` prints it.
 	token, err := keys.Sign(auth.Claims{Room: room, Role: auth.RoleViewer, Expires: time.Now().Add(time.Hour).Unix(), Name: "Press"})
@@ -152,4 +140,19 @@ func TestViewerLinkJoinsWithoutDevicesAndReceives(t *testing.T) {
 		}
 		return v.BytesReceived > 0 && audio > 0, fmt.Sprintf("video %+v, audio packets %d", v, audio)
 	})
+}
+
+// dialGo joins room as Mo, a Go participant (the moderator when first
+// in), publishing synthetic media if publish; it leaves at the end of
+// the test.
+func dialGo(t *testing.T, srv *server.Server, room string, publish bool) *client.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	mo, err := client.Dial(ctx, client.Config{URL: "ws://" + srv.Addr().String() + "/_/ws", Room: room, Name: "Mo", Publish: publish})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(mo.Close)
+	return mo
 }

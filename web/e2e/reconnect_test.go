@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"slices"
 	"strconv"
 	"testing"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/plenum-meet/plenum/cmd/plenum/server"
 	"github.com/plenum-meet/plenum/sfu"
-	"github.com/plenum-meet/plenum/signaling/client"
 	"github.com/plenum-meet/plenum/web/webtest"
 )
 
@@ -224,13 +222,7 @@ func TestAParticipantMadeViewerWhileAwayComesBackAsViewer(t *testing.T) {
 	const room = "e2e-demoted-away"
 	// A moderator (a Go participant, first in the room), then Ben, who
 	// publishes.
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	mo, err := client.Dial(ctx, client.Config{URL: "ws://" + srv.Addr().String() + "/_/ws", Room: room, Name: "Mo"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mo.Close()
+	mo := dialGo(t, srv, room, false)
 	browsers, ids := joinAll(t, srv, room, nil, "Ben")
 	ben, benID := browsers[0], ids[0]
 	eventually(t, 30*time.Second, "Mo receives Ben's video", func() (bool, string) {
