@@ -9,12 +9,7 @@ import (
 )
 
 func TestPasswordGuessesInParallelAreLimitedAsInSeries(t *testing.T) {
-	e, err := NewEngine(NetworkConfig{Interfaces: []string{"lo"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := NewManager(e, Limits{}, nil)
-	defer func() { m.Close(ErrClosed); _ = e.Close() }()
+	m := newLoopbackManager(t)
 
 	// Each check is slow, as the real one (a key derivation) is: every
 	// guess below arrives while the first ones are being checked.

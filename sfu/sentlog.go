@@ -117,8 +117,10 @@ func (d *DownTrack) resendCopy(seq uint16, now time.Time, gap time.Duration, all
 	if allow != nil && !allow(h.MarshalSize()+size, now) {
 		return rtp.Header{}, nil, false
 	}
-	payload := make([]byte, 0, rtxHeaderSize)
-	if r.store != nil {
+	var payload []byte
+	if r.store == nil {
+		payload = make([]byte, 0, rtxHeaderSize)
+	} else {
 		var ok bool
 		if payload, ok = r.store.payload(r.upSeq, rtxHeaderSize); !ok || len(payload) < int(r.prefixN) {
 			return rtp.Header{}, nil, false // gone meanwhile

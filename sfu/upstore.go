@@ -129,16 +129,25 @@ func (s *upStore) noteRTT(rtt time.Duration) {
 	}
 }
 
+// keptLocked returns the slot of packet seq, or nil if it is no longer
+// kept.
+func (s *upStore) keptLocked(seq uint16) *storedPacket {
+	p := &s.slots[int(seq)&(len(s.slots)-1)]
+	if p.data == nil || p.seq != seq {
+		return nil
+	}
+	return p
+}
+
 // size returns the payload size of packet seq, or false if the packet
 // is no longer kept.
 func (s *upStore) size(seq uint16) (int, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := &s.slots[int(seq)&(len(s.slots)-1)]
-	if p.data == nil || p.seq != seq {
-		return 0, false
+	if p := s.keptLocked(seq); p != nil {
+		return len(p.data), true
 	}
-	return len(p.data), true
+	return 0, false
 }
 
 // payload returns a copy of the payload of packet seq, with spare bytes
@@ -146,8 +155,8 @@ func (s *upStore) size(seq uint16) (int, bool) {
 func (s *upStore) payload(seq uint16, spare int) ([]byte, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := &s.slots[int(seq)&(len(s.slots)-1)]
-	if p.data == nil || p.seq != seq {
+	p := s.keptLocked(seq)
+	if p == nil {
 		return nil, false
 	}
 	return append(make([]byte, 0, len(p.data)+spare), p.data...), true

@@ -146,20 +146,9 @@ func (p *peerPolicy) allowedBy(ip netip.Addr) (netip.Prefix, bool) {
 // be reached.
 func (p *peerPolicy) mayReach(peer netip.AddrPort) bool {
 	ip := peer.Addr().Unmap().WithZone("")
-	if p.own == nil {
-		return true
-	}
-	own := false
-	for _, a := range p.own() {
-		if a.Addr().Unmap().WithZone("") == ip {
-			if a.Port() == peer.Port() {
-				return true // the SFU: the common case
-			}
-			own = true
-		}
-	}
-	if !own || deniedClass(ip) == "" {
-		return true
+	own, atPort := p.ownMatch(ip, peer.Port())
+	if !own || atPort || deniedClass(ip) == "" {
+		return true // not own, or the SFU itself (the common case)
 	}
 	_, allowed := p.allowedBy(ip)
 
@@ -167,16 +156,28 @@ func (p *peerPolicy) mayReach(peer netip.AddrPort) bool {
 }
 
 func (p *peerPolicy) isOwn(ip netip.Addr) bool {
+	own, _ := p.ownMatch(ip, 0)
+
+	return own
+}
+
+// ownMatch reports whether ip (unmapped, without zone) is one of the
+// SFU's addresses, and whether port is a media port there (never so for
+// port 0).
+func (p *peerPolicy) ownMatch(ip netip.Addr, port uint16) (own, atPort bool) {
 	if p.own == nil {
-		return false
+		return false, false
 	}
 	for _, a := range p.own() {
 		if a.Addr().Unmap().WithZone("") == ip {
-			return true
+			own = true
+			if port != 0 && a.Port() == port {
+				return true, true
+			}
 		}
 	}
 
-	return false
+	return own, false
 }
 
 // permissionHandler adapts the policy to pion's PermissionHandler, which pion

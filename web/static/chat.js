@@ -27,8 +27,7 @@ export class Chat extends EventTarget {
     this.send = send;
     this.self = self;
     this.messages = []; // {id, from, name, to, text, time}, oldest first
-    this.ids = new Set(); // of keys (add)
-    this.keys = []; // the messages' keys, in their order
+    this.ids = new Set(); // the messages' keys (add), in their order
     this.unread = 0;
     this.open = false; // the panel is shown: nothing counts as unread
     this.draft = '';
@@ -71,11 +70,10 @@ export class Chat extends EventTarget {
       time: Number(raw.time) || Date.now(),
     };
     this.ids.add(key);
-    this.keys.push(key);
     this.messages.push(message);
     if (this.messages.length > KEEP) {
       this.messages.shift();
-      this.ids.delete(this.keys.shift());
+      this.ids.delete(this.ids.values().next().value); // the oldest's
     }
     this.emit('message', { message, live });
     if (!this.open && message.from !== this.self()) {
