@@ -65,8 +65,8 @@ type Waiter struct {
 	req  JoinRequest
 	room *Room
 
-	// mu guards left and p. Locks are taken in this order: Manager.mu,
-	// Waiter.mu, Room.mu, Participant.mu.
+	// mu guards left and p. Locks are taken in this order: Waiter.mu,
+	// Room.mu, Participant.mu (Manager.mu is never held with another).
 	mu   sync.Mutex
 	left bool
 	p    *Participant // once admitted
@@ -88,13 +88,13 @@ func (w *Waiter) Leave() {
 		p.Leave()
 		return
 	}
-	m := w.room.manager
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	r := w.room
 	r.mu.Lock()
 	r.takeWaiterLocked(w.id)
 	r.mu.Unlock()
+	m := r.manager
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.dropIfEmptyLocked(r)
 }
 
@@ -107,6 +107,7 @@ func (r *Room) takeWaiterLocked(id string) *Waiter {
 	}
 	w := r.access.lobby[i]
 	r.access.lobby = slices.Delete(r.access.lobby, i, i+1)
+	r.countLocked()
 	for _, o := range r.participants {
 		if o.Role() == RoleModerator {
 			roomSignals(o.sig).LobbyChanged(w.entry(), false)
@@ -158,6 +159,8 @@ func (r *Room) screen(req *JoinRequest, hash string, verified bool) (*Waiter, er
 	a := &r.access
 	moderatorLink := req.Role == RoleModerator
 	switch {
+	case r.ended != nil:
+		return nil, r.ended
 	case a.banned(req):
 		return nil, ErrBanned
 	case a.settings.Locked && !moderatorLink:
@@ -186,6 +189,7 @@ func (r *Room) screen(req *JoinRequest, hash string, verified bool) (*Waiter, er
 	}
 	w := &Waiter{id: newParticipantID(), req: *req, room: r}
 	a.lobby = append(a.lobby, w)
+	r.countLocked()
 	roomSignals(req.Signaler).Waiting(w.id)
 	for _, o := range r.participants {
 		if o.Role() == RoleModerator {
@@ -198,33 +202,23 @@ func (r *Room) screen(req *JoinRequest, hash string, verified bool) (*Waiter, er
 // admit turns a waiter taken from the lobby into a participant.
 func (m *Manager) admit(r *Room, w *Waiter) {
 	m.mu.Lock()
-	w.mu.Lock()
-	if w.left {
-		w.mu.Unlock()
-		m.dropIfEmptyLocked(r)
-		m.mu.Unlock()
-		return
-	}
 	if m.closed || m.rooms[r.name] != r {
-		w.mu.Unlock()
 		m.mu.Unlock()
 		w.req.Signaler.Fail(ErrMeetingEnded)
 		return
 	}
-	p, err := newParticipant(w.id, w.req.Name, r, w.req.Signaler)
-	if err == nil {
-		p.linkID, p.addr = w.req.LinkID, w.req.Addr
-		err = r.add(p, &w.req)
-	}
-	if err == nil {
-		w.p = p
-	}
-	w.mu.Unlock()
+	r.joining++
 	m.mu.Unlock()
+	defer m.doneJoining(r)
+	w.mu.Lock()
+	if w.left {
+		w.mu.Unlock()
+		return
+	}
+	p, err := m.addParticipant(r, w.id, &w.req)
+	w.p = p
+	w.mu.Unlock()
 	if err != nil {
-		if p != nil {
-			p.closePeers()
-		}
 		w.req.Signaler.Fail(err)
 		return
 	}
@@ -289,8 +283,8 @@ func (l *attemptLimit) end(right bool) {
 // match: the room's, or for a room the join would create, its settings'.
 func (m *Manager) passwordFor(room string, settings RoomSettings) string {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	r := m.rooms[room]
+	m.mu.Unlock()
 	if r == nil {
 		return settings.Password
 	}

@@ -33,9 +33,16 @@ type Manager struct {
 	log     *slog.Logger
 	metrics *metrics
 
-	mu     sync.Mutex // guards rooms and closed; taken before any Room.mu
+	// mu guards rooms, closed and each room's joining count. It is held
+	// only for map and count work, never while another lock is taken:
+	// a room busy greeting a newcomer (its assembly and chat history
+	// can take tens of milliseconds to encode) holds up nobody else's.
+	mu     sync.Mutex
 	rooms  map[string]*Room
 	closed bool
+	// present holds the ids of those in a room (or away for a resume),
+	// so that the TURN server can ask about one without a room's lock.
+	present idSet
 	// onLeave is told of every participant who leaves (see OnLeave).
 	onLeave func(participantID string)
 	// resumeGrace is how long a participant who lost its connection is
@@ -53,7 +60,8 @@ func NewManager(engine *Engine, limits Limits, log *slog.Logger) *Manager {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Manager{engine: engine, limits: limits, log: log, metrics: newMetrics(), rooms: map[string]*Room{}}
+	return &Manager{engine: engine, limits: limits, log: log, metrics: newMetrics(), rooms: map[string]*Room{},
+		present: idSet{ids: map[string]struct{}{}}}
 }
 
 // Join adds a participant named name to the room, creating the room if
@@ -101,42 +109,70 @@ func (m *Manager) Enter(req JoinRequest) (p *Participant, w *Waiter, err error) 
 }
 
 func (m *Manager) enter(req *JoinRequest, settings RoomSettings, hash string, verified bool) (*Participant, *Waiter, error) {
-	m.mu.Lock()
-	if m.closed {
-		m.mu.Unlock()
-		return nil, nil, ErrClosed
-	}
-	r := m.rooms[req.Room]
-	if r == nil {
-		if m.limits.MaxRooms > 0 && len(m.rooms) >= m.limits.MaxRooms {
-			m.mu.Unlock()
-			return nil, nil, ErrServerFull
-		}
-		r = newRoom(req.Room, m, settings)
-		m.rooms[req.Room] = r
-	}
-	w, err := r.screen(req, hash, verified)
-	if err != nil || w != nil {
-		m.dropIfEmptyLocked(r)
-		m.mu.Unlock()
-		return nil, w, err
-	}
-	p, err := newParticipant(newParticipantID(), req.Name, r, req.Signaler)
-	if err == nil {
-		p.linkID, p.addr = req.LinkID, req.Addr
-		err = r.add(p, req)
-	}
+	r, err := m.roomToJoin(req.Room, settings)
 	if err != nil {
-		m.dropIfEmptyLocked(r)
-		m.mu.Unlock()
-		if p != nil {
-			p.closePeers()
-		}
 		return nil, nil, err
 	}
-	m.mu.Unlock()
+	defer m.doneJoining(r)
+	w, err := r.screen(req, hash, verified)
+	if err != nil || w != nil {
+		return nil, w, err
+	}
+	p, err := m.addParticipant(r, newParticipantID(), req)
+	if err != nil {
+		return nil, nil, err
+	}
 	m.started(p)
 	return p, nil, nil
+}
+
+// roomToJoin returns the room a newcomer joins, creating it if needed,
+// and counts the newcomer as joining it until doneJoining: the room is
+// not dropped meanwhile, though nobody is in it yet.
+func (m *Manager) roomToJoin(name string, settings RoomSettings) (*Room, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, ErrClosed
+	}
+	r := m.rooms[name]
+	if r == nil {
+		if m.limits.MaxRooms > 0 && len(m.rooms) >= m.limits.MaxRooms {
+			return nil, ErrServerFull
+		}
+		r = newRoom(name, m, settings)
+		m.rooms[name] = r
+	}
+	r.joining++
+	return r, nil
+}
+
+// doneJoining ends what roomToJoin (or admit) began, dropping the room
+// if the newcomer did not stay and nobody else is in it.
+func (m *Manager) doneJoining(r *Room) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r.joining--
+	m.dropIfEmptyLocked(r)
+}
+
+// addParticipant makes a participant of a newcomer to r, with no
+// manager lock held: r.add greets it under the room's lock alone.
+func (m *Manager) addParticipant(r *Room, id string, req *JoinRequest) (*Participant, error) {
+	p, err := newParticipant(id, req.Name, r, req.Signaler)
+	if err != nil {
+		return nil, err
+	}
+	p.linkID, p.addr = req.LinkID, req.Addr
+	// Present before the welcome goes out: the client may ask the TURN
+	// server for a relay as soon as it has it.
+	m.present.add(id)
+	if err := r.add(p, req); err != nil {
+		m.present.remove(id)
+		p.closePeers()
+		return nil, err
+	}
+	return p, nil
 }
 
 // started runs what a participant needs once it is in its room.
@@ -148,10 +184,10 @@ func (m *Manager) started(p *Participant) {
 	p.room.subscribeToAll(p)
 }
 
-// dropIfEmptyLocked removes r, if nobody is in it or waits, from the
-// rooms and stops it. m.mu must be held.
+// dropIfEmptyLocked removes r, if nobody is in it, waits or joins, from
+// the rooms and stops it. m.mu must be held.
 func (m *Manager) dropIfEmptyLocked(r *Room) {
-	if !r.empty() {
+	if r.joining > 0 || !r.empty() {
 		return
 	}
 	if m.rooms[r.name] == r {
@@ -163,9 +199,10 @@ func (m *Manager) dropIfEmptyLocked(r *Room) {
 // leave removes p from its room and the room from the manager when it is
 // left empty.
 func (m *Manager) leave(p *Participant) {
-	m.mu.Lock()
 	r := p.room
 	r.remove(p)
+	m.present.remove(p.id)
+	m.mu.Lock()
 	m.dropIfEmptyLocked(r)
 	onLeave := m.onLeave
 	m.mu.Unlock()
@@ -193,30 +230,26 @@ func (m *Manager) RoomCount() int {
 
 // Present reports whether participant id is in a room (or away for a
 // resume); one in a lobby is not.
-func (m *Manager) Present(id string) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, r := range m.rooms {
-		if r.present(id) {
-			return true
-		}
-	}
-	return false
-}
+func (m *Manager) Present(id string) bool { return m.present.has(id) }
 
 // ParticipantCount is the number of participants in all rooms.
 func (m *Manager) ParticipantCount() int {
+	n := 0
+	for _, r := range m.roomList() {
+		n += len(r.snapshot())
+	}
+	return n
+}
+
+// roomList returns the rooms as they are now.
+func (m *Manager) roomList() []*Room {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	rooms := make([]*Room, 0, len(m.rooms))
 	for _, r := range m.rooms {
 		rooms = append(rooms, r)
 	}
-	m.mu.Unlock()
-	n := 0
-	for _, r := range rooms {
-		n += len(r.snapshot())
-	}
-	return n
+	return rooms
 }
 
 // Close ends every participant's session with reason and refuses new
@@ -224,15 +257,18 @@ func (m *Manager) ParticipantCount() int {
 func (m *Manager) Close(reason error) {
 	m.mu.Lock()
 	m.closed = true
+	m.mu.Unlock()
+	// No room is made from now on; those joining one that exists are
+	// refused by it once it has ended.
 	var all []*Participant
 	var waiting []*Waiter
-	for _, r := range m.rooms {
-		all = append(all, r.snapshot()...)
+	for _, r := range m.roomList() {
 		r.mu.Lock()
+		r.ended = ErrClosed
+		all = append(all, r.participants...)
 		waiting = append(waiting, r.access.lobby...)
 		r.mu.Unlock()
 	}
-	m.mu.Unlock()
 	for _, w := range waiting {
 		w.req.Signaler.Fail(reason)
 	}
@@ -247,4 +283,30 @@ func newParticipantID() string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// idSet is a set of ids safe for concurrent use; its lock is taken
+// last, with no other inside it.
+type idSet struct {
+	mu  sync.Mutex
+	ids map[string]struct{}
+}
+
+func (s *idSet) add(id string) {
+	s.mu.Lock()
+	s.ids[id] = struct{}{}
+	s.mu.Unlock()
+}
+
+func (s *idSet) remove(id string) {
+	s.mu.Lock()
+	delete(s.ids, id)
+	s.mu.Unlock()
+}
+
+func (s *idSet) has(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.ids[id]
+	return ok
 }

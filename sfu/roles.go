@@ -440,17 +440,18 @@ func (p *Participant) ChangeSettings(c RoomChange) error {
 func (p *Participant) EndMeeting() error {
 	r := p.room
 	m := r.manager
-	m.mu.Lock()
 	r.mu.Lock()
 	if err := r.checkModeratorLocked(p); err != nil {
 		r.mu.Unlock()
-		m.mu.Unlock()
 		return err
 	}
+	r.ended = ErrMeetingEnded
 	waiters := r.access.lobby
 	r.access.lobby = nil
+	r.countLocked()
 	everyone := slices.Clone(r.participants)
 	r.mu.Unlock()
+	m.mu.Lock()
 	if m.rooms[r.name] == r {
 		delete(m.rooms, r.name)
 	}

@@ -3,6 +3,7 @@ package sfu
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/plenum-meet/plenum/sfu/assembly"
@@ -27,6 +28,17 @@ type Room struct {
 	holds        holds             // media held by a moderator's mute (hold.go)
 	chat         chat.History      // the meeting's recent messages (chatroom.go)
 	assembly     assembly.Assembly // queue, proposals, minutes (deciding.go)
+
+	// ended, once set (by a moderator ending the meeting, or the
+	// server closing), refuses newcomers with its reason.
+	ended error
+	// occupants is how many are in the room or its lobby, kept under mu
+	// and read without it (empty), so that the manager need not wait
+	// for a room busy greeting someone.
+	occupants atomic.Int32
+	// joining counts newcomers between the manager's look-up of the
+	// room and their arrival in it or refusal; guarded by Manager.mu.
+	joining int
 
 	speakers speaker.Detector
 	stop     chan struct{} // closed when the room is removed
@@ -74,6 +86,9 @@ func (r *Room) Name() string { return r.name }
 func (r *Room) add(p *Participant, req *JoinRequest) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.ended != nil {
+		return r.ended
+	}
 	max := r.access.settings.MaxParticipants
 	if max <= 0 {
 		max = r.manager.limits.MaxParticipantsPerRoom
@@ -91,6 +106,7 @@ func (r *Room) add(p *Participant, req *JoinRequest) error {
 		o.sig.ParticipantJoined(info)
 	}
 	r.participants = append(r.participants, p)
+	r.countLocked()
 	r.speakers.Add(p.id)
 	return nil
 }
@@ -131,6 +147,7 @@ func (r *Room) remove(p *Participant) {
 		return
 	}
 	r.participants = slices.Delete(r.participants, i, i+1)
+	defer r.countLocked()
 	r.speakers.Remove(p.id)
 	r.holds.remove(p.id, holdAudio|holdVideo)
 	for _, o := range r.participants {
@@ -157,10 +174,12 @@ func (r *Room) present(id string) bool {
 }
 
 // empty reports whether nobody is in the room or waits in its lobby.
-func (r *Room) empty() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.participants) == 0 && len(r.access.lobby) == 0
+func (r *Room) empty() bool { return r.occupants.Load() == 0 }
+
+// countLocked updates occupants after the participants or the lobby
+// changed.
+func (r *Room) countLocked() {
+	r.occupants.Store(int32(len(r.participants) + len(r.access.lobby)))
 }
 
 func (r *Room) snapshot() []*Participant {
