@@ -21,7 +21,8 @@ const (
 	passwordAttempts     = 10
 	passwordAttemptEvery = 6 * time.Second
 	// maxAttemptRooms bounds the rooms whose wrong passwords are counted;
-	// past it the counts start afresh.
+	// past it, rooms with no count are refused guesses until counts
+	// rest (attemptLimiter).
 	maxAttemptRooms = 10_000
 )
 
@@ -225,19 +226,43 @@ func (m *Manager) admit(r *Room, w *Waiter) {
 	m.started(p)
 }
 
-// attemptLimiter returns the limiter of wrong passwords for room.
+// attemptLimiter returns the limiter of wrong passwords for room, or
+// nil when maxAttemptRooms other rooms have had wrong passwords lately:
+// a guess is then refused. Forgetting counts to make room would let
+// whoever guesses in enough rooms reset the one they are after.
 func (m *Manager) attemptLimiter(room string) *attemptLimit {
 	m.attemptsMu.Lock()
 	defer m.attemptsMu.Unlock()
-	if m.attempts == nil || len(m.attempts) >= maxAttemptRooms {
+	if m.attempts == nil {
 		m.attempts = map[string]*attemptLimit{}
 	}
-	l := m.attempts[room]
-	if l == nil {
-		l = &attemptLimit{wrong: newAttemptLimiter()}
-		m.attempts[room] = l
+	if l := m.attempts[room]; l != nil {
+		return l
 	}
+	if len(m.attempts) >= maxAttemptRooms {
+		m.forgetRestedAttemptsLocked(time.Now())
+	}
+	if len(m.attempts) >= maxAttemptRooms {
+		return nil
+	}
+	l := &attemptLimit{wrong: newAttemptLimiter()}
+	m.attempts[room] = l
 	return l
+}
+
+// forgetRestedAttemptsLocked drops the counts of rooms that have had
+// no wrong password for long enough to be allowed a full burst again,
+// at most once a second (it reads every count).
+func (m *Manager) forgetRestedAttemptsLocked(now time.Time) {
+	if now.Sub(m.attemptsPruned) < time.Second {
+		return
+	}
+	m.attemptsPruned = now
+	for room, l := range m.attempts {
+		if l.rested() {
+			delete(m.attempts, room)
+		}
+	}
 }
 
 // newAttemptLimiter allows passwordAttempts wrong passwords at once,
@@ -267,6 +292,14 @@ func (l *attemptLimit) begin() bool {
 	}
 	l.checked++
 	return true
+}
+
+// rested reports whether no check is under way and the room may have
+// a full burst of wrong passwords: its count holds nothing to keep.
+func (l *attemptLimit) rested() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.checked == 0 && l.wrong.Tokens() >= passwordAttempts
 }
 
 // end ends a check, counting it if the password was wrong.

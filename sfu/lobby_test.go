@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -58,5 +59,40 @@ func TestRightPasswordsDoNotUseUpTheGuesses(t *testing.T) {
 	}
 	if l.begin() {
 		t.Fatal("a check allowed after all the wrong guesses were used")
+	}
+}
+
+func TestGuessesInManyRoomsDoNotResetARoomsCount(t *testing.T) {
+	m := &Manager{}
+	target := m.attemptLimiter("target")
+	for range passwordAttempts {
+		target.begin()
+		target.end(false)
+	}
+	// Guesses in as many other rooms as are counted.
+	for i := range maxAttemptRooms {
+		l := m.attemptLimiter(fmt.Sprintf("room-%d", i))
+		if l == nil {
+			break
+		}
+		l.begin()
+		l.end(false)
+	}
+	if l := m.attemptLimiter("target"); l == nil || l.begin() {
+		t.Fatal("the room's wrong passwords were forgotten")
+	}
+	if m.attemptLimiter("yet-another") != nil {
+		t.Fatal("a room was counted past the bound while every count is busy")
+	}
+	// Counts that have rested make room, once a second at most.
+	m.attemptsMu.Lock()
+	m.attempts["room-7"].wrong = newAttemptLimiter()
+	m.attemptsPruned = time.Time{}
+	m.attemptsMu.Unlock()
+	if m.attemptLimiter("yet-another") == nil {
+		t.Fatal("a rested count did not make room")
+	}
+	if l := m.attemptLimiter("target"); l.begin() {
+		t.Fatal("the room's wrong passwords were forgotten")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Errors a join can fail with.
@@ -51,8 +52,9 @@ type Manager struct {
 	resumeGrace atomic.Int64
 
 	// attempts counts wrong room passwords, per room name (lobby.go).
-	attemptsMu sync.Mutex
-	attempts   map[string]*attemptLimit
+	attemptsMu     sync.Mutex
+	attempts       map[string]*attemptLimit
+	attemptsPruned time.Time // when rested counts were last dropped
 }
 
 // NewManager returns a manager whose peer connections come from engine.
@@ -94,7 +96,7 @@ func (m *Manager) Enter(req JoinRequest) (p *Participant, w *Waiter, err error) 
 		}
 		if hash != "" && req.Password != "" && req.PasswordMatches != nil {
 			attempts := m.attemptLimiter(req.Room)
-			if !attempts.begin() {
+			if attempts == nil || !attempts.begin() {
 				return nil, nil, ErrTooManyAttempts
 			}
 			verified = req.PasswordMatches(hash)
