@@ -15,8 +15,25 @@ import (
 // shared secret.
 const SecretFileName = "turn-secret"
 
-// minSecretLen is the shortest secret LoadOrCreateSecret accepts from disk.
-const minSecretLen = 16
+// MinSecretLen is the shortest TURN shared secret Plenum accepts, read
+// from a file or given on the command line: anyone who learns the secret
+// can mint credentials, and one of 16 random bytes cannot be guessed
+// offline from a captured username and password.
+const MinSecretLen = 16
+
+// ErrShortSecret is returned by [CheckSecret] for a secret shorter than
+// [MinSecretLen].
+var ErrShortSecret = errors.New("secret too short")
+
+// CheckSecret reports whether secret is long enough to sign TURN
+// credentials (at least [MinSecretLen] bytes).
+func CheckSecret(secret []byte) error {
+	if len(secret) < MinSecretLen {
+		return fmt.Errorf("%w: %d bytes, at least %d needed", ErrShortSecret, len(secret), MinSecretLen)
+	}
+
+	return nil
+}
 
 // LoadOrCreateSecret returns the TURN shared secret kept in
 // dataDir/SecretFileName, creating it on first start: 32 random bytes,
@@ -100,8 +117,8 @@ func readSecret(path string) ([]byte, error) {
 		return nil, fmt.Errorf("turn: read secret: %w", err)
 	}
 	data = bytes.TrimRight(data, " \t\r\n")
-	if len(data) < minSecretLen {
-		return nil, fmt.Errorf("turn: secret %s is shorter than %d bytes", path, minSecretLen)
+	if err := CheckSecret(data); err != nil {
+		return nil, fmt.Errorf("turn: secret %s: %w", path, err)
 	}
 
 	return data, nil

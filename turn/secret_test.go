@@ -3,6 +3,7 @@ package turn
 import (
 	"bytes"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"sync"
@@ -80,7 +81,7 @@ func TestLoadOrCreateSecretRefusesBadFiles(t *testing.T) {
 	if err := os.WriteFile(path, []byte("short\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadOrCreateSecret(dir); err == nil {
-		t.Error("short secret accepted")
+	if _, err := LoadOrCreateSecret(dir); !errors.Is(err, ErrShortSecret) {
+		t.Errorf("short secret: error %v, want ErrShortSecret", err)
 	}
 }

@@ -232,7 +232,11 @@ func (t *turnOptions) config(dataDir string, tlsConfig *tls.Config) (server.TURN
 		}
 	}
 	secret := []byte(t.secret)
-	if t.secret == "" {
+	if t.secret != "" {
+		if err := turn.CheckSecret(secret); err != nil {
+			return server.TURNConfig{}, fmt.Errorf("--turn-secret: %w", err)
+		}
+	} else {
 		if len(t.servers) > 0 && !t.enabled {
 			return server.TURNConfig{}, fmt.Errorf("--turn-server needs --turn-secret, the secret the TURN server shares")
 		}

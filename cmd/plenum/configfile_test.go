@@ -186,6 +186,8 @@ func TestBadFlagsNameTheFlag(t *testing.T) {
 		{[]string{"--gc-percent", "5"}, "--gc-percent"},
 		{[]string{"--memory-limit", "1M"}, "--memory-limit"},
 		{[]string{"--memory-limit", "lots"}, "--memory-limit"},
+		{[]string{"--turn-secret", "fifteen-bytes!!"}, "--turn-secret"},
+		{[]string{"--turn=false", "--turn-server", "turn:turn.example.org", "--turn-secret", "short"}, "--turn-secret"},
 	} {
 		cmd := newServeCommand()
 		cmd.SetArgs(append(tc.args, "--data-dir", dir))
@@ -198,6 +200,14 @@ func TestBadFlagsNameTheFlag(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.flag) {
 			t.Errorf("%v: error %v does not name %s", tc.args, err, tc.flag)
 		}
+	}
+}
+
+func TestATURNSecretOfSixteenBytesIsAccepted(t *testing.T) {
+	o := turnOptions{enabled: true, secret: "sixteen-bytes-ok"}
+	cfg, err := o.config(t.TempDir(), nil)
+	if err != nil || string(cfg.Secret) != o.secret {
+		t.Fatalf("config = %q, %v", cfg.Secret, err)
 	}
 }
 

@@ -164,7 +164,7 @@ func (o *serveOptions) register(f *pflag.FlagSet) {
 	f.StringVar(&t.relayIP, "turn-relay-ip", "", "address TURN relays bind to and advertise (default: the first non-loopback media address)")
 	f.Var(&t.relayPorts, "turn-relay-ports", "port range for TURN relays, e.g. 49152-65535 (default: any)")
 	f.StringVar(&t.realm, "turn-realm", turn.DefaultRealm, "TURN realm")
-	f.StringVar(&t.secret, "turn-secret", "", "shared secret for TURN credentials, as coturn's static-auth-secret (default: generated in --data-dir)")
+	f.StringVar(&t.secret, "turn-secret", "", "shared secret for TURN credentials, as coturn's static-auth-secret, at least 16 bytes (default: generated in --data-dir)")
 	f.StringSliceVar(&t.servers, "turn-server", nil, "external TURN server URL sharing --turn-secret, e.g. turn:turn.example.org:3478 (repeatable)")
 	f.StringSliceVar(&t.allowPeers, "turn-allow-peer", nil, "let TURN relay to this private or loopback range (repeatable CIDR)")
 	f.IntVar(&t.maxAllocations, "turn-max-allocations", turn.DefaultMaxAllocations, "most TURN allocations at once")
