@@ -146,8 +146,8 @@ func (s *session) run() {
 func (s *session) readLoop() error {
 	_ = s.conn.SetReadDeadline(time.Now().Add(readTimeout))
 	s.conn.SetPongHandler(func(string) error {
-		if s.inMessage {
-			return nil
+		if s.inMessage || s.ctx.Err() != nil {
+			return nil // an ending session keeps the deadline it was given
 		}
 		return s.conn.SetReadDeadline(time.Now().Add(readTimeout))
 	})
@@ -384,14 +384,12 @@ func (s *session) writeLoop() {
 		select {
 		case data := <-s.queue:
 			if err := s.write(websocket.TextMessage, data); err != nil {
-				s.lost.Store(true)
-				s.cancel()
+				s.writeFailed()
 				return
 			}
 		case <-ping.C:
 			if err := s.write(websocket.PingMessage, nil); err != nil {
-				s.lost.Store(true)
-				s.cancel()
+				s.writeFailed()
 				return
 			}
 		case <-s.ctx.Done():
@@ -402,6 +400,17 @@ func (s *session) writeLoop() {
 			return
 		}
 	}
+}
+
+// writeFailed ends a session whose socket took no write: the connection
+// is lost (the participant is kept for a resume), and the read loop,
+// which could wait for the client up to readTimeout, ends at once, so
+// that the resume grace starts now. Nothing can be sent on the socket
+// any more, so there is nothing to drain for.
+func (s *session) writeFailed() {
+	s.lost.Store(true)
+	s.cancel()
+	_ = s.conn.SetReadDeadline(time.Now())
 }
 
 // flush sends what is queued, then the final error if any, then a close
