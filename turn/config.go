@@ -93,6 +93,12 @@ type Config struct {
 	// Data indication bytes sent to clients. Datagrams over the cap are
 	// dropped. The bucket holds a quarter second of traffic (at least
 	// 64 KiB). 0 means no cap.
+	//
+	// The cap is shared fairly among the credential ids relaying at the
+	// moment (those with a datagram in the last half second or so): each
+	// is sure of an equal part, and may use more only of what the others
+	// leave. One alone may use the whole cap; one flooding cannot crowd
+	// out another that stays within its part.
 	RelayBytesPerSecond int64
 
 	// Logger receives the server's logs; default slog.Default(). Pion's own

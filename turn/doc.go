@@ -20,7 +20,10 @@
 //     the total cap with 508 Insufficient Capacity;
 //   - relayed traffic in both directions can be capped in bytes per second
 //     for the whole server ([Config].RelayBytesPerSecond); excess datagrams
-//     are dropped, as a congested link would;
+//     are dropped, as a congested link would. The cap is shared fairly:
+//     each credential id relaying is sure of an equal part and may use
+//     more only of what the others leave, so one flooding cannot starve
+//     the others;
 //   - peers in loopback, private (RFC 1918, fc00::/7), shared (RFC 6598),
 //     link-local, multicast, unspecified, documentation, benchmarking and
 //     other reserved or special-purpose ranges are refused (403 Forbidden for

@@ -61,8 +61,14 @@ func (c *turnPacketConn) ReadFrom(p []byte) (int, net.Addr, error) {
 
 // WriteTo sends to a client, dropping relayed data over the budget.
 func (c *turnPacketConn) WriteTo(p []byte, addr net.Addr) (int, error) {
-	if isRelayedData(p) && !c.bw.allow(len(p)) {
-		return len(p), nil
+	if isRelayedData(p) {
+		var client clientKey
+		if ua, ok := addr.(*net.UDPAddr); ok {
+			client = udpClientKey(ua)
+		}
+		if !c.bw.allowToClient(client, len(p)) {
+			return len(p), nil
+		}
 	}
 
 	return c.PacketConn.WriteTo(p, addr)
@@ -124,7 +130,8 @@ type trackedConn struct {
 	raw      net.Conn // the TCP socket
 	t        *connTracker
 	bw       *bandwidth
-	spoke    bool // a frame came: pion's one reader alone uses it
+	client   clientKey // the remote address, as pion's allocations know it
+	spoke    bool      // a frame came: pion's one reader alone uses it
 }
 
 // Read reads for pion, which sets no deadline: the first frame must come
@@ -146,7 +153,7 @@ func (c *trackedConn) Read(p []byte) (int, error) {
 // Write sends one TURN frame to the client (pion writes whole frames),
 // dropping relayed data over the budget.
 func (c *trackedConn) Write(p []byte) (int, error) {
-	if isRelayedData(p) && !c.bw.allow(len(p)) {
+	if isRelayedData(p) && !c.bw.allowToClient(c.client, len(p)) {
 		return len(p), nil
 	}
 
@@ -263,6 +270,9 @@ func (l *tcpListener) Accept() (net.Conn, error) {
 		}
 	}
 	c.t, c.bw = l.srv.conns, l.srv.bw
+	if ta, ok := c.raw.RemoteAddr().(*net.TCPAddr); ok {
+		c.client = tcpClientKey(ta)
+	}
 	if !l.srv.conns.add(c) {
 		_ = c.raw.Close()
 

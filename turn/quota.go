@@ -1,17 +1,11 @@
 package turn
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"sync"
-	"sync/atomic"
-	"time"
-
-	"github.com/pion/stun/v4"
-	"golang.org/x/time/rate"
 )
 
 var (
@@ -90,48 +84,4 @@ func (s *Server) quotaHandler(userID, _ string, src net.Addr) bool {
 		"client", addrString(src), "limit", s.quota.maxPerUser)
 
 	return false
-}
-
-// bandwidth is the server-wide relay byte budget, a token bucket. A nil
-// *bandwidth allows everything.
-type bandwidth struct {
-	lim     *rate.Limiter
-	dropped atomic.Uint64
-}
-
-// minBurst keeps the bucket larger than any datagram, so that a packet can
-// always pass once the bucket has refilled.
-const minBurst = 64 << 10
-
-func newBandwidth(bytesPerSecond int64) *bandwidth {
-	if bytesPerSecond <= 0 {
-		return nil
-	}
-	burst := max(bytesPerSecond/4, minBurst)
-
-	return &bandwidth{lim: rate.NewLimiter(rate.Limit(bytesPerSecond), int(burst))}
-}
-
-// allow spends n bytes of the budget, or reports that the datagram must be
-// dropped.
-func (b *bandwidth) allow(n int) bool {
-	if b == nil || b.lim.AllowN(time.Now(), n) {
-		return true
-	}
-	b.dropped.Add(uint64(n)) //nolint:gosec // n is a datagram length
-
-	return false
-}
-
-var dataIndicationType = stun.NewType(stun.MethodData, stun.ClassIndication).Value()
-
-// isRelayedData reports whether a message pion sends to a client carries
-// relayed peer data (ChannelData or a Data indication), as opposed to a
-// STUN response.
-func isRelayedData(p []byte) bool {
-	if len(p) >= 4 && p[0]>>6 == 1 { // ChannelData: channel numbers 0x4000-0x7FFF
-		return true
-	}
-
-	return len(p) >= 20 && binary.BigEndian.Uint16(p) == dataIndicationType
 }

@@ -69,7 +69,7 @@ func (g *relayGenerator) AllocatePacketConn(conf pionturn.AllocateListenerConfig
 	relayAddr := *conn.LocalAddr().(*net.UDPAddr) //nolint:forcetypeassert // a UDP socket
 	relayAddr.IP = g.ip
 
-	rc := &relayConn{PacketConn: conn, s: g.s, user: conf.UserID}
+	rc := &relayConn{PacketConn: conn, s: g.s, user: conf.UserID, bw: g.s.bw.user(conf.UserID)}
 	if !g.s.relays.add(rc) {
 		_ = rc.Close()
 		g.s.log.Debug("turn: allocation refused", "reason", errUserGone.Error(), "user", conf.UserID)
@@ -126,12 +126,13 @@ func (g *relayGenerator) AllocateConn(pionturn.AllocateConnConfig) (net.Conn, er
 }
 
 // relayConn is one allocation's relay socket. Writes (client to peer) are
-// charged to the bandwidth budget and never loop back into the TURN
-// listener; Close gives the quota slot back.
+// charged to its user's share of the bandwidth budget and never loop back
+// into the TURN listener; Close gives the quota slot back.
 type relayConn struct {
 	net.PacketConn
 	s         *Server
 	user      string
+	bw        *userBandwidth // nil without a bandwidth cap
 	closeOnce sync.Once
 }
 
@@ -148,7 +149,7 @@ func (c *relayConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 
 		return len(p), nil
 	}
-	if !c.s.bw.allow(len(p)) {
+	if !c.s.bw.allow(c.bw, len(p)) {
 		return len(p), nil
 	}
 
@@ -160,6 +161,7 @@ func (c *relayConn) Close() error {
 	err := c.PacketConn.Close()
 	c.closeOnce.Do(func() {
 		c.s.quota.release(c.user)
+		c.s.bw.release(c.user)
 		c.s.relays.remove(c)
 	})
 	if errors.Is(err, net.ErrClosed) {

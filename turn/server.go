@@ -178,10 +178,12 @@ func (s *Server) eventHandler() pionturn.EventHandler {
 			}
 		},
 		OnAllocationCreated: func(src, _ net.Addr, protocol, userID, _ string, relay net.Addr, _ int) {
+			s.bw.addClient(src, userID)
 			s.log.Debug("turn: allocation created", "user", userID, "client", addrString(src),
 				"transport", protocol, "relay", addrString(relay))
 		},
 		OnAllocationDeleted: func(src, _ net.Addr, protocol, userID, _ string) {
+			s.bw.removeClient(src, userID)
 			s.log.Debug("turn: allocation deleted", "user", userID, "client", addrString(src), "transport", protocol)
 		},
 	}
