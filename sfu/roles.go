@@ -119,8 +119,9 @@ type JoinRequest struct {
 	// LinkPassword, a password hash from the link, becomes the room's
 	// password if it has none.
 	LinkPassword string
-	// Addr is the client's address: a ban of someone without a link
-	// keeps that address out for the rest of the meeting.
+	// Addr is the client's address (signaling gives an IPv6 client's
+	// /64, which one host may hold whole): a ban of someone without a
+	// link keeps that address out for the rest of the meeting.
 	Addr netip.Addr
 	// Password is the password the newcomer typed, "" for none, and
 	// PasswordMatches checks it against a room's password hash (it is

@@ -3,6 +3,7 @@ package signaling
 import (
 	"net/netip"
 	"sync"
+	"time"
 
 	"golang.org/x/time/rate"
 )
@@ -21,7 +22,9 @@ const (
 )
 
 // ipLimits counts the sessions of each client address and meters their
-// messages together. An address's entry lives while it has sessions.
+// messages together. An address's entry lives while it has sessions,
+// and after, until its message budget has refilled: a client that spent
+// it must not get it back by reconnecting.
 type ipLimits struct {
 	maxConns int        // 0: no limit
 	rate     rate.Limit // 0: no limit
@@ -29,7 +32,12 @@ type ipLimits struct {
 
 	mu    sync.Mutex
 	addrs map[netip.Addr]*ipEntry
+	swept time.Time // when entries without sessions were last looked at
 }
+
+// sweepEvery is how often entries without sessions are looked at, to
+// drop those whose budget has refilled.
+const sweepEvery = 10 * time.Second
 
 type ipEntry struct {
 	conns   int
@@ -55,6 +63,9 @@ func (l *ipLimits) acquire(addr netip.Addr) (limiter *rate.Limiter, release func
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if now := time.Now(); now.Sub(l.swept) >= sweepEvery {
+		l.sweepLocked(now)
+	}
 	e := l.addrs[addr]
 	if e == nil {
 		e = &ipEntry{}
@@ -64,9 +75,6 @@ func (l *ipLimits) acquire(addr netip.Addr) (limiter *rate.Limiter, release func
 		l.addrs[addr] = e
 	}
 	if l.maxConns > 0 && e.conns >= l.maxConns {
-		if e.conns == 0 {
-			delete(l.addrs, addr)
-		}
 		return nil, nil, false
 	}
 	e.conns++
@@ -78,7 +86,24 @@ func (l *ipLimits) release(addr netip.Addr) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if e := l.addrs[addr]; e != nil {
-		if e.conns--; e.conns <= 0 {
+		if e.conns--; e.conns <= 0 && l.rested(e, time.Now()) {
+			delete(l.addrs, addr)
+		}
+	}
+}
+
+// rested reports whether e's budget is whole again: forgetting it then
+// gives its address nothing it would not have.
+func (l *ipLimits) rested(e *ipEntry, now time.Time) bool {
+	return e.limiter == nil || e.limiter.TokensAt(now) >= float64(l.burst)
+}
+
+// sweepLocked drops the entries of addresses without sessions whose
+// budget has refilled.
+func (l *ipLimits) sweepLocked(now time.Time) {
+	l.swept = now
+	for addr, e := range l.addrs {
+		if e.conns <= 0 && l.rested(e, now) {
 			delete(l.addrs, addr)
 		}
 	}

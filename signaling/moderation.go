@@ -199,13 +199,21 @@ func classifyAccess(err error) *Error {
 	return nil
 }
 
-// addrOf is the client's address from an HTTP request's RemoteAddr.
+// addrOf is the client, as per-address limits and bans count it, from an
+// HTTP request's RemoteAddr: its IPv4 address, or its IPv6 address's
+// /64.
 func addrOf(remote string) netip.Addr {
 	ap, err := netip.ParseAddrPort(remote)
 	if err != nil {
 		return netip.Addr{}
 	}
-	return ap.Addr().Unmap()
+	a := ap.Addr().Unmap().WithZone("")
+	if a.Is6() {
+		// One host commonly holds a whole /64 and picks addresses from
+		// it at will: per address, limits and bans would bind nothing.
+		a = netip.PrefixFrom(a, 64).Masked().Addr()
+	}
+	return a
 }
 
 // admitted records the participant the session speaks for, once it is

@@ -187,6 +187,10 @@ type roomsLine struct {
 func applyRoomsLines(name string, st *sfu.RoomSettings, lines []roomsLine) error {
 	for _, l := range lines {
 		bad := func(want string) error {
+			if l.key == "password" {
+				// Errors go to the terminal and the log: no secret in them.
+				return fmt.Errorf("%s:%d: password: want %s", name, l.n, want)
+			}
 			return fmt.Errorf("%s:%d: %s = %q: want %s", name, l.n, l.key, l.value, want)
 		}
 		switch l.key {

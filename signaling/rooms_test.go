@@ -80,6 +80,19 @@ func TestRoomsFileErrorsNameTheLine(t *testing.T) {
 	}
 }
 
+func TestARefusedRoomPasswordIsNotPrinted(t *testing.T) {
+	secret := "correct-horse-battery-staple-" + strings.Repeat("x", 100)
+	path := filepath.Join(t.TempDir(), "rooms.conf")
+	writeRooms(t, path, "[council]\npassword = "+secret+"\n")
+	_, err := signaling.OpenRoomsFile(path, nil)
+	if err == nil || !strings.Contains(err.Error(), ":2: password") {
+		t.Fatalf("%v, want an error naming the line", err)
+	}
+	if strings.Contains(err.Error(), "correct-horse") {
+		t.Fatalf("the error shows the password: %v", err)
+	}
+}
+
 func TestRoomsFileSettingsApplyAndReload(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "rooms.conf")
 	writeRooms(t, path, "[council]\nlobby = on\nmax-participants = 2\n")

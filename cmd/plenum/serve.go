@@ -134,7 +134,7 @@ func (o *serveOptions) register(f *pflag.FlagSet) {
 	f.StringSliceVar(&o.iceInterfaces, "ice-interface", nil, "gather media candidates only on this network interface (repeatable, e.g. lo)")
 	f.StringSliceVar(&o.publicIPs, "public-ip", nil, "public IP address to advertise for media when behind 1:1 NAT (repeatable)")
 	f.StringSliceVar(&o.allowedOrigins, "allowed-origin", nil, "another origin (https://host) whose pages may connect (repeatable)")
-	f.IntVar(&o.maxConnsPerIP, "max-connections-per-ip", signaling.DefaultMaxConnectionsPerIP, "most signaling connections from one client address (behind --behind-proxy: the forwarded address; 0: no limit)")
+	f.IntVar(&o.maxConnsPerIP, "max-connections-per-ip", signaling.DefaultMaxConnectionsPerIP, "most signaling connections from one client address (an IPv6 one by its /64; behind --behind-proxy: the forwarded address; 0: no limit)")
 	f.IntVar(&o.messagesPerIP, "max-messages-per-ip", signaling.DefaultMessagesPerIP, "most signaling messages per second from one client address, all its connections together (0: no limit)")
 	f.IntVar(&o.maxRooms, "max-rooms", 0, "most rooms at once (0: no limit)")
 	f.IntVar(&o.maxPerRoom, "room-max-participants", 0, "most participants in one room (0: no limit)")
