@@ -257,6 +257,32 @@ func TestReloadAppliesTheLogLevelAndReportsOtherChanges(t *testing.T) {
 	}
 }
 
+func TestAReloadWithADomainAndNothingChangedAsksForNoRestart(t *testing.T) {
+	var o serveOptions
+	flags := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	o.register(flags)
+	if err := flags.Parse([]string{"--domain", "meet.example.org", "--data-dir", t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	cli := snapshotFlags(flags)
+	noEnv := func(string) (string, bool) { return "", false }
+	src, err := resolveFlags(flags, noEnv, os.ReadFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.applyDerivedDefaults(flags, src) // as serve does
+	var logs bytes.Buffer
+	level := new(slog.LevelVar)
+	r := &reloader{
+		log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: level})), level: level,
+		cli: cli, current: flags, env: noEnv, readFile: os.ReadFile,
+	}
+	r.reload()
+	if strings.Contains(logs.String(), "restart") {
+		t.Fatalf("a SIGHUP with nothing changed asks for a restart:\n%s", logs.String())
+	}
+}
+
 func TestServeSetsTheGCPercentAndMemoryLimitUnlessGoHasThemAndTheFlagIsNotGiven(t *testing.T) {
 	was := debug.SetGCPercent(100)
 	t.Cleanup(func() { debug.SetGCPercent(was) })

@@ -146,6 +146,10 @@ func (o *linkOptions) run(stdin io.Reader, stdout, stderr io.Writer, now time.Ti
 	return err
 }
 
+// maxValidityDays bounds --expires in days: a century is "for ever"
+// enough, and far from where a time.Duration overflows (292 years).
+const maxValidityDays = 36500
+
 // parseValidity reads a duration as Go writes them (90m, 24h), or in
 // days (7d).
 func parseValidity(s string) (time.Duration, error) {
@@ -154,6 +158,9 @@ func parseValidity(s string) (time.Duration, error) {
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		var n int
 		n, err = strconv.Atoi(days)
+		if n > maxValidityDays {
+			return 0, fmt.Errorf("--expires %q: at most %dd", s, maxValidityDays)
+		}
 		d = time.Duration(n) * 24 * time.Hour
 	} else {
 		d, err = time.ParseDuration(s)

@@ -95,6 +95,7 @@ func TestLinkCommandRefusesBadInput(t *testing.T) {
 		{"--room", "council", "--role", "admin"},
 		{"--room", "council", "--expires", "0s"},
 		{"--room", "council", "--expires", "soon"},
+		{"--room", "council", "--expires", "213504d"}, // past what a duration holds
 		{"--room", "council", "--url", "meet.example.org"},
 		{"--room", "council", "--name", "   "},
 	} {

@@ -40,10 +40,13 @@ func (r *reloader) reload() {
 		r.log.Error("configuration not reloaded", "err", err)
 		return
 	}
-	if _, err := resolveFlags(fresh, r.env, r.readFile); err != nil {
+	src, err := resolveFlags(fresh, r.env, r.readFile)
+	if err != nil {
 		r.log.Error("configuration not reloaded", "err", err)
 		return
 	}
+	// As at start: with --domain, :443 and :80 are the defaults.
+	next.applyDerivedDefaults(fresh, src)
 	r.current.VisitAll(func(f *pflag.Flag) {
 		g := fresh.Lookup(f.Name)
 		if g == nil || g.Value.String() == f.Value.String() {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -118,7 +119,9 @@ func (a *ACME) getCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, err
 		hello = &h
 	}
 	cert, err := a.manager.GetCertificate(hello)
-	if err == nil {
+	if err == nil && !slices.Equal(hello.SupportedProtos, []string{acme.ALPNProto}) {
+		// The CA's validator gets the challenge's certificate, which
+		// says nothing of whether the real one will come.
 		a.ready.Store(true)
 	}
 	return cert, err

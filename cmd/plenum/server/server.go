@@ -222,11 +222,17 @@ func New(cfg Config) (_ *Server, err error) {
 	return s, nil
 }
 
+// writeTimeout bounds writing a response: a client that asks and never
+// reads would hold a connection for ever. (An upgraded signaling session
+// sets a deadline before each write.) A variable for the tests.
+var writeTimeout = 60 * time.Second
+
 func (s *Server) httpServer(h http.Handler) *http.Server {
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
@@ -294,6 +300,8 @@ func (s *Server) redirectHandler() http.Handler {
 		host := r.Host
 		if h, _, err := net.SplitHostPort(host); err == nil {
 			host = h
+		} else if len(host) > 2 && host[0] == '[' && host[len(host)-1] == ']' {
+			host = host[1 : len(host)-1] // an IPv6 literal without a port
 		}
 		if !validHost(host) {
 			http.Error(w, "bad Host header", http.StatusBadRequest)
