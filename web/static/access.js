@@ -137,6 +137,24 @@ export class Access {
     return true;
   }
 
+  /**
+   * Forgets what the server said of others (the lobby, unmute requests)
+   * and of our own mutes: the session joins afresh, and a restarted
+   * server knows none of it.
+   */
+  reset() {
+    this.held = { audio: false, video: false };
+    this.asked = false;
+    if (this.waiting.size > 0) {
+      this.waiting.clear();
+      this.emit('lobby-changed', { waiting: [] });
+    }
+    if (this.requests.size > 0) {
+      this.requests.clear();
+      this.emit('unmute-requests', { ids: [] });
+    }
+  }
+
   /** The people waiting in the lobby, in arrival order. */
   waitingList() {
     return [...this.waiting.values()];

@@ -1,8 +1,11 @@
 // Deciding together, UI-free: the speaking queue, proposals and the
 // minutes as the server tells them (signaling/PROTOCOL.md, "Deciding
 // together"), and the messages that act on them. One model per session,
-// kept across redraws of the meeting screen (assemblyOf). Events:
-//   queue {previous}, proposal {proposal, previous}, role, refused {request, code}.
+// kept across redraws of the meeting screen (assemblyOf), and emptied
+// when the session joins afresh (its `reset`): a restarted server knows
+// nothing of the old meeting and numbers its proposals from 1 again.
+// Events: queue {previous}, proposal {proposal, previous}, role,
+// refused {request, code}, reset.
 
 const models = new WeakMap();
 
@@ -29,11 +32,25 @@ export class Assembly extends EventTarget {
     this.queueAt = performance.now(); // when the queue state arrived
     this.proposals = new Map(); // id -> proposal, as the server sent it
     this.myBallots = new Map(); // proposal id -> our choice (never sent back by the server)
-    this.role = session.role || 'participant';
     this.minutesWaiters = [];
     this.handSent = null; // a hand message not yet answered by a queue
     this.lastMinutes = null;
     session.addEventListener('message', (e) => this.handle(e.detail));
+    session.addEventListener('reset', () => this.reset());
+  }
+
+  /** Our role, as the session knows it (a fresh welcome may change it). */
+  get role() { return this.session.access.role || 'participant'; }
+
+  /** Forgets the meeting: what comes after the next welcome is all there is. */
+  reset() {
+    this.queue = EMPTY_QUEUE;
+    this.queueAt = performance.now();
+    this.proposals.clear();
+    this.myBallots.clear();
+    this.handSent = null;
+    for (const resolve of this.minutesWaiters.splice(0)) resolve(null);
+    this.emit('reset', {});
   }
 
   handle(msg) {
@@ -64,8 +81,7 @@ export class Assembly extends EventTarget {
         for (const resolve of this.minutesWaiters.splice(0)) resolve(msg.minutes);
         break;
       case 'role':
-        this.role = String(msg.role || 'participant');
-        this.emit('role', {});
+        this.emit('role', {}); // the session's access took it already
         break;
       case 'refused':
         if (!ASSEMBLY_REQUESTS.has(msg.request)) return;

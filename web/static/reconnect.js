@@ -261,6 +261,11 @@ export class Reconnector {
     s.pendingViews.clear();
     s.unstable.clear();
     s.speaker = '';
+    // What the old session was told of the meeting goes too (the
+    // assembly listens to `reset`): the welcome and what follows it say
+    // all there is. The chat stays, as a record of what was said.
+    s.access.reset();
+    s.emit('reset', {});
   }
 
   finish(resumed) {

@@ -4,7 +4,8 @@
 //   track, track-removed, local (our mute state), unstable, fatal, ended,
 //   speaker (the dominant speaker's id, '' for nobody),
 //   message (any other server message, for feature modules),
-//   reconnecting, reconnected ({resumed}) (see reconnect.js),
+//   reconnecting, reconnected ({resumed}), reset (we join afresh: what
+//   the server said of the meeting is void) (see reconnect.js),
 //   lobby (we wait to be admitted); and access.js's events (role,
 //   room-state, muted, lobby-changed…).
 // A track's kind is audio, video, screen or screenAudio (a screen share).

@@ -65,6 +65,7 @@ export class AssemblyUI {
       this.render();
     });
     on('role', () => this.render());
+    on('reset', () => this.render());
     on('refused', ({ request, code }) => {
       const key = has(`refused.${code}`) ? `refused.${code}` : 'refused.other';
       toast(t(key, { code }), { key: `refused-${request}`, kind: 'warn', timeout: 6000, dismissible: true });
