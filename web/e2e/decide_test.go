@@ -122,3 +122,40 @@ func TestConsentRoundAndRaisedHand(t *testing.T) {
 		t.Errorf("minutes without the result:\n%s", md)
 	}
 }
+
+// dropFirstMinutes makes the page's sockets lose its next request for
+// the minutes, as a connection about to break would: no answer comes.
+const dropFirstMinutes = `(() => {
+  const send = WebSocket.prototype.send;
+  let dropped = false;
+  WebSocket.prototype.send = function (data) {
+    if (!dropped && typeof data === 'string' && JSON.parse(data).type === 'minutes') {
+      dropped = true;
+      return;
+    }
+    return send.call(this, data);
+  };
+})()`
+
+// TestAnUnansweredMinutesRequestFailsOnItsOwn: a request for the
+// minutes that gets no answer tells the facilitator so, instead of
+// waiting for ever; the next request gets its own answer.
+func TestAnUnansweredMinutesRequestFailsOnItsOwn(t *testing.T) {
+	srv := startServer(t)
+	fay := webtest.Launch(t)
+	if err := fay.Open(joinURL(srv, "e2e-minutes", "Fay", url.Values{"camera": {"0"}, "mic": {"0"}})); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "Fay", fay, `window.plenum && window.plenum.state === "joined" && window.plenum.role === "moderator"`)
+	if err := fay.Inject(dropFirstMinutes); err != nil {
+		t.Fatal(err)
+	}
+	doAt(t, "Fay", fay, tap(".ctl-assembly"), tap(".minutes-export"))
+	waitAt(t, "Fay", fay, `document.querySelector('#toasts [data-key="minutes"]')?.textContent.includes('The minutes did not come')`)
+	var minutes *string
+	if err := fay.Eval(`window.plenum.minutes`, &minutes); err != nil || minutes != nil {
+		t.Fatalf("minutes exported with no answer: %v (%v)", minutes, err)
+	}
+	doAt(t, "Fay", fay, tap(".minutes-export"))
+	waitAt(t, "Fay", fay, `(window.plenum.minutes || '').includes('No decisions.')`)
+}

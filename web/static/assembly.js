@@ -22,6 +22,9 @@ export function assemblyOf(session) {
 const ASSEMBLY_REQUESTS = new Set(['hand', 'queue-next', 'queue-call', 'queue-move', 'queue-remove', 'queue-finish',
   'queue-rules', 'proposal-open', 'vote', 'proposal-close', 'minutes']);
 
+// How long a request for the minutes waits for them before it fails.
+const MINUTES_TIMEOUT = 10_000;
+
 const EMPTY_QUEUE = { entries: [], speaker: null, notYetSpokenFirst: false, seconds: 0 };
 
 export class Assembly extends EventTarget {
@@ -32,11 +35,18 @@ export class Assembly extends EventTarget {
     this.queueAt = performance.now(); // when the queue state arrived
     this.proposals = new Map(); // id -> proposal, as the server sent it
     this.myBallots = new Map(); // proposal id -> our choice (never sent back by the server)
+    // Requests for the minutes waiting for their answer, oldest first:
+    // {settle(minutes | null | Error)}. The server answers each
+    // (`minutes` or `refused`) in order and says not which it answers,
+    // so an answer is the oldest's. One that times out is given up: a
+    // late answer then goes to the next, still a fresh enough record.
     this.minutesWaiters = [];
     this.handSent = null; // a hand message not yet answered by a queue
     this.lastMinutes = null;
     session.addEventListener('message', (e) => this.handle(e.detail));
     session.addEventListener('reset', () => this.reset());
+    // Answers still due went with the lost socket.
+    session.addEventListener('reconnecting', () => this.failMinutes());
   }
 
   /** Our role, as the session knows it (a fresh welcome may change it). */
@@ -49,7 +59,7 @@ export class Assembly extends EventTarget {
     this.proposals.clear();
     this.myBallots.clear();
     this.handSent = null;
-    for (const resolve of this.minutesWaiters.splice(0)) resolve(null);
+    this.failMinutes();
     this.emit('reset', {});
   }
 
@@ -78,14 +88,14 @@ export class Assembly extends EventTarget {
         break;
       }
       case 'minutes':
-        for (const resolve of this.minutesWaiters.splice(0)) resolve(msg.minutes);
+        this.minutesWaiters.shift()?.settle(msg.minutes ?? null);
         break;
       case 'role':
         this.emit('role', {}); // the session's access took it already
         break;
       case 'refused':
         if (!ASSEMBLY_REQUESTS.has(msg.request)) return;
-        if (msg.request === 'minutes') for (const resolve of this.minutesWaiters.splice(0)) resolve(null);
+        if (msg.request === 'minutes') this.minutesWaiters.shift()?.settle(null);
         this.emit('refused', { request: msg.request, code: String(msg.code || '') });
         break;
       default:
@@ -151,12 +161,35 @@ export class Assembly extends EventTarget {
   }
   close(proposal) { return this.send({ type: 'proposal-close', proposal }); }
 
-  /** Asks for the record; resolves with it (see PROTOCOL.md, `minutes`), or null if refused. */
+  /**
+   * Asks for the record; resolves with it (see PROTOCOL.md, `minutes`),
+   * or null if refused; fails if it does not come (not connected, the
+   * connection lost, no answer within MINUTES_TIMEOUT).
+   */
   requestMinutes() {
-    return new Promise((resolve) => {
-      this.minutesWaiters.push(resolve);
-      this.send({ type: 'minutes' });
+    return new Promise((resolve, reject) => {
+      if (!this.send({ type: 'minutes' })) {
+        reject(new Error('not connected'));
+        return;
+      }
+      const waiter = {
+        settle: (result) => {
+          clearTimeout(timer);
+          if (result instanceof Error) reject(result);
+          else resolve(result);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.minutesWaiters = this.minutesWaiters.filter((w) => w !== waiter);
+        waiter.settle(new Error('no answer'));
+      }, MINUTES_TIMEOUT);
+      this.minutesWaiters.push(waiter);
     });
+  }
+
+  /** Fails every request for the minutes: their answers will not come. */
+  failMinutes() {
+    for (const waiter of this.minutesWaiters.splice(0)) waiter.settle(new Error('connection lost'));
   }
 
   send(msg) { return this.session.send(msg); }

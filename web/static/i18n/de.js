@@ -299,6 +299,7 @@ export default {
   'refused.too-many': 'Diese Besprechung hat ihr Abstimmungslimit erreicht.',
   'refused.other': 'Das hat nicht geklappt ({code}).',
   'minutes.export': 'Protokoll exportieren',
+  'minutes.failed': 'Das Protokoll ist nicht angekommen. Bitte versuchen Sie es erneut.',
   'minutes.title': 'Protokoll von {room}',
   'minutes.exported': 'Exportiert am {time}',
   'minutes.decisions': 'Beschlüsse',

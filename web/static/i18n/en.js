@@ -304,6 +304,7 @@ export default {
   'refused.too-many': 'This meeting has reached its limit of votes.',
   'refused.other': 'That did not work ({code}).',
   'minutes.export': 'Export minutes',
+  'minutes.failed': 'The minutes did not come. Try again.',
   'minutes.title': 'Minutes of {room}',
   'minutes.exported': 'Exported {time}',
   'minutes.decisions': 'Decisions',

@@ -299,6 +299,7 @@ export default {
   'refused.too-many': 'Esta reunión ha llegado a su límite de votaciones.',
   'refused.other': 'No ha funcionado ({code}).',
   'minutes.export': 'Exportar el acta',
+  'minutes.failed': 'El acta no ha llegado. Vuelve a intentarlo.',
   'minutes.title': 'Acta de {room}',
   'minutes.exported': 'Exportada el {time}',
   'minutes.decisions': 'Decisiones',

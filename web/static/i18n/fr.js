@@ -299,6 +299,7 @@ export default {
   'refused.too-many': 'Cette réunion a atteint sa limite de votes.',
   'refused.other': 'Cela n’a pas fonctionné ({code}).',
   'minutes.export': 'Exporter le compte rendu',
+  'minutes.failed': 'Le procès-verbal n’est pas arrivé. Réessayez.',
   'minutes.title': 'Compte rendu de {room}',
   'minutes.exported': 'Exporté le {time}',
   'minutes.decisions': 'Décisions',

@@ -299,6 +299,7 @@ export default {
   'refused.too-many': 'この会議の投票数の上限に達しました。',
   'refused.other': 'うまくいきませんでした（{code}）。',
   'minutes.export': '議事録を書き出す',
+  'minutes.failed': '議事録を受け取れませんでした。もう一度お試しください。',
   'minutes.title': '{room} の議事録',
   'minutes.exported': '{time} に書き出し',
   'minutes.decisions': '決定事項',

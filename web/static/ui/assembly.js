@@ -103,8 +103,15 @@ export class AssemblyUI {
   }
 
   async exportMinutes() {
-    const minutes = await this.model.requestMinutes();
-    if (!minutes) return;
+    let minutes;
+    try {
+      minutes = await this.model.requestMinutes();
+    } catch (err) {
+      console.warn('plenum: no minutes:', err?.message);
+      toast(t('minutes.failed'), { key: 'minutes', kind: 'warn', timeout: 8000, dismissible: true, iconName: 'alert' });
+      return;
+    }
+    if (!minutes) return; // refused: the refusal has its notice
     const md = minutesMarkdown(this.session.room, minutes);
     store.lastMinutes = md; // for tests (window.plenum.minutes)
     download(minutesFilename(this.session.room), md);
