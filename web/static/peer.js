@@ -301,6 +301,9 @@ export class DownConnection extends Peer {
     // its whole life, even when the server reuses its transceiver for
     // another publisher, so the entry is refreshed on every ontrack.
     this.owners = new Map();
+    // Streams we listen to: each fires a track event per track it gets,
+    // and a transceiver reused for the same publisher fires again.
+    this.watched = new WeakSet();
     this.pc.addEventListener('track', (event) => {
       const stream = event.streams[0];
       if (!stream) return;
@@ -309,10 +312,13 @@ export class DownConnection extends Peer {
       // A screen share's picture and sound are kinds of their own.
       const kind = screen ? (track.kind === 'video' ? 'screen' : 'screenAudio') : track.kind;
       this.owners.set(track, { participant, kind });
-      stream.addEventListener('removetrack', (e) => {
-        const owner = this.owners.get(e.track);
-        if (owner?.participant === participant) opts.onTrackRemoved?.({ participant, kind: owner.kind, track: e.track });
-      });
+      if (!this.watched.has(stream)) {
+        this.watched.add(stream);
+        stream.addEventListener('removetrack', (e) => {
+          const owner = this.owners.get(e.track);
+          if (owner?.participant === participant) opts.onTrackRemoved?.({ participant, kind: owner.kind, track: e.track });
+        });
+      }
       opts.onTrack({ participant, kind, track, stream });
     });
   }
