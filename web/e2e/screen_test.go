@@ -91,3 +91,45 @@ func TestScreenShareIsReceivedAndShownOnTheStage(t *testing.T) {
 		t.Fatalf("Ana after stopping: %v", err)
 	}
 }
+
+// TestTheShareButtonStaysPressedAcrossALanguageChange: the meeting
+// screen is drawn again in the new language while Ana shares her screen;
+// its share button still says she shares, and stops the share.
+func TestTheShareButtonStaysPressedAcrossALanguageChange(t *testing.T) {
+	srv := startServer(t)
+	ana := webtest.Launch(t) // the fake devices give the fake screen too
+	if err := ana.Open(joinURL(srv, "e2e-screen-lang", "Ana", noDevices)); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "Ana", ana, `window.plenum && window.plenum.state === "joined"`)
+	doAt(t, "Ana", ana, chromedp.Click(".ctl-screen")) // a real click: getDisplayMedia needs a gesture
+	waitAt(t, "Ana", ana, `document.querySelector('.ctl-screen')?.getAttribute('aria-pressed') === 'true'`)
+
+	if err := ana.Eval(`(() => {
+		const s = document.querySelector('.meeting-header .lang-select');
+		s.value = 'de';
+		s.dispatchEvent(new Event('change'));
+		return true;
+	})()`, new(bool)); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "Ana", ana, `document.documentElement.lang === "de" && window.plenum.state === "joined"`)
+	var button struct {
+		Pressed, Title string
+		Active         bool
+	}
+	if err := ana.Eval(`(() => { const b = document.querySelector('.ctl-screen');
+		return {pressed: b.getAttribute('aria-pressed'), title: b.title, active: b.classList.contains('ctl-active')}; })()`, &button); err != nil {
+		t.Fatal(err)
+	}
+	if button.Pressed != "true" || button.Title != "Bildschirmfreigabe beenden (D)" || !button.Active {
+		t.Fatalf("after the language change, the share button shows %+v, want pressed, saying it stops the share", button)
+	}
+	// And it does.
+	doAt(t, "Ana", ana, chromedp.Click(".ctl-screen"))
+	waitAt(t, "Ana", ana, `document.querySelector('.ctl-screen')?.getAttribute('aria-pressed') === 'false'`)
+	var sent any
+	if err := ana.Eval(`window.plenum.screenSent()`, &sent); err != nil || sent != nil {
+		t.Fatalf("Ana still shares after stopping: %v (%v)", sent, err)
+	}
+}

@@ -32,6 +32,9 @@ export class ScreenShares {
       this.button = h('button', { type: 'button', class: 'ctl ctl-screen', 'aria-label': t('toolbar.share'), title: `${t('toolbar.shareHint')} (D)`, 'aria-pressed': 'false', 'aria-keyshortcuts': 'D', onclick: () => this.toggle() }, icon('screen'));
     }
     this.sharing = false;
+    // Drawn again (a language change) while sharing, the new button
+    // starts as it was, without announcing the share anew.
+    this.syncButton(false);
     this.onMedia = () => this.syncButton();
     media.addEventListener('change', this.onMedia);
   }
@@ -50,7 +53,7 @@ export class ScreenShares {
     }
   }
 
-  syncButton() {
+  syncButton(say = true) {
     const on = !!this.media.screenTrack;
     if (on === this.sharing) return;
     this.sharing = on;
@@ -60,7 +63,7 @@ export class ScreenShares {
       // The label stays; aria-pressed tells the state, the tooltip the action.
       this.button.title = `${t(on ? 'toolbar.stopShare' : 'toolbar.shareHint')} (D)`;
     }
-    announce(t(on ? 'announce.shareStarted' : 'announce.shareStopped'));
+    if (say) announce(t(on ? 'announce.shareStarted' : 'announce.shareStopped'));
   }
 
   /** A screen share's picture (kind 'screen') or sound ('screenAudio') arrived or left. */
