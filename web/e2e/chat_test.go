@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
+	"github.com/plenum-meet/plenum/signaling/client"
 	"github.com/plenum-meet/plenum/web/webtest"
 )
 
@@ -206,5 +208,69 @@ func TestChatAndReactionsReachTheOtherBrowser(t *testing.T) {
 	}
 	if err := ana.WaitFor(`document.querySelector('.tile-local .tile-reaction')?.textContent === '👍'`, 20*time.Second); err != nil {
 		t.Fatal("Ana's reaction does not show on her own tile:", err)
+	}
+}
+
+// TestAPrivateDraftStaysPrivateWhenItsRecipientLeaves: Ana writes to Mo
+// privately, Mo leaves before she sends; her Enter then sends nothing
+// (Lee, still there, gets no message), tells her why and keeps the
+// draft, with Mo still shown as its recipient.
+func TestAPrivateDraftStaysPrivateWhenItsRecipientLeaves(t *testing.T) {
+	srv := startServer(t)
+	const room = "e2e-chat-gone"
+	ana := webtest.Launch(t)
+	if err := ana.Open(joinURL(srv, room, "Ana", noDevices)); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "Ana", ana, `window.plenum && window.plenum.state === "joined"`)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dial := func(name string) *client.Client {
+		c, err := client.Dial(ctx, client.Config{URL: "ws://" + srv.Addr().String() + "/_/ws", Room: room, Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(c.Close)
+		return c
+	}
+	mo, lee := dial("Mo"), dial("Lee")
+	waitAt(t, "Ana", ana, `window.plenum.participants().length === 2`)
+
+	doAt(t, "Ana", ana, pressKey("c", "KeyC", 'C'))
+	waitAt(t, "Ana", ana, `!document.getElementById('chat-panel').hidden && document.activeElement?.id === 'chat-input'`)
+	if err := ana.Eval(`(() => {
+		const s = document.getElementById('chat-to');
+		s.value = `+strconv.Quote(mo.ID())+`;
+		s.dispatchEvent(new Event('change'));
+		document.getElementById('chat-input').focus();
+		return true;
+	})()`, new(bool)); err != nil {
+		t.Fatal(err)
+	}
+	const draft = "Only for you, Mo"
+	doAt(t, "Ana", ana, typeText(draft))
+	mo.Leave()
+	waitAt(t, "Ana", ana, `window.plenum.participants().length === 1`)
+
+	doAt(t, "Ana", ana, pressKey("Enter", "Enter", 13))
+	// Told why, or (what must not be) her message comes back sent.
+	waitAt(t, "Ana", ana, `!!document.querySelector('#toasts [data-key="chat"]') || window.plenum.chat().messages.length > 0`)
+	var page struct {
+		Draft, To, Shown, Notice string
+		Sent                     int
+	}
+	if err := ana.Eval(`(() => { const s = document.getElementById('chat-to');
+		return {draft: document.getElementById('chat-input').value, to: s.value, shown: s.selectedOptions[0]?.textContent ?? '',
+			notice: document.querySelector('#toasts [data-key="chat"]')?.textContent ?? '',
+			sent: window.plenum.chat().messages.length}; })()`, &page); err != nil {
+		t.Fatal(err)
+	}
+	if page.Draft != draft || page.To != mo.ID() || page.Shown != "Mo (privately, has left)" || page.Sent != 0 ||
+		!strings.Contains(page.Notice, "has left the meeting") {
+		t.Fatalf("after Mo left, Ana's chat shows %+v; want the draft kept for Mo, shown as gone, and nothing sent", page)
+	}
+	time.Sleep(time.Second) // what was sent would have reached Lee by now
+	if got := lee.ChatMessages(); len(got) != 0 {
+		t.Fatalf("Lee got Ana's private draft to Mo: %+v", got)
 	}
 }

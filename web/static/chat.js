@@ -32,6 +32,7 @@ export class Chat extends EventTarget {
     this.open = false; // the panel is shown: nothing counts as unread
     this.draft = '';
     this.recipient = ''; // '' = everyone, else a participant id
+    this.recipientName = ''; // theirs, still known once they left
   }
 
   /** Handles one server message of the chat; false for other types. */

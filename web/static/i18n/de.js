@@ -91,6 +91,7 @@ export default {
   'chat.to': 'An',
   'chat.everyone': 'Alle',
   'chat.privately': '{name} (privat)',
+  'chat.privatelyGone': '{name} (privat, hat die Besprechung verlassen)',
   'chat.inputLabel': 'Nachricht',
   'chat.placeholder': 'Nachricht an alle',
   'chat.placeholderPrivate': 'Private Nachricht an {name}',

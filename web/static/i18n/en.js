@@ -96,6 +96,7 @@ export default {
   'chat.to': 'To',
   'chat.everyone': 'Everyone',
   'chat.privately': '{name} (privately)',
+  'chat.privatelyGone': '{name} (privately, has left)',
   'chat.inputLabel': 'Message',
   'chat.placeholder': 'Message everyone',
   'chat.placeholderPrivate': 'Message {name} privately',

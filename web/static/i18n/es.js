@@ -91,6 +91,7 @@ export default {
   'chat.to': 'Para',
   'chat.everyone': 'Todos',
   'chat.privately': '{name} (en privado)',
+  'chat.privatelyGone': '{name} (en privado, se ha ido)',
   'chat.inputLabel': 'Mensaje',
   'chat.placeholder': 'Mensaje para todos',
   'chat.placeholderPrivate': 'Mensaje privado para {name}',

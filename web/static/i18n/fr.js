@@ -91,6 +91,7 @@ export default {
   'chat.to': 'À',
   'chat.everyone': 'Tout le monde',
   'chat.privately': '{name} (en privé)',
+  'chat.privatelyGone': '{name} (en privé, est parti)',
   'chat.inputLabel': 'Message',
   'chat.placeholder': 'Message à tout le monde',
   'chat.placeholderPrivate': 'Message privé à {name}',

@@ -91,6 +91,7 @@ export default {
   'chat.to': '宛先',
   'chat.everyone': '全員',
   'chat.privately': '{name}（プライベート）',
+  'chat.privatelyGone': '{name}（プライベート、退出済み）',
   'chat.inputLabel': 'メッセージ',
   'chat.placeholder': '全員にメッセージを送る',
   'chat.placeholderPrivate': '{name} さんにプライベートメッセージを送る',

@@ -28,7 +28,7 @@ export class ChatPanel {
 
     this.list = h('ol', { class: 'chat-list', tabindex: '0', 'aria-label': t('chat.messages') });
     this.empty = h('p', { class: 'chat-empty', text: t('chat.empty') });
-    this.to = h('select', { id: 'chat-to', class: 'select chat-to', onchange: () => { this.chat.recipient = this.to.value; this.syncPlaceholder(); } });
+    this.to = h('select', { id: 'chat-to', class: 'select chat-to', onchange: () => this.choose(this.to.value) });
     this.input = h('textarea', {
       id: 'chat-input', class: 'input chat-input', rows: 2, maxLength: MAX_TEXT,
       value: this.chat.draft,
@@ -81,7 +81,13 @@ export class ChatPanel {
   submit() {
     const text = this.input.value.trim();
     if (!text) return;
-    if (!this.chat.sendText(text, this.to.value)) return;
+    const to = this.to.value;
+    if (to && !this.session.participants.has(to)) {
+      // Kept for a private draft whose recipient left: not sent to anyone.
+      toast(t('chat.recipientGone'), { key: 'chat', kind: 'warn', iconName: 'alert' });
+      return;
+    }
+    if (!this.chat.sendText(text, to)) return;
     this.input.value = '';
     this.chat.draft = '';
     this.input.focus();
@@ -120,20 +126,32 @@ export class ChatPanel {
     this.empty.hidden = this.chat.messages.length > 0;
   }
 
-  /** Everyone, then each participant by name; a recipient who left falls back to everyone. */
-  syncRecipients() {
-    const people = [...this.session.participants.values()].sort((a, b) => a.name.localeCompare(b.name));
-    if (this.chat.recipient && !this.session.participants.has(this.chat.recipient)) this.chat.recipient = '';
-    this.to.replaceChildren(
-      h('option', { value: '', text: t('chat.everyone') }),
-      ...people.map((p) => h('option', { value: p.id, text: t('chat.privately', { name: p.name }) })));
-    this.to.value = this.chat.recipient;
-    this.syncPlaceholder();
+  /** Chooses whom we write to: '' for everyone, else a participant id. */
+  choose(id) {
+    if (id !== this.chat.recipient) this.chat.recipientName = this.session.participants.get(id)?.name ?? '';
+    this.chat.recipient = id;
+    this.syncRecipients();
   }
 
-  syncPlaceholder() {
-    const p = this.session.participants.get(this.to.value);
-    this.input.placeholder = p ? t('chat.placeholderPrivate', { name: p.name }) : t('chat.placeholder');
+  /**
+   * Everyone, then each participant by name. A recipient who left falls
+   * back to everyone, unless a draft is written for them: that stays
+   * theirs, shown as gone and not sent, rather than go to everyone.
+   */
+  syncRecipients() {
+    const people = [...this.session.participants.values()].sort((a, b) => a.name.localeCompare(b.name));
+    const chosen = this.chat.recipient;
+    const gone = chosen !== '' && !this.session.participants.has(chosen);
+    if (gone && !this.input.value.trim()) this.chat.recipient = '';
+    const options = [
+      h('option', { value: '', text: t('chat.everyone') }),
+      ...people.map((p) => h('option', { value: p.id, text: t('chat.privately', { name: p.name }) }))];
+    if (gone && this.chat.recipient) options.push(h('option', { value: chosen, text: t('chat.privatelyGone', { name: this.chat.recipientName }) }));
+    this.to.replaceChildren(...options);
+    this.to.value = this.chat.recipient;
+    const p = this.session.participants.get(this.chat.recipient);
+    if (p) this.chat.recipientName = p.name; // renamed meanwhile
+    this.input.placeholder = this.chat.recipient ? t('chat.placeholderPrivate', { name: this.chat.recipientName }) : t('chat.placeholder');
   }
 
   focus() {
