@@ -1,10 +1,14 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
+	"net/url"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/plenum-meet/plenum/web/webtest"
 )
@@ -131,5 +135,96 @@ func TestTheShareButtonStaysPressedAcrossALanguageChange(t *testing.T) {
 	var sent any
 	if err := ana.Eval(`window.plenum.screenSent()`, &sent); err != nil || sent != nil {
 		t.Fatalf("Ana still shares after stopping: %v (%v)", sent, err)
+	}
+}
+
+// holdUpAnswers, run before the page's own scripts, lets the test make
+// the server look slow: after window.holdNextUpAnswer(ms), the next
+// answer for the up connection, and every message after it, reach the
+// page only ms later, in their order.
+const holdUpAnswers = `(() => {
+  let armed = 0;
+  let holding = false;
+  const held = [];
+  window.holdNextUpAnswer = (ms) => { armed = ms; };
+  const add = WebSocket.prototype.addEventListener;
+  WebSocket.prototype.addEventListener = function (type, listener, ...rest) {
+    if (type !== 'message') return add.call(this, type, listener, ...rest);
+    return add.call(this, type, (event) => {
+      const deliver = () => listener.call(this, event);
+      if (holding) {
+        held.push(deliver);
+        return;
+      }
+      if (armed) {
+        let msg = null;
+        try { msg = JSON.parse(event.data); } catch { /* not ours to judge */ }
+        if (msg?.type === 'answer' && msg.pc === 'up') {
+          holding = true;
+          held.push(deliver);
+          setTimeout(() => {
+            holding = false;
+            for (const d of held.splice(0)) d();
+          }, armed);
+          armed = 0;
+          return;
+        }
+      }
+      deliver();
+    }, ...rest);
+  };
+})()`
+
+// beforeScripts runs src in every page b opens from now on, before the
+// page's own scripts.
+func beforeScripts(src string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: src})
+		return chromedp.Void{}, err
+	}
+}
+
+// TestALateUpAnswerIsNotAppliedToANewerOffer: the server is slow to
+// answer the offer that adds Ana's screen share; the page stops waiting
+// after 10 s, and her stopping the share offers again. The late answer,
+// which then comes first, is the older offer's: the page must not apply
+// it to the newer one (nor then fail on the newer one's answer), and
+// stays in the meeting with the answer that fits.
+func TestALateUpAnswerIsNotAppliedToANewerOffer(t *testing.T) {
+	srv := startServer(t)
+	ana := webtest.Launch(t)
+	doAt(t, "Ana", ana, beforeScripts(holdUpAnswers))
+	if err := ana.Open(joinURL(srv, "e2e-late-answer", "Ana", url.Values{"camera": {"0"}})); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "Ana", ana, `window.plenum && window.plenum.state === "joined" && window.plenum.descriptions().up.remote !== ''`)
+
+	if err := ana.Eval(`window.holdNextUpAnswer(13000), true`, new(bool)); err != nil {
+		t.Fatal(err)
+	}
+	doAt(t, "Ana", ana, chromedp.Click(".ctl-screen"))
+	waitAt(t, "Ana", ana, `document.querySelector('.ctl-screen')?.getAttribute('aria-pressed') === 'true'`)
+	time.Sleep(11 * time.Second) // past the page's 10 s wait for an answer
+	doAt(t, "Ana", ana, chromedp.Click(".ctl-screen"))
+	waitAt(t, "Ana", ana, `document.querySelector('.ctl-screen')?.getAttribute('aria-pressed') === 'false'`)
+
+	// Both answers come once the hold ends (13 s after the first).
+	time.Sleep(5 * time.Second)
+	var state struct {
+		State         string
+		Error         any
+		Local, Remote int
+	}
+	if err := ana.Eval(`(() => { const d = window.plenum.descriptions().up;
+		const sections = (sdp) => sdp.split('\n').filter((l) => l.startsWith('m=')).length;
+		return {state: window.plenum.state, error: window.plenum.lastError,
+			local: sections(d.local), remote: sections(d.remote)}; })()`, &state); err != nil {
+		t.Fatal(err)
+	}
+	if state.State != "joined" || state.Error != nil || state.Local != state.Remote {
+		t.Fatalf("after a late answer: %+v, want still in the meeting with matching descriptions", state)
+	}
+	if n := srv.Manager().ParticipantCount(); n != 1 {
+		t.Fatalf("%d participants on the server, want Ana", n)
 	}
 }

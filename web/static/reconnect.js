@@ -171,6 +171,7 @@ export class Reconnector {
     const s = this.session;
     s.phase = 'joined';
     s.sig.only = null;
+    s.answersDue = 0; // what was due on the old socket is lost with it
     this.welcomed(msg);
     // A moderator may have changed our role while we were away: the
     // welcome says so, and no role message follows. Taken as one, so that
@@ -254,6 +255,7 @@ export class Reconnector {
     s.down = null;
     s.upAnswered?.();
     s.upAnswered = null;
+    s.answersDue = 0;
     s.participants.clear();
     s.tracks.clear();
     s.sentMute = null;

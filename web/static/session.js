@@ -59,6 +59,7 @@ export class Session extends EventTarget {
     this.encoding = mediaSettings(null); // encoding settings (welcome's media)
     this.speaker = '';
     this.upAnswered = null; // resolves the up offer in flight
+    this.answersDue = 0; // up offers sent on this socket and not answered yet
     this.sentViews = new Map(); // participant id (+ SCREEN_SUFFIX) -> {height, visible} last sent
     this.pendingViews = new Map(); // the same, waiting for the rate limit
     this.viewTokens = VIEW_BURST;
@@ -121,8 +122,20 @@ export class Session extends EventTarget {
     }
     switch (msg.type) {
       case 'answer':
-        if (msg.pc === 'up' && this.up) await this.up.applyAnswer(msg.sdp);
-        if (this.up) this.watchConnect(this.up);
+        if (msg.pc !== 'up' || !this.up) break;
+        // The server answers every offer, in order. One that comes while
+        // a newer offer waits (we stopped waiting for it) belongs to an
+        // older offer and would not fit the newer one; one that comes
+        // with no offer waiting is late, and would end the session.
+        if (this.answersDue > 1) {
+          this.answersDue -= 1;
+          console.warn('plenum: dropping the answer to an earlier up offer');
+          break;
+        }
+        this.answersDue = 0;
+        if (this.up.pc.signalingState !== 'have-local-offer') break;
+        await this.up.applyAnswer(msg.sdp);
+        this.watchConnect(this.up);
         this.upAnswered?.();
         this.upAnswered = null;
         break;
@@ -264,6 +277,7 @@ export class Session extends EventTarget {
       this.upAnswered = resolve;
       this.later(ANSWER_TIMEOUT, resolve);
     });
+    this.answersDue += 1;
     this.sig.send(msg);
     this.up.descriptionSent();
     await answered;
@@ -443,6 +457,7 @@ export class Session extends EventTarget {
     if (!this.up) return;
     this.up.close();
     this.up = null;
+    this.answersDue = 0; // the server drops a viewer's offers unanswered
   }
 
   /** Leaves cleanly: tells the server, then closes everything. */
