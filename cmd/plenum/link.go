@@ -2,9 +2,12 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -126,9 +129,16 @@ func (o *linkOptions) run(stdin io.Reader, stdout, stderr io.Writer, now time.Ti
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return fmt.Errorf("--url %q: want the server's address, e.g. https://meet.example.org", o.url)
 	}
+	_, statErr := os.Stat(auth.KeyPath(o.dataDir))
 	keys, err := auth.OpenKeyring(o.dataDir)
 	if err != nil {
 		return fmt.Errorf("--data-dir %q: %w", o.dataDir, err)
+	}
+	if errors.Is(statErr, fs.ErrNotExist) {
+		// Most often the wrong directory (run as another user, or
+		// without the server's --data-dir): say so, or the link is
+		// refused with no clue why.
+		fmt.Fprintf(stderr, "note: no signing key was in %s, so a new one was made; the server accepts this link only if it uses the same --data-dir\n", o.dataDir)
 	}
 	token, err := keys.Sign(claims)
 	if err != nil {

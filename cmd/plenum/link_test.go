@@ -49,8 +49,11 @@ func TestLinkCommandSignsAJoinURL(t *testing.T) {
 	if u.Scheme != "https" || u.Host != "meet.example.org" || u.Path != "/council" || u.RawQuery != "" {
 		t.Fatalf("link %s", out)
 	}
-	if !strings.Contains(msg, "moderator link to council") {
-		t.Errorf("stderr %q", msg)
+	if !strings.Contains(msg, "moderator link to council") || !strings.Contains(msg, "a new one was made") {
+		t.Errorf("stderr %q, want the link's summary and a note that the key is new", msg)
+	}
+	if _, again, err := runLink(t, "", "--data-dir", dir, "--room", "council"); err != nil || strings.Contains(again, "new one") {
+		t.Errorf("with the key there: stderr %q, %v", again, err)
 	}
 	keys, err := auth.OpenKeyring(dir)
 	if err != nil {

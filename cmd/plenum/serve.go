@@ -102,9 +102,9 @@ file (--config FILE, lines of "flag-name = value"); a flag on the command
 line wins over the environment, which wins over the file.
 
 SIGTERM or SIGINT: tell every participant the server is going away and
-stop within seconds. SIGHUP: read the certificate files, the environment
-and --config again; --log-level changes at once, other changes are
-logged as needing a restart.`,
+stop within seconds. SIGHUP: read the certificate files and --config
+again; --log-level changes at once, other changes are logged as needing
+a restart. (A running process keeps the environment it started with.)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			flags := cmd.Flags()

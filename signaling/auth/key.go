@@ -173,7 +173,7 @@ func readKey(path string, info fs.FileInfo) ([]byte, error) {
 	}
 	key, err := hex.DecodeString(string(bytes.TrimSpace(text)))
 	if err != nil || len(key) < keyBytes/2 {
-		return nil, fmt.Errorf("link key %s is not %d hex-encoded bytes", path, keyBytes)
+		return nil, fmt.Errorf("link key %s is not at least %d hex-encoded bytes (new keys have %d)", path, keyBytes/2, keyBytes)
 	}
 	return key, nil
 }

@@ -44,6 +44,9 @@ func TestTrustedProxiesNameTheClient(t *testing.T) {
 		{"192.0.2.9:5000", "203.0.113.7", "evil.example", "https", "192.0.2.9:5000", "plenum.local", "http"},
 		// Garbage is ignored.
 		{"127.0.0.1:5000", "not-an-ip", "bad host/", "gopher", "127.0.0.1:5000", "plenum.local", "http"},
+		// Some proxies (Azure's, IIS) write a port.
+		{"127.0.0.1:5000", "203.0.113.7:51234", "", "", "203.0.113.7:0", "plenum.local", "http"},
+		{"127.0.0.1:5000", "[2001:db8::7]:51234, 10.0.0.2:80", "", "", "[2001:db8::7]:0", "plenum.local", "http"},
 		// The last value is the nearest proxy's.
 		{"127.0.0.1:5000", "", "spoofed.example, meet.example.org", "http, https", "127.0.0.1:5000", "meet.example.org", "https"},
 	} {

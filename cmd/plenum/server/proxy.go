@@ -109,7 +109,7 @@ func clientAddr(trusted []netip.Prefix, values []string) (netip.Addr, bool) {
 	hops := strings.Split(strings.Join(values, ","), ",")
 	var last netip.Addr
 	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		a, err := parseHop(strings.TrimSpace(hops[i]))
 		if err != nil {
 			return last, last.IsValid()
 		}
@@ -119,6 +119,20 @@ func clientAddr(trusted []netip.Prefix, values []string) (netip.Addr, bool) {
 		}
 	}
 	return last, last.IsValid()
+}
+
+// parseHop reads one address of X-Forwarded-For: an IP address, or one
+// with a port, as some proxies (Azure's, IIS) write them.
+func parseHop(s string) (netip.Addr, error) {
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		ap, perr := netip.ParseAddrPort(s)
+		if perr != nil {
+			return netip.Addr{}, err
+		}
+		a = ap.Addr()
+	}
+	return a, nil
 }
 
 // lastValue is the last comma-separated element of a header's values:
