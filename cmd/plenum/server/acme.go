@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -23,14 +24,20 @@ import (
 const LetsEncrypt = autocert.DefaultACMEDirectory
 
 // Retries of the certificate request made at start, when it fails (DNS
-// not yet pointing here, port 80 or 443 closed): quickly at first,
-// then no more than hourly, which keeps well inside Let's Encrypt's
-// limit of 5 failed validations per name per hour even with the
-// requests browsers' handshakes trigger.
+// not yet pointing here, port 80 or 443 closed): after 5 minutes, then
+// twice as long each time up to hourly, which keeps inside Let's
+// Encrypt's limit of 5 failed validations per name per hour (4 tries
+// in the first hour). Between a failed try and the next, handshakes are
+// refused (getCertificate): autocert would ask the CA again for each, a
+// minute after its last failure, so every scanner's connection would.
 const (
-	acmeFirstRetry = time.Minute
+	acmeFirstRetry = 5 * time.Minute
 	acmeMaxRetry   = time.Hour
 )
+
+// errCertificatePending refuses a handshake between failed tries for
+// the first certificate.
+var errCertificatePending = errors.New("the TLS certificate could not be obtained yet; retrying")
 
 // ACMEConfig asks for a certificate from an ACME CA.
 type ACMEConfig struct {
@@ -54,11 +61,12 @@ type ACMEConfig struct {
 type ACME struct {
 	domain  string
 	manager *autocert.Manager
-	ready   atomic.Bool // a certificate has been served or obtained
+	ready   atomic.Bool // the certificate has been obtained (or found in the cache)
+	failing atomic.Bool // the last try for the first certificate failed
 }
 
 // NewACME prepares certificate management for cfg.Domain. Nothing is
-// requested until the server starts or a client connects.
+// requested until the server starts.
 func NewACME(cfg ACMEConfig) (*ACME, error) {
 	domain := strings.ToLower(strings.TrimSuffix(cfg.Domain, "."))
 	if err := checkDomain(domain); err != nil {
@@ -118,13 +126,25 @@ func (a *ACME) getCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, err
 		h.ServerName = a.domain
 		hello = &h
 	}
-	cert, err := a.manager.GetCertificate(hello)
-	if err == nil && !slices.Equal(hello.SupportedProtos, []string{acme.ALPNProto}) {
-		// The CA's validator gets the challenge's certificate, which
-		// says nothing of whether the real one will come.
+	// The CA's validator gets the challenge's certificate, which says
+	// nothing of whether the real one will come.
+	challenge := slices.Equal(hello.SupportedProtos, []string{acme.ALPNProto})
+	if !challenge && !a.ready.Load() && a.failing.Load() {
+		return nil, errCertificatePending
+	}
+	return a.manager.GetCertificate(hello)
+}
+
+// fetch asks autocert for the domain's certificate, from its cache or
+// the CA, as a modern browser's handshake would.
+func (a *ACME) fetch() error {
+	a.failing.Store(false)
+	_, err := a.manager.GetCertificate(ecdsaHello(a.domain))
+	if err == nil {
 		a.ready.Store(true)
 	}
-	return cert, err
+	a.failing.Store(err != nil)
+	return err
 }
 
 // tlsConfig is for the HTTPS listener: HTTP/1.1 (the WebSocket needs
@@ -168,7 +188,7 @@ func (a *ACME) obtain(ctx context.Context, log *slog.Logger) {
 	delay := acmeFirstRetry
 	for {
 		start := time.Now()
-		_, err := a.getCertificate(ecdsaHello(a.domain))
+		err := a.fetch()
 		if err == nil {
 			log.Info("TLS certificate ready", "domain", a.domain, "took", time.Since(start).Round(time.Millisecond))
 			return

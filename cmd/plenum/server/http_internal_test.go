@@ -1,27 +1,14 @@
 package server
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/crypto/acme"
 )
 
 func TestAClientThatNeverReadsIsLetGo(t *testing.T) {
@@ -88,46 +75,5 @@ func TestTheRedirectToHTTPSKeepsOnePairOfBracketsAroundAnIPv6Address(t *testing.
 		if got, want := w.Header().Get("Location"), "https://[2001:db8::1]:8443/room?a=1"; got != want {
 			t.Errorf("Host %s: redirected to %q, want %q", host, got, want)
 		}
-	}
-}
-
-func TestTheACMEChallengesCertificateIsNotReadiness(t *testing.T) {
-	const domain = "meet.example.org"
-	dir := t.TempDir()
-	a, err := NewACME(ACMEConfig{Domain: domain, Dir: dir, DirectoryURL: "https://127.0.0.1:1/dir"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The challenge's certificate, where autocert keeps it while the CA
-	// validates.
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: domain}, DNSNames: []string{domain},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pemData := string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})) +
-		string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-	if err := os.WriteFile(filepath.Join(dir, domain+"+token"), []byte(pemData), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	// The CA's validator asks with ALPN acme-tls/1.
-	if _, err := a.getCertificate(&tls.ClientHelloInfo{ServerName: domain, SupportedProtos: []string{acme.ALPNProto}}); err != nil {
-		t.Fatalf("the challenge's handshake: %v", err)
-	}
-	s := &Server{acme: a}
-	s.serving.Store(true)
-	if got := s.notReady(); !strings.Contains(got, "certificate") {
-		t.Fatalf("/readyz says %q while the only certificate served is the ACME challenge's", got)
 	}
 }
