@@ -1,6 +1,7 @@
 package turn
 
 import (
+	"net"
 	"net/netip"
 	"testing"
 )
@@ -118,5 +119,29 @@ func TestPeerPolicyOwnAddressesOnlyAtTheSFUsPorts(t *testing.T) {
 	}
 	if !newPeerPolicy(nil, netip.MustParseAddr("127.0.0.1"), nil).mayReach(netip.MustParseAddrPort("127.0.0.1:53")) {
 		t.Error("no OwnAddrs: the permission alone decides")
+	}
+}
+
+func TestARelayToTheTURNPortOfAPublicAddressOfTheHostIsDropped(t *testing.T) {
+	// Behind 1:1 NAT, listening on every address: the public address
+	// (9.9.9.9 here, never sent to) reaches the TURN listener through
+	// the NAT, and would loop back into it.
+	public := netip.MustParseAddrPort("9.9.9.9:10000")
+	s := &Server{
+		udpAddr: &net.UDPAddr{IP: net.IPv4zero, Port: 3478},
+		policy: newPeerPolicy(nil, netip.MustParseAddr("10.0.0.5"), func() []netip.AddrPort {
+			return []netip.AddrPort{netip.MustParseAddrPort("10.0.0.5:10000"), public}
+		}),
+	}
+	for peer, want := range map[string]bool{
+		"9.9.9.9:3478":  true,  // the public address's TURN port
+		"10.0.0.5:3478": true,  // the private one's
+		"9.9.9.9:10000": false, // the SFU behind the public address
+		"8.8.8.8:3478":  false, // someone else's
+	} {
+		ap := netip.MustParseAddrPort(peer)
+		if got := s.isOwnTURNEndpoint(net.UDPAddrFromAddrPort(ap)); got != want {
+			t.Errorf("%s is the TURN listener: %v, want %v", peer, got, want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"slices"
 	"testing"
 )
 
@@ -65,6 +66,16 @@ func TestTrustedProxiesNameTheClient(t *testing.T) {
 		}
 		if tc.peer == "192.0.2.9:5000" && got.Header.Get("X-Forwarded-Host") != "" {
 			t.Error("untrusted forwarding headers were passed on")
+		}
+	}
+}
+
+func TestThePublicAddressesBehindNATAreTheSFUsOwn(t *testing.T) {
+	media := []netip.AddrPort{netip.MustParseAddrPort("10.0.0.5:10000"), netip.MustParseAddrPort("[::ffff:10.0.0.6]:10000")}
+	own := ownAddrs(media, []netip.Addr{netip.MustParseAddr("9.9.9.9")})
+	for _, want := range []string{"10.0.0.5:10000", "10.0.0.6:10000", "9.9.9.9:10000"} {
+		if !slices.Contains(own, netip.MustParseAddrPort(want)) {
+			t.Errorf("%s is not among the SFU's own addresses %v", want, own)
 		}
 	}
 }

@@ -186,7 +186,7 @@ func New(cfg Config) (_ *Server, err error) {
 	}
 	// The manager first: TURN asks it whose credentials are still good.
 	s.manager = sfu.NewManager(engine, cfg.Limits, log)
-	if err := s.startTURN(cfg.TURN); err != nil {
+	if err := s.startTURN(cfg.TURN, cfg.Network.PublicIPs); err != nil {
 		return nil, err
 	}
 	if s.turn != nil {

@@ -37,8 +37,9 @@ type TURNConfig struct {
 func (c TURNConfig) enabled() bool { return c.Embedded || len(c.External) > 0 }
 
 // startTURN starts the embedded server, if configured, with the SFU's own
-// addresses exempted from the peer policy.
-func (s *Server) startTURN(cfg TURNConfig) error {
+// addresses (publicIPs, --public-ip, among them) exempted from the peer
+// policy.
+func (s *Server) startTURN(cfg TURNConfig, publicIPs []string) error {
 	if !cfg.Embedded {
 		return nil
 	}
@@ -48,7 +49,13 @@ func (s *Server) startTURN(cfg TURNConfig) error {
 	if tc.RelayIP == nil {
 		tc.RelayIP = defaultRelayIP(s.engine.MediaAddrs())
 	}
-	own := s.ownAddrs()
+	var public []netip.Addr
+	for _, p := range publicIPs {
+		if ip, err := netip.ParseAddr(p); err == nil {
+			public = append(public, ip)
+		}
+	}
+	own := ownAddrs(s.engine.MediaAddrs(), public)
 	tc.OwnAddrs = func() []netip.AddrPort { return own }
 	// Credentials are for participants in a meeting: one who left keeps
 	// an unexpired credential, but no relay (ReleaseUser ended those).
@@ -80,12 +87,21 @@ func (s *Server) selfCheckTURN(ctx context.Context) {
 	s.log.Info("TURN self-check passed", "udp", s.turn.UDPAddr(), "tcp", s.turn.TCPAddr(), "tls", s.turn.TLSAddr())
 }
 
-// ownAddrs are the SFU's media sockets; TURN must relay to them even
-// when their addresses are private or loopback (and there, only to them).
-func (s *Server) ownAddrs() []netip.AddrPort {
+// ownAddrs are the SFU's media sockets, and the public addresses they
+// are reached at behind 1:1 NAT; TURN must relay to them even when
+// their addresses are private or loopback (and there, only to them).
+func ownAddrs(media []netip.AddrPort, public []netip.Addr) []netip.AddrPort {
 	var out []netip.AddrPort
-	for _, a := range s.engine.MediaAddrs() {
+	for _, a := range media {
 		out = append(out, netip.AddrPortFrom(a.Addr().Unmap(), a.Port()))
+	}
+	// Behind 1:1 NAT the public addresses are the host's too: a relay
+	// to one of them at the TURN port would loop back into the TURN
+	// server through the NAT.
+	for _, ip := range public {
+		for _, a := range media {
+			out = append(out, netip.AddrPortFrom(ip.Unmap(), a.Port()))
+		}
 	}
 	return out
 }
