@@ -380,8 +380,9 @@ func (r *Room) setRoleLocked(target *Participant, role Role) {
 	target.mu.Unlock()
 	roomSignals(target.sig).RoleChanged(role)
 	if role == RoleViewer {
-		r.assembly.Demoted(target.id) // a viewer cannot speak
-		r.broadcastAssemblyLocked(time.Now())
+		now := time.Now()
+		r.assembly.Demoted(target.id, now) // a viewer neither speaks nor votes
+		r.broadcastAssemblyLocked(now)
 	}
 	info := target.Info()
 	for _, o := range r.participants {

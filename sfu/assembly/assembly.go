@@ -97,12 +97,11 @@ func (a *Assembly) Left(id string, now time.Time) {
 	}
 }
 
-// Demoted lowers the hand of a participant made viewer.
-func (a *Assembly) Demoted(id string) {
-	if a.queue.remove(id) {
-		a.queueChanged = true
-	}
-}
+// Demoted treats a participant made viewer as one who left: a viewer
+// neither speaks nor votes, so their hand is lowered, their turn ends and
+// their ballots in open votes are dropped (made participant again, they
+// may vote again).
+func (a *Assembly) Demoted(id string, now time.Time) { a.Left(id, now) }
 
 func (a *Assembly) markChanged(p *proposal) {
 	for _, c := range a.changed {

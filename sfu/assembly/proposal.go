@@ -75,12 +75,13 @@ type Reason struct {
 	Text   string `json:"text"`
 }
 
-// Ballot is one open ballot, shown with the voter's name once closed.
+// Ballot is one open ballot, shown with the voter's name once closed. Its
+// reason is not: reasons go out without names (Result.Reasons), even
+// when the choices beside them are public.
 type Ballot struct {
 	ID     string `json:"id"`
 	Name   string `json:"name"`
 	Choice int    `json:"choice"`
-	Reason string `json:"reason,omitempty"`
 }
 
 // Result is a closed proposal's result.
@@ -272,7 +273,7 @@ func (p *proposal) count() *Result {
 			r.Reasons = append(r.Reasons, Reason{Choice: b.choice, Text: b.reason})
 		}
 		if !p.draft.Secret {
-			r.Votes = append(r.Votes, Ballot{ID: id, Name: b.name, Choice: b.choice, Reason: b.reason})
+			r.Votes = append(r.Votes, Ballot{ID: id, Name: b.name, Choice: b.choice})
 		}
 	}
 	slices.SortFunc(r.Reasons, func(x, y Reason) int {

@@ -212,3 +212,41 @@ func TestMinutesHoldTheDecisions(t *testing.T) {
 		t.Fatalf("turns %+v", m.Turns)
 	}
 }
+
+func TestABallotCastBeforeTheVoterIsMadeViewerIsNotCounted(t *testing.T) {
+	var a Assembly
+	id := open(t, &a, Draft{Question: "Strike?", Kind: YesNo})
+	must(t, a.Vote(ana, id, 0, ""))
+	must(t, a.Vote(ben, id, 1, ""))
+	a.Demoted(ana.ID, t0)
+	p := closed(t, &a, id)
+	if p.Result.Ballots != 1 || slices.Contains(p.Voters, ana.ID) {
+		t.Fatalf("a viewer's ballot was counted: voters %v, result %+v", p.Voters, p.Result)
+	}
+}
+
+func TestReasonsGoOutWithoutNamesEvenInAnOpenRound(t *testing.T) {
+	var a Assembly
+	id := open(t, &a, Draft{Question: "Merge the locals?", Kind: Consent})
+	must(t, a.Vote(ana, id, ConsentBlock, "the dues"))
+	must(t, a.Vote(ben, id, ConsentBlock, "the by-laws"))
+	p := closed(t, &a, id)
+	data, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Result.Reasons) != 2 {
+		t.Fatalf("reasons %+v, want both", p.Result.Reasons)
+	}
+	var wire struct {
+		Result struct{ Votes []map[string]any } `json:"result"`
+	}
+	if err := json.Unmarshal(data, &wire); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range wire.Result.Votes {
+		if _, ok := v["reason"]; ok {
+			t.Fatalf("a reason goes out beside its author's name: %v", v)
+		}
+	}
+}

@@ -95,15 +95,15 @@ func (q *queue) before(a, b entry) bool {
 }
 
 // insert places e by the rules among the entries already there, which
-// keep their order (a facilitator may have moved them): before the first
-// entry it goes before, looking from the head, but never ahead of a
-// direct response that came first.
+// keep their order (a facilitator may have moved them): just after the
+// last entry that goes before it, so never ahead of anyone the rules
+// put first, wherever the facilitator moved them. In a queue nobody
+// moved, that is where sorting would put it.
 func (q *queue) insert(e entry) {
-	at := len(q.entries)
+	at := 0
 	for i, o := range q.entries {
-		if q.before(e, o) {
-			at = i
-			break
+		if q.before(o, e) {
+			at = i + 1
 		}
 	}
 	q.entries = slices.Insert(q.entries, at, e)

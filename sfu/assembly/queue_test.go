@@ -191,3 +191,54 @@ func TestRulesAreBounded(t *testing.T) {
 		t.Fatalf("seconds %d", s)
 	}
 }
+
+func TestAParticipantMadeViewerLosesTheFloor(t *testing.T) {
+	var a Assembly
+	must(t, a.RaiseHand(ana, false))
+	must(t, a.CallNext(fac, t0))
+	a.Demoted(ana.ID, t0.Add(time.Second))
+	q := a.Queue(t0.Add(2 * time.Second))
+	if q.Speaker != nil {
+		t.Fatalf("a participant made viewer still has the floor: %+v", q.Speaker)
+	}
+	m, err := a.Minutes(fac, t0.Add(2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Turns) != 1 || !m.Turns[0].End.Equal(t0.Add(time.Second)) {
+		t.Fatalf("the turn did not end when its speaker was made viewer: %+v", m.Turns)
+	}
+}
+
+// A newcomer goes just after the last entry the rules put before it,
+// even where the facilitator moved entries: never ahead of an earlier
+// direct response, nor of an earlier hand of the same rank.
+func TestANewHandNeverGoesAheadOfOneTheRulesPutFirst(t *testing.T) {
+	positions := func(a *Assembly) map[string]int {
+		pos := map[string]int{}
+		for i, e := range a.Queue(t0).Entries {
+			pos[e.ID] = i
+		}
+		return pos
+	}
+	var a Assembly
+	must(t, a.RaiseHand(ana, true))  // a direct response, first
+	must(t, a.RaiseHand(ben, false)) // an ordinary hand
+	must(t, a.MoveInQueue(fac, ana.ID, 1))
+	must(t, a.RaiseHand(cleo, true)) // a direct response, later
+	if pos := positions(&a); pos[cleo.ID] < pos[ana.ID] {
+		t.Errorf("Cleo's later direct response went ahead of Ana's: %+v", a.Queue(t0).Entries)
+	}
+
+	var b Assembly
+	must(t, b.SetRules(fac, Rules{NotYetSpokenFirst: true}))
+	must(t, b.RaiseHand(ana, false))
+	must(t, b.CallNext(fac, t0)) // Ana has spoken
+	must(t, b.RaiseHand(ana, false))
+	must(t, b.RaiseHand(ben, false)) // before Ana: he has not spoken
+	must(t, b.MoveInQueue(fac, ana.ID, 0))
+	must(t, b.RaiseHand(cleo, false))
+	if pos := positions(&b); pos[cleo.ID] < pos[ben.ID] {
+		t.Errorf("Cleo, whose hand came after Ben's, went ahead of him: %+v", b.Queue(t0).Entries)
+	}
+}
