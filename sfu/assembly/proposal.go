@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -140,7 +141,7 @@ type proposal struct {
 // for fixed kinds, filled in.
 func (d Draft) normalize() (Draft, error) {
 	d.Question = strings.TrimSpace(d.Question)
-	if d.Question == "" || !utf8.ValidString(d.Question) {
+	if !utf8.ValidString(d.Question) || looks(d.Question) == "" {
 		return d, ErrBadProposal
 	}
 	switch d.Kind {
@@ -157,18 +158,34 @@ func (d Draft) normalize() (Draft, error) {
 			return d, ErrBadProposal
 		}
 		opts := make([]string, len(d.Options))
+		seen := make([]string, 0, len(d.Options))
 		for i, o := range d.Options {
 			o = strings.TrimSpace(o)
-			if o == "" || !utf8.ValidString(o) || slices.Contains(opts[:i], o) {
+			key := looks(o)
+			if !utf8.ValidString(o) || key == "" || slices.Contains(seen, key) {
 				return d, ErrBadProposal
 			}
 			opts[i] = o
+			seen = append(seen, key)
 		}
 		d.Options = opts
 	default:
 		return d, ErrBadProposal
 	}
 	return d, nil
+}
+
+// looks is how a text reads on screen, for telling texts apart: without
+// invisible format characters (zero-width spaces, byte order marks) and
+// white space, in lower case. "" for a text that shows as blank; "Yes"
+// and "yes\u200b" look alike, and would split a vote between them.
+func looks(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return unicode.ToLower(r)
+	}, s)
 }
 
 // OpenProposal is the facilitator putting a proposal to the vote. One

@@ -250,3 +250,22 @@ func TestReasonsGoOutWithoutNamesEvenInAnOpenRound(t *testing.T) {
 		}
 	}
 }
+
+func TestABlankQuestionOrOptionsThatLookAlikeAreRefused(t *testing.T) {
+	for _, d := range []Draft{
+		{Question: "\u200b", Kind: YesNo},
+		{Question: " \ufeff\u2060 ", Kind: Consent},
+		{Question: "Which?", Kind: Choice, Options: []string{"Yes", "Yes\u200b"}},
+		{Question: "Which?", Kind: Choice, Options: []string{"Oak", "oak"}},
+		{Question: "Which?", Kind: Choice, Options: []string{"Oak", "\u200b"}},
+	} {
+		var a Assembly
+		if _, err := a.OpenProposal(fac, d, t0); !errors.Is(err, ErrBadProposal) {
+			t.Errorf("%q with options %q accepted (%v)", d.Question, d.Options, err)
+		}
+	}
+	var a Assembly
+	if _, err := a.OpenProposal(fac, Draft{Question: "Quelle salle ?", Kind: Choice, Options: []string{"Salle des fêtes", "Salle de sport", "مكتبة\u200c"}}, t0); err != nil {
+		t.Fatalf("options that differ were refused: %v", err)
+	}
+}
