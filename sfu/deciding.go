@@ -45,8 +45,36 @@ func (p *Participant) Assembly(act func(a *assembly.Assembly, me assembly.Member
 	return err
 }
 
-// broadcastAssemblyLocked tells everybody what changed in the assembly.
+// assemblyEvery is the least time between two broadcasts of the
+// assembly's changes. A change after a quiet spell goes out at once;
+// those of a burst (300 people voting within seconds, each vote a new
+// voter list for everyone) go together, at most this late: else each
+// would cost every client a message, N² in all, and fill the queues of
+// slow ones.
+const assemblyEvery = 200 * time.Millisecond
+
+// broadcastAssemblyLocked tells everybody what changed in the assembly,
+// now or, in a burst, with the changes that follow (assemblyEvery).
 func (r *Room) broadcastAssemblyLocked(now time.Time) {
+	if r.assemblyDue || !r.assembly.Changed() {
+		return // nothing to tell, or a broadcast to come will tell it
+	}
+	if wait := assemblyEvery - now.Sub(r.assemblySent); wait > 0 {
+		r.assemblyDue = true
+		time.AfterFunc(wait, func() {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			r.assemblyDue = false
+			r.sendAssemblyChangesLocked(time.Now())
+		})
+		return
+	}
+	r.sendAssemblyChangesLocked(now)
+}
+
+// sendAssemblyChangesLocked tells everybody what changed in the assembly.
+func (r *Room) sendAssemblyChangesLocked(now time.Time) {
+	r.assemblySent = now
 	changed, queue, proposals := r.assembly.Changes(now)
 	if !changed && len(proposals) == 0 {
 		return

@@ -2,10 +2,15 @@ package sfu
 
 import (
 	"errors"
+	"fmt"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/pion/webrtc/v4"
+
+	"github.com/plenum-meet/plenum/sfu/assembly"
 )
 
 // slowWelcome is a signaler whose welcome waits until release is
@@ -154,4 +159,64 @@ func (m *Manager) roomByName(name string) *Room {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.rooms[name]
+}
+
+// countingAssembly counts the proposal states a participant is told.
+type countingAssembly struct {
+	quietSignaler
+	mu     sync.Mutex
+	states []assembly.ProposalState
+}
+
+func (c *countingAssembly) QueueChanged(assembly.QueueState) {}
+
+func (c *countingAssembly) ProposalChanged(p assembly.ProposalState) {
+	c.mu.Lock()
+	c.states = append(c.states, p)
+	c.mu.Unlock()
+}
+
+func (c *countingAssembly) told() []assembly.ProposalState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.states)
+}
+
+func TestABurstOfVotesGoesOutTogether(t *testing.T) {
+	m := newLoopbackManager(t)
+	const n = 12
+	var people []*Participant
+	var sigs []*countingAssembly
+	for i := range n {
+		s := &countingAssembly{}
+		p, err := m.Join("assembly", fmt.Sprintf("member-%d", i), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		people, sigs = append(people, p), append(sigs, s)
+	}
+	var id int
+	if err := people[0].Assembly(func(a *assembly.Assembly, me assembly.Member, now time.Time) (err error) {
+		id, err = a.OpenProposal(me, assembly.Draft{Question: "Strike?", Kind: assembly.YesNo}, now)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range people {
+		if err := p.Assembly(func(a *assembly.Assembly, me assembly.Member, _ time.Time) error {
+			return a.Vote(me, id, 0, "")
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(2 * assemblyEvery)
+	for i, s := range sigs {
+		told := s.told()
+		if len(told) == 0 || len(told[len(told)-1].Voters) != n {
+			t.Fatalf("member %d was last told of %d voters, want %d", i, len(told[len(told)-1].Voters), n)
+		}
+		if len(told) > 4 {
+			t.Errorf("member %d was told of the proposal %d times for %d votes in a burst, want them together", i, len(told), n)
+		}
+	}
 }

@@ -28,6 +28,10 @@ type Room struct {
 	holds        holds             // media held by a moderator's mute (hold.go)
 	chat         chat.History      // the meeting's recent messages (chatroom.go)
 	assembly     assembly.Assembly // queue, proposals, minutes (deciding.go)
+	// assemblySent is when the assembly's changes last went out, and
+	// assemblyDue says a broadcast of them is scheduled (deciding.go).
+	assemblySent time.Time
+	assemblyDue  bool
 
 	// ended, once set (by a moderator ending the meeting, or the
 	// server closing), refuses newcomers with its reason.

@@ -70,6 +70,9 @@ func (a *Assembly) Changes(now time.Time) (queueChanged bool, queue QueueState, 
 	return queueChanged, queue, proposals
 }
 
+// Changed reports whether Changes has anything to report.
+func (a *Assembly) Changed() bool { return a.queueChanged || len(a.changed) > 0 }
+
 // Queue is the queue's state as everybody may see it.
 func (a *Assembly) Queue(now time.Time) QueueState { return a.queue.state(now) }
 
