@@ -3,8 +3,6 @@ package signaling
 import (
 	"errors"
 
-	"golang.org/x/time/rate"
-
 	"github.com/plenum-meet/plenum/sfu"
 	"github.com/plenum-meet/plenum/sfu/chat"
 )
@@ -12,7 +10,7 @@ import (
 // Chat and reactions: the messages, their validation and their rate
 // limits. The room keeps the history and delivers (sfu/chatroom.go).
 
-// Chat rate limits, per session, on top of the limit on all messages.
+// Chat rate limits, per participant, on top of the limit on all messages.
 // Going over them refuses the message (refused) but keeps the session:
 // an eager typist must not be thrown out of a meeting.
 const (
@@ -31,12 +29,6 @@ const (
 	// CodeNotFound: a private message's recipient is not in the meeting.
 	CodeNotFound = "not-found"
 )
-
-// chatLimiters are a session's chat and reaction limits; made at the
-// first use, by the read loop, which alone uses them.
-type chatLimiters struct {
-	chat, react *rate.Limiter
-}
 
 func (m *ClientMessage) validateChat() *Error {
 	switch m.Type {
@@ -59,11 +51,7 @@ func (m *ClientMessage) validateChat() *Error {
 
 // chat handles chat and react from participant p.
 func (s *session) chat(p *sfu.Participant, m *ClientMessage) error {
-	l := &s.chatLimits
-	if l.chat == nil {
-		l.chat = rate.NewLimiter(chatRate, chatBurst)
-		l.react = rate.NewLimiter(reactRate, reactBurst)
-	}
+	l := s.getLine().limits
 	var err error
 	switch m.Type {
 	case TypeChat:

@@ -16,3 +16,11 @@ func (srv *Server) ResumeTokens() int {
 	defer srv.resumeMu.Unlock()
 	return len(srv.resumes)
 }
+
+// The per-participant rate limits, for the tests that check them.
+const (
+	ChatBurst    = chatBurst
+	ChatRate     = chatRate
+	MessageBurst = messageBurst
+	MessageRate  = messageRate
+)

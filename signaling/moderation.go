@@ -48,7 +48,7 @@ func (m *ClientMessage) validateModeration() *Error {
 
 func isTrue(b *bool) bool { return b != nil && *b }
 
-// A session may set a room's password passwordChangeBurst times in a
+// A participant may set a room's password passwordChangeBurst times in a
 // row, then once every passwordChangeRate: far above what a moderator
 // does, far below what would keep a core busy hashing.
 const (
@@ -88,10 +88,7 @@ func (s *session) moderate(p *sfu.Participant, m *ClientMessage) error {
 		if m.Password != nil {
 			// Hashing costs milliseconds of CPU: a moderator of a room
 			// of their own could otherwise spend cores on it.
-			if s.passwordChanges == nil {
-				s.passwordChanges = rate.NewLimiter(passwordChangeRate, passwordChangeBurst)
-			}
-			if !s.passwordChanges.Allow() {
+			if !s.getLine().limits.passwordChanges.Allow() {
 				s.refuse(m.Type, CodeRateLimit, "too many password changes: wait a moment")
 				return nil
 			}

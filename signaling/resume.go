@@ -41,6 +41,7 @@ type line struct {
 	id      string           // the participant's, once welcomed
 	p       *sfu.Participant // once welcomed
 	key     string           // the hash of the current resume token
+	limits  *limits          // the participant's, set at the join
 }
 
 // owns reports whether s is the line's current connection.
@@ -143,6 +144,7 @@ func (s *session) resume(m *ClientMessage) error {
 	s.mu.Lock()
 	s.room, s.participant, s.line = l.room, p, l
 	s.mu.Unlock()
+	s.limiter = l.limits.messages // what the client sends next counts where it left off
 	s.log = s.log.With("room", l.room, "participant", l.id, "role", p.Role(), "resumed", true)
 	err := p.Attach(func() {
 		if old := l.takeOver(s); old != nil {

@@ -3,6 +3,7 @@ package signaling_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -180,4 +181,81 @@ func TestMalformedResumeIsRefused(t *testing.T) {
 	_ = conn.WriteJSON(map[string]any{"type": "join", "version": 1, "room": "council", "name": "Ana"})
 	_ = conn.WriteJSON(map[string]any{"type": "ice-restart", "pc": "up"})
 	expectError(t, conn, signaling.CodeBadMessage)
+}
+
+// The limits are the participant's, not its socket's: a client that
+// cuts its own socket and resumes, as any client may at will, comes back
+// as the same participant with what is left of its chat limit, not with
+// a full burst again (one could otherwise flood the room and push the
+// chat history newcomers see out).
+func TestResumingDoesNotRefillTheChatLimit(t *testing.T) {
+	f := start(t)
+	ana := f.joinRecording(t, "council", "Ana")
+	ben := f.joinRecording(t, "council", "Ben")
+	began := time.Now()
+	for round := range 5 {
+		for i := range 10 {
+			if err := ana.Chat("", fmt.Sprintf("flood %d.%d", round, i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := ana.Ping(); err != nil { // the server has handled them
+			t.Fatal(err)
+		}
+		ana.CutSocket()
+		if err := resume(ana, ""); err != nil {
+			t.Fatalf("resume %d: %v", round+1, err)
+		}
+	}
+	elapsed := time.Since(began)
+	waitFor(t, "Ben gets the messages that passed", func() bool { return len(ben.ChatMessages()) >= 10 })
+	if err := ben.Ping(); err != nil { // the room has sent him all that passed
+		t.Fatal(err)
+	}
+	allowed := signaling.ChatBurst + int(elapsed.Seconds()*signaling.ChatRate) + 1
+	if got := len(ben.ChatMessages()); got > allowed {
+		t.Fatalf("Ana got %d of 50 chat messages through in %v across 5 resumes; the limit allows %d",
+			got, elapsed.Round(time.Millisecond), allowed)
+	}
+}
+
+// As the chat limit, the limit on all messages goes on across a resume:
+// most of the burst spent on one socket and most of it again on the next
+// go over it, and the session ends with rate-limit.
+func TestResumingDoesNotRefillTheMessageBudget(t *testing.T) {
+	f := start(t)
+	ana := f.joinRecording(t, "council", "Ana")
+	began := time.Now()
+	half := signaling.MessageBurst * 9 / 10 // each socket alone stays within the burst
+	sendPings := func() {
+		t.Helper()
+		for range half {
+			if err := ana.Send(map[string]string{"type": "ping"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	sendPings()
+	if err := ana.Ping(); err != nil {
+		t.Fatalf("the first socket's pings: %v", err)
+	}
+	ana.CutSocket()
+	if err := resume(ana, ""); err != nil {
+		t.Fatal(err)
+	}
+	sendPings()
+	took := time.Since(began)
+	if refill := took.Seconds() * signaling.MessageRate; 2*half < signaling.MessageBurst+int(refill) {
+		t.Skipf("too slow a run: the budget refilled by %.0f meanwhile", refill)
+	}
+	select {
+	case <-ana.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%d messages on two sockets within %v went through: the resume refilled the budget",
+			2*half, took.Round(time.Millisecond))
+	}
+	var em *client.ErrorMessage
+	if !errors.As(ana.Err(), &em) || em.Code != signaling.CodeRateLimit {
+		t.Fatalf("the session ended with %v, want %s", ana.Err(), signaling.CodeRateLimit)
+	}
 }

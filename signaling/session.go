@@ -70,7 +70,7 @@ type session struct {
 	host    string     // the server's name as the client reached it
 	addr    netip.Addr // the client's address, for bans
 	log     *slog.Logger
-	limiter *rate.Limiter
+	limiter *rate.Limiter // the socket's until a join or resume, then the participant's (read loop only)
 	// ipLimiter meters the messages of every session from the same
 	// address; nil when unlimited.
 	ipLimiter *rate.Limiter
@@ -89,10 +89,6 @@ type session struct {
 	waiter      *sfu.Waiter // while (or since) waiting in the lobby
 	final       *Error      // the error to send last, if any
 
-	chatLimits chatLimiters // used by the read loop only
-	// passwordChanges limits room-settings messages that set a
-	// password; made at the first, used by the read loop only.
-	passwordChanges *rate.Limiter
 	// line leads the participant's messages to its client's current
 	// connection, this one or a later one (resume.go).
 	line *line
@@ -288,7 +284,9 @@ func (s *session) join(m *ClientMessage) error {
 	}
 	s.mu.Lock()
 	s.room = m.Room // for the welcome, which Enter sends
-	s.line = &line{current: s, room: m.Room}
+	// The socket's message budget, the join included, becomes the
+	// participant's.
+	s.line = &line{current: s, room: m.Room, limits: newLimits(s.limiter)}
 	s.mu.Unlock()
 	p, w, err := s.srv.cfg.Manager.Enter(req)
 	if err != nil {
@@ -308,6 +306,32 @@ func (s *session) join(m *ClientMessage) error {
 		s.log.Info("waiting in the lobby")
 	}
 	return nil
+}
+
+// limits are what one participant may send. They are the participant's,
+// not its connection's: they go with it from connection to connection,
+// so that cutting one's own socket and resuming, which any client may
+// do at will, does not refill them. A rate.Limiter is safe to share:
+// the connection a resume replaces may still be reading for a moment.
+type limits struct {
+	// messages limits every message (messageRate, messageBurst).
+	messages *rate.Limiter
+	// chat and react limit chat messages and reactions (chat.go).
+	chat, react *rate.Limiter
+	// passwordChanges limits room-settings messages that set a password
+	// (moderation.go).
+	passwordChanges *rate.Limiter
+}
+
+// newLimits makes a participant's limits, its messages metered by the
+// limiter its first connection had so far.
+func newLimits(messages *rate.Limiter) *limits {
+	return &limits{
+		messages:        messages,
+		chat:            rate.NewLimiter(chatRate, chatBurst),
+		react:           rate.NewLimiter(reactRate, reactBurst),
+		passwordChanges: rate.NewLimiter(passwordChangeRate, passwordChangeBurst),
+	}
 }
 
 func (s *session) roomOf() string {
