@@ -80,13 +80,13 @@ type assemblyFields struct {
 }
 
 // validText reports whether s is valid UTF-8 of at most max characters
-// and none of them a control character.
+// and none of them a control character or a bidirectional control.
 func validText(s string, max int) bool {
 	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
 		return false
 	}
 	for _, r := range s {
-		if unicode.IsControl(r) {
+		if unicode.IsControl(r) || bidiControl(r) {
 			return false
 		}
 	}
@@ -121,14 +121,14 @@ func (m *ClientMessage) validateAssembly() *Error {
 			return bad("kind is yes-no, choice or consent")
 		}
 		if m.Question == "" || !validText(m.Question, maxQuestionRunes) {
-			return bad("a question has 1 to %d printable characters", maxQuestionRunes)
+			return refuseText(CodeBadMessage, m.Question, "a question has 1 to %d printable characters", maxQuestionRunes)
 		}
 		if len(m.Options) > assembly.MaxOptions {
 			return bad("at most %d options", assembly.MaxOptions)
 		}
 		for _, o := range m.Options {
 			if !validText(o, maxOptionRunes) {
-				return bad("an option has at most %d printable characters", maxOptionRunes)
+				return refuseText(CodeBadMessage, o, "an option has at most %d printable characters", maxOptionRunes)
 			}
 		}
 	case TypeVote, TypeProposalClose:
@@ -139,7 +139,7 @@ func (m *ClientMessage) validateAssembly() *Error {
 			return bad("vote needs a choice")
 		}
 		if !validText(m.Reason, maxReasonRunes) {
-			return bad("a reason has at most %d printable characters", maxReasonRunes)
+			return refuseText(CodeBadMessage, m.Reason, "a reason has at most %d printable characters", maxReasonRunes)
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/plenum-meet/plenum/sfu"
 	"github.com/plenum-meet/plenum/sfu/chat"
@@ -36,6 +37,9 @@ func (m *ClientMessage) validateChat() *Error {
 		text, err := chat.CleanText(m.Text)
 		if err != nil {
 			return protocolError(CodeBadMessage, "chat refused: %v", err)
+		}
+		if strings.ContainsFunc(text, bidiControl) {
+			return protocolError(CodeBadMessage, "chat refused: %s", bidiReason)
 		}
 		m.Text = text
 		if len(m.To) > maxIDBytes {

@@ -233,6 +233,7 @@ func TestBadChatMessagesEndTheSession(t *testing.T) {
 		{"too long", []string{join, `{"type":"chat","text":"` + strings.Repeat("a", chat.MaxTextRunes+1) + `"}`}},
 		{"empty", []string{join, `{"type":"chat","text":"  "}`}},
 		{"control characters", []string{join, `{"type":"chat","text":"\u001b[2Jhello"}`}},
+		{"a right-to-left override", []string{join, `{"type":"chat","text":"ballot\u202Efdp.exe"}`}},
 		{"invalid UTF-8", []string{join, "{\"type\":\"chat\",\"text\":\"\xff\xfe\"}"}},
 		{"recipient id too long", []string{join, `{"type":"chat","to":"` + strings.Repeat("p", 65) + `","text":"hi"}`}},
 		{"unknown reaction", []string{join, `{"type":"react","emoji":"<b>"}`}},

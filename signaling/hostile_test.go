@@ -309,6 +309,7 @@ func TestInvalidTextIsRefusedWithAReason(t *testing.T) {
 		{"invalid UTF-8 in a room", "{\"type\":\"join\",\"version\":1,\"room\":\"co\xffuncil\",\"name\":\"Eve\"}"},
 		{"invalid UTF-8 in a password", "{\"type\":\"join\",\"version\":1,\"room\":\"council\",\"name\":\"Eve\",\"password\":\"\xfe\"}"},
 		{"control characters in a name", `{"type":"join","version":1,"room":"council","name":"Eve\u0000\u001b[31m"}`},
+		{"a right-to-left override in a name", `{"type":"join","version":1,"room":"council","name":"Eve\u202Enimda"}`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			conn := mustDialFrom(t, s.url, "127.0.0.9")

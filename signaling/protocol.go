@@ -201,8 +201,8 @@ func ValidRoomName(name string) bool {
 }
 
 // CleanDisplayName trims a display name and checks it; ok is false for
-// names that are empty, too long, not UTF-8 or hold control characters
-// or replacement characters.
+// names that are empty, too long, not UTF-8 or hold control characters,
+// bidirectional controls or replacement characters.
 func CleanDisplayName(name string) (clean string, ok bool) {
 	clean = strings.TrimSpace(name)
 	if clean == "" || !utf8.ValidString(clean) || utf8.RuneCountInString(clean) > maxNameRunes {
@@ -211,11 +211,37 @@ func CleanDisplayName(name string) (clean string, ok bool) {
 	for _, r := range clean {
 		// U+FFFD is what JSON makes of an escaped lone surrogate: the
 		// client's text was not valid Unicode.
-		if unicode.IsControl(r) || r == utf8.RuneError {
+		if unicode.IsControl(r) || bidiControl(r) || r == utf8.RuneError {
 			return "", false
 		}
 	}
 	return clean, true
+}
+
+// bidiControl reports whether r is a bidirectional embedding, override
+// or isolate control (U+202A–U+202E, U+2066–U+2069). No text people
+// write may hold one (names, chat, proposals, reasons): it reorders what
+// follows it, so it can make the rest of a line read reversed wherever
+// the text is shown, such as the minutes, where the ballots of an open
+// vote share a line. The marks U+200E and U+200F, which reorder nothing
+// past themselves, and the joiners U+200C and U+200D, which Persian,
+// Indic scripts and emoji need, are allowed.
+func bidiControl(r rune) bool {
+	return r >= '\u202A' && r <= '\u202E' || r >= '\u2066' && r <= '\u2069'
+}
+
+// bidiReason says why a text holding a bidiControl is refused.
+const bidiReason = "bidirectional embedding, override and isolate controls (U+202A–U+202E, U+2066–U+2069) are not allowed in text"
+
+// refuseText is the error for a text that failed its check: code with
+// the reason format gives, or with bidiReason when the text holds a
+// bidirectional control, since those are invisible and a client would
+// not see what the general reason is about.
+func refuseText(code, text, format string, args ...any) *Error {
+	if strings.ContainsFunc(text, bidiControl) {
+		return protocolError(code, "%s", bidiReason)
+	}
+	return protocolError(code, format, args...)
 }
 
 // DecodeClientMessage parses and validates one client message. The
@@ -248,7 +274,7 @@ func (m *ClientMessage) validate() *Error {
 		}
 		name, ok := CleanDisplayName(m.Name)
 		if !ok {
-			return protocolError(CodeBadName, "a display name has 1 to %d printable characters", maxNameRunes)
+			return refuseText(CodeBadName, m.Name, "a display name has 1 to %d printable characters", maxNameRunes)
 		}
 		m.Name = name
 		if len(m.Token) > auth.MaxTokenLength {

@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -23,6 +24,9 @@ func TestDecodeClientMessage(t *testing.T) {
 		{"join with an empty name", `{"type":"join","version":1,"room":"a","name":"   "}`, CodeBadName},
 		{"join with a control character", `{"type":"join","version":1,"room":"a","name":"A\u0007na"}`, CodeBadName},
 		{"join with a long name", `{"type":"join","version":1,"room":"a","name":"` + strings.Repeat("é", 65) + `"}`, CodeBadName},
+		{"join with a right-to-left override", `{"type":"join","version":1,"room":"a","name":"Ana\u202Enimda"}`, CodeBadName},
+		{"join with a right-to-left isolate", `{"type":"join","version":1,"room":"a","name":"\u2067Ana\u2069"}`, CodeBadName},
+		{"join with joiners and marks", `{"type":"join","version":1,"room":"a","name":"می\u200Cخواهم 👩\u200D💻 \u200Fx\u200E"}`, ""},
 		{"offer", `{"type":"offer","pc":"up","sdp":"v=0"}`, ""},
 		{"offer on down", `{"type":"offer","pc":"down","sdp":"v=0"}`, CodeBadMessage},
 		{"answer", `{"type":"answer","pc":"down","sdp":"v=0"}`, ""},
@@ -81,6 +85,9 @@ func TestDecodeClientMessage(t *testing.T) {
 		{"chat too long", `{"type":"chat","text":"` + strings.Repeat("a", 2001) + `"}`, CodeBadMessage},
 		{"chat empty", `{"type":"chat","text":""}`, CodeBadMessage},
 		{"chat with a control character", `{"type":"chat","text":"a\u0000b"}`, CodeBadMessage},
+		{"chat with a right-to-left override", `{"type":"chat","text":"invoice\u202Efdp.exe"}`, CodeBadMessage},
+		{"chat with a left-to-right embedding", `{"type":"chat","text":"\u202Aabc\u202C"}`, CodeBadMessage},
+		{"chat with joiners and marks", `{"type":"chat","text":"नमस्\u200Dते \u200Cشنبه 👨\u200D👩\u200D👧 \u200E\u200F"}`, ""},
 		{"react", `{"type":"react","emoji":"🎉"}`, ""},
 		{"react with something else", `{"type":"react","emoji":"💩"}`, CodeBadMessage},
 		{"ping", `{"type":"ping"}`, ""},
@@ -110,6 +117,37 @@ func TestDecodeClientMessage(t *testing.T) {
 				t.Fatalf("want code %s, got %v", tt.wantCode, err)
 			}
 		})
+	}
+}
+
+// Every text people write refuses each bidirectional embedding,
+// override and isolate control, saying why (they are invisible), and
+// accepts the joiners and marks that scripts and emoji need.
+func TestBidiControlsAreRefusedInEveryTextSayingWhy(t *testing.T) {
+	texts := []struct {
+		field, message string // message holds %s where the text goes
+	}{
+		{"name", `{"type":"join","version":1,"room":"a","name":"A%sna"}`},
+		{"chat", `{"type":"chat","text":"hello %s all"}`},
+		{"question", `{"type":"proposal-open","kind":"yes-no","question":"Adopt %s it?"}`},
+		{"option", `{"type":"proposal-open","kind":"choice","question":"Where?","options":["here","the%sre"]}`},
+		{"reason", `{"type":"vote","proposal":1,"choice":2,"reason":"it %s breaks"}`},
+	}
+	refused := []rune{0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069}
+	allowed := []rune{0x200C, 0x200D, 0x200E, 0x200F}
+	for _, text := range texts {
+		for _, r := range refused {
+			_, err := DecodeClientMessage(fmt.Appendf(nil, text.message, string(r)))
+			var perr *Error
+			if !errors.As(err, &perr) || !strings.Contains(perr.Reason, "bidirectional") {
+				t.Errorf("%s with U+%04X: %v, want a refusal that names bidirectional controls", text.field, r, err)
+			}
+		}
+		for _, r := range allowed {
+			if _, err := DecodeClientMessage(fmt.Appendf(nil, text.message, string(r))); err != nil {
+				t.Errorf("%s with U+%04X refused: %v", text.field, r, err)
+			}
+		}
 	}
 }
 
@@ -145,6 +183,9 @@ func FuzzDecodeClientMessage(f *testing.F) {
 		`{"type":"deny","participant":"ab12"}`, `{"type":"allow-unmute","participant":"ab12"}`,
 		`{"type":"ask-unmute"}`, `{"type":"end-meeting"}`,
 		`{"type":"ping"}`, `{"type":"leave"}`, `{}`, `null`, `"join"`, `{"type":"join","name":"\ud800"}`,
+		`{"type":"chat","text":"a\u202eb\u200dc"}`, `{"type":"join","version":1,"room":"a","name":"\u2066Ana"}`,
+		`{"type":"proposal-open","kind":"choice","question":"Q\u200c","options":["a\u2067","b"]}`,
+		`{"type":"vote","proposal":1,"choice":0,"reason":"\u202bno"}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -156,6 +197,11 @@ func FuzzDecodeClientMessage(f *testing.F) {
 				t.Fatalf("error %v is not a protocol error", err)
 			}
 			return
+		}
+		for _, text := range append([]string{m.Name, m.Text, m.Question, m.Reason}, m.Options...) {
+			if strings.ContainsFunc(text, bidiControl) {
+				t.Fatalf("accepted a bidirectional control in %q", text)
+			}
 		}
 		switch m.Type {
 		case TypeJoin:
