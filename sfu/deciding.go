@@ -38,7 +38,8 @@ func (p *Participant) Assembly(act func(a *assembly.Assembly, me assembly.Member
 		return nil
 	}
 	info := p.Info()
-	me := assembly.Member{ID: p.id, Name: info.Name, Facilitator: info.Role == RoleModerator, Viewer: info.Role == RoleViewer}
+	me := assembly.Member{ID: p.id, Name: info.Name, Ballot: p.ballot,
+		Facilitator: info.Role == RoleModerator, Viewer: info.Role == RoleViewer}
 	now := time.Now()
 	err := act(&r.assembly, me, now)
 	r.broadcastAssemblyLocked(now)

@@ -166,6 +166,9 @@ func (m *Manager) addParticipant(r *Room, id string, req *JoinRequest) (*Partici
 		return nil, err
 	}
 	p.linkID, p.addr = req.LinkID, req.Addr
+	if req.PersonalLink && req.LinkID != "" {
+		p.ballot = "link:" + req.LinkID
+	}
 	// Present before the welcome goes out: the client may ask the TURN
 	// server for a relay as soon as it has it.
 	m.present.add(id)

@@ -33,6 +33,9 @@ type Participant struct {
 	// linkID and addr say how the participant came in, for bans.
 	linkID string
 	addr   netip.Addr
+	// ballot is what its ballots go by (assembly.Member.Ballot): its
+	// personal link's, shared by the link's holders; "" for its own.
+	ballot string
 	// demoted is set, under mu, when a moderator made the participant a
 	// viewer: its up offers are then ignored rather than refused.
 	demoted bool

@@ -116,6 +116,10 @@ type JoinRequest struct {
 	// LinkID names the signed link used, "" without one. Holders of a
 	// link need no password; a ban of one keeps its link out.
 	LinkID string
+	// PersonalLink says the link names its holder (plenum link --name):
+	// whoever comes with it, from however many devices at once, is one
+	// person, with one ballot in each vote.
+	PersonalLink bool
 	// LinkPassword, a password hash from the link, becomes the room's
 	// password if it has none.
 	LinkPassword string

@@ -344,3 +344,30 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// A personal link (one that names its holder) is one person however many
+// devices it joins from: one ballot, the last cast. A shared link, or no
+// link, gives each connection its own.
+func TestAPersonalLinkOnTwoDevicesHasOneBallot(t *testing.T) {
+	s := startAccess(t, nil)
+	fac, _ := assemblyRoom(t, s, "assembly")
+	link := s.link(t, "assembly", "participant", "Ana")
+	phone := s.dial(t, client.Config{Room: "assembly", Name: "Ana", Token: link})
+	laptop := s.dial(t, client.Config{Room: "assembly", Name: "Ana", Token: link})
+	must(t, fac.OpenProposal("Strike on Monday?", assembly.YesNo, nil, false))
+	proposalAt(t, laptop, 1, "the laptop sees the proposal", func(p assembly.ProposalState) bool { return p.Open })
+	must(t, phone.Vote(1, 0, ""))
+	proposalAt(t, fac, 1, "the phone's ballot", func(p assembly.ProposalState) bool { return len(p.Voters) == 1 })
+	must(t, laptop.Vote(1, 1, ""))
+	proposalAt(t, fac, 1, "the laptop's ballot in its place", func(p assembly.ProposalState) bool {
+		return len(p.Voters) == 1 && p.Voters[0] == laptop.ID()
+	})
+	// The phone leaves: the laptop's ballot, the person's, stays.
+	phone.Close()
+	time.Sleep(300 * time.Millisecond)
+	must(t, fac.CloseProposal(1))
+	p := proposalAt(t, fac, 1, "the result", isClosed)
+	if p.Result.Ballots != 1 || p.Result.Totals[1] != 1 {
+		t.Fatalf("one person on two devices: %d ballots, totals %v; want one, the last (no)", p.Result.Ballots, p.Result.Totals)
+	}
+}

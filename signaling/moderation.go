@@ -148,7 +148,7 @@ func (s *session) joinRequest(m *ClientMessage) (sfu.JoinRequest, error) {
 			if !ok {
 				return req, protocolError(CodeBadToken, "the link's display name is not valid")
 			}
-			req.Name = name
+			req.Name, req.PersonalLink = name, true
 		}
 	case cfg.RequireToken:
 		return req, protocolError(CodeTokenRequired, "this server admits only people with a signed link")

@@ -15,6 +15,10 @@ import "time"
 // Member is the participant acting, as its room knows it at that moment.
 type Member struct {
 	ID, Name string
+	// Ballot is what the member's ballots go by, when several members
+	// are one person (the holders of one personal link, on two devices):
+	// they have one ballot between them, the last cast. "" means ID.
+	Ballot string
 	// Facilitator may run the queue and the votes and export the
 	// minutes: the room's moderators.
 	Facilitator bool
@@ -105,6 +109,14 @@ func (a *Assembly) Left(id string, now time.Time) {
 // their ballots in open votes are dropped (made participant again, they
 // may vote again).
 func (a *Assembly) Demoted(id string, now time.Time) { a.Left(id, now) }
+
+// ballotKey is what m's ballots go by.
+func (m Member) ballotKey() string {
+	if m.Ballot != "" {
+		return m.Ballot
+	}
+	return m.ID
+}
 
 func (a *Assembly) markChanged(p *proposal) {
 	for _, c := range a.changed {

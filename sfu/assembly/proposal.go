@@ -122,6 +122,7 @@ type ProposalState struct {
 }
 
 type ballot struct {
+	by     string // the participant who cast it
 	name   string
 	choice int
 	reason string
@@ -132,8 +133,8 @@ type proposal struct {
 	draft   Draft
 	opened  time.Time
 	closed  time.Time
-	ballots map[string]ballot // voter id -> ballot; in memory only
-	voters  []string          // in the order they first voted
+	ballots map[string]ballot // ballot key (Member.Ballot) -> ballot; in memory only
+	voters  []string          // who cast the ballots, in the order first cast
 	result  *Result
 }
 
@@ -217,8 +218,8 @@ func (a *Assembly) proposal(id int) *proposal {
 }
 
 // Vote casts m's ballot on proposal id, or replaces the one m cast:
-// each participant has one ballot per proposal, which they may change
-// until the vote closes. A consent round's block needs a reason; a
+// each member (or person: Member.Ballot) has one ballot per proposal,
+// which they may change until the vote closes. A consent round's block needs a reason; a
 // reason is kept only in a consent round.
 func (a *Assembly) Vote(m Member, id, choice int, reason string) error {
 	if m.Viewer {
@@ -240,11 +241,16 @@ func (a *Assembly) Vote(m Member, id, choice int, reason string) error {
 	} else if choice == ConsentBlock && reason == "" {
 		return ErrReasonRequired
 	}
-	if _, voted := p.ballots[m.ID]; !voted {
+	key := m.ballotKey()
+	if old, voted := p.ballots[key]; !voted {
 		p.voters = append(p.voters, m.ID)
 		a.markChanged(p) // the voters changed; a changed ballot shows nothing
+	} else if old.by != m.ID {
+		// Cast again from another device: the voter shown is this one.
+		p.voters[slices.Index(p.voters, old.by)] = m.ID
+		a.markChanged(p)
 	}
-	p.ballots[m.ID] = ballot{name: m.Name, choice: choice, reason: reason}
+	p.ballots[key] = ballot{by: m.ID, name: m.Name, choice: choice, reason: reason}
 	return nil
 }
 
@@ -270,27 +276,34 @@ func (a *Assembly) CloseProposal(by Member, id int, now time.Time) error {
 	return nil
 }
 
-// drop takes voter id's ballot out of an open vote.
+// drop takes the ballot participant id cast out of an open vote (one
+// cast from another device by the same person stays).
 func (p *proposal) drop(id string) bool {
-	if _, ok := p.ballots[id]; !ok {
-		return false
+	for key, b := range p.ballots {
+		if b.by == id {
+			delete(p.ballots, key)
+			p.voters = slices.DeleteFunc(p.voters, func(v string) bool { return v == id })
+			return true // one ballot a participant at most
+		}
 	}
-	delete(p.ballots, id)
-	p.voters = slices.DeleteFunc(p.voters, func(v string) bool { return v == id })
-	return true
+	return false
 }
 
 func (p *proposal) count() *Result {
 	r := &Result{Totals: make([]int, len(p.draft.Options)), Winner: -1, Reasons: []Reason{}}
+	byVoter := make(map[string]ballot, len(p.ballots))
+	for _, b := range p.ballots {
+		byVoter[b.by] = b
+	}
 	for _, id := range p.voters {
-		b := p.ballots[id]
+		b := byVoter[id]
 		r.Totals[b.choice]++
 		r.Ballots++
 		if b.reason != "" {
 			r.Reasons = append(r.Reasons, Reason{Choice: b.choice, Text: b.reason})
 		}
 		if !p.draft.Secret {
-			r.Votes = append(r.Votes, Ballot{ID: id, Name: b.name, Choice: b.choice})
+			r.Votes = append(r.Votes, Ballot{ID: b.by, Name: b.name, Choice: b.choice})
 		}
 	}
 	slices.SortFunc(r.Reasons, func(x, y Reason) int {

@@ -269,3 +269,18 @@ func TestABlankQuestionOrOptionsThatLookAlikeAreRefused(t *testing.T) {
 		t.Fatalf("options that differ were refused: %v", err)
 	}
 }
+
+func TestMembersWhoAreOnePersonShareOneBallot(t *testing.T) {
+	var a Assembly
+	phone := Member{ID: "p1", Name: "Ana", Ballot: "link:x"}
+	laptop := Member{ID: "p2", Name: "Ana", Ballot: "link:x"}
+	id := open(t, &a, Draft{Question: "Strike?", Kind: YesNo, Secret: true})
+	must(t, a.Vote(phone, id, 0, ""))
+	must(t, a.Vote(laptop, id, 1, ""))
+	must(t, a.Vote(ben, id, 1, ""))
+	a.Left(phone.ID, t0) // the ballot is the laptop's now: it stays
+	p := closed(t, &a, id)
+	if p.Result.Ballots != 2 || p.Result.Totals[1] != 2 || !slices.Equal(p.Voters, []string{laptop.ID, ben.ID}) {
+		t.Fatalf("voters %v, totals %v: want Ana's last ballot and Ben's", p.Voters, p.Result.Totals)
+	}
+}
