@@ -55,15 +55,26 @@ func TestPongsDoNotKeepAnEndedParticipantInTheRoom(t *testing.T) {
 	f := start(t)
 	conn := f.dialRaw(t, nil)
 	conn.SetCloseHandler(func(int, string) error { return nil })
-	for _, m := range []string{
-		`{"type":"join","version":1,"room":"council","name":"Eve"}`,
-		`{"type":"chat","text":"  "}`, // refused: ends the session
-	} {
+	send := func(m string) {
 		if err := conn.WriteMessage(websocket.TextMessage, []byte(m)); err != nil {
 			t.Fatal(err)
 		}
 	}
+	send(`{"type":"join","version":1,"room":"council","name":"Eve"}`)
 	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		var m struct{ Type string }
+		if err := conn.ReadJSON(&m); err != nil {
+			t.Fatalf("no welcome: %v", err)
+		}
+		if m.Type == "welcome" {
+			break
+		}
+	}
+	// Ended once its peer connections have settled: one closed while
+	// pion starts it can leave an ICE agent behind (a pion race).
+	time.Sleep(500 * time.Millisecond)
+	send(`{"type":"chat","text":"  "}`) // refused: ends the session
 	for {
 		var m struct{ Type, Code string }
 		if err := conn.ReadJSON(&m); err != nil {
