@@ -132,12 +132,7 @@ func TestViewerLinkJoinsWithoutDevicesAndReceives(t *testing.T) {
 			return false, err.Error()
 		}
 		v, _ := s.VideoFrom(mo.ID())
-		audio := 0
-		for _, a := range s.Audio {
-			if a.Participant == mo.ID() {
-				audio = a.PacketsReceived
-			}
-		}
+		audio, _ := s.AudioPacketsFrom(mo.ID())
 		return v.BytesReceived > 0 && audio > 0, fmt.Sprintf("video %+v, audio packets %d", v, audio)
 	})
 }

@@ -113,12 +113,8 @@ func TestCameraSwitchAudioOnlyAndQualityMidCall(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, a := range s.Audio {
-			if a.Participant == anaID {
-				return a.PacketsReceived
-			}
-		}
-		return 0
+		n, _ := s.AudioPacketsFrom(anaID)
+		return n
 	}
 	p0 := packets()
 	eventually(t, 10*time.Second, "Ben still hears Ana", func() (bool, string) {

@@ -18,6 +18,19 @@ var japanese = []chromedp.ExecAllocatorOption{
 	chromedp.Flag("accept-lang", "ja"),
 }
 
+// chooseLanguage picks lang in b's meeting header, as a person would.
+func chooseLanguage(t *testing.T, b *webtest.Browser, lang string) {
+	t.Helper()
+	if err := b.Eval(fmt.Sprintf(`(() => {
+		const s = document.querySelector('.meeting-header .lang-select');
+		s.value = %q;
+		s.dispatchEvent(new Event('change'));
+		return true;
+	})()`, lang), new(bool)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // sameText is a JavaScript expression that is true when every element
 // matching a selector shows (or, for attr, carries) the message of a key
 // in the given catalogue, loaded from the server as the page loads it.
@@ -102,14 +115,7 @@ func TestUIInJapaneseWhenTheBrowserPrefersJapanese(t *testing.T) {
 
 	// Ben switches to German in the meeting: the screen is redrawn in
 	// German, he stays in the call, and the choice outlives a reload.
-	if err := ben.Eval(`(() => {
-		const s = document.querySelector('.meeting-header .lang-select');
-		s.value = 'de';
-		s.dispatchEvent(new Event('change'));
-		return true;
-	})()`, new(bool)); err != nil {
-		t.Fatal(err)
-	}
+	chooseLanguage(t, ben, "de")
 	waitFor(t, ben, "Ben switches to German", `document.documentElement.lang === "de" && window.plenum.state === "joined"`)
 	expectCatalogue(t, ben, "Ben's meeting after switching", "de", meetingTexts)
 	waitFor(t, ben, "after the redraw Ben's grid lacks Aiko's tile or his own", `document.querySelectorAll('.grid .tile:not(.tile-invite)').length === 2`)

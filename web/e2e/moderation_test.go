@@ -113,11 +113,9 @@ func TestModeratorAdmitsFromLobbyThenMutes(t *testing.T) {
 		if err != nil {
 			return false, err.Error()
 		}
-		n := -1
-		for _, a := range s.Audio {
-			if a.Participant == beaID {
-				n = a.PacketsReceived
-			}
+		n, ok := s.AudioPacketsFrom(beaID)
+		if !ok {
+			n = -1
 		}
 		stalled := n >= 0 && n == last
 		last = n

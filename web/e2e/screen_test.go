@@ -109,14 +109,7 @@ func TestTheShareButtonStaysPressedAcrossALanguageChange(t *testing.T) {
 	doAt(t, "Ana", ana, chromedp.Click(".ctl-screen")) // a real click: getDisplayMedia needs a gesture
 	waitAt(t, "Ana", ana, `document.querySelector('.ctl-screen')?.getAttribute('aria-pressed') === 'true'`)
 
-	if err := ana.Eval(`(() => {
-		const s = document.querySelector('.meeting-header .lang-select');
-		s.value = 'de';
-		s.dispatchEvent(new Event('change'));
-		return true;
-	})()`, new(bool)); err != nil {
-		t.Fatal(err)
-	}
+	chooseLanguage(t, ana, "de")
 	waitAt(t, "Ana", ana, `document.documentElement.lang === "de" && window.plenum.state === "joined"`)
 	var button struct {
 		Pressed, Title string

@@ -141,6 +141,17 @@ func (s Stats) ScreenFrom(participant string) (VideoStats, bool) {
 	return s.find(participant, true)
 }
 
+// AudioPacketsFrom is how many of participant's audio packets the page
+// received, and whether it receives their audio at all.
+func (s Stats) AudioPacketsFrom(participant string) (int, bool) {
+	for _, a := range s.Audio {
+		if a.Participant == participant {
+			return a.PacketsReceived, true
+		}
+	}
+	return 0, false
+}
+
 func (s Stats) find(participant string, screen bool) (VideoStats, bool) {
 	for _, v := range s.Video {
 		if v.Participant == participant && v.Screen == screen {
