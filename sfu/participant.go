@@ -72,9 +72,8 @@ type Participant struct {
 
 	closeOnce sync.Once
 	done      chan struct{}
-	// closeMu keeps a peer connection from being closed while a local
-	// description is applied: pion's ICE gatherer, closed before its
-	// first gathering, would start one afterwards and leak its agent.
+	// closeMu keeps a peer connection from being closed while a pion
+	// call that may start its ICE agent runs (see whileOpen).
 	closeMu sync.Mutex
 }
 
@@ -205,7 +204,11 @@ func (p *Participant) HandleOffer(sdp string, screenMids ...string) error {
 	if err := up.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
 		return p.offerFailed(up, fmt.Errorf("apply offer: %w", err))
 	}
-	answer, err := up.CreateAnswer(nil)
+	var answer webrtc.SessionDescription
+	err := p.whileOpen(func() (err error) {
+		answer, err = up.CreateAnswer(nil)
+		return err
+	})
 	if err != nil {
 		return p.offerFailed(up, fmt.Errorf("create answer: %w", err))
 	}
@@ -285,10 +288,7 @@ func (p *Participant) HandleCandidate(role PeerRole, c webrtc.ICECandidateInit) 
 // race of candidates that arrive before their description.
 func (p *Participant) setLocalAndSend(pc *webrtc.PeerConnection, role PeerRole, desc webrtc.SessionDescription) error {
 	gathered := webrtc.GatheringCompletePromise(pc)
-	p.closeMu.Lock()
-	err := pc.SetLocalDescription(desc)
-	p.closeMu.Unlock()
-	if err != nil {
+	if err := p.whileOpen(func() error { return pc.SetLocalDescription(desc) }); err != nil {
 		return fmt.Errorf("apply local %s: %w", desc.Type, err)
 	}
 	select {
@@ -565,6 +565,19 @@ func (p *Participant) fail(reason error) {
 		p.closePeers()
 		close(p.done)
 	})
+}
+
+// whileOpen runs call, a pion call that may start a peer connection's
+// ICE agent (creating an offer or an answer, applying a local
+// description), while neither peer connection can be closed. pion's ICE
+// gatherer, closed before its agent exists, still lets such a call that
+// passed the connection's closed check create one afterwards, and
+// nothing closes that agent (webrtc v4.2.26, ICEGatherer.close): its
+// goroutines would outlive the participant.
+func (p *Participant) whileOpen(call func() error) error {
+	p.closeMu.Lock()
+	defer p.closeMu.Unlock()
+	return call()
 }
 
 func (p *Participant) isClosed() bool {

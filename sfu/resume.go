@@ -174,7 +174,11 @@ func (p *Participant) offerDownLocked(restart bool) error {
 			return nil
 		}
 	}
-	offer, err := p.down.CreateOffer(&webrtc.OfferOptions{ICERestart: restart || p.iceRestart})
+	var offer webrtc.SessionDescription
+	err := p.whileOpen(func() (err error) {
+		offer, err = p.down.CreateOffer(&webrtc.OfferOptions{ICERestart: restart || p.iceRestart})
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("create offer: %w", err)
 	}
