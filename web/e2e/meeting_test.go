@@ -121,6 +121,37 @@ func TestTwoBrowsersSeeAndHearEachOther(t *testing.T) {
 	}
 }
 
+// TestMediaFlowsBothWaysSoonAfterJoining: Ben joins Ana's meeting and
+// they see and hear each other within seconds. The page once handled no
+// server message while its first up offer waited for its answer, which
+// was itself one of those messages: the answer, the down offer and all
+// else came only once it gave up waiting, 10 s after joining.
+func TestMediaFlowsBothWaysSoonAfterJoining(t *testing.T) {
+	const soon = 7 * time.Second
+	srv := startServer(t)
+	browsers := webtest.LaunchAll(t, nil, nil)
+	ana, ben := browsers[0], browsers[1]
+	if err := ana.Open(joinURL(srv, "e2e-soon", "Ana", nil)); err != nil {
+		t.Fatal(err)
+	}
+	anaID := joinedWithin(t, ana, "Ana", 60*time.Second)
+	if err := ana.WaitFor(`window.plenum.descriptions().up.remote !== ''`, 30*time.Second); err != nil {
+		t.Fatalf("Ana publishes: %v", err)
+	}
+	if err := ben.Open(joinURL(srv, "e2e-soon", "Ben", nil)); err != nil {
+		t.Fatal(err)
+	}
+	benID := joinedWithin(t, ben, "Ben", 60*time.Second)
+	joined := time.Now()
+	if _, err := ben.WaitDecodes(anaID, soon); err != nil {
+		t.Fatalf("Ben, %v after joining: %v", time.Since(joined).Round(time.Millisecond), err)
+	}
+	if _, err := ana.WaitDecodes(benID, soon-time.Since(joined)); err != nil {
+		t.Fatalf("Ana, %v after Ben joined: %v", time.Since(joined).Round(time.Millisecond), err)
+	}
+	t.Logf("Ana and Ben decode each other %v after Ben joined", time.Since(joined).Round(time.Millisecond))
+}
+
 // checkRTX fails the test unless browser i negotiated RTX (RFC 4588)
 // for video both ways: the server's answer to its offer and its answer to
 // the server's offer name RTX formats, and the server's offer gives each

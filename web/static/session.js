@@ -112,7 +112,7 @@ export class Session extends EventTarget {
       return;
     }
     if (this.phase === 'joining' || this.phase === 'lobby') {
-      if (msg.type === 'welcome') await this.welcome(msg);
+      if (msg.type === 'welcome') this.welcome(msg);
       else if (msg.type === 'lobby' && this.phase === 'joining') {
         // No media and no participants until a moderator admits us.
         this.phase = 'lobby';
@@ -191,7 +191,7 @@ export class Session extends EventTarget {
     return true;
   }
 
-  async welcome(msg) {
+  welcome(msg) {
     this.phase = 'joined';
     this.reconnector.welcomed(msg);
     this.id = msg.id;
@@ -207,7 +207,10 @@ export class Session extends EventTarget {
     });
     this.emit('welcome', { id: this.id });
     this.media.addEventListener('change', this.onMediaChange);
-    await this.syncMedia();
+    // Not awaited: our up offer waits for its answer, which comes through
+    // this same queue of messages, so the answer and all that follows it
+    // (the down offer, chat history, queue…) would wait ANSWER_TIMEOUT.
+    void this.syncMedia();
   }
 
   peerOptions(name) {
