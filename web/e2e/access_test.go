@@ -142,12 +142,18 @@ func TestViewerLinkJoinsWithoutDevicesAndReceives(t *testing.T) {
 // the test.
 func dialGo(t *testing.T, srv *server.Server, room string, publish bool) *client.Client {
 	t.Helper()
+	return dialGoAs(t, srv, room, "Mo", publish)
+}
+
+// dialGoAs is dialGo with another name.
+func dialGoAs(t *testing.T, srv *server.Server, room, name string, publish bool) *client.Client {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	mo, err := client.Dial(ctx, client.Config{URL: "ws://" + srv.Addr().String() + "/_/ws", Room: room, Name: "Mo", Publish: publish})
+	c, err := client.Dial(ctx, client.Config{URL: "ws://" + srv.Addr().String() + "/_/ws", Room: room, Name: name, Publish: publish})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(mo.Close)
-	return mo
+	t.Cleanup(c.Close)
+	return c
 }

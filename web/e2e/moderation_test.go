@@ -2,10 +2,13 @@ package e2e
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/plenum-meet/plenum/sfu"
+	"github.com/plenum-meet/plenum/signaling/client"
 	"github.com/plenum-meet/plenum/web/webtest"
 )
 
@@ -124,6 +127,56 @@ func TestModeratorAdmitsFromLobbyThenMutes(t *testing.T) {
 	// Her video still flows: only the microphone was muted.
 	if v, ok := mustStats(t, mod).VideoFrom(beaID); !ok || v.FramesDecoded == 0 {
 		t.Fatalf("Mo lost Bea's video: %+v", v)
+	}
+}
+
+// TestAModeratorMadeParticipantLosesTheUnmuteRequests: Ana moderates
+// with Mo when Ben, whom Mo muted in an ask-to-unmute room, asks to
+// unmute; her page shows his request with an Allow button. Mo then makes
+// her a participant: the notice goes, since she may allow nothing now.
+func TestAModeratorMadeParticipantLosesTheUnmuteRequests(t *testing.T) {
+	srv := startServer(t)
+	const room = "e2e-demoted"
+	mo := dialGo(t, srv, room, false)
+	ana := webtest.Launch(t)
+	if err := ana.Open(joinURL(srv, room, "Ana", url.Values{"camera": {"0"}})); err != nil {
+		t.Fatal(err)
+	}
+	anaID := joinedWithin(t, ana, "Ana", time.Minute)
+	if err := mo.SetRole(anaID, sfu.RoleModerator); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "Ana", ana, `window.plenum.role === "moderator"`)
+
+	ask := true
+	if err := mo.ChangeRoom(client.RoomSettings{AskToUnmute: &ask}); err != nil {
+		t.Fatal(err)
+	}
+	ben := dialGoAs(t, srv, room, "Ben", false)
+	eventually(t, 10*time.Second, "the room asks to unmute", func() (bool, string) {
+		s := mo.RoomState()
+		return s.AskToUnmute, fmt.Sprintf("%+v", s)
+	})
+	if err := mo.MuteParticipant(ben.ID(), true, false); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "Ben is muted", func() (bool, string) {
+		by, audio, _ := ben.MutedBy()
+		return audio, "muted by " + by
+	})
+	if err := ben.AskToUnmute(); err != nil {
+		t.Fatal(err)
+	}
+	request := fmt.Sprintf(`.toast[data-key="request-%s"]`, ben.ID())
+	waitAt(t, "Ana", ana, fmt.Sprintf(`!!document.querySelector(%q)`, request+" button.btn-primary"))
+
+	if err := mo.SetRole(anaID, sfu.RoleParticipant); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "Ana", ana, `window.plenum.role === "participant"`)
+	if err := ana.WaitFor(fmt.Sprintf(`!document.querySelector(%q)`, request), 5*time.Second); err != nil {
+		notices, _ := evalJS[string](ana, `[...document.querySelectorAll('.toast')].map((e) => e.textContent).join(' | ')`)
+		t.Fatalf("Ana, no longer a moderator, still has Ben's request to allow (notices %q): %v", notices, err)
 	}
 }
 

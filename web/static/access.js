@@ -95,10 +95,9 @@ export class Access {
     if (role === this.role) return;
     this.role = role;
     this.session.role = role; // kept there too, for other modules
-    if (role !== 'moderator') {
-      this.waiting.clear();
-      this.requests.clear();
-    }
+    // The lobby and unmute requests are moderators' news: told of it, the
+    // UI takes down their panel and notices, whose buttons no longer work.
+    if (role !== 'moderator') this.forgetRequests();
     this.emit('role', { role });
     // Made viewer, the up connection closes even with no device on (the
     // controls stop the devices, which would sync only if there were).
@@ -145,6 +144,11 @@ export class Access {
   reset() {
     this.held = { audio: false, video: false };
     this.asked = false;
+    this.forgetRequests();
+  }
+
+  /** Forgets who waits in the lobby and who asks to unmute, and says so. */
+  forgetRequests() {
     if (this.waiting.size > 0) {
       this.waiting.clear();
       this.emit('lobby-changed', { waiting: [] });
