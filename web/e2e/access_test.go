@@ -83,22 +83,31 @@ func TestPasswordPromptRetriesWithoutReloadAndRemovalIsFinal(t *testing.T) {
 	}
 }
 
-func TestViewerLinkJoinsWithoutDevicesAndReceives(t *testing.T) {
+// serverWithViewerLink runs a server that checks signed links, and
+// returns it with the token of a viewer link to room named Press, as
+// `plenum link --role viewer` makes it.
+func serverWithViewerLink(t *testing.T, room string) (*server.Server, string) {
+	t.Helper()
 	keys, err := auth.OpenKeyring(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv, _ := startServerOn(t, "127.0.0.1:0", func(c *server.Config) { c.Access.Links = keys })
-	const room = "e2e-viewer"
-
-	// Someone publishes (a Go participant with synthetic media).
-	mo := dialGo(t, srv, room, true)
-
-	// The press gets a viewer link, as `plenum link --role viewer` prints it.
 	token, err := keys.Sign(auth.Claims{Room: room, Role: auth.RoleViewer, Expires: time.Now().Add(time.Hour).Unix(), Name: "Press"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return srv, token
+}
+
+func TestViewerLinkJoinsWithoutDevicesAndReceives(t *testing.T) {
+	const room = "e2e-viewer"
+	// The press gets a viewer link.
+	srv, token := serverWithViewerLink(t, room)
+
+	// Someone publishes (a Go participant with synthetic media).
+	mo := dialGo(t, srv, room, true)
+
 	b := webtest.Launch(t)
 	if err := b.Open(joinURL(srv, room, "", nil) + "#token=" + token); err != nil {
 		t.Fatal(err)
@@ -135,6 +144,36 @@ func TestViewerLinkJoinsWithoutDevicesAndReceives(t *testing.T) {
 		audio, _ := s.AudioPacketsFrom(mo.ID())
 		return v.BytesReceived > 0 && audio > 0, fmt.Sprintf("video %+v, audio packets %d", v, audio)
 	})
+}
+
+// countDeviceRequests makes the page count its getUserMedia calls (each
+// may prompt for a camera or microphone, and lights its indicator).
+const countDeviceRequests = `(() => {
+  window.deviceRequests = 0;
+  const real = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = (c) => { window.deviceRequests += 1; return real(c); };
+})()`
+
+// TestAViewerWhoRejoinsIsNotAskedForDevices: the holder of a viewer link
+// leaves and rejoins from the page that says they left; the page asks
+// for no microphone or camera, the second time no more than the first.
+func TestAViewerWhoRejoinsIsNotAskedForDevices(t *testing.T) {
+	const room = "e2e-viewer-rejoin"
+	srv, token := serverWithViewerLink(t, room)
+	dialGo(t, srv, room, false)
+	b := webtest.Launch(t)
+	doAt(t, "Press", b, beforeScripts(countDeviceRequests))
+	if err := b.Open(joinURL(srv, room, "", nil) + "#token=" + token); err != nil {
+		t.Fatal(err)
+	}
+	joinedWithin(t, b, "Press", time.Minute)
+	mouseClick(t, b, "Press", ".ctl-leave")
+	waitAt(t, "Press", b, `window.plenum.state === "left"`)
+	mouseClick(t, b, "Press", ".message-card .btn-primary")
+	joinedWithin(t, b, "Press", time.Minute)
+	if n, err := evalJS[int](b, `window.deviceRequests`); err != nil || n != 0 {
+		t.Fatalf("the viewer's page asked for devices %d times (%v), want never", n, err)
+	}
 }
 
 // dialGo joins room as Mo, a Go participant (the moderator when first

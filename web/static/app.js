@@ -256,7 +256,8 @@ async function rejoin() {
   redraw = () => joiningScreen(root, room);
   redraw();
   media.micEnabled = wanted.audio;
-  await media.start({ audio: true, video: wanted.video });
+  // A viewer's link asks for no devices, this time either.
+  if (!viewer) await media.start({ audio: true, video: wanted.video });
   join();
 }
 
