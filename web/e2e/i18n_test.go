@@ -125,3 +125,29 @@ func TestUIInJapaneseWhenTheBrowserPrefersJapanese(t *testing.T) {
 	waitFor(t, ben, "the language chosen is not remembered", `window.plenum?.state === "prejoin" && document.documentElement.lang === "de"`)
 	expectCatalogue(t, ben, "Ben's pre-join screen after a reload", "de", prejoinTexts)
 }
+
+// TestAPinnedTileStaysPinnedAcrossALanguageChange: Ana pins Mo's tile,
+// then changes the language; the meeting, drawn again, still shows Mo
+// in the spotlight, with the pin button pressed.
+func TestAPinnedTileStaysPinnedAcrossALanguageChange(t *testing.T) {
+	srv := startServer(t)
+	const room = "e2e-pin-lang"
+	mo := dialGo(t, srv, room, false)
+	ana := webtest.Launch(t)
+	if err := ana.Open(joinURL(srv, room, "Ana", noDevices)); err != nil {
+		t.Fatal(err)
+	}
+	joinedWithin(t, ana, "Ana", time.Minute)
+	pin := fmt.Sprintf(`.tile[data-participant=%q] .tile-actions .tile-btn`, mo.ID())
+	mouseClick(t, ana, "Ana", pin)
+	pinned := fmt.Sprintf(`window.plenum.layout().pinned === %q && window.plenum.layout().featured.join() === %q &&
+		document.querySelector(%q)?.getAttribute('aria-pressed') === 'true'`, mo.ID(), mo.ID(), pin)
+	waitAt(t, "Ana", ana, pinned)
+
+	chooseLanguage(t, ana, "de")
+	waitAt(t, "Ana", ana, `document.documentElement.lang === "de" && window.plenum.state === "joined"`)
+	if err := ana.WaitFor(pinned, 5*time.Second); err != nil {
+		layout, _ := evalJS[any](ana, `window.plenum.layout()`)
+		t.Fatalf("after the language change Ana's layout is %v, want Mo still pinned: %v", layout, err)
+	}
+}

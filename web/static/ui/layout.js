@@ -42,12 +42,16 @@ export function featuredKeys(items, { pinned, mode, speaker }) {
 }
 
 export class Layout {
-  /** @param {{onChange?: () => void}} o  onChange runs after each re-layout */
-  constructor({ onChange } = {}) {
+  /**
+   * @param {{onChange?: () => void, pinned?: string|null}} o  onChange runs
+   *   after each re-layout; pinned is a key pinned before (it counts once
+   *   its tile is added)
+   */
+  constructor({ onChange, pinned = null } = {}) {
     this.onChange = onChange || (() => {});
     this.items = new Map(); // key -> {key, kind, tile}
     this.mode = 'grid';
-    this.pinned = null;
+    this.pinned = pinned;
     this.speaker = '';
     this.page = 0;
     this.pages = 1;
