@@ -8,6 +8,7 @@ import (
 
 	"github.com/plenum-meet/plenum/sfu"
 	"github.com/plenum-meet/plenum/sfu/assembly"
+	"github.com/plenum-meet/plenum/sfu/looks"
 )
 
 // Deciding together: the speaking queue, votes and minutes. The rules
@@ -120,15 +121,15 @@ func (m *ClientMessage) validateAssembly() *Error {
 		default:
 			return bad("kind is yes-no, choice or consent")
 		}
-		if m.Question == "" || !validText(m.Question, maxQuestionRunes) {
+		if looks.Blank(m.Question) || !validText(m.Question, maxQuestionRunes) {
 			return refuseText(CodeBadMessage, m.Question, "a question has 1 to %d printable characters", maxQuestionRunes)
 		}
 		if len(m.Options) > assembly.MaxOptions {
 			return bad("at most %d options", assembly.MaxOptions)
 		}
 		for _, o := range m.Options {
-			if !validText(o, maxOptionRunes) {
-				return refuseText(CodeBadMessage, o, "an option has at most %d printable characters", maxOptionRunes)
+			if looks.Blank(o) || !validText(o, maxOptionRunes) {
+				return refuseText(CodeBadMessage, o, "an option has 1 to %d printable characters", maxOptionRunes)
 			}
 		}
 	case TypeVote, TypeProposalClose:

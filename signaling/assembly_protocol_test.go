@@ -33,6 +33,8 @@ func TestDecodeAssemblyMessages(t *testing.T) {
 		{"proposal-open control character", `{"type":"proposal-open","kind":"yes-no","question":"a\u0000"}`, false},
 		{"proposal-open right-to-left override", `{"type":"proposal-open","kind":"yes-no","question":"\u202EAdopt?"}`, false},
 		{"proposal-open option with an isolate", `{"type":"proposal-open","kind":"choice","question":"Q","options":["a\u2068","b"]}`, false},
+		{"proposal-open blank question", `{"type":"proposal-open","kind":"yes-no","question":" \u200b "}`, false},
+		{"proposal-open blank option", `{"type":"proposal-open","kind":"choice","question":"Q","options":["a","\ufeff"]}`, false},
 		{"proposal-open with joiners", `{"type":"proposal-open","kind":"choice","question":"می\u200Cخواهید?","options":["👍🏽","👩\u200D🔬"]}`, true},
 		{"proposal-open 11 options", `{"type":"proposal-open","kind":"choice","question":"Q","options":["1","2","3","4","5","6","7","8","9","10","11"]}`, false},
 		{"proposal-open long option", `{"type":"proposal-open","kind":"choice","question":"Q","options":["a","` + long(101) + `"]}`, false},

@@ -310,6 +310,7 @@ func TestInvalidTextIsRefusedWithAReason(t *testing.T) {
 		{"invalid UTF-8 in a password", "{\"type\":\"join\",\"version\":1,\"room\":\"council\",\"name\":\"Eve\",\"password\":\"\xfe\"}"},
 		{"control characters in a name", `{"type":"join","version":1,"room":"council","name":"Eve\u0000\u001b[31m"}`},
 		{"a right-to-left override in a name", `{"type":"join","version":1,"room":"council","name":"Eve\u202Enimda"}`},
+		{"only zero-width spaces in a name", `{"type":"join","version":1,"room":"council","name":"\u200b\u200b"}`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			conn := mustDialFrom(t, s.url, "127.0.0.9")

@@ -11,6 +11,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/plenum-meet/plenum/sfu"
+	"github.com/plenum-meet/plenum/sfu/looks"
 	"github.com/plenum-meet/plenum/signaling/auth"
 )
 
@@ -201,11 +202,12 @@ func ValidRoomName(name string) bool {
 }
 
 // CleanDisplayName trims a display name and checks it; ok is false for
-// names that are empty, too long, not UTF-8 or hold control characters,
-// bidirectional controls or replacement characters.
+// names that look blank (looks.Blank: empty, or only spaces and
+// invisible characters), are too long, not UTF-8 or hold control
+// characters, bidirectional controls or replacement characters.
 func CleanDisplayName(name string) (clean string, ok bool) {
 	clean = strings.TrimSpace(name)
-	if clean == "" || !utf8.ValidString(clean) || utf8.RuneCountInString(clean) > maxNameRunes {
+	if looks.Blank(clean) || !utf8.ValidString(clean) || utf8.RuneCountInString(clean) > maxNameRunes {
 		return "", false
 	}
 	for _, r := range clean {
@@ -233,13 +235,21 @@ func bidiControl(r rune) bool {
 // bidiReason says why a text holding a bidiControl is refused.
 const bidiReason = "bidirectional embedding, override and isolate controls (U+202A–U+202E, U+2066–U+2069) are not allowed in text"
 
+// blankReason says why a text that looks blank (looks.Blank) is refused,
+// naming what makes it so, since a client would not see it.
+const blankReason = "text that shows as blank (only spaces, invisible characters such as U+200B, U+2060 and U+FEFF, and combining marks with nothing to combine with) is not allowed"
+
 // refuseText is the error for a text that failed its check: code with
 // the reason format gives, or with bidiReason when the text holds a
-// bidirectional control, since those are invisible and a client would
-// not see what the general reason is about.
+// bidirectional control, or blankReason when it is not empty but looks
+// blank, since those characters are invisible and a client would not
+// see what the general reason is about.
 func refuseText(code, text, format string, args ...any) *Error {
-	if strings.ContainsFunc(text, bidiControl) {
+	switch {
+	case strings.ContainsFunc(text, bidiControl):
 		return protocolError(code, "%s", bidiReason)
+	case text != "" && looks.Blank(text):
+		return protocolError(code, "%s", blankReason)
 	}
 	return protocolError(code, format, args...)
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/plenum-meet/plenum/sfu/looks"
 	"github.com/plenum-meet/plenum/signaling/auth"
 )
 
@@ -26,6 +27,8 @@ func TestDecodeClientMessage(t *testing.T) {
 		{"join with a long name", `{"type":"join","version":1,"room":"a","name":"` + strings.Repeat("é", 65) + `"}`, CodeBadName},
 		{"join with a right-to-left override", `{"type":"join","version":1,"room":"a","name":"Ana\u202Enimda"}`, CodeBadName},
 		{"join with a right-to-left isolate", `{"type":"join","version":1,"room":"a","name":"\u2067Ana\u2069"}`, CodeBadName},
+		{"join with a zero-width space for a name", `{"type":"join","version":1,"room":"a","name":"\u200b"}`, CodeBadName},
+		{"join with a Hangul filler for a name", `{"type":"join","version":1,"room":"a","name":" \u3164 "}`, CodeBadName},
 		{"join with joiners and marks", `{"type":"join","version":1,"room":"a","name":"می\u200Cخواهم 👩\u200D💻 \u200Fx\u200E"}`, ""},
 		{"offer", `{"type":"offer","pc":"up","sdp":"v=0"}`, ""},
 		{"offer on down", `{"type":"offer","pc":"down","sdp":"v=0"}`, CodeBadMessage},
@@ -87,6 +90,8 @@ func TestDecodeClientMessage(t *testing.T) {
 		{"chat with a control character", `{"type":"chat","text":"a\u0000b"}`, CodeBadMessage},
 		{"chat with a right-to-left override", `{"type":"chat","text":"invoice\u202Efdp.exe"}`, CodeBadMessage},
 		{"chat with a left-to-right embedding", `{"type":"chat","text":"\u202Aabc\u202C"}`, CodeBadMessage},
+		{"chat of a word joiner and a byte order mark", `{"type":"chat","text":"\u2060\ufeff"}`, CodeBadMessage},
+		{"chat of a combining mark alone", `{"type":"chat","text":" \u0308 "}`, CodeBadMessage},
 		{"chat with joiners and marks", `{"type":"chat","text":"नमस्\u200Dते \u200Cشنبه 👨\u200D👩\u200D👧 \u200E\u200F"}`, ""},
 		{"react", `{"type":"react","emoji":"🎉"}`, ""},
 		{"react with something else", `{"type":"react","emoji":"💩"}`, CodeBadMessage},
@@ -151,6 +156,36 @@ func TestBidiControlsAreRefusedInEveryTextSayingWhy(t *testing.T) {
 	}
 }
 
+// Every text people write that must show something (a name, a chat
+// message, a question, an option) refuses one that looks blank, made
+// only of invisible characters, saying why (the client cannot see
+// them), and accepts such characters beside visible ones.
+func TestBlankLookingTextIsRefusedInEveryTextSayingWhy(t *testing.T) {
+	texts := []struct {
+		field, message string // message holds %s where the text goes
+	}{
+		{"name", `{"type":"join","version":1,"room":"a","name":"%s"}`},
+		{"chat", `{"type":"chat","text":"%s"}`},
+		{"question", `{"type":"proposal-open","kind":"yes-no","question":"%s"}`},
+		{"option", `{"type":"proposal-open","kind":"choice","question":"Where?","options":["here","%s"]}`},
+	}
+	blank := []string{
+		`\u200b`, `\u2060`, `\ufeff`, ` \u200b\u200d `, `\u0301`, `\u3164`, `\u115f\u1160`, `\u2800`, `\u00a0\u200b\u3000`,
+	}
+	for _, text := range texts {
+		for _, b := range blank {
+			_, err := DecodeClientMessage(fmt.Appendf(nil, text.message, b))
+			var perr *Error
+			if !errors.As(err, &perr) || !strings.Contains(perr.Reason, "blank") {
+				t.Errorf("%s %s: %v, want a refusal that says it shows as blank", text.field, b, err)
+			}
+		}
+		if _, err := DecodeClientMessage(fmt.Appendf(nil, text.message, `\u200bA\u0301\u3164`)); err != nil {
+			t.Errorf("%s with invisible characters beside a visible one refused: %v", text.field, err)
+		}
+	}
+}
+
 func TestValidRoomName(t *testing.T) {
 	for name, want := range map[string]bool{
 		"council": true, "Weekly-Meeting_2026.v2~x": true, "a": true, strings.Repeat("a", 64): true,
@@ -186,6 +221,8 @@ func FuzzDecodeClientMessage(f *testing.F) {
 		`{"type":"chat","text":"a\u202eb\u200dc"}`, `{"type":"join","version":1,"room":"a","name":"\u2066Ana"}`,
 		`{"type":"proposal-open","kind":"choice","question":"Q\u200c","options":["a\u2067","b"]}`,
 		`{"type":"vote","proposal":1,"choice":0,"reason":"\u202bno"}`,
+		`{"type":"join","version":1,"room":"a","name":"\u3164"}`, `{"type":"chat","text":"\u200b\u0301"}`,
+		`{"type":"proposal-open","kind":"choice","question":"Q","options":["a","\u2800"]}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -201,6 +238,20 @@ func FuzzDecodeClientMessage(f *testing.F) {
 		for _, text := range append([]string{m.Name, m.Text, m.Question, m.Reason}, m.Options...) {
 			if strings.ContainsFunc(text, bidiControl) {
 				t.Fatalf("accepted a bidirectional control in %q", text)
+			}
+		}
+		var shown []string // the texts this type shows, each of which must show something
+		switch m.Type {
+		case TypeJoin:
+			shown = []string{m.Name}
+		case TypeChat:
+			shown = []string{m.Text}
+		case TypeProposalOpen:
+			shown = append([]string{m.Question}, m.Options...)
+		}
+		for _, text := range shown {
+			if looks.Blank(text) {
+				t.Fatalf("accepted a %s whose text %+q looks blank", m.Type, text)
 			}
 		}
 		switch m.Type {

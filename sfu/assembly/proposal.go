@@ -4,8 +4,9 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/plenum-meet/plenum/sfu/looks"
 )
 
 // Kind is how a proposal is decided.
@@ -142,7 +143,7 @@ type proposal struct {
 // for fixed kinds, filled in.
 func (d Draft) normalize() (Draft, error) {
 	d.Question = strings.TrimSpace(d.Question)
-	if !utf8.ValidString(d.Question) || looks(d.Question) == "" {
+	if !utf8.ValidString(d.Question) || looks.Blank(d.Question) {
 		return d, ErrBadProposal
 	}
 	switch d.Kind {
@@ -162,8 +163,8 @@ func (d Draft) normalize() (Draft, error) {
 		seen := make([]string, 0, len(d.Options))
 		for i, o := range d.Options {
 			o = strings.TrimSpace(o)
-			key := looks(o)
-			if !utf8.ValidString(o) || key == "" || slices.Contains(seen, key) {
+			key := looks.Key(o)
+			if !utf8.ValidString(o) || looks.Blank(o) || slices.Contains(seen, key) {
 				return d, ErrBadProposal
 			}
 			opts[i] = o
@@ -174,19 +175,6 @@ func (d Draft) normalize() (Draft, error) {
 		return d, ErrBadProposal
 	}
 	return d, nil
-}
-
-// looks is how a text reads on screen, for telling texts apart: without
-// invisible format characters (zero-width spaces, byte order marks) and
-// white space, in lower case. "" for a text that shows as blank; "Yes"
-// and "yes\u200b" look alike, and would split a vote between them.
-func looks(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) {
-			return -1
-		}
-		return unicode.ToLower(r)
-	}, s)
 }
 
 // OpenProposal is the facilitator putting a proposal to the vote. One
@@ -219,8 +207,9 @@ func (a *Assembly) proposal(id int) *proposal {
 
 // Vote casts m's ballot on proposal id, or replaces the one m cast:
 // each member (or person: Member.Ballot) has one ballot per proposal,
-// which they may change until the vote closes. A consent round's block needs a reason; a
-// reason is kept only in a consent round.
+// which they may change until the vote closes. A consent round's block
+// needs a reason, one that does not look blank; a reason is kept only in
+// a consent round.
 func (a *Assembly) Vote(m Member, id, choice int, reason string) error {
 	if m.Viewer {
 		return ErrViewer
@@ -236,9 +225,10 @@ func (a *Assembly) Vote(m Member, id, choice int, reason string) error {
 		return ErrBadChoice
 	}
 	reason = strings.TrimSpace(reason)
-	if p.draft.Kind != Consent {
-		reason = ""
-	} else if choice == ConsentBlock && reason == "" {
+	if p.draft.Kind != Consent || looks.Blank(reason) {
+		reason = "" // a reason that shows nothing is none
+	}
+	if p.draft.Kind == Consent && choice == ConsentBlock && reason == "" {
 		return ErrReasonRequired
 	}
 	key := m.ballotKey()

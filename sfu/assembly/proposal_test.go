@@ -84,7 +84,7 @@ func TestOneBallotPerParticipantChangeableUntilClose(t *testing.T) {
 func TestConsentBlockNeedsAReason(t *testing.T) {
 	var a Assembly
 	id := open(t, &a, Draft{Question: "Adopt the budget?", Kind: Consent, Secret: true})
-	for _, reason := range []string{"", "   "} {
+	for _, reason := range []string{"", "   ", "\u200b", "\u3164\u0301"} {
 		if err := a.Vote(ana, id, ConsentBlock, reason); !errors.Is(err, ErrReasonRequired) {
 			t.Fatalf("block with reason %q: %v", reason, err)
 		}
@@ -258,6 +258,9 @@ func TestABlankQuestionOrOptionsThatLookAlikeAreRefused(t *testing.T) {
 		{Question: "Which?", Kind: Choice, Options: []string{"Yes", "Yes\u200b"}},
 		{Question: "Which?", Kind: Choice, Options: []string{"Oak", "oak"}},
 		{Question: "Which?", Kind: Choice, Options: []string{"Oak", "\u200b"}},
+		{Question: "\u0301\u3164", Kind: YesNo},
+		{Question: "Which?", Kind: Choice, Options: []string{"Oak", "\u2800"}},
+		{Question: "Which?", Kind: Choice, Options: []string{"Oak", "Oak\u3164"}},
 	} {
 		var a Assembly
 		if _, err := a.OpenProposal(fac, d, t0); !errors.Is(err, ErrBadProposal) {

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/plenum-meet/plenum/sfu/looks"
 )
 
 // Limits of the chat.
@@ -34,14 +36,15 @@ const (
 // Reasons a text is refused.
 var (
 	ErrEmpty   = errors.New("the message is empty")
+	ErrBlank   = errors.New("the message shows as blank: it holds only spaces, invisible characters (such as U+200B, U+2060, U+FEFF) and combining marks with nothing to combine with")
 	ErrTooLong = errors.New("the message is longer than 2000 characters")
 	ErrNotUTF8 = errors.New("the message is not valid UTF-8")
 	ErrControl = errors.New("the message holds control characters")
 )
 
 // CleanText trims a message's text and checks it: valid UTF-8, not
-// blank, at most MaxTextRunes characters, and no control characters but
-// line breaks and tabs.
+// empty, not blank to the eye (looks.Blank), at most MaxTextRunes
+// characters, and no control characters but line breaks and tabs.
 func CleanText(text string) (string, error) {
 	if !utf8.ValidString(text) {
 		return "", ErrNotUTF8
@@ -49,6 +52,9 @@ func CleanText(text string) (string, error) {
 	text = strings.TrimSpace(text)
 	if text == "" {
 		return "", ErrEmpty
+	}
+	if looks.Blank(text) {
+		return "", ErrBlank
 	}
 	if utf8.RuneCountInString(text) > MaxTextRunes {
 		return "", ErrTooLong

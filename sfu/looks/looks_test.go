@@ -1,0 +1,41 @@
+package looks
+
+import "testing"
+
+func TestATextOfOnlyInvisibleCharactersIsBlank(t *testing.T) {
+	for _, s := range []string{
+		"", "   ", "\t\n", "\u200b", "\u2060", "\ufeff", "\u00ad", " \u200b\u200c\u200d ",
+		"\u0301", "\u0301\u0308\u20dd", // combining marks with nothing to combine with
+		"\u3164", "\u115f\u1160", "\uffa0", // Hangul fillers
+		"\u2800", "\ufe0f", "\U000e0041", "\u3000\u00a0\u202f",
+	} {
+		if !Blank(s) {
+			t.Errorf("Blank(%+q) = false, want true", s)
+		}
+	}
+	for _, s := range []string{
+		"a", " a ", "\u200ba", "e\u0301", "é", "·", "👍", "👩\u200d💻", "\u0600", "ـ", "ا", "\u0903", "\u2801", "_",
+	} {
+		if Blank(s) {
+			t.Errorf("Blank(%+q) = true, want false", s)
+		}
+	}
+}
+
+func TestTextsThatReadTheSameHaveOneKey(t *testing.T) {
+	for _, pair := range [][2]string{
+		{"Yes", "yes"}, {"Yes", "Yes\u200b"}, {"Yes", " y\ufeffe\u2060s "}, {"Oak tree", "oaktree"},
+		{"Yes", "Yes\u3164"}, {"❤", "❤\ufe0f"},
+	} {
+		if Key(pair[0]) != Key(pair[1]) {
+			t.Errorf("Key(%+q) = %+q, Key(%+q) = %+q: want one key", pair[0], Key(pair[0]), pair[1], Key(pair[1]))
+		}
+	}
+	for _, pair := range [][2]string{
+		{"e", "e\u0301"}, {"Salle des fêtes", "Salle de sport"}, {"مكتبة", "مكتبه"}, {"1", "\u06001"},
+	} {
+		if Key(pair[0]) == Key(pair[1]) {
+			t.Errorf("Key(%+q) = Key(%+q): want two keys", pair[0], pair[1])
+		}
+	}
+}
