@@ -146,6 +146,87 @@ func TestConnectionsPerAddressAreLimited(t *testing.T) {
 	b.stillReceive(t)
 }
 
+// rawWelcome reads a raw socket's messages up to its welcome.
+func rawWelcome(t *testing.T, conn *websocket.Conn) (id, token string, resumed bool) {
+	t.Helper()
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	for {
+		var m struct {
+			Type, Code, Reason, ID, Resume string
+			Resumed                        bool
+		}
+		if err := conn.ReadJSON(&m); err != nil {
+			t.Fatalf("no welcome: %v", err)
+		}
+		switch m.Type {
+		case "welcome":
+			return m.ID, m.Resume, m.Resumed
+		case "error":
+			t.Fatalf("error %s (%s), want a welcome", m.Code, m.Reason)
+		}
+	}
+}
+
+// A participant whose socket broke is kept for a resume with its peer
+// connection and its place in the room: it counts against its address
+// as a connection does until it resumes or leaves. Otherwise one
+// address could join, cut its socket and join again, each time leaving
+// a participant kept for the grace, and hold hundreds of them within
+// its message budget whatever the limit on connections. A resume brings
+// nobody new and is let in.
+func TestParticipantsKeptForAResumeCountAgainstTheirAddress(t *testing.T) {
+	const limit = 2
+	s := startAccess(t, func(c *signaling.Config) { c.MaxConnectionsPerIP = limit })
+	ana := s.dial(t, client.Config{Room: "council", Name: "Ana"}) // moderates
+	join := func() *websocket.Conn {
+		conn := mustDialFrom(t, s.url, "127.0.0.2")
+		if err := conn.WriteJSON(map[string]any{"type": "join", "version": 1, "room": "council", "name": "Eve"}); err != nil {
+			t.Fatal(err)
+		}
+		return conn
+	}
+	var ids, tokens []string
+	for range limit {
+		conn := join()
+		id, token, _ := rawWelcome(t, conn)
+		ids, tokens = append(ids, id), append(tokens, token)
+		_ = conn.NetConn().Close() // gone without a word: kept for a resume
+		waitLong(t, "Ana sees Eve reconnecting", func() bool { return reconnecting(ana, id) })
+	}
+
+	refused := join()
+	expectErrorLike(t, refused, signaling.CodeRateLimit, "kept for a resume")
+	_ = refused.Close()
+
+	back := mustDialFrom(t, s.url, "127.0.0.2")
+	if err := back.WriteJSON(map[string]any{"type": "resume", "version": 1, "room": "council", "participant": ids[0], "token": tokens[0]}); err != nil {
+		t.Fatal(err)
+	}
+	if id, _, resumed := rawWelcome(t, back); id != ids[0] || !resumed {
+		t.Fatalf("resume welcomed %s (resumed %v), want %s back", id, resumed, ids[0])
+	}
+	expectErrorLike(t, join(), signaling.CodeRateLimit, "from your address")
+
+	// The one still away leaves (removed): its place is free again.
+	if err := ana.Remove(ids[1], false); err != nil {
+		t.Fatal(err)
+	}
+	waitLong(t, "a kept participant who left frees its place", func() bool {
+		conn := join()
+		defer conn.Close()
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		for {
+			var m struct{ Type string }
+			if conn.ReadJSON(&m) != nil || m.Type == "error" {
+				return false
+			}
+			if m.Type == "welcome" {
+				return true
+			}
+		}
+	})
+}
+
 func TestMessagesPerAddressAreLimited(t *testing.T) {
 	// Each connection stays under its own limit (burst 200); together
 	// they exceed the address's (burst 10 x 20).

@@ -21,10 +21,11 @@ const (
 	DefaultMessagesPerIP = 500
 )
 
-// ipLimits counts the sessions of each client address and meters their
-// messages together. An address's entry lives while it has sessions,
-// and after, until its message budget has refilled: a client that spent
-// it must not get it back by reconnecting.
+// ipLimits counts the sessions of each client address, and the
+// participants it has kept for a resume, and meters their messages
+// together. An address's entry lives while it has sessions or kept
+// participants, and after, until its message budget has refilled: a
+// client that spent it must not get it back by reconnecting.
 type ipLimits struct {
 	maxConns int        // 0: no limit
 	rate     rate.Limit // 0: no limit
@@ -40,7 +41,11 @@ type ipLimits struct {
 const sweepEvery = 10 * time.Second
 
 type ipEntry struct {
-	conns   int
+	conns int
+	// kept counts the participants whose connection from this address
+	// broke and who are kept for a resume (see keep): each holds a
+	// peer connection and a place in its room as a connected one does.
+	kept    int
 	limiter *rate.Limiter // nil without a rate limit
 }
 
@@ -66,14 +71,7 @@ func (l *ipLimits) acquire(addr netip.Addr) (limiter *rate.Limiter, release func
 	if now := time.Now(); now.Sub(l.swept) >= sweepEvery {
 		l.sweepLocked(now)
 	}
-	e := l.addrs[addr]
-	if e == nil {
-		e = &ipEntry{}
-		if l.rate > 0 {
-			e.limiter = rate.NewLimiter(l.rate, l.burst)
-		}
-		l.addrs[addr] = e
-	}
+	e := l.entryLocked(addr)
 	if l.maxConns > 0 && e.conns >= l.maxConns {
 		return nil, nil, false
 	}
@@ -82,13 +80,72 @@ func (l *ipLimits) acquire(addr netip.Addr) (limiter *rate.Limiter, release func
 	return e.limiter, func() { once.Do(func() { l.release(addr) }) }, true
 }
 
+// entryLocked returns addr's entry, made if it has none.
+func (l *ipLimits) entryLocked(addr netip.Addr) *ipEntry {
+	e := l.addrs[addr]
+	if e == nil {
+		e = &ipEntry{}
+		if l.rate > 0 {
+			e.limiter = rate.NewLimiter(l.rate, l.burst)
+		}
+		l.addrs[addr] = e
+	}
+	return e
+}
+
 func (l *ipLimits) release(addr netip.Addr) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if e := l.addrs[addr]; e != nil {
-		if e.conns--; e.conns <= 0 && l.rested(e, time.Now()) {
-			delete(l.addrs, addr)
-		}
+		e.conns--
+		l.dropIfIdleLocked(addr, e, time.Now())
+	}
+}
+
+// mayJoin reports whether a session of addr may bring one more
+// participant: whether the address's sessions (that one included) and
+// the participants it keeps for a resume stay within the limit. Without
+// it, a client could join, cut its socket and join again, each time
+// leaving a participant kept for the resume grace, and hold as many as
+// its message budget allows instead of maxConns. A resume brings no one
+// new and is not checked.
+func (l *ipLimits) mayJoin(addr netip.Addr) bool {
+	if !addr.IsValid() || l.maxConns <= 0 {
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := l.addrs[addr]
+	return e == nil || e.conns+e.kept <= l.maxConns
+}
+
+// keep counts a participant of addr kept for a resume after its
+// connection broke, until the returned function is called (it may be
+// called more than once): at the resume, or when the participant leaves.
+func (l *ipLimits) keep(addr netip.Addr) (unkeep func()) {
+	if !addr.IsValid() || l.maxConns <= 0 {
+		return func() {}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := l.entryLocked(addr)
+	e.kept++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			e.kept--
+			l.dropIfIdleLocked(addr, e, time.Now())
+		})
+	}
+}
+
+// dropIfIdleLocked forgets addr's entry e once nothing holds it and its
+// budget has refilled.
+func (l *ipLimits) dropIfIdleLocked(addr netip.Addr, e *ipEntry, now time.Time) {
+	if e.conns <= 0 && e.kept <= 0 && l.rested(e, now) && l.addrs[addr] == e {
+		delete(l.addrs, addr)
 	}
 }
 
@@ -98,13 +155,11 @@ func (l *ipLimits) rested(e *ipEntry, now time.Time) bool {
 	return e.limiter == nil || e.limiter.TokensAt(now) >= float64(l.burst)
 }
 
-// sweepLocked drops the entries of addresses without sessions whose
-// budget has refilled.
+// sweepLocked drops the entries of addresses without sessions or kept
+// participants whose budget has refilled.
 func (l *ipLimits) sweepLocked(now time.Time) {
 	l.swept = now
 	for addr, e := range l.addrs {
-		if e.conns <= 0 && l.rested(e, now) {
-			delete(l.addrs, addr)
-		}
+		l.dropIfIdleLocked(addr, e, now)
 	}
 }

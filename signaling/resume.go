@@ -42,6 +42,9 @@ type line struct {
 	p       *sfu.Participant // once welcomed
 	key     string           // the hash of the current resume token
 	limits  *limits          // the participant's, set at the join
+	// unkeep ends the count, against the address of the connection
+	// that broke, of the participant kept while away (ipLimits.keep).
+	unkeep func()
 }
 
 // owns reports whether s is the line's current connection.
@@ -58,24 +61,41 @@ func (l *line) away() bool {
 	return l.current == nil
 }
 
-// detach leaves the line without a connection if s holds it.
-func (l *line) detach(s *session) bool {
+// detach leaves the line without a connection if s holds it, and
+// has the participant counted against s's address meanwhile (unkeep
+// ends that count, at once if s does not hold the line).
+func (l *line) detach(s *session, unkeep func()) bool {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.current != s {
+		l.mu.Unlock()
+		unkeep()
 		return false
 	}
 	l.current = nil
+	l.unkeep = unkeep
+	l.mu.Unlock()
 	return true
 }
 
 // takeOver gives the line to s and returns the session it replaces.
 func (l *line) takeOver(s *session) *session {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	old := l.current
 	l.current, l.resumed = s, true
+	l.mu.Unlock()
+	l.endKeep() // counted by s's connection now
 	return old
+}
+
+// endKeep ends the count of the participant kept while away, if any.
+func (l *line) endKeep() {
+	l.mu.Lock()
+	unkeep := l.unkeep
+	l.unkeep = nil
+	l.mu.Unlock()
+	if unkeep != nil {
+		unkeep()
+	}
 }
 
 func (s *session) getLine() *line {
@@ -107,9 +127,12 @@ func (s *session) release() {
 	case p != nil && !l.owns(s):
 		// Taken over by a resume, or detached before: not ours any more.
 	case p != nil && s.lost.Load() && final == nil:
-		if l.detach(s) {
+		if l.detach(s, s.srv.perIP.keep(s.addr)) {
 			s.log.Info("connection lost: the participant is kept for a resume")
 			p.Detach(l.away)
+			if gone(p) {
+				s.srv.forgetResume(l) // left meanwhile: nothing kept
+			}
 		}
 	case w != nil:
 		w.Leave() // leaves the room too if admitted meanwhile
@@ -226,11 +249,13 @@ func (srv *Server) takeResume(token, room, id string) *line {
 	return l
 }
 
-// forgetResume retires the token of a participant that left.
+// forgetResume retires the token of a participant that left, and ends
+// its count against its address if it was kept while away.
 func (srv *Server) forgetResume(l *line) {
 	if l == nil {
 		return
 	}
+	defer l.endKeep()
 	srv.resumeMu.Lock()
 	defer srv.resumeMu.Unlock()
 	l.mu.Lock()

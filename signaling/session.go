@@ -282,6 +282,9 @@ func (s *session) join(m *ClientMessage) error {
 	if err != nil {
 		return err
 	}
+	if !s.srv.perIP.mayJoin(s.addr) {
+		return protocolError(CodeRateLimit, "more than %d connections from your address, with those kept for a resume", s.srv.cfg.MaxConnectionsPerIP)
+	}
 	s.mu.Lock()
 	s.room = m.Room // for the welcome, which Enter sends
 	// The socket's message budget, the join included, becomes the
