@@ -346,6 +346,11 @@ func (p *Participant) onUpTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTP
 		} else {
 			t.audioLevelID = extensionID(receiver, sdp.AudioLevelURI)
 			t.observeLevel = func(level uint8, voice bool, now time.Time) {
+				if p.room.holds.of(p.id)&holdAudio != 0 {
+					// Muted by a moderator: nobody hears it, so it does
+					// not take the floor, whatever its client sends.
+					return
+				}
 				p.room.speakers.Observe(p.id, level, voice, now)
 			}
 		}
