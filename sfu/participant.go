@@ -58,6 +58,10 @@ type Participant struct {
 	screenMids map[string]bool
 	// loss is what the participant lost and awaits back (resume.go).
 	loss lossState
+	// unmuteOwed says a moderator let the participant unmute while its
+	// client was away: the message was lost, and is sent again when the
+	// client resumes (Attach).
+	unmuteOwed bool
 
 	// Negotiation of the down connection, which the server drives: one
 	// offer at a time, and one more when tracks changed meanwhile.

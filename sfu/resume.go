@@ -96,7 +96,8 @@ func (p *Participant) Detach(away func() bool) {
 // Attach then sends the welcome and the room's current state again,
 // offers the down connection again if an offer was pending (the client
 // may never have seen it), restarting ICE on it if it is not connected,
-// and repeats what the client must obey (layers, a moderator's mute).
+// and repeats what the client must obey (layers, a moderator's mute)
+// or was allowed while away (to unmute).
 // The grace ends, unless media is still failed: then it ends when media
 // is back.
 func (p *Participant) Attach(connect func()) error {
@@ -116,13 +117,21 @@ func (p *Participant) Attach(connect func()) error {
 	p.stopGraceUnlessLostLocked()
 	back := p.info.Reconnecting
 	p.info.Reconnecting = false
+	unmuteOwed := p.unmuteOwed
+	p.unmuteOwed = false
 	p.mu.Unlock()
 	if back {
 		r.broadcastUpdateLocked(p)
 	}
 	r.greetLocked(p, r.participants)
+	rs := roomSignals(p.sig)
+	if unmuteOwed {
+		// Else its client, still thinking itself held, would ask a
+		// moderator for what it has, and its request would go nowhere.
+		rs.UnmuteAllowed()
+	}
 	if held := r.holds.of(p.id); held != 0 {
-		roomSignals(p.sig).ForcedMute("", held&holdAudio != 0, held&holdVideo != 0)
+		rs.ForcedMute("", held&holdAudio != 0, held&holdVideo != 0)
 	}
 	r.mu.Unlock()
 

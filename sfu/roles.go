@@ -313,6 +313,9 @@ func (p *Participant) AllowUnmute(id string) error {
 	return p.moderate(id, func(r *Room, target *Participant) func() {
 		k := r.holds.remove(target.id, holdAudio|holdVideo)
 		roomSignals(target.sig).UnmuteAllowed()
+		target.mu.Lock()
+		target.unmuteOwed = target.loss.detached
+		target.mu.Unlock()
 		return func() { r.restore(target.id, k) }
 	})
 }

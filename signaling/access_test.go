@@ -306,14 +306,22 @@ func TestRequireToken(t *testing.T) {
 	}
 }
 
-func TestLockedRoomRefusesNewcomers(t *testing.T) {
-	s := startAccess(t, nil)
-	ana := s.join(t, "council", "Ana")
-	ben := s.join(t, "council", "Ben")
-	if err := ana.ChangeRoom(client.RoomSettings{Locked: boolp(true)}); err != nil {
+// anaAndBen joins Ana (who moderates) and Ben to council, then has Ana
+// change its settings and waits until Ben sees them (sees).
+func anaAndBen(t *testing.T, s *accessServer, change client.RoomSettings, sees func(sfu.RoomState) bool) (ana, ben *client.Client) {
+	t.Helper()
+	ana = s.join(t, "council", "Ana")
+	ben = s.join(t, "council", "Ben")
+	if err := ana.ChangeRoom(change); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "Ben sees the lock", func() bool { return ben.RoomState().Locked })
+	waitFor(t, "Ben sees the room's new settings", func() bool { return sees(ben.RoomState()) })
+	return ana, ben
+}
+
+func TestLockedRoomRefusesNewcomers(t *testing.T) {
+	s := startAccess(t, nil)
+	ana, ben := anaAndBen(t, s, client.RoomSettings{Locked: boolp(true)}, func(st sfu.RoomState) bool { return st.Locked })
 	s.refused(t, client.Config{Room: "council", Name: "Cleo"}, signaling.CodeRoomLocked)
 	s.refused(t, client.Config{Room: "council", Name: "Cleo", Token: s.link(t, "council", auth.RoleParticipant, "")}, signaling.CodeRoomLocked)
 	// A moderator's link opens a locked room.
@@ -605,6 +613,35 @@ func TestAskToUnmute(t *testing.T) {
 		return !silentSince(cleo, ben.ID(), webrtc.RTPCodecTypeAudio, allowed.Add(200*time.Millisecond))
 	})
 	waitFor(t, "Cleo sees Ben unmuted", func() bool { return !cleo.Participants()[ben.ID()].AudioMuted })
+}
+
+// A moderator's leave to unmute, given while the participant's client
+// is away, reaches it when it resumes: otherwise, still thinking itself
+// held in an ask-to-unmute room, it would ask for what it has, and its
+// request, from someone no longer held, would go to nobody.
+func TestAnUnmuteAllowedWhileAwayIsToldOnResuming(t *testing.T) {
+	s := startAccess(t, nil)
+	ana, ben := anaAndBen(t, s, client.RoomSettings{AskToUnmute: boolp(true)}, func(st sfu.RoomState) bool { return st.AskToUnmute })
+	if err := ana.MuteParticipant(ben.ID(), true, false); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Ben is muted", func() bool { _, a, _ := ben.MutedBy(); return a })
+
+	ben.CutSocket()
+	waitFor(t, "Ana sees Ben reconnecting", func() bool { return reconnecting(ana, ben.ID()) })
+	if err := ana.AllowUnmute(ben.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if err := ana.Ping(); err != nil { // the server has let Ben unmute
+		t.Fatal(err)
+	}
+	if err := resume(ben, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Ben learns he may unmute", func() bool { return ben.UnmuteAllowedCount() == 1 })
+	if _, audio, _ := ben.MutedBy(); audio {
+		t.Error("Ben still thinks himself muted by a moderator")
+	}
 }
 
 func TestRoomPassword(t *testing.T) {
