@@ -3,10 +3,13 @@ package signaling
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/hex"
 	"regexp"
 	"sync"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/plenum-meet/plenum/sfu"
 )
@@ -169,14 +172,18 @@ func (s *session) resume(m *ClientMessage) error {
 	s.mu.Unlock()
 	s.limiter = l.limits.messages // what the client sends next counts where it left off
 	s.log = s.log.With("room", l.room, "participant", l.id, "role", p.Role(), "resumed", true)
+	var old *session
 	err := p.Attach(func() {
-		if old := l.takeOver(s); old != nil {
-			// A socket the client gave up on but the server still holds
-			// (a half-open TCP connection): closed without a word.
+		if old = l.takeOver(s); old != nil {
 			old.cancel()
-			_ = old.conn.Close()
 		}
 	})
+	if old != nil {
+		// A socket the client gave up on but the server still holds (a
+		// half-open TCP connection): closed without a word, and not
+		// within Attach, which holds the room: a close may write.
+		closeAbruptly(old.conn)
+	}
 	if err != nil {
 		s.mu.Lock()
 		s.participant = nil
@@ -286,8 +293,20 @@ func (srv *Server) DropConnection(id string) bool {
 		if p == nil || p.ID() != id || !sess.getLine().owns(sess) {
 			continue
 		}
-		_ = sess.conn.UnderlyingConn().Close()
+		closeAbruptly(sess.conn)
 		return true
 	}
 	return false
+}
+
+// closeAbruptly closes conn's network connection as a broken network
+// would: no close frame, and over TLS no close_notify, whose write waits
+// up to 5 s on a socket whose peer no longer reads (tls.Conn.Close). The
+// session's own later close then fails at once.
+func closeAbruptly(conn *websocket.Conn) {
+	nc := conn.UnderlyingConn()
+	if tc, ok := nc.(*tls.Conn); ok {
+		nc = tc.NetConn()
+	}
+	_ = nc.Close()
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -257,5 +259,70 @@ func TestResumingDoesNotRefillTheMessageBudget(t *testing.T) {
 	var em *client.ErrorMessage
 	if !errors.As(ana.Err(), &em) || em.Code != signaling.CodeRateLimit {
 		t.Fatalf("the session ended with %v, want %s", ana.Err(), signaling.CodeRateLimit)
+	}
+}
+
+// closeBlockingConn is a connection whose Close waits until release is
+// closed, as a TLS connection's does while its close_notify waits on a
+// socket whose peer no longer reads (up to 5 s).
+type closeBlockingConn struct {
+	net.Conn
+	closing chan<- struct{} // told when a Close starts, if not told yet
+	release <-chan struct{}
+}
+
+func (c *closeBlockingConn) Close() error {
+	select {
+	case c.closing <- struct{}{}:
+	default:
+	}
+	<-c.release
+	return c.Conn.Close()
+}
+
+// A resume that replaces a socket the server still holds (a half-open
+// connection the client gave up on) closes that socket outside the
+// room: a close that takes its time holds up nobody else in the room.
+func TestClosingTheSocketAResumeReplacedHoldsUpNobody(t *testing.T) {
+	f := start(t)
+	ben := f.join(t, "council", "Ben")
+	closing, release := make(chan struct{}, 1), make(chan struct{})
+	url := f.serveWrapped(t, func(c net.Conn) net.Conn {
+		return &closeBlockingConn{Conn: c, closing: closing, release: release}
+	})
+	var released sync.Once
+	releaseClose := func() { released.Do(func() { close(release) }) }
+	t.Cleanup(releaseClose) // before the server's, which waits for the sessions
+
+	old := (&fixture{url: url}).dialRaw(t, nil)
+	if err := old.WriteJSON(map[string]any{"type": "join", "version": 1, "room": "council", "name": "Ana"}); err != nil {
+		t.Fatal(err)
+	}
+	id, token, _ := rawWelcome(t, old)
+	back := f.dialRaw(t, nil)
+	if err := back.WriteJSON(map[string]any{"type": "resume", "version": 1, "room": "council", "participant": id, "token": token}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-closing:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the resume did not close the socket it replaced")
+	}
+
+	// The close is still under way: the room goes on.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cid, err := client.Dial(ctx, client.Config{URL: f.url, Room: "council", Name: "Cid"})
+	if err != nil {
+		t.Fatalf("a newcomer was not let in while the replaced socket closed: %v", err)
+	}
+	t.Cleanup(cid.Close)
+	waitFor(t, "Ben sees Cid come", func() bool {
+		_, ok := ben.Participants()[cid.ID()]
+		return ok
+	})
+	releaseClose()
+	if got, _, resumed := rawWelcome(t, back); got != id || !resumed {
+		t.Fatalf("the resume welcomed %s (resumed %v), want %s back", got, resumed, id)
 	}
 }

@@ -15,21 +15,33 @@ import (
 
 var errWriteRefused = errors.New("test: writes refused")
 
-// writeFailingListener hands the server connections whose writes fail
-// once failWrites is set, as a socket whose peer vanished would.
-type writeFailingListener struct {
+// wrappingListener hands the server its connections as wrap makes them.
+type wrappingListener struct {
 	net.Listener
-	failWrites atomic.Bool
+	wrap func(net.Conn) net.Conn
 }
 
-func (l *writeFailingListener) Accept() (net.Conn, error) {
+func (l *wrappingListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
 	}
-	return &writeFailingConn{Conn: c, fail: &l.failWrites}, nil
+	return l.wrap(c), nil
 }
 
+// serveWrapped serves f's signaling server on a second address whose
+// connections the server sees as wrap makes them.
+func (f *fixture) serveWrapped(t *testing.T, wrap func(net.Conn) net.Conn) (url string) {
+	t.Helper()
+	hs := httptest.NewUnstartedServer(f.sig)
+	hs.Listener = &wrappingListener{Listener: hs.Listener, wrap: wrap}
+	hs.Start()
+	t.Cleanup(hs.Close)
+	return "ws" + strings.TrimPrefix(hs.URL, "http")
+}
+
+// writeFailingConn is a connection whose writes fail once fail is set,
+// as a socket whose peer vanished would.
 type writeFailingConn struct {
 	net.Conn
 	fail *atomic.Bool
@@ -42,25 +54,14 @@ func (c *writeFailingConn) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
-// serveFailingWrites serves f's signaling server on a second address
-// whose connections can be made to fail their writes.
-func (f *fixture) serveFailingWrites(t *testing.T) (url string, ln *writeFailingListener) {
-	t.Helper()
-	hs := httptest.NewUnstartedServer(f.sig)
-	ln = &writeFailingListener{Listener: hs.Listener}
-	hs.Listener = ln
-	hs.Start()
-	t.Cleanup(hs.Close)
-	return "ws" + strings.TrimPrefix(hs.URL, "http"), ln
-}
-
 // A write to a client that fails ends its session at once: others see it
 // reconnecting (its resume grace started) long before the 30 s a silent
 // socket is given. The client here sends nothing after its join, as one
 // whose network went away.
 func TestAFailedWriteStartsTheResumeGraceAtOnce(t *testing.T) {
 	f := start(t)
-	url, ln := f.serveFailingWrites(t)
+	var failWrites atomic.Bool
+	url := f.serveWrapped(t, func(c net.Conn) net.Conn { return &writeFailingConn{Conn: c, fail: &failWrites} })
 	ana := (&fixture{url: url}).dialRaw(t, nil)
 	if err := ana.WriteJSON(map[string]any{"type": "join", "version": 1, "room": "council", "name": "Ana"}); err != nil {
 		t.Fatal(err)
@@ -71,7 +72,7 @@ func TestAFailedWriteStartsTheResumeGraceAtOnce(t *testing.T) {
 		t.Fatalf("want a welcome, got %+v, %v", welcome, err)
 	}
 
-	ln.failWrites.Store(true)
+	failWrites.Store(true)
 	failedAt := time.Now()
 	ben := f.join(t, "council", "Ben") // Ana is told, and that write fails
 
