@@ -47,18 +47,7 @@ func RegisterInterceptorsForBench(me *webrtc.MediaEngine, reg *interceptor.Regis
 // EstimatorTrace is the last judgements of the estimator of a
 // participant's downlink, oldest first, one line each.
 func (m *Manager) EstimatorTrace(participantID string) string {
-	m.mu.Lock()
-	var p *Participant
-	for _, r := range m.rooms {
-		r.mu.Lock()
-		for _, q := range r.participants {
-			if q.id == participantID {
-				p = q
-			}
-		}
-		r.mu.Unlock()
-	}
-	m.mu.Unlock()
+	p := m.participant(participantID)
 	if p == nil || p.alloc == nil {
 		return "no such participant or no allocator"
 	}
@@ -92,3 +81,33 @@ func (m *Manager) KnownRTXSSRCs() int {
 // WaitingResendSources counts the video down tracks offered to a
 // retransmitter and not taken (sentlog.go).
 func (m *Manager) WaitingResendSources() int64 { return m.engine.sources.offered.Load() }
+
+// participant finds a participant in any room, nil if none.
+func (m *Manager) participant(id string) *Participant {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range m.rooms {
+		r.mu.Lock()
+		for _, q := range r.participants {
+			if q.id == id {
+				r.mu.Unlock()
+				return q
+			}
+		}
+		r.mu.Unlock()
+	}
+	return nil
+}
+
+// FailMedia reports participant id's peer connection of role failed, as
+// pion's state callback does when ICE fails (newPeerConnection).
+func (m *Manager) FailMedia(id string, role PeerRole) {
+	p := m.participant(id)
+	p.mu.Lock()
+	pc := p.down
+	if role == Up {
+		pc = p.up
+	}
+	p.mu.Unlock()
+	p.mediaFailed(role, pc)
+}

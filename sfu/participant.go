@@ -143,9 +143,9 @@ func (p *Participant) newPeerConnection(role PeerRole) (*webrtc.PeerConnection, 
 		switch s {
 		case webrtc.PeerConnectionStateFailed:
 			// Not removed at once: the client may restart ICE (resume.go).
-			p.mediaFailed(role)
+			p.mediaFailed(role, pc)
 		case webrtc.PeerConnectionStateConnected:
-			p.mediaConnected(role)
+			p.mediaConnected(role, pc)
 		case webrtc.PeerConnectionStateClosed:
 			p.mediaClosed(role, pc)
 		}
@@ -159,11 +159,17 @@ func (p *Participant) newPeerConnection(role PeerRole) (*webrtc.PeerConnection, 
 // than after the resume grace, or at its next offer.
 func (p *Participant) mediaClosed(role PeerRole, pc *webrtc.PeerConnection) {
 	p.mu.Lock()
-	ours := p.closed || (role == Up && p.up != pc)
+	ours := p.closed || p.replacedLocked(role, pc)
 	p.mu.Unlock()
 	if !ours {
 		go p.fail(ErrMediaClosed) // not from pion's callback, which Close waits for
 	}
+}
+
+// replacedLocked reports whether pc, p's connection of role, is one p
+// no longer has: an up connection a demotion closed. p.mu held.
+func (p *Participant) replacedLocked(role PeerRole, pc *webrtc.PeerConnection) bool {
+	return role == Up && p.up != pc
 }
 
 // HandleOffer applies the client's offer for its up connection and sends

@@ -215,12 +215,13 @@ func (p *Participant) repeatLayers() {
 	}
 }
 
-// mediaFailed is called when a peer connection failed: the grace starts
-// for the client to restart ICE.
-func (p *Participant) mediaFailed(role PeerRole) {
+// mediaFailed is called when pc, a peer connection of p's, failed: the
+// grace starts for the client to restart ICE. An up connection a
+// demotion took away is no loss (stopPublishing).
+func (p *Participant) mediaFailed(role PeerRole, pc *webrtc.PeerConnection) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed {
+	if p.closed || p.replacedLocked(role, pc) {
 		return
 	}
 	if p.loss.failed == nil {
@@ -231,11 +232,14 @@ func (p *Participant) mediaFailed(role PeerRole) {
 	p.log.Info("media connection failed: kept for an ICE restart", "pc", role)
 }
 
-// mediaConnected is called when a peer connection is connected, again
-// after an ICE restart perhaps.
-func (p *Participant) mediaConnected(role PeerRole) {
+// mediaConnected is called when pc, a peer connection of p's, is
+// connected, again after an ICE restart perhaps.
+func (p *Participant) mediaConnected(role PeerRole, pc *webrtc.PeerConnection) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.replacedLocked(role, pc) {
+		return
+	}
 	if _, ok := p.loss.failed[role]; !ok {
 		return
 	}

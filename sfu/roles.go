@@ -545,11 +545,15 @@ func (r *Room) passOnModerationLocked(except *Participant) {
 }
 
 // stopPublishing closes the up connection of a participant made viewer;
-// its tracks end and leave everybody.
+// its tracks end and leave everybody. A failure of that connection is
+// forgotten: it would end, once the grace is over, a participant whose
+// down connection is fine.
 func (p *Participant) stopPublishing() {
 	p.mu.Lock()
 	up := p.up
 	p.up = nil
+	delete(p.loss.failed, Up)
+	p.stopGraceUnlessLostLocked()
 	p.mu.Unlock()
 	if up != nil {
 		p.closeMu.Lock()
