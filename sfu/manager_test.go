@@ -220,3 +220,41 @@ func TestABurstOfVotesGoesOutTogether(t *testing.T) {
 		}
 	}
 }
+
+// watchingSignaler records whom its participant was told of.
+type watchingSignaler struct {
+	quietSignaler
+	mu   sync.Mutex
+	told []string
+}
+
+func (w *watchingSignaler) ParticipantUpdated(p ParticipantInfo) { w.note("updated " + p.ID) }
+func (w *watchingSignaler) ParticipantLeft(id string)            { w.note("left " + id) }
+
+func (w *watchingSignaler) note(event string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.told = append(w.told, event)
+}
+
+// A mute its session handles as the participant is removed (its read
+// loop had the message already) tells nobody: an update for someone who
+// left would read, to the others' clients, as a join.
+func TestAMuteOfSomeoneWhoLeftTellsNobody(t *testing.T) {
+	m := newLoopbackManager(t)
+	ben := &watchingSignaler{}
+	if _, err := m.Join("r", "Ben", ben); err != nil {
+		t.Fatal(err)
+	}
+	ana, err := m.Join("r", "Ana", quietSignaler{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ana.Leave()
+	ana.SetMuted(true, true)
+	ben.mu.Lock()
+	defer ben.mu.Unlock()
+	if want := []string{"left " + ana.ID()}; !slices.Equal(ben.told, want) {
+		t.Fatalf("Ben was told %q, want %q", ben.told, want)
+	}
+}

@@ -82,8 +82,8 @@ func (p *Participant) Detach(away func() bool) {
 		p.info.Reconnecting = true
 	}
 	p.mu.Unlock()
-	if changed && slices.Contains(r.participants, p) {
-		r.broadcastUpdateLocked(p)
+	if changed {
+		r.broadcastUpdateLocked(p) // only while p is in the room
 	}
 	r.mu.Unlock()
 	p.log.Info("signaling lost: kept for a resume", "grace", p.room.manager.ResumeGrace())

@@ -192,7 +192,8 @@ func (r *Room) snapshot() []*Participant {
 	return slices.Clone(r.participants)
 }
 
-// broadcastUpdate tells everybody but p of p's new state.
+// broadcastUpdate tells everybody but p of p's new state, if p is still
+// in the room: an update for someone who left would read as a join.
 func (r *Room) broadcastUpdate(p *Participant) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -201,6 +202,9 @@ func (r *Room) broadcastUpdate(p *Participant) {
 
 // broadcastUpdateLocked is broadcastUpdate with r.mu held.
 func (r *Room) broadcastUpdateLocked(p *Participant) {
+	if !slices.Contains(r.participants, p) {
+		return
+	}
 	info := p.Info()
 	for _, o := range r.participants {
 		if o != p {
