@@ -274,3 +274,54 @@ func TestAPrivateDraftStaysPrivateWhenItsRecipientLeaves(t *testing.T) {
 		t.Fatalf("Lee got Ana's private draft to Mo: %+v", got)
 	}
 }
+
+// TestAMessageThatShowsNothingIsNotSent: Ana pastes a zero-width space
+// into the chat and presses Enter. JavaScript's trim keeps it, but the
+// server ends the session of whoever sends a text that shows as blank:
+// her Enter sends nothing, as for an empty field, and she stays in the
+// meeting, where a visible message then reaches Lee.
+func TestAMessageThatShowsNothingIsNotSent(t *testing.T) {
+	srv := startServer(t)
+	const room = "e2e-chat-blank"
+	browsers, ids := joinAll(t, srv, room, noDevices, "Ana")
+	ana := browsers[0]
+	lee := dialGoAs(t, srv, room, "Lee", false)
+	waitAt(t, "Ana", ana, `window.plenum.participants().length === 1`)
+
+	doAt(t, "Ana", ana, pressKey("c", "KeyC", 'C'))
+	waitAt(t, "Ana", ana, `!document.getElementById('chat-panel').hidden && document.activeElement?.id === 'chat-input'`)
+	doAt(t, "Ana", ana, typeText("\u200b"), pressKey("Enter", "Enter", 13))
+	// What she typed stays, as an empty field's nothing would; she
+	// deletes it and writes something visible.
+	waitAt(t, "Ana", ana, `document.getElementById('chat-input').value === '\u200b'`)
+	if err := ana.Eval(`document.getElementById('chat-input').value = '', true`, new(bool)); err != nil {
+		t.Fatal(err)
+	}
+	doAt(t, "Ana", ana, typeText("Hello"), pressKey("Enter", "Enter", 13))
+	// Sent and shown back, or (what must not be) her session ended.
+	waitAt(t, "Ana", ana, `window.plenum.state !== "joined" || document.querySelectorAll('.chat-list .chat-message').length > 0`)
+	var page struct {
+		State string
+		Shown []string
+	}
+	if err := ana.Eval(`({state: window.plenum.state, shown: [...document.querySelectorAll('.chat-list .chat-text')].map((e) => e.textContent)})`, &page); err != nil {
+		t.Fatal(err)
+	}
+	if page.State != "joined" || len(page.Shown) != 1 || page.Shown[0] != "Hello" {
+		t.Fatalf("after a blank and a visible message Ana's page is %+v; want joined, showing only Hello", page)
+	}
+	var got []string
+	eventually(t, 20*time.Second, "Lee gets Ana's message", func() (bool, string) {
+		got = got[:0]
+		for _, m := range lee.ChatMessages() {
+			got = append(got, m.Text)
+		}
+		return len(got) > 0, fmt.Sprintf("Lee got %q", got)
+	})
+	if len(got) != 1 || got[0] != "Hello" {
+		t.Fatalf("Lee got %q, want only Hello", got)
+	}
+	if _, in := lee.Participants()[ids[0]]; !in {
+		t.Fatal("Ana is no longer in the meeting at Lee's")
+	}
+}

@@ -28,6 +28,7 @@ import { linkToken, peekToken } from './link.js';
 import { lobbyScreen } from './ui/lobby.js';
 import { passwordScreen } from './ui/password.js';
 import { guardUnmute } from './ui/moderation.js';
+import { isBlank } from './looks.js';
 
 const root = document.getElementById('app');
 const params = new URLSearchParams(location.search);
@@ -115,7 +116,7 @@ function prejoinView(name, ready = false) {
     onToggleMic: toggleMic,
     onToggleCam: toggleCam,
     onJoin: (chosen) => {
-      displayName = cleanName(chosen);
+      displayName = cleanName(chosen) || guestName(); // the form let only a visible name through
       savePref('name', displayName);
       join();
     },
@@ -297,9 +298,10 @@ async function toggleCam() {
   if (store.state === 'joined') announce(t(on ? 'announce.camOn' : 'announce.camOff'));
 }
 
-/** Trims, drops control characters and keeps at most 64 characters. */
+/** Trims, drops control characters and keeps at most 64 characters; '' for a name that shows nothing. */
 function cleanName(name) {
-  return [...name.replace(/\p{Cc}/gu, '').trim()].slice(0, 64).join('').trim();
+  const clean = [...name.replace(/\p{Cc}/gu, '').trim()].slice(0, 64).join('').trim();
+  return isBlank(clean) ? '' : clean;
 }
 
 function guestName() {

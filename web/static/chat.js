@@ -6,6 +6,8 @@
 // Events: message {message, live}, unread {count}, reaction {from,
 // emoji}, refused {request, code}.
 
+import { isBlank } from './looks.js';
+
 /** The reactions the server accepts, in the order they are offered. */
 export const REACTIONS = ['👍', '👏', '😂', '😮', '❤️', '🎉'];
 
@@ -86,7 +88,7 @@ export class Chat extends EventTarget {
   /** Sends text to everybody, or privately to participant to. */
   sendText(text, to = '') {
     const clean = text.trim();
-    if (!clean || clean.length > MAX_TEXT) return false;
+    if (isBlank(clean) || clean.length > MAX_TEXT) return false;
     return this.send(to ? { type: 'chat', text: clean, to } : { type: 'chat', text: clean });
   }
 

@@ -7,6 +7,7 @@ import { linkify } from './linkify.js';
 import { announce } from './announcer.js';
 import { toast } from './toast.js';
 import { MAX_TEXT } from '../chat.js';
+import { isBlank } from '../looks.js';
 import { t, currentLanguage } from '../i18n.js';
 
 // A message announced to screen readers is cut to this many characters.
@@ -80,7 +81,7 @@ export class ChatPanel {
 
   submit() {
     const text = this.input.value.trim();
-    if (!text) return;
+    if (isBlank(text)) return; // the server would end the session
     const to = this.to.value;
     if (to && !this.session.participants.has(to)) {
       // Kept for a private draft whose recipient left: not sent to anyone.

@@ -6,6 +6,7 @@ import { micToggle, camToggle } from './controls.js';
 import { hueFor, initials } from './avatar.js';
 import { fillDeviceSelect } from './devices.js';
 import { t, has } from '../i18n.js';
+import { isBlank } from '../looks.js';
 
 export class PrejoinView {
   /**
@@ -58,7 +59,7 @@ export class PrejoinView {
       onsubmit: (event) => {
         event.preventDefault();
         const value = this.nameInput.value.trim();
-        if (!value) {
+        if (isBlank(value)) {
           this.nameError.hidden = false;
           this.nameInput.setAttribute('aria-invalid', 'true');
           this.nameInput.focus();
@@ -107,8 +108,8 @@ export class PrejoinView {
 
   nameChanged() {
     const value = this.nameInput.value.trim();
-    this.avatarText.textContent = initials(value || '?');
-    if (value) {
+    this.avatarText.textContent = initials(isBlank(value) ? '?' : value);
+    if (!isBlank(value)) {
       this.nameError.hidden = true;
       this.nameInput.removeAttribute('aria-invalid');
     }

@@ -3,6 +3,7 @@
 import { h, mount } from './dom.js';
 import { announce } from './announcer.js';
 import { t } from '../i18n.js';
+import { isBlank } from '../looks.js';
 
 const KINDS = ['consent', 'yes-no', 'choice'];
 const FIXED = new Set(['yes', 'no', 'abstain', 'agree', 'stand-aside', 'block']);
@@ -111,7 +112,8 @@ export class VoteSection {
         e.preventDefault();
         const choice = Number(form.querySelector('input[name="vote-choice"]:checked')?.value);
         if (!Number.isInteger(choice)) return;
-        const why = form.querySelector('#vote-reason')?.value.trim() ?? '';
+        const typed = form.querySelector('#vote-reason')?.value.trim() ?? '';
+        const why = isBlank(typed) ? '' : typed; // one that shows nothing is none
         if (p.kind === 'consent' && choice === BLOCK && !why) {
           error.textContent = t('refused.reason-required');
           error.hidden = false;
@@ -148,8 +150,8 @@ export class VoteSection {
       class: 'proposal-form', 'aria-label': t('vote.new'), onsubmit: (e) => {
         e.preventDefault();
         const draft = { question: d.question.trim(), kind: d.kind, secret: d.secret };
-        if (d.kind === 'choice') draft.options = d.options.split('\n').map((o) => o.trim()).filter(Boolean);
-        if (!draft.question) return;
+        if (d.kind === 'choice') draft.options = d.options.split('\n').map((o) => o.trim()).filter((o) => !isBlank(o));
+        if (isBlank(draft.question)) return;
         this.model.open(draft);
         this.draft = { question: '', kind: d.kind, options: '', secret: d.secret };
       },
