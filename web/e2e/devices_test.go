@@ -124,3 +124,86 @@ func TestCameraSwitchAudioOnlyAndQualityMidCall(t *testing.T) {
 	run(t, ben, `document.querySelector('dialog.settings input[type="checkbox"]').click()`)
 	receives(t, ben, ana, "Ben", anaID, 20*time.Second, "after audio only", func(int) bool { return true })
 }
+
+// holdDevices makes b's getUserMedia wait, as a prompt or a slow camera
+// does, until releaseDevices; window.heldTracks keeps every track it
+// then gives the page, and window.devicesAsked counts the requests.
+func holdDevices(t *testing.T, b *webtest.Browser) {
+	t.Helper()
+	run(t, b, `(() => {
+		const md = navigator.mediaDevices;
+		const gum = window.realGetUserMedia ??= md.getUserMedia.bind(md);
+		let release;
+		const released = new Promise((resolve) => { release = resolve; });
+		window.releaseDevices = release;
+		window.heldTracks = [];
+		window.devicesAsked = 0;
+		md.getUserMedia = async (c) => {
+			window.devicesAsked++;
+			await released;
+			const s = await gum(c);
+			window.heldTracks.push(...s.getTracks());
+			return s;
+		};
+	})()`)
+}
+
+// releaseDevices lets b's held getUserMedia go on and waits until its
+// tracks reached the page.
+func releaseDevices(t *testing.T, b *webtest.Browser, who string) {
+	t.Helper()
+	run(t, b, `window.releaseDevices()`)
+	waitAt(t, who, b, `window.heldTracks.length > 0`)
+	time.Sleep(500 * time.Millisecond) // the page's handling of them
+}
+
+// TestACameraTurnedOffWhileStartingStaysOff: Bea turns her camera on
+// and, while it is still starting, Mo (a moderator) turns it off; later
+// she turns it on again and leaves before it has started. Each time the
+// camera that then arrives is stopped (its light goes off) and her page
+// shows it off: it does not come on after all.
+func TestACameraTurnedOffWhileStartingStaysOff(t *testing.T) {
+	srv := startServer(t)
+	const room = "e2e-late-camera"
+	mo := dialGo(t, srv, room, false)
+	bea := webtest.Launch(t)
+	if err := bea.Open(joinURL(srv, room, "Bea", noDevices)); err != nil {
+		t.Fatal(err)
+	}
+	beaID := joinedWithin(t, bea, "Bea", time.Minute)
+	const camButton = `.toolbar .ctl[aria-keyshortcuts="V"]`
+	stopped := `window.heldTracks.every((t) => t.readyState === 'ended')`
+
+	holdDevices(t, bea)
+	click(t, bea, camButton)
+	waitAt(t, "Bea", bea, `window.devicesAsked === 1`)
+	if err := mo.MuteParticipant(beaID, false, true); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "Bea", bea, `!!document.querySelector('.toast[data-key="muted"]')`)
+	releaseDevices(t, bea, "Bea")
+	var page struct {
+		Stopped, CamOff bool
+		Pressed         string
+	}
+	if err := bea.Eval(`({stopped: `+stopped+`, camOff: window.plenum.muted.video,
+		pressed: document.querySelector('`+camButton+`').getAttribute('aria-pressed')})`, &page); err != nil {
+		t.Fatal(err)
+	}
+	if !page.Stopped || !page.CamOff || page.Pressed != "true" {
+		t.Fatalf("Bea's camera, muted by Mo while starting, came on: %+v; want its track stopped and the camera shown off", page)
+	}
+	if p := mo.Participants()[beaID]; !p.VideoMuted {
+		t.Fatalf("Mo sees Bea's camera on: %+v", p)
+	}
+
+	holdDevices(t, bea)
+	click(t, bea, camButton)
+	waitAt(t, "Bea", bea, `window.devicesAsked === 1`)
+	click(t, bea, ".ctl-leave")
+	waitAt(t, "Bea", bea, `window.plenum.state === "left"`)
+	releaseDevices(t, bea, "Bea")
+	if err := bea.Eval(stopped, &page.Stopped); err != nil || !page.Stopped {
+		t.Fatalf("the camera Bea turned on before leaving came on after she left (stopped %v, %v)", page.Stopped, err)
+	}
+}

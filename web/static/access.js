@@ -105,13 +105,14 @@ export class Access {
   }
 
   // A moderator muted us: the server already stopped forwarding; turn
-  // the devices off so that what we show matches what others get.
+  // the devices off so that what we show matches what others get. Also
+  // when off already: a device still starting must stay off.
   muted(audio, video, by) {
     if (audio) this.held.audio = true;
     if (video) this.held.video = true;
     const media = this.session.media;
-    if (audio && media.micOn) media.setMic(false);
-    if (video && media.camOn) media.setCamera(false);
+    if (audio) media.setMic(false);
+    if (video) media.setCamera(false);
     this.emit('muted', { audio, video, by });
   }
 

@@ -4,6 +4,12 @@
 // The microphone is muted with track.enabled (instant, no new prompt);
 // the camera is turned off by stopping its track so the camera light
 // goes off, and on again with a fresh getUserMedia.
+//
+// getUserMedia can take seconds (a prompt, a slow camera), and meanwhile
+// the camera may be turned off again: by us, by a moderator's mute, by
+// leaving. Each wish for a kind is numbered, and a track that arrives
+// for a wish no longer the latest is stopped, never used: the latest
+// wish wins, so a late camera does not come on after all.
 
 import { loadPref, savePref } from './prefs.js';
 
@@ -42,6 +48,8 @@ export class LocalMedia extends EventTarget {
     this.devices = { audioinput: [], videoinput: [], audiooutput: [] };
     this.deviceIds = { audio: loadPref('audioDevice'), video: loadPref('videoDevice') };
     this.micEnabled = true;
+    this.wishes = { audio: 0, video: 0 }; // the latest wish's number per kind
+    this.pending = 0; // getUserMedia requests not yet answered
     // The screen share: its picture and, where the browser offers it,
     // the sound of the tab or system (null when not sharing).
     this.screenTrack = null;
@@ -65,12 +73,13 @@ export class LocalMedia extends EventTarget {
       this.changed();
       return;
     }
+    const wish = { audio: audio && this.wish('audio'), video: video && this.wish('video') };
     if (audio && video && !this.audioTrack && !this.videoTrack) {
       // One prompt for both in the common case.
       try {
-        const stream = await navigator.mediaDevices.getUserMedia(this.constraints(['audio', 'video']));
-        this.setTrack('audio', stream.getAudioTracks()[0] || null);
-        this.setTrack('video', stream.getVideoTracks()[0] || null);
+        const stream = await this.getUserMedia(['audio', 'video']);
+        this.take('audio', stream.getAudioTracks()[0] || null, wish.audio);
+        this.take('video', stream.getVideoTracks()[0] || null, wish.video);
         this.errors = { audio: '', video: '' };
       } catch (err) {
         console.warn('plenum: getUserMedia(audio+video) failed, trying separately', err);
@@ -78,8 +87,8 @@ export class LocalMedia extends EventTarget {
     }
     // Either one was not asked for together, or the joint request failed:
     // try each device alone so that a missing camera still leaves the mic.
-    if (audio && !this.audioTrack) await this.acquire('audio');
-    if (video && !this.videoTrack) await this.acquire('video');
+    if (audio && !this.audioTrack && this.latest('audio', wish.audio)) await this.acquire('audio', false, wish.audio);
+    if (video && !this.videoTrack && this.latest('video', wish.video)) await this.acquire('video', false, wish.video);
     await this.refreshDevices();
     this.changed();
   }
@@ -94,16 +103,49 @@ export class LocalMedia extends EventTarget {
     return c;
   }
 
-  /** Gets a new track of kind ('audio'|'video'); returns it or null. */
-  async acquire(kind, exact = false) {
+  /** A new wish for kind ('audio'|'video'): its number, which makes any earlier one stale. */
+  wish(kind) {
+    this.wishes[kind] += 1;
+    return this.wishes[kind];
+  }
+
+  /** Whether wish is still the latest for kind. */
+  latest(kind, wish) {
+    return this.wishes[kind] === wish;
+  }
+
+  /** Uses track for kind if wish is still the latest, else stops it; returns whether it was used. */
+  take(kind, track, wish) {
+    if (!this.latest(kind, wish)) {
+      track?.stop();
+      return false;
+    }
+    this.setTrack(kind, track);
+    return true;
+  }
+
+  async getUserMedia(kinds, exact = false) {
+    this.pending += 1;
+    try {
+      return await navigator.mediaDevices.getUserMedia(this.constraints(kinds, exact));
+    } finally {
+      this.pending -= 1;
+    }
+  }
+
+  /**
+   * Gets a new track of kind ('audio'|'video') for wish (a new one by
+   * default); returns it, or null when it failed or is no longer wished.
+   */
+  async acquire(kind, exact = false, wish = this.wish(kind)) {
     if (!mediaSupported()) {
       this.errors[kind] = 'insecure';
       return null;
     }
     try {
-      const stream = await navigator.mediaDevices.getUserMedia(this.constraints([kind], exact));
+      const stream = await this.getUserMedia([kind], exact);
       const track = stream.getTracks()[0];
-      this.setTrack(kind, track);
+      if (!this.take(kind, track, wish)) return null;
       this.errors[kind] = '';
       return track;
     } catch (err) {
@@ -136,10 +178,11 @@ export class LocalMedia extends EventTarget {
 
   /** Turns the camera on (new track) or off (track stopped). */
   async setCamera(on) {
+    const wish = this.wish('video');
     if (!on) {
       this.setTrack('video', null);
     } else if (!this.videoTrack) {
-      await this.acquire('video');
+      await this.acquire('video', false, wish);
       await this.refreshDevices();
     }
     this.changed();
@@ -167,8 +210,9 @@ export class LocalMedia extends EventTarget {
       // Stop first: some systems cannot open two cameras at once. The
       // device asked for, not one that fits the other wishes better; if
       // it cannot start, any device rather than none.
+      const wish = this.wish(kind);
       this.setTrack(kind, null);
-      if (!(await this.acquire(kind, true))) await this.acquire(kind);
+      if (!(await this.acquire(kind, true, wish)) && this.latest(kind, wish)) await this.acquire(kind, false, wish);
     }
     this.changed();
   }
@@ -241,6 +285,8 @@ export class LocalMedia extends EventTarget {
 
   /** Stops every track (camera light and mic indicator off). */
   stop() {
+    this.wish('audio'); // devices still starting stay off
+    this.wish('video');
     this.setTrack('audio', null);
     this.setTrack('video', null);
     this.stopScreen(false);

@@ -214,7 +214,7 @@ export class ModerationUI {
     for (const control of [this.meeting.mic.el, this.meeting.cam.el, this.meeting.shares?.button]) {
       if (control) control.hidden = viewer;
     }
-    if (viewer && (media.audioTrack || media.videoTrack || media.screenTrack)) media.stop();
+    if (viewer && (media.audioTrack || media.videoTrack || media.screenTrack || media.pending > 0)) media.stop();
   }
 
   roomChanged(state) {
