@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plenum-meet/plenum/cmd/plenum/server"
 	"github.com/plenum-meet/plenum/sfu"
 	"github.com/plenum-meet/plenum/signaling/client"
 	"github.com/plenum-meet/plenum/web/webtest"
@@ -137,16 +138,7 @@ func TestModeratorAdmitsFromLobbyThenMutes(t *testing.T) {
 func TestAModeratorMadeParticipantLosesTheUnmuteRequests(t *testing.T) {
 	srv := startServer(t)
 	const room = "e2e-demoted"
-	mo := dialGo(t, srv, room, false)
-	ana := webtest.Launch(t)
-	if err := ana.Open(joinURL(srv, room, "Ana", url.Values{"camera": {"0"}})); err != nil {
-		t.Fatal(err)
-	}
-	anaID := joinedWithin(t, ana, "Ana", time.Minute)
-	if err := mo.SetRole(anaID, sfu.RoleModerator); err != nil {
-		t.Fatal(err)
-	}
-	waitAt(t, "Ana", ana, `window.plenum.role === "moderator"`)
+	mo, ana, anaID := moderatingWithMo(t, srv, room, url.Values{"camera": {"0"}})
 
 	ask := true
 	if err := mo.ChangeRoom(client.RoomSettings{AskToUnmute: &ask}); err != nil {
@@ -178,6 +170,23 @@ func TestAModeratorMadeParticipantLosesTheUnmuteRequests(t *testing.T) {
 		notices, _ := evalJS[string](ana, `[...document.querySelectorAll('.toast')].map((e) => e.textContent).join(' | ')`)
 		t.Fatalf("Ana, no longer a moderator, still has Ben's request to allow (notices %q): %v", notices, err)
 	}
+}
+
+// moderatingWithMo starts room with Mo, a Go moderator (the first in),
+// then Ana in a browser (joined with extra), whom Mo makes a moderator.
+func moderatingWithMo(t *testing.T, srv *server.Server, room string, extra url.Values) (mo *client.Client, ana *webtest.Browser, anaID string) {
+	t.Helper()
+	mo = dialGo(t, srv, room, false)
+	ana = webtest.Launch(t)
+	if err := ana.Open(joinURL(srv, room, "Ana", extra)); err != nil {
+		t.Fatal(err)
+	}
+	anaID = joinedWithin(t, ana, "Ana", time.Minute)
+	if err := mo.SetRole(anaID, sfu.RoleModerator); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "Ana", ana, `window.plenum.role === "moderator"`)
+	return mo, ana, anaID
 }
 
 // joinedWithin waits until b's page has joined and returns its

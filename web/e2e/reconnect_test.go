@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/plenum-meet/plenum/cmd/plenum/server"
 	"github.com/plenum-meet/plenum/sfu"
+	"github.com/plenum-meet/plenum/signaling/client"
 	"github.com/plenum-meet/plenum/web/webtest"
 )
 
@@ -255,5 +257,59 @@ func TestAParticipantMadeViewerWhileAwayComesBackAsViewer(t *testing.T) {
 	}
 	if s, _ := state.(map[string]any); s["state"] != "joined" {
 		t.Fatalf("Ben, a viewer now, left the meeting: %v", state)
+	}
+}
+
+// holdSockets makes b's page unable to reach the server (its new
+// sockets go to a closed loopback port) until releaseSockets;
+// window.heldSockets counts its attempts.
+const holdSockets = `(() => {
+  const Real = window.WebSocket;
+  window.heldSockets = 0;
+  window.holdingSockets = true;
+  window.WebSocket = class extends Real {
+    constructor(url, protocols) {
+      if (window.holdingSockets) window.heldSockets++;
+      super(window.holdingSockets ? 'ws://127.0.0.1:1/' : url, protocols);
+    }
+  };
+  return true;
+})()`
+
+const releaseSockets = `window.holdingSockets = false, true`
+
+// TestSomeoneWhoLeftTheLobbyDuringAResumeIsNotListed: Ana moderates and
+// sees Lee and Sam waiting in the lobby; her socket is cut and, while
+// she is away, Lee gives up. The resume's welcome brings the lobby as it
+// is now, so her lobby panel lists Sam alone.
+func TestSomeoneWhoLeftTheLobbyDuringAResumeIsNotListed(t *testing.T) {
+	srv := startServer(t)
+	const room = "e2e-lobby-away"
+	mo, ana, anaID := moderatingWithMo(t, srv, room, noDevices)
+	on := true
+	if err := mo.ChangeRoom(client.RoomSettings{Lobby: &on}); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "Ana", ana, `window.plenum.room?.lobby === true`)
+	lee := dialGoAs(t, srv, room, "Lee", false)
+	dialGoAs(t, srv, room, "Sam", false)
+	const listed = `[...document.querySelectorAll('.lobby-panel .lobby-name')].map((e) => e.textContent).join()`
+	waitAt(t, "Ana", ana, listed+` === 'Lee,Sam'`)
+
+	run(t, ana, holdSockets)
+	if !srv.Signaling().DropConnection(anaID) {
+		t.Fatal("the server found no socket of Ana's to cut")
+	}
+	waitAt(t, "Ana", ana, `window.heldSockets > 0`)
+	lee.Close()
+	eventually(t, 10*time.Second, "Lee leaves the lobby", func() (bool, string) {
+		return len(mo.Lobby()) == 1, fmt.Sprintf("%+v", mo.Lobby())
+	})
+	run(t, ana, releaseSockets)
+	waitAt(t, "Ana", ana, `window.plenum.reconnects?.resumed >= 1`)
+	if err := ana.WaitFor(listed+` === 'Sam'`, 5*time.Second); err != nil {
+		var names string
+		_ = ana.Eval(listed, &names)
+		t.Fatalf("after her resume Ana's lobby panel lists %q, want Sam alone (Lee left meanwhile): %v", names, err)
 	}
 }

@@ -30,6 +30,7 @@ export class Access {
     /** Whether we asked to unmute and wait for an answer. */
     this.asked = false;
     this.waiting = new Map(); // lobby id -> {id, name}
+    this.known = new Set(); // lobby ids waiting before a resume, not announced again
     this.requests = new Set(); // participant ids asking to unmute
   }
 
@@ -72,8 +73,10 @@ export class Access {
       case 'lobby-joined': {
         const p = msg.participant;
         if (p && typeof p.id === 'string') {
-          this.waiting.set(p.id, { id: p.id, name: String(p.name ?? '') });
-          this.emit('lobby-changed', { waiting: this.waitingList(), joined: { id: p.id, name: String(p.name ?? '') } });
+          const entry = { id: p.id, name: String(p.name ?? '') };
+          this.waiting.set(p.id, entry);
+          const again = this.known.delete(p.id);
+          this.emit('lobby-changed', { waiting: this.waitingList(), joined: again ? null : entry });
         }
         return true;
       }
@@ -138,6 +141,19 @@ export class Access {
   }
 
   /**
+   * Called with the welcome of a resume, which a moderator's whole lobby
+   * follows (a lobby-joined for each one waiting): the list starts again
+   * from it, so that someone who stopped waiting while we were away is
+   * no longer shown; those still waiting are not announced again.
+   */
+  resumed() {
+    this.known = new Set(this.waiting.keys());
+    if (this.waiting.size === 0) return;
+    this.waiting.clear();
+    this.emit('lobby-changed', { waiting: [] });
+  }
+
+  /**
    * Forgets what the server said of others (the lobby, unmute requests)
    * and of our own mutes: the session joins afresh, and a restarted
    * server knows none of it.
@@ -150,6 +166,7 @@ export class Access {
 
   /** Forgets who waits in the lobby and who asks to unmute, and says so. */
   forgetRequests() {
+    this.known.clear();
     if (this.waiting.size > 0) {
       this.waiting.clear();
       this.emit('lobby-changed', { waiting: [] });

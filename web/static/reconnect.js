@@ -173,6 +173,7 @@ export class Reconnector {
     s.sig.only = null;
     s.answersDue = 0; // what was due on the old socket is lost with it
     this.welcomed(msg);
+    s.access.resumed();
     // A moderator may have changed our role while we were away: the
     // welcome says so, and no role message follows. Taken as one, so that
     // every module (the controls, the assembly) catches up; a viewer's up
