@@ -137,14 +137,55 @@ func TestModeratorAdmitsFromLobbyThenMutes(t *testing.T) {
 // her a participant: the notice goes, since she may allow nothing now.
 func TestAModeratorMadeParticipantLosesTheUnmuteRequests(t *testing.T) {
 	srv := startServer(t)
-	const room = "e2e-demoted"
-	mo, ana, anaID := moderatingWithMo(t, srv, room, url.Values{"camera": {"0"}})
+	mo, ana, anaID, _, request := benAsksToUnmute(t, srv, "e2e-demoted")
 
+	if err := mo.SetRole(anaID, sfu.RoleParticipant); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "Ana", ana, `window.plenum.role === "participant"`)
+	if err := ana.WaitFor(fmt.Sprintf(`!document.querySelector(%q)`, request), 5*time.Second); err != nil {
+		notices, _ := evalJS[string](ana, `[...document.querySelectorAll('.toast')].map((e) => e.textContent).join(' | ')`)
+		t.Fatalf("Ana, no longer a moderator, still has Ben's request to allow (notices %q): %v", notices, err)
+	}
+}
+
+// TestAnUnmuteRequestAnsweredByAnotherModeratorGoes: Ana and Mo
+// moderate; Ben, whom Mo muted in an ask-to-unmute room, asks to unmute,
+// and Ana's page shows his request. Mo lets him, and Ben turns his
+// microphone on: Ana's notice goes, its Allow button no longer asking
+// her for what is done.
+func TestAnUnmuteRequestAnsweredByAnotherModeratorGoes(t *testing.T) {
+	srv := startServer(t)
+	mo, ana, _, ben, request := benAsksToUnmute(t, srv, "e2e-answered")
+
+	if err := mo.AllowUnmute(ben.ID()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "Ben is let unmute", func() (bool, string) {
+		return ben.UnmuteAllowedCount() > 0, ""
+	})
+	if err := ben.SetMuted(false, true); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "Ana", ana, fmt.Sprintf(`window.plenum.participants().some((p) => p.id === %q && !p.audioMuted)`, ben.ID()))
+	if err := ana.WaitFor(fmt.Sprintf(`!document.querySelector(%q)`, request), 5*time.Second); err != nil {
+		notices, _ := evalJS[string](ana, `[...document.querySelectorAll('.toast')].map((e) => e.textContent).join(' | ')`)
+		t.Fatalf("Ben unmuted, Ana still has his request to allow (notices %q): %v", notices, err)
+	}
+}
+
+// benAsksToUnmute starts room with Mo and Ana moderating
+// (moderatingWithMo) and asking to unmute; Mo mutes Ben (a Go
+// participant), who asks to unmute, and Ana's page shows his request:
+// request is its notice's selector.
+func benAsksToUnmute(t *testing.T, srv *server.Server, room string) (mo *client.Client, ana *webtest.Browser, anaID string, ben *client.Client, request string) {
+	t.Helper()
+	mo, ana, anaID = moderatingWithMo(t, srv, room, url.Values{"camera": {"0"}})
 	ask := true
 	if err := mo.ChangeRoom(client.RoomSettings{AskToUnmute: &ask}); err != nil {
 		t.Fatal(err)
 	}
-	ben := dialGoAs(t, srv, room, "Ben", false)
+	ben = dialGoAs(t, srv, room, "Ben", false)
 	eventually(t, 10*time.Second, "the room asks to unmute", func() (bool, string) {
 		s := mo.RoomState()
 		return s.AskToUnmute, fmt.Sprintf("%+v", s)
@@ -159,17 +200,9 @@ func TestAModeratorMadeParticipantLosesTheUnmuteRequests(t *testing.T) {
 	if err := ben.AskToUnmute(); err != nil {
 		t.Fatal(err)
 	}
-	request := fmt.Sprintf(`.toast[data-key="request-%s"]`, ben.ID())
+	request = fmt.Sprintf(`.toast[data-key="request-%s"]`, ben.ID())
 	waitAt(t, "Ana", ana, fmt.Sprintf(`!!document.querySelector(%q)`, request+" button.btn-primary"))
-
-	if err := mo.SetRole(anaID, sfu.RoleParticipant); err != nil {
-		t.Fatal(err)
-	}
-	waitAt(t, "Ana", ana, `window.plenum.role === "participant"`)
-	if err := ana.WaitFor(fmt.Sprintf(`!document.querySelector(%q)`, request), 5*time.Second); err != nil {
-		notices, _ := evalJS[string](ana, `[...document.querySelectorAll('.toast')].map((e) => e.textContent).join(' | ')`)
-		t.Fatalf("Ana, no longer a moderator, still has Ben's request to allow (notices %q): %v", notices, err)
-	}
+	return mo, ana, anaID, ben, request
 }
 
 // moderatingWithMo starts room with Mo, a Go moderator (the first in),

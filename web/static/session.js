@@ -293,7 +293,7 @@ export class Session extends EventTarget {
 
   upsert(p, type) {
     if (!p || typeof p.id !== 'string' || p.id === this.id) return;
-    const known = this.participants.has(p.id);
+    const before = this.participants.get(p.id);
     const entry = {
       id: p.id,
       name: String(p.name ?? ''),
@@ -304,8 +304,11 @@ export class Session extends EventTarget {
       reconnecting: p.reconnecting === true,
     };
     this.participants.set(p.id, entry);
+    // Unmuted, they were let (by another moderator, whom we do not hear
+    // from): their request to unmute is answered.
+    if ((before?.audioMuted && !entry.audioMuted) || (before?.videoMuted && !entry.videoMuted)) this.access.forget(p.id);
     // "updated" for someone unknown is treated as a join, and vice versa.
-    this.emit(known ? 'participant-updated' : 'participant-joined', { participant: { ...entry }, announce: type === 'participant-joined' });
+    this.emit(before ? 'participant-updated' : 'participant-joined', { participant: { ...entry }, announce: type === 'participant-joined' });
   }
 
   remove(id) {
