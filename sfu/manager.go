@@ -20,10 +20,14 @@ var (
 	ErrClosed = errors.New("the server is shutting down")
 )
 
-// Limits bound what one server accepts. Zero means no limit.
+// Limits bound what one server accepts. Zero means no limit, unless a
+// field says otherwise.
 type Limits struct {
 	MaxRooms               int
 	MaxParticipantsPerRoom int
+	// AnswerTimeout is how long a client has to answer the server's down
+	// offer before its session ends; zero means DefaultAnswerTimeout.
+	AnswerTimeout time.Duration
 }
 
 // Manager holds the rooms of one server. A room exists from its first

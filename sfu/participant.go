@@ -62,6 +62,12 @@ type Participant struct {
 	// client was away: the message was lost, and is sent again when the
 	// client resumes (Attach).
 	unmuteOwed bool
+	// answerBy ends the participant if the down offer in flight goes
+	// unanswered, offers counting the offers it was started for, so that
+	// one that fires as the next offer's starts knows it is outdated
+	// (answerdeadline.go).
+	answerBy *time.Timer
+	offers   int
 
 	// Negotiation of the down connection, which the server drives: one
 	// offer at a time, and one more when tracks changed meanwhile.
@@ -260,6 +266,9 @@ func (p *Participant) HandleAnswer(sdp string) error {
 		return fmt.Errorf("apply answer: %w", err)
 	}
 	p.awaitingAnswer = false
+	p.mu.Lock()
+	p.stopAnswerDeadlineLocked()
+	p.mu.Unlock()
 	again := p.renegotiate
 	p.renegotiate = false
 	p.negMu.Unlock()
@@ -566,6 +575,7 @@ func (p *Participant) fail(reason error) {
 		p.closed = true
 		subs := p.subs
 		p.subs = map[*UpTrack]*DownTrack{}
+		p.stopAnswerDeadlineLocked()
 		p.mu.Unlock()
 		p.stopGrace()
 

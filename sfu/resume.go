@@ -180,6 +180,7 @@ func (p *Participant) offerDownLocked(restart bool) error {
 				p.iceRestart, p.renegotiate = true, true
 			}
 			p.sig.SendDescription(Down, *pending)
+			p.awaitAnswerLocked()
 			return nil
 		}
 	}
@@ -193,6 +194,7 @@ func (p *Participant) offerDownLocked(restart bool) error {
 	}
 	p.iceRestart = false
 	p.awaitingAnswer = true
+	p.awaitAnswerLocked()
 	if err := p.setLocalAndSend(p.down, Down, offer); err != nil && !errors.Is(err, ErrClosed) {
 		return err
 	}

@@ -112,6 +112,9 @@ const (
 	// CodeResumeFailed refuses a resume: the token is unknown, forged or
 	// expired, or the participant has already left. Join again.
 	CodeResumeFailed = "resume-failed"
+	// CodeAnswerTimeout ends a session whose client did not answer the
+	// server's offer in time (sfu.ErrAnswerTimeout).
+	CodeAnswerTimeout = "answer-timeout"
 
 	// Access control and moderation.
 	CodeForbidden        = "forbidden"

@@ -365,6 +365,8 @@ func classify(err error) *Error {
 		return protocolError(CodeServerShutdown, "%v", err)
 	case errors.Is(err, sfu.ErrMediaFailed), errors.Is(err, sfu.ErrMediaClosed):
 		return protocolError(CodeMediaFailed, "%v", err)
+	case errors.Is(err, sfu.ErrAnswerTimeout):
+		return protocolError(CodeAnswerTimeout, "%v", err)
 	default:
 		// Everything else the SFU refuses comes from what the client sent.
 		return protocolError(CodeBadMessage, "%v", err)

@@ -36,12 +36,18 @@ func start(t *testing.T) *fixture {
 // configuration.
 func startWith(t *testing.T, edit func(*signaling.Config)) *fixture {
 	t.Helper()
+	return startLimited(t, sfu.Limits{}, edit)
+}
+
+// startLimited starts a server whose manager has limits.
+func startLimited(t *testing.T, limits sfu.Limits, edit func(*signaling.Config)) *fixture {
+	t.Helper()
 	log := testLogger()
 	engine, err := sfu.NewEngine(sfu.NetworkConfig{Interfaces: []string{"lo"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	manager := sfu.NewManager(engine, sfu.Limits{}, log)
+	manager := sfu.NewManager(engine, limits, log)
 	cfg := signaling.Config{Manager: manager, Logger: log}
 	if edit != nil {
 		edit(&cfg)

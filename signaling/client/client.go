@@ -66,6 +66,9 @@ type Config struct {
 	// long, and the messages behind it, as a loaded client would: tests
 	// of what changes while an offer waits for its answer.
 	AnswerDelay time.Duration
+	// IgnoreOffers leaves the server's offers unanswered, as a broken
+	// or hostile client would; the client reads on.
+	IgnoreOffers bool
 	// Arrivals, the same as the API's (APIOptions.Arrivals), measures
 	// the latency of received packets to the socket too.
 	Arrivals *Arrivals

@@ -120,6 +120,9 @@ func (c *Client) handle(m *serverMessage) error {
 			return c.publish()
 		}
 	case "offer":
+		if c.cfg.IgnoreOffers {
+			return nil
+		}
 		if c.cfg.AnswerDelay > 0 {
 			select {
 			case <-time.After(c.cfg.AnswerDelay):
