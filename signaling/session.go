@@ -387,22 +387,25 @@ func (s *session) end(e *Error) {
 // sendJSON queues a message without blocking. A client whose queue is
 // full is not reading and is dropped.
 func (s *session) sendJSON(v any) {
+	// The participant's messages go to its current connection, if any:
+	// while its client is away, they are not even encoded (a room's chat
+	// history or assembly can take milliseconds).
+	to := s.target()
+	if to == nil {
+		return
+	}
 	data, err := json.Marshal(v)
 	if err != nil {
 		s.log.Error("encode message", "err", err)
 		return
 	}
-	// The participant's messages go to its current connection, if any.
-	if s = s.target(); s == nil {
-		return
-	}
 	select {
-	case s.queue <- data:
+	case to.queue <- data:
 	default:
 		// Not reading: a network that stalls, or a client that hangs.
 		// Either may resume.
-		s.lost.Store(true)
-		s.cancel()
+		to.lost.Store(true)
+		to.cancel()
 	}
 }
 
