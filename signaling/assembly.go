@@ -87,7 +87,7 @@ func validText(s string, max int) bool {
 		return false
 	}
 	for _, r := range s {
-		if unicode.IsControl(r) || bidiControl(r) {
+		if unicode.IsControl(r) || looks.BidiControl(r) {
 			return false
 		}
 	}

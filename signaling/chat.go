@@ -6,6 +6,7 @@ import (
 
 	"github.com/plenum-meet/plenum/sfu"
 	"github.com/plenum-meet/plenum/sfu/chat"
+	"github.com/plenum-meet/plenum/sfu/looks"
 )
 
 // Chat and reactions: the messages, their validation and their rate
@@ -34,12 +35,14 @@ const (
 func (m *ClientMessage) validateChat() *Error {
 	switch m.Type {
 	case TypeChat:
+		// Bidirectional controls first: a text of nothing else looks
+		// blank too, and the reason must name what the client cannot see.
+		if strings.ContainsFunc(m.Text, looks.BidiControl) {
+			return protocolError(CodeBadMessage, "chat refused: %s", looks.BidiReason)
+		}
 		text, err := chat.CleanText(m.Text)
 		if err != nil {
 			return protocolError(CodeBadMessage, "chat refused: %v", err)
-		}
-		if strings.ContainsFunc(text, bidiControl) {
-			return protocolError(CodeBadMessage, "chat refused: %s", bidiReason)
 		}
 		m.Text = text
 		if len(m.To) > maxIDBytes {

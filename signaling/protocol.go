@@ -216,43 +216,24 @@ func CleanDisplayName(name string) (clean string, ok bool) {
 	for _, r := range clean {
 		// U+FFFD is what JSON makes of an escaped lone surrogate: the
 		// client's text was not valid Unicode.
-		if unicode.IsControl(r) || bidiControl(r) || r == utf8.RuneError {
+		if unicode.IsControl(r) || looks.BidiControl(r) || r == utf8.RuneError {
 			return "", false
 		}
 	}
 	return clean, true
 }
 
-// bidiControl reports whether r is a bidirectional embedding, override
-// or isolate control (U+202A–U+202E, U+2066–U+2069). No text people
-// write may hold one (names, chat, proposals, reasons): it reorders what
-// follows it, so it can make the rest of a line read reversed wherever
-// the text is shown, such as the minutes, where the ballots of an open
-// vote share a line. The marks U+200E and U+200F, which reorder nothing
-// past themselves, and the joiners U+200C and U+200D, which Persian,
-// Indic scripts and emoji need, are allowed.
-func bidiControl(r rune) bool {
-	return r >= '\u202A' && r <= '\u202E' || r >= '\u2066' && r <= '\u2069'
-}
-
-// bidiReason says why a text holding a bidiControl is refused.
-const bidiReason = "bidirectional embedding, override and isolate controls (U+202A–U+202E, U+2066–U+2069) are not allowed in text"
-
-// blankReason says why a text that looks blank (looks.Blank) is refused,
-// naming what makes it so, since a client would not see it.
-const blankReason = "text that shows as blank (only spaces, invisible characters such as U+200B, U+2060 and U+FEFF, and combining marks with nothing to combine with) is not allowed"
-
 // refuseText is the error for a text that failed its check: code with
-// the reason format gives, or with bidiReason when the text holds a
-// bidirectional control, or blankReason when it is not empty but looks
-// blank, since those characters are invisible and a client would not
-// see what the general reason is about.
+// the reason format gives, or with looks.BidiReason when the text holds
+// a bidirectional control, or looks.BlankReason when it is not empty
+// but looks blank, since those characters are invisible and a client
+// would not see what the general reason is about.
 func refuseText(code, text, format string, args ...any) *Error {
 	switch {
-	case strings.ContainsFunc(text, bidiControl):
-		return protocolError(code, "%s", bidiReason)
+	case strings.ContainsFunc(text, looks.BidiControl):
+		return protocolError(code, "%s", looks.BidiReason)
 	case text != "" && looks.Blank(text):
-		return protocolError(code, "%s", blankReason)
+		return protocolError(code, "%s", looks.BlankReason)
 	}
 	return protocolError(code, format, args...)
 }

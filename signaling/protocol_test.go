@@ -127,7 +127,9 @@ func TestDecodeClientMessage(t *testing.T) {
 
 // Every text people write refuses each bidirectional embedding,
 // override and isolate control, saying why (they are invisible), and
-// accepts the joiners and marks that scripts and emoji need.
+// accepts the joiners and marks that scripts and emoji need. A text of
+// nothing but such controls, which looks blank too, is refused for
+// them: that it looks blank is their doing.
 func TestBidiControlsAreRefusedInEveryTextSayingWhy(t *testing.T) {
 	texts := []struct {
 		field, message string // message holds %s where the text goes
@@ -138,21 +140,38 @@ func TestBidiControlsAreRefusedInEveryTextSayingWhy(t *testing.T) {
 		{"option", `{"type":"proposal-open","kind":"choice","question":"Where?","options":["here","the%sre"]}`},
 		{"reason", `{"type":"vote","proposal":1,"choice":2,"reason":"it %s breaks"}`},
 	}
+	onlyControls := []struct {
+		field, message string
+	}{
+		{"name", `{"type":"join","version":1,"room":"a","name":"%s"}`},
+		{"chat", `{"type":"chat","text":"%s"}`},
+		{"question", `{"type":"proposal-open","kind":"yes-no","question":"%s"}`},
+		{"option", `{"type":"proposal-open","kind":"choice","question":"Where?","options":["here","%s"]}`},
+		{"reason", `{"type":"vote","proposal":1,"choice":2,"reason":"%s"}`},
+	}
 	refused := []rune{0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069}
 	allowed := []rune{0x200C, 0x200D, 0x200E, 0x200F}
+	namesBidi := func(what string, message string) {
+		t.Helper()
+		_, err := DecodeClientMessage([]byte(message))
+		var perr *Error
+		if !errors.As(err, &perr) || !strings.Contains(perr.Reason, "bidirectional") {
+			t.Errorf("%s: %v, want a refusal that names bidirectional controls", what, err)
+		}
+	}
 	for _, text := range texts {
 		for _, r := range refused {
-			_, err := DecodeClientMessage(fmt.Appendf(nil, text.message, string(r)))
-			var perr *Error
-			if !errors.As(err, &perr) || !strings.Contains(perr.Reason, "bidirectional") {
-				t.Errorf("%s with U+%04X: %v, want a refusal that names bidirectional controls", text.field, r, err)
-			}
+			namesBidi(fmt.Sprintf("%s with U+%04X", text.field, r), fmt.Sprintf(text.message, string(r)))
 		}
 		for _, r := range allowed {
 			if _, err := DecodeClientMessage(fmt.Appendf(nil, text.message, string(r))); err != nil {
 				t.Errorf("%s with U+%04X refused: %v", text.field, r, err)
 			}
 		}
+	}
+	for _, text := range onlyControls {
+		namesBidi(text.field+" of only U+202E", fmt.Sprintf(text.message, "\u202e"))
+		namesBidi(text.field+" of only U+2066 U+2069", fmt.Sprintf(text.message, " \u2066\u2069 "))
 	}
 }
 
@@ -236,7 +255,7 @@ func FuzzDecodeClientMessage(f *testing.F) {
 			return
 		}
 		for _, text := range append([]string{m.Name, m.Text, m.Question, m.Reason}, m.Options...) {
-			if strings.ContainsFunc(text, bidiControl) {
+			if strings.ContainsFunc(text, looks.BidiControl) {
 				t.Fatalf("accepted a bidirectional control in %q", text)
 			}
 		}

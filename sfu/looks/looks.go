@@ -1,8 +1,10 @@
 // Package looks tells how a text people write shows on screen: whether
-// it shows nothing at all, and whether two texts look alike. It is the
-// one rule for every such text (display names, chat, proposal questions,
-// options and reasons), which signaling checks as messages arrive and
-// the chat and the assembly check again as they keep them.
+// it shows nothing at all, whether two texts look alike, and whether it
+// holds a control that reorders what follows it. It is the one rule for
+// every such text (display names, chat, proposal questions, options and
+// reasons), which signaling checks as messages arrive and the chat and
+// the assembly check again as they keep them, with the reasons a
+// refusal gives.
 //
 // Someone who can send a blank-looking text can take part unseen (a
 // name nobody can read in the participant list or the minutes, a chat
@@ -65,3 +67,24 @@ func Key(s string) string {
 		return unicode.ToLower(r)
 	}, s)
 }
+
+// BidiControl reports whether r is a bidirectional embedding, override
+// or isolate control (U+202A–U+202E, U+2066–U+2069). No text people
+// write may hold one (names, chat, proposals, reasons): it reorders what
+// follows it, so it can make the rest of a line read reversed wherever
+// the text is shown, such as the minutes, where the ballots of an open
+// vote share a line. The marks U+200E and U+200F, which reorder nothing
+// past themselves, and the joiners U+200C and U+200D, which Persian,
+// Indic scripts and emoji need, are allowed.
+func BidiControl(r rune) bool {
+	return r >= '\u202A' && r <= '\u202E' || r >= '\u2066' && r <= '\u2069'
+}
+
+// Why a text is refused, naming the characters at fault, since they are
+// invisible and a client would not see what a general reason is about.
+const (
+	// BidiReason says why a text holding a BidiControl is refused.
+	BidiReason = "bidirectional embedding, override and isolate controls (U+202A–U+202E, U+2066–U+2069) are not allowed in text"
+	// BlankReason says why a text that looks Blank is refused.
+	BlankReason = "text that shows as blank (only spaces, invisible characters such as U+200B, U+2060 and U+FEFF, and combining marks with nothing to combine with) is not allowed"
+)

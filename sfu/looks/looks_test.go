@@ -39,3 +39,17 @@ func TestTextsThatReadTheSameHaveOneKey(t *testing.T) {
 		}
 	}
 }
+
+func TestBidiControlsAreTheEmbeddingsOverridesAndIsolates(t *testing.T) {
+	for _, r := range []rune{0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069} {
+		if !BidiControl(r) {
+			t.Errorf("BidiControl(U+%04X) = false, want true", r)
+		}
+	}
+	// The joiners and marks scripts and emoji need, and their neighbours.
+	for _, r := range []rune{0x200C, 0x200D, 0x200E, 0x200F, 0x2029, 0x202F, 0x2065, 0x206A, 'a'} {
+		if BidiControl(r) {
+			t.Errorf("BidiControl(U+%04X) = true, want false", r)
+		}
+	}
+}
