@@ -224,16 +224,11 @@ func CleanDisplayName(name string) (clean string, ok bool) {
 }
 
 // refuseText is the error for a text that failed its check: code with
-// the reason format gives, or with looks.BidiReason when the text holds
-// a bidirectional control, or looks.BlankReason when it is not empty
-// but looks blank, since those characters are invisible and a client
-// would not see what the general reason is about.
+// the reason looks.Refusal gives for text, or else with the one format
+// gives.
 func refuseText(code, text, format string, args ...any) *Error {
-	switch {
-	case strings.ContainsFunc(text, looks.BidiControl):
-		return protocolError(code, "%s", looks.BidiReason)
-	case text != "" && looks.Blank(text):
-		return protocolError(code, "%s", looks.BlankReason)
+	if why := looks.Refusal(text); why != "" {
+		return protocolError(code, "%s", why)
 	}
 	return protocolError(code, format, args...)
 }

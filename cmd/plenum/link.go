@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/plenum-meet/plenum/sfu/looks"
 	"github.com/plenum-meet/plenum/signaling"
 	"github.com/plenum-meet/plenum/signaling/auth"
 )
@@ -107,6 +108,10 @@ func (o *linkOptions) run(stdin io.Reader, stdout, stderr io.Writer, now time.Ti
 	claims := auth.Claims{Room: o.room, Role: o.role, Expires: now.Add(validity).Unix()}
 	if o.name != "" {
 		name, ok := signaling.CleanDisplayName(o.name)
+		if why := looks.Refusal(o.name); !ok && why != "" {
+			// Escaped: the characters at fault would not show.
+			return fmt.Errorf("--name %+q: %s", o.name, why)
+		}
 		if !ok {
 			return fmt.Errorf("--name %q: a display name has 1 to 64 printable characters", o.name)
 		}

@@ -107,3 +107,23 @@ func TestLinkCommandRefusesBadInput(t *testing.T) {
 		}
 	}
 }
+
+// A refused --name says why, even when what is wrong with it cannot be
+// seen: a name of only invisible characters shows as blank, and a
+// bidirectional control reorders the text around it.
+func TestLinkCommandSaysWhyANameIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	for name, want := range map[string]string{
+		"\u200b":                "shows as blank",
+		"\u3164":                "shows as blank",
+		" \u2060\ufeff ":        "shows as blank",
+		"A\u202ena":             "bidirectional",
+		strings.Repeat("a", 65): "1 to 64 printable characters",
+		"A\x07na":               "1 to 64 printable characters",
+	} {
+		_, _, err := runLink(t, "", "--data-dir", dir, "--room", "council", "--name", name)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("--name %+q: %v, want an error that says %q", name, err, want)
+		}
+	}
+}

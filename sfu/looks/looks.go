@@ -80,8 +80,23 @@ func BidiControl(r rune) bool {
 	return r >= '\u202A' && r <= '\u202E' || r >= '\u2066' && r <= '\u2069'
 }
 
-// Why a text is refused, naming the characters at fault, since they are
-// invisible and a client would not see what a general reason is about.
+// Refusal is the reason to give for refusing text, a display name, a
+// chat message or the like, when it holds a BidiControl (BidiReason) or
+// is not empty but looks Blank (BlankReason); "" when neither, and the
+// refusal's general reason holds. Either way the characters at fault
+// are invisible, and whoever sent the text would not see what a general
+// reason ("1 to 64 printable characters") is about.
+func Refusal(text string) string {
+	switch {
+	case strings.ContainsFunc(text, BidiControl):
+		return BidiReason
+	case text != "" && Blank(text):
+		return BlankReason
+	}
+	return ""
+}
+
+// Why a text is refused, naming the characters at fault.
 const (
 	// BidiReason says why a text holding a BidiControl is refused.
 	BidiReason = "bidirectional embedding, override and isolate controls (U+202A–U+202E, U+2066–U+2069) are not allowed in text"

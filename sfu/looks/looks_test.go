@@ -53,3 +53,15 @@ func TestBidiControlsAreTheEmbeddingsOverridesAndIsolates(t *testing.T) {
 		}
 	}
 }
+
+func TestARefusalNamesTheInvisibleCharactersAtFault(t *testing.T) {
+	for text, want := range map[string]string{
+		"A\u202ena": BidiReason, "\u2066\u2069": BidiReason, // blank too, but for them
+		"\u200b": BlankReason, "   ": BlankReason,
+		"": "", "Ana": "", "A\u200dna": "",
+	} {
+		if got := Refusal(text); got != want {
+			t.Errorf("Refusal(%+q) = %q, want %q", text, got, want)
+		}
+	}
+}
