@@ -14,8 +14,11 @@ import (
 // network went away as the offer left is first found lost, and kept for
 // a resume, rather than ended for not answering; and far longer than an
 // answer takes, even from a client slow to gather its ICE candidates
-// (the Go client gives up gathering after 20 s).
-const DefaultAnswerTimeout = 45 * time.Second
+// (the Go client gives up gathering after 20 s) or a page the browser
+// throttles while hidden, which still answers the socket's pings: a
+// meeting should not lose someone for a slow laptop, and two minutes of
+// a participant that receives nothing cost the server little.
+const DefaultAnswerTimeout = 2 * time.Minute
 
 // ErrAnswerTimeout ends a participant whose client did not answer the
 // server's down offer within the answer timeout.
