@@ -151,3 +151,36 @@ func TestAPinnedTileStaysPinnedAcrossALanguageChange(t *testing.T) {
 		t.Fatalf("after the language change Ana's layout is %v, want Mo still pinned: %v", layout, err)
 	}
 }
+
+// TestAHalfTypedProposalSurvivesALanguageChange: Ana, who facilitates,
+// has begun a multiple-choice proposal when she changes the language;
+// the form drawn again holds her question, kind and options.
+func TestAHalfTypedProposalSurvivesALanguageChange(t *testing.T) {
+	srv := startServer(t)
+	ana := webtest.Launch(t)
+	if err := ana.Open(joinURL(srv, "e2e-draft-lang", "Ana", noDevices)); err != nil {
+		t.Fatal(err)
+	}
+	joinedWithin(t, ana, "Ana", time.Minute)
+	doAt(t, "Ana", ana, tap(".ctl-assembly"), typeIn("#proposal-question", "Which drink?"))
+	if err := ana.Eval(`(() => {
+		const s = document.querySelector('#proposal-kind');
+		s.value = 'choice';
+		s.dispatchEvent(new Event('change'));
+		return true;
+	})()`, new(bool)); err != nil {
+		t.Fatal(err)
+	}
+	doAt(t, "Ana", ana, typeIn("#proposal-options", "Tea\nCoffee"))
+	const typed = `document.querySelector('#proposal-question')?.value === 'Which drink?' &&
+		document.querySelector('#proposal-kind')?.value === 'choice' &&
+		document.querySelector('#proposal-options')?.value === 'Tea\nCoffee'`
+	waitAt(t, "Ana", ana, typed)
+
+	chooseLanguage(t, ana, "de")
+	waitAt(t, "Ana", ana, `document.documentElement.lang === "de" && window.plenum.state === "joined"`)
+	if err := ana.WaitFor(typed, 5*time.Second); err != nil {
+		form, _ := evalJS[any](ana, `['#proposal-question', '#proposal-kind', '#proposal-options'].map((s) => document.querySelector(s)?.value)`)
+		t.Fatalf("after the language change Ana's proposal form holds %v, want what she typed: %v", form, err)
+	}
+}

@@ -22,14 +22,11 @@ import { shortcutHelpButton, registerShortcut } from './shortcuts.js';
 import { Panels } from './panels.js';
 import { t } from '../i18n.js';
 import { AssemblyUI } from './assembly.js';
+import { keptFor } from './kept.js';
 
 const LEVEL_INTERVAL = 400;
 const SPEAKING_LEVEL = 0.03;
 const SPEAKING_HOLD = 900;
-
-// The tile pinned in each session, so that drawing the meeting again (a
-// language change) keeps it in the spotlight.
-const pins = new WeakMap();
 
 /** The meeting link without our private query (name, autojoin…). */
 export function meetingURL(room) {
@@ -74,7 +71,8 @@ export class MeetingView {
       session.view(participant, height, visible, force, screen ? 'screen' : 'camera');
     });
     this.actions = new Map(); // tile key -> its pin button's updater
-    this.layout = new Layout({ onChange: () => this.layoutChanged(), pinned: pins.get(session) });
+    this.kept = keptFor(session);
+    this.layout = new Layout({ onChange: () => this.layoutChanged(), pinned: this.kept.pinned });
     store.layout = this.layout;
     this.lastLoud = new Map();
     this.cleanups = [];
@@ -220,7 +218,7 @@ export class MeetingView {
   }
 
   layoutChanged() {
-    pins.set(this.session, this.layout?.pinned ?? null);
+    this.kept.pinned = this.layout?.pinned ?? null;
     for (const a of this.actions?.values() || []) a.update();
     this.shares?.refresh();
   }

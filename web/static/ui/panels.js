@@ -11,9 +11,8 @@ import { ChatPanel } from './chatpanel.js';
 import { PeoplePanel } from './people.js';
 import { reactionMenu, reactionName, showReaction } from './reactions.js';
 import { registerShortcut } from './shortcuts.js';
+import { keptFor } from './kept.js';
 import { t } from '../i18n.js';
-
-const openPanel = new WeakMap(); // session -> 'chat' | 'people'
 
 export class Panels {
   /**
@@ -24,6 +23,7 @@ export class Panels {
    */
   constructor({ session, media, tileOf }) {
     this.session = session;
+    this.kept = keptFor(session);
     this.chat = session.chat;
     this.tileOf = tileOf;
     this.cleanups = [];
@@ -62,24 +62,23 @@ export class Panels {
       registerShortcut({ key: 'p', label: 'shortcuts.participants', button: this.peopleButton }));
 
     this.syncBadge();
-    this.show(openPanel.get(session) || null, false);
+    this.show(this.kept.panel || null, false);
   }
 
   toggle(name) {
-    const current = openPanel.get(this.session) || null;
+    const current = this.kept.panel || null;
     this.show(current === name ? null : name, true);
   }
 
   close() {
-    const was = openPanel.get(this.session);
+    const was = this.kept.panel;
     this.show(null, false);
     (was === 'people' ? this.peopleButton : this.chatButton).focus();
   }
 
   /** Shows panel name (null: none); focus moves into it when asked. */
   show(name, focus) {
-    if (name) openPanel.set(this.session, name);
-    else openPanel.delete(this.session);
+    this.kept.panel = name;
     this.el.hidden = !name;
     this.chatPanel.el.hidden = name !== 'chat';
     this.peoplePanel.el.hidden = name !== 'people';

@@ -4,6 +4,7 @@ import { h, mount } from './dom.js';
 import { announce } from './announcer.js';
 import { t } from '../i18n.js';
 import { isBlank } from '../looks.js';
+import { keptFor } from './kept.js';
 
 const KINDS = ['consent', 'yes-no', 'choice'];
 const FIXED = new Set(['yes', 'no', 'abstain', 'agree', 'stand-aside', 'block']);
@@ -45,7 +46,9 @@ export class VoteSection {
     this.el = h('section', { class: 'panel-section', 'aria-labelledby': 'vote-title' },
       h('h3', { id: 'vote-title', class: 'panel-heading', text: t('vote.title') }),
       this.body, this.results);
-    this.draft = { question: '', kind: 'consent', options: '', secret: false };
+    // The form as typed, kept across a redraw (a language change).
+    this.kept = keptFor(model.session);
+    this.kept.draft ??= { question: '', kind: 'consent', options: '', secret: false };
     this.render();
   }
 
@@ -134,7 +137,7 @@ export class VoteSection {
   }
 
   form() {
-    const d = this.draft;
+    const d = this.kept.draft;
     const question = h('input', { id: 'proposal-question', class: 'input', maxLength: 300, required: true, value: d.question, oninput: () => { d.question = question.value; } });
     const options = h('textarea', { id: 'proposal-options', class: 'input', rows: 3, value: d.options, oninput: () => { d.options = options.value; } });
     const optionsField = h('div', { class: 'field', hidden: d.kind !== 'choice' },
@@ -153,7 +156,7 @@ export class VoteSection {
         if (d.kind === 'choice') draft.options = d.options.split('\n').map((o) => o.trim()).filter((o) => !isBlank(o));
         if (isBlank(draft.question)) return;
         this.model.open(draft);
-        this.draft = { question: '', kind: d.kind, options: '', secret: d.secret };
+        this.kept.draft = { question: '', kind: d.kind, options: '', secret: d.secret };
       },
     },
     h('p', { class: 'panel-subheading', text: t('vote.new') }),
