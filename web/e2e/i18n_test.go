@@ -184,3 +184,29 @@ func TestAHalfTypedProposalSurvivesALanguageChange(t *testing.T) {
 		t.Fatalf("after the language change Ana's proposal form holds %v, want what she typed: %v", form, err)
 	}
 }
+
+// TestTheUnstableNoticeStaysAcrossALanguageChange: Ana's connection is
+// cut, and the page says it is unstable; she changes the language, and
+// the meeting drawn again still says so.
+func TestTheUnstableNoticeStaysAcrossALanguageChange(t *testing.T) {
+	srv := startServer(t)
+	const room = "e2e-unstable-lang"
+	dialGo(t, srv, room, true)
+	ana := webtest.Launch(t)
+	if err := ana.Open(joinURL(srv, room, "Ana", noDevices)); err != nil {
+		t.Fatal(err)
+	}
+	joinedWithin(t, ana, "Ana", time.Minute)
+	eventually(t, time.Minute, "Ana receives from Mo", func() (bool, string) {
+		connected, err := evalJS[bool](ana, `window.plenum.stats().then((s) => !!s.candidatePair)`)
+		return connected, fmt.Sprint(err)
+	})
+	cutMedia(t, srv, "plenume2eunstablelang")
+	waitAt(t, "Ana", ana, unstableNotice)
+
+	chooseLanguage(t, ana, "de")
+	waitAt(t, "Ana", ana, `document.documentElement.lang === "de" && window.plenum.state === "joined"`)
+	if err := ana.WaitFor(unstableNotice, 5*time.Second); err != nil {
+		t.Fatalf("after the language change Ana's page no longer says her connection is unstable: %v", err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plenum-meet/plenum/cmd/plenum/server"
 	"github.com/plenum-meet/plenum/sfu/sfutest"
 	"github.com/plenum-meet/plenum/web/webtest"
 )
@@ -34,14 +35,7 @@ func TestBrowserVideoIsRepairedByNACKOverRTX(t *testing.T) {
 		t.Skip("drops packets on lo: set PLENUM_IMPAIRED_NETWORK_TESTS=1, in a private network namespace, and run it alone")
 	}
 	srv := startServer(t)
-	addrs := srv.MediaAddrs()
-	if len(addrs) == 0 {
-		t.Fatal("the server listens for media nowhere")
-	}
-	_, port, err := net.SplitHostPort(addrs[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	port := mediaPort(t, srv)
 	browsers, ids := joinAll(t, srv, "e2e-loss", nil, "Ana", "Ben")
 	for i, b := range browsers {
 		if _, err := b.WaitDecodes(ids[1-i], 20*time.Second); err != nil {
@@ -93,3 +87,27 @@ func TestBrowserVideoIsRepairedByNACKOverRTX(t *testing.T) {
 		t.Errorf("the server resent %d packets, %d over RTX and %d rebuilt: want all rebuilt, over RTX", resent, rtx, rebuilt)
 	}
 }
+
+// mediaPort is the port srv receives and sends media on.
+func mediaPort(t *testing.T, srv *server.Server) string {
+	t.Helper()
+	addrs := srv.MediaAddrs()
+	if len(addrs) == 0 {
+		t.Fatal("the server listens for media nowhere")
+	}
+	_, port, err := net.SplitHostPort(addrs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return port
+}
+
+// cutMedia drops every packet srv's media port sends, from now until
+// the test ends: the page's connections to it go "disconnected".
+func cutMedia(t *testing.T, srv *server.Server, table string) {
+	t.Helper()
+	sfutest.DropOnLo(t, table, "udp sport "+mediaPort(t, srv), 100)
+}
+
+// unstableNotice is true while the page shows that a connection is unstable.
+const unstableNotice = `!!document.querySelector('.toast[data-key="unstable"]')`

@@ -147,10 +147,13 @@ export class MeetingView {
     on('track', ({ participant, kind, track }) => this.attach(participant, kind, track));
     on('track-removed', ({ participant, kind }) => this.attach(participant, kind, null));
     on('speaker', ({ id }) => this.layout.setSpeaker(id === session.id ? '' : id));
-    on('unstable', ({ unstable }) => {
+    const showUnstable = (unstable) => {
       if (unstable) toast(t('banner.reconnecting'), { key: 'unstable', kind: 'warn', timeout: 0, iconName: 'wifiOff' });
       else dismissToast('unstable');
-    });
+    };
+    on('unstable', ({ unstable }) => showUnstable(unstable));
+    // Drawn again (a language change) while a connection is unstable.
+    showUnstable(session.unstable.size > 0);
 
     const onMedia = () => this.syncLocal();
     media.addEventListener('change', onMedia);
