@@ -1,12 +1,14 @@
 package e2e
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/plenum-meet/plenum/cmd/plenum/server"
+	"github.com/plenum-meet/plenum/sfu"
 	"github.com/plenum-meet/plenum/sfu/sfutest"
 	"github.com/plenum-meet/plenum/web/webtest"
 )
@@ -111,3 +113,37 @@ func cutMedia(t *testing.T, srv *server.Server, table string) {
 
 // unstableNotice is true while the page shows that a connection is unstable.
 const unstableNotice = `!!document.querySelector('.toast[data-key="unstable"]')`
+
+// TestTheUnstableNoticeGoesWithTheUpConnectionOfOneMadeViewer: Ana's
+// sending connection (her only one: Mo sends nothing) is cut, and the
+// page says the connection is unstable; Mo makes her viewer, which
+// closes it, and the notice goes.
+func TestTheUnstableNoticeGoesWithTheUpConnectionOfOneMadeViewer(t *testing.T) {
+	srv := startServer(t)
+	const room = "e2e-unstable-viewer"
+	mo := dialGo(t, srv, room, false)
+	ana := webtest.Launch(t)
+	if err := ana.Open(joinURL(srv, room, "Ana", nil)); err != nil {
+		t.Fatal(err)
+	}
+	anaID := joinedWithin(t, ana, "Ana", time.Minute)
+	eventually(t, time.Minute, "Ana sends her camera", func() (bool, string) {
+		layers, err := ana.SentLayers()
+		for _, l := range layers {
+			if l.BytesSent > 0 {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprint(layers, err)
+	})
+	cutMedia(t, srv, "plenume2eunstableviewer")
+	waitAt(t, "Ana", ana, unstableNotice)
+
+	if err := mo.SetRole(anaID, sfu.RoleViewer); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "Ana", ana, `window.plenum.role === "viewer"`)
+	if err := ana.WaitFor("!"+unstableNotice, 10*time.Second); err != nil {
+		t.Fatalf("Ana, made viewer, still reads that her connection is unstable: %v", err)
+	}
+}

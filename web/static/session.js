@@ -464,6 +464,8 @@ export class Session extends EventTarget {
     this.up.close();
     this.up = null;
     this.answersDue = 0; // the server drops a viewer's offers unanswered
+    // Gone, it is unstable no more (a closed connection reports nothing).
+    if (this.unstable.delete('up') && this.unstable.size === 0) this.emit('unstable', { unstable: false });
   }
 
   /** Leaves cleanly: tells the server, then closes everything. */
