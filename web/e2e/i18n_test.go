@@ -210,3 +210,31 @@ func TestTheUnstableNoticeStaysAcrossALanguageChange(t *testing.T) {
 		t.Fatalf("after the language change Ana's page no longer says her connection is unstable: %v", err)
 	}
 }
+
+// TestTheSpeakerStaysInTheSpotlightAcrossALanguageChange: in the
+// speaker layout Ana sees Cleo, who talks, in the spotlight (Mo came
+// first); she changes the language, and Cleo is still there.
+func TestTheSpeakerStaysInTheSpotlightAcrossALanguageChange(t *testing.T) {
+	srv := startServer(t)
+	const room = "e2e-speaker-lang"
+	dialGo(t, srv, room, true)
+	cleo := dialGoAs(t, srv, room, "Cleo", true)
+	ana := webtest.Launch(t)
+	if err := ana.Open(joinURL(srv, room, "Ana", noDevices)); err != nil {
+		t.Fatal(err)
+	}
+	joinedWithin(t, ana, "Ana", time.Minute)
+	waitAt(t, "Ana", ana, `window.plenum.participants().length === 2`)
+	doAt(t, "Ana", ana, chromedp.KeyEvent("w"))
+	waitAt(t, "Ana", ana, `window.plenum.layout().mode === "speaker"`)
+	cleo.SetAudioLevel(20) // talking
+	featured := fmt.Sprintf(`window.plenum.layout().featured.join() === %q`, cleo.ID())
+	waitAt(t, "Ana", ana, featured)
+
+	chooseLanguage(t, ana, "de")
+	waitAt(t, "Ana", ana, `document.documentElement.lang === "de" && window.plenum.state === "joined"`)
+	if err := ana.WaitFor(featured, 5*time.Second); err != nil {
+		layout, _ := evalJS[any](ana, `window.plenum.layout()`)
+		t.Fatalf("after the language change Ana's layout is %v, want Cleo, who speaks, in the spotlight: %v", layout, err)
+	}
+}

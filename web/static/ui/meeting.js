@@ -163,6 +163,8 @@ export class MeetingView {
     if (this.shares.button) this.cleanups.push(registerShortcut({ key: 'd', label: 'shortcuts.share', run: () => this.shares.toggle() }));
     this.cleanups.push(registerShortcut({ key: 'w', label: 'shortcuts.layout', run: () => this.layoutButton.el.click() }));
     for (const p of session.participants.values()) this.addTile(p);
+    // Drawn again (a language change): the speaker named before.
+    this.layout.setSpeaker(session.speaker === session.id ? '' : session.speaker);
     if (store.audioOnly) this.setAudioOnly(true);
     this.syncLocal();
     this.refresh();
