@@ -31,6 +31,20 @@ func chooseLanguage(t *testing.T, b *webtest.Browser, lang string) {
 	}
 }
 
+// keptAcrossALanguageChange has b, whose page shows what (a JavaScript
+// expression, true now), choose German; the meeting drawn again must
+// show it still. shown, an expression, tells what it shows instead.
+func keptAcrossALanguageChange(t *testing.T, b *webtest.Browser, who, what, shown string) {
+	t.Helper()
+	waitAt(t, who, b, what)
+	chooseLanguage(t, b, "de")
+	waitAt(t, who, b, `document.documentElement.lang === "de" && window.plenum.state === "joined"`)
+	if err := b.WaitFor(what, 5*time.Second); err != nil {
+		got, _ := evalJS[any](b, shown)
+		t.Fatalf("after the language change %s's page shows %v: %v", who, got, err)
+	}
+}
+
 // sameText is a JavaScript expression that is true when every element
 // matching a selector shows (or, for attr, carries) the message of a key
 // in the given catalogue, loaded from the server as the page loads it.
@@ -142,14 +156,7 @@ func TestAPinnedTileStaysPinnedAcrossALanguageChange(t *testing.T) {
 	mouseClick(t, ana, "Ana", pin)
 	pinned := fmt.Sprintf(`window.plenum.layout().pinned === %q && window.plenum.layout().featured.join() === %q &&
 		document.querySelector(%q)?.getAttribute('aria-pressed') === 'true'`, mo.ID(), mo.ID(), pin)
-	waitAt(t, "Ana", ana, pinned)
-
-	chooseLanguage(t, ana, "de")
-	waitAt(t, "Ana", ana, `document.documentElement.lang === "de" && window.plenum.state === "joined"`)
-	if err := ana.WaitFor(pinned, 5*time.Second); err != nil {
-		layout, _ := evalJS[any](ana, `window.plenum.layout()`)
-		t.Fatalf("after the language change Ana's layout is %v, want Mo still pinned: %v", layout, err)
-	}
+	keptAcrossALanguageChange(t, ana, "Ana", pinned, `window.plenum.layout()`)
 }
 
 // TestAHalfTypedProposalSurvivesALanguageChange: Ana, who facilitates,
@@ -175,14 +182,7 @@ func TestAHalfTypedProposalSurvivesALanguageChange(t *testing.T) {
 	const typed = `document.querySelector('#proposal-question')?.value === 'Which drink?' &&
 		document.querySelector('#proposal-kind')?.value === 'choice' &&
 		document.querySelector('#proposal-options')?.value === 'Tea\nCoffee'`
-	waitAt(t, "Ana", ana, typed)
-
-	chooseLanguage(t, ana, "de")
-	waitAt(t, "Ana", ana, `document.documentElement.lang === "de" && window.plenum.state === "joined"`)
-	if err := ana.WaitFor(typed, 5*time.Second); err != nil {
-		form, _ := evalJS[any](ana, `['#proposal-question', '#proposal-kind', '#proposal-options'].map((s) => document.querySelector(s)?.value)`)
-		t.Fatalf("after the language change Ana's proposal form holds %v, want what she typed: %v", form, err)
-	}
+	keptAcrossALanguageChange(t, ana, "Ana", typed, `['#proposal-question', '#proposal-kind', '#proposal-options'].map((s) => document.querySelector(s)?.value)`)
 }
 
 // TestTheUnstableNoticeStaysAcrossALanguageChange: Ana's connection is
@@ -202,13 +202,7 @@ func TestTheUnstableNoticeStaysAcrossALanguageChange(t *testing.T) {
 		return connected, fmt.Sprint(err)
 	})
 	cutMedia(t, srv, "plenume2eunstablelang")
-	waitAt(t, "Ana", ana, unstableNotice)
-
-	chooseLanguage(t, ana, "de")
-	waitAt(t, "Ana", ana, `document.documentElement.lang === "de" && window.plenum.state === "joined"`)
-	if err := ana.WaitFor(unstableNotice, 5*time.Second); err != nil {
-		t.Fatalf("after the language change Ana's page no longer says her connection is unstable: %v", err)
-	}
+	keptAcrossALanguageChange(t, ana, "Ana", unstableNotice, notices)
 }
 
 // TestTheSpeakerStaysInTheSpotlightAcrossALanguageChange: in the
@@ -229,12 +223,50 @@ func TestTheSpeakerStaysInTheSpotlightAcrossALanguageChange(t *testing.T) {
 	waitAt(t, "Ana", ana, `window.plenum.layout().mode === "speaker"`)
 	cleo.SetAudioLevel(20) // talking
 	featured := fmt.Sprintf(`window.plenum.layout().featured.join() === %q`, cleo.ID())
-	waitAt(t, "Ana", ana, featured)
+	keptAcrossALanguageChange(t, ana, "Ana", featured, `window.plenum.layout()`)
+}
 
-	chooseLanguage(t, ana, "de")
-	waitAt(t, "Ana", ana, `document.documentElement.lang === "de" && window.plenum.state === "joined"`)
-	if err := ana.WaitFor(featured, 5*time.Second); err != nil {
-		layout, _ := evalJS[any](ana, `window.plenum.layout()`)
-		t.Fatalf("after the language change Ana's layout is %v, want Cleo, who speaks, in the spotlight: %v", layout, err)
+// notices is what the page's notices say, for failures.
+const notices = `[...document.querySelectorAll('.toast')].map((e) => e.dataset.key + ': ' + e.textContent)`
+
+// TestTheAssemblyPanelStaysOpenAcrossALanguageChange: Ana opens the
+// queue and votes, then changes the language; the panel is still open.
+func TestTheAssemblyPanelStaysOpenAcrossALanguageChange(t *testing.T) {
+	srv := startServer(t)
+	ana := webtest.Launch(t)
+	if err := ana.Open(joinURL(srv, "e2e-assembly-lang", "Ana", noDevices)); err != nil {
+		t.Fatal(err)
 	}
+	joinedWithin(t, ana, "Ana", time.Minute)
+	doAt(t, "Ana", ana, tap(".ctl-assembly"))
+	keptAcrossALanguageChange(t, ana, "Ana",
+		`!document.getElementById('assembly-panel').hidden && document.querySelector('.ctl-assembly').getAttribute('aria-expanded') === 'true'`,
+		`[document.getElementById('assembly-panel').hidden, document.querySelector('.ctl-assembly').getAttribute('aria-expanded')]`)
+}
+
+// TestTheMutedNoticeStaysAcrossALanguageChange: Mo mutes Ana, whose
+// page says so; she changes the language, and it still says so.
+func TestTheMutedNoticeStaysAcrossALanguageChange(t *testing.T) {
+	srv := startServer(t)
+	const room = "e2e-muted-lang"
+	mo := dialGo(t, srv, room, false)
+	ana := webtest.Launch(t)
+	if err := ana.Open(joinURL(srv, room, "Ana", url.Values{"camera": {"0"}})); err != nil {
+		t.Fatal(err)
+	}
+	anaID := joinedWithin(t, ana, "Ana", time.Minute)
+	waitAt(t, "Ana", ana, `!window.plenum.muted.audio`)
+	if err := mo.MuteParticipant(anaID, true, false); err != nil {
+		t.Fatal(err)
+	}
+	keptAcrossALanguageChange(t, ana, "Ana", `!!document.querySelector('.toast[data-key="muted"]')`, notices)
+}
+
+// TestAnUnmuteRequestNoticeStaysAcrossALanguageChange: Ana, a
+// moderator, is told that Ben asks to unmute; she changes the
+// language, and the notice, with its Allow button, is still there.
+func TestAnUnmuteRequestNoticeStaysAcrossALanguageChange(t *testing.T) {
+	srv := startServer(t)
+	_, ana, _, _, request := benAsksToUnmute(t, srv, "e2e-request-lang")
+	keptAcrossALanguageChange(t, ana, "Ana", fmt.Sprintf(`!!document.querySelector(%q)`, request+" button.btn-primary"), notices)
 }

@@ -12,6 +12,7 @@ import { handToggle, toggleHand, announceQueue, QueueSection, TileMarks } from '
 import { VoteSection, announceProposal } from './vote.js';
 import { minutesMarkdown, download, minutesFilename } from './minutes.js';
 import { store } from '../store.js';
+import { keptFor } from './kept.js';
 import { t, has } from '../i18n.js';
 
 export class AssemblyUI {
@@ -65,7 +66,10 @@ export class AssemblyUI {
       this.render();
     });
     on('role', () => this.render());
-    on('reset', () => this.render());
+    on('reset', () => {
+      this.setOpen(false, false); // a fresh join starts with it closed, as it did
+      this.render();
+    });
     on('refused', ({ request, code }) => {
       const key = has(`refused.${code}`) ? `refused.${code}` : 'refused.other';
       toast(t(key, { code }), { key: `refused-${request}`, kind: 'warn', timeout: 6000, dismissible: true });
@@ -77,6 +81,9 @@ export class AssemblyUI {
       this.marks.tick();
     }, 1000);
     this.render();
+    // Drawn again (a language change) while open.
+    this.kept = keptFor(session);
+    if (this.kept.assemblyOpen) this.setOpen(true, false);
   }
 
   render() {
@@ -95,6 +102,7 @@ export class AssemblyUI {
   setOpen(open, focus = true) {
     if (this.panel.hidden !== open) return;
     this.panel.hidden = !open;
+    keptFor(this.session).assemblyOpen = open;
     this.toggle.setAttribute('aria-expanded', open ? 'true' : 'false');
     this.toggle.classList.toggle('ctl-active', open);
     if (!focus) return;

@@ -10,8 +10,9 @@ import { menuButton } from './menu.js';
 import { confirmDialog, promptDialog } from './dialog.js';
 import { LobbyPanel } from './lobby.js';
 import { registerPersonActions } from './people.js';
-import { toast, dismissToast } from './toast.js';
+import { toast, dismissToast, toastShown } from './toast.js';
 import { announce } from './announcer.js';
+import { keptFor } from './kept.js';
 import { t } from '../i18n.js';
 
 const ROOM_FLAGS = ['locked', 'lobby', 'askToUnmute', 'password'];
@@ -60,7 +61,13 @@ export class ModerationUI {
     this.session = meeting.session;
     this.access = this.session.access;
     this.decorations = new Map(); // participant id -> {menu, badge, hand}
-    this.requestToasts = new Set(); // participant ids whose unmute request is shown
+    // The notices still up are kept across a redraw (a language change):
+    // kept.muted, a moderator's mute {audio, video, by} whose notice
+    // shows, and kept.requests, the participants whose unmute request
+    // shows.
+    this.kept = keptFor(this.session);
+    this.kept.requests ??= new Set();
+    this.requestToasts = this.kept.requests;
     this.cleanups = [];
     this.state = { ...this.access.state };
 
@@ -88,6 +95,12 @@ export class ModerationUI {
     on('unmute-allowed', () => this.unmuteAllowed());
     on('lobby-changed', ({ waiting, joined }) => this.lobby.render(waiting, joined));
     on('unmute-requests', ({ ids, id }) => this.unmuteRequests(ids, id));
+    // Joined afresh (a restarted server), no mute of before holds.
+    on('reset', () => {
+      this.mutedKinds = null;
+      this.kept.muted = null;
+      dismissToast('muted');
+    });
 
     const onMedia = () => this.devicesChanged();
     this.meeting.media.addEventListener('change', onMedia);
@@ -102,6 +115,10 @@ export class ModerationUI {
     this.applyRole();
     this.lobby.render(this.access.waitingList());
     this.lockBadge.hidden = !this.state.locked;
+    // Drawn again: the notices that were up, in the new language, not
+    // announced again.
+    if (this.kept.muted) this.mutedByModerator(this.kept.muted, false);
+    for (const id of this.requestToasts) this.showRequest(id, false);
   }
 
   badge() {
@@ -229,11 +246,11 @@ export class ModerationUI {
     }
   }
 
-  mutedByModerator({ audio, video, by }) {
+  mutedByModerator({ audio, video, by }, say = true) {
     const who = this.session.participants.get(by)?.name;
     const what = audio && video ? 'both' : audio ? 'mic' : 'cam';
     const text = who ? t(`moderation.mutedBy.${what}`, { name: who }) : t(`moderation.muted.${what}`);
-    announce(text);
+    if (say) announce(text);
     // Shown until dismissed or the devices are back on: someone away
     // from the screen should still find out why they are muted.
     toast(text, {
@@ -245,6 +262,7 @@ export class ModerationUI {
       action: this.access.state.askToUnmute ? { label: t('moderation.askToUnmute'), run: () => offerToAskNow(this.access) } : null,
     });
     this.mutedKinds = { audio, video };
+    this.kept.muted = { audio, video, by };
   }
 
   /** Our devices changed: the muted notice goes once they are back on. */
@@ -253,11 +271,13 @@ export class ModerationUI {
     const back = this.mutedKinds && (!this.mutedKinds.audio || media.micOn) && (!this.mutedKinds.video || media.camOn);
     if (back) {
       this.mutedKinds = null;
+      this.kept.muted = null;
       dismissToast('muted');
     }
   }
 
   unmuteAllowed() {
+    this.kept.muted = null;
     dismissToast('muted');
     dismissToast('ask-unmute');
     const text = t('moderation.unmuteAllowed');
@@ -280,10 +300,18 @@ export class ModerationUI {
         this.requestToasts.delete(shown);
       }
     }
-    const p = id ? this.session.participants.get(id) : null;
-    if (!p) return;
+    if (id) this.showRequest(id, true);
+  }
+
+  /** Shows (and when say, announces) participant id's request to unmute. */
+  showRequest(id, say) {
+    const p = this.session.participants.get(id);
+    if (!p || !this.access.requests.has(id)) {
+      this.requestToasts.delete(id);
+      return;
+    }
     const text = t('moderation.requested', { name: p.name });
-    announce(text);
+    if (say) announce(text);
     toast(text, {
       key: `request-${id}`,
       timeout: 0,
@@ -298,7 +326,13 @@ export class ModerationUI {
     for (const fn of this.cleanups) fn();
     this.roomMenu.close();
     this.lobby.destroy();
-    for (const id of this.requestToasts) dismissToast(`request-${id}`);
+    // Notices dismissed meanwhile (their close button, their own action)
+    // are not shown again.
+    if (!toastShown('muted')) this.kept.muted = null;
+    for (const id of this.requestToasts) {
+      if (!toastShown(`request-${id}`)) this.requestToasts.delete(id);
+      dismissToast(`request-${id}`);
+    }
     dismissToast('muted');
     dismissToast('ask-unmute');
   }

@@ -38,6 +38,11 @@ export function toast(text, { key = '', kind = 'info', timeout = 4000, action = 
   return remove;
 }
 
+/** Whether the notice with this key shows. */
+export function toastShown(key) {
+  return byKey.has(key);
+}
+
 /** Removes the notice with this key, if shown. */
 export function dismissToast(key) {
   byKey.get(key)?.();
