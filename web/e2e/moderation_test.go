@@ -245,3 +245,39 @@ func mustStats(t *testing.T, b *webtest.Browser) webtest.Stats {
 	}
 	return s
 }
+
+// TestATileMenuClosesWhenItsParticipantLeaves: Mo moderates in a
+// browser and opens the menu on Ben's tile; Ben leaves. The menu goes
+// with him, its actions acting on nobody now, and focus, which was in
+// it, lands on a control Mo can see rather than nowhere.
+func TestATileMenuClosesWhenItsParticipantLeaves(t *testing.T) {
+	srv := startServer(t)
+	const room = "e2e-menu-left"
+	mod := webtest.Launch(t)
+	if err := mod.Open(joinURL(srv, room, "Mo", noDevices)); err != nil {
+		t.Fatal(err)
+	}
+	joinedWithin(t, mod, "Mo", time.Minute)
+	waitAt(t, "Mo", mod, `window.plenum.role === "moderator"`)
+	ben := dialGoAs(t, srv, room, "Ben", false)
+
+	mouseClick(t, mod, "Mo", fmt.Sprintf(`.tile[data-participant=%q] .tile-menu`, ben.ID()))
+	waitAt(t, "Mo", mod, `!!document.activeElement?.closest('.menu')`)
+	ben.Leave()
+	waitAt(t, "Mo", mod, fmt.Sprintf(`!document.querySelector('.tile[data-participant=%q]')`, ben.ID()))
+
+	var after struct {
+		Menus   int
+		Focused string
+		Visible bool
+	}
+	if err := mod.Eval(`(() => { const el = document.activeElement;
+		return {menus: document.querySelectorAll('.menu').length,
+			focused: el === document.body ? 'body' : el.tagName.toLowerCase() + '.' + [...el.classList].join('.'),
+			visible: el !== document.body && el.isConnected && el.getClientRects().length > 0}; })()`, &after); err != nil {
+		t.Fatal(err)
+	}
+	if after.Menus != 0 || !after.Visible {
+		t.Fatalf("after Ben left, Mo's page shows %d menus with focus on %s (visible: %v), want his menu gone and focus on a control shown", after.Menus, after.Focused, after.Visible)
+	}
+}

@@ -13,7 +13,8 @@ let open = null; // the one menu open at a time
  * items() is called at each opening and returns
  * [{label, action, run, danger, checked}] (checked: true/false for a
  * toggle, undefined for a plain action); action names the item for
- * tests and styles (data-action).
+ * tests and styles (data-action). hasFocus() tells whether focus is on
+ * the button or in the open list.
  */
 export function menuButton({ label, iconName = 'more', className = '', items }) {
   const list = h('div', { class: 'menu', role: 'menu', hidden: true, 'aria-label': label });
@@ -118,6 +119,7 @@ export function menuButton({ label, iconName = 'more', className = '', items }) 
     }
   });
 
-  const api = { el, button, close };
+  const hasFocus = () => el.contains(document.activeElement) || list.contains(document.activeElement);
+  const api = { el, button, close, hasFocus };
   return api;
 }

@@ -88,7 +88,7 @@ export class ModerationUI {
     // The meeting's own listeners ran first: the tiles exist.
     on('participant-joined', ({ participant }) => this.decorate(participant));
     on('participant-updated', ({ participant }) => this.decorate(participant));
-    on('participant-left', ({ participant }) => this.decorations.delete(participant.id));
+    on('participant-left', ({ participant }) => this.forget(participant.id));
     on('role', ({ role }) => this.roleChanged(role));
     on('room-state', ({ state }) => this.roomChanged(state));
     on('muted', (m) => this.mutedByModerator(m));
@@ -147,6 +147,19 @@ export class ModerationUI {
     d.badge.hidden = p.role !== 'moderator';
     d.hand.hidden = !this.access.requests.has(p.id);
     tile.el.classList.toggle('is-viewer', p.role === 'viewer');
+  }
+
+  /**
+   * id left: the menu of their tile closes, its actions acting on nobody
+   * now, and focus in it goes to the toolbar, as the lobby panel's does.
+   */
+  forget(id) {
+    const menu = this.decorations.get(id)?.menu;
+    this.decorations.delete(id);
+    if (!menu) return;
+    const focused = menu.hasFocus();
+    menu.close();
+    if (focused) this.meeting.el.querySelector('.toolbar .ctl')?.focus();
   }
 
   participantItems(id) {
