@@ -188,3 +188,55 @@ func TestRelayOnlyBrowsersMeetThroughBuiltInTURN(t *testing.T) {
 		t.Fatal("the built-in TURN server holds no allocation")
 	}
 }
+
+// renameParticipants, run before the page's own scripts, plays a server
+// that renames someone: after window.renames[id] = name, each
+// participant-joined or participant-updated for id reaches the page with
+// that name.
+const renameParticipants = `(() => {
+  window.renames = {};
+  const add = WebSocket.prototype.addEventListener;
+  WebSocket.prototype.addEventListener = function (type, listener, ...rest) {
+    if (type !== 'message') return add.call(this, type, listener, ...rest);
+    return add.call(this, type, (event) => {
+      let msg = null;
+      try { msg = JSON.parse(event.data); } catch { /* not ours to judge */ }
+      const name = window.renames[msg?.participant?.id];
+      if (name === undefined || !['participant-joined', 'participant-updated'].includes(msg.type)) return listener.call(this, event);
+      msg.participant.name = name;
+      return listener.call(this, new MessageEvent('message', { data: JSON.stringify(msg) }));
+    }, ...rest);
+  };
+})()`
+
+// TestTheFullScreenButtonNamesARenamedParticipant: Ben, on Ana's
+// screen, is renamed Cleo (a participant-updated with her new name);
+// every button of the tile, full screen and pin too, names Cleo, none
+// Ben.
+func TestTheFullScreenButtonNamesARenamedParticipant(t *testing.T) {
+	srv := startServer(t)
+	const room = "e2e-rename"
+	ana := webtest.Launch(t)
+	doAt(t, "Ana", ana, beforeScripts(renameParticipants))
+	if err := ana.Open(joinURL(srv, room, "Ana", noDevices)); err != nil {
+		t.Fatal(err)
+	}
+	joinedWithin(t, ana, "Ana", time.Minute)
+	ben := dialGoAs(t, srv, room, "Ben", false)
+	tile := fmt.Sprintf(`.tile[data-participant=%q]`, ben.ID())
+	waitAt(t, "Ana", ana, fmt.Sprintf(`!!document.querySelector(%q)`, tile+` .tile-actions`))
+
+	run(t, ana, fmt.Sprintf(`window.renames[%q] = "Cleo"`, ben.ID()))
+	if err := ben.SetMuted(true, true); err != nil { // a participant-updated
+		t.Fatal(err)
+	}
+	waitAt(t, "Ana", ana, fmt.Sprintf(`document.querySelector(%q)?.textContent === "Cleo"`, tile+` .tile-name`))
+	var stale []string
+	if err := ana.Eval(fmt.Sprintf(`[...document.querySelectorAll(%q)]
+		.map((el) => el.getAttribute('aria-label') + ' / ' + el.title).filter((l) => l.includes('Ben'))`, tile+` button`), &stale); err != nil {
+		t.Fatal(err)
+	}
+	if len(stale) > 0 {
+		t.Fatalf("after Ben was renamed Cleo, buttons of the tile still name him: %q", stale)
+	}
+}

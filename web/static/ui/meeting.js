@@ -70,7 +70,7 @@ export class MeetingView {
       const { participant, screen } = parseStreamId(key);
       session.view(participant, height, visible, force, screen ? 'screen' : 'camera');
     });
-    this.actions = new Map(); // tile key -> its pin button's updater
+    this.actions = new Map(); // tile key -> its buttons' updater (tileActions)
     this.kept = keptFor(session);
     this.layout = new Layout({ onChange: () => this.layoutChanged(), pinned: this.kept.pinned });
     store.layout = this.layout;
@@ -231,7 +231,10 @@ export class MeetingView {
   updateTile(p) {
     const tile = this.tiles.get(p.id);
     if (!tile) return;
-    if (tile.name !== p.name) tile.setName(p.name);
+    if (tile.name !== p.name) {
+      tile.setName(p.name);
+      this.actions.get(p.id)?.update(); // the buttons' labels name them
+    }
     this.shares.rename(p.id, p.name);
     tile.setAudioMuted(p.audioMuted);
     tile.setReconnecting(p.reconnecting);

@@ -96,7 +96,9 @@ export class ScreenShares {
   /** The publisher's name changed. */
   rename(id, name) {
     const tile = this.tiles.get(id);
-    if (tile && tile.name !== name) tile.setName(name);
+    if (!tile || tile.name === name) return;
+    tile.setName(name);
+    this.actions.get(id)?.update(); // the buttons' labels name them
   }
 
   /** Refreshes the pin buttons after the layout changed. */

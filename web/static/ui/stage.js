@@ -48,31 +48,28 @@ export function fullscreenSupported() {
 /**
  * Adds pin and full-screen buttons to a tile's corner. onPin() toggles
  * the pin; isPinned() tells the current state. Returns {update} to
- * refresh the pin button's state and label.
+ * refresh the pin button's state and both buttons' labels (after a
+ * rename too).
  */
 export function tileActions(tile, { onPin, isPinned }) {
   const pin = h('button', { type: 'button', class: 'tile-btn', 'aria-pressed': 'false', onclick: (e) => {
     e.stopPropagation();
     onPin();
   } }, icon('pin'));
-  const buttons = [pin];
-  if (fullscreenSupported()) {
-    const full = h('button', { type: 'button', class: 'tile-btn', onclick: (e) => {
-      e.stopPropagation();
-      toggleFullscreen(tile.el);
-    } }, icon('expand'));
-    const label = t('tile.fullscreen', { name: tile.name });
-    full.setAttribute('aria-label', label);
-    full.title = label;
-    buttons.push(full);
-  }
-  tile.el.append(h('div', { class: 'tile-actions' }, buttons));
+  const full = fullscreenSupported() ? h('button', { type: 'button', class: 'tile-btn', onclick: (e) => {
+    e.stopPropagation();
+    toggleFullscreen(tile.el);
+  } }, icon('expand')) : null;
+  tile.el.append(h('div', { class: 'tile-actions' }, pin, full));
+  const name = (button, label) => {
+    button.setAttribute('aria-label', label);
+    button.title = label;
+  };
   const update = () => {
     const pinned = isPinned();
-    const label = t(pinned ? 'tile.unpin' : 'tile.pin', { name: tile.name });
     pin.setAttribute('aria-pressed', pinned ? 'true' : 'false');
-    pin.setAttribute('aria-label', label);
-    pin.title = label;
+    name(pin, t(pinned ? 'tile.unpin' : 'tile.pin', { name: tile.name }));
+    if (full) name(full, t('tile.fullscreen', { name: tile.name }));
     tile.el.classList.toggle('is-pinned', pinned);
   };
   update();
