@@ -12,6 +12,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/plenum-meet/plenum/sfu"
 	"github.com/plenum-meet/plenum/signaling"
 	"github.com/plenum-meet/plenum/signaling/client"
 )
@@ -324,5 +325,38 @@ func TestClosingTheSocketAResumeReplacedHoldsUpNobody(t *testing.T) {
 	releaseClose()
 	if got, _, resumed := rawWelcome(t, back); got != id || !resumed {
 		t.Fatalf("the resume welcomed %s (resumed %v), want %s back", got, resumed, id)
+	}
+}
+
+// TestTheGoClientListsTheLobbyAsItIsAfterAResume: Ana moderates with Mo
+// and both see Lee and Sam waiting; Ana's socket breaks and, while she is
+// away, Lee gives up. The resume's welcome is followed by the lobby as it
+// is now, which replaces what Ana's client listed: Sam alone.
+func TestTheGoClientListsTheLobbyAsItIsAfterAResume(t *testing.T) {
+	f := start(t)
+	ana := f.join(t, "council", "Ana")
+	mo := f.join(t, "council", "Mo")
+	if err := ana.SetRole(mo.ID(), sfu.RoleModerator); err != nil {
+		t.Fatal(err)
+	}
+	if err := ana.ChangeRoom(client.RoomSettings{Lobby: boolp(true)}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Mo moderates a room with a lobby", func() bool { return mo.Role() == sfu.RoleModerator && mo.RoomState().Lobby })
+	lee := f.join(t, "council", "Lee")
+	f.join(t, "council", "Sam")
+	waitFor(t, "Ana and Mo see Lee and Sam waiting", func() bool { return len(ana.Lobby()) == 2 && len(mo.Lobby()) == 2 })
+
+	ana.CutSocket()
+	lee.Close()
+	waitFor(t, "Lee leaves the lobby", func() bool { return len(mo.Lobby()) == 1 })
+	if err := resume(ana, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := ana.Ping(); err != nil { // the lobby comes before the pong
+		t.Fatal(err)
+	}
+	if l := ana.Lobby(); len(l) != 1 || l[0].Name != "Sam" {
+		t.Fatalf("after her resume Ana's client lists %+v waiting, want Sam alone", l)
 	}
 }

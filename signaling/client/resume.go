@@ -87,13 +87,15 @@ func (c *Client) Resume(ctx context.Context, token string) error {
 }
 
 // resumed handles the welcome that answers a resume: the room as it is
-// now replaces what the client knew, and connections that lost
+// now replaces what the client knew (the lobby too, which the server
+// sends again after this welcome), and connections that lost
 // connectivity restart ICE.
 func (c *Client) resumed(m *serverMessage) error {
 	c.mu.Lock()
 	c.resume.token = m.Resume
 	c.resume.count++
 	c.moderation.role = m.Role
+	c.moderation.lobby = nil
 	c.participants = map[string]sfu.ParticipantInfo{}
 	for _, p := range m.Participants {
 		c.participants[p.ID] = p
