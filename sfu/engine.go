@@ -28,6 +28,19 @@ const (
 	iceKeepaliveInterval   = 2 * time.Second
 )
 
+// iceMaxBindingRequests is how many connectivity checks the server sends
+// on a candidate pair before giving it up: as many as pion's 200 ms
+// check interval (pion/ice v4.4.8 agent_config.go:18) fits in the
+// iceDisconnectedTimeout + iceFailedTimeout for which a checking agent
+// waits to connect (agent.go:681-688). pion's default, 7, gives a pair
+// up for good after 1.6 s (agent.go:803-812), even if the peer's checks
+// on it get through later, and on the down connection, which the server
+// controls, pion nominates only a pair its own checks found working
+// (selection.go:75, 128): an ICE restart made while the network is gone,
+// which is when a client asks for one, then never connected once the
+// network was back, and the session ended with its grace (resume.go).
+const iceMaxBindingRequests = uint16((iceDisconnectedTimeout + iceFailedTimeout) / (200 * time.Millisecond))
+
 // srtpReplayWindow is how far behind the newest packet of a stream an
 // SRTP packet is still accepted (pion's default is 64), as libwebrtc has
 // it: a sender that numbers a retransmission when it caches the packet
@@ -146,6 +159,7 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetSRTPReplayProtectionWindow(srtpReplayWindow)
 	se.SetICETimeouts(iceDisconnectedTimeout, iceFailedTimeout, iceKeepaliveInterval)
+	se.SetICEMaxBindingRequests(iceMaxBindingRequests)
 	se.SetIncludeLoopbackCandidate(includeLoopback(cfg.Interfaces))
 	if len(cfg.Interfaces) > 0 {
 		se.SetInterfaceFilter(interfaceFilter(cfg.Interfaces))

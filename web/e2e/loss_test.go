@@ -36,14 +36,7 @@ func TestBrowserVideoIsRepairedByNACKOverRTX(t *testing.T) {
 	if os.Getenv("PLENUM_IMPAIRED_NETWORK_TESTS") != "1" {
 		t.Skip("drops packets on lo: set PLENUM_IMPAIRED_NETWORK_TESTS=1, in a private network namespace, and run it alone")
 	}
-	srv := startServer(t)
-	port := mediaPort(t, srv)
-	browsers, ids := joinAll(t, srv, "e2e-loss", nil, "Ana", "Ben")
-	for i, b := range browsers {
-		if _, err := b.WaitDecodes(ids[1-i], 20*time.Second); err != nil {
-			t.Fatalf("browser %d: %v", i, err)
-		}
-	}
+	srv, port, browsers, ids := twoDecodingEachOther(t, "e2e-loss")
 	// A window without loss, then one with it, of the same length.
 	const window = 8 * time.Second
 	snapshot := func() []webtest.VideoStats {
@@ -90,6 +83,22 @@ func TestBrowserVideoIsRepairedByNACKOverRTX(t *testing.T) {
 	}
 }
 
+// twoDecodingEachOther starts a server, has Ana and Ben join room and
+// waits until each decodes the other's video. It returns the server's
+// media port, which a test can impair, and the browsers and their ids.
+func twoDecodingEachOther(t *testing.T, room string) (srv *server.Server, port string, browsers []*webtest.Browser, ids []string) {
+	t.Helper()
+	srv = startServer(t)
+	port = mediaPort(t, srv)
+	browsers, ids = joinAll(t, srv, room, nil, "Ana", "Ben")
+	for i, b := range browsers {
+		if _, err := b.WaitDecodes(ids[1-i], 20*time.Second); err != nil {
+			t.Fatalf("browser %d: %v", i, err)
+		}
+	}
+	return srv, port, browsers, ids
+}
+
 // mediaPort is the port srv receives and sends media on.
 func mediaPort(t *testing.T, srv *server.Server) string {
 	t.Helper()
@@ -108,7 +117,7 @@ func mediaPort(t *testing.T, srv *server.Server) string {
 // the test ends: the page's connections to it go "disconnected".
 func cutMedia(t *testing.T, srv *server.Server, table string) {
 	t.Helper()
-	sfutest.DropOnLo(t, table, "udp sport "+mediaPort(t, srv), 100)
+	sfutest.CutOnLo(t, table, "udp sport "+mediaPort(t, srv))
 }
 
 // unstableNotice is true while the page shows that a connection is unstable.
