@@ -27,6 +27,13 @@ const ATTEMPT_TIMEOUT = 10_000;
 const GRACE_MARGIN = 1000;
 const DEFAULT_GRACE = 20_000;
 
+// A failed peer connection is restarted only if still failed this long
+// after: Chromium reports the up connection failed for an instant when
+// it applies the answer to our own ICE restart's offer (the old
+// generation's pairs have failed, the new one has no remote candidate
+// yet), and that must not restart it once more.
+const FAILURE_SETTLE = 500;
+
 const lostICE = (pc) => ['disconnected', 'failed'].includes(pc.iceConnectionState)
   || ['disconnected', 'failed'].includes(pc.connectionState);
 
@@ -224,21 +231,26 @@ export class Reconnector {
   }
 
   /**
-   * A peer connection failed while signaling works: restart its ICE,
-   * and end the session only if it is still failed after the server's
-   * grace. Returns true when it takes the failure in hand.
+   * A peer connection failed while signaling works: restart its ICE if
+   * it is still failed a moment later, and end the session only if it is
+   * still failed after the server's grace. Returns true when it takes
+   * the failure in hand.
    */
   mediaFailed(name) {
     const s = this.session;
     if (this.active) return true; // restarted once the session is back
     if (s.phase !== 'joined') return false;
-    if (name === 'down') this.restartDown();
-    else if (s.up && !s.access.viewer) this.restartUp(true);
-    s.later(this.grace, () => {
+    const failed = () => {
       const peer = name === 'down' ? s.down : s.up;
-      if (s.phase === 'joined' && peer && peer.pc.connectionState === 'failed') {
-        s.fail('media-failed', `${name} connection failed`);
-      }
+      return s.phase === 'joined' && peer && peer.pc.connectionState === 'failed';
+    };
+    s.later(FAILURE_SETTLE, () => {
+      if (this.active || !failed()) return;
+      if (name === 'down') this.restartDown();
+      else if (!s.access.viewer) this.restartUp(true);
+    });
+    s.later(this.grace, () => {
+      if (failed()) s.fail('media-failed', `${name} connection failed`);
     });
     return true;
   }
