@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp/kb"
 	"github.com/plenum-meet/plenum/cmd/plenum/server"
 	"github.com/plenum-meet/plenum/sfu"
 	"github.com/plenum-meet/plenum/signaling/client"
@@ -246,38 +247,91 @@ func mustStats(t *testing.T, b *webtest.Browser) webtest.Stats {
 	return s
 }
 
-// TestATileMenuClosesWhenItsParticipantLeaves: Mo moderates in a
-// browser and opens the menu on Ben's tile; Ben leaves. The menu goes
-// with him, its actions acting on nobody now, and focus, which was in
-// it, lands on a control Mo can see rather than nowhere.
-func TestATileMenuClosesWhenItsParticipantLeaves(t *testing.T) {
-	srv := startServer(t)
-	const room = "e2e-menu-left"
-	mod := webtest.Launch(t)
+// moWithBen starts a server where Mo, in a browser without camera or
+// microphone, opens room, the first in and so its moderator, and Ben
+// joins, a Go participant publishing nothing.
+func moWithBen(t *testing.T, room string) (srv *server.Server, mod *webtest.Browser, ben *client.Client) {
+	t.Helper()
+	srv = startServer(t)
+	mod = webtest.Launch(t)
 	if err := mod.Open(joinURL(srv, room, "Mo", noDevices)); err != nil {
 		t.Fatal(err)
 	}
 	joinedWithin(t, mod, "Mo", time.Minute)
 	waitAt(t, "Mo", mod, `window.plenum.role === "moderator"`)
-	ben := dialGoAs(t, srv, room, "Ben", false)
+	return srv, mod, dialGoAs(t, srv, room, "Ben", false)
+}
+
+// TestATileMenuClosesWhenItsParticipantLeaves: Mo moderates in a
+// browser and opens the menu on Ben's tile; Ben leaves. The menu goes
+// with him, its actions acting on nobody now, and focus, which was in
+// it, lands on a control Mo can see rather than nowhere.
+func TestATileMenuClosesWhenItsParticipantLeaves(t *testing.T) {
+	_, mod, ben := moWithBen(t, "e2e-menu-left")
 
 	mouseClick(t, mod, "Mo", fmt.Sprintf(`.tile[data-participant=%q] .tile-menu`, ben.ID()))
 	waitAt(t, "Mo", mod, `!!document.activeElement?.closest('.menu')`)
-	ben.Leave()
-	waitAt(t, "Mo", mod, fmt.Sprintf(`!document.querySelector('.tile[data-participant=%q]')`, ben.ID()))
+	benLeaves(t, mod, ben, fmt.Sprintf(`!document.querySelector('.tile[data-participant=%q]')`, ben.ID()))
+}
 
-	var after struct {
-		Menus   int
-		Focused string
-		Visible bool
+// benLeaves makes Ben leave; once gone is true in Mo's page, no menu
+// may be open there, and focus must be on something shown rather than
+// nowhere.
+func benLeaves(t *testing.T, mod *webtest.Browser, ben *client.Client, gone string) {
+	t.Helper()
+	ben.Leave()
+	waitAt(t, "Mo", mod, gone)
+	if after := focusAfter(t, mod); after.Menus != 0 || !after.Visible {
+		t.Fatalf("after Ben left, Mo's page shows %d menus with focus on %s (visible: %v), want none and focus on something shown", after.Menus, after.Focused, after.Visible)
 	}
-	if err := mod.Eval(`(() => { const el = document.activeElement;
+}
+
+// pageFocus is what a page shows of its menus and focus.
+type pageFocus struct {
+	Menus   int    // menus in the page, open ones
+	Focused string // the focused element: "body", or its tag and classes
+	Visible bool   // whether it is in the page and shown
+}
+
+// focusAfter tells, after something went from b's page, where focus is
+// and how many menus are open.
+func focusAfter(t *testing.T, b *webtest.Browser) pageFocus {
+	t.Helper()
+	var after pageFocus
+	if err := b.Eval(`(() => { const el = document.activeElement;
 		return {menus: document.querySelectorAll('.menu').length,
 			focused: el === document.body ? 'body' : el.tagName.toLowerCase() + '.' + [...el.classList].join('.'),
 			visible: el !== document.body && el.isConnected && el.getClientRects().length > 0}; })()`, &after); err != nil {
 		t.Fatal(err)
 	}
-	if after.Menus != 0 || !after.Visible {
-		t.Fatalf("after Ben left, Mo's page shows %d menus with focus on %s (visible: %v), want his menu gone and focus on a control shown", after.Menus, after.Focused, after.Visible)
+	return after
+}
+
+// TestAPersonMenuStaysOpenAcrossARedrawAndGoesWithItsPerson: Mo
+// moderates in a browser and opens Ben's menu in the participant list.
+// Cy joins: the list draws every row anew, and Ben's menu stays open,
+// focus in it, and Escape gives focus back to its button. Opened again,
+// it goes with Ben when he leaves, and focus lands on something shown.
+func TestAPersonMenuStaysOpenAcrossARedrawAndGoesWithItsPerson(t *testing.T) {
+	const room = "e2e-person-menu"
+	srv, mod, ben := moWithBen(t, room)
+	mouseClick(t, mod, "Mo", `.ctl-people`)
+	button := fmt.Sprintf(`.people-list .person[data-participant=%q] .person-menu`, ben.ID())
+
+	mouseClick(t, mod, "Mo", button)
+	waitAt(t, "Mo", mod, `!!document.activeElement?.closest('.menu')`)
+	dialGoAs(t, srv, room, "Cy", false)
+	waitAt(t, "Mo", mod, `document.querySelectorAll('.people-list .person').length === 3`)
+	if open, err := evalJS[bool](mod, fmt.Sprintf(`document.querySelector(%q)?.getAttribute('aria-expanded') === 'true'
+		&& document.querySelectorAll('.menu').length === 1 && !!document.activeElement?.closest('.menu')`, button)); err != nil || !open {
+		t.Fatalf("after Cy joined, Ben's menu in Mo's list is not open with focus in it (%v): %+v", err, focusAfter(t, mod))
 	}
+	press(t, mod, kb.Escape)
+	if back, err := evalJS[bool](mod, fmt.Sprintf(`document.activeElement === document.querySelector(%q)`, button)); err != nil || !back {
+		t.Fatalf("Escape in Ben's menu does not give focus back to its button (%v): %+v", err, focusAfter(t, mod))
+	}
+
+	mouseClick(t, mod, "Mo", button)
+	waitAt(t, "Mo", mod, `!!document.activeElement?.closest('.menu')`)
+	benLeaves(t, mod, ben, `document.querySelectorAll('.people-list .person').length === 2`)
 }

@@ -14,7 +14,8 @@ let open = null; // the one menu open at a time
  * [{label, action, run, danger, checked}] (checked: true/false for a
  * toggle, undefined for a plain action); action names the item for
  * tests and styles (data-action). hasFocus() tells whether focus is on
- * the button or in the open list.
+ * the button or in the open list; setLabel(label) names it anew (a
+ * rename).
  */
 export function menuButton({ label, iconName = 'more', className = '', items }) {
   const list = h('div', { class: 'menu', role: 'menu', hidden: true, 'aria-label': label });
@@ -120,6 +121,11 @@ export function menuButton({ label, iconName = 'more', className = '', items }) 
   });
 
   const hasFocus = () => el.contains(document.activeElement) || list.contains(document.activeElement);
-  const api = { el, button, close, hasFocus };
+  const setLabel = (text) => {
+    button.setAttribute('aria-label', text);
+    button.title = text;
+    list.setAttribute('aria-label', text);
+  };
+  const api = { el, button, close, hasFocus, setLabel };
   return api;
 }

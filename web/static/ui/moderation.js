@@ -61,6 +61,7 @@ export class ModerationUI {
     this.session = meeting.session;
     this.access = this.session.access;
     this.decorations = new Map(); // participant id -> {menu, badge, hand}
+    this.personMenus = new Map(); // participant id -> their menu in the participant list
     // The notices still up are kept across a redraw (a language change):
     // kept.muted, a moderator's mute {audio, video, by} whose notice
     // shows, and kept.requests, the participants whose unmute request
@@ -108,8 +109,7 @@ export class ModerationUI {
     this.mutedKinds = null; // what a moderator muted, while the notice shows
 
     // The same menu in each row of the participant list (people.js).
-    this.cleanups.push(registerPersonActions((p, { self }) => (self || !this.access.moderator ? null
-      : menuButton({ label: t('moderation.menuFor', { name: p.name }), className: 'icon-btn person-menu', items: () => this.participantItems(p.id) }).el)));
+    this.cleanups.push(registerPersonActions((p, { self }) => (self || !this.access.moderator ? null : this.personMenu(p).el)));
 
     for (const p of this.session.participants.values()) this.decorate(p);
     this.applyRole();
@@ -141,8 +141,7 @@ export class ModerationUI {
       tile.el.querySelector('.tile-label')?.prepend(d.badge, d.hand);
       this.decorations.set(p.id, d);
     }
-    d.menu.button.setAttribute('aria-label', t('moderation.menuFor', { name: p.name }));
-    d.menu.button.title = t('moderation.menuFor', { name: p.name });
+    d.menu.setLabel(t('moderation.menuFor', { name: p.name }));
     d.menu.el.hidden = !this.access.moderator;
     d.badge.hidden = p.role !== 'moderator';
     d.hand.hidden = !this.access.requests.has(p.id);
@@ -150,16 +149,33 @@ export class ModerationUI {
   }
 
   /**
-   * id left: the menu of their tile closes, its actions acting on nobody
-   * now, and focus in it goes to the toolbar, as the lobby panel's does.
+   * p's menu in the participant list. The list draws its rows anew at
+   * every change (anyone's microphone, a hand raised), and each gets
+   * this same menu: one open stays open, and Escape finds its button.
+   */
+  personMenu(p) {
+    let menu = this.personMenus.get(p.id);
+    if (!menu) {
+      menu = menuButton({ label: '', className: 'icon-btn person-menu', items: () => this.participantItems(p.id) });
+      this.personMenus.set(p.id, menu);
+    }
+    menu.setLabel(t('moderation.menuFor', { name: p.name }));
+    return menu;
+  }
+
+  /**
+   * id left: the menus of their tile and their row in the participant
+   * list close, their actions acting on nobody now. Focus in the tile's
+   * goes to the toolbar, as the lobby panel's does, focus in the row's
+   * to the list's title.
    */
   forget(id) {
-    const menu = this.decorations.get(id)?.menu;
+    const tileMenu = this.decorations.get(id)?.menu;
+    const personMenu = this.personMenus.get(id);
     this.decorations.delete(id);
-    if (!menu) return;
-    const focused = menu.hasFocus();
-    menu.close();
-    if (focused) this.meeting.el.querySelector('.toolbar .ctl')?.focus();
+    this.personMenus.delete(id);
+    if (tileMenu && closeMenu(tileMenu)) this.meeting.el.querySelector('.toolbar .ctl')?.focus();
+    if (personMenu && closeMenu(personMenu)) this.meeting.panels.peoplePanel.focus();
   }
 
   participantItems(id) {
@@ -338,6 +354,7 @@ export class ModerationUI {
   destroy() {
     for (const fn of this.cleanups) fn();
     this.roomMenu.close();
+    for (const menu of this.personMenus.values()) menu.close();
     this.lobby.destroy();
     // Notices dismissed meanwhile (their close button, their own action)
     // are not shown again.
@@ -349,6 +366,13 @@ export class ModerationUI {
     dismissToast('muted');
     dismissToast('ask-unmute');
   }
+}
+
+/** Closes menu; returns whether focus was in it. */
+function closeMenu(menu) {
+  const focused = menu.hasFocus();
+  menu.close();
+  return focused;
 }
 
 function offerToAskNow(access) {

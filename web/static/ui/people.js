@@ -17,7 +17,9 @@ const livePanels = new Set(); // redrawn when providers come or go
  * a Node (buttons, a menu) for the row's actions slot, or null; person is
  * {id, name, audioMuted, videoMuted, role, reconnecting, hand
  * ({position, direct} or null)}, self whether it is us.
- * Rows are rebuilt on every change, so the node must not keep state.
+ * Rows are rebuilt on every change: a node that keeps state (a menu
+ * that may be open) must be the same node each time, which moves into
+ * the new row, focus staying on it.
  * Returns a function that removes the provider.
  */
 export function registerPersonActions(fn) {
@@ -89,7 +91,11 @@ export class PeoplePanel {
   refresh() {
     const people = this.people();
     this.title.textContent = t('people.title', { count: people.length });
+    const focused = this.list.contains(document.activeElement) ? document.activeElement : null;
     this.list.replaceChildren(...people.map((p, i) => this.row(p, i === 0)));
+    // Moved into its new row, a control lost focus; one whose row went
+    // (its person left) leaves it on the list's title, not nowhere.
+    if (focused && document.activeElement !== focused) (focused.isConnected ? focused : this.title).focus();
   }
 
   row(p, self) {
