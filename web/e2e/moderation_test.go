@@ -335,3 +335,13 @@ func TestAPersonMenuStaysOpenAcrossARedrawAndGoesWithItsPerson(t *testing.T) {
 	waitAt(t, "Mo", mod, `!!document.activeElement?.closest('.menu')`)
 	benLeaves(t, mod, ben, `document.querySelectorAll('.people-list .person').length === 2`)
 }
+
+// TestFocusOnATileGoesToTheToolbarWhenItsParticipantLeaves: Mo, at the
+// keyboard, is on the pin button of Ben's tile when Ben leaves; focus
+// goes to a control Mo can see, not nowhere.
+func TestFocusOnATileGoesToTheToolbarWhenItsParticipantLeaves(t *testing.T) {
+	_, mod, ben := moWithBen(t, "e2e-tile-left")
+	tile := fmt.Sprintf(`.tile[data-participant=%q]`, ben.ID())
+	waitAt(t, "Mo", mod, fmt.Sprintf(`(() => { const pin = document.querySelector(%q); pin?.focus(); return !!pin && document.activeElement === pin; })()`, tile+` .tile-actions .tile-btn`))
+	benLeaves(t, mod, ben, fmt.Sprintf(`!document.querySelector(%q)`, tile))
+}

@@ -101,7 +101,7 @@ export class MeetingView {
       onBlocked: () => this.soundBlocked(),
       onUnblocked: () => dismissToast('autoplay'),
     });
-    this.shares = new ScreenShares({ session, media, layout: this.layout, views: this.views, audio: this.audio });
+    this.shares = new ScreenShares({ session, media, layout: this.layout, views: this.views, audio: this.audio, focusAway: () => this.focusToolbar() });
     this.audio.setSink(savedOutput());
     this.layoutButton = layoutToggle(this.layout);
     this.badges = new Map(); // participant id ('' for us) -> quality badge
@@ -246,6 +246,7 @@ export class MeetingView {
   }
 
   removeTile(id) {
+    const focused = this.tiles.get(id)?.el.contains(document.activeElement); // on its pin, full-screen or menu button
     this.views.remove(id);
     this.shares.remove(id);
     this.layout.remove(id);
@@ -256,6 +257,15 @@ export class MeetingView {
     this.audio.remove(id);
     this.lastLoud.delete(id);
     this.refresh();
+    if (focused) this.focusToolbar();
+  }
+
+  /**
+   * Focuses the toolbar's first control shown: where focus goes when
+   * what held it went (a tile, a menu), rather than nowhere.
+   */
+  focusToolbar() {
+    [...this.el.querySelectorAll('.toolbar .ctl')].find((el) => el.getClientRects().length > 0)?.focus();
   }
 
   /** Connects a received track to its participant's tile or audio. */

@@ -174,7 +174,7 @@ export class ModerationUI {
     const personMenu = this.personMenus.get(id);
     this.decorations.delete(id);
     this.personMenus.delete(id);
-    if (tileMenu && closeMenu(tileMenu)) this.meeting.el.querySelector('.toolbar .ctl')?.focus();
+    if (tileMenu && closeMenu(tileMenu)) this.meeting.focusToolbar();
     if (personMenu && closeMenu(personMenu)) this.meeting.panels.peoplePanel.focus();
   }
 

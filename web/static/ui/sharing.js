@@ -18,13 +18,15 @@ export class ScreenShares {
    * @param {import('./layout.js').Layout} o.layout
    * @param {import('./views.js').ViewReporter} o.views
    * @param {import('./audio.js').AudioSink} o.audio
+   * @param {() => void} o.focusAway  moves focus off a screen tile going away
    */
-  constructor({ session, media, layout, views, audio }) {
+  constructor({ session, media, layout, views, audio, focusAway }) {
     this.session = session;
     this.media = media;
     this.layout = layout;
     this.views = views;
     this.audio = audio;
+    this.focusAway = focusAway;
     this.tiles = new Map(); // publisher id -> ScreenTile
     this.actions = new Map(); // publisher id -> tileActions
     this.button = null;
@@ -111,11 +113,13 @@ export class ScreenShares {
     this.audio.remove(id + SCREEN_SUFFIX);
     const tile = this.tiles.get(id);
     if (!tile) return;
+    const focused = tile.el.contains(document.activeElement); // on its pin or full-screen button
     this.tiles.delete(id);
     this.actions.delete(id);
     this.views.remove(id + SCREEN_SUFFIX);
     this.layout.remove(id + SCREEN_SUFFIX);
     tile.destroy();
+    if (focused) this.focusAway?.();
   }
 
   destroy() {
