@@ -187,9 +187,16 @@ func dialGo(t *testing.T, srv *server.Server, room string, publish bool) *client
 // dialGoAs is dialGo with another name.
 func dialGoAs(t *testing.T, srv *server.Server, room, name string, publish bool) *client.Client {
 	t.Helper()
+	return dialGoWith(t, srv, client.Config{Room: room, Name: name, Publish: publish})
+}
+
+// dialGoWith is dialGo with a whole configuration, its URL filled in.
+func dialGoWith(t *testing.T, srv *server.Server, cfg client.Config) *client.Client {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c, err := client.Dial(ctx, client.Config{URL: "ws://" + srv.Addr().String() + "/_/ws", Room: room, Name: name, Publish: publish})
+	cfg.URL = "ws://" + srv.Addr().String() + "/_/ws"
+	c, err := client.Dial(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

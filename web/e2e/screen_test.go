@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/plenum-meet/plenum/signaling/client"
 	"github.com/plenum-meet/plenum/web/webtest"
 )
 
@@ -219,5 +221,34 @@ func TestALateUpAnswerIsNotAppliedToANewerOffer(t *testing.T) {
 	}
 	if n := srv.Manager().ParticipantCount(); n != 1 {
 		t.Fatalf("%d participants on the server, want Ana", n)
+	}
+}
+
+// TestAScreenSharesButtonsAreToldFromItsSharersCamera: Ben shares his
+// screen; on Ana's page no button of his screen's tile is named as one
+// of his camera tile's ("Pin Ben"), which a screen reader could not
+// tell apart.
+func TestAScreenSharesButtonsAreToldFromItsSharersCamera(t *testing.T) {
+	srv := startServer(t)
+	const room = "e2e-screen-labels"
+	ana := webtest.Launch(t)
+	if err := ana.Open(joinURL(srv, room, "Ana", noDevices)); err != nil {
+		t.Fatal(err)
+	}
+	joinedWithin(t, ana, "Ana", time.Minute)
+	ben := dialGoWith(t, srv, client.Config{Room: room, Name: "Ben", Publish: true, Screen: true})
+	camera := fmt.Sprintf(`.tile[data-participant=%q] .tile-actions button`, ben.ID())
+	screen := fmt.Sprintf(`.tile-screen[data-screen=%q] .tile-actions button`, ben.ID())
+	waitAt(t, "Ana", ana, fmt.Sprintf(`!!document.querySelector(%q) && !!document.querySelector(%q)`, camera, screen))
+
+	var labels struct{ Camera, Screen []string }
+	if err := ana.Eval(fmt.Sprintf(`(() => { const labels = (sel) => [...document.querySelectorAll(sel)].map((b) => b.getAttribute('aria-label'));
+		return {camera: labels(%q), screen: labels(%q)}; })()`, camera, screen), &labels); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range labels.Screen {
+		if slices.Contains(labels.Camera, l) {
+			t.Errorf("Ben's screen tile has a button named %q, as his camera tile does (camera: %q, screen: %q)", l, labels.Camera, labels.Screen)
+		}
 	}
 }

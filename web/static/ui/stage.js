@@ -65,11 +65,16 @@ export function tileActions(tile, { onPin, isPinned }) {
     button.setAttribute('aria-label', label);
     button.title = label;
   };
+  // A screen share's buttons say so: a screen reader tells them from
+  // those on its sharer's camera tile.
+  const screen = tile instanceof ScreenTile;
   const update = () => {
     const pinned = isPinned();
     pin.setAttribute('aria-pressed', pinned ? 'true' : 'false');
-    name(pin, t(pinned ? 'tile.unpin' : 'tile.pin', { name: tile.name }));
-    if (full) name(full, t('tile.fullscreen', { name: tile.name }));
+    const unpinKey = screen ? 'screen.unpin' : 'tile.unpin';
+    const pinKey = screen ? 'screen.pin' : 'tile.pin';
+    name(pin, t(pinned ? unpinKey : pinKey, { name: tile.name }));
+    if (full) name(full, t(screen ? 'screen.fullscreen' : 'tile.fullscreen', { name: tile.name }));
     tile.el.classList.toggle('is-pinned', pinned);
   };
   update();
