@@ -345,3 +345,29 @@ func TestFocusOnATileGoesToTheToolbarWhenItsParticipantLeaves(t *testing.T) {
 	waitAt(t, "Mo", mod, fmt.Sprintf(`(() => { const pin = document.querySelector(%q); pin?.focus(); return !!pin && document.activeElement === pin; })()`, tile+` .tile-actions .tile-btn`))
 	benLeaves(t, mod, ben, fmt.Sprintf(`!document.querySelector(%q)`, tile))
 }
+
+// TestAModeratorsMenusCloseWhenTheRoleGoes: Ana moderates with Mo and
+// has the menu on Ben's tile open when Mo makes her a participant, or a
+// viewer (whose microphone and camera buttons go too). The menu closes,
+// its actions refused by the server now, and focus, which was in it,
+// lands on a control Ana can see rather than nowhere.
+func TestAModeratorsMenusCloseWhenTheRoleGoes(t *testing.T) {
+	for _, role := range []sfu.Role{sfu.RoleParticipant, sfu.RoleViewer} {
+		t.Run(string(role), func(t *testing.T) {
+			srv := startServer(t)
+			room := "e2e-demoted-menu-" + string(role)
+			mo, ana, anaID := moderatingWithMo(t, srv, room, noDevices)
+			ben := dialGoAs(t, srv, room, "Ben", false)
+
+			mouseClick(t, ana, "Ana", fmt.Sprintf(`.tile[data-participant=%q] .tile-menu`, ben.ID()))
+			waitAt(t, "Ana", ana, `!!document.activeElement?.closest('.menu')`)
+			if err := mo.SetRole(anaID, role); err != nil {
+				t.Fatal(err)
+			}
+			waitAt(t, "Ana", ana, fmt.Sprintf(`window.plenum.role === %q`, role))
+			if after := focusAfter(t, ana); after.Menus != 0 || !after.Visible {
+				t.Fatalf("made %s, Ana's page shows %d menus with focus on %s (visible: %v), want none and focus on something shown", role, after.Menus, after.Focused, after.Visible)
+			}
+		})
+	}
+}

@@ -251,7 +251,6 @@ export class ModerationUI {
   applyRole() {
     const { moderator, viewer } = this.access;
     this.roomMenu.el.hidden = !moderator;
-    if (!moderator) this.roomMenu.close();
     this.localBadge.hidden = !moderator;
     for (const p of this.session.participants.values()) this.decorate(p);
     this.lobby.render(this.access.waitingList());
@@ -261,6 +260,15 @@ export class ModerationUI {
       if (control) control.hidden = viewer;
     }
     if (viewer && (media.audioTrack || media.videoTrack || media.screenTrack || media.pending > 0)) media.stop();
+    // No longer a moderator: every menu of ours closes, its actions now
+    // refused by the server; focus in one goes to the toolbar, shown as
+    // it is for the new role.
+    if (!moderator && this.menus().filter(closeMenu).length > 0) this.meeting.focusToolbar();
+  }
+
+  /** The moderation menus: the room's, each tile's, each list row's. */
+  menus() {
+    return [this.roomMenu, ...[...this.decorations.values()].map((d) => d.menu), ...this.personMenus.values()];
   }
 
   roomChanged(state) {
