@@ -31,9 +31,11 @@ export class LobbyPanel {
   /**
    * @param {HTMLElement} parent  where the panel goes
    * @param {import('../access.js').Access} access
+   * @param {() => void} focusAway  moves focus out of the panel as it hides
    */
-  constructor(parent, access) {
+  constructor(parent, access, focusAway) {
     this.access = access;
+    this.focusAway = focusAway;
     this.list = h('ul', { class: 'lobby-list' });
     this.title = h('h2', { class: 'lobby-title', id: 'lobby-title' });
     this.admitAll = h('button', { type: 'button', class: 'btn btn-small btn-secondary', 'data-action': 'admit-all', text: t('lobby.admitAll'), onclick: () => this.admitEveryone() });
@@ -51,7 +53,7 @@ export class LobbyPanel {
     this.el.hidden = !show;
     if (!show) {
       this.list.replaceChildren();
-      if (hadFocus) document.querySelector('.toolbar .ctl')?.focus();
+      if (hadFocus) this.focusAway();
       return;
     }
     this.title.textContent = t('lobby.count', { count: waiting.length });

@@ -72,7 +72,7 @@ export class ModerationUI {
     this.cleanups = [];
     this.state = { ...this.access.state };
 
-    this.lobby = new LobbyPanel(meeting.el.querySelector('.stage') || meeting.el, this.access);
+    this.lobby = new LobbyPanel(meeting.el.querySelector('.stage') || meeting.el, this.access, () => meeting.focusToolbar());
     this.roomMenu = menuButton({ label: t('moderation.roomMenu'), iconName: 'shield', className: 'ctl ctl-room', items: () => this.roomItems() });
     const toolbar = meeting.el.querySelector('.toolbar');
     toolbar?.insertBefore(this.roomMenu.el, toolbar.querySelector('.ctl-leave'));
