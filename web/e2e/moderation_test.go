@@ -371,3 +371,37 @@ func TestAModeratorsMenusCloseWhenTheRoleGoes(t *testing.T) {
 		})
 	}
 }
+
+// TestFocusInTheLobbyPanelGoesToAControlShownWhenAModeratorIsMadeViewer:
+// Ana moderates with Mo, Lee waits in the lobby, and Ana is on his
+// Admit button when Mo makes her a viewer. The panel hides with her
+// role, and focus goes to a toolbar control she can see, not to the
+// microphone button a viewer no longer has.
+func TestFocusInTheLobbyPanelGoesToAControlShownWhenAModeratorIsMadeViewer(t *testing.T) {
+	srv := startServer(t)
+	const room = "e2e-lobby-viewer"
+	mo, ana, anaID := moderatingWithALobby(t, srv, room)
+	dialGoAs(t, srv, room, "Lee", false)
+	waitAt(t, "Ana", ana, `(() => { const admit = document.querySelector('.lobby-panel [data-action="admit"]'); admit?.focus(); return !!admit && document.activeElement === admit; })()`)
+
+	if err := mo.SetRole(anaID, sfu.RoleViewer); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "Ana", ana, `window.plenum.role === "viewer" && document.querySelector('.lobby-panel').hidden`)
+	if after := focusAfter(t, ana); !after.Visible {
+		t.Fatalf("made viewer from the lobby panel, Ana's focus is on %s, which she cannot see", after.Focused)
+	}
+}
+
+// moderatingWithALobby is moderatingWithMo, Ana without devices, in a
+// room whose lobby Mo then turns on.
+func moderatingWithALobby(t *testing.T, srv *server.Server, room string) (mo *client.Client, ana *webtest.Browser, anaID string) {
+	t.Helper()
+	mo, ana, anaID = moderatingWithMo(t, srv, room, noDevices)
+	on := true
+	if err := mo.ChangeRoom(client.RoomSettings{Lobby: &on}); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "Ana", ana, `window.plenum.room?.lobby === true`)
+	return mo, ana, anaID
+}

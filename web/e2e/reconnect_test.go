@@ -12,7 +12,6 @@ import (
 
 	"github.com/plenum-meet/plenum/cmd/plenum/server"
 	"github.com/plenum-meet/plenum/sfu"
-	"github.com/plenum-meet/plenum/signaling/client"
 	"github.com/plenum-meet/plenum/web/webtest"
 )
 
@@ -285,12 +284,7 @@ const releaseSockets = `window.holdingSockets = false, true`
 func TestSomeoneWhoLeftTheLobbyDuringAResumeIsNotListed(t *testing.T) {
 	srv := startServer(t)
 	const room = "e2e-lobby-away"
-	mo, ana, anaID := moderatingWithMo(t, srv, room, noDevices)
-	on := true
-	if err := mo.ChangeRoom(client.RoomSettings{Lobby: &on}); err != nil {
-		t.Fatal(err)
-	}
-	waitAt(t, "Ana", ana, `window.plenum.room?.lobby === true`)
+	mo, ana, anaID := moderatingWithALobby(t, srv, room)
 	lee := dialGoAs(t, srv, room, "Lee", false)
 	dialGoAs(t, srv, room, "Sam", false)
 	const listed = `[...document.querySelectorAll('.lobby-panel .lobby-name')].map((e) => e.textContent).join()`

@@ -256,9 +256,12 @@ export class ModerationUI {
     this.lobby.render(this.access.waitingList());
     // A viewer only receives: no microphone or camera controls, devices off.
     const { media } = this.meeting;
-    for (const control of [this.meeting.mic.el, this.meeting.cam.el, this.meeting.shares?.button]) {
-      if (control) control.hidden = viewer;
-    }
+    const controls = [this.meeting.mic.el, this.meeting.cam.el, this.meeting.shares?.button].filter(Boolean);
+    // Focus on one (or put there by the lobby panel, which hid first)
+    // goes to a control shown, not nowhere.
+    const focusLost = viewer && controls.some((control) => control.contains(document.activeElement));
+    for (const control of controls) control.hidden = viewer;
+    if (focusLost) this.meeting.focusToolbar();
     if (viewer && (media.audioTrack || media.videoTrack || media.screenTrack || media.pending > 0)) media.stop();
     // No longer a moderator: every menu of ours closes, its actions now
     // refused by the server; focus in one goes to the toolbar, shown as
