@@ -405,3 +405,20 @@ func moderatingWithALobby(t *testing.T, srv *server.Server, room string) (mo *cl
 	waitAt(t, "Ana", ana, `window.plenum.room?.lobby === true`)
 	return mo, ana, anaID
 }
+
+// TestATileMenuClosesWhenTheMeetingIsDrawnAnew: Mo moderates in a
+// browser and has the menu on Ben's tile open when he chooses German.
+// The meeting is drawn anew, and the menu, which lives in <body>, goes
+// with the old view rather than staying beside nothing.
+func TestATileMenuClosesWhenTheMeetingIsDrawnAnew(t *testing.T) {
+	_, mod, ben := moWithBen(t, "e2e-menu-language")
+	tile := fmt.Sprintf(`.tile[data-participant=%q]`, ben.ID())
+	mouseClick(t, mod, "Mo", tile+` .tile-menu`)
+	waitAt(t, "Mo", mod, `document.querySelectorAll('.menu').length === 1`)
+
+	chooseLanguage(t, mod, "de")
+	waitAt(t, "Mo", mod, fmt.Sprintf(`document.documentElement.lang === "de" && !!document.querySelector(%q)`, tile+` .tile-menu`))
+	if after := focusAfter(t, mod); after.Menus != 0 {
+		t.Fatalf("after the language change Mo's page shows %d menus, want none", after.Menus)
+	}
+}

@@ -364,8 +364,8 @@ export class ModerationUI {
 
   destroy() {
     for (const fn of this.cleanups) fn();
-    this.roomMenu.close();
-    for (const menu of this.personMenus.values()) menu.close();
+    // Open menus live in <body>, outside the view drawn anew.
+    for (const menu of this.menus()) menu.close();
     this.lobby.destroy();
     // Notices dismissed meanwhile (their close button, their own action)
     // are not shown again.
