@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pion/stun/v4"
+
 	"github.com/plenum-meet/plenum/cmd/plenum/server"
 	"github.com/plenum-meet/plenum/sfu"
 	"github.com/plenum-meet/plenum/signaling"
@@ -127,6 +129,11 @@ func (o *serveOptions) config(log *slog.Logger) (server.Config, *server.Certific
 			return fail(fmt.Errorf("--http-redirect-listen redirects to HTTPS: it needs --domain or --tls-cert"))
 		}
 	}
+	for _, ip := range o.publicIPs {
+		if _, err := netip.ParseAddr(ip); err != nil {
+			return fail(fmt.Errorf("--public-ip %q is not an IP address", ip))
+		}
+	}
 	media, bandwidth, codecs, err := o.media.settings()
 	if err != nil {
 		return fail(err)
@@ -221,15 +228,26 @@ func (t *turnOptions) config(dataDir string, tlsConfig *tls.Config) (server.TURN
 	if !t.enabled && len(t.servers) == 0 {
 		return server.TURNConfig{}, nil
 	}
+	fail := func(err error) (server.TURNConfig, error) { return server.TURNConfig{}, err }
 	allow, err := parsePrefixes("--turn-allow-peer", t.allowPeers)
 	if err != nil {
-		return server.TURNConfig{}, err
+		return fail(err)
+	}
+	// A URL the browser cannot parse makes RTCPeerConnection throw:
+	// nobody could join.
+	for _, u := range t.servers {
+		if uri, err := stun.ParseURI(u); err != nil || (uri.Scheme != stun.SchemeTypeTURN && uri.Scheme != stun.SchemeTypeTURNS) {
+			return fail(fmt.Errorf("--turn-server %q: want a TURN URL, e.g. turn:turn.example.org:3478?transport=udp", u))
+		}
 	}
 	var relayIP net.IP
 	if t.relayIP != "" {
-		if relayIP = net.ParseIP(t.relayIP); relayIP == nil {
-			return server.TURNConfig{}, fmt.Errorf("--turn-relay-ip %q is not an IP address", t.relayIP)
+		if relayIP = net.ParseIP(t.relayIP); relayIP == nil || relayIP.IsUnspecified() || relayIP.IsMulticast() {
+			return fail(fmt.Errorf("--turn-relay-ip %q: want the specific IP address relays bind to", t.relayIP))
 		}
+	}
+	if t.maxAllocations < 0 || t.maxAllocationsUser < 0 {
+		return fail(fmt.Errorf("--turn-max-allocations and --turn-max-allocations-per-user cannot be negative"))
 	}
 	secret := []byte(t.secret)
 	if t.secret != "" {

@@ -188,6 +188,12 @@ func TestBadFlagsNameTheFlag(t *testing.T) {
 		{[]string{"--memory-limit", "lots"}, "--memory-limit"},
 		{[]string{"--turn-secret", "fifteen-bytes!!"}, "--turn-secret"},
 		{[]string{"--turn=false", "--turn-server", "turn:turn.example.org", "--turn-secret", "short"}, "--turn-secret"},
+		{[]string{"--turn=false", "--turn-server", "turn.example.org:3478", "--turn-secret", "sixteen-bytes-ok"}, "--turn-server"},
+		{[]string{"--turn-server", "https://turn.example.org"}, "--turn-server"},
+		{[]string{"--turn-relay-ip", "0.0.0.0"}, "--turn-relay-ip"},
+		{[]string{"--turn-max-allocations", "-1"}, "--turn-max-allocations"},
+		{[]string{"--turn-max-allocations-per-user", "-1"}, "--turn-max-allocations-per-user"},
+		{[]string{"--public-ip", "meet.example.org"}, "--public-ip"},
 	} {
 		cmd := newServeCommand()
 		cmd.SetArgs(append(tc.args, "--data-dir", dir))
