@@ -141,13 +141,14 @@ func (p *peerPolicy) allowedBy(ip netip.Addr) (netip.Prefix, bool) {
 
 // mayReach reports whether a client's datagram may go to peer, whose
 // address has a permission (check). Permissions are by address, as pion
-// keeps them: an own address that is otherwise denied (loopback, private)
-// was allowed for the SFU's sake, and there only the SFU's own ports may
-// be reached.
+// keeps them: at the SFU's addresses (OwnAddrs) only the SFU's own ports
+// may be reached. That holds for public ones too: a datagram from the host to its own public address comes in on the
+// loopback interface, which host firewalls let through, so a relay
+// would reach services (a resolver, statsd) firewalled from outside.
 func (p *peerPolicy) mayReach(peer netip.AddrPort) bool {
 	ip := peer.Addr().Unmap().WithZone("")
 	own, atPort := p.ownMatch(ip, peer.Port())
-	if !own || atPort || deniedClass(ip) == "" {
+	if !own || atPort {
 		return true // not own, or the SFU itself (the common case)
 	}
 	_, allowed := p.allowedBy(ip)

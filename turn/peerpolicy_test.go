@@ -98,7 +98,10 @@ func TestPeerPolicy(t *testing.T) {
 }
 
 func TestPeerPolicyOwnAddressesOnlyAtTheSFUsPorts(t *testing.T) {
-	own := []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:10000"), netip.MustParseAddrPort("203.0.113.50:10000"), netip.MustParseAddrPort("198.51.100.7:10000")}
+	own := []netip.AddrPort{
+		netip.MustParseAddrPort("127.0.0.1:10000"), netip.MustParseAddrPort("203.0.113.50:10000"),
+		netip.MustParseAddrPort("198.51.100.7:10000"), netip.MustParseAddrPort("9.9.9.9:10000"),
+	}
 	p := newPeerPolicy([]netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}, netip.MustParseAddr("127.0.0.1"), func() []netip.AddrPort { return own })
 	for _, tc := range []struct {
 		peer string
@@ -110,8 +113,11 @@ func TestPeerPolicyOwnAddressesOnlyAtTheSFUsPorts(t *testing.T) {
 		{"127.0.0.1:3478", false},
 		{"203.0.113.50:53", false}, // own, in a denied class (documentation)
 		{"198.51.100.7:53", true},  // own, but AllowPeers holds it: every port
-		{"8.8.8.8:53", true},       // not own: the permission decided
-		{"127.0.0.2:10000", true},  // not own: the permission (refused) decided
+		{"9.9.9.9:10000", true},    // the SFU at a public address
+		{"9.9.9.9:53", false},      // a public own address: its resolver is the host's too
+		{"[::ffff:9.9.9.9]:161", false},
+		{"8.8.8.8:53", true},      // not own: the permission decided
+		{"127.0.0.2:10000", true}, // not own: the permission (refused) decided
 	} {
 		if ok := p.mayReach(netip.MustParseAddrPort(tc.peer)); ok != tc.ok {
 			t.Errorf("mayReach(%s) = %v, want %v", tc.peer, ok, tc.ok)
