@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -66,6 +67,19 @@ func TestTrustedProxiesNameTheClient(t *testing.T) {
 		}
 		if tc.peer == "192.0.2.9:5000" && got.Header.Get("X-Forwarded-Host") != "" {
 			t.Error("untrusted forwarding headers were passed on")
+		}
+	}
+}
+
+// The address TURN relays from is the host's own even when no media
+// socket has it: a relay to it at another port than the SFU's would
+// reach the host's firewalled services through loopback.
+func TestTheRelayAddressIsTheSFUsOwn(t *testing.T) {
+	media := []netip.AddrPort{netip.MustParseAddrPort("10.0.0.5:10000")}
+	own := ownAddrs(media, hostAddrs([]string{"9.9.9.9"}, net.ParseIP("9.9.9.10")))
+	for _, want := range []string{"10.0.0.5:10000", "9.9.9.9:10000", "9.9.9.10:10000"} {
+		if !slices.Contains(own, netip.MustParseAddrPort(want)) {
+			t.Errorf("%s is not among the SFU's own addresses %v", want, own)
 		}
 	}
 }

@@ -49,13 +49,7 @@ func (s *Server) startTURN(cfg TURNConfig, publicIPs []string) error {
 	if tc.RelayIP == nil {
 		tc.RelayIP = defaultRelayIP(s.engine.MediaAddrs())
 	}
-	var public []netip.Addr
-	for _, p := range publicIPs {
-		if ip, err := netip.ParseAddr(p); err == nil {
-			public = append(public, ip)
-		}
-	}
-	own := ownAddrs(s.engine.MediaAddrs(), public)
+	own := ownAddrs(s.engine.MediaAddrs(), hostAddrs(publicIPs, tc.RelayIP))
 	tc.OwnAddrs = func() []netip.AddrPort { return own }
 	// Credentials are for participants in a meeting: one who left keeps
 	// an unexpired credential, but no relay (ReleaseUser ended those).
@@ -87,18 +81,36 @@ func (s *Server) selfCheckTURN(ctx context.Context) {
 	s.log.Info("TURN self-check passed", "udp", s.turn.UDPAddr(), "tcp", s.turn.TCPAddr(), "tls", s.turn.TLSAddr())
 }
 
-// ownAddrs are the SFU's media sockets, and the public addresses they
-// are reached at behind 1:1 NAT; TURN must relay to them even when
-// their addresses are private or loopback (and there, only to them).
-func ownAddrs(media []netip.AddrPort, public []netip.Addr) []netip.AddrPort {
+// hostAddrs are the host's addresses besides its media sockets': the
+// public ones it is reached at behind 1:1 NAT (--public-ip) and the one
+// TURN relays from (--turn-relay-ip), which need not be a media address.
+func hostAddrs(publicIPs []string, relayIP net.IP) []netip.Addr {
+	var out []netip.Addr
+	for _, p := range publicIPs {
+		if ip, err := netip.ParseAddr(p); err == nil {
+			out = append(out, ip)
+		}
+	}
+	if ip, ok := netip.AddrFromSlice(relayIP); ok {
+		out = append(out, ip.Unmap())
+	}
+	return out
+}
+
+// ownAddrs are the SFU's media sockets, and the media ports at the
+// host's other addresses (hostAddrs); TURN must relay to them even when
+// their addresses are private or loopback, and at any of these
+// addresses only to them.
+func ownAddrs(media []netip.AddrPort, host []netip.Addr) []netip.AddrPort {
 	var out []netip.AddrPort
 	for _, a := range media {
 		out = append(out, netip.AddrPortFrom(a.Addr().Unmap(), a.Port()))
 	}
-	// Behind 1:1 NAT the public addresses are the host's too: a relay
-	// to one of them at the TURN port would loop back into the TURN
-	// server through the NAT.
-	for _, ip := range public {
+	// Another address of the host is the host: a datagram to it comes in
+	// on loopback, which host firewalls let through, so a relay to it at
+	// another port would reach the host's firewalled services (or, at
+	// the TURN port, loop into the TURN server).
+	for _, ip := range host {
 		for _, a := range media {
 			out = append(out, netip.AddrPortFrom(ip.Unmap(), a.Port()))
 		}
