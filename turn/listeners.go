@@ -243,7 +243,7 @@ func newTCPListener(ln net.Listener, srv *Server, tlsConfig *tls.Config) *tcpLis
 		Listener: ln, srv: srv, tlsConfig: tlsConfig,
 		ready: make(chan *trackedConn), done: make(chan struct{}),
 		ctx: ctx, cancel: cancel, pending: make(chan struct{}, maxPendingHandshakes),
-		perIP: &perIPConns{n: map[netip.Addr]int{}},
+		perIP: srv.perIP,
 	}
 	if tlsConfig != nil {
 		l.wg.Add(1)

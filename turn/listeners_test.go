@@ -52,6 +52,27 @@ func TestTCPConnectionsOfOneAddressAreCapped(t *testing.T) {
 	}
 }
 
+// The cap holds for an address's TCP and TLS connections together, as
+// SECURITY.md says, not for each listener.
+func TestTheCapCountsTCPAndTLSConnectionsTogether(t *testing.T) {
+	was := maxConnsPerIP
+	t.Cleanup(func() { maxConnsPerIP = was }) // after the server's Close, registered later
+	maxConnsPerIP = 4
+	s := newTestServer(t, func(c *Config) { c.AllowPeers = []netip.Prefix{loopbackNet}; c.TLSConfig = testTLSConfig(t) })
+	for range maxConnsPerIP {
+		dialTCPFrom(t, s, "127.0.0.1")
+	}
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.1")}}
+	over, err := d.Dial("tcp", s.TLSAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = over.Close() })
+	if !closedByServer(over, 2*time.Second) {
+		t.Fatal("a TLS connection over the address's cap, counting its TCP ones, was kept")
+	}
+}
+
 func TestSilentTCPConnectionsAreClosed(t *testing.T) {
 	was := firstFrameTimeout
 	t.Cleanup(func() { firstFrameTimeout = was }) // after the server's Close, registered later

@@ -28,13 +28,16 @@ const maxSamePortTries = 20
 // Server is a running TURN server. Create it with [New] and stop it with
 // [Server.Close].
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	policy   *peerPolicy
-	quota    *allocQuota
-	relays   relayRegistry
-	bw       *bandwidth
-	conns    *connTracker
+	cfg    Config
+	log    *slog.Logger
+	policy *peerPolicy
+	quota  *allocQuota
+	relays relayRegistry
+	bw     *bandwidth
+	conns  *connTracker
+	// perIP counts each client address's TCP and TLS connections
+	// together: the cap is on both, not on each listener.
+	perIP    *perIPConns
 	refusals *pionlog.Limiter // client-triggered refusal logs
 	// selfCheckPeer is SelfCheck's echo socket while it runs: a peer on
 	// an own address at a port other than the SFU's.
@@ -65,6 +68,7 @@ func New(cfg Config) (*Server, error) {
 		quota:    newAllocQuota(cfg.MaxAllocationsPerUser, cfg.MaxAllocations),
 		bw:       newBandwidth(cfg.RelayBytesPerSecond),
 		conns:    newConnTracker(),
+		perIP:    &perIPConns{n: map[netip.Addr]int{}},
 		refusals: pionlog.NewLimiter(),
 	}
 
