@@ -163,14 +163,7 @@ func releaseDevices(t *testing.T, b *webtest.Browser, who string) {
 // camera that then arrives is stopped (its light goes off) and her page
 // shows it off: it does not come on after all.
 func TestACameraTurnedOffWhileStartingStaysOff(t *testing.T) {
-	srv := startServer(t)
-	const room = "e2e-late-camera"
-	mo := dialGo(t, srv, room, false)
-	bea := webtest.Launch(t)
-	if err := bea.Open(joinURL(srv, room, "Bea", noDevices)); err != nil {
-		t.Fatal(err)
-	}
-	beaID := joinedWithin(t, bea, "Bea", time.Minute)
+	_, mo, bea, beaID := moAndAPage(t, "e2e-late-camera", "Bea", noDevices)
 	const camButton = `.toolbar .ctl[aria-keyshortcuts="V"]`
 	stopped := `window.heldTracks.every((t) => t.readyState === 'ended')`
 

@@ -144,14 +144,7 @@ func TestUIInJapaneseWhenTheBrowserPrefersJapanese(t *testing.T) {
 // then changes the language; the meeting, drawn again, still shows Mo
 // in the spotlight, with the pin button pressed.
 func TestAPinnedTileStaysPinnedAcrossALanguageChange(t *testing.T) {
-	srv := startServer(t)
-	const room = "e2e-pin-lang"
-	mo := dialGo(t, srv, room, false)
-	ana := webtest.Launch(t)
-	if err := ana.Open(joinURL(srv, room, "Ana", noDevices)); err != nil {
-		t.Fatal(err)
-	}
-	joinedWithin(t, ana, "Ana", time.Minute)
+	_, mo, ana, _ := moAndAPage(t, "e2e-pin-lang", "Ana", noDevices)
 	pin := fmt.Sprintf(`.tile[data-participant=%q] .tile-actions .tile-btn`, mo.ID())
 	mouseClick(t, ana, "Ana", pin)
 	pinned := fmt.Sprintf(`window.plenum.layout().pinned === %q && window.plenum.layout().featured.join() === %q &&
@@ -247,14 +240,7 @@ func TestTheAssemblyPanelStaysOpenAcrossALanguageChange(t *testing.T) {
 // TestTheMutedNoticeStaysAcrossALanguageChange: Mo mutes Ana, whose
 // page says so; she changes the language, and it still says so.
 func TestTheMutedNoticeStaysAcrossALanguageChange(t *testing.T) {
-	srv := startServer(t)
-	const room = "e2e-muted-lang"
-	mo := dialGo(t, srv, room, false)
-	ana := webtest.Launch(t)
-	if err := ana.Open(joinURL(srv, room, "Ana", url.Values{"camera": {"0"}})); err != nil {
-		t.Fatal(err)
-	}
-	anaID := joinedWithin(t, ana, "Ana", time.Minute)
+	_, mo, ana, anaID := moAndAPage(t, "e2e-muted-lang", "Ana", url.Values{"camera": {"0"}})
 	waitAt(t, "Ana", ana, `!window.plenum.muted.audio`)
 	if err := mo.MuteParticipant(anaID, true, false); err != nil {
 		t.Fatal(err)

@@ -128,14 +128,7 @@ const unstableNotice = `!!document.querySelector('.toast[data-key="unstable"]')`
 // page says the connection is unstable; Mo makes her viewer, which
 // closes it, and the notice goes.
 func TestTheUnstableNoticeGoesWithTheUpConnectionOfOneMadeViewer(t *testing.T) {
-	srv := startServer(t)
-	const room = "e2e-unstable-viewer"
-	mo := dialGo(t, srv, room, false)
-	ana := webtest.Launch(t)
-	if err := ana.Open(joinURL(srv, room, "Ana", nil)); err != nil {
-		t.Fatal(err)
-	}
-	anaID := joinedWithin(t, ana, "Ana", time.Minute)
+	srv, mo, ana, anaID := moAndAPage(t, "e2e-unstable-viewer", "Ana", nil)
 	eventually(t, time.Minute, "Ana sends her camera", func() (bool, string) {
 		layers, err := ana.SentLayers()
 		for _, l := range layers {

@@ -223,6 +223,20 @@ func moderatingWithMo(t *testing.T, srv *server.Server, room string, extra url.V
 	return mo, ana, anaID
 }
 
+// moAndAPage starts a server, has Mo (a Go client that moderates and
+// sends nothing) open room, then one page join it as name with params,
+// and returns them with the page's participant id.
+func moAndAPage(t *testing.T, room, name string, params url.Values) (srv *server.Server, mo *client.Client, page *webtest.Browser, id string) {
+	t.Helper()
+	srv = startServer(t)
+	mo = dialGo(t, srv, room, false)
+	page = webtest.Launch(t)
+	if err := page.Open(joinURL(srv, room, name, params)); err != nil {
+		t.Fatal(err)
+	}
+	return srv, mo, page, joinedWithin(t, page, name, time.Minute)
+}
+
 // joinedWithin waits until b's page has joined and returns its
 // participant id; the wait is long, for a loaded CI machine.
 func joinedWithin(t *testing.T, b *webtest.Browser, name string, within time.Duration) string {
