@@ -27,6 +27,22 @@ func dialTCPFrom(t *testing.T, s *Server, from string) net.Conn {
 	return c
 }
 
+// waitCounted waits until the server counts n connections from ip.
+func waitCounted(t *testing.T, s *Server, ip netip.Addr, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		s.perIP.mu.Lock()
+		got := s.perIP.n[ip]
+		s.perIP.mu.Unlock()
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server counts %d connections from %v, want %d", got, ip, n)
+		}
+	}
+}
+
 func TestTCPConnectionsOfOneAddressAreCapped(t *testing.T) {
 	was := maxConnsPerIP
 	t.Cleanup(func() { maxConnsPerIP = was }) // after the server's Close, registered later
@@ -62,6 +78,9 @@ func TestTheCapCountsTCPAndTLSConnectionsTogether(t *testing.T) {
 	for range maxConnsPerIP {
 		dialTCPFrom(t, s, "127.0.0.1")
 	}
+	// The two listeners accept independently: let the TCP one count its
+	// connections before the TLS one is dialled.
+	waitCounted(t, s, netip.MustParseAddr("127.0.0.1"), maxConnsPerIP)
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.1")}}
 	over, err := d.Dial("tcp", s.TLSAddr().String())
 	if err != nil {
