@@ -86,9 +86,13 @@ func TestBrowserVideoIsRepairedByNACKOverRTX(t *testing.T) {
 // twoDecodingEachOther starts a server, has Ana and Ben join room and
 // waits until each decodes the other's video. It returns the server's
 // media port, which a test can impair, and the browsers and their ids.
-func twoDecodingEachOther(t *testing.T, room string) (srv *server.Server, port string, browsers []*webtest.Browser, ids []string) {
+// Each of before, if any, adjusts the server before anyone joins.
+func twoDecodingEachOther(t *testing.T, room string, before ...func(*server.Server)) (srv *server.Server, port string, browsers []*webtest.Browser, ids []string) {
 	t.Helper()
 	srv = startServer(t)
+	for _, f := range before {
+		f(srv)
+	}
 	port = mediaPort(t, srv)
 	browsers, ids = joinAll(t, srv, room, nil, "Ana", "Ben")
 	for i, b := range browsers {

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plenum-meet/plenum/cmd/plenum/server"
 	"github.com/plenum-meet/plenum/sfu"
 	"github.com/plenum-meet/plenum/sfu/sfutest"
 	"github.com/plenum-meet/plenum/web/webtest"
@@ -91,4 +92,52 @@ func reconnects(b *webtest.Browser) any {
 		return err
 	}
 	return v
+}
+
+// TestAPageWhoseMediaWasLostPastTheGraceJoinsAgainByItself: the media
+// network is gone longer than the grace (here 2 s) leaves after the
+// connections fail, the signaling staying. The server removes both
+// participants (media-failed), and each page, rather than showing the
+// error, joins the meeting again by itself: once the network is back,
+// each decodes the other's video under its new id.
+func TestAPageWhoseMediaWasLostPastTheGraceJoinsAgainByItself(t *testing.T) {
+	srv, port, browsers, _ := twoDecodingEachOther(t, "e2e-media-rejoin", func(srv *server.Server) {
+		srv.Manager().SetResumeGrace(2 * time.Second)
+	})
+
+	// The connections fail 14 to 18 s into the cut and the grace is
+	// over 2 s later, the network still gone.
+	const cut = 22 * time.Second
+	restore := sfutest.CutOnLo(t, "plenume2erejoin", "udp sport "+port, "udp dport "+port)
+	cutAt := time.Now()
+	for i, b := range browsers {
+		if err := b.WaitFor(`window.plenum.reconnects.rejoined >= 1`, cut); err != nil {
+			var st struct {
+				State     string
+				LastError any
+			}
+			_ = b.Eval(`({state: window.plenum.state, lastError: window.plenum.lastError})`, &st)
+			t.Fatalf("browser %d did not join again after its media was lost past the grace: %v (state %q, error %v)", i, err, st.State, st.LastError)
+		}
+	}
+	time.Sleep(time.Until(cutAt.Add(cut)))
+	restore()
+
+	ids := make([]string, len(browsers))
+	for i, b := range browsers {
+		if err := b.WaitFor(`window.plenum.state === 'joined' && window.plenum.participants().length === 1`, 20*time.Second); err != nil {
+			t.Fatalf("browser %d is not back in the meeting with the other: %v", i, err)
+		}
+		if err := b.Eval(`window.plenum.id`, &ids[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, b := range browsers {
+		if _, err := b.WaitDecodes(ids[1-i], 30*time.Second); err != nil {
+			t.Fatalf("browser %d after joining again: %v", i, err)
+		}
+	}
+	if n := srv.Manager().ParticipantCount(); n != 2 {
+		t.Fatalf("%d participants on the server, want 2", n)
+	}
 }

@@ -6,7 +6,9 @@
 // media, the room resynced, ICE restarted where connectivity was lost.
 // When the server refuses (too late, or it restarted and knows no token)
 // the session joins afresh on its own, with the same room and name.
-// A peer connection that fails while signaling works is restarted too.
+// A peer connection that fails while signaling works is restarted too,
+// and, still failed when the grace is over (the server removes us then),
+// the session joins afresh as well rather than ending the meeting.
 //
 // The session reports `reconnecting` when it starts and `reconnected`
 // ({resumed: bool}) when it is back; meanwhile its phase is
@@ -34,6 +36,12 @@ const DEFAULT_GRACE = 20_000;
 // yet), and that must not restart it once more.
 const FAILURE_SETTLE = 500;
 
+// Media lost past the grace is rejoined at most this often: a meeting
+// whose media keeps failing soon after joining (a network that lets the
+// connection up and then drops it) ends with the error, for the user to
+// see, rather than joining over and over.
+const MEDIA_REJOIN_EVERY = 120_000;
+
 const lostICE = (pc) => ['disconnected', 'failed'].includes(pc.iceConnectionState)
   || ['disconnected', 'failed'].includes(pc.connectionState);
 
@@ -49,6 +57,7 @@ export class Reconnector {
     this.since = 0;
     this.timer = 0;
     this.counts = { lost: 0, resumed: 0, rejoined: 0, iceRestarts: 0 };
+    this.mediaRejoinedAt = -Infinity;
     this.onOnline = () => this.retryNow();
   }
 
@@ -102,6 +111,11 @@ export class Reconnector {
       this.token = '';
       this.mode = 'join';
       return true;
+    }
+    if (msg.type === 'error' && msg.code === 'media-failed' && !this.active && s.phase === 'joined') {
+      // The server gave up on our media after its grace: we are no
+      // longer in the meeting, but may join it again.
+      return this.rejoinForMedia(msg.reason);
     }
     if (!this.active) return false;
     if (msg.type === 'error' && msg.code === 'resume-failed') {
@@ -232,26 +246,46 @@ export class Reconnector {
 
   /**
    * A peer connection failed while signaling works: restart its ICE if
-   * it is still failed a moment later, and end the session only if it is
-   * still failed after the server's grace. Returns true when it takes
-   * the failure in hand.
+   * it is still failed a moment later, and join afresh if it is still
+   * failed after the server's grace (rejoinForMedia). Returns true when
+   * it takes the failure in hand.
    */
   mediaFailed(name) {
     const s = this.session;
     if (this.active) return true; // restarted once the session is back
     if (s.phase !== 'joined') return false;
-    const failed = () => {
-      const peer = name === 'down' ? s.down : s.up;
-      return s.phase === 'joined' && peer && peer.pc.connectionState === 'failed';
-    };
+    const current = () => (name === 'down' ? s.down : s.up);
+    // Only this connection counts: one a rejoin made since is not ours.
+    const peer = current();
+    const failed = () => s.phase === 'joined' && peer && peer === current() && peer.pc.connectionState === 'failed';
     s.later(FAILURE_SETTLE, () => {
       if (this.active || !failed()) return;
       if (name === 'down') this.restartDown();
       else if (!s.access.viewer) this.restartUp(true);
     });
     s.later(this.grace, () => {
-      if (failed()) s.fail('media-failed', `${name} connection failed`);
+      if (!failed()) return;
+      const reason = `${name} connection failed`;
+      // The server removes us now too; tell it, so others see us go at once.
+      s.sig?.send({ type: 'leave' });
+      if (!this.rejoinForMedia(reason)) s.fail('media-failed', reason, true);
     });
+    return true;
+  }
+
+  /**
+   * Media stayed lost past the grace, so the server has removed us (or
+   * is about to): join afresh, as after a refused resume, unless that
+   * was done for the same reason lately. Returns true when it rejoins.
+   */
+  rejoinForMedia(reason) {
+    if (Date.now() - this.mediaRejoinedAt < MEDIA_REJOIN_EVERY) return false;
+    this.mediaRejoinedAt = Date.now();
+    console.warn('plenum: media lost past the grace, joining again:', reason);
+    this.begin();
+    this.token = '';
+    this.mode = 'join';
+    this.schedule();
     return true;
   }
 
