@@ -74,10 +74,8 @@ func checkDataDir(log *slog.Logger, dir string) {
 
 // checkHostPort checks an address flag.
 func checkHostPort(flag, value, example string) error {
-	if _, _, err := net.SplitHostPort(value); err != nil {
-		return fmt.Errorf("%s %q: want host:port, e.g. %s", flag, value, example)
-	}
-	return nil
+	_, _, err := listenPort(flag, value, example)
+	return err
 }
 
 // config checks the flags and turns them into a server configuration,
@@ -187,6 +185,13 @@ func (o *serveOptions) config(log *slog.Logger) (server.Config, *server.Certific
 			return fail(fmt.Errorf("--tls-cert/--tls-key: %w", err))
 		}
 		httpsTLS, turnTLS = certFiles.TLSConfig(), certFiles.TLSConfig()
+	}
+	uses, err := o.portUses(redirect, turnTLS != nil)
+	if err != nil {
+		return fail(err)
+	}
+	if err := checkPortCollisions(uses); err != nil {
+		return fail(err)
 	}
 	checkDataDir(log, o.dataDir)
 	turnCfg, err := o.turn.config(o.dataDir, turnTLS)

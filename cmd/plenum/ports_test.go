@@ -1,0 +1,77 @@
+package main
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+)
+
+// checkServeFlags checks args as plenum serve does before it opens a
+// socket, with a data directory of its own.
+func checkServeFlags(t *testing.T, args ...string) error {
+	t.Helper()
+	var o serveOptions
+	flags := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	o.register(flags)
+	if err := flags.Parse(append(args, "--data-dir", t.TempDir())); err != nil {
+		t.Fatalf("parse %v: %v", args, err)
+	}
+	o.applyDerivedDefaults(flags, flagSources{})
+	_, _, err := o.config(slog.New(slog.DiscardHandler))
+	return err
+}
+
+func TestPortsThatCollideAreRefusedNamingBothFlags(t *testing.T) {
+	const domain = "meet.example.org"
+	for _, tc := range []struct {
+		args   []string
+		flags  [2]string
+		reason string
+	}{
+		{[]string{"--domain", domain, "--turn-tls-port", "3478"}, [2]string{"--turn-port", "--turn-tls-port"}, "TURN over TLS on the TURN port"},
+		{[]string{"--domain", domain, "--turn-port", "5349"}, [2]string{"--turn-port", "--turn-tls-port"}, "the TURN port on the TLS one"},
+		{[]string{"--domain", domain, "--turn-tls-port", "443"}, [2]string{"--listen", "--turn-tls-port"}, "TURN over TLS on the HTTPS port"},
+		{[]string{"--domain", domain, "--turn-tls-port", "10000"}, [2]string{"--tcp-port", "--turn-tls-port"}, "TURN over TLS on the media TCP port"},
+		{[]string{"--domain", domain, "--turn-tls-port", "80"}, [2]string{"--http-redirect-listen", "--turn-tls-port"}, "TURN over TLS on the redirect port"},
+		{[]string{"--listen", "127.0.0.1:5349", "--domain", domain}, [2]string{"--listen", "--turn-tls-port"}, "a specific HTTPS address and TURN on every address"},
+		{[]string{"--domain", domain, "--tcp-port", "443"}, [2]string{"--listen", "--tcp-port"}, "ICE over TCP on the HTTPS port"},
+		{[]string{"--domain", domain, "--listen", ":80"}, [2]string{"--listen", "--http-redirect-listen"}, "HTTPS on the redirect's default port"},
+		{[]string{"--metrics-listen", "127.0.0.1:8080"}, [2]string{"--listen", "--metrics-listen"}, "metrics on the HTTP port"},
+		{[]string{"--turn-port", "10000"}, [2]string{"--udp-port", "--turn-port"}, "TURN on the media port"},
+		{[]string{"--tcp-port", "3478"}, [2]string{"--tcp-port", "--turn-port"}, "ICE over TCP on the TURN port"},
+	} {
+		err := checkServeFlags(t, tc.args...)
+		if err == nil || !strings.Contains(err.Error(), tc.flags[0]+" ") || !strings.Contains(err.Error(), tc.flags[1]+" ") {
+			t.Errorf("%s (%v): error %v does not name %s and %s", tc.reason, tc.args, err, tc.flags[0], tc.flags[1])
+		}
+	}
+}
+
+func TestPortsThatCannotCollideAreAccepted(t *testing.T) {
+	for _, args := range [][]string{
+		nil, // the defaults
+		{"--domain", "meet.example.org"},
+		{"--turn=false", "--domain", "meet.example.org", "--turn-tls-port", "443"}, // no TURN server: no TURN over TLS
+		{"--turn=false", "--turn-port", "10000"},                                   // no TURN server
+		{"--tcp-port", "0", "--turn-port", "0", "--udp-port", "0"},                 // free ports
+		{"--listen", "127.0.0.1:8080", "--metrics-listen", "127.0.0.2:8080"},       // two addresses
+		{"--udp-port", "3479", "--tcp-port", "3479"},                               // UDP and TCP are apart
+	} {
+		if err := checkServeFlags(t, args...); err != nil {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+}
+
+func TestAListenPortOutOfRangeOrByNameIsCheckedAtStart(t *testing.T) {
+	for _, args := range [][]string{
+		{"--listen", ":70000"},
+		{"--metrics-listen", "127.0.0.1:no-such-service"},
+	} {
+		if err := checkServeFlags(t, args...); err == nil || !strings.Contains(err.Error(), args[0]) {
+			t.Errorf("%v: error %v does not name %s", args, err, args[0])
+		}
+	}
+}
