@@ -251,8 +251,15 @@ func (t *turnOptions) config(dataDir string, tlsConfig *tls.Config) (server.TURN
 			return fail(fmt.Errorf("--turn-relay-ip %q: want the specific IP address relays bind to", t.relayIP))
 		}
 	}
-	if t.maxAllocations < 0 || t.maxAllocationsUser < 0 {
-		return fail(fmt.Errorf("--turn-max-allocations and --turn-max-allocations-per-user cannot be negative"))
+	// turn.Config takes 0 for its default, so 0 here would quietly
+	// mean 1000 (or 10) where every other limit's 0 means none: refused.
+	for _, l := range []struct {
+		flag  string
+		value int
+	}{{"--turn-max-allocations", t.maxAllocations}, {"--turn-max-allocations-per-user", t.maxAllocationsUser}} {
+		if l.value < 1 {
+			return fail(fmt.Errorf("%s %d: want at least 1; there is no unlimited (--turn=false switches the TURN server off)", l.flag, l.value))
+		}
 	}
 	secret := []byte(t.secret)
 	if t.secret != "" {

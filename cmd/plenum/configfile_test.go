@@ -210,7 +210,7 @@ func TestBadFlagsNameTheFlag(t *testing.T) {
 }
 
 func TestATURNSecretOfSixteenBytesIsAccepted(t *testing.T) {
-	o := turnOptions{enabled: true, secret: "sixteen-bytes-ok"}
+	o := turnOptions{enabled: true, secret: "sixteen-bytes-ok", maxAllocations: 1, maxAllocationsUser: 1}
 	cfg, err := o.config(t.TempDir(), nil)
 	if err != nil || string(cfg.Secret) != o.secret {
 		t.Fatalf("config = %q, %v", cfg.Secret, err)

@@ -167,8 +167,8 @@ func (o *serveOptions) register(f *pflag.FlagSet) {
 	f.StringVar(&t.secret, "turn-secret", "", "shared secret for TURN credentials, as coturn's static-auth-secret, at least 16 bytes (default: generated in --data-dir)")
 	f.StringSliceVar(&t.servers, "turn-server", nil, "external TURN server URL sharing --turn-secret, e.g. turn:turn.example.org:3478 (repeatable)")
 	f.StringSliceVar(&t.allowPeers, "turn-allow-peer", nil, "let TURN relay to this private or loopback range (repeatable CIDR)")
-	f.IntVar(&t.maxAllocations, "turn-max-allocations", turn.DefaultMaxAllocations, "most TURN allocations at once")
-	f.IntVar(&t.maxAllocationsUser, "turn-max-allocations-per-user", turn.DefaultMaxAllocationsPerUser, "most TURN allocations per participant")
+	f.IntVar(&t.maxAllocations, "turn-max-allocations", turn.DefaultMaxAllocations, "most TURN allocations at once (at least 1)")
+	f.IntVar(&t.maxAllocationsUser, "turn-max-allocations-per-user", turn.DefaultMaxAllocationsPerUser, "most TURN allocations per participant (at least 1)")
 	f.Var(&t.bandwidth, "turn-bandwidth-max", "cap on all relayed TURN traffic, e.g. 100M, each participant relaying sure of an equal part (0: no cap)")
 }
 
