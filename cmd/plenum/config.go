@@ -128,8 +128,8 @@ func (o *serveOptions) config(log *slog.Logger) (server.Config, *server.Certific
 		}
 	}
 	for _, ip := range o.publicIPs {
-		if _, err := netip.ParseAddr(ip); err != nil {
-			return fail(fmt.Errorf("--public-ip %q is not an IP address", ip))
+		if err := checkPublicIP(ip); err != nil {
+			return fail(err)
 		}
 	}
 	media, bandwidth, codecs, err := o.media.settings()

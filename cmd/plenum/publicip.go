@@ -1,0 +1,23 @@
+package main
+
+import (
+	"fmt"
+	"net/netip"
+)
+
+// checkPublicIP checks a --public-ip. Browsers must be able to send
+// to it, so not any address, nor a multicast one; and pion, which reads
+// it only when a participant joins, takes no IPv6 zone (fe80::1%eth0):
+// every join would fail on a server that started well.
+func checkPublicIP(value string) error {
+	ip, err := netip.ParseAddr(value)
+	switch {
+	case err != nil:
+		return fmt.Errorf("--public-ip %q is not an IP address", value)
+	case ip.Zone() != "":
+		return fmt.Errorf("--public-ip %q: a public address has no zone (%%%s)", value, ip.Zone())
+	case ip.IsUnspecified() || ip.IsMulticast():
+		return fmt.Errorf("--public-ip %q: want the address participants reach the server at, e.g. 203.0.113.7", value)
+	}
+	return nil
+}

@@ -1,0 +1,19 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestAPublicIPParticipantsCannotReachIsRefused(t *testing.T) {
+	for _, ip := range []string{"fe80::1%eth0", "0.0.0.0", "::", "224.0.0.1", "ff02::1", "meet.example.org", "203.0.113.7/24"} {
+		if err := checkServeFlags(t, "--public-ip", ip); err == nil || !strings.Contains(err.Error(), "--public-ip") {
+			t.Errorf("--public-ip %s: error %v does not name --public-ip", ip, err)
+		}
+	}
+	for _, ip := range []string{"203.0.113.7", "2001:db8::7", "10.0.0.5"} {
+		if err := checkServeFlags(t, "--public-ip", ip); err != nil {
+			t.Errorf("--public-ip %s: %v", ip, err)
+		}
+	}
+}
