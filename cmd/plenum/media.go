@@ -35,7 +35,7 @@ func (m *mediaOptions) register(f *pflag.FlagSet) {
 	f.Var(&m.videoMax, "video-bitrate-max", "most a camera sends without simulcast, e.g. 1.5M (higher: sharper, more upload)")
 	f.Var(&m.simulcast, "simulcast-bitrates", "bitrates of the camera's low, medium and high layers, e.g. 150k,500k,1.5M")
 	f.Var(&m.screenMax, "screen-bitrate-max", "most a screen share sends, e.g. 2.5M (higher: crisper text)")
-	f.Var(&m.audio, "audio-bitrate", "Opus bitrate, e.g. 32k (speech is clear from about 24k)")
+	f.Var(&m.audio, "audio-bitrate", "Opus bitrate, e.g. 32k (speech is clear from about 24k; 0: the browser's choice)")
 	f.Var(&m.roomMax, "room-bitrate-max", "most one participant receives in all, e.g. 10M (caps the bandwidth estimate)")
 	f.StringSliceVar(&m.videoCodecs, "video-codecs", sfu.DefaultVideoCodecs, "video codecs in order of preference: vp8, h264")
 }
@@ -43,6 +43,19 @@ func (m *mediaOptions) register(f *pflag.FlagSet) {
 // settings checks the flags and returns what clients are told and what
 // the SFU enforces.
 func (m *mediaOptions) settings() (signaling.MediaSettings, sfu.BandwidthConfig, []string, error) {
+	// The SFU and the page take 0 for their own default: 0 would quietly
+	// mean 1.5M, 2.5M or 10M, where 0 elsewhere means no limit.
+	for _, b := range []struct {
+		flag  string
+		value bitrate
+	}{
+		{"--simulcast-bitrates", m.simulcast[0]}, {"--simulcast-bitrates", m.simulcast[1]}, {"--simulcast-bitrates", m.simulcast[2]},
+		{"--video-bitrate-max", m.videoMax}, {"--screen-bitrate-max", m.screenMax}, {"--room-bitrate-max", m.roomMax},
+	} {
+		if b.value == 0 {
+			return signaling.MediaSettings{}, sfu.BandwidthConfig{}, nil, fmt.Errorf("%s: want bitrates above 0 (here 0 would not mean no limit but the default)", b.flag)
+		}
+	}
 	for i := 1; i < len(m.simulcast); i++ {
 		if m.simulcast[i] < m.simulcast[i-1] {
 			return signaling.MediaSettings{}, sfu.BandwidthConfig{}, nil, fmt.Errorf("--simulcast-bitrates %s: want low, medium and high in rising order", m.simulcast.String())

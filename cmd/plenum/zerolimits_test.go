@@ -18,3 +18,23 @@ func TestZeroTURNAllocationsIsRefusedNotTakenForADefault(t *testing.T) {
 		}
 	}
 }
+
+// The SFU and the page take a bitrate of 0 for their default, so 0 is
+// refused rather than quietly taken for 1.5M, 2.5M or 10M.
+func TestZeroVideoBitratesAreRefusedNotTakenForADefault(t *testing.T) {
+	for _, args := range [][]string{
+		{"--video-bitrate-max", "0"},
+		{"--screen-bitrate-max", "0"},
+		{"--room-bitrate-max", "0"},
+		{"--simulcast-bitrates", "0,500k,1.5M"},
+		{"--simulcast-bitrates", "0,0,0"},
+	} {
+		err := checkServeFlags(t, args...)
+		if err == nil || !strings.HasPrefix(err.Error(), args[0]+":") {
+			t.Errorf("%v: error %v does not name %s", args, err, args[0])
+		}
+	}
+	if err := checkServeFlags(t, "--audio-bitrate", "0"); err != nil {
+		t.Errorf("--audio-bitrate 0 leaves the bitrate to the browser: %v", err)
+	}
+}
