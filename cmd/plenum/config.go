@@ -115,6 +115,9 @@ func (o *serveOptions) config(log *slog.Logger) (server.Config, *server.Certific
 			return fail(err)
 		}
 	}
+	if err := o.checkNeeds(); err != nil {
+		return fail(err)
+	}
 	redirect := o.redirectListen
 	if redirect == "off" {
 		redirect = ""

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"syscall"
 
@@ -143,10 +144,10 @@ func (o *serveOptions) register(f *pflag.FlagSet) {
 	f.StringVar(&o.tlsKey, "tls-key", "", "TLS private key file (PEM) for --tls-cert")
 	f.StringVar(&o.domain, "domain", "", "get a certificate for this domain from an ACME CA (Let's Encrypt) and serve HTTPS, e.g. meet.example.org")
 	f.StringVar(&o.acmeCA, "acme-ca", server.LetsEncrypt, "ACME directory URL of the CA, for --domain")
-	f.StringVar(&o.acmeEmail, "acme-email", "", "contact address given to the CA, which warns of expiring certificates")
+	f.StringVar(&o.acmeEmail, "acme-email", "", "contact address given to the CA, which warns of expiring certificates, for --domain")
 	f.StringVar(&o.redirectListen, "http-redirect-listen", "", "serve plain HTTP here: ACME challenges and a redirect to HTTPS (default :80 with --domain; off: \"off\")")
 	f.BoolVar(&o.behindProxy, "behind-proxy", false, "run behind a reverse proxy: believe X-Forwarded-For, -Host and -Proto from --trusted-proxy")
-	f.StringSliceVar(&o.trustedProxies, "trusted-proxy", []string{"127.0.0.0/8", "::1/128"}, "address (CIDR) of a reverse proxy to trust with --behind-proxy (repeatable)")
+	f.StringSliceVar(&o.trustedProxies, "trusted-proxy", slices.Clone(defaultTrustedProxies), "address (CIDR) of a reverse proxy to trust with --behind-proxy (repeatable)")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error (SIGHUP reloads it)")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	f.IntVar(&o.gcPercent, "gc-percent", defaultGCPercent, "Go's GOGC: collect garbage when the heap has grown this many percent over live data; lower holds less memory for more CPU (10 to 1000)")
