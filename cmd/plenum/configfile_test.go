@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"math"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -218,29 +217,8 @@ func TestATURNSecretOfSixteenBytesIsAccepted(t *testing.T) {
 }
 
 func TestReloadAppliesTheLogLevelAndReportsOtherChanges(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "plenum.conf")
-	write := func(s string) {
-		if err := os.WriteFile(file, []byte(s), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("log-level = info\nudp-port = 10000\n")
-	cmd := newServeCommand()
-	if err := cmd.ParseFlags([]string{"--config", file, "--max-rooms", "3"}); err != nil {
-		t.Fatal(err)
-	}
-	cli := snapshotFlags(cmd.Flags())
-	noEnv := func(string) (string, bool) { return "", false }
-	if _, err := resolveFlags(cmd.Flags(), noEnv, os.ReadFile); err != nil {
-		t.Fatal(err)
-	}
-	var logs bytes.Buffer
-	level := new(slog.LevelVar)
-	r := &reloader{
-		log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: level})), level: level,
-		cli: cli, current: cmd.Flags(), env: noEnv, readFile: os.ReadFile,
-	}
+	f := newReloadFixture(t, "log-level = info\nudp-port = 10000\n", "--max-rooms", "3")
+	r, level, logs, write := f.r, f.level, f.logs, f.write
 
 	write("log-level = debug\nudp-port = 10002\nmax-rooms = 9\n")
 	r.reload()

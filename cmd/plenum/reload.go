@@ -47,6 +47,13 @@ func (r *reloader) reload() {
 	}
 	// As at start: with --domain, :443 and :80 are the defaults.
 	next.applyDerivedDefaults(fresh, src)
+	// Checked as a start would check it, or the admin is told to
+	// restart into a configuration that does not start. (What this
+	// creates in --data-dir, the secrets, a restart would create too.)
+	if _, _, err := next.config(slog.New(slog.DiscardHandler)); err != nil {
+		r.log.Error("configuration not reloaded: Plenum would not start with it, so it runs on as it started", "err", err)
+		return
+	}
 	r.current.VisitAll(func(f *pflag.Flag) {
 		g := fresh.Lookup(f.Name)
 		if g == nil || g.Value.String() == f.Value.String() {

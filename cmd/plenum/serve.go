@@ -105,7 +105,9 @@ line wins over the environment, which wins over the file.
 SIGTERM or SIGINT: tell every participant the server is going away and
 stop within seconds. SIGHUP: read the certificate files and --config
 again; --log-level changes at once, other changes are logged as needing
-a restart. (A running process keeps the environment it started with.)`,
+a restart, and a configuration that would not start is logged as an
+error and changes nothing. (A running process keeps the environment it
+started with.)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			flags := cmd.Flags()
