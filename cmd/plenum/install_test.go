@@ -96,3 +96,29 @@ func TestInstallScriptStagesASandboxedServiceAndIsIdempotent(t *testing.T) {
 		}
 	}
 }
+
+func TestInstallScriptSpeaksOfTheInstalledSystemNotItsStagingRoot(t *testing.T) {
+	help, err := exec.Command("bash", "../../scripts/install", "--help").CombinedOutput()
+	if err != nil {
+		t.Fatalf("scripts/install --help: %v\n%s", err, help)
+	}
+	if !strings.Contains(string(help), "--binary") || strings.Contains(string(help), "set -") {
+		t.Errorf("--help is not the script's usage, or more:\n%s", help)
+	}
+
+	// Staged for a package, the configuration says how to check it where
+	// it will be installed.
+	root := t.TempDir()
+	binary := filepath.Join(t.TempDir(), "plenum")
+	if err := os.WriteFile(binary, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	runInstall(t, root, "--binary", binary)
+	conf, err := os.ReadFile(filepath.Join(root, "etc/plenum/plenum.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(conf), root) || !strings.Contains(string(conf), "--config /etc/plenum/plenum.conf ") {
+		t.Errorf("the staged configuration names the staging directory %s, not /etc/plenum/plenum.conf:\n%s", root, conf)
+	}
+}
