@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -53,4 +54,22 @@ func annotateEnv(flags *pflag.FlagSet) {
 			f.Usage += " [" + envName(f.Name) + "]"
 		}
 	})
+}
+
+// unknownEnv lists the PLENUM_ variables in environ that name no flag:
+// a misspelt one (PLENUM_TURN_SECERT in a systemd EnvironmentFile) is
+// otherwise ignored without a word, as a config file's unknown key is
+// not.
+func unknownEnv(environ []string, flags *pflag.FlagSet) []string {
+	known := map[string]bool{}
+	flags.VisitAll(func(f *pflag.Flag) { known[envName(f.Name)] = true })
+	var out []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, envPrefix) && !known[name] {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

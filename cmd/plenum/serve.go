@@ -117,10 +117,11 @@ started with.)`,
 				return err
 			}
 			o.applyDerivedDefaults(flags, src)
+			ignored := unknownEnv(os.Environ(), flags)
 			if o.printConfig {
-				return printConfig(cmd.OutOrStdout(), flags, src)
+				return printConfig(cmd.OutOrStdout(), flags, src, ignored)
 			}
-			return o.run(cmd.Context(), flags, cli)
+			return o.run(cmd.Context(), flags, cli, ignored)
 		},
 	}
 	o.register(cmd.Flags())
@@ -208,10 +209,14 @@ func setMemoryLimit(limit int64) {
 	debug.SetMemoryLimit(limit)
 }
 
-func (o *serveOptions) run(parent context.Context, flags *pflag.FlagSet, cli flagSnapshot) error {
+// run serves; ignored are the environment variables that name no flag.
+func (o *serveOptions) run(parent context.Context, flags *pflag.FlagSet, cli flagSnapshot, ignored []string) error {
 	log, level, err := newLogger(o.logLevel, o.logFormat)
 	if err != nil {
 		return err
+	}
+	for _, name := range ignored {
+		log.Warn("an environment variable names no flag of plenum serve: it is ignored", "variable", name)
 	}
 	cfg, certFiles, err := o.config(log)
 	if err != nil {
