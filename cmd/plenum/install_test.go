@@ -122,3 +122,20 @@ func TestInstallScriptSpeaksOfTheInstalledSystemNotItsStagingRoot(t *testing.T) 
 		t.Errorf("the staged configuration names the staging directory %s, not /etc/plenum/plenum.conf:\n%s", root, conf)
 	}
 }
+
+// An acme-email without a domain is a configuration plenum serve
+// refuses: the script must not write one and leave it to fail at start.
+func TestInstallScriptRefusesAnACMEEmailWithoutADomain(t *testing.T) {
+	root := t.TempDir()
+	binary := filepath.Join(t.TempDir(), "plenum")
+	if err := os.WriteFile(binary, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("bash", "../../scripts/install", "--root", root, "--binary", binary, "--acme-email", "admin@example.org").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "--domain") {
+		t.Errorf("scripts/install --acme-email without --domain: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(root, "etc/plenum/plenum.conf")); err == nil {
+		t.Errorf("it wrote a configuration plenum serve refuses")
+	}
+}
