@@ -149,12 +149,12 @@ func resolveFlags(flags *pflag.FlagSet, lookupEnv func(string) (string, bool), r
 
 // printConfig writes the effective configuration in the file format,
 // each value with where it came from, secrets hidden, after the
-// environment variables it ignored (unknownEnv).
-func printConfig(w io.Writer, flags *pflag.FlagSet, src flagSources, ignored []string) error {
+// warnings a start would log (startWarnings).
+func printConfig(w io.Writer, flags *pflag.FlagSet, src flagSources, warnings []string) error {
 	var b strings.Builder
 	b.WriteString("# Effective configuration of plenum serve (precedence: flag > environment > file > default).\n")
-	for _, name := range ignored {
-		fmt.Fprintf(&b, "# %s is set but names no flag of plenum serve: ignored\n", name)
+	for _, w := range warnings {
+		fmt.Fprintf(&b, "# warning: %s\n", w)
 	}
 	flags.VisitAll(func(f *pflag.Flag) {
 		if notInFile[f.Name] {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 )
@@ -9,14 +8,7 @@ import (
 func TestAMisspeltEnvironmentVariableIsReported(t *testing.T) {
 	t.Setenv("PLENUM_TURN_SECERT", "a-secret-of-sixteen-bytes")
 	t.Setenv("PLENUM_UDP_PORT", "10001")
-	cmd := newServeCommand()
-	var out bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetArgs([]string{"--print-config", "--data-dir", t.TempDir()})
-	if err := cmd.Execute(); err != nil {
-		t.Fatal(err)
-	}
-	text := out.String()
+	text := printedConfig(t)
 	if !strings.Contains(text, "PLENUM_TURN_SECERT is set but names no flag") {
 		t.Errorf("--print-config does not say that PLENUM_TURN_SECERT is ignored:\n%s", text)
 	}

@@ -117,11 +117,11 @@ started with.)`,
 				return err
 			}
 			o.applyDerivedDefaults(flags, src)
-			ignored := unknownEnv(os.Environ(), flags)
+			warnings := startWarnings(flags, src, os.Environ())
 			if o.printConfig {
-				return printConfig(cmd.OutOrStdout(), flags, src, ignored)
+				return printConfig(cmd.OutOrStdout(), flags, src, warnings)
 			}
-			return o.run(cmd.Context(), flags, cli, ignored)
+			return o.run(cmd.Context(), flags, cli, warnings)
 		},
 	}
 	o.register(cmd.Flags())
@@ -209,14 +209,14 @@ func setMemoryLimit(limit int64) {
 	debug.SetMemoryLimit(limit)
 }
 
-// run serves; ignored are the environment variables that name no flag.
-func (o *serveOptions) run(parent context.Context, flags *pflag.FlagSet, cli flagSnapshot, ignored []string) error {
+// run serves, after logging warnings (startWarnings).
+func (o *serveOptions) run(parent context.Context, flags *pflag.FlagSet, cli flagSnapshot, warnings []string) error {
 	log, level, err := newLogger(o.logLevel, o.logFormat)
 	if err != nil {
 		return err
 	}
-	for _, name := range ignored {
-		log.Warn("an environment variable names no flag of plenum serve: it is ignored", "variable", name)
+	for _, w := range warnings {
+		log.Warn(w)
 	}
 	cfg, certFiles, err := o.config(log)
 	if err != nil {

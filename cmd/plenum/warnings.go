@@ -1,0 +1,32 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// startWarnings are what plenum serve warns of at start (and
+// --print-config shows): a configuration it runs with, but not as the
+// admin likely meant.
+func startWarnings(flags *pflag.FlagSet, src flagSources, environ []string) []string {
+	var out []string
+	for _, name := range unknownEnv(environ, flags) {
+		out = append(out, fmt.Sprintf("%s is set but names no flag of plenum serve: ignored", name))
+	}
+	// The secret files in --data-dir are refused when others may read
+	// them; where the admin puts the secret is the admin's choice, so
+	// it is only warned of.
+	switch from := src["turn-secret"]; {
+	case from == "--turn-secret":
+		out = append(out, "--turn-secret on the command line shows in every user's ps: give it in --config's file (chmod 600) or PLENUM_TURN_SECRET")
+	case strings.Contains(from, ":"): // FILE:LINE
+		file := from[:strings.LastIndex(from, ":")]
+		if fi, err := os.Stat(file); err == nil && fi.Mode().Perm()&0o004 != 0 {
+			out = append(out, fmt.Sprintf("%s holds turn-secret and every user of this machine may read it: chmod o-r %s", file, file))
+		}
+	}
+	return out
+}
