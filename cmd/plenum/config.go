@@ -253,6 +253,11 @@ func (t *turnOptions) config(dataDir string, tlsConfig *tls.Config) (server.TURN
 		if relayIP = net.ParseIP(t.relayIP); relayIP == nil || relayIP.IsUnspecified() || relayIP.IsMulticast() {
 			return fail(fmt.Errorf("--turn-relay-ip %q: want the specific IP address relays bind to", t.relayIP))
 		}
+		if t.enabled {
+			if err := checkBindable(relayIP); err != nil {
+				return fail(fmt.Errorf("--turn-relay-ip %q is not an address of this machine (behind 1:1 NAT the public one is --public-ip's): %w", t.relayIP, err))
+			}
+		}
 	}
 	// turn.Config takes 0 for its default, so 0 here would quietly
 	// mean 1000 (or 10) where every other limit's 0 means none: refused.

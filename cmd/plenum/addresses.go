@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 )
 
@@ -20,4 +21,16 @@ func checkPublicIP(value string) error {
 		return fmt.Errorf("--public-ip %q: want the address participants reach the server at, e.g. 203.0.113.7", value)
 	}
 	return nil
+}
+
+// checkBindable binds a UDP socket to ip, and closes it. Relay sockets
+// bind to --turn-relay-ip: at an address the machine does not have,
+// every allocation would fail, which only the self-check's log would
+// tell.
+func checkBindable(ip net.IP) error {
+	c, err := net.ListenPacket("udp", net.JoinHostPort(ip.String(), "0"))
+	if err != nil {
+		return err
+	}
+	return c.Close()
 }
