@@ -233,7 +233,9 @@ func portsToOpen(base *url.URL, welcome *client.Client, turnURLs []string) strin
 			lines = append(lines, fmt.Sprintf("  %s  TURN (%s)", key, strings.SplitN(u, ":", 2)[0]))
 		}
 	}
-	lines = append(lines, "  and the TURN relay port range (--turn-relay-ports), UDP")
+	if len(turnURLs) > 0 { // without TURN, no relay ports to open
+		lines = append(lines, "  and the TURN relay port range (--turn-relay-ports), UDP")
+	}
 	return strings.Join(lines, "\n") + "\n"
 }
 

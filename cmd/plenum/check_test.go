@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -74,5 +75,16 @@ func TestCheckFailsWhenNothingAnswers(t *testing.T) {
 	err := o.run(context.Background(), &out)
 	if err == nil || !strings.Contains(out.String(), "FAIL") {
 		t.Fatalf("check of a dead address passed: %v\n%s", err, out.String())
+	}
+}
+
+func TestCheckAsksForTheRelayPortsOnlyWhenTheServerOffersTURN(t *testing.T) {
+	base, _ := url.Parse("https://meet.example.org/")
+	if got := portsToOpen(base, nil, nil); strings.Contains(got, "relay") {
+		t.Errorf("no TURN offered, yet the relay ports are to be opened:\n%s", got)
+	}
+	got := portsToOpen(base, nil, []string{"turn:meet.example.org:3478?transport=udp"})
+	if !strings.Contains(got, "3478/udp") || !strings.Contains(got, "--turn-relay-ports") {
+		t.Errorf("TURN offered, but not its port and relay ports:\n%s", got)
 	}
 }
