@@ -30,3 +30,17 @@ func TestATURNRelayAddressNotOfThisMachineIsRefused(t *testing.T) {
 		t.Errorf("without the built-in TURN server, --turn-relay-ip binds nothing: %v", err)
 	}
 }
+
+// A contact the CA refuses means no certificate, ever: it is checked at
+// start, not left to the CA.
+func TestAnACMEEmailThatIsNotABareAddressIsRefused(t *testing.T) {
+	for _, email := range []string{"admin@example.org # the admin", "Admin <admin@example.org>", "admin at example.org", "ad min@example.org"} {
+		err := checkServeFlags(t, "--domain", "meet.example.org", "--acme-email", email)
+		if err == nil || !strings.Contains(err.Error(), "--acme-email") {
+			t.Errorf("--acme-email %q: error %v does not name --acme-email", email, err)
+		}
+	}
+	if err := checkServeFlags(t, "--domain", "meet.example.org", "--acme-email", "admin+plenum@example.org"); err != nil {
+		t.Errorf("admin+plenum@example.org: %v", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"os"
@@ -165,8 +166,11 @@ func (o *serveOptions) config(log *slog.Logger) (server.Config, *server.Certific
 		if u, err := url.Parse(o.acmeCA); err != nil || u.Scheme != "https" || u.Host == "" {
 			return fail(fmt.Errorf("--acme-ca %q: want the https:// URL of an ACME directory", o.acmeCA))
 		}
-		if o.acmeEmail != "" && !strings.Contains(o.acmeEmail, "@") {
-			return fail(fmt.Errorf("--acme-email %q is not an e-mail address", o.acmeEmail))
+		// The CA refuses a contact that is not a bare address, and then
+		// no certificate comes: "admin@example.org # me" (a comment in
+		// the file is part of the value) or "Admin <admin@example.org>".
+		if a, err := mail.ParseAddress(o.acmeEmail); o.acmeEmail != "" && (err != nil || a.Address != o.acmeEmail) {
+			return fail(fmt.Errorf("--acme-email %q is not an e-mail address such as admin@example.org", o.acmeEmail))
 		}
 		var err error
 		acme, err = server.NewACME(server.ACMEConfig{
