@@ -66,6 +66,11 @@ func parseConfigFile(name string, r io.Reader, flags *pflag.FlagSet) ([]configLi
 				return nil, fmt.Errorf("%s:%d: %s: bad quoted value: %v", name, n, key, err)
 			}
 			value = unq
+		} else if strings.Contains(value, " #") || strings.Contains(value, "\t#") {
+			// It reads as a trailing comment, but would be part of the
+			// value: a data-dir, a turn-secret or an acme-email that
+			// is not the one meant, with no error to say so.
+			return nil, fmt.Errorf("%s:%d: %s: a # after a space would be part of the value, not a comment: put the comment on a line of its own, or quote the value", name, n, key)
 		}
 		out = append(out, configLine{line: n, key: key, value: value})
 	}
@@ -177,7 +182,7 @@ func printConfig(w io.Writer, flags *pflag.FlagSet, src flagSources, warnings []
 			values = []string{""}
 		}
 		for _, v := range values {
-			if v != strings.TrimSpace(v) || strings.ContainsAny(v, "\"\n") {
+			if v != strings.TrimSpace(v) || strings.ContainsAny(v, "\"\n#") {
 				v = strconv.Quote(v)
 			}
 			fmt.Fprintf(&b, "%s = %s\n", f.Name, v)

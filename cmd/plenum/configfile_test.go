@@ -67,6 +67,8 @@ func TestConfigPrecedenceFlagOverEnvironmentOverFileOverDefault(t *testing.T) {
 		{name: "empty value keeps the default", conf: "listen =", flag: "listen", want: defaultListen, from: ""},
 		{name: "last line wins for a single value", conf: "listen = :1\nlisten = :2", flag: "listen", want: ":2", from: file + ":2"},
 		{name: "quoted value keeps spaces", conf: `turn-realm = " a b "`, flag: "turn-realm", want: " a b ", from: file + ":1"},
+		{name: "quoted value keeps a #", conf: `turn-realm = "a #b"`, flag: "turn-realm", want: "a #b", from: file + ":1"},
+		{name: "a # within a word is the value's", conf: `turn-realm = a#b`, flag: "turn-realm", want: "a#b", from: file + ":1"},
 		{name: "unit flag in the file", conf: "turn-bandwidth-max = 100M", flag: "turn-bandwidth-max", want: "100M", from: file + ":1"},
 		{name: "--prefix tolerated", conf: "--udp-port = 11000", flag: "udp-port", want: "11000", from: file + ":1"},
 		{name: "file named by the environment", args: []string{}, env: map[string]string{"PLENUM_CONFIG": file},
@@ -104,6 +106,8 @@ func TestConfigFileErrorsNameTheLineAndTheKey(t *testing.T) {
 		{"udp-port = many", []string{"plenum.conf:1", "udp-port"}},
 		{"turn-relay-ports = 3-1", []string{"plenum.conf:1", "turn-relay-ports"}},
 		{`turn-realm = "unterminated\"`, []string{"plenum.conf:1", "turn-realm"}},
+		{"# ok\ndata-dir = /var/lib/plenum   # the data", []string{"plenum.conf:2", "data-dir", "comment"}},
+		{"turn-secret = 0123456789abcdef\t# as coturn's", []string{"plenum.conf:1", "turn-secret", "comment"}},
 	} {
 		_, _, err := resolve(t, []string{"--config", file}, nil, map[string]string{file: tc.conf})
 		if err == nil {
@@ -308,5 +312,17 @@ func TestServeSetsTheGCPercentAndMemoryLimitUnlessGoHasThemAndTheFlagIsNotGiven(
 	serve("--memory-limit", "0")
 	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
 		t.Errorf("memory limit %d with --memory-limit 0, want none", got)
+	}
+}
+
+func TestPrintConfigQuotesAValueWithAHash(t *testing.T) {
+	const file = "plenum.conf"
+	text := printedConfig(t, "--turn-realm", "a #b")
+	flags, _, err := resolve(t, []string{"--config", file}, nil, map[string]string{file: text})
+	if err != nil {
+		t.Fatalf("the printed configuration does not read back: %v\n%s", err, text)
+	}
+	if got := flags.Lookup("turn-realm").Value.String(); got != "a #b" {
+		t.Errorf("read back --turn-realm = %q, want %q", got, "a #b")
 	}
 }
