@@ -1,9 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/netip"
+
+	"github.com/plenum-meet/plenum/cmd/plenum/server"
 )
 
 // portUse is one socket plenum serve opens, by the flag that sets it.
@@ -95,4 +99,26 @@ func isEveryAddress(host string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.IsUnspecified()
+}
+
+// listenFlags names the flag of each of server.New's HTTP listeners.
+var listenFlags = map[string]string{"http": "--listen", "metrics": "--metrics-listen", "redirect": "--http-redirect-listen"}
+
+// nameListenFlag names the flag of an HTTP listener that could not
+// open: with --domain, :80 is --http-redirect-listen's default, which
+// the admin never typed, and an error naming only ":80" leaves them to
+// guess where it comes from and how to move it.
+func nameListenFlag(err error) error {
+	var le *server.ListenError
+	if !errors.As(err, &le) || listenFlags[le.Listener] == "" {
+		return err
+	}
+	hint := ""
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		hint = " (a port below 1024 needs root or CAP_NET_BIND_SERVICE, which the unit of scripts/install gives)"
+	case le.Listener == "redirect":
+		hint = " (ACME's http-01 challenges and the redirect to HTTPS; \"off\" switches it off)"
+	}
+	return fmt.Errorf("%s %s: %w%s", listenFlags[le.Listener], le.Addr, le.Err, hint)
 }

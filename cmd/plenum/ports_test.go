@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
+	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/pflag"
 )
@@ -72,6 +76,38 @@ func TestAListenPortOutOfRangeOrByNameIsCheckedAtStart(t *testing.T) {
 	} {
 		if err := checkServeFlags(t, args...); err == nil || !strings.Contains(err.Error(), args[0]) {
 			t.Errorf("%v: error %v does not name %s", args, err, args[0])
+		}
+	}
+}
+
+// Another program on a port: the error names the flag that asked for
+// it, even one the admin did not give (--http-redirect-listen's :80
+// with --domain).
+func TestAPortInUseByAnotherProgramIsReportedWithItsFlag(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	addr := taken.Addr().String()
+	for _, tc := range []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"--listen", addr}, "--listen"},
+		{[]string{"--listen", "127.0.0.1:0", "--metrics-listen", addr}, "--metrics-listen"},
+		{[]string{"--domain", "meet.example.org", "--listen", "127.0.0.1:0", "--http-redirect-listen", addr}, "--http-redirect-listen"},
+	} {
+		cmd := newServeCommand()
+		cmd.SetArgs(append(tc.args, "--udp-port", "0", "--tcp-port", "0", "--turn=false", "--ice-interface", "lo",
+			"--data-dir", t.TempDir(), "--log-level", "error"))
+		cmd.SetOut(io.Discard)
+		cmd.SilenceErrors, cmd.SilenceUsage = true, true
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := cmd.ExecuteContext(ctx) // should it start after all, it stops soon
+		cancel()
+		if err == nil || !strings.HasPrefix(err.Error(), tc.flag+" "+addr+": ") {
+			t.Errorf("%v: error %v does not start with %s %s", tc.args, err, tc.flag, addr)
 		}
 	}
 }

@@ -228,7 +228,7 @@ func (o *serveOptions) run(parent context.Context, flags *pflag.FlagSet, cli fla
 	}
 	srv, err := server.New(cfg)
 	if err != nil {
-		return err
+		return nameListenFlag(err)
 	}
 	if parent == nil {
 		parent = context.Background()

@@ -121,6 +121,21 @@ type extraServer struct {
 	srv  *http.Server
 }
 
+// ListenError is New's error when one of its HTTP listeners cannot
+// open: Listener says which, "http" (Config.Listen), "metrics"
+// (MetricsListen) or "redirect" (HTTPRedirectListen), so that the
+// caller can name the setting at fault.
+type ListenError struct {
+	Listener, Addr string
+	Err            error
+}
+
+// Error says which address could not be listened on, and why.
+func (e *ListenError) Error() string { return fmt.Sprintf("listen on %s: %v", e.Addr, e.Err) }
+
+// Unwrap returns the error of net.Listen.
+func (e *ListenError) Unwrap() error { return e.Err }
+
 // New opens every listener and the media port, so that a port in use
 // is reported before anything starts.
 func New(cfg Config) (_ *Server, err error) {
@@ -151,15 +166,15 @@ func New(cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 	closers = append(closers, engine.Close)
-	listen := func(addr string) (net.Listener, error) {
+	listen := func(name, addr string) (net.Listener, error) {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
-			return nil, fmt.Errorf("listen on %s: %w", addr, err)
+			return nil, &ListenError{Listener: name, Addr: addr, Err: err}
 		}
 		closers = append(closers, ln.Close)
 		return ln, nil
 	}
-	ln, err := listen(cfg.Listen)
+	ln, err := listen("http", cfg.Listen)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +185,7 @@ func New(cfg Config) (_ *Server, err error) {
 	}
 	s := &Server{log: log, listener: ln, scheme: scheme, engine: engine, acme: cfg.ACME}
 	if cfg.MetricsListen != "" {
-		mln, err := listen(cfg.MetricsListen)
+		mln, err := listen("metrics", cfg.MetricsListen)
 		if err != nil {
 			return nil, err
 		}
@@ -178,7 +193,7 @@ func New(cfg Config) (_ *Server, err error) {
 		s.extra = append(s.extra, extraServer{name: "metrics", ln: mln})
 	}
 	if cfg.HTTPRedirectListen != "" {
-		rln, err := listen(cfg.HTTPRedirectListen)
+		rln, err := listen("redirect", cfg.HTTPRedirectListen)
 		if err != nil {
 			return nil, err
 		}
