@@ -130,7 +130,7 @@ started with.)`,
 }
 
 func (o *serveOptions) register(f *pflag.FlagSet) {
-	f.StringVar(&o.configFile, "config", "", "read flags from this file: one 'flag-name = value' a line, # for comments")
+	f.StringVar(&o.configFile, "config", "", "read flags from this file: one 'flag-name = value' a line; a line starting with # is a comment")
 	f.BoolVar(&o.printConfig, "print-config", false, "print the effective configuration (secrets hidden) and exit")
 	f.StringVar(&o.listen, "listen", defaultListen, "HTTP(S) address to listen on, host:port (default :443 with --domain)")
 	f.IntVar(&o.udpPort, "udp-port", defaultUDPPort, "UDP port that carries all WebRTC media")
