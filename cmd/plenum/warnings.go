@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"strings"
 
@@ -26,6 +27,14 @@ func startWarnings(flags *pflag.FlagSet, src flagSources, environ []string) []st
 		file := from[:strings.LastIndex(from, ":")]
 		if fi, err := os.Stat(file); err == nil && fi.Mode().Perm()&0o004 != 0 {
 			out = append(out, fmt.Sprintf("%s holds turn-secret and every user of this machine may read it: chmod o-r %s", file, file))
+		}
+	}
+	// /metrics tells how many people meet and when: on
+	// --listen it answers this machine only, on its own listener anyone
+	// who reaches it.
+	if f := flags.Lookup("metrics-listen"); f != nil && f.Value.String() != "" {
+		if host, _, err := net.SplitHostPort(f.Value.String()); err == nil && isEveryAddress(host) {
+			out = append(out, fmt.Sprintf("--metrics-listen %s serves /metrics to anyone who reaches this machine: give an address only Prometheus reaches (127.0.0.1:9090, a private one), or let the firewall keep the port closed", f.Value.String()))
 		}
 	}
 	return out

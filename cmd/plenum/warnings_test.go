@@ -39,3 +39,12 @@ func TestATURNSecretOthersCanReadIsWarnedOf(t *testing.T) {
 		t.Errorf("no warning that --turn-secret on the command line shows in ps:\n%s", text)
 	}
 }
+
+func TestMetricsOnEveryAddressAreWarnedOf(t *testing.T) {
+	if text := printedConfig(t, "--metrics-listen", ":9090"); !strings.Contains(text, "# warning: --metrics-listen :9090 serves /metrics to anyone") {
+		t.Errorf("no warning that :9090 serves the metrics to anyone:\n%s", text)
+	}
+	if text := printedConfig(t, "--metrics-listen", "127.0.0.1:9090"); strings.Contains(text, "warning") {
+		t.Errorf("a warning for metrics on loopback:\n%s", text)
+	}
+}
