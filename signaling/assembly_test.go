@@ -38,6 +38,18 @@ func seeQueue(t *testing.T, want []string, clients ...*client.Client) {
 	}
 }
 
+// raiseHands raises the hands of hands in turn, into a queue empty
+// before, each once all see the one before: the queue is in their order.
+func raiseHands(t *testing.T, all []*client.Client, hands ...*client.Client) {
+	t.Helper()
+	var want []string
+	for _, c := range hands {
+		must(t, c.RaiseHand(true, false))
+		want = append(want, c.ID())
+		seeQueue(t, want, all...)
+	}
+}
+
 // refused waits until c's latest refusal is of request with code.
 func refusedWith(t *testing.T, c *client.Client, request, code string) {
 	t.Helper()
@@ -74,10 +86,7 @@ func TestSpeakingQueueOrderWithDirectResponsesAndPriority(t *testing.T) {
 	waitFor(t, "Ana has the floor", func() bool { sp := ben.Queue().Speaker; return sp != nil && sp.ID == ana.ID() })
 
 	// Ana asks again, then Ben; Cleo's direct response goes first.
-	must(t, ana.RaiseHand(true, false))
-	seeQueue(t, []string{ana.ID()}, all...)
-	must(t, ben.RaiseHand(true, false))
-	seeQueue(t, []string{ana.ID(), ben.ID()}, all...)
+	raiseHands(t, all, ana, ben)
 	must(t, cleo.RaiseHand(true, true))
 	seeQueue(t, []string{cleo.ID(), ana.ID(), ben.ID()}, all...)
 
@@ -370,4 +379,29 @@ func TestAPersonalLinkOnTwoDevicesHasOneBallot(t *testing.T) {
 	if p.Result.Ballots != 1 || p.Result.Totals[1] != 1 {
 		t.Fatalf("one person on two devices: %d ballots, totals %v; want one, the last (no)", p.Result.Ballots, p.Result.Totals)
 	}
+}
+
+// A chair who has put the queue in an order of their own (a point of
+// order moved up) and then changes the speaking time keeps that order:
+// only a change of who goes first (notYetSpokenFirst) sorts the queue
+// again.
+func TestChangingTheSpeakingTimeKeepsTheFacilitatorsOrder(t *testing.T) {
+	s := startAccess(t, nil)
+	fac, o := assemblyRoom(t, s, "assembly", "Ana", "Ben", "Cleo")
+	ana, ben, cleo := o[0], o[1], o[2]
+	all := []*client.Client{fac, ana, ben, cleo}
+	raiseHands(t, all, ana, ben, cleo)
+	must(t, fac.MoveInQueue(cleo.ID(), 0))
+	seeQueue(t, []string{cleo.ID(), ana.ID(), ben.ID()}, all...)
+
+	must(t, fac.SetQueueRules(false, 2*time.Minute))
+	waitFor(t, "the new speaking time", func() bool { return ana.Queue().Seconds == 120 })
+	if got, want := queueIDs(ana), []string{cleo.ID(), ana.ID(), ben.ID()}; !slices.Equal(got, want) {
+		t.Fatalf("after a new speaking time the queue is %v, want the facilitator's order %v", got, want)
+	}
+
+	// Changing who goes first does sort it again: nobody has spoken, so
+	// by arrival.
+	must(t, fac.SetQueueRules(true, 2*time.Minute))
+	seeQueue(t, []string{ana.ID(), ben.ID(), cleo.ID()}, all...)
 }

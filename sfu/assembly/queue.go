@@ -110,7 +110,7 @@ func (q *queue) insert(e entry) {
 }
 
 // resort orders the whole queue by the rules, undoing a facilitator's
-// moves: done when the rules change.
+// moves: done when the rule of who goes first changes.
 func (q *queue) resort() {
 	slices.SortStableFunc(q.entries, func(a, b entry) int {
 		switch {
@@ -224,7 +224,7 @@ func (a *Assembly) RemoveFromQueue(by Member, id string) error {
 
 // MoveInQueue is the facilitator putting participant id at position
 // (0 is the head; past the end means last). The order stays until the
-// rules change.
+// rule of who goes first (NotYetSpokenFirst) changes.
 func (a *Assembly) MoveInQueue(by Member, id string, position int) error {
 	if err := facilitator(by); err != nil {
 		return err
@@ -288,14 +288,20 @@ func (a *Assembly) FinishTurn(by Member, now time.Time) error {
 	return nil
 }
 
-// SetRules is the facilitator changing the queue's rules; the queue is
-// put back in the rules' order.
+// SetRules is the facilitator changing the queue's rules. A change of
+// who goes first puts the queue back in the rules' order; a new
+// speaking time alone keeps the order the facilitator gave it (moving
+// a point of order up, then giving everyone three minutes, must not
+// undo the move).
 func (a *Assembly) SetRules(by Member, r Rules) error {
 	if err := facilitator(by); err != nil {
 		return err
 	}
+	reorder := r.NotYetSpokenFirst != a.queue.rules.NotYetSpokenFirst
 	a.queue.rules = Rules{NotYetSpokenFirst: r.NotYetSpokenFirst, Seconds: min(max(r.Seconds, 0), MaxTurnSeconds)}
-	a.queue.resort()
+	if reorder {
+		a.queue.resort()
+	}
 	a.queueChanged = true
 	return nil
 }
