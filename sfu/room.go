@@ -158,7 +158,7 @@ func (r *Room) remove(p *Participant) {
 		o.forgetViews(p.id)
 		o.sig.ParticipantLeft(p.id)
 	}
-	r.assembly.Left(p.id, time.Now())
+	r.assembly.Left(p.id, r.ballotHeirLocked(p), time.Now())
 	r.broadcastAssemblyLocked(time.Now())
 	r.passOnModerationLocked(nil)
 	if len(r.participants) == 0 && r.access.settings.Moderation != ModerationLinks {
@@ -168,6 +168,22 @@ func (r *Room) remove(p *Participant) {
 		}
 		r.access.lobby = nil
 	}
+}
+
+// ballotHeirLocked is who takes over the ballots of p, who is leaving:
+// another participant who is the same person (a personal link's holder
+// on another device) and may vote, "" if none is in the room. p must be
+// out of r.participants already.
+func (r *Room) ballotHeirLocked(p *Participant) string {
+	if p.ballot == "" {
+		return ""
+	}
+	for _, o := range r.participants {
+		if o.ballot == p.ballot && o.Role() != RoleViewer {
+			return o.id
+		}
+	}
+	return ""
 }
 
 // present reports whether the participant id is in the room.

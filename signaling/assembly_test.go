@@ -354,17 +354,28 @@ func must(t *testing.T, err error) {
 	}
 }
 
+// anaOnTwoDevices joins a facilitator, then Ana with her personal link
+// (one that names her) on her phone and her laptop, and puts proposal 1,
+// a yes-no one, that both devices see open.
+func anaOnTwoDevices(t *testing.T) (fac, phone, laptop *client.Client) {
+	t.Helper()
+	s := startAccess(t, nil)
+	fac, _ = assemblyRoom(t, s, "assembly")
+	link := s.link(t, "assembly", "participant", "Ana")
+	phone = s.dial(t, client.Config{Room: "assembly", Name: "Ana", Token: link})
+	laptop = s.dial(t, client.Config{Room: "assembly", Name: "Ana", Token: link})
+	must(t, fac.OpenProposal("Strike on Monday?", assembly.YesNo, nil, false))
+	for _, c := range []*client.Client{phone, laptop} {
+		proposalAt(t, c, 1, c.ID()+" sees the proposal", func(p assembly.ProposalState) bool { return p.Open })
+	}
+	return fac, phone, laptop
+}
+
 // A personal link (one that names its holder) is one person however many
 // devices it joins from: one ballot, the last cast. A shared link, or no
 // link, gives each connection its own.
 func TestAPersonalLinkOnTwoDevicesHasOneBallot(t *testing.T) {
-	s := startAccess(t, nil)
-	fac, _ := assemblyRoom(t, s, "assembly")
-	link := s.link(t, "assembly", "participant", "Ana")
-	phone := s.dial(t, client.Config{Room: "assembly", Name: "Ana", Token: link})
-	laptop := s.dial(t, client.Config{Room: "assembly", Name: "Ana", Token: link})
-	must(t, fac.OpenProposal("Strike on Monday?", assembly.YesNo, nil, false))
-	proposalAt(t, laptop, 1, "the laptop sees the proposal", func(p assembly.ProposalState) bool { return p.Open })
+	fac, phone, laptop := anaOnTwoDevices(t)
 	must(t, phone.Vote(1, 0, ""))
 	proposalAt(t, fac, 1, "the phone's ballot", func(p assembly.ProposalState) bool { return len(p.Voters) == 1 })
 	must(t, laptop.Vote(1, 1, ""))
@@ -404,4 +415,26 @@ func TestChangingTheSpeakingTimeKeepsTheFacilitatorsOrder(t *testing.T) {
 	// by arrival.
 	must(t, fac.SetQueueRules(true, 2*time.Minute))
 	seeQueue(t, []string{ana.ID(), ben.ID(), cleo.ID()}, all...)
+}
+
+// A person on two devices with a personal link votes from the phone,
+// then the phone leaves: the person is still in the meeting, on the
+// laptop, and their ballot stays, the laptop's now. Dropping it would
+// lose the vote of someone present, who sees nothing of it on the
+// laptop (the ballot was cast elsewhere).
+func TestAPersonsBallotStaysWhenTheDeviceThatCastItLeaves(t *testing.T) {
+	fac, phone, laptop := anaOnTwoDevices(t)
+	must(t, laptop.Vote(1, 1, ""))
+	proposalAt(t, fac, 1, "the laptop's ballot", func(p assembly.ProposalState) bool { return slices.Equal(p.Voters, []string{laptop.ID()}) })
+	must(t, phone.Vote(1, 0, "")) // changed her mind, on the phone: yes
+	proposalAt(t, fac, 1, "the phone's ballot in its place", func(p assembly.ProposalState) bool { return slices.Equal(p.Voters, []string{phone.ID()}) })
+
+	phone.Leave()
+	waitFor(t, "the phone has left", func() bool { return slices.Contains(fac.Departures(), phone.ID()) })
+	must(t, fac.CloseProposal(1))
+	p := proposalAt(t, fac, 1, "the result", isClosed)
+	if p.Result.Ballots != 1 || !slices.Equal(p.Result.Totals, []int{1, 0, 0}) || !slices.Equal(p.Voters, []string{laptop.ID()}) {
+		t.Fatalf("after the phone left: %d ballots, totals %v, voters %v; want Ana's last ballot (yes), the laptop's",
+			p.Result.Ballots, p.Result.Totals, p.Voters)
+	}
 }

@@ -93,12 +93,15 @@ func (a *Assembly) Proposals() []ProposalState {
 // Left forgets a participant who left the meeting: their hand is
 // lowered, their turn ends, and their ballots in open votes are dropped,
 // so that someone who comes back as a new participant votes only once.
-func (a *Assembly) Left(id string, now time.Time) {
+// heir, if not "", is a member still there who is the same person
+// (Member.Ballot): the person has not left, so their ballots stay, cast
+// by heir now.
+func (a *Assembly) Left(id, heir string, now time.Time) {
 	if a.queue.leave(id, now) {
 		a.queueChanged = true
 	}
 	for _, p := range a.proposals {
-		if p.closed.IsZero() && p.drop(id) {
+		if p.closed.IsZero() && p.drop(id, heir) {
 			a.markChanged(p)
 		}
 	}
@@ -108,7 +111,7 @@ func (a *Assembly) Left(id string, now time.Time) {
 // neither speaks nor votes, so their hand is lowered, their turn ends and
 // their ballots in open votes are dropped (made participant again, they
 // may vote again).
-func (a *Assembly) Demoted(id string, now time.Time) { a.Left(id, now) }
+func (a *Assembly) Demoted(id string, now time.Time) { a.Left(id, "", now) }
 
 // ballotKey is what m's ballots go by.
 func (m Member) ballotKey() string {

@@ -267,14 +267,24 @@ func (a *Assembly) CloseProposal(by Member, id int, now time.Time) error {
 }
 
 // drop takes the ballot participant id cast out of an open vote (one
-// cast from another device by the same person stays).
-func (p *proposal) drop(id string) bool {
+// cast from another device by the same person stays), or, if heir is
+// not "", hands it to heir, the same person on another device.
+func (p *proposal) drop(id, heir string) bool {
 	for key, b := range p.ballots {
-		if b.by == id {
+		if b.by != id {
+			continue
+		}
+		if heir != "" {
+			b.by = heir
+			p.ballots[key] = b
+			if i := slices.Index(p.voters, id); i >= 0 {
+				p.voters[i] = heir
+			}
+		} else {
 			delete(p.ballots, key)
 			p.voters = slices.DeleteFunc(p.voters, func(v string) bool { return v == id })
-			return true // one ballot a participant at most
 		}
+		return true // one ballot a participant at most
 	}
 	return false
 }

@@ -168,13 +168,13 @@ func TestLeavingEndsHandAndTurn(t *testing.T) {
 	must(t, a.RaiseHand(ben, false))
 	must(t, a.CallNext(fac, t0))
 	a.Changes(t0)
-	a.Left("a", t0.Add(time.Second))
-	a.Left("b", t0.Add(time.Second))
+	a.Left("a", "", t0.Add(time.Second))
+	a.Left("b", "", t0.Add(time.Second))
 	changed, q, _ := a.Changes(t0)
 	if !changed || q.Speaker != nil || len(q.Entries) != 0 {
 		t.Fatalf("after leaving: changed %v, %+v", changed, q)
 	}
-	a.Left("z", t0)
+	a.Left("z", "", t0)
 	if changed, _, _ := a.Changes(t0); changed {
 		t.Fatal("an unknown participant leaving changed the queue")
 	}
