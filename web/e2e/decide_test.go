@@ -159,3 +159,73 @@ func TestAnUnansweredMinutesRequestFailsOnItsOwn(t *testing.T) {
 	doAt(t, "Fay", fay, tap(".minutes-export"))
 	waitAt(t, "Fay", fay, `(window.plenum.minutes || '').includes('No decisions.')`)
 }
+
+// pasteOptions puts text in the options of the proposal form at b as a
+// paste does (a tab from a spreadsheet row stays in it).
+func pasteOptions(t *testing.T, b *webtest.Browser, text string) {
+	t.Helper()
+	run(t, b, fmt.Sprintf(`const o = document.querySelector('#proposal-options');
+		o.value = %q;
+		o.dispatchEvent(new Event('input'))`, text))
+}
+
+// TestAProposalBeyondTheLimitsIsExplainedInTheForm: the facilitator
+// pastes eleven options, then one too long, then options copied from a
+// spreadsheet (with a tab). The server would end the session of whoever
+// sends such a proposal (bad-message): the chair would be thrown out of
+// the meeting, and moderation passed on to someone else. The form says
+// what is wrong instead, and sends the tab as a space.
+func TestAProposalBeyondTheLimitsIsExplainedInTheForm(t *testing.T) {
+	srv := startServer(t)
+	fay := webtest.Launch(t)
+	if err := fay.Open(joinURL(srv, "e2e-limits", "Fay", noDevices)); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "Fay", fay, `window.plenum && window.plenum.state === "joined" && window.plenum.role === "moderator"`)
+	doAt(t, "Fay", fay, tap(".ctl-assembly"), typeIn("#proposal-question", "Which day?"))
+	run(t, fay, `const s = document.querySelector('#proposal-kind');
+		s.value = 'choice';
+		s.dispatchEvent(new Event('change'))`)
+	// explained waits until the form shows an error (or the session
+	// ended) and returns the error.
+	explained := func(what string) string {
+		t.Helper()
+		waitAt(t, "Fay", fay, `window.plenum.state !== 'joined' || document.querySelector('.proposal-form .field-error')?.hidden === false`)
+		var shown struct {
+			State, Error string
+		}
+		if err := fay.Eval(`({state: window.plenum.state, error: document.querySelector('.proposal-form .field-error')?.textContent ?? ''})`, &shown); err != nil {
+			t.Fatal(err)
+		}
+		if shown.State != "joined" {
+			var lastError any
+			_ = fay.Eval(`window.plenum.lastError`, &lastError)
+			t.Fatalf("%s: the facilitator's session ended (%v)", what, lastError)
+		}
+		return shown.Error
+	}
+
+	days := make([]string, 11)
+	for i := range days {
+		days[i] = fmt.Sprintf("Day %d", i+1)
+	}
+	pasteOptions(t, fay, strings.Join(days, "\n"))
+	doAt(t, "Fay", fay, tap(".proposal-submit"))
+	if shown := explained("eleven options"); !strings.Contains(shown, "2 to 10") {
+		t.Fatalf("eleven options: the form says %q", shown)
+	}
+	run(t, fay, `document.querySelector('.proposal-form .field-error').hidden = true`)
+	pasteOptions(t, fay, "Tuesday\n"+strings.Repeat("x", 101))
+	doAt(t, "Fay", fay, tap(".proposal-submit"))
+	if shown := explained("an option of 101 characters"); !strings.Contains(shown, "100") {
+		t.Fatalf("an option of 101 characters: the form says %q", shown)
+	}
+
+	pasteOptions(t, fay, "Monday\tmorning\nTuesday")
+	doAt(t, "Fay", fay, tap(".proposal-submit"))
+	waitAt(t, "Fay", fay, `window.plenum.state !== 'joined' || document.querySelector('label[for="vote-choice-0"]')?.textContent === 'Monday morning'`)
+	var state string
+	if err := fay.Eval(`window.plenum.state`, &state); err != nil || state != "joined" {
+		t.Fatalf("options with a tab: the facilitator's session is %q (%v)", state, err)
+	}
+}

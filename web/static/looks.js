@@ -17,3 +17,17 @@ const VISIBLE = /[\u0600-\u0605\u06DD\u070F\u0890\u0891\u08E2\u{110BD}\u{110CD}]
 export function isBlank(text) {
   return !VISIBLE.test(text);
 }
+
+// The bidirectional embedding, override and isolate controls: the
+// server refuses text holding one (sfu/looks, BidiControl).
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/gu;
+
+/**
+ * One line of text as the server takes it in a proposal or a ballot's
+ * reason, trimmed: a control character (a tab pasted from a spreadsheet
+ * row) becomes a space and a bidirectional control goes, where the
+ * server would end the session of whoever sent either.
+ */
+export function cleanLine(text) {
+  return String(text).replace(/\p{Cc}/gu, ' ').replace(BIDI_CONTROLS, '').trim();
+}

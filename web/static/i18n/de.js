@@ -270,6 +270,7 @@ export default {
   'vote.kind.yes-no': 'Ja / Nein / Enthaltung',
   'vote.kind.choice': 'Mehrfachauswahl',
   'vote.options': 'Optionen, eine pro Zeile',
+  'vote.optionTooLong': 'Eine Option darf höchstens {max} Zeichen haben.',
   'vote.secret': 'Geheime Abstimmung (nur Summen werden gezeigt)',
   'vote.openButton': 'Abstimmung eröffnen',
   'vote.option.yes': 'Ja',

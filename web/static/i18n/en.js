@@ -275,6 +275,7 @@ export default {
   'vote.kind.yes-no': 'Yes / no / abstain',
   'vote.kind.choice': 'Multiple choice',
   'vote.options': 'Options, one per line',
+  'vote.optionTooLong': 'An option can have at most {max} characters.',
   'vote.secret': 'Secret ballot (only totals are shown)',
   'vote.openButton': 'Open the vote',
   'vote.option.yes': 'Yes',

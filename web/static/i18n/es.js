@@ -270,6 +270,7 @@ export default {
   'vote.kind.yes-no': 'Sí / no / abstención',
   'vote.kind.choice': 'Opción múltiple',
   'vote.options': 'Opciones, una por línea',
+  'vote.optionTooLong': 'Una opción puede tener como máximo {max} caracteres.',
   'vote.secret': 'Voto secreto (solo se muestran los totales)',
   'vote.openButton': 'Abrir la votación',
   'vote.option.yes': 'Sí',

@@ -270,6 +270,7 @@ export default {
   'vote.kind.yes-no': 'Oui / non / abstention',
   'vote.kind.choice': 'Choix multiple',
   'vote.options': 'Options, une par ligne',
+  'vote.optionTooLong': 'Une option peut avoir au plus {max} caractères.',
   'vote.secret': 'Vote secret (seuls les totaux sont montrés)',
   'vote.openButton': 'Ouvrir le vote',
   'vote.option.yes': 'Oui',

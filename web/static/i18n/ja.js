@@ -270,6 +270,7 @@ export default {
   'vote.kind.yes-no': '賛成 / 反対 / 棄権',
   'vote.kind.choice': '複数選択',
   'vote.options': '選択肢（1 行に 1 つ）',
+  'vote.optionTooLong': '選択肢は {max} 文字以内にしてください。',
   'vote.secret': '無記名投票（合計のみ表示）',
   'vote.openButton': '投票を開始',
   'vote.option.yes': '賛成',

@@ -3,13 +3,19 @@
 import { h, mount } from './dom.js';
 import { announce } from './announcer.js';
 import { t } from '../i18n.js';
-import { isBlank } from '../looks.js';
+import { isBlank, cleanLine } from '../looks.js';
 import { keptFor } from './kept.js';
 
 const KINDS = ['consent', 'yes-no', 'choice'];
 const FIXED = new Set(['yes', 'no', 'abstain', 'agree', 'stand-aside', 'block']);
 const BLOCK = 2; // index of "block" in a consent round's options
 const RESULTS_SHOWN = 5;
+// The server's limits on a multiple choice (signaling/PROTOCOL.md,
+// proposal-open). It ends the session of whoever sends more: the form
+// says what is wrong first.
+const MIN_OPTIONS = 2;
+const MAX_OPTIONS = 10;
+const MAX_OPTION_CHARS = 100; // code points, as the server counts them
 
 /** An option's label: translated for the fixed kinds, as typed for a multiple choice. */
 export function optionLabel(p, i) {
@@ -36,6 +42,13 @@ export function announceProposal(p, previous) {
   else if (!p.open && p.result && previous?.open) {
     announce(t('announce.result', { question: p.question, outcome: outcomeText(p) }));
   }
+}
+
+/** What is wrong with a multiple choice's options for the server, in words; '' if nothing. */
+function optionsProblem(options) {
+  if (options.length < MIN_OPTIONS || options.length > MAX_OPTIONS) return t('refused.bad-proposal');
+  if (options.some((o) => [...o].length > MAX_OPTION_CHARS)) return t('vote.optionTooLong', { max: MAX_OPTION_CHARS });
+  return '';
 }
 
 export class VoteSection {
@@ -115,7 +128,7 @@ export class VoteSection {
         e.preventDefault();
         const choice = Number(form.querySelector('input[name="vote-choice"]:checked')?.value);
         if (!Number.isInteger(choice)) return;
-        const typed = form.querySelector('#vote-reason')?.value.trim() ?? '';
+        const typed = cleanLine(form.querySelector('#vote-reason')?.value ?? '');
         const why = isBlank(typed) ? '' : typed; // one that shows nothing is none
         if (p.kind === 'consent' && choice === BLOCK && !why) {
           error.textContent = t('refused.reason-required');
@@ -149,12 +162,23 @@ export class VoteSection {
       },
     }, KINDS.map((k) => h('option', { value: k, selected: k === d.kind, text: t(`vote.kind.${k}`) })));
     const secret = h('input', { type: 'checkbox', id: 'proposal-secret', checked: d.secret, onchange: () => { d.secret = secret.checked; } });
+    const error = h('p', { class: 'field-error', role: 'alert', hidden: true });
     return h('form', {
       class: 'proposal-form', 'aria-label': t('vote.new'), onsubmit: (e) => {
         e.preventDefault();
-        const draft = { question: d.question.trim(), kind: d.kind, secret: d.secret };
-        if (d.kind === 'choice') draft.options = d.options.split('\n').map((o) => o.trim()).filter((o) => !isBlank(o));
+        const draft = { question: cleanLine(d.question), kind: d.kind, secret: d.secret };
         if (isBlank(draft.question)) return;
+        if (d.kind === 'choice') {
+          draft.options = d.options.split('\n').map(cleanLine).filter((o) => !isBlank(o));
+          const problem = optionsProblem(draft.options);
+          if (problem) {
+            error.textContent = problem;
+            error.hidden = false;
+            options.focus();
+            return;
+          }
+        }
+        error.hidden = true;
         this.model.open(draft);
         this.kept.draft = { question: '', kind: d.kind, options: '', secret: d.secret };
       },
@@ -164,6 +188,7 @@ export class VoteSection {
     h('div', { class: 'field' }, h('label', { class: 'label', for: 'proposal-kind', text: t('vote.kind') }), kind),
     optionsField,
     h('label', { class: 'check', for: 'proposal-secret' }, secret, h('span', { text: t('vote.secret') })),
+    error,
     h('button', { type: 'submit', class: 'btn btn-primary btn-small proposal-submit', text: t('vote.openButton') }));
   }
 
