@@ -5,12 +5,14 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/plenum-meet/plenum/sfu/assembly"
 	"github.com/plenum-meet/plenum/web/webtest"
 )
 
@@ -228,4 +230,39 @@ func TestAProposalBeyondTheLimitsIsExplainedInTheForm(t *testing.T) {
 	if err := fay.Eval(`window.plenum.state`, &state); err != nil || state != "joined" {
 		t.Fatalf("options with a tab: the facilitator's session is %q (%v)", state, err)
 	}
+}
+
+// TestABallotCastWhileReconnectingCounts: Ana's socket is cut, and
+// while her page reconnects she casts her ballot (the panel stays
+// usable, and says "Your ballot: No" to a screen reader). Nothing is
+// sent meanwhile; once she is back, her ballot must reach the server,
+// as what else the page asked for while away does (mute, views): else
+// her vote is lost while her page shows it cast.
+func TestABallotCastWhileReconnectingCounts(t *testing.T) {
+	srv, mo, ana, anaID := moAndAPage(t, "e2e-vote-away", "Ana", noDevices)
+	if err := mo.OpenProposal("Adopt the agenda?", assembly.YesNo, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "Ana", ana, `!!document.querySelector('#vote-choice-1')`)
+
+	run(t, ana, holdSockets)
+	if !srv.Signaling().DropConnection(anaID) {
+		t.Fatal("the server found no socket of Ana's to cut")
+	}
+	waitAt(t, "Ana", ana, `window.heldSockets > 0`)
+	doAt(t, "Ana", ana, tap("#vote-choice-1"), tap(".ballot-submit"))
+	run(t, ana, releaseSockets)
+	waitAt(t, "Ana", ana, `window.plenum.reconnects?.resumed >= 1`)
+
+	eventually(t, 30*time.Second, "Mo sees Ana's ballot", func() (bool, string) {
+		p, _ := mo.Proposal(1)
+		return slices.Contains(p.Voters, anaID), fmt.Sprintf("voters %v", p.Voters)
+	})
+	if err := mo.CloseProposal(1); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "the result counts Ana's no", func() (bool, string) {
+		p, _ := mo.Proposal(1)
+		return p.Result != nil && slices.Equal(p.Result.Totals, []int{0, 1, 0}), fmt.Sprintf("%+v", p.Result)
+	})
 }

@@ -34,7 +34,10 @@ export class Assembly extends EventTarget {
     this.queue = EMPTY_QUEUE;
     this.queueAt = performance.now(); // when the queue state arrived
     this.proposals = new Map(); // id -> proposal, as the server sent it
-    this.myBallots = new Map(); // proposal id -> our choice (never sent back by the server)
+    this.myBallots = new Map(); // proposal id -> {choice, reason} we cast (never sent back by the server)
+    // Proposals we cast a ballot on before a resume: the first state of
+    // each after it casts it again if still open (see recast).
+    this.recast = new Set();
     // Requests for the minutes waiting for their answer, oldest first:
     // {settle(minutes | null | Error)}. The server answers each
     // (`minutes` or `refused`) in order and says not which it answers,
@@ -47,6 +50,9 @@ export class Assembly extends EventTarget {
     session.addEventListener('reset', () => this.reset());
     // Answers still due went with the lost socket.
     session.addEventListener('reconnecting', () => this.failMinutes());
+    session.addEventListener('reconnected', (e) => {
+      if (e.detail.resumed) this.recast = new Set(this.myBallots.keys());
+    });
   }
 
   /** Our role, as the session knows it (a fresh welcome may change it). */
@@ -58,6 +64,7 @@ export class Assembly extends EventTarget {
     this.queueAt = performance.now();
     this.proposals.clear();
     this.myBallots.clear();
+    this.recast.clear();
     this.handSent = null;
     this.failMinutes();
     this.emit('reset', {});
@@ -84,6 +91,7 @@ export class Assembly extends EventTarget {
         if (!Array.isArray(p.voters)) p.voters = [];
         const previous = this.proposals.get(p.id) || null;
         this.proposals.set(p.id, p);
+        if (this.recast.delete(p.id)) this.castAgain(p);
         this.emit('proposal', { proposal: p, previous });
         break;
       }
@@ -156,8 +164,19 @@ export class Assembly extends EventTarget {
   /** Puts a proposal to the vote: {question, kind, options, secret}. */
   open(draft) { return this.send({ type: 'proposal-open', ...draft }); }
   vote(proposal, choice, reason = '') {
-    this.myBallots.set(proposal, choice);
+    this.myBallots.set(proposal, { choice, reason });
     return this.send({ type: 'vote', proposal, choice, reason });
+  }
+
+  /**
+   * Casts our ballot on p again, after a resume, if the vote is still
+   * open: one cast while reconnecting was not sent, and one sent into
+   * the socket that broke may never have arrived (a changed ballot shows
+   * in no message, so we cannot tell). The same ballot twice counts once.
+   */
+  castAgain(p) {
+    const mine = this.myBallots.get(p.id);
+    if (mine && p.open && this.canVote) this.send({ type: 'vote', proposal: p.id, ...mine });
   }
   close(proposal) { return this.send({ type: 'proposal-close', proposal }); }
 

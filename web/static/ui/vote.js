@@ -88,7 +88,7 @@ export class VoteSection {
   /** Updates the ballot count and our own ballot's line. */
   status(p) {
     const m = this.model;
-    const mine = m.myBallots.get(p.id);
+    const mine = m.myBallots.get(p.id)?.choice;
     const voted = p.voters.includes(m.myId);
     this.countEl.textContent = t('vote.count', { count: p.voters.length });
     if (this.mineEl) {
@@ -111,7 +111,7 @@ export class VoteSection {
     const close = m.facilitator && h('button', { type: 'button', class: 'btn btn-secondary btn-small vote-close', onclick: () => m.close(p.id), text: t('vote.closeButton') });
     if (!m.canVote) return [...head, h('p', { class: 'muted', text: t('vote.viewer') }), status, close];
 
-    const mine = m.myBallots.get(p.id);
+    const mine = m.myBallots.get(p.id)?.choice;
     const checked = mine !== undefined ? String(mine) : undefined;
     const choices = p.options.map((_, i) => {
       const id = `vote-choice-${i}`;
