@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/plenum-meet/plenum/sfu"
 	"github.com/plenum-meet/plenum/sfu/assembly"
 	"github.com/plenum-meet/plenum/web/webtest"
 )
@@ -265,4 +266,43 @@ func TestABallotCastWhileReconnectingCounts(t *testing.T) {
 		p, _ := mo.Proposal(1)
 		return p.Result != nil && slices.Equal(p.Result.Totals, []int{0, 1, 0}), fmt.Sprintf("%+v", p.Result)
 	})
+}
+
+// TestABallotTheServerDroppedIsNotShownAsCast: Ana votes; Mo makes her
+// a viewer by mistake and a participant again. The server dropped her
+// ballot with the demotion (a viewer does not vote); her page must not
+// show it still cast (her old choice ticked, "Change ballot"), or she
+// takes her vote for counted and it is lost.
+func TestABallotTheServerDroppedIsNotShownAsCast(t *testing.T) {
+	_, mo, ana, anaID := moAndAPage(t, "e2e-vote-dropped", "Ana", noDevices)
+	if err := mo.OpenProposal("Adopt the agenda?", assembly.YesNo, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "Ana", ana, `!!document.querySelector('#vote-choice-1')`)
+	doAt(t, "Ana", ana, tap("#vote-choice-1"), tap(".ballot-submit"))
+	waitAt(t, "Ana", ana, `document.querySelector('.vote-mine')?.hidden === false`)
+
+	if err := mo.SetRole(anaID, sfu.RoleViewer); err != nil {
+		t.Fatal(err)
+	}
+	// Her page has the proposal without her ballot (no ballot cast).
+	waitAt(t, "Ana", ana, `window.plenum.role === 'viewer' && !document.querySelector('#vote-choice-1') &&
+		document.querySelector('.vote-status')?.textContent.startsWith('0')`)
+	if err := mo.SetRole(anaID, sfu.RoleParticipant); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "Ana", ana, `window.plenum.role === 'participant' && !!document.querySelector('#vote-choice-1')`)
+	var shown struct {
+		Checked bool
+		Submit  string
+		Mine    bool
+	}
+	if err := ana.Eval(`({checked: [...document.querySelectorAll('[id^="vote-choice-"]')].some((c) => c.checked),
+		submit: document.querySelector('.ballot-submit').textContent,
+		mine: document.querySelector('.vote-mine')?.hidden === false})`, &shown); err != nil {
+		t.Fatal(err)
+	}
+	if shown.Checked || shown.Mine || shown.Submit != "Cast ballot" {
+		t.Fatalf("Ana's dropped ballot still shows as cast: %+v", shown)
+	}
 }

@@ -91,6 +91,10 @@ export class Assembly extends EventTarget {
         if (!Array.isArray(p.voters)) p.voters = [];
         const previous = this.proposals.get(p.id) || null;
         this.proposals.set(p.id, p);
+        // Our ballot gone from the voters was dropped (we were made
+        // viewer) or replaced (cast by another device of ours, a
+        // personal link): it is not ours to show as cast, nor to cast again.
+        if (previous?.voters.includes(this.myId) && !p.voters.includes(this.myId)) this.myBallots.delete(p.id);
         if (this.recast.delete(p.id)) this.castAgain(p);
         this.emit('proposal', { proposal: p, previous });
         break;
