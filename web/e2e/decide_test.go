@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/plenum-meet/plenum/cmd/plenum/server"
 	"github.com/plenum-meet/plenum/sfu"
 	"github.com/plenum-meet/plenum/sfu/assembly"
 	"github.com/plenum-meet/plenum/web/webtest"
@@ -233,6 +234,20 @@ func TestAProposalBeyondTheLimitsIsExplainedInTheForm(t *testing.T) {
 	}
 }
 
+// whileAway cuts the socket of b's page (participant id), keeps it from
+// reconnecting while it takes steps, then lets it resume.
+func whileAway(t *testing.T, srv *server.Server, b *webtest.Browser, who, id string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	run(t, b, holdSockets)
+	if !srv.Signaling().DropConnection(id) {
+		t.Fatalf("the server found no socket of %s's to cut", who)
+	}
+	waitAt(t, who, b, `window.heldSockets > 0`)
+	doAt(t, who, b, steps...)
+	run(t, b, releaseSockets)
+	waitAt(t, who, b, `window.plenum.reconnects?.resumed >= 1`)
+}
+
 // TestABallotCastWhileReconnectingCounts: Ana's socket is cut, and
 // while her page reconnects she casts her ballot (the panel stays
 // usable, and says "Your ballot: No" to a screen reader). Nothing is
@@ -246,14 +261,7 @@ func TestABallotCastWhileReconnectingCounts(t *testing.T) {
 	}
 	waitAt(t, "Ana", ana, `!!document.querySelector('#vote-choice-1')`)
 
-	run(t, ana, holdSockets)
-	if !srv.Signaling().DropConnection(anaID) {
-		t.Fatal("the server found no socket of Ana's to cut")
-	}
-	waitAt(t, "Ana", ana, `window.heldSockets > 0`)
-	doAt(t, "Ana", ana, tap("#vote-choice-1"), tap(".ballot-submit"))
-	run(t, ana, releaseSockets)
-	waitAt(t, "Ana", ana, `window.plenum.reconnects?.resumed >= 1`)
+	whileAway(t, srv, ana, "Ana", anaID, tap("#vote-choice-1"), tap(".ballot-submit"))
 
 	eventually(t, 30*time.Second, "Mo sees Ana's ballot", func() (bool, string) {
 		p, _ := mo.Proposal(1)
@@ -305,4 +313,18 @@ func TestABallotTheServerDroppedIsNotShownAsCast(t *testing.T) {
 	if shown.Checked || shown.Mine || shown.Submit != "Cast ballot" {
 		t.Fatalf("Ana's dropped ballot still shows as cast: %+v", shown)
 	}
+}
+
+// TestAHandRaisedWhileReconnectingIsRaisedOnceBack: Ana's socket is cut
+// and, while her page reconnects, she presses H (and hears "hand
+// raised"). Once she is back her hand must be in the queue, as a ballot
+// cast meanwhile is counted: else she waits for a turn that never comes.
+func TestAHandRaisedWhileReconnectingIsRaisedOnceBack(t *testing.T) {
+	srv, mo, ana, anaID := moAndAPage(t, "e2e-hand-away", "Ana", noDevices)
+	whileAway(t, srv, ana, "Ana", anaID, chromedp.KeyEvent("h"))
+	eventually(t, 30*time.Second, "Mo sees Ana's hand", func() (bool, string) {
+		q := mo.Queue()
+		return len(q.Entries) == 1 && q.Entries[0].ID == anaID, fmt.Sprintf("%+v", q.Entries)
+	})
+	waitAt(t, "Ana", ana, `document.querySelector('.ctl-hand')?.getAttribute('aria-pressed') === 'true'`)
 }

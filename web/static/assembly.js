@@ -45,13 +45,17 @@ export class Assembly extends EventTarget {
     // late answer then goes to the next, still a fresh enough record.
     this.minutesWaiters = [];
     this.handSent = null; // a hand message not yet answered by a queue
+    this.handLater = null; // the last hand message asked for while reconnecting
     this.lastMinutes = null;
     session.addEventListener('message', (e) => this.handle(e.detail));
     session.addEventListener('reset', () => this.reset());
     // Answers still due went with the lost socket.
     session.addEventListener('reconnecting', () => this.failMinutes());
     session.addEventListener('reconnected', (e) => {
-      if (e.detail.resumed) this.recast = new Set(this.myBallots.keys());
+      if (!e.detail.resumed) return;
+      this.recast = new Set(this.myBallots.keys());
+      if (this.handLater) this.send(this.handLater);
+      this.handLater = null;
     });
   }
 
@@ -66,6 +70,7 @@ export class Assembly extends EventTarget {
     this.myBallots.clear();
     this.recast.clear();
     this.handSent = null;
+    this.handLater = null;
     this.failMinutes();
     this.emit('reset', {});
   }
@@ -150,12 +155,23 @@ export class Assembly extends EventTarget {
 
   raiseHand(direct = false) {
     this.handSent = true;
-    return this.send({ type: 'hand', raised: true, direct });
+    return this.sendHand({ type: 'hand', raised: true, direct });
   }
 
   lowerHand() {
     this.handSent = false;
-    return this.send({ type: 'hand', raised: false });
+    return this.sendHand({ type: 'hand', raised: false });
+  }
+
+  /**
+   * Sends a hand message. One asked for while reconnecting (nothing is
+   * sent then) goes once the session resumes, the last one: the page
+   * said "hand raised", and the server must come to agree.
+   */
+  sendHand(msg) {
+    const sent = this.send(msg);
+    this.handLater = sent ? null : msg;
+    return sent;
   }
 
   next() { return this.send({ type: 'queue-next' }); }
