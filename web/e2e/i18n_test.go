@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/plenum-meet/plenum/sfu/assembly"
 	"github.com/plenum-meet/plenum/web/webtest"
 )
 
@@ -176,6 +178,21 @@ func TestAHalfTypedProposalSurvivesALanguageChange(t *testing.T) {
 		document.querySelector('#proposal-kind')?.value === 'choice' &&
 		document.querySelector('#proposal-options')?.value === 'Tea\nCoffee'`
 	keptAcrossALanguageChange(t, ana, "Ana", typed, `['#proposal-question', '#proposal-kind', '#proposal-options'].map((s) => document.querySelector(s)?.value)`)
+}
+
+// TestAHalfMadeBallotSurvivesALanguageChange: Ana has chosen to block
+// Mo's proposal and is typing her reason when she changes the language;
+// the ballot drawn again holds her choice and her reason.
+func TestAHalfMadeBallotSurvivesALanguageChange(t *testing.T) {
+	_, mo, ana, _ := moAndAPage(t, "e2e-ballot-lang", "Ana", noDevices)
+	if err := mo.OpenProposal("Adopt the budget?", assembly.Consent, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "Ana", ana, `!!document.querySelector('#vote-reason')`)
+	doAt(t, "Ana", ana, tap("#vote-choice-2"), typeIn("#vote-reason", "It leaves no reserve"))
+	const made = `document.querySelector('#vote-choice-2')?.checked === true &&
+		document.querySelector('#vote-reason')?.value === 'It leaves no reserve'`
+	keptAcrossALanguageChange(t, ana, "Ana", made, `[document.querySelector('#vote-choice-2')?.checked, document.querySelector('#vote-reason')?.value]`)
 }
 
 // TestTheUnstableNoticeStaysAcrossALanguageChange: Ana's connection is

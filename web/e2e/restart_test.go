@@ -17,10 +17,11 @@ import (
 var noDevices = url.Values{"camera": {"0"}, "mic": {"0"}}
 
 // TestARejoinToARestartedServerShowsOnlyWhatItSays: before the restart
-// a proposal is open (Ana voted on it), Mo's hand is up and Lee waits in
-// the lobby; once Ana has joined the new server again, her page shows
-// none of it, and the new server's proposal 1 comes as a new one, not
-// as the old one with her old ballot.
+// a proposal is open (Ana voted on it, and began to change her
+// ballot), Mo's hand is up and Lee waits in the lobby; once Ana has
+// joined the new server again, her page shows none of it, and the new
+// server's proposal 1 comes as a new one, not as the old one with her
+// old ballot.
 func TestARejoinToARestartedServerShowsOnlyWhatItSays(t *testing.T) {
 	first, stop := startServerOn(t, "127.0.0.1:0")
 	const room = "e2e-restart-state"
@@ -49,6 +50,9 @@ func TestARejoinToARestartedServerShowsOnlyWhatItSays(t *testing.T) {
 	waitAt(t, "Ana", ana, `!!document.querySelector('#vote-choice-0')`)
 	doAt(t, "Ana", ana, tap("#vote-choice-0"), tap(".ballot-submit"))
 	waitAt(t, "Ana", ana, `document.querySelector('.vote-mine')?.hidden === false`)
+	// She begins to change it, and does not cast it: a ballot being
+	// made, kept for a redraw, is the old meeting's too.
+	doAt(t, "Ana", ana, tap("#vote-choice-1"))
 	on := true
 	if err := mo.ChangeRoom(client.RoomSettings{Lobby: &on}); err != nil {
 		t.Fatal(err)

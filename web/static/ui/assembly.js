@@ -67,6 +67,7 @@ export class AssemblyUI {
     });
     on('role', () => this.render());
     on('reset', () => {
+      this.vote.forgetBallot(); // made for a proposal of the old meeting
       this.setOpen(false, false); // a fresh join starts with it closed, as it did
       this.render();
     });

@@ -7,6 +7,7 @@
 //   panel         the open side panel, 'chat' or 'people' (panels.js)
 //   assemblyOpen  whether the assembly panel is open (assembly.js)
 //   draft         the proposal form as typed (vote.js)
+//   ballot        the ballot being made, not yet cast (vote.js)
 //   muted         a moderator's mute whose notice shows (moderation.js)
 //   requests      participants whose unmute request shows (moderation.js)
 // What the session itself knows (the speaker, an unstable connection)

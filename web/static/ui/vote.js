@@ -85,6 +85,9 @@ export class VoteSection {
     }
   }
 
+  /** Forgets the ballot being made: the meeting it was for is gone (a fresh join). */
+  forgetBallot() { this.kept.ballot = null; }
+
   /** Updates the ballot count and our own ballot's line. */
   status(p) {
     const m = this.model;
@@ -111,17 +114,23 @@ export class VoteSection {
     const close = m.facilitator && h('button', { type: 'button', class: 'btn btn-secondary btn-small vote-close', onclick: () => m.close(p.id), text: t('vote.closeButton') });
     if (!m.canVote) return [...head, h('p', { class: 'muted', text: t('vote.viewer') }), status, close];
 
-    const mine = m.myBallots.get(p.id)?.choice;
-    const checked = mine !== undefined ? String(mine) : undefined;
+    // The ballot being made, kept across a redraw (a language change)
+    // until cast; then the form shows the ballot cast.
+    const draft = this.kept.ballot?.proposal === p.id ? this.kept.ballot : { proposal: p.id };
+    const edit = (field, value) => {
+      draft[field] = value;
+      this.kept.ballot = draft;
+    };
+    const mine = draft.choice ?? m.myBallots.get(p.id)?.choice;
     const choices = p.options.map((_, i) => {
       const id = `vote-choice-${i}`;
       return h('div', { class: 'check' },
-        h('input', { type: 'radio', name: 'vote-choice', id, value: String(i), checked: checked === String(i), required: true }),
+        h('input', { type: 'radio', name: 'vote-choice', id, value: String(i), checked: mine === i, required: true, onchange: () => edit('choice', i) }),
         h('label', { for: id, text: optionLabel(p, i) }));
     });
     const reasonField = p.kind === 'consent' && h('div', { class: 'field' },
       h('label', { class: 'label', for: 'vote-reason', text: t('vote.reason') }),
-      h('input', { id: 'vote-reason', class: 'input', maxLength: 500, autocomplete: 'off' }));
+      h('input', { id: 'vote-reason', class: 'input', maxLength: 500, autocomplete: 'off', value: draft.reason ?? '', oninput: (e) => edit('reason', e.target.value) }));
     const error = h('p', { class: 'field-error', role: 'alert', hidden: true });
     const form = h('form', {
       class: 'ballot', onsubmit: (e) => {
@@ -137,6 +146,7 @@ export class VoteSection {
           return;
         }
         error.hidden = true;
+        this.kept.ballot = null;
         m.vote(p.id, choice, why);
         announce(t('vote.yours', { choice: optionLabel(p, choice) }));
         this.status(m.openProposal() || p);
