@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/plenum-meet/plenum/sfu/assembly"
 )
 
 // The message catalogues are JavaScript modules exporting one object
@@ -143,5 +145,18 @@ func TestEveryMessageTheClientAsksForIsInEnglish(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The page names each refusal of the assembly's rules by its code
+// (ui/assembly.js, refused.<code>); one without a message shows as
+// "That did not work (not-in-queue)", which tells a chair nothing when
+// a hand went down just as they gave its owner the floor.
+func TestEveryRefusalOfTheAssemblyHasAMessage(t *testing.T) {
+	en := readCatalogue(t, "en.js")
+	for _, r := range assembly.Refusals {
+		if _, ok := en.values["refused."+r.Code]; !ok {
+			t.Errorf("en.js has no message for the refusal %q (%s)", r.Code, r.Text)
+		}
 	}
 }

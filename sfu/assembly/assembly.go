@@ -34,7 +34,7 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Text }
 
-// The refusals.
+// The refusals (each one is in Refusals too).
 var (
 	ErrForbidden      = &Error{"forbidden", "only a facilitator (a moderator) may do this"}
 	ErrViewer         = &Error{"viewer", "viewers may neither ask for the floor nor vote"}
@@ -48,6 +48,10 @@ var (
 	ErrReasonRequired = &Error{"reason-required", "a block needs a reason"}
 	ErrTooMany        = &Error{"too-many", "this meeting has reached its limit of proposals"}
 )
+
+// Refusals lists every refusal, for clients that name each by its code.
+var Refusals = []*Error{ErrForbidden, ErrViewer, ErrNotInQueue, ErrNotSpeaking, ErrNoProposal, ErrClosed,
+	ErrAlreadyOpen, ErrBadProposal, ErrBadChoice, ErrReasonRequired, ErrTooMany}
 
 // Assembly is one meeting's queue, proposals and record. The zero value
 // is ready: an empty queue, no rules, no proposal.
