@@ -388,7 +388,7 @@ func (r *Room) setRoleLocked(target *Participant, role Role) {
 	roomSignals(target.sig).RoleChanged(role)
 	if role == RoleViewer {
 		now := time.Now()
-		r.assembly.Demoted(target.id, now) // a viewer neither speaks nor votes
+		r.assembly.Demoted(target.id, r.ballotHeirLocked(target), now) // a viewer neither speaks nor votes
 		r.broadcastAssemblyLocked(now)
 	}
 	info := target.Info()

@@ -170,16 +170,16 @@ func (r *Room) remove(p *Participant) {
 	}
 }
 
-// ballotHeirLocked is who takes over the ballots of p, who is leaving:
-// another participant who is the same person (a personal link's holder
-// on another device) and may vote, "" if none is in the room. p must be
-// out of r.participants already.
+// ballotHeirLocked is who takes over the ballots of p, who is leaving
+// or made viewer: another participant who is the same person (a
+// personal link's holder on another device) and may vote, "" if none is
+// in the room.
 func (r *Room) ballotHeirLocked(p *Participant) string {
 	if p.ballot == "" {
 		return ""
 	}
 	for _, o := range r.participants {
-		if o.ballot == p.ballot && o.Role() != RoleViewer {
+		if o != p && o.ballot == p.ballot && o.Role() != RoleViewer {
 			return o.id
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plenum-meet/plenum/sfu"
 	"github.com/plenum-meet/plenum/sfu/assembly"
 	"github.com/plenum-meet/plenum/signaling/client"
 )
@@ -435,6 +436,24 @@ func TestAPersonsBallotStaysWhenTheDeviceThatCastItLeaves(t *testing.T) {
 	p := proposalAt(t, fac, 1, "the result", isClosed)
 	if p.Result.Ballots != 1 || !slices.Equal(p.Result.Totals, []int{1, 0, 0}) || !slices.Equal(p.Voters, []string{laptop.ID()}) {
 		t.Fatalf("after the phone left: %d ballots, totals %v, voters %v; want Ana's last ballot (yes), the laptop's",
+			p.Result.Ballots, p.Result.Totals, p.Voters)
+	}
+}
+
+// The same person's phone is made a viewer (it echoed, say) after it
+// cast her ballot: she may still vote, on the laptop, so her ballot
+// stays, the laptop's now, as when the phone leaves.
+func TestAPersonsBallotStaysWhenTheDeviceThatCastItIsMadeViewer(t *testing.T) {
+	fac, phone, laptop := anaOnTwoDevices(t)
+	must(t, phone.Vote(1, 0, ""))
+	proposalAt(t, fac, 1, "the phone's ballot", func(p assembly.ProposalState) bool { return slices.Equal(p.Voters, []string{phone.ID()}) })
+
+	must(t, fac.SetRole(phone.ID(), sfu.RoleViewer))
+	waitFor(t, "the phone is a viewer", func() bool { return phone.Role() == sfu.RoleViewer })
+	must(t, fac.CloseProposal(1))
+	p := proposalAt(t, fac, 1, "the result", isClosed)
+	if p.Result.Ballots != 1 || !slices.Equal(p.Result.Totals, []int{1, 0, 0}) || !slices.Equal(p.Voters, []string{laptop.ID()}) {
+		t.Fatalf("after the phone was made viewer: %d ballots, totals %v, voters %v; want Ana's ballot (yes), the laptop's",
 			p.Result.Ballots, p.Result.Totals, p.Voters)
 	}
 }

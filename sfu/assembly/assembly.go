@@ -114,8 +114,8 @@ func (a *Assembly) Left(id, heir string, now time.Time) {
 // Demoted treats a participant made viewer as one who left: a viewer
 // neither speaks nor votes, so their hand is lowered, their turn ends and
 // their ballots in open votes are dropped (made participant again, they
-// may vote again).
-func (a *Assembly) Demoted(id string, now time.Time) { a.Left(id, "", now) }
+// may vote again), or go to heir, the same person on another device.
+func (a *Assembly) Demoted(id, heir string, now time.Time) { a.Left(id, heir, now) }
 
 // ballotKey is what m's ballots go by.
 func (m Member) ballotKey() string {

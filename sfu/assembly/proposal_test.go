@@ -218,7 +218,7 @@ func TestABallotCastBeforeTheVoterIsMadeViewerIsNotCounted(t *testing.T) {
 	id := open(t, &a, Draft{Question: "Strike?", Kind: YesNo})
 	must(t, a.Vote(ana, id, 0, ""))
 	must(t, a.Vote(ben, id, 1, ""))
-	a.Demoted(ana.ID, t0)
+	a.Demoted(ana.ID, "", t0)
 	p := closed(t, &a, id)
 	if p.Result.Ballots != 1 || slices.Contains(p.Voters, ana.ID) {
 		t.Fatalf("a viewer's ballot was counted: voters %v, result %+v", p.Voters, p.Result)

@@ -196,7 +196,7 @@ func TestAParticipantMadeViewerLosesTheFloor(t *testing.T) {
 	var a Assembly
 	must(t, a.RaiseHand(ana, false))
 	must(t, a.CallNext(fac, t0))
-	a.Demoted(ana.ID, t0.Add(time.Second))
+	a.Demoted(ana.ID, "", t0.Add(time.Second))
 	q := a.Queue(t0.Add(2 * time.Second))
 	if q.Speaker != nil {
 		t.Fatalf("a participant made viewer still has the floor: %+v", q.Speaker)
