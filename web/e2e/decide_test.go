@@ -328,3 +328,75 @@ func TestAHandRaisedWhileReconnectingIsRaisedOnceBack(t *testing.T) {
 	})
 	waitAt(t, "Ana", ana, `document.querySelector('.ctl-hand')?.getAttribute('aria-pressed') === 'true'`)
 }
+
+// catchSocket makes the page remember the socket it sends on next
+// (window.caughtSocket).
+const catchSocket = `(() => {
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    window.caughtSocket = this;
+    return send.call(this, data);
+  };
+})()`
+
+// silenceCaughtSocket makes the page take its caught socket for closed,
+// though the connection stays up (as over a path that died without a
+// word, which the server notices only at its read timeout): the page
+// neither sends nor reads on it any more, and cannot close it.
+const silenceCaughtSocket = `(() => {
+  const ws = window.caughtSocket;
+  ws.send = () => {};
+  ws.close = () => {};
+  ws.addEventListener('message', (e) => e.stopImmediatePropagation(), true);
+  ws.dispatchEvent(new CloseEvent('close', { code: 1006 }));
+})()`
+
+// TestAVoterAwayLongerThanTheGraceComesBackAsThemselves: Ana has voted
+// when her page loses its socket; the server has not noticed (its side
+// of the connection is still up) when her page gets through again, later
+// than the resume grace after it noticed. The server still holds her:
+// her page must take her back (resume), not join as a second Ana, whose
+// ballot would be counted beside the first one's.
+func TestAVoterAwayLongerThanTheGraceComesBackAsThemselves(t *testing.T) {
+	srv := startServer(t)
+	srv.Manager().SetResumeGrace(3 * time.Second) // told to the page in its welcome
+	mo, ana, anaID := moAndAPageOn(t, srv, "e2e-vote-twice", "Ana", noDevices)
+	if err := mo.OpenProposal("Strike on Monday?", assembly.YesNo, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "Ana", ana, `!!document.querySelector('#vote-choice-0')`)
+	run(t, ana, catchSocket)
+	doAt(t, "Ana", ana, tap("#vote-choice-0"), tap(".ballot-submit"))
+	eventually(t, 30*time.Second, "Mo sees Ana's ballot", func() (bool, string) {
+		p, _ := mo.Proposal(1)
+		return slices.Equal(p.Voters, []string{anaID}), fmt.Sprintf("voters %v", p.Voters)
+	})
+
+	run(t, ana, holdSockets)
+	run(t, ana, silenceCaughtSocket)
+	// Four attempts in, the page has tried for 3.5 s (0 + 0.5 + 1 + 2),
+	// longer than the grace.
+	waitAt(t, "Ana", ana, `window.heldSockets >= 4`)
+	run(t, ana, releaseSockets)
+	waitAt(t, "Ana", ana, `window.plenum.state === 'joined' && (window.plenum.reconnects?.resumed >= 1 || window.plenum.reconnects?.rejoined >= 1)`)
+	// Her page asks for her ballot if it has forgotten it: she votes.
+	run(t, ana, `if (document.querySelector('.vote-mine')?.hidden !== false) {
+		document.querySelector('#vote-choice-0').click();
+		document.querySelector('.ballot-submit').click();
+	}`)
+	if err := mo.Ping(); err != nil {
+		t.Fatal(err)
+	}
+	if err := mo.CloseProposal(1); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "the result", func() (bool, string) {
+		p, _ := mo.Proposal(1)
+		return p.Result != nil, ""
+	})
+	p, _ := mo.Proposal(1)
+	if id, _ := ana.ParticipantID(); p.Result.Ballots != 1 || id != anaID || srv.Manager().ParticipantCount() != 2 {
+		t.Fatalf("Ana came back as %s (was %s), %d participants; her ballots: %d, voters %v: want her, once",
+			id, anaID, srv.Manager().ParticipantCount(), p.Result.Ballots, p.Voters)
+	}
+}

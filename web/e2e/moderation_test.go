@@ -229,12 +229,19 @@ func moderatingWithMo(t *testing.T, srv *server.Server, room string, extra url.V
 func moAndAPage(t *testing.T, room, name string, params url.Values) (srv *server.Server, mo *client.Client, page *webtest.Browser, id string) {
 	t.Helper()
 	srv = startServer(t)
+	mo, page, id = moAndAPageOn(t, srv, room, name, params)
+	return srv, mo, page, id
+}
+
+// moAndAPageOn is moAndAPage on a server already started.
+func moAndAPageOn(t *testing.T, srv *server.Server, room, name string, params url.Values) (mo *client.Client, page *webtest.Browser, id string) {
+	t.Helper()
 	mo = dialGo(t, srv, room, false)
 	page = webtest.Launch(t)
 	if err := page.Open(joinURL(srv, room, name, params)); err != nil {
 		t.Fatal(err)
 	}
-	return srv, mo, page, joinedWithin(t, page, name, time.Minute)
+	return mo, page, joinedWithin(t, page, name, time.Minute)
 }
 
 // joinedWithin waits until b's page has joined and returns its

@@ -24,9 +24,7 @@ const BACKOFF = [0, 500, 1000, 2000, 4000, 5000];
 const GIVE_UP = 120_000;
 // A socket that opened but got no welcome this long after is abandoned.
 const ATTEMPT_TIMEOUT = 10_000;
-// Resuming is tried for the server's grace less this margin, then
-// joining afresh: a resume that arrives after the grace is refused.
-const GRACE_MARGIN = 1000;
+// The server's resume grace until a welcome tells it (resumeGrace).
 const DEFAULT_GRACE = 20_000;
 
 // A failed peer connection is restarted only if still failed this long
@@ -153,7 +151,11 @@ export class Reconnector {
   async connect() {
     const s = this.session;
     if (!this.active || s.phase === 'ended') return;
-    if (this.mode === 'resume' && Date.now() - this.since > this.grace - GRACE_MARGIN) this.mode = 'join';
+    // Resuming is tried however long we have been away, until the server
+    // refuses (resume-failed): its grace runs from when it noticed the
+    // loss, which may be long after we did (a path that died without a
+    // word, noticed at its read timeout). Joining afresh while it still
+    // holds us would put us in the meeting twice, our ballots with us.
     const sig = new Signaling({
       onMessage: (msg) => s.handle(msg),
       onClose: (info) => {
