@@ -15,6 +15,7 @@ import (
 	"github.com/plenum-meet/plenum/cmd/plenum/server"
 	"github.com/plenum-meet/plenum/sfu"
 	"github.com/plenum-meet/plenum/sfu/assembly"
+	"github.com/plenum-meet/plenum/signaling/client"
 	"github.com/plenum-meet/plenum/web/webtest"
 )
 
@@ -398,5 +399,45 @@ func TestAVoterAwayLongerThanTheGraceComesBackAsThemselves(t *testing.T) {
 	if id, _ := ana.ParticipantID(); p.Result.Ballots != 1 || id != anaID || srv.Manager().ParticipantCount() != 2 {
 		t.Fatalf("Ana came back as %s (was %s), %d participants; her ballots: %d, voters %v: want her, once",
 			id, anaID, srv.Manager().ParticipantCount(), p.Result.Ballots, p.Voters)
+	}
+}
+
+// TestJoiningAMeetingWithHandsUpAnnouncesNoneOfThem: Ben and Cleo have
+// their hands up when Ana joins. Her screen reader must not read out a
+// "raised their hand" for each (in a large meeting, dozens, queued
+// before anything else she would hear): they were up before she came.
+// A hand raised after she is in is announced.
+func TestJoiningAMeetingWithHandsUpAnnouncesNoneOfThem(t *testing.T) {
+	srv := startServer(t)
+	const room = "e2e-hands-up"
+	ben := dialGoAs(t, srv, room, "Ben", false)
+	cleo := dialGoAs(t, srv, room, "Cleo", false)
+	for _, c := range []*client.Client{ben, cleo} {
+		if err := c.RaiseHand(true, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 30*time.Second, "both hands up", func() (bool, string) {
+		return len(ben.Queue().Entries) == 2, fmt.Sprintf("%+v", ben.Queue().Entries)
+	})
+	ana := webtest.Launch(t)
+	if err := ana.Open(joinURL(srv, room, "Ana", noDevices)); err != nil {
+		t.Fatal(err)
+	}
+	joinedWithin(t, ana, "Ana", time.Minute)
+	waitAt(t, "Ana", ana, `document.querySelectorAll('.queue-list li').length === 2`)
+	dan := dialGoAs(t, srv, room, "Dan", false)
+	if err := dan.RaiseHand(true, false); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "Ana", ana, `window.plenum.announcements().includes('Dan raised their hand')`)
+	var said []string
+	if err := ana.Eval(`window.plenum.announcements()`, &said); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range said {
+		if strings.Contains(s, "Ben") || strings.Contains(s, "Cleo") {
+			t.Fatalf("Ana's page announced a hand up before she came: %q (all: %q)", s, said)
+		}
 	}
 }

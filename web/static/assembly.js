@@ -4,7 +4,7 @@
 // kept across redraws of the meeting screen (assemblyOf), and emptied
 // when the session joins afresh (its `reset`): a restarted server knows
 // nothing of the old meeting and numbers its proposals from 1 again.
-// Events: queue {previous}, proposal {proposal, previous}, role,
+// Events: queue {previous, first}, proposal {proposal, previous}, role,
 // refused {request, code}, reset.
 
 const models = new WeakMap();
@@ -87,7 +87,8 @@ export class Assembly extends EventTarget {
         };
         this.queueAt = performance.now();
         this.handSent = null;
-        this.emit('queue', { previous });
+        // The first after a join is the queue as we find it, not news.
+        this.emit('queue', { previous, first: previous === EMPTY_QUEUE });
         break;
       }
       case 'proposal': {

@@ -56,8 +56,8 @@ export class AssemblyUI {
       model.addEventListener(type, handler);
       this.cleanups.push(() => model.removeEventListener(type, handler));
     };
-    on('queue', ({ previous }) => {
-      announceQueue(model, previous);
+    on('queue', ({ previous, first }) => {
+      announceQueue(model, previous, first);
       this.render();
     });
     on('proposal', ({ proposal, previous }) => {

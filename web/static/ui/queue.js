@@ -39,10 +39,15 @@ export function toggleHand(model) {
   announce(t(up ? 'announce.myHandRaised' : 'announce.myHandLowered'));
 }
 
-/** Announces what changed in the queue: new hands, a new speaker. */
-export function announceQueue(model, previous) {
+/**
+ * Announces what changed in the queue: new hands, a new speaker. The
+ * hands of the queue as first found (first: just joined) were up before
+ * we came: read out one by one, dozens in a large meeting, they would
+ * hold up everything else.
+ */
+export function announceQueue(model, previous, first = false) {
   const before = new Set(previous.entries.map((e) => e.id));
-  for (const e of model.queue.entries) {
+  for (const e of first ? [] : model.queue.entries) {
     if (!before.has(e.id) && e.id !== model.myId) {
       announce(t(e.direct ? 'announce.directRaised' : 'announce.handRaised', { name: e.name }));
     }
