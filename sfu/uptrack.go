@@ -108,17 +108,30 @@ type upLayer struct {
 // follow an encoder that adapts.
 const rateWindow = time.Second
 
+// rateGap is how long a layer may send nothing before its rate is
+// measured afresh: a window that spans a pause (the camera off, a layer
+// nobody wanted) would spread a second's bytes over the whole silence.
+// Twice the window, so that a stream of a frame a second (a still
+// screen share) is still measured.
+const rateGap = 2 * rateWindow
+
 // rateMeter measures a bitrate over consecutive windows.
 type rateMeter struct {
 	start time.Time
 	bytes int
+	last  time.Time // when bytes last came
 }
 
 // add counts n bytes at now and returns the bitrate of the window that
-// just ended, or -1 while it runs.
+// just ended, or -1 while it runs. After a silence longer than rateGap
+// a new window starts: the rate of the last full window stands until
+// the stream has been measured again.
 func (m *rateMeter) add(n int, now time.Time) int64 {
-	if m.start.IsZero() {
-		m.start = now
+	if m.start.IsZero() || now.Sub(m.last) > rateGap {
+		m.start, m.bytes = now, 0
+	}
+	if n > 0 {
+		m.last = now
 	}
 	m.bytes += n
 	elapsed := now.Sub(m.start)
@@ -128,6 +141,14 @@ func (m *rateMeter) add(n int, now time.Time) int64 {
 	bps := int64(m.bytes) * 8 * int64(time.Second) / int64(elapsed)
 	m.start, m.bytes = now, 0
 	return bps
+}
+
+// measure counts n bytes of the layer's media, arrived at now, toward
+// its bitrate.
+func (l *upLayer) measure(n int, now time.Time) {
+	if bps := l.rate.add(n, now); bps >= 0 {
+		l.bitrate.Store(bps)
+	}
 }
 
 func newUpTrack(publisherID string, remote *webrtc.TrackRemote) *UpTrack {
@@ -350,9 +371,7 @@ func (t *UpTrack) forward(l *upLayer) {
 			// uplink, and the munger drops them as duplicates.
 			media = 0
 		}
-		if bps := l.rate.add(media, now); bps >= 0 {
-			l.bitrate.Store(bps)
-		}
+		l.measure(media, now)
 		if t.audioLevelID != 0 {
 			if ext := pkt.GetExtension(t.audioLevelID); ext != nil {
 				if level, voice, err := speaker.ParseAudioLevel(ext); err == nil {
