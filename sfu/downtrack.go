@@ -247,7 +247,7 @@ func (d *DownTrack) rewrite(pkt *rtp.Packet, l *upLayer, s *downScratch, repaire
 		// current layer goes on, even while others keep the publisher
 		// sending it; showing it again waits for a keyframe, as a layer
 		// switch does.
-		d.current = -1
+		d.stopUnlocked()
 		return nil, false
 	}
 	if d.target < 0 && d.up.kind == webrtc.RTPCodecTypeVideo {
@@ -257,7 +257,7 @@ func (d *DownTrack) rewrite(pkt *rtp.Packet, l *upLayer, s *downScratch, repaire
 		// it was made while the layers were silent.
 		d.retargetUnlocked(now)
 		if d.target < 0 {
-			d.current = -1
+			d.stopUnlocked()
 			return nil, false
 		}
 	}
@@ -291,6 +291,15 @@ func (d *DownTrack) rewrite(pkt *rtp.Packet, l *upLayer, s *downScratch, repaire
 		d.sent.note(l.store, pkt.SequenceNumber, &s.hdr, payload)
 	}
 	return payload, true
+}
+
+// stopUnlocked stops forwarding until a layer is joined again, at a
+// keyframe (switchUnlocked).
+func (d *DownTrack) stopUnlocked() {
+	if d.current >= 0 {
+		d.current = -1
+		d.munger.Pause()
+	}
 }
 
 // switchUnlocked handles a packet of a layer other than the current one:

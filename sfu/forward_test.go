@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -179,5 +180,49 @@ func TestALayerIsNotJoinedOnAnOldKeyframeResentOverRTX(t *testing.T) {
 		if seqs[i] != seqs[i-1]+1 {
 			t.Fatalf("sent sequence numbers %v: a hole, numbers never sent", seqs)
 		}
+	}
+}
+
+// A subscriber without RTX is probed with padding in its media stream,
+// which the munger allows only between frames. Video paused for lack of
+// bandwidth in the middle of a frame never ends that frame: its probes
+// were refused for as long as the pause lasted, so the estimate could
+// not grow and the video never came back.
+func TestVideoPausedInTheMiddleOfAFrameIsStillProbed(t *testing.T) {
+	up := &UpTrack{publisherID: "pub", kind: webrtc.RTPCodecTypeVideo, mimeType: webrtc.MimeTypeVP8, done: make(chan struct{})}
+	layer := &upLayer{index: 0, keyframes: newKeyframeRequester(func() {})}
+	layer.lastNs.Store(time.Now().UnixNano())
+	up.layers[0].Store(layer)
+	rec := &recordingWriter{}
+	d := newDownTrack(up)
+	d.binding.Store(&downBinding{ssrc: 7, payloadType: 96, writer: rec}) // no RTX
+	downs := []*DownTrack{d}
+	up.downs.Store(&downs)
+	now := time.Now()
+
+	up.fanOut(vp8Packet(100, 9000, true), layer, false, now) // a keyframe's first packet
+	d.setBandwidthCap(-1)
+	rest := vp8Packet(101, 9000, false)
+	rest.Payload[0] &^= 0x10 // not a partition's start: the keyframe goes on
+	rest.Marker = true
+	up.fanOut(rest, layer, false, now.Add(time.Millisecond))
+	if len(rec.headers) != 1 {
+		t.Fatalf("%d packets sent, want the keyframe's first only: video is paused", len(rec.headers))
+	}
+	if n := d.writePadding(2); n == 0 {
+		t.Fatal("no probe padding for a video paused in the middle of a frame")
+	}
+	d.setBandwidthCap(0)
+	layer.lastNs.Store(time.Now().UnixNano())
+	up.fanOut(vp8Packet(200, 90000, true), layer, false, now.Add(time.Second))
+	var seqs []uint16
+	for _, h := range rec.headers {
+		seqs = append(seqs, h.SequenceNumber)
+	}
+	if want := []uint16{100, 101, 102, 103}; !slices.Equal(seqs, want) {
+		t.Fatalf("sent sequence numbers %v, want %v: the keyframe, two probes, the next keyframe", seqs, want)
+	}
+	if h := rec.headers[1]; !h.Padding || h.Timestamp != 9000 {
+		t.Errorf("probe %+v: want padding with the timestamp of the frame cut short", h)
 	}
 }

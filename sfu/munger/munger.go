@@ -16,7 +16,8 @@
 // outgoing packet follows the last one sent; [Munger.Rewrite] applies
 // them in place; [Munger.Skip] lets the caller drop a packet (padding,
 // typically) without leaving a hole in the outgoing sequence numbers,
-// the idea of Galène's packetmap.
+// the idea of Galène's packetmap; [Munger.Pause] stops the stream
+// until the next Switch.
 //
 // Retransmissions need nothing special: pion delivers RTX packets
 // unwrapped, with the original SSRC and sequence number, and they are
@@ -454,9 +455,9 @@ func (m *Munger) Skip(hdr *rtp.Header) bool {
 // sequence number after the last one sent and that packet's timestamp,
 // and every packet forwarded from now on is numbered one more. It
 // reports false, leaving hdr untouched, when nothing has been sent yet
-// or the last packet sent did not end a frame: padding in the middle
-// of a frame would split it for the receiver, which libwebrtc's own
-// sender also avoids.
+// or the last packet sent did not end a frame (and Pause did not
+// abandon it): padding in the middle of a frame would split it for the
+// receiver, which libwebrtc's own sender also avoids.
 //
 // Late packets of the current layer keep their numbers, below the
 // padding's; a run of padding between two forwarded packets costs one
@@ -484,6 +485,18 @@ func (m *Munger) Pad(hdr *rtp.Header) bool {
 		m.n++
 	}
 	return true
+}
+
+// Pause records that the caller stops forwarding the current layer,
+// wherever it is in a frame (a subscriber's video paused for lack of
+// bandwidth, or hidden): until the next Switch nothing is forwarded, and
+// the frame cut short will never be completed, so padding may follow at
+// once. Without it, a pause in the middle of a frame refused the
+// padding that probes the subscriber's bandwidth for as long as it
+// lasted, since no packet would ever end that frame.
+func (m *Munger) Pause() {
+	m.active = false
+	m.outEnd = true
 }
 
 // Timestamp is the timestamp of the last packet sent, for packets the

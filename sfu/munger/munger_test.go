@@ -765,3 +765,25 @@ func TestPad(t *testing.T) {
 		t.Errorf("first packet of a new layer after padding numbered %d, want 8", got)
 	}
 }
+
+func TestPauseLetsPaddingFollowAFrameCutShort(t *testing.T) {
+	l := threeLayers()[1]
+	a := l.frame(1, 3, true)
+	m := New(Config{ClockRate: 90000, VP8: true})
+	m.Switch(&a[0].hdr, a[0].payload, epoch)
+	h := a[0].hdr
+	m.Rewrite(&h, slices.Clone(a[0].payload), epoch)
+	m.Pause()
+	if h := a[1].hdr; m.Rewrite(&h, slices.Clone(a[1].payload), epoch) {
+		t.Error("a packet forwarded while paused")
+	}
+	var pad rtp.Header
+	if ok := m.Pad(&pad); !ok || pad.SequenceNumber != a[0].hdr.SequenceNumber+1 {
+		t.Fatalf("padding after a frame cut short: %v, numbered %d, want %d", ok, pad.SequenceNumber, a[0].hdr.SequenceNumber+1)
+	}
+	k := l.frame(1, 1, true)[0]
+	m.Switch(&k.hdr, k.payload, epoch.Add(frameInterval))
+	if !m.Rewrite(&k.hdr, k.payload, epoch.Add(frameInterval)) || k.hdr.SequenceNumber != pad.SequenceNumber+1 {
+		t.Errorf("keyframe after the pause numbered %d, want %d", k.hdr.SequenceNumber, pad.SequenceNumber+1)
+	}
+}
