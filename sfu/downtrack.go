@@ -261,11 +261,12 @@ func (d *DownTrack) rewrite(pkt *rtp.Packet, l *upLayer, s *downScratch, repaire
 			return nil, false
 		}
 	}
-	if l.index != d.current {
+	if l.index != d.current || !d.munger.Follows(&pkt.Header) {
 		// A layer is joined only on a new keyframe: an old one resent
 		// over RTX (browsers resend old packets to probe their uplink)
 		// would anchor the switch at its old number and time, and what
-		// followed it was dropped as another layer's.
+		// followed it was dropped as another layer's. So is the current
+		// layer again when its publisher started it afresh.
 		if repaired || !d.switchUnlocked(pkt, l, now) {
 			return nil, false
 		}
@@ -302,9 +303,10 @@ func (d *DownTrack) stopUnlocked() {
 	}
 }
 
-// switchUnlocked handles a packet of a layer other than the current one:
-// it starts forwarding that layer if it is the target and the packet
-// begins a keyframe, and reports whether it did.
+// switchUnlocked handles a packet of a layer other than the current one,
+// or of the current one started afresh (Munger.Follows): it starts
+// forwarding that layer if it is the target and the packet begins a
+// keyframe, and reports whether it did.
 func (d *DownTrack) switchUnlocked(pkt *rtp.Packet, l *upLayer, now time.Time) bool {
 	cur := d.up.layer(d.current)
 	if d.target != l.index || cur == nil || now.Sub(time.Unix(0, cur.lastNs.Load())) > layerSilence {

@@ -226,3 +226,50 @@ func TestVideoPausedInTheMiddleOfAFrameIsStillProbed(t *testing.T) {
 		t.Errorf("probe %+v: want padding with the timestamp of the frame cut short", h)
 	}
 }
+
+// A publisher's sender that starts again (a source restarted behind a
+// pion publisher, which numbers its packets itself) numbers its packets
+// afresh. The munger dropped every packet more than its window behind
+// the newest as stale, the next keyframes included, until the new
+// numbers caught up with the old (up to 32768 packets, minutes of
+// video); a restart that landed ahead was forwarded with a jump of
+// thousands of sequence numbers and timestamps going back. The down
+// track now joins the restarted stream at its first keyframe, as it
+// joins a layer.
+func TestAPublisherThatNumbersAfreshIsFollowedFromItsNextKeyframe(t *testing.T) {
+	up := &UpTrack{publisherID: "pub", kind: webrtc.RTPCodecTypeVideo, mimeType: webrtc.MimeTypeVP8, done: make(chan struct{})}
+	layer := &upLayer{index: 0, keyframes: newKeyframeRequester(func() {})}
+	up.layers[0].Store(layer)
+	rec := &recordingWriter{}
+	d := newDownTrack(up)
+	d.binding.Store(&downBinding{ssrc: 7, payloadType: 96, writer: rec})
+	downs := []*DownTrack{d}
+	up.downs.Store(&downs)
+	// As UpTrack.forward: the layer is live, then the packet goes out.
+	recv := func(p *rtp.Packet, at time.Time) {
+		layer.lastNs.Store(at.UnixNano())
+		up.fanOut(p, layer, false, at)
+	}
+	now := time.Now()
+	recv(vp8Packet(40000, 900000, true), now)
+	recv(vp8Packet(40001, 903000, false), now.Add(33*time.Millisecond))
+
+	for i, start := range []uint16{30000, 60000} { // behind, then far ahead
+		now = now.Add(time.Second)
+		sent := len(rec.headers)
+		recv(vp8Packet(start, 3000, false), now)
+		recv(vp8Packet(start+1, 6000, true), now.Add(33*time.Millisecond))
+		recv(vp8Packet(start+2, 9000, false), now.Add(66*time.Millisecond))
+		got := rec.headers[sent:]
+		if len(got) != 2 {
+			t.Fatalf("restart %d: %d packets forwarded, want the new keyframe and what follows it", i, len(got))
+		}
+		last := rec.headers[sent-1]
+		if got[0].SequenceNumber != last.SequenceNumber+1 || got[1].SequenceNumber != last.SequenceNumber+2 {
+			t.Errorf("restart %d: numbered %d, %d after %d: not continuous", i, got[0].SequenceNumber, got[1].SequenceNumber, last.SequenceNumber)
+		}
+		if int32(got[0].Timestamp-last.Timestamp) <= 0 || got[1].Timestamp-got[0].Timestamp != 3000 {
+			t.Errorf("restart %d: timestamps %d, %d after %d: want later, a frame apart", i, got[0].Timestamp, got[1].Timestamp, last.Timestamp)
+		}
+	}
+}

@@ -487,6 +487,21 @@ func (m *Munger) Pad(hdr *rtp.Header) bool {
 	return true
 }
 
+// Follows reports whether hdr can belong to the stream forwarded since
+// the last Switch: it has that stream's SSRC and a sequence number less
+// than the window away from the newest packet handled. A packet of the
+// same layer that does not comes from the publisher's sender starting
+// again (a new SSRC, or numbering afresh): Rewrite would drop it, or
+// number it with a jump of thousands and a timestamp from the new
+// stream's clock, so the caller switches to it again, at a keyframe.
+func (m *Munger) Follows(hdr *rtp.Header) bool {
+	if !m.active || hdr.SSRC != m.ssrc {
+		return false
+	}
+	d := int(int16(hdr.SequenceNumber - m.highest))
+	return d > -window && d < window
+}
+
 // Pause records that the caller stops forwarding the current layer,
 // wherever it is in a frame (a subscriber's video paused for lack of
 // bandwidth, or hidden): until the next Switch nothing is forwarded, and

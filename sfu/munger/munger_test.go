@@ -787,3 +787,32 @@ func TestPauseLetsPaddingFollowAFrameCutShort(t *testing.T) {
 		t.Errorf("keyframe after the pause numbered %d, want %d", k.hdr.SequenceNumber, pad.SequenceNumber+1)
 	}
 }
+
+func TestFollowsTellsAStreamStartedAfresh(t *testing.T) {
+	l := threeLayers()[1]
+	m := New(Config{ClockRate: 90000, VP8: true})
+	p := l.frame(1, 1, true)[0]
+	if m.Follows(&p.hdr) {
+		t.Error("a munger that forwards nothing follows a stream")
+	}
+	m.Switch(&p.hdr, p.payload, epoch)
+	m.Rewrite(&p.hdr, p.payload, epoch)
+	next := l.frame(1, 1, false)[0]
+	for _, c := range []struct {
+		seq  uint16
+		ssrc uint32
+		want bool
+	}{
+		{next.hdr.SequenceNumber, next.hdr.SSRC, true},
+		{next.hdr.SequenceNumber - window + 1, next.hdr.SSRC, true},
+		{next.hdr.SequenceNumber + window - 2, next.hdr.SSRC, true},
+		{next.hdr.SequenceNumber - window - 1, next.hdr.SSRC, false},
+		{next.hdr.SequenceNumber + window, next.hdr.SSRC, false},
+		{next.hdr.SequenceNumber, next.hdr.SSRC + 1, false},
+	} {
+		h := rtp.Header{SequenceNumber: c.seq, SSRC: c.ssrc}
+		if got := m.Follows(&h); got != c.want {
+			t.Errorf("Follows(seq %d, ssrc %x) = %v, want %v", c.seq, c.ssrc, got, c.want)
+		}
+	}
+}
