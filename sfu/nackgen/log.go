@@ -29,7 +29,7 @@ func (l *receiveLog) clearLocked(seq uint16) {
 	l.nacked[i] = 0
 }
 
-// add notes that seq arrived.
+// add notes that seq arrived on the media stream.
 func (l *receiveLog) add(seq uint16) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -40,8 +40,13 @@ func (l *receiveLog) add(seq uint16) {
 	}
 	diff := int(int16(seq - l.highest))
 	switch {
-	case diff >= logSize:
-		// A jump too far to repair: start over from here.
+	case diff >= logSize || diff <= -logSize:
+		// A jump too far to repair: start over from here. Behind as
+		// well as ahead: a media packet (repairs come by repaired) that
+		// far behind is no late one but the sender numbering afresh, a
+		// restarted source behind a pion publisher, say; what follows
+		// it was taken for old packets and nothing lost was asked for
+		// until the numbers caught up, up to 32768 packets later.
 		l.got, l.nacked = [logSize / 64]uint64{}, [logSize]uint8{}
 		l.setLocked(seq)
 		l.highest, l.span = seq, 1
@@ -76,4 +81,15 @@ func (l *receiveLog) missing(out []uint16) []uint16 {
 		out = append(out, seq)
 	}
 	return out
+}
+
+// repaired notes that seq arrived repaired, over RTX: a packet asked for,
+// behind the newest, if still in the log. Browsers also resend old
+// packets to probe their uplink, which must not look like a restart.
+func (l *receiveLog) repaired(seq uint16) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if back := -int(int16(seq - l.highest)); l.started && back >= 0 && back < l.span {
+		l.setLocked(seq)
+	}
 }

@@ -163,7 +163,7 @@ func Received(attr interceptor.Attributes, ssrc uint32, seq uint16) bool {
 	l := g.streams[ssrc]
 	g.mu.Unlock()
 	if l != nil {
-		l.add(seq)
+		l.repaired(seq)
 	}
 	return true
 }

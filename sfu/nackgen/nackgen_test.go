@@ -99,3 +99,25 @@ func TestRepairOverRTXCountsAsReceived(t *testing.T) {
 		t.Error("a packet that did not come over RTX counted as a repair")
 	}
 }
+
+// A sender that numbers its stream afresh, behind where it was (a
+// restarted source behind a pion publisher), is NACKed from there on:
+// the log took every packet less than 32768 behind its newest for an
+// old one, asked for nothing the new stream lost until its numbers
+// caught up, and went on asking for the old stream's holes. Old packets
+// resent over RTX, as browsers probe their uplink, are no restart.
+func TestLogStartsOverWhenTheNumberingStartsAgainBehind(t *testing.T) {
+	l := &receiveLog{}
+	for _, seq := range []uint16{40000, 40001, 40003, 30000, 30001, 30003} {
+		l.add(seq)
+	}
+	if got := l.missing(nil); !slices.Equal(got, []uint16{30002}) {
+		t.Fatalf("missing %v after the numbering started again at 30000, want [30002]", got)
+	}
+	l.repaired(29000)
+	l.repaired(39000)
+	l.add(30004)
+	if got := l.missing(nil); !slices.Equal(got, []uint16{30002}) {
+		t.Errorf("missing %v after old packets resent over RTX, want [30002]", got)
+	}
+}
