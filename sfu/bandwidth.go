@@ -213,6 +213,13 @@ func (a *allocator) allocate(now time.Time) {
 		if top < 0 {
 			continue // nothing arrived yet: nothing to share out
 		}
+		// A track none of whose layers sends (a camera turned off: the
+		// browser stops sending, the track stays) costs nothing and has
+		// nothing to probe for. It keeps a limit, what fits in its place
+		// should it come back, but takes no budget from the others:
+		// each camera off in a meeting held its last bitrate back from
+		// every subscriber's live video.
+		sending := d.up.sending(now)
 		// A track of fewer layers than simulcast's three is wanted at
 		// its best, not at a layer it does not have.
 		wanted := min(d.wantedLayer(), top)
@@ -225,14 +232,14 @@ func (a *allocator) allocate(now time.Time) {
 			// every backoff, and a pause costs a keyframe to undo.
 			layer = 0
 		}
-		if layer < wanted && upgrade == 0 {
+		if layer < wanted && upgrade == 0 && sending {
 			upgrade = d.up.layerBitrate(layer + 1)
 			if layer >= 0 {
 				upgrade -= d.up.layerBitrate(layer)
 			}
 			upgrade = max(upgrade, 1)
 		}
-		if layer >= 0 {
+		if layer >= 0 && sending {
 			budget -= d.up.layerBitrate(layer)
 			video += d.up.layerBitrate(layer)
 		}

@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"testing"
 	"time"
+
+	"github.com/pion/webrtc/v4"
 )
 
 func TestProbeGoesOnWhileItLiftsTheEstimate(t *testing.T) {
@@ -29,5 +31,47 @@ func TestProbeGoesOnWhileItLiftsTheEstimate(t *testing.T) {
 	}
 	if a.probing {
 		t.Error("a probe that lifted nothing for 5.5 s went on")
+	}
+}
+
+// cameraDown is a down track of a simulcast camera whose layers
+// cost 150, 500 and 1500 kbit/s, sending now or silent for a minute
+// (turned off: the browser sends nothing, the track stays).
+func cameraDown(publisher string, sending bool, now time.Time) *DownTrack {
+	up := &UpTrack{publisherID: publisher, kind: webrtc.RTPCodecTypeVideo, mimeType: webrtc.MimeTypeVP8, done: make(chan struct{})}
+	last := now
+	if !sending {
+		last = now.Add(-time.Minute)
+	}
+	for i, bps := range []int64{150_000, 500_000, 1_500_000} {
+		l := &upLayer{index: i, keyframes: newKeyframeRequester(func() {})}
+		l.bitrate.Store(bps)
+		l.lastNs.Store(last.UnixNano())
+		up.layers[i].Store(l)
+	}
+	return newDownTrack(up)
+}
+
+type fixedEstimate int
+
+func (e fixedEstimate) GetTargetBitrate() int { return int(e) }
+
+func TestACameraTurnedOffTakesNoBandwidthFromTheOthers(t *testing.T) {
+	now := time.Now()
+	off, on := cameraDown("a", false, now), cameraDown("b", true, now)
+	p := &Participant{log: slog.New(slog.DiscardHandler), room: &Room{}, subs: map[*UpTrack]*DownTrack{off.up: off, on.up: on}}
+	a := newAllocator(p, fixedEstimate(2_000_000), 0)
+	a.allocate(now)
+	if got := on.bwCap.Load(); got != 2 {
+		t.Errorf("with 2 Mbit/s and one camera sending, it is held to layer %d, want the high layer (1.5 Mbit/s)", got)
+	}
+
+	// Alone, on a link too slow for its high layer, it is not probed for.
+	p.subs = map[*UpTrack]*DownTrack{off.up: off}
+	a = newAllocator(p, fixedEstimate(400_000), 0)
+	a.nextProbe = now
+	a.allocate(now)
+	if a.padding() {
+		t.Error("probing for a camera that sends nothing")
 	}
 }

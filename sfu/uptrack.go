@@ -281,6 +281,18 @@ func (t *UpTrack) bestLayer(maxHeight, limit int, now time.Time) int {
 	return best
 }
 
+// sending reports whether any layer sent media in the last rateGap: a
+// track that did not is off (a camera turned off), rather than a still
+// screen share, which sends a frame a second.
+func (t *UpTrack) sending(now time.Time) bool {
+	for i := range maxLayers {
+		if l := t.layer(i); l != nil && now.Sub(time.Unix(0, l.lastNs.Load())) <= rateGap {
+			return true
+		}
+	}
+	return false
+}
+
 func (t *UpTrack) addDown(d *DownTrack) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
