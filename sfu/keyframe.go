@@ -29,22 +29,18 @@ func newKeyframeRequester(send func()) *keyframeRequester {
 	return &keyframeRequester{send: send}
 }
 
-// request asks for a keyframe now or as soon as the throttle allows.
+// request asks for a keyframe now or as soon as the throttle allows. It
+// never writes the request itself: down tracks ask under their lock, in
+// the middle of a fan-out, and a write to the publisher may wait for
+// the socket, which held that lock, and the fan-out, across I/O. A
+// timer's goroutine sends it, once per keyframeMinInterval at most.
 func (k *keyframeRequester) request() {
 	k.mu.Lock()
+	defer k.mu.Unlock()
 	if k.stopped || k.pending != nil {
-		k.mu.Unlock()
 		return
 	}
-	wait := time.Until(k.last.Add(keyframeMinInterval))
-	if wait > 0 {
-		k.pending = time.AfterFunc(wait, k.fire)
-		k.mu.Unlock()
-		return
-	}
-	k.last = time.Now()
-	k.mu.Unlock()
-	k.send()
+	k.pending = time.AfterFunc(max(time.Until(k.last.Add(keyframeMinInterval)), 0), k.fire)
 }
 
 func (k *keyframeRequester) fire() {
