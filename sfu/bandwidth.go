@@ -200,7 +200,7 @@ func (a *allocator) allocate(now time.Time) {
 	}
 	total := budget
 	downs := a.p.videoDowns()
-	budget -= a.p.audioDownBitrate()
+	budget -= a.p.audioDownBitrate(now)
 	speaker := a.p.room.speakers.Dominant()
 	slices.SortStableFunc(downs, func(x, y *DownTrack) int { return comparePriority(x.up, y.up, speaker) })
 

@@ -75,3 +75,18 @@ func TestACameraTurnedOffTakesNoBandwidthFromTheOthers(t *testing.T) {
 		t.Error("probing for a camera that sends nothing")
 	}
 }
+
+func TestAMicrophoneThatSendsNothingTakesNoBandwidthFromVideo(t *testing.T) {
+	now := time.Now()
+	camera := cameraDown("b", true, now)
+	mic := &UpTrack{publisherID: "a", kind: webrtc.RTPCodecTypeAudio, mimeType: webrtc.MimeTypeOpus, done: make(chan struct{})}
+	l := &upLayer{index: 0}
+	l.bitrate.Store(64_000)
+	l.lastNs.Store(now.Add(-time.Minute).UnixNano()) // unplugged a minute ago
+	mic.layers[0].Store(l)
+	p := &Participant{log: slog.New(slog.DiscardHandler), room: &Room{}, subs: map[*UpTrack]*DownTrack{camera.up: camera, mic: newDownTrack(mic)}}
+	newAllocator(p, fixedEstimate(560_000), 0).allocate(now)
+	if got := camera.bwCap.Load(); got != 1 {
+		t.Errorf("with 560 kbit/s, a silent microphone and a camera, the camera is held to layer %d, want the middle one (500 kbit/s)", got)
+	}
+}

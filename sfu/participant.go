@@ -437,14 +437,15 @@ func (p *Participant) videoDowns() []*DownTrack {
 }
 
 // audioDownBitrate is what the audio tracks the participant receives
-// take, bits/s: as measured, or audioReserve for a track not measured
-// yet.
-func (p *Participant) audioDownBitrate() int {
+// take at now, bits/s: as measured, or audioReserve for a track not
+// measured yet; nothing for one that sends nothing (a microphone
+// unplugged or refused: the track stays, silent), as for video.
+func (p *Participant) audioDownBitrate(now time.Time) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	bps := 0
 	for t := range p.subs {
-		if t.kind == webrtc.RTPCodecTypeAudio {
+		if t.kind == webrtc.RTPCodecTypeAudio && t.sending(now) {
 			bps += t.layerBitrate(0)
 		}
 	}
