@@ -113,9 +113,17 @@ func (st *sentStream) report(now time.Time, start time.Time) *rtcp.SenderReport 
 		return nil
 	}
 	// The frame's send time, recovered from its 32 bits on the
-	// assumption that it is less than 2^32 units old.
+	// assumption that it is less than 2^32 units old, or stamped after
+	// now: the report loop reads the clock once for all its streams,
+	// and a forwarding goroutine may send a frame meanwhile. Read as
+	// 2^32 units old, that one put the report's RTP time hours off (on
+	// 48 kHz audio; a 90 kHz clock happens to wrap back to the truth).
 	nowUnits := uint32(now.Sub(start) / frameTimeUnit) //nolint:gosec // modulo 2^32
-	age := time.Duration(nowUnits-uint32(f)) * frameTimeUnit
+	units := nowUnits - uint32(f)                      //nolint:gosec // modulo 2^32
+	age := time.Duration(units) * frameTimeUnit
+	if back := int32(units); back < 0 && back > -int32(time.Minute/frameTimeUnit) { //nolint:gosec // modulo 2^32
+		age = time.Duration(back) * frameTimeUnit
+	}
 	ticks := math.Round(age.Seconds() * float64(st.clockRate))
 	return &rtcp.SenderReport{
 		SSRC:        st.ssrc,

@@ -129,3 +129,19 @@ func ntpToTime(v uint64) time.Time {
 	ns := (int64(uint32(v)) * 1e9) >> 32
 	return time.Unix(secs, ns)
 }
+
+// The report loop reads the clock once for all a connection's streams,
+// and a frame may go out while it runs: a report at a time before the
+// newest frame's maps back from that frame, not 2^32 units (five days)
+// forward, which on a 48 kHz clock lands hours off.
+func TestSenderReportOfAFrameSentAfterItsClockWasRead(t *testing.T) {
+	st := &sentStream{ssrc: 1, clockRate: 48000}
+	start := time.Now().Add(-time.Second)
+	st.count(&rtp.Header{SSRC: 1, Timestamp: 480_000}, 100, start) // about a second after start
+	sr := st.report(start.Add(500*time.Millisecond), start)        // the loop's clock, read earlier
+	// Half a second before the frame, or a little more (the frame was
+	// stamped when count ran, however late).
+	if back := -int32(sr.RTPTime - 480_000); back < 24_000 || back > 10*48_000 {
+		t.Errorf("RTP time %d half a second before a frame at 480000, want about 456000", sr.RTPTime)
+	}
+}
