@@ -213,13 +213,6 @@ func (a *allocator) allocate(now time.Time) {
 		if top < 0 {
 			continue // nothing arrived yet: nothing to share out
 		}
-		// A track none of whose layers sends (a camera turned off: the
-		// browser stops sending, the track stays) costs nothing and has
-		// nothing to probe for. It keeps a limit, what fits in its place
-		// should it come back, but takes no budget from the others:
-		// each camera off in a meeting held its last bitrate back from
-		// every subscriber's live video.
-		sending := d.up.sending(now)
 		// A track of fewer layers than simulcast's three is wanted at
 		// its best, not at a layer it does not have.
 		wanted := min(d.wantedLayer(), top)
@@ -232,16 +225,25 @@ func (a *allocator) allocate(now time.Time) {
 			// every backoff, and a pause costs a keyframe to undo.
 			layer = 0
 		}
-		if layer < wanted && upgrade == 0 && sending {
-			upgrade = d.up.layerBitrate(layer + 1)
-			if layer >= 0 {
-				upgrade -= d.up.layerBitrate(layer)
+		// What flows is the highest layer up to the limit that the
+		// publisher sends (DownTrack.retargetUnlocked): one it stopped
+		// costs nothing and is not probed for, a camera turned off (the
+		// browser stops sending, the track stays) or a top layer its
+		// encoder dropped for lack of uplink. Each such track held its
+		// last bitrate back from every subscriber's live video, and kept
+		// probes going for a layer that did not come. The limit stays
+		// what fits in its place, should the layer come back.
+		flowing := d.up.sendingLayer(layer, now)
+		if next := layer + 1; layer < wanted && upgrade == 0 && d.up.sendingLayer(next, now) == next {
+			upgrade = d.up.layerBitrate(next)
+			if flowing >= 0 {
+				upgrade -= d.up.layerBitrate(flowing)
 			}
 			upgrade = max(upgrade, 1)
 		}
-		if layer >= 0 && sending {
-			budget -= d.up.layerBitrate(layer)
-			video += d.up.layerBitrate(layer)
+		if flowing >= 0 {
+			budget -= d.up.layerBitrate(flowing)
+			video += d.up.layerBitrate(flowing)
 		}
 		if before := d.setBandwidthCap(layer); before != layer {
 			a.p.log.Debug("bandwidth layer", "track", d.id, "from", before, "to", layer, "wanted", wanted,

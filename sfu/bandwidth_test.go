@@ -34,18 +34,19 @@ func TestProbeGoesOnWhileItLiftsTheEstimate(t *testing.T) {
 	}
 }
 
-// cameraDown is a down track of a simulcast camera whose layers
-// cost 150, 500 and 1500 kbit/s, sending now or silent for a minute
-// (turned off: the browser sends nothing, the track stays).
-func cameraDown(publisher string, sending bool, now time.Time) *DownTrack {
+// cameraDown is a down track of a simulcast camera whose layers cost
+// 150, 500 and 1500 kbit/s, of which the lowest sending send now and
+// the others have been silent for a minute (0: a camera turned off, the
+// browser sends nothing and the track stays).
+func cameraDown(publisher string, sending int, now time.Time) *DownTrack {
 	up := &UpTrack{publisherID: publisher, kind: webrtc.RTPCodecTypeVideo, mimeType: webrtc.MimeTypeVP8, done: make(chan struct{})}
-	last := now
-	if !sending {
-		last = now.Add(-time.Minute)
-	}
 	for i, bps := range []int64{150_000, 500_000, 1_500_000} {
 		l := &upLayer{index: i, keyframes: newKeyframeRequester(func() {})}
 		l.bitrate.Store(bps)
+		last := now
+		if i >= sending {
+			last = now.Add(-time.Minute)
+		}
 		l.lastNs.Store(last.UnixNano())
 		up.layers[i].Store(l)
 	}
@@ -58,7 +59,7 @@ func (e fixedEstimate) GetTargetBitrate() int { return int(e) }
 
 func TestACameraTurnedOffTakesNoBandwidthFromTheOthers(t *testing.T) {
 	now := time.Now()
-	off, on := cameraDown("a", false, now), cameraDown("b", true, now)
+	off, on := cameraDown("a", 0, now), cameraDown("b", 3, now)
 	p := &Participant{log: slog.New(slog.DiscardHandler), room: &Room{}, subs: map[*UpTrack]*DownTrack{off.up: off, on.up: on}}
 	a := newAllocator(p, fixedEstimate(2_000_000), 0)
 	a.allocate(now)
@@ -78,7 +79,7 @@ func TestACameraTurnedOffTakesNoBandwidthFromTheOthers(t *testing.T) {
 
 func TestAMicrophoneThatSendsNothingTakesNoBandwidthFromVideo(t *testing.T) {
 	now := time.Now()
-	camera := cameraDown("b", true, now)
+	camera := cameraDown("b", 3, now)
 	mic := &UpTrack{publisherID: "a", kind: webrtc.RTPCodecTypeAudio, mimeType: webrtc.MimeTypeOpus, done: make(chan struct{})}
 	l := &upLayer{index: 0}
 	l.bitrate.Store(64_000)
@@ -88,5 +89,27 @@ func TestAMicrophoneThatSendsNothingTakesNoBandwidthFromVideo(t *testing.T) {
 	newAllocator(p, fixedEstimate(560_000), 0).allocate(now)
 	if got := camera.bwCap.Load(); got != 1 {
 		t.Errorf("with 560 kbit/s, a silent microphone and a camera, the camera is held to layer %d, want the middle one (500 kbit/s)", got)
+	}
+}
+
+// A publisher short of uplink stops sending its top layer: subscribers
+// get the middle one, which is all a subscriber's allocator may count.
+func TestATopLayerThePublisherDroppedTakesNoBandwidthFromTheOthers(t *testing.T) {
+	now := time.Now()
+	short, full := cameraDown("a", 2, now), cameraDown("b", 3, now)
+	p := &Participant{log: slog.New(slog.DiscardHandler), room: &Room{}, subs: map[*UpTrack]*DownTrack{short.up: short, full.up: full}}
+	newAllocator(p, fixedEstimate(2_200_000), 0).allocate(now)
+	if got := full.bwCap.Load(); got != 2 {
+		t.Errorf("with 2.2 Mbit/s, a camera sending its middle layer and one sending all, the latter is held to layer %d, want the high one", got)
+	}
+
+	// Alone, on a link too slow for the layer it dropped, it is not
+	// probed for.
+	p.subs = map[*UpTrack]*DownTrack{short.up: short}
+	a := newAllocator(p, fixedEstimate(1_000_000), 0)
+	a.nextProbe = now
+	a.allocate(now)
+	if a.padding() {
+		t.Error("probing for a layer the publisher does not send")
 	}
 }

@@ -281,17 +281,21 @@ func (t *UpTrack) bestLayer(maxHeight, limit int, now time.Time) int {
 	return best
 }
 
-// sending reports whether any layer sent media in the last rateGap: a
-// track that did not is off (a camera turned off), rather than a still
-// screen share, which sends a frame a second.
-func (t *UpTrack) sending(now time.Time) bool {
-	for i := range maxLayers {
+// sendingLayer is the highest layer up to limit that sent media in the
+// last rateGap, -1 if none did. A layer that did not is stopped (a
+// camera turned off, a layer dropped by its encoder), rather than a
+// still screen share, which may send no more than a frame a second.
+func (t *UpTrack) sendingLayer(limit int, now time.Time) int {
+	for i := min(limit, maxLayers-1); i >= 0; i-- {
 		if l := t.layer(i); l != nil && now.Sub(time.Unix(0, l.lastNs.Load())) <= rateGap {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }
+
+// sending reports whether any layer sent media in the last rateGap.
+func (t *UpTrack) sending(now time.Time) bool { return t.sendingLayer(maxLayers-1, now) >= 0 }
 
 func (t *UpTrack) addDown(d *DownTrack) {
 	t.mu.Lock()
