@@ -155,6 +155,13 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 		se.SetICETCPMux(e.tcpMux)
 		networks = append(networks, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6)
 	}
+	// Clients connect to the server's TCP port, never the other way: with
+	// active TCP on (pion's default), every remote candidate of type
+	// "tcp ... tcptype passive" made the server dial it, so that any
+	// client could have it open TCP connections to any address and port,
+	// the host's own services and its private network included, and
+	// hold a socket for each candidate it sent.
+	se.DisableActiveTCP(true)
 	se.SetNetworkTypes(networks)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetSRTPReplayProtectionWindow(srtpReplayWindow)
