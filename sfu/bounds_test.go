@@ -1,7 +1,9 @@
 package sfu
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -105,5 +107,83 @@ func TestAnOfferOvertakenByDemotionDoesNotEndTheSession(t *testing.T) {
 			t.Fatalf("an offer overtaken by the participant's demotion failed: %v", err)
 		}
 		p.Leave()
+	}
+}
+
+// hostCandidate is the i-th of a client's made-up host candidates.
+func hostCandidate(i int) string {
+	return fmt.Sprintf("candidate:%d 1 udp 2122260223 192.0.2.1 %d typ host", i, 10000+i)
+}
+
+// upUfrag waits until p's up connection's ICE agent has the client's
+// ufrag, the generation candidates are counted in.
+func upUfrag(t *testing.T, p *Participant, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		p.mu.Lock()
+		up := p.up
+		p.mu.Unlock()
+		if remoteUfrag(up) == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the up connection never took ufrag %q", want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestTheCandidatesOfAConnectionAreBounded(t *testing.T) {
+	m := newLoopbackManager(t)
+	p, err := m.Join("c", "flooder", quietSignaler{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.HandleOffer(browserOffer); err != nil {
+		t.Fatal(err)
+	}
+	upUfrag(t, p, "abcd")
+	for range 2 { // the same again counts once, as later offers list them again
+		for i := range maxRemoteCandidates {
+			if err := p.HandleCandidate(Up, webrtc.ICECandidateInit{Candidate: hostCandidate(i)}); err != nil {
+				t.Fatalf("candidate %d: %v", i, err)
+			}
+		}
+	}
+	err = p.HandleCandidate(Up, webrtc.ICECandidateInit{Candidate: hostCandidate(maxRemoteCandidates)})
+	if !errors.Is(err, ErrProtocol) {
+		t.Fatalf("candidate %d of a connection: %v, want a protocol error", maxRemoteCandidates+1, err)
+	}
+
+	// An ICE restart starts a new count: pion forgot the old candidates.
+	q, err := m.Join("c", "restarter", quietSignaler{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for g, ufrag := range []string{"abcd", "efgh"} {
+		if err := q.HandleOffer(strings.ReplaceAll(browserOffer, "a=ice-ufrag:abcd", "a=ice-ufrag:"+ufrag)); err != nil {
+			t.Fatal(err)
+		}
+		upUfrag(t, q, ufrag)
+		for i := range maxRemoteCandidates {
+			if err := q.HandleCandidate(Up, webrtc.ICECandidateInit{Candidate: hostCandidate(1000*g + i)}); err != nil {
+				t.Fatalf("candidate %d of ICE ufrag %s: %v", i, ufrag, err)
+			}
+		}
+	}
+
+	// Those an offer lists count too.
+	var lines strings.Builder
+	for i := range maxRemoteCandidates + 1 {
+		fmt.Fprintf(&lines, "a=%s\r\n", hostCandidate(i))
+	}
+	flood := strings.Replace(browserOffer, "a=ice-options:trickle\r\n", "a=ice-options:trickle\r\n"+lines.String(), 1)
+	r, err := m.Join("c", "lister", quietSignaler{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.HandleOffer(flood); !errors.Is(err, ErrProtocol) {
+		t.Fatalf("an offer listing %d candidates: %v, want a protocol error", maxRemoteCandidates+1, err)
 	}
 }

@@ -58,6 +58,9 @@ type Participant struct {
 	screenMids map[string]bool
 	// loss is what the participant lost and awaits back (resume.go).
 	loss lossState
+	// candidates are those its client gave each peer connection in its
+	// current ICE generation (candidates.go).
+	candidates map[PeerRole]*remoteCandidates
 	// unmuteOwed says a moderator let the participant unmute while its
 	// client was away: the message was lost, and is sent again when the
 	// client resumes (Attach).
@@ -183,7 +186,8 @@ func (p *Participant) replacedLocked(role PeerRole, pc *webrtc.PeerConnection) b
 // names the offer's media ids that carry a screen share (its picture and
 // sound); the others are the camera and microphone.
 func (p *Participant) HandleOffer(sdp string, screenMids ...string) error {
-	if err := checkSDP(sdp, maxUpMediaSections); err != nil {
+	candidates, err := checkSDP(sdp, maxUpMediaSections)
+	if err != nil {
 		return err
 	}
 	p.mu.Lock()
@@ -220,8 +224,11 @@ func (p *Participant) HandleOffer(sdp string, screenMids ...string) error {
 	if err := up.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
 		return p.offerFailed(up, fmt.Errorf("apply offer: %w", err))
 	}
+	if err := p.countCandidates(Up, up, candidates...); err != nil {
+		return err
+	}
 	var answer webrtc.SessionDescription
-	err := p.whileOpen(func() (err error) {
+	err = p.whileOpen(func() (err error) {
 		answer, err = up.CreateAnswer(nil)
 		return err
 	})
@@ -251,7 +258,8 @@ func (p *Participant) offerFailed(up *webrtc.PeerConnection, err error) error {
 // HandleAnswer applies the client's answer to the server's last offer on
 // the down connection, then offers again if tracks changed meanwhile.
 func (p *Participant) HandleAnswer(sdp string) error {
-	if err := checkSDP(sdp, maxDownMediaSections); err != nil {
+	candidates, err := checkSDP(sdp, maxDownMediaSections)
+	if err != nil {
 		return err
 	}
 	p.negMu.Lock()
@@ -259,7 +267,7 @@ func (p *Participant) HandleAnswer(sdp string) error {
 		p.negMu.Unlock()
 		return fmt.Errorf("answer without an offer: %w", ErrProtocol)
 	}
-	err := p.down.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp})
+	err = p.down.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp})
 	if err != nil {
 		// The offer is still pending: pion kept its state.
 		p.negMu.Unlock()
@@ -272,6 +280,9 @@ func (p *Participant) HandleAnswer(sdp string) error {
 	again := p.renegotiate
 	p.renegotiate = false
 	p.negMu.Unlock()
+	if err := p.countCandidates(Down, p.down, candidates...); err != nil {
+		return err
+	}
 	if again {
 		p.negotiate()
 	}
@@ -294,6 +305,9 @@ func (p *Participant) HandleCandidate(role PeerRole, c webrtc.ICECandidateInit) 
 	}
 	if c.Candidate == "" {
 		return nil // end of candidates: pion needs no notice
+	}
+	if err := p.countCandidates(role, pc, c.Candidate); err != nil {
+		return err
 	}
 	if err := pc.AddICECandidate(c); err != nil {
 		return fmt.Errorf("add candidate: %w", err)

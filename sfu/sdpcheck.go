@@ -22,37 +22,42 @@ const (
 	maxRIDsPerSection       = 4
 )
 
-// checkSDP rejects descriptions that are too large or do not parse.
-func checkSDP(raw string, maxSections int) error {
+// checkSDP rejects descriptions that are too large or do not parse. It
+// returns the ICE candidates the description lists, those of every
+// media section (pion takes those of one; countCandidates bounds them).
+func checkSDP(raw string, maxSections int) (candidates []string, err error) {
 	if len(raw) > maxSDPBytes {
-		return fmt.Errorf("session description of %d bytes exceeds %d: %w", len(raw), maxSDPBytes, ErrProtocol)
+		return nil, fmt.Errorf("session description of %d bytes exceeds %d: %w", len(raw), maxSDPBytes, ErrProtocol)
 	}
 	var d sdp.SessionDescription
 	if err := d.UnmarshalString(raw); err != nil {
-		return fmt.Errorf("session description does not parse: %v: %w", err, ErrProtocol)
+		return nil, fmt.Errorf("session description does not parse: %v: %w", err, ErrProtocol)
 	}
 	if len(d.MediaDescriptions) > maxSections {
-		return fmt.Errorf("%d media sections exceed %d: %w", len(d.MediaDescriptions), maxSections, ErrProtocol)
+		return nil, fmt.Errorf("%d media sections exceed %d: %w", len(d.MediaDescriptions), maxSections, ErrProtocol)
 	}
 	if len(d.Attributes) > maxSessionAttributes {
-		return fmt.Errorf("%d session attributes exceed %d: %w", len(d.Attributes), maxSessionAttributes, ErrProtocol)
+		return nil, fmt.Errorf("%d session attributes exceed %d: %w", len(d.Attributes), maxSessionAttributes, ErrProtocol)
 	}
 	for i, m := range d.MediaDescriptions {
 		if n := len(m.MediaName.Formats); n > maxFormatsPerSection {
-			return fmt.Errorf("media section %d: %d payload types exceed %d: %w", i, n, maxFormatsPerSection, ErrProtocol)
+			return nil, fmt.Errorf("media section %d: %d payload types exceed %d: %w", i, n, maxFormatsPerSection, ErrProtocol)
 		}
 		if n := len(m.Attributes); n > maxAttributesPerSection {
-			return fmt.Errorf("media section %d: %d attributes exceed %d: %w", i, n, maxAttributesPerSection, ErrProtocol)
+			return nil, fmt.Errorf("media section %d: %d attributes exceed %d: %w", i, n, maxAttributesPerSection, ErrProtocol)
 		}
 		rids := 0
 		for _, a := range m.Attributes {
-			if a.Key == "rid" {
+			switch {
+			case a.Key == "rid":
 				rids++
+			case a.IsICECandidate():
+				candidates = append(candidates, a.Value)
 			}
 		}
 		if rids > maxRIDsPerSection {
-			return fmt.Errorf("media section %d: %d simulcast rids exceed %d: %w", i, rids, maxRIDsPerSection, ErrProtocol)
+			return nil, fmt.Errorf("media section %d: %d simulcast rids exceed %d: %w", i, rids, maxRIDsPerSection, ErrProtocol)
 		}
 	}
-	return nil
+	return candidates, nil
 }

@@ -25,7 +25,7 @@ func FuzzCheckSDP(f *testing.F) {
 	f.Add("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n")
 	f.Add(strings.Repeat("m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n", 3))
 	f.Fuzz(func(t *testing.T, raw string) {
-		if err := checkSDP(raw, maxUpMediaSections); err != nil {
+		if _, err := checkSDP(raw, maxUpMediaSections); err != nil {
 			return
 		}
 		if len(raw) > maxSDPBytes {
