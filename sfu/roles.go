@@ -331,25 +331,51 @@ func (p *Participant) Remove(id string, ban bool) error {
 		r.mu.Unlock()
 		return err
 	}
+	var banned []*Waiter
 	target := r.findLocked(id)
 	if target == nil {
 		w := r.takeWaiterLocked(id)
 		if w != nil && ban {
-			r.access.ban(w.req.LinkID, w.req.Addr)
+			banned = r.banLocked(w.req.LinkID, w.req.Addr)
 		}
 		r.mu.Unlock()
 		if w != nil {
 			w.req.Signaler.Fail(ErrLobbyDenied)
 		}
+		refuseBanned(banned)
 		return nil
 	}
 	if ban {
-		r.access.ban(target.linkID, target.addr)
+		banned = r.banLocked(target.linkID, target.addr)
 	}
 	r.mu.Unlock()
 	r.manager.log.Info("participant removed by a moderator", "room", r.name, "participant", target.id, "by", p.id, "ban", ban)
 	target.fail(ErrRemoved)
+	refuseBanned(banned)
 	return nil
+}
+
+// banLocked bans a link or, for someone who came without one, an
+// address, and takes out of the lobby whoever waits there under the
+// ban (the banned person's other device, or a second session they
+// opened under another name): admitted later, or let in with everyone
+// when the lobby is switched off, they would be back in the meeting.
+// Those taken out are returned, to be refused with no lock held.
+func (r *Room) banLocked(linkID string, addr netip.Addr) (refused []*Waiter) {
+	r.access.ban(linkID, addr)
+	for _, w := range slices.Clone(r.access.lobby) {
+		if r.access.banned(&w.req) {
+			refused = append(refused, r.takeWaiterLocked(w.id))
+		}
+	}
+	return refused
+}
+
+// refuseBanned ends the waits banLocked took out of the lobby.
+func refuseBanned(waiters []*Waiter) {
+	for _, w := range waiters {
+		w.req.Signaler.Fail(ErrBanned)
+	}
 }
 
 // SetRole gives participant id a role. A participant made viewer stops

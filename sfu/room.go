@@ -93,6 +93,10 @@ func (r *Room) add(p *Participant, req *JoinRequest) error {
 	if r.ended != nil {
 		return r.ended
 	}
+	if r.access.banned(req) {
+		// Banned while waiting in the lobby, or since screen let it by.
+		return ErrBanned
+	}
 	max := r.access.settings.MaxParticipants
 	if max <= 0 {
 		max = r.manager.limits.MaxParticipantsPerRoom

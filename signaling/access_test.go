@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -472,6 +473,70 @@ func TestBanByLinkKeepsOutOnlyThatLink(t *testing.T) {
 	endsWith(t, ben, signaling.CodeRemoved)
 	s.refused(t, client.Config{Room: "council", Name: "Ben", Token: tok}, signaling.CodeBanned)
 	s.dial(t, client.Config{Room: "council", Name: "Cleo"}) // same address, no link
+}
+
+// admit lets whoever waits as c in the lobby in, and waits for it.
+func admit(t *testing.T, moderator, c *client.Client) {
+	t.Helper()
+	waitFor(t, "the moderator sees the newcomer waiting", func() bool {
+		return slices.ContainsFunc(moderator.Lobby(), func(e sfu.LobbyEntry) bool { return e.ID == c.LobbyID() })
+	})
+	if err := moderator.Admit(c.LobbyID()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-c.Admitted():
+	case <-time.After(5 * time.Second):
+		t.Fatal("not admitted")
+	}
+}
+
+func TestABanKeepsOutThoseWaitingInTheLobby(t *testing.T) {
+	s := startAccess(t, nil)
+	ana := s.join(t, "council", "Ana") // moderator
+	if err := ana.ChangeRoom(client.RoomSettings{Lobby: boolp(true)}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "lobby on", func() bool { return ana.RoomState().Lobby })
+
+	// Ben comes with a link, and waits with it from a second device too,
+	// under another name.
+	tok := s.link(t, "council", auth.RoleParticipant, "")
+	ben := s.dial(t, client.Config{Room: "council", Name: "Ben", Token: tok})
+	admit(t, ana, ben)
+	again := s.dial(t, client.Config{Room: "council", Name: "Not Ben", Token: tok})
+	waitFor(t, "Ana sees the second device waiting", func() bool { return len(ana.Lobby()) == 1 })
+	if err := ana.Remove(ben.ID(), true); err != nil {
+		t.Fatal(err)
+	}
+	endsWith(t, ben, signaling.CodeRemoved)
+	// Switching the lobby off lets in whoever waits, but not the banned.
+	if err := ana.ChangeRoom(client.RoomSettings{Lobby: boolp(false)}); err != nil {
+		t.Fatal(err)
+	}
+	endsWith(t, again, signaling.CodeBanned)
+
+	// Without a link, the address is banned: a second session from it,
+	// waiting under another name, is not admitted later.
+	if err := ana.ChangeRoom(client.RoomSettings{Lobby: boolp(true)}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "lobby on again", func() bool { return ana.RoomState().Lobby })
+	dan := s.dial(t, client.Config{Room: "council", Name: "Dan"})
+	admit(t, ana, dan)
+	eve := s.dial(t, client.Config{Room: "council", Name: "Eve"})
+	waitFor(t, "Ana sees Eve waiting", func() bool { return len(ana.Lobby()) == 1 })
+	if err := ana.Remove(dan.ID(), true); err != nil {
+		t.Fatal(err)
+	}
+	endsWith(t, dan, signaling.CodeRemoved)
+	if err := ana.Admit(eve.LobbyID()); err != nil {
+		t.Fatal(err)
+	}
+	endsWith(t, eve, signaling.CodeBanned)
+	if n := s.manager.ParticipantCount(); n != 1 {
+		t.Fatalf("%d participants, want Ana alone", n)
+	}
 }
 
 func TestViewerCannotPublish(t *testing.T) {
