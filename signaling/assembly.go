@@ -146,9 +146,24 @@ func (m *ClientMessage) validateAssembly() *Error {
 	return nil
 }
 
+// A participant may ask for the minutes minutesBurst times in a row,
+// then once every minutesEvery: a facilitator exports them now and
+// then, and each answer holds the whole meeting's record (every closed
+// proposal with its ballots and reasons, up to maxTurns turns), tens of
+// megabytes in a meeting stuffed for it, encoded and queued anew for
+// each request.
+const (
+	minutesEvery = 5 * time.Second
+	minutesBurst = 2
+)
+
 // assemble handles the assembly's messages of participant p; a refusal
 // by the rules is answered with refused.
 func (s *session) assemble(p *sfu.Participant, m *ClientMessage) error {
+	if m.Type == TypeMinutes && !s.getLine().limits.minutes.Allow() {
+		s.refuse(m.Type, CodeRateLimit, "too many requests for the minutes: wait a moment")
+		return nil
+	}
 	var minutes *assembly.Minutes
 	err := p.Assembly(func(a *assembly.Assembly, me assembly.Member, now time.Time) error {
 		switch m.Type {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/plenum-meet/plenum/sfu"
 	"github.com/plenum-meet/plenum/sfu/assembly"
+	"github.com/plenum-meet/plenum/signaling"
 	"github.com/plenum-meet/plenum/signaling/client"
 )
 
@@ -346,6 +347,26 @@ func TestMinutesExportHoldsTheDecisions(t *testing.T) {
 	if len(m.Turns) != 1 || m.Turns[0].Name != "Ana" {
 		t.Fatalf("speaking order %+v", m.Turns)
 	}
+}
+
+func TestRequestsForTheMinutesAreLimitedButTheSessionGoesOn(t *testing.T) {
+	s := startAccess(t, nil)
+	fac, _ := assemblyRoom(t, s, "assembly")
+	const sent = 10
+	for range sent {
+		must(t, fac.RequestMinutes())
+	}
+	// Two in a row are answered, then one every five seconds.
+	waitFor(t, "the requests past the burst are refused", func() bool { return len(fac.Refusals()) >= sent-3 })
+	for _, r := range fac.Refusals() {
+		if r.Code != signaling.CodeRateLimit || r.Request != signaling.TypeMinutes {
+			t.Fatalf("refusal %+v, want rate-limit of minutes", r)
+		}
+	}
+	if n := len(fac.Minutes()); n < 1 || n > 3 {
+		t.Fatalf("%d requests for the minutes answered of %d sent at once", n, sent)
+	}
+	stillWorks(t, fac)
 }
 
 func must(t *testing.T, err error) {

@@ -324,6 +324,8 @@ type limits struct {
 	// passwordChanges limits room-settings messages that set a password
 	// (moderation.go).
 	passwordChanges *rate.Limiter
+	// minutes limits requests for the minutes (assembly.go).
+	minutes *rate.Limiter
 }
 
 // newLimits makes a participant's limits, its messages metered by the
@@ -334,6 +336,7 @@ func newLimits(messages *rate.Limiter) *limits {
 		chat:            rate.NewLimiter(chatRate, chatBurst),
 		react:           rate.NewLimiter(reactRate, reactBurst),
 		passwordChanges: rate.NewLimiter(passwordChangeRate, passwordChangeBurst),
+		minutes:         rate.NewLimiter(rate.Every(minutesEvery), minutesBurst),
 	}
 }
 
