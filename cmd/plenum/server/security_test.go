@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -178,5 +179,81 @@ func TestSecretsAreNeverLogged(t *testing.T) {
 		if strings.Contains(out, s) {
 			t.Errorf("the %s appears in the log", what)
 		}
+	}
+}
+
+// getAs GETs url as a browser that reached it under host, with extra
+// headers, and returns the status.
+func getAs(t *testing.T, url, host string, header http.Header) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = host
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestARebindingNameIsRefusedOnLoopback: a page of evil.example whose
+// name now points at 127.0.0.1 is, for the browser, the same origin as
+// the server on loopback; it may neither read the metrics served to
+// this machine nor open a session.
+func TestARebindingNameIsRefusedOnLoopback(t *testing.T) {
+	srv, _ := startWith(t, func(c *server.Config) { c.TrustedProxies = server.LoopbackPrefixes() })
+	_, port, _ := net.SplitHostPort(srv.Addr().String())
+	base := "http://" + srv.Addr().String()
+	evil := net.JoinHostPort("evil.example", port)
+	if got := getAs(t, base+server.MetricsPath, evil, nil); got != http.StatusMisdirectedRequest {
+		t.Errorf("metrics asked for as %s: %d, want %d", evil, got, http.StatusMisdirectedRequest)
+	}
+	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+	conn, resp, err := d.Dial(wsURL(srv), http.Header{"Host": {evil}, "Origin": {"http://" + evil}})
+	if err == nil {
+		conn.Close()
+		t.Errorf("a page of %s opened a signaling session", evil)
+	} else if resp == nil || resp.StatusCode != http.StatusMisdirectedRequest {
+		t.Errorf("a page of %s opening a session: %v, want %d", evil, err, http.StatusMisdirectedRequest)
+	}
+
+	// Loopback names, and a trusted proxy that forwards the public name,
+	// are served as before.
+	for _, host := range []string{"localhost:" + port, "app.localhost:" + port, "127.0.0.1:" + port, "[::1]:" + port, "0.0.0.0:" + port} {
+		if got := getAs(t, base+server.MetricsPath, host, nil); got != http.StatusOK {
+			t.Errorf("metrics asked for as %s: %d", host, got)
+		}
+	}
+	local := net.JoinHostPort("localhost", port)
+	conn, _, err = d.Dial(wsURL(srv), http.Header{"Host": {local}, "Origin": {"http://" + local}})
+	if err != nil {
+		t.Errorf("a page of %s: %v", local, err)
+	} else {
+		conn.Close()
+	}
+	proxied := http.Header{"X-Forwarded-For": {"203.0.113.5"}, "X-Forwarded-Proto": {"https"}}
+	if got := getAs(t, base+"/council", "meet.example.org", proxied); got != http.StatusOK {
+		t.Errorf("a page through a trusted proxy: %d", got)
+	}
+
+	// The metrics listener too; an --allowed-origin's host is the admin's.
+	sep, _ := startWith(t, func(c *server.Config) {
+		c.MetricsListen = "127.0.0.1:0"
+		c.AllowedOrigins = []string{"https://meet.example.org"}
+	})
+	if got := getAs(t, "http://"+sep.Addr().String()+"/council", "meet.example.org", nil); got != http.StatusOK {
+		t.Errorf("a page as the host of an allowed origin: %d", got)
+	}
+	metrics := sep.ExtraAddr("metrics").String()
+	_, mport, _ := net.SplitHostPort(metrics)
+	if got := getAs(t, "http://"+metrics+server.MetricsPath, net.JoinHostPort("evil.example", mport), nil); got != http.StatusMisdirectedRequest {
+		t.Errorf("the metrics listener asked as evil.example: %d, want %d", got, http.StatusMisdirectedRequest)
 	}
 }

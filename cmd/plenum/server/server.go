@@ -224,12 +224,12 @@ func New(cfg Config) (_ *Server, err error) {
 		MessagesPerIP:       cfg.MessagesPerIP,
 	})
 	s.registry = s.newRegistry(cfg.Version)
-	s.http = s.httpServer(trustProxies(cfg.TrustedProxies, securityHeaders(s.routes())))
+	s.http = s.httpServer(trustProxies(cfg.TrustedProxies, securityHeaders(loopbackNamesOnly(cfg.AllowedOrigins, s.routes()))))
 	for i := range s.extra {
 		e := &s.extra[i]
 		switch e.name {
 		case "metrics":
-			e.srv = s.httpServer(securityHeaders(s.metricsRoutes()))
+			e.srv = s.httpServer(securityHeaders(loopbackNamesOnly(cfg.AllowedOrigins, s.metricsRoutes())))
 		case "redirect":
 			e.srv = s.httpServer(securityHeaders(s.redirectHandler()))
 		}
