@@ -101,6 +101,19 @@ func (a *Assembly) Proposals() []ProposalState {
 // (Member.Ballot): the person has not left, so their ballots stay, cast
 // by heir now.
 func (a *Assembly) Left(id, heir string, now time.Time) {
+	a.Demoted(id, heir, now)
+	// Nobody comes back under the same id: whether they spoke is of no
+	// more use, and kept it would grow the room's memory with every
+	// newcomer who had the floor.
+	delete(a.queue.spoken, id)
+}
+
+// Demoted treats a participant made viewer as one who left: a viewer
+// neither speaks nor votes, so their hand is lowered, their turn ends and
+// their ballots in open votes are dropped (made participant again, they
+// may vote again), or go to heir, the same person on another device.
+// Whether they spoke is kept.
+func (a *Assembly) Demoted(id, heir string, now time.Time) {
 	if a.queue.leave(id, now) {
 		a.queueChanged = true
 	}
@@ -110,12 +123,6 @@ func (a *Assembly) Left(id, heir string, now time.Time) {
 		}
 	}
 }
-
-// Demoted treats a participant made viewer as one who left: a viewer
-// neither speaks nor votes, so their hand is lowered, their turn ends and
-// their ballots in open votes are dropped (made participant again, they
-// may vote again), or go to heir, the same person on another device.
-func (a *Assembly) Demoted(id, heir string, now time.Time) { a.Left(id, heir, now) }
 
 // ballotKey is what m's ballots go by.
 func (m Member) ballotKey() string {

@@ -2,6 +2,7 @@ package assembly
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -177,6 +178,29 @@ func TestLeavingEndsHandAndTurn(t *testing.T) {
 	a.Left("z", "", t0)
 	if changed, _, _ := a.Changes(t0); changed {
 		t.Fatal("an unknown participant leaving changed the queue")
+	}
+}
+
+// Everyone who ever had the floor is not remembered for the meeting's
+// whole life: a room whose participants come and go, each called once,
+// would hold one more entry for each.
+func TestWhoSpokeIsForgottenWhenTheyLeave(t *testing.T) {
+	var a Assembly
+	for i := range 5000 {
+		m := Member{ID: fmt.Sprint("p", i), Name: "Passer-by"}
+		must(t, a.RaiseHand(m, false))
+		must(t, a.CallNext(fac, t0))
+		a.Left(m.ID, "", t0)
+	}
+	if n := len(a.queue.spoken); n != 0 {
+		t.Fatalf("%d participants who left are still remembered as having spoken", n)
+	}
+	// Made viewer, one stays known to have spoken.
+	must(t, a.RaiseHand(ana, false))
+	must(t, a.CallNext(fac, t0))
+	a.Demoted(ana.ID, "", t0)
+	if !a.queue.spoken[ana.ID] {
+		t.Fatal("a participant made viewer is no longer known to have spoken")
 	}
 }
 
