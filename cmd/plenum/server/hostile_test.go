@@ -2,10 +2,12 @@ package server_test
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -177,4 +179,57 @@ func TestHugeHeadersAreRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = resp.Body.Close()
+}
+
+// TestHTTPConnectionsPerAddressAreLimited: a client that opens
+// connections to the web server and never upgrades them holds no more
+// than HTTPConnectionsPerSession for each signaling session its address
+// may have; the one past it is closed at once, other addresses are not
+// counted, and a place given back can be taken again.
+func TestHTTPConnectionsPerAddressAreLimited(t *testing.T) {
+	srv, _ := startWith(t, func(c *server.Config) { c.MaxConnectionsPerIP = 2 })
+	limit := 2 * server.HTTPConnectionsPerSession
+	dialFrom := func(ip string) net.Conn {
+		t.Helper()
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 5 * time.Second}
+		conn, err := d.Dial("tcp", srv.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = conn.Close() })
+		return conn
+	}
+	// servesPage reports whether conn is answered, or was hung up on.
+	servesPage := func(conn net.Conn) bool {
+		t.Helper()
+		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.WriteString(conn, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"); err != nil {
+			return false
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			return false
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}
+	var held []net.Conn
+	for range limit {
+		held = append(held, dialFrom("127.0.0.2"))
+	}
+	if !servesPage(held[0]) {
+		t.Fatal("a connection within the limit was not served")
+	}
+	over := dialFrom("127.0.0.2")
+	_ = over.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if _, err := over.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("connection %d from one address still open (%v), want it closed at once", limit+1, err)
+	}
+	if !servesPage(dialFrom("127.0.0.3")) {
+		t.Fatal("another address was refused")
+	}
+	_ = held[1].Close()
+	waitUntil(t, 10*time.Second, "a place given back is taken again", func() bool {
+		return servesPage(dialFrom("127.0.0.2"))
+	})
 }

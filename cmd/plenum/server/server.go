@@ -72,9 +72,11 @@ type Config struct {
 	// AllowedOrigins may open WebSockets besides the server's own pages.
 	AllowedOrigins []string
 	// MaxConnectionsPerIP bounds the signaling sessions of one client
-	// address (0: no limit); MessagesPerIP their messages per second
-	// together (0: no limit). Behind a trusted proxy the address is the
-	// one it forwarded.
+	// address (0: no limit), and its connections to the web server to
+	// HTTPConnectionsPerSession times as many (a trusted proxy's are not
+	// counted); MessagesPerIP their messages per second together (0: no
+	// limit). Behind a trusted proxy the address is the one it
+	// forwarded.
 	MaxConnectionsPerIP, MessagesPerIP int
 	// TURN configures relaying for clients behind strict firewalls.
 	TURN TURNConfig
@@ -174,10 +176,12 @@ func New(cfg Config) (_ *Server, err error) {
 		closers = append(closers, ln.Close)
 		return ln, nil
 	}
+	httpConnsPerIP := HTTPConnectionsPerSession * cfg.MaxConnectionsPerIP
 	ln, err := listen("http", cfg.Listen)
 	if err != nil {
 		return nil, err
 	}
+	ln = limitPerAddr(ln, httpConnsPerIP, cfg.TrustedProxies)
 	scheme := "http"
 	if cfg.TLS != nil {
 		ln = tls.NewListener(ln, cfg.TLS)
@@ -197,7 +201,7 @@ func New(cfg Config) (_ *Server, err error) {
 		if err != nil {
 			return nil, err
 		}
-		s.extra = append(s.extra, extraServer{name: "redirect", ln: rln})
+		s.extra = append(s.extra, extraServer{name: "redirect", ln: limitPerAddr(rln, httpConnsPerIP, nil)})
 	}
 	// The manager first: TURN asks it whose credentials are still good.
 	s.manager = sfu.NewManager(engine, cfg.Limits, log)
