@@ -6,9 +6,10 @@ import (
 	"errors"
 	"log/slog"
 	"net"
-	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/plenum-meet/plenum/netlimit"
 )
 
 const (
@@ -29,9 +30,9 @@ const (
 // slots. Variables for the tests.
 var (
 	// maxConnsPerIP bounds one address's TCP and TLS connections,
-	// handshakes included. A participant's browser opens one or two
-	// (TCP, TLS) for each of its two peer connections, and a whole
-	// office may share an address.
+	// handshakes included (an IPv6 client's by its /64, see netlimit).
+	// A participant's browser opens one or two (TCP, TLS) for each of
+	// its two peer connections, and a whole office may share an address.
 	maxConnsPerIP = 64
 	// firstFrameTimeout bounds the wait for a connection's first TURN
 	// frame (after its TLS handshake): a client that connects asks at
@@ -187,54 +188,8 @@ type tcpListener struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	pending   chan struct{} // semaphore of running handshakes
-	perIP     *perIPConns
+	perIP     *netlimit.Conns
 	closeOnce sync.Once
-}
-
-// perIPConns counts the open connections of each client address.
-type perIPConns struct {
-	mu sync.Mutex
-	n  map[netip.Addr]int
-}
-
-// admit counts conn against its address and returns it wrapped so that
-// closing it gives the place back, or false if the address is full.
-func (p *perIPConns) admit(conn net.Conn) (net.Conn, bool) {
-	ip := netip.Addr{}
-	if ta, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
-		ip = ta.AddrPort().Addr().Unmap()
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.n[ip] >= maxConnsPerIP {
-		return nil, false
-	}
-	p.n[ip]++
-
-	return &countedConn{Conn: conn, release: func() { p.release(ip) }}, true
-}
-
-func (p *perIPConns) release(ip netip.Addr) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.n[ip]--; p.n[ip] <= 0 {
-		delete(p.n, ip)
-	}
-}
-
-// countedConn gives its address's place back when first closed.
-type countedConn struct {
-	net.Conn
-	release func()
-	once    sync.Once
-}
-
-// Close closes the socket and gives the place back once.
-func (c *countedConn) Close() error {
-	err := c.Conn.Close()
-	c.once.Do(c.release)
-
-	return err
 }
 
 func newTCPListener(ln net.Listener, srv *Server, tlsConfig *tls.Config) *tcpListener {
@@ -290,7 +245,7 @@ func (l *tcpListener) acceptRaw() (net.Conn, error) {
 	for {
 		conn, err := l.Listener.Accept()
 		if err == nil {
-			counted, ok := l.perIP.admit(conn)
+			counted, ok := l.perIP.Admit(conn, maxConnsPerIP)
 			if !ok {
 				l.srv.refusals.Log(l.srv.log, slog.LevelInfo, "turn: too many connections from one address, connection closed", "client", addrString(conn.RemoteAddr()))
 				_ = conn.Close()

@@ -2,11 +2,14 @@ package turn
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
 	"testing"
 	"time"
+
+	"github.com/plenum-meet/plenum/netlimit"
 )
 
 // closedByServer reports whether the server closed c within d.
@@ -31,9 +34,7 @@ func dialTCPFrom(t *testing.T, s *Server, from string) net.Conn {
 func waitCounted(t *testing.T, s *Server, ip netip.Addr, n int) {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		s.perIP.mu.Lock()
-		got := s.perIP.n[ip]
-		s.perIP.mu.Unlock()
+		got := s.perIP.Count(netlimit.Client(ip))
 		if got == n {
 			return
 		}
@@ -106,5 +107,71 @@ func TestSilentTCPConnectionsAreClosed(t *testing.T) {
 	time.Sleep(2 * firstFrameTimeout)
 	if got := c.pingPong(t, newUDPEcho(t).addr(), 1); got != 1 {
 		t.Fatalf("%d of 1 echo after the first frame's wait", got)
+	}
+}
+
+// fakeListener hands out the connections put in conns.
+type fakeListener struct {
+	net.Listener
+	conns chan net.Conn
+}
+
+func (l *fakeListener) Accept() (net.Conn, error) {
+	c, ok := <-l.conns
+	if !ok {
+		return nil, net.ErrClosed
+	}
+	return c, nil
+}
+
+func (l *fakeListener) Close() error { return nil }
+
+// fakeConn is a connection from addr that records its closing.
+type fakeConn struct {
+	net.Conn
+	addr   *net.TCPAddr
+	closed chan struct{}
+}
+
+func newFakeConn(addr string) *fakeConn {
+	return &fakeConn{addr: net.TCPAddrFromAddrPort(netip.MustParseAddrPort(addr)), closed: make(chan struct{})}
+}
+
+func (c *fakeConn) RemoteAddr() net.Addr { return c.addr }
+func (c *fakeConn) Close() error         { close(c.closed); return nil }
+
+// An IPv6 client takes addresses of its /64 at will: they count as one,
+// as SECURITY.md says of every per-address limit.
+func TestTheCapCountsAnIPv6ClientByItsSlash64(t *testing.T) {
+	was := maxConnsPerIP
+	t.Cleanup(func() { maxConnsPerIP = was }) // after the server's Close, registered later
+	maxConnsPerIP = 4
+	s := newTestServer(t, nil)
+	fake := &fakeListener{conns: make(chan net.Conn, maxConnsPerIP+2)}
+	l := newTCPListener(fake, s, nil)
+	t.Cleanup(func() { _ = l.Close() })
+	for i := range maxConnsPerIP {
+		fake.conns <- newFakeConn(fmt.Sprintf("[2001:db8:1:2::%x]:40000", i+1))
+	}
+	over := newFakeConn("[2001:db8:1:2::ffff]:40000")
+	other := newFakeConn("[2001:db8:1:3::1]:40000")
+	fake.conns <- over
+	fake.conns <- other
+	for i := range maxConnsPerIP {
+		if _, err := l.acceptRaw(); err != nil {
+			t.Fatalf("connection %d: %v", i+1, err)
+		}
+	}
+	conn, err := l.acceptRaw()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := netlimit.RemoteAddr(conn); a != other.addr.AddrPort().Addr() {
+		t.Fatalf("accepted a connection from %v, want the next one, from another /64", a)
+	}
+	select {
+	case <-over.closed:
+	default:
+		t.Fatal("a connection from another address of a full /64 was kept")
 	}
 }

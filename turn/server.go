@@ -14,6 +14,7 @@ import (
 
 	pionturn "github.com/pion/turn/v5"
 
+	"github.com/plenum-meet/plenum/netlimit"
 	"github.com/plenum-meet/plenum/sfu/pionlog"
 	"github.com/plenum-meet/plenum/sfu/rawsock"
 )
@@ -35,9 +36,9 @@ type Server struct {
 	relays relayRegistry
 	bw     *bandwidth
 	conns  *connTracker
-	// perIP counts each client address's TCP and TLS connections
-	// together: the cap is on both, not on each listener.
-	perIP    *perIPConns
+	// perIP counts each client's TCP and TLS connections together:
+	// the cap is on both, not on each listener.
+	perIP    *netlimit.Conns
 	refusals *pionlog.Limiter // client-triggered refusal logs
 	// selfCheckPeer is SelfCheck's echo socket while it runs: a peer on
 	// an own address at a port other than the SFU's.
@@ -68,7 +69,7 @@ func New(cfg Config) (*Server, error) {
 		quota:    newAllocQuota(cfg.MaxAllocationsPerUser, cfg.MaxAllocations),
 		bw:       newBandwidth(cfg.RelayBytesPerSecond),
 		conns:    newConnTracker(),
-		perIP:    &perIPConns{n: map[netip.Addr]int{}},
+		perIP:    &netlimit.Conns{},
 		refusals: pionlog.NewLimiter(),
 	}
 
