@@ -57,25 +57,13 @@ const assemblyEvery = 200 * time.Millisecond
 // broadcastAssemblyLocked tells everybody what changed in the assembly,
 // now or, in a burst, with the changes that follow (assemblyEvery).
 func (r *Room) broadcastAssemblyLocked(now time.Time) {
-	if r.assemblyDue || !r.assembly.Changed() {
-		return // nothing to tell, or a broadcast to come will tell it
+	if r.assembly.Changed() {
+		r.assemblyNews.sendLocked(r, assemblyEvery, now, r.sendAssemblyChangesLocked)
 	}
-	if wait := assemblyEvery - now.Sub(r.assemblySent); wait > 0 {
-		r.assemblyDue = true
-		time.AfterFunc(wait, func() {
-			r.mu.Lock()
-			defer r.mu.Unlock()
-			r.assemblyDue = false
-			r.sendAssemblyChangesLocked(time.Now())
-		})
-		return
-	}
-	r.sendAssemblyChangesLocked(now)
 }
 
 // sendAssemblyChangesLocked tells everybody what changed in the assembly.
 func (r *Room) sendAssemblyChangesLocked(now time.Time) {
-	r.assemblySent = now
 	changed, queue, proposals := r.assembly.Changes(now)
 	if !changed && len(proposals) == 0 {
 		return

@@ -39,6 +39,9 @@ type Participant struct {
 	// demoted is set, under mu, when a moderator made the participant a
 	// viewer: its up offers are then ignored rather than refused.
 	demoted bool
+	// muteNews paces the broadcasts of the participant's own mute
+	// changes (Room.broadcastMuteUpdate); guarded by the room's mu.
+	muteNews paced
 
 	mu     sync.Mutex // guards the fields below
 	info   ParticipantInfo
@@ -138,7 +141,7 @@ func (p *Participant) SetMuted(audio, video bool) {
 	p.info.AudioMuted, p.info.VideoMuted = audio, video
 	p.mu.Unlock()
 	if changed {
-		p.room.broadcastUpdate(p)
+		p.room.broadcastMuteUpdate(p)
 	}
 }
 

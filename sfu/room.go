@@ -28,10 +28,9 @@ type Room struct {
 	holds        holds             // media held by a moderator's mute (hold.go)
 	chat         chat.History      // the meeting's recent messages (chatroom.go)
 	assembly     assembly.Assembly // queue, proposals, minutes (deciding.go)
-	// assemblySent is when the assembly's changes last went out, and
-	// assemblyDue says a broadcast of them is scheduled (deciding.go).
-	assemblySent time.Time
-	assemblyDue  bool
+	// assemblyNews paces the broadcasts of the assembly's changes
+	// (deciding.go).
+	assemblyNews paced
 
 	// ended, once set (by a moderator ending the meeting, or the
 	// server closing), refuses newcomers with its reason.
@@ -212,15 +211,25 @@ func (r *Room) snapshot() []*Participant {
 	return slices.Clone(r.participants)
 }
 
-// broadcastUpdate tells everybody but p of p's new state, if p is still
-// in the room: an update for someone who left would read as a join.
-func (r *Room) broadcastUpdate(p *Participant) {
+// muteUpdateEvery is the least time between two broadcasts of one
+// participant's own mute changes. A change after a quiet spell goes out
+// at once; those of a burst go together, with the state as it is then,
+// at most this late: a client flipping its microphone 50 times a second
+// (as many messages as it may send) would else cost everyone in its
+// room 50 messages a second, each encoded under the room's lock.
+const muteUpdateEvery = 200 * time.Millisecond
+
+// broadcastMuteUpdate tells everybody but p of p's new mute state, now
+// or, in a burst, with the changes that follow (muteUpdateEvery).
+func (r *Room) broadcastMuteUpdate(p *Participant) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.broadcastUpdateLocked(p)
+	p.muteNews.sendLocked(r, muteUpdateEvery, time.Now(), func(time.Time) { r.broadcastUpdateLocked(p) })
 }
 
-// broadcastUpdateLocked is broadcastUpdate with r.mu held.
+// broadcastUpdateLocked tells everybody but p of p's new state, if p is
+// still in the room: an update for someone who left would read as a
+// join. r.mu must be held.
 func (r *Room) broadcastUpdateLocked(p *Participant) {
 	if !slices.Contains(r.participants, p) {
 		return

@@ -215,6 +215,45 @@ func TestParticipantsSeeJoinsMuteAndLeaves(t *testing.T) {
 	waitFor(t, "Ana sees Ben leave", func() bool { _, ok := ana.Participants()[ben.ID()]; return !ok })
 }
 
+// A microphone flipped as fast as messages may go costs the others a
+// few messages, not one each flip, and they end with its last state.
+func TestAMuteFlippedInABurstIsToldTogether(t *testing.T) {
+	f := start(t)
+	ana := f.join(t, "council", "Ana")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ben, err := client.Dial(ctx, client.Config{URL: f.url, Room: "council", Name: "Ben", Record: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ben.Close)
+	const flips = 50
+	for i := range flips {
+		if err := ana.SetMuted(i%2 == 0, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The last flip unmutes; this mutes again, for good.
+	if err := ana.SetMuted(true, false); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Ben sees Ana's last state", func() bool { return ben.Participants()[ana.ID()].AudioMuted })
+	time.Sleep(500 * time.Millisecond) // for any update still to come
+	updates := 0
+	for _, m := range ben.Recorded() {
+		var u struct{ Participant sfu.ParticipantInfo }
+		if m.Type == signaling.TypeParticipantUpdated && json.Unmarshal(m.Raw, &u) == nil && u.Participant.ID == ana.ID() {
+			updates++
+		}
+	}
+	if updates > 10 {
+		t.Fatalf("Ben was told %d times of Ana's %d changes within a second", updates, flips+1)
+	}
+	if !ben.Participants()[ana.ID()].AudioMuted {
+		t.Fatal("Ben does not end with Ana's last state")
+	}
+}
+
 func TestShutdownTellsEveryClient(t *testing.T) {
 	f := start(t)
 	ana := f.join(t, "council", "Ana")
