@@ -684,6 +684,43 @@ func TestAskToUnmute(t *testing.T) {
 // is away, reaches it when it resumes: otherwise, still thinking itself
 // held in an ask-to-unmute room, it would ask for what it has, and its
 // request, from someone no longer held, would go to nobody.
+// refusedPastTheBurst waits until at least n of the requests c sent at
+// once were refused, checks that every refusal is a rate-limit of
+// request, and that c's session goes on.
+func refusedPastTheBurst(t *testing.T, c *client.Client, request string, n int) {
+	t.Helper()
+	waitFor(t, "the "+request+" past the burst are refused", func() bool { return len(c.Refusals()) >= n })
+	for _, r := range c.Refusals() {
+		if r.Code != signaling.CodeRateLimit || r.Request != request {
+			t.Fatalf("refusal %+v, want rate-limit of %s", r, request)
+		}
+	}
+	stillWorks(t, c)
+}
+
+func TestRequestsToUnmuteAreLimitedButTheSessionGoesOn(t *testing.T) {
+	s := startAccess(t, nil)
+	ana := s.join(t, "council", "Ana") // moderator
+	ben := s.join(t, "council", "Ben")
+	if err := ana.MuteParticipant(ben.ID(), true, false); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Ben is muted", func() bool { _, audio, _ := ben.MutedBy(); return audio })
+	const sent = 20
+	for range sent {
+		if err := ben.AskToUnmute(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Two in a row reach the moderators, then one every five seconds.
+	refusedPastTheBurst(t, ben, signaling.TypeAskUnmute, sent-3)
+	waitFor(t, "the moderator is asked", func() bool { return len(ana.UnmuteRequests()) >= 2 })
+	time.Sleep(300 * time.Millisecond) // for any request still on its way
+	if n := len(ana.UnmuteRequests()); n > 3 {
+		t.Fatalf("the moderator was asked %d times of %d sent at once", n, sent)
+	}
+}
+
 func TestAnUnmuteAllowedWhileAwayIsToldOnResuming(t *testing.T) {
 	s := startAccess(t, nil)
 	ana, ben := anaAndBen(t, s, client.RoomSettings{AskToUnmute: boolp(true)}, func(st sfu.RoomState) bool { return st.AskToUnmute })
@@ -849,13 +886,7 @@ func TestPasswordChangesAreLimitedButTheSessionGoesOn(t *testing.T) {
 		}
 	}
 	// Three in a row are hashed, then one every five seconds.
-	waitFor(t, "the changes past the burst are refused", func() bool { return len(ana.Refusals()) >= sent-4 })
-	for _, r := range ana.Refusals() {
-		if r.Code != signaling.CodeRateLimit || r.Request != signaling.TypeRoomSettings {
-			t.Fatalf("refusal %+v, want rate-limit of room-settings", r)
-		}
-	}
-	stillWorks(t, ana)
+	refusedPastTheBurst(t, ana, signaling.TypeRoomSettings, sent-4)
 	if !ana.RoomState().Password {
 		t.Fatal("the changes let through set no password")
 	}

@@ -357,16 +357,10 @@ func TestRequestsForTheMinutesAreLimitedButTheSessionGoesOn(t *testing.T) {
 		must(t, fac.RequestMinutes())
 	}
 	// Two in a row are answered, then one every five seconds.
-	waitFor(t, "the requests past the burst are refused", func() bool { return len(fac.Refusals()) >= sent-3 })
-	for _, r := range fac.Refusals() {
-		if r.Code != signaling.CodeRateLimit || r.Request != signaling.TypeMinutes {
-			t.Fatalf("refusal %+v, want rate-limit of minutes", r)
-		}
-	}
+	refusedPastTheBurst(t, fac, signaling.TypeMinutes, sent-3)
 	if n := len(fac.Minutes()); n < 1 || n > 3 {
 		t.Fatalf("%d requests for the minutes answered of %d sent at once", n, sent)
 	}
-	stillWorks(t, fac)
 }
 
 func must(t *testing.T, err error) {

@@ -56,6 +56,15 @@ const (
 	passwordChangeBurst = 3
 )
 
+// A participant a moderator muted may ask to unmute askUnmuteBurst
+// times in a row, then once every askUnmuteEvery: each request goes to
+// every moderator, as a notice to act on, and one a second is already
+// more than a person asks.
+const (
+	askUnmuteEvery = 5 * time.Second
+	askUnmuteBurst = 2
+)
+
 // moderate handles the moderation messages of participant p.
 func (s *session) moderate(p *sfu.Participant, m *ClientMessage) error {
 	switch m.Type {
@@ -64,6 +73,10 @@ func (s *session) moderate(p *sfu.Participant, m *ClientMessage) error {
 	case TypeMuteAll:
 		return p.MuteAll(isTrue(m.Audio), isTrue(m.Video))
 	case TypeAskUnmute:
+		if !s.getLine().limits.askUnmute.Allow() {
+			s.refuse(m.Type, CodeRateLimit, "you asked to unmute a moment ago: wait for a moderator")
+			return nil
+		}
 		p.AskToUnmute()
 		return nil
 	case TypeAllowUnmute:

@@ -326,6 +326,8 @@ type limits struct {
 	passwordChanges *rate.Limiter
 	// minutes limits requests for the minutes (assembly.go).
 	minutes *rate.Limiter
+	// askUnmute limits requests to unmute (moderation.go).
+	askUnmute *rate.Limiter
 }
 
 // newLimits makes a participant's limits, its messages metered by the
@@ -337,6 +339,7 @@ func newLimits(messages *rate.Limiter) *limits {
 		react:           rate.NewLimiter(reactRate, reactBurst),
 		passwordChanges: rate.NewLimiter(passwordChangeRate, passwordChangeBurst),
 		minutes:         rate.NewLimiter(rate.Every(minutesEvery), minutesBurst),
+		askUnmute:       rate.NewLimiter(rate.Every(askUnmuteEvery), askUnmuteBurst),
 	}
 }
 
