@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -204,6 +205,39 @@ func FuzzParseToken(f *testing.F) {
 			t.Fatalf("an unsigned token verified: %q -> %+v", token, vc)
 		}
 	})
+}
+
+// Checks asked for at once, as joins with a password in many rooms ask
+// for them, run a few at a time, leaving the other cores to the media.
+func TestPasswordChecksRunAFewAtATime(t *testing.T) {
+	hash, err := HashPassword("open sesame")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const checks = 8
+	done := make(chan bool, checks)
+	for range checks {
+		go func() { done <- CheckPassword(hash, "guess") }()
+	}
+	most := int32(0)
+	for waiting := checks; waiting > 0; {
+		select {
+		case ok := <-done:
+			if ok {
+				t.Error("a wrong password matched")
+			}
+			waiting--
+		default:
+			most = max(most, kdfRunning.Load())
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+	if allowed := int32(max(1, runtime.GOMAXPROCS(0)/2)); most > allowed {
+		t.Fatalf("%d checks ran at once, want at most %d (half the cores)", most, allowed)
+	}
+	if most == 0 {
+		t.Fatal("no check was seen running")
+	}
 }
 
 func TestUnreadableKeyRefusesEveryLink(t *testing.T) {

@@ -6,7 +6,9 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 )
@@ -26,6 +28,26 @@ const (
 	// MaxPasswordRunes bounds a room password.
 	MaxPasswordRunes = 128
 )
+
+// kdfSlots bounds the key derivations that run at once in the process,
+// to half its cores (at least one): clients ask for them, with each join
+// that gives a password, and in as many rooms as they like where every
+// room has one (a rooms file's [*] may say so), at the rate of their
+// messages; unbounded, the derivations took every core from the media
+// of every meeting. Those past the bound wait their turn.
+var kdfSlots = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))
+
+// kdfRunning counts the derivations running, for the tests.
+var kdfRunning atomic.Int32
+
+// derive is the PBKDF2 of pw with salt, run when a slot is free.
+func derive(pw string, salt []byte) ([]byte, error) {
+	kdfSlots <- struct{}{}
+	defer func() { <-kdfSlots }()
+	kdfRunning.Add(1)
+	defer kdfRunning.Add(-1)
+	return pbkdf2.Key(sha256.New, pw, salt, passwordIterations, passwordHashBytes)
+}
 
 // ErrBadPassword means a password is empty, too long or holds control
 // characters.
@@ -52,7 +74,7 @@ func HashPassword(pw string) (string, error) {
 	}
 	salt := make([]byte, passwordSaltBytes)
 	_, _ = rand.Read(salt)
-	dk, err := pbkdf2.Key(sha256.New, pw, salt, passwordIterations, passwordHashBytes)
+	dk, err := derive(pw, salt)
 	if err != nil {
 		return "", err
 	}
@@ -79,6 +101,6 @@ func CheckPassword(hash, pw string) bool {
 	if err != nil || len(b) != passwordSaltBytes+passwordHashBytes {
 		return false
 	}
-	dk, err := pbkdf2.Key(sha256.New, pw, b[:passwordSaltBytes], passwordIterations, passwordHashBytes)
+	dk, err := derive(pw, b[:passwordSaltBytes])
 	return err == nil && subtle.ConstantTimeCompare(dk, b[passwordSaltBytes:]) == 1
 }
