@@ -8,6 +8,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/plenum-meet/plenum/sfu"
+	"github.com/plenum-meet/plenum/sfu/netlimit"
 	"github.com/plenum-meet/plenum/signaling/auth"
 )
 
@@ -210,20 +211,13 @@ func classifyAccess(err error) *Error {
 }
 
 // addrOf is the client, as per-address limits and bans count it, from an
-// HTTP request's RemoteAddr: its IPv4 address, or its IPv6 address's
-// /64.
+// HTTP request's RemoteAddr (netlimit.Client: IPv6 by its /64).
 func addrOf(remote string) netip.Addr {
 	ap, err := netip.ParseAddrPort(remote)
 	if err != nil {
 		return netip.Addr{}
 	}
-	a := ap.Addr().Unmap().WithZone("")
-	if a.Is6() {
-		// One host commonly holds a whole /64 and picks addresses from
-		// it at will: per address, limits and bans would bind nothing.
-		a = netip.PrefixFrom(a, 64).Masked().Addr()
-	}
-	return a
+	return netlimit.Client(ap.Addr())
 }
 
 // admitted records the participant the session speaks for, once it is

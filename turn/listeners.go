@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/plenum-meet/plenum/netlimit"
+	"github.com/plenum-meet/plenum/sfu/netlimit"
 )
 
 const (

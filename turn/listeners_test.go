@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/plenum-meet/plenum/netlimit"
+	"github.com/plenum-meet/plenum/sfu/netlimit"
 )
 
 // closedByServer reports whether the server closed c within d.

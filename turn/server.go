@@ -14,7 +14,7 @@ import (
 
 	pionturn "github.com/pion/turn/v5"
 
-	"github.com/plenum-meet/plenum/netlimit"
+	"github.com/plenum-meet/plenum/sfu/netlimit"
 	"github.com/plenum-meet/plenum/sfu/pionlog"
 	"github.com/plenum-meet/plenum/sfu/rawsock"
 )

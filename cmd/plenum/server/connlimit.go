@@ -4,7 +4,7 @@ import (
 	"net"
 	"net/netip"
 
-	"github.com/plenum-meet/plenum/netlimit"
+	"github.com/plenum-meet/plenum/sfu/netlimit"
 )
 
 // HTTPConnectionsPerSession is how many TCP connections to the web
