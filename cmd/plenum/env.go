@@ -56,12 +56,25 @@ func annotateEnv(flags *pflag.FlagSet) {
 	})
 }
 
+// toolEnv are the PLENUM_ variables of Plenum's own tests and scripts,
+// not of plenum serve: scripts/test exports PLENUM_AXE_JS to every
+// process it starts, and a server started under it must not warn.
+var toolEnv = []string{
+	"PLENUM_AXE_JS", "PLENUM_BENCH_INSIDE", "PLENUM_FAIL_SHOTS",
+	"PLENUM_IMPAIRED_NETWORK_TESTS", "PLENUM_SCREENSHOTS", "PLENUM_SCREENSHOT_DIR",
+	"PLENUM_SOAK", "PLENUM_SOAK_SEED", "PLENUM_SOAK_TESTS", "PLENUM_TEST_LOG",
+	"PLENUM_TURN_DEBUG",
+}
+
 // unknownEnv lists the PLENUM_ variables in environ that name no flag:
 // a misspelt one (PLENUM_TURN_SECERT in a systemd EnvironmentFile) is
 // otherwise ignored without a word, as a config file's unknown key is
 // not.
 func unknownEnv(environ []string, flags *pflag.FlagSet) []string {
 	known := map[string]bool{}
+	for _, name := range toolEnv {
+		known[name] = true
+	}
 	flags.VisitAll(func(f *pflag.Flag) { known[envName(f.Name)] = true })
 	var out []string
 	for _, kv := range environ {
