@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/plenum-meet/plenum/sfu/keyfile"
 )
 
 // SecretFileName is the file in the data directory that holds the TURN
@@ -42,10 +44,12 @@ func CheckSecret(secret []byte) error {
 // that text (trailing whitespace removed), used as-is as the HMAC key.
 //
 // dataDir is created with mode 0700 when missing and the file with mode
-// 0600; an existing file readable by group or others is refused.
-// Concurrent first starts agree on one secret.
+// 0600, both, when written by root, owned by the user who owns the
+// directory they are made in (see [keyfile]); an existing file readable
+// by group or others is refused. Concurrent first starts agree on one
+// secret.
 func LoadOrCreateSecret(dataDir string) ([]byte, error) {
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+	if err := keyfile.MkdirAll(dataDir); err != nil {
 		return nil, fmt.Errorf("turn: create data dir: %w", err)
 	}
 	path := filepath.Join(dataDir, SecretFileName)
@@ -58,47 +62,13 @@ func LoadOrCreateSecret(dataDir string) ([]byte, error) {
 	if _, err := rand.Read(raw); err != nil {
 		return nil, fmt.Errorf("turn: generate secret: %w", err)
 	}
-	text := []byte(hex.EncodeToString(raw) + "\n")
-
-	tmp, err := os.CreateTemp(dataDir, SecretFileName+".tmp*")
-	if err != nil {
-		return nil, fmt.Errorf("turn: write secret: %w", err)
-	}
-	defer os.Remove(tmp.Name()) //nolint:errcheck // best effort; gone after the link
-	if err := writeSync(tmp, text); err != nil {
-		return nil, fmt.Errorf("turn: write secret: %w", err)
-	}
-	// Link, unlike rename, never replaces: a concurrent first start that won
-	// keeps its secret and this one reads it.
-	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, fs.ErrExist) {
+	// A concurrent first start that won keeps its secret and this one
+	// reads it.
+	if err := keyfile.Write(path, []byte(hex.EncodeToString(raw)+"\n"), false); err != nil {
 		return nil, fmt.Errorf("turn: store secret: %w", err)
-	}
-	if d, err := os.Open(dataDir); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
 	}
 
 	return readSecret(path)
-}
-
-func writeSync(f *os.File, data []byte) error {
-	if err := f.Chmod(0o600); err != nil {
-		_ = f.Close()
-
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		_ = f.Close()
-
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		_ = f.Close()
-
-		return err
-	}
-
-	return f.Close()
 }
 
 func readSecret(path string) ([]byte, error) {

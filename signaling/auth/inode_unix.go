@@ -15,11 +15,3 @@ func inode(info fs.FileInfo) any {
 	}
 	return nil
 }
-
-// ownerOf is a file's owner and group.
-func ownerOf(info fs.FileInfo) (uid, gid int, ok bool) {
-	if st, ok := info.Sys().(*syscall.Stat_t); ok {
-		return int(st.Uid), int(st.Gid), true
-	}
-	return 0, 0, false
-}

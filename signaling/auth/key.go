@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/plenum-meet/plenum/sfu/keyfile"
 )
 
 // KeyFileName is the file in the data directory that holds the key
@@ -52,7 +54,7 @@ func KeyPath(dataDir string) string { return filepath.Join(dataDir, KeyFileName)
 // (mode 0700) and the key (32 random bytes, hex, mode 0600) on first
 // use. A key file readable by group or others is refused.
 func OpenKeyring(dataDir string) (*Keyring, error) {
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+	if err := keyfile.MkdirAll(dataDir); err != nil {
 		return nil, fmt.Errorf("link key: create data dir: %w", err)
 	}
 	path := KeyPath(dataDir)
@@ -71,70 +73,26 @@ func OpenKeyring(dataDir string) (*Keyring, error) {
 // RotateKey replaces the key in dataDir with a new one: every link
 // signed so far stops working, on a running server too.
 func RotateKey(dataDir string) error {
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+	if err := keyfile.MkdirAll(dataDir); err != nil {
 		return fmt.Errorf("link key: create data dir: %w", err)
 	}
 	return writeKey(dataDir, true)
 }
 
-// writeKey writes a new random key through a temporary file, so that a
-// reader never sees half a key. Without replace, a key that appeared
-// meanwhile (a concurrent first start) is kept.
+// writeKey writes a new random key whole, so that a reader never sees
+// half a key. Without replace, a key that appeared meanwhile (a
+// concurrent first start) is kept. Run as root (plenum link on a server
+// whose service runs as its own user), the key goes to whoever owns the
+// old key, or the data directory, so that the server can still read it.
 func writeKey(dataDir string, replace bool) error {
 	raw := make([]byte, keyBytes)
 	if _, err := rand.Read(raw); err != nil {
 		return fmt.Errorf("link key: generate: %w", err)
 	}
-	tmp, err := os.CreateTemp(dataDir, KeyFileName+".tmp*")
-	if err != nil {
-		return fmt.Errorf("link key: write: %w", err)
-	}
-	defer os.Remove(tmp.Name()) //nolint:errcheck // best effort; gone after the rename or link
-	if err := writeSync(tmp, []byte(hex.EncodeToString(raw)+"\n")); err != nil {
-		return fmt.Errorf("link key: write: %w", err)
-	}
-	path := KeyPath(dataDir)
-	// Run as root (plenum link on a server whose service runs as its own
-	// user), the key goes to whoever owns the old key, or the data
-	// directory, so that the server can still read it.
-	if os.Geteuid() == 0 {
-		owner, err := os.Stat(path)
-		if err != nil {
-			owner, err = os.Stat(dataDir)
-		}
-		if err == nil {
-			if uid, gid, ok := ownerOf(owner); ok {
-				_ = os.Chown(tmp.Name(), uid, gid)
-			}
-		}
-	}
-	if replace {
-		err = os.Rename(tmp.Name(), path)
-	} else if err = os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
-		err = nil
-	}
-	if err != nil {
+	if err := keyfile.Write(KeyPath(dataDir), []byte(hex.EncodeToString(raw)+"\n"), replace); err != nil {
 		return fmt.Errorf("link key: store: %w", err)
 	}
-	if d, err := os.Open(dataDir); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
-	}
 	return nil
-}
-
-func writeSync(f *os.File, data []byte) error {
-	err := f.Chmod(0o600)
-	if err == nil {
-		_, err = f.Write(data)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // current returns the key, reading the file again if it changed. It

@@ -17,6 +17,8 @@ import (
 
 	"golang.org/x/crypto/acme"
 	"golang.org/x/crypto/acme/autocert"
+
+	"github.com/plenum-meet/plenum/sfu/keyfile"
 )
 
 // LetsEncrypt is the ACME directory of Let's Encrypt's production CA,
@@ -72,7 +74,7 @@ func NewACME(cfg ACMEConfig) (*ACME, error) {
 	if err := checkDomain(domain); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+	if err := keyfile.MkdirAll(cfg.Dir); err != nil {
 		return nil, fmt.Errorf("certificate directory: %w", err)
 	}
 	if err := os.Chmod(cfg.Dir, 0o700); err != nil {
@@ -86,12 +88,33 @@ func NewACME(cfg ACMEConfig) (*ACME, error) {
 		domain: domain,
 		manager: &autocert.Manager{
 			Prompt:     autocert.AcceptTOS,
-			Cache:      autocert.DirCache(cfg.Dir),
+			Cache:      certCache{autocert.DirCache(cfg.Dir)},
 			HostPolicy: autocert.HostWhitelist(domain),
 			Email:      cfg.Email,
 			Client:     &acme.Client{DirectoryURL: dirURL, HTTPClient: cfg.HTTPClient, UserAgent: "plenum"},
 		},
 	}, nil
+}
+
+// certCache is autocert's cache in a directory, whose files written as
+// root go to the directory's owner, as the data directory's other
+// secrets do (keyfile.Write): a certificate obtained or renewed while
+// plenum serve ran once as root would otherwise be one the service's
+// user cannot read, and it would ask the CA again at each start, into
+// Let's Encrypt's limit of 5 certificates a week for one name.
+type certCache struct{ autocert.DirCache }
+
+// Put stores data under name, replacing what was there, unless ctx
+// ends first.
+func (c certCache) Put(ctx context.Context, name string, data []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	dir := string(c.DirCache)
+	if err := keyfile.MkdirAll(dir); err != nil {
+		return err
+	}
+	return keyfile.Write(filepath.Join(dir, filepath.Clean("/"+name)), data, true)
 }
 
 // checkDomain accepts a DNS name with at least two labels, as a public
