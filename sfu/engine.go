@@ -148,7 +148,7 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 		ln, err := rawsock.ListenTCP("tcp", net.JoinHostPort("", strconv.Itoa(cfg.TCPPort)))
 		if err != nil {
 			_ = e.Close()
-			return nil, fmt.Errorf("open TCP media port %d: %w", cfg.TCPPort, err)
+			return nil, &ListenError{Network: "tcp", Port: cfg.TCPPort, Err: err}
 		}
 		e.tcpLn = ln.TCPListener
 		e.tcpMux = webrtc.NewICETCPMux(nil, ln, iceTCPReadBuffer)

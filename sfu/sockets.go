@@ -5,11 +5,30 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 )
 
 // mediaSocketBuffer is the kernel buffer asked for each way on a media
 // socket: a fan-out of a keyframe to a large room is a burst.
 const mediaSocketBuffer = 4 << 20
+
+// ListenError is NewEngine's error when a media port cannot open (in
+// use by another program, below 1024 without the privilege): Network
+// says which, "udp" (NetworkConfig.UDPPort) or "tcp" (TCPPort), so that
+// the caller can name the setting at fault.
+type ListenError struct {
+	Network string
+	Port    int
+	Err     error
+}
+
+// Error says which media port could not be opened, and why.
+func (e *ListenError) Error() string {
+	return fmt.Sprintf("open %s media port %d: %v", strings.ToUpper(e.Network), e.Port, e.Err)
+}
+
+// Unwrap returns the error of the listen call.
+func (e *ListenError) Unwrap() error { return e.Err }
 
 // openMediaSockets opens one batched UDP socket on port (0: any) for
 // each address of the chosen interfaces, as pion's
@@ -37,7 +56,7 @@ func openMediaSockets(port int, interfaces []string) ([]*batchConn, error) {
 		uc, err := net.ListenUDP(network, net.UDPAddrFromAddrPort(netip.AddrPortFrom(a, uint16(port))))
 		if err != nil {
 			closeAll()
-			return nil, fmt.Errorf("open UDP media port %d on %s: %w", port, a, err)
+			return nil, &ListenError{Network: "udp", Port: port, Err: err}
 		}
 		_ = uc.SetReadBuffer(mediaSocketBuffer)
 		_ = uc.SetWriteBuffer(mediaSocketBuffer)

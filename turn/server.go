@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -93,7 +94,7 @@ func New(cfg Config) (*Server, error) {
 			_ = udpConn.Close()
 			_ = tcpLn.Close()
 
-			return nil, fmt.Errorf("turn: listen TLS: %w", err)
+			return nil, &ListenError{Network: "tls", Port: cfg.TLSPort, Err: err}
 		}
 		s.tlsAddr = tlsLn.Addr().(*net.TCPAddr) //nolint:forcetypeassert // a TCP listener
 		tlsConfig := cfg.TLSConfig.Clone()
@@ -149,7 +150,7 @@ func listenUDPAndTCP(ip net.IP, port int) (net.PacketConn, net.Listener, error) 
 	for range tries {
 		udp, err := rawsock.Listen("udp", hostPort(ip, port))
 		if err != nil { // udp is not returned: a nil *PacketConn
-			return nil, nil, fmt.Errorf("turn: listen UDP: %w", err)
+			return nil, nil, &ListenError{Network: "udp", Port: port, Err: err}
 		}
 		p := udp.LocalAddr().(*net.UDPAddr).Port //nolint:forcetypeassert // a UDP socket
 		tcp, err := rawsock.ListenTCP("tcp", hostPort(ip, p))
@@ -160,8 +161,26 @@ func listenUDPAndTCP(ip net.IP, port int) (net.PacketConn, net.Listener, error) 
 		lastErr = err
 	}
 
-	return nil, nil, fmt.Errorf("turn: listen TCP: %w", lastErr)
+	return nil, nil, &ListenError{Network: "tcp", Port: port, Err: lastErr}
 }
+
+// ListenError is NewServer's error when one of its ports cannot open
+// (in use by another program, below 1024 without the privilege):
+// Network says which, "udp" or "tcp" (Config.Port) or "tls" (TLSPort),
+// so that the caller can name the setting at fault.
+type ListenError struct {
+	Network string
+	Port    int
+	Err     error
+}
+
+// Error says which TURN port could not be opened, and why.
+func (e *ListenError) Error() string {
+	return fmt.Sprintf("turn: listen %s on port %d: %v", strings.ToUpper(e.Network), e.Port, e.Err)
+}
+
+// Unwrap returns the error of the listen call.
+func (e *ListenError) Unwrap() error { return e.Err }
 
 func hostPort(ip net.IP, port int) string {
 	host := ""

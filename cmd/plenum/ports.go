@@ -6,8 +6,12 @@ import (
 	"io/fs"
 	"net"
 	"net/netip"
+	"strconv"
+	"syscall"
 
 	"github.com/plenum-meet/plenum/cmd/plenum/server"
+	"github.com/plenum-meet/plenum/sfu"
+	"github.com/plenum-meet/plenum/turn"
 )
 
 // portUse is one socket plenum serve opens, by the flag that sets it.
@@ -104,21 +108,43 @@ func isEveryAddress(host string) bool {
 // listenFlags names the flag of each of server.New's HTTP listeners.
 var listenFlags = map[string]string{"http": "--listen", "metrics": "--metrics-listen", "redirect": "--http-redirect-listen"}
 
-// nameListenFlag names the flag of an HTTP listener that could not
-// open: with --domain, :80 is --http-redirect-listen's default, which
-// the admin never typed, and an error naming only ":80" leaves them to
-// guess where it comes from and how to move it.
+// nameListenFlag names the flag of a socket that could not open: with
+// --domain, :80 is --http-redirect-listen's default, which the admin
+// never typed, and 3478 and 10000 are the TURN and media ports'
+// defaults; an error naming only the port leaves them to guess where it
+// comes from and how to move it.
 func nameListenFlag(err error) error {
-	var le *server.ListenError
-	if !errors.As(err, &le) || listenFlags[le.Listener] == "" {
+	flag, value, cause := failedListener(err)
+	if flag == "" {
 		return err
 	}
 	hint := ""
 	switch {
-	case errors.Is(err, fs.ErrPermission):
+	case errors.Is(cause, fs.ErrPermission):
 		hint = " (a port below 1024 needs root or CAP_NET_BIND_SERVICE, which the unit of scripts/install gives)"
-	case le.Listener == "redirect":
+	case flag == "--http-redirect-listen":
 		hint = " (ACME's http-01 challenges and the redirect to HTTPS; \"off\" switches it off)"
+	case errors.Is(cause, syscall.EADDRINUSE):
+		hint = " (another program holds it, or another plenum: ss -tulpn names it)"
 	}
-	return fmt.Errorf("%s %s: %w%s", listenFlags[le.Listener], le.Addr, le.Err, hint)
+	return fmt.Errorf("%s %s: %w%s", flag, value, cause, hint)
+}
+
+// failedListener finds in an error of server.New the flag of the
+// socket that could not open, its value and the listen call's error.
+func failedListener(err error) (flag, value string, cause error) {
+	var (
+		http  *server.ListenError
+		media *sfu.ListenError
+		relay *turn.ListenError
+	)
+	switch {
+	case errors.As(err, &http):
+		return listenFlags[http.Listener], http.Addr, http.Err
+	case errors.As(err, &media):
+		return map[string]string{"udp": "--udp-port", "tcp": "--tcp-port"}[media.Network], strconv.Itoa(media.Port), media.Err
+	case errors.As(err, &relay):
+		return map[string]string{"udp": "--turn-port", "tcp": "--turn-port", "tls": "--turn-tls-port"}[relay.Network], strconv.Itoa(relay.Port), relay.Err
+	}
+	return "", "", nil
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -82,32 +83,45 @@ func TestAListenPortOutOfRangeOrByNameIsCheckedAtStart(t *testing.T) {
 
 // Another program on a port: the error names the flag that asked for
 // it, even one the admin did not give (--http-redirect-listen's :80
-// with --domain).
+// with --domain, the media and TURN ports' defaults).
 func TestAPortInUseByAnotherProgramIsReportedWithItsFlag(t *testing.T) {
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer taken.Close()
+	takenUDP, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer takenUDP.Close()
 	addr := taken.Addr().String()
+	port := strconv.Itoa(taken.Addr().(*net.TCPAddr).Port)            //nolint:forcetypeassert // a TCP listener
+	udpPort := strconv.Itoa(takenUDP.LocalAddr().(*net.UDPAddr).Port) //nolint:forcetypeassert // a UDP socket
+	turn := []string{"--turn", "--turn-relay-ip", "127.0.0.1", "--turn-port", "0"}
 	for _, tc := range []struct {
-		args []string
-		flag string
+		args        []string
+		flag, value string
 	}{
-		{[]string{"--listen", addr}, "--listen"},
-		{[]string{"--listen", "127.0.0.1:0", "--metrics-listen", addr}, "--metrics-listen"},
-		{[]string{"--domain", "meet.example.org", "--listen", "127.0.0.1:0", "--http-redirect-listen", addr}, "--http-redirect-listen"},
+		{[]string{"--listen", addr}, "--listen", addr},
+		{[]string{"--metrics-listen", addr}, "--metrics-listen", addr},
+		{[]string{"--domain", "meet.example.org", "--http-redirect-listen", addr}, "--http-redirect-listen", addr},
+		{[]string{"--udp-port", udpPort}, "--udp-port", udpPort},
+		{[]string{"--tcp-port", port}, "--tcp-port", port},
+		{append(turn, "--turn-port", udpPort), "--turn-port", udpPort},
+		{append(turn, "--turn-port", port), "--turn-port", port},
+		{append(turn, "--domain", "meet.example.org", "--http-redirect-listen", "off", "--turn-tls-port", port), "--turn-tls-port", port},
 	} {
 		cmd := newServeCommand()
-		cmd.SetArgs(append(tc.args, "--udp-port", "0", "--tcp-port", "0", "--turn=false", "--ice-interface", "lo",
-			"--data-dir", t.TempDir(), "--log-level", "error"))
+		cmd.SetArgs(append([]string{"--listen", "127.0.0.1:0", "--udp-port", "0", "--tcp-port", "0", "--turn=false", "--ice-interface", "lo",
+			"--data-dir", t.TempDir(), "--log-level", "error"}, tc.args...)) // the last of a flag wins
 		cmd.SetOut(io.Discard)
 		cmd.SilenceErrors, cmd.SilenceUsage = true, true
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		err := cmd.ExecuteContext(ctx) // should it start after all, it stops soon
 		cancel()
-		if err == nil || !strings.HasPrefix(err.Error(), tc.flag+" "+addr+": ") {
-			t.Errorf("%v: error %v does not start with %s %s", tc.args, err, tc.flag, addr)
+		if err == nil || !strings.HasPrefix(err.Error(), tc.flag+" "+tc.value+": ") {
+			t.Errorf("%v: error %v does not start with %s %s", tc.args, err, tc.flag, tc.value)
 		}
 	}
 }
