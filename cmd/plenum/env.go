@@ -13,6 +13,13 @@ import (
 // --udp-port is PLENUM_UDP_PORT.
 const envPrefix = "PLENUM_"
 
+// notFromEnv are the flags that are actions, not settings: they come
+// from the command line only. PLENUM_PRINT_CONFIG=true in a service's
+// environment made every start print the configuration and exit 0, so
+// that the server never ran and systemd, whose Restart=on-failure
+// restarts only a failure, never said a word.
+var notFromEnv = map[string]bool{"help": true, "print-config": true}
+
 func envName(flag string) string {
 	return envPrefix + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
@@ -28,7 +35,7 @@ func applyEnv(flags *pflag.FlagSet) error {
 func applyEnvFrom(flags *pflag.FlagSet, lookup func(string) (string, bool), set func(name string)) error {
 	var err error
 	flags.VisitAll(func(f *pflag.Flag) {
-		if err != nil || f.Changed || f.Name == "help" {
+		if err != nil || f.Changed || notFromEnv[f.Name] {
 			return
 		}
 		name := envName(f.Name)
@@ -50,7 +57,7 @@ func applyEnvFrom(flags *pflag.FlagSet, lookup func(string) (string, bool), set 
 // annotateEnv appends each flag's environment variable to its help line.
 func annotateEnv(flags *pflag.FlagSet) {
 	flags.VisitAll(func(f *pflag.Flag) {
-		if f.Name != "help" {
+		if !notFromEnv[f.Name] {
 			f.Usage += " [" + envName(f.Name) + "]"
 		}
 	})
@@ -66,16 +73,16 @@ var toolEnv = []string{
 	"PLENUM_TURN_DEBUG",
 }
 
-// unknownEnv lists the PLENUM_ variables in environ that name no flag:
-// a misspelt one (PLENUM_TURN_SECERT in a systemd EnvironmentFile) is
-// otherwise ignored without a word, as a config file's unknown key is
-// not.
+// unknownEnv lists the PLENUM_ variables in environ that name no flag
+// taken from the environment: a misspelt one (PLENUM_TURN_SECERT in a
+// systemd EnvironmentFile) is otherwise ignored without a word, as a
+// config file's unknown key is not, and so is PLENUM_PRINT_CONFIG.
 func unknownEnv(environ []string, flags *pflag.FlagSet) []string {
 	known := map[string]bool{}
 	for _, name := range toolEnv {
 		known[name] = true
 	}
-	flags.VisitAll(func(f *pflag.Flag) { known[envName(f.Name)] = true })
+	flags.VisitAll(func(f *pflag.Flag) { known[envName(f.Name)] = !notFromEnv[f.Name] })
 	var out []string
 	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")

@@ -99,8 +99,9 @@ Let's Encrypt and serves HTTPS on port 443. See the README for deploying
 on a VPS.
 
 Flags can also come from the environment (PLENUM_<FLAG_NAME>) and from a
-file (--config FILE, lines of "flag-name = value"); a flag on the command
-line wins over the environment, which wins over the file.
+file (--config FILE, lines of "flag-name = value"), all but
+--print-config, which is taken from the command line only; a flag on the
+command line wins over the environment, which wins over the file.
 
 SIGTERM or SIGINT: tell every participant the server is going away and
 stop within seconds. SIGHUP: read the certificate files and --config
@@ -131,7 +132,7 @@ started with.)`,
 
 func (o *serveOptions) register(f *pflag.FlagSet) {
 	f.StringVar(&o.configFile, "config", "", "read flags from this file: one 'flag-name = value' a line; a line starting with # is a comment")
-	f.BoolVar(&o.printConfig, "print-config", false, "print the effective configuration (secrets hidden) and exit")
+	f.BoolVar(&o.printConfig, "print-config", false, "print the effective configuration (secrets hidden) and exit; on the command line only")
 	f.StringVar(&o.listen, "listen", defaultListen, "HTTP(S) address to listen on, host:port (default :443 with --domain)")
 	f.IntVar(&o.udpPort, "udp-port", defaultUDPPort, "UDP port that carries all WebRTC media")
 	f.IntVar(&o.tcpPort, "tcp-port", defaultTCPPort, "TCP port for ICE over TCP, for networks that block UDP (0: off)")

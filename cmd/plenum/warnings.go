@@ -15,7 +15,12 @@ import (
 func startWarnings(flags *pflag.FlagSet, src flagSources, environ []string) []string {
 	var out []string
 	for _, name := range unknownEnv(environ, flags) {
-		out = append(out, fmt.Sprintf("%s is set but names no flag of plenum serve: ignored", name))
+		flag := strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(name, envPrefix), "_", "-"))
+		if notFromEnv[flag] && flags.Lookup(flag) != nil {
+			out = append(out, fmt.Sprintf("%s is set, but --%s is taken from the command line only: ignored", name, flag))
+		} else {
+			out = append(out, fmt.Sprintf("%s is set but names no flag of plenum serve: ignored", name))
+		}
 	}
 	// The secret files in --data-dir are refused when others may read
 	// them; where the admin puts the secret is the admin's choice, so
