@@ -4,7 +4,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -19,12 +21,32 @@ func runInstall(t *testing.T, root string, args ...string) string {
 	return string(out)
 }
 
-func TestInstallScriptStagesASandboxedServiceAndIsIdempotent(t *testing.T) {
-	root := t.TempDir()
+// fakeBinary is a program for scripts/install to install as plenum.
+func fakeBinary(t *testing.T) string {
+	t.Helper()
 	binary := filepath.Join(t.TempDir(), "plenum")
 	if err := os.WriteFile(binary, []byte("#!/bin/sh\necho plenum\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	return binary
+}
+
+// staged installs with the script's defaults under a new root and
+// returns the root and the file at path below it.
+func staged(t *testing.T, path string) (root string, data []byte) {
+	t.Helper()
+	root = t.TempDir()
+	runInstall(t, root, "--binary", fakeBinary(t))
+	data, err := os.ReadFile(filepath.Join(root, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root, data
+}
+
+func TestInstallScriptStagesASandboxedServiceAndIsIdempotent(t *testing.T) {
+	root := t.TempDir()
+	binary := fakeBinary(t)
 	runInstall(t, root, "--binary", binary, "--domain", "meet.example.org", "--acme-email", "admin@example.org")
 
 	for path, mode := range map[string]os.FileMode{
@@ -48,7 +70,7 @@ func TestInstallScriptStagesASandboxedServiceAndIsIdempotent(t *testing.T) {
 	for _, want := range []string{
 		"ExecStart=/usr/local/bin/plenum serve --config /etc/plenum/plenum.conf",
 		"User=plenum", "AmbientCapabilities=CAP_NET_BIND_SERVICE", "CapabilityBoundingSet=CAP_NET_BIND_SERVICE",
-		"ProtectSystem=strict", "StateDirectory=plenum", "NoNewPrivileges=yes", "ExecReload=/bin/kill -HUP $MAINPID",
+		"ProtectSystem=strict", "StateDirectory=plenum", "NoNewPrivileges=yes",
 	} {
 		if !strings.Contains(string(unit), want+"\n") {
 			t.Errorf("the unit lacks %s", want)
@@ -108,16 +130,7 @@ func TestInstallScriptSpeaksOfTheInstalledSystemNotItsStagingRoot(t *testing.T) 
 
 	// Staged for a package, the configuration says how to check it where
 	// it will be installed.
-	root := t.TempDir()
-	binary := filepath.Join(t.TempDir(), "plenum")
-	if err := os.WriteFile(binary, []byte("#!/bin/sh\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	runInstall(t, root, "--binary", binary)
-	conf, err := os.ReadFile(filepath.Join(root, "etc/plenum/plenum.conf"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, conf := staged(t, "etc/plenum/plenum.conf")
 	if strings.Contains(string(conf), root) || !strings.Contains(string(conf), "--config /etc/plenum/plenum.conf ") {
 		t.Errorf("the staged configuration names the staging directory %s, not /etc/plenum/plenum.conf:\n%s", root, conf)
 	}
@@ -127,10 +140,7 @@ func TestInstallScriptSpeaksOfTheInstalledSystemNotItsStagingRoot(t *testing.T) 
 // refuses: the script must not write one and leave it to fail at start.
 func TestInstallScriptRefusesAnACMEEmailWithoutADomain(t *testing.T) {
 	root := t.TempDir()
-	binary := filepath.Join(t.TempDir(), "plenum")
-	if err := os.WriteFile(binary, []byte("#!/bin/sh\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	binary := fakeBinary(t)
 	out, err := exec.Command("bash", "../../scripts/install", "--root", root, "--binary", binary, "--acme-email", "admin@example.org").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "--domain") {
 		t.Errorf("scripts/install --acme-email without --domain: %v\n%s", err, out)
@@ -138,4 +148,69 @@ func TestInstallScriptRefusesAnACMEEmailWithoutADomain(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, "etc/plenum/plenum.conf")); err == nil {
 		t.Errorf("it wrote a configuration plenum serve refuses")
 	}
+}
+
+// systemctl reload plenum must reach the server with nothing but what
+// every system has: /bin/kill is procps's on Debian, which a minimal
+// system lacks, and the reload then failed with "No such file". The
+// unit's ExecReload is run here as systemd runs it: its words split at
+// spaces outside quotes, $$ made a $, and $MAINPID in the environment.
+func TestTheUnitReloadsTheServerWithTheShellAlone(t *testing.T) {
+	_, unit := staged(t, "etc/systemd/system/plenum.service")
+	var line string
+	for l := range strings.Lines(string(unit)) {
+		if after, ok := strings.CutPrefix(l, "ExecReload="); ok {
+			line = strings.TrimSpace(after)
+		}
+	}
+	argv := unitWords(strings.ReplaceAll(line, "$$", "$"))
+	if len(argv) == 0 || argv[0] != "/bin/sh" {
+		t.Fatalf("ExecReload=%s runs %v, not the shell every system has", line, argv)
+	}
+
+	server := exec.Command("sleep", "30")
+	if err := server.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer server.Process.Kill() //nolint:errcheck // gone already if the reload worked
+	reload := exec.Command(argv[0], argv[1:]...)
+	reload.Env = []string{"MAINPID=" + strconv.Itoa(server.Process.Pid), "PATH=/nonexistent"}
+	if out, err := reload.CombinedOutput(); err != nil {
+		t.Fatalf("ExecReload=%s: %v\n%s", line, err, out)
+	}
+	_ = server.Wait()
+	if ws, ok := server.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGHUP {
+		t.Errorf("ExecReload=%s: the server ended with %v, not by SIGHUP", line, server.ProcessState)
+	}
+}
+
+// unitWords splits a unit's command line into words as systemd does
+// for the lines of scripts/install: at spaces, but not within quotes.
+func unitWords(line string) []string {
+	var words []string
+	var word strings.Builder
+	inWord, quote := false, rune(0)
+	for _, r := range line {
+		switch {
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote != 0:
+			word.WriteRune(r)
+		case r == '\'' || r == '"':
+			quote, inWord = r, true
+		case r == ' ' || r == '\t':
+			if inWord {
+				words = append(words, word.String())
+				word.Reset()
+			}
+			inWord = false
+		default:
+			word.WriteRune(r)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, word.String())
+	}
+	return words
 }
