@@ -17,16 +17,31 @@ const dynacastPauseDelay = 3 * time.Second
 // dynacastPauseDelay.
 type layerDemand struct {
 	notify func(highest int) // -1: no layer at all
+	// afterFunc arms the pause delay: time.AfterFunc, or a test's.
+	afterFunc func(time.Duration, func()) stopper
 
 	mu        sync.Mutex
 	announced int
 	wanted    int
-	timer     *time.Timer
-	stopped   bool
+	timer     stopper
+	// armed counts the timers armed: a timer that fired as it was
+	// cancelled (Stop cannot take back a callback already started)
+	// finds its number out of date and does nothing.
+	armed   uint64
+	stopped bool
 }
 
+// stopper is what layerDemand needs of a timer.
+type stopper interface{ Stop() bool }
+
 func newLayerDemand(notify func(highest int)) *layerDemand {
-	return &layerDemand{notify: notify, announced: maxLayers - 1, wanted: maxLayers - 1}
+	return newLayerDemandTimed(notify, func(d time.Duration, f func()) stopper { return time.AfterFunc(d, f) })
+}
+
+// newLayerDemandTimed is newLayerDemand with the pause delay armed by
+// afterFunc.
+func newLayerDemandTimed(notify func(highest int), afterFunc func(time.Duration, func()) stopper) *layerDemand {
+	return &layerDemand{notify: notify, afterFunc: afterFunc, announced: maxLayers - 1, wanted: maxLayers - 1}
 }
 
 // set records the highest layer any subscriber wants now.
@@ -45,15 +60,24 @@ func (l *layerDemand) set(wanted int) {
 		l.notify(wanted)
 		return
 	case wanted < l.announced && l.timer == nil:
-		l.timer = time.AfterFunc(dynacastPauseDelay, l.apply)
+		l.armed++
+		armed := l.armed
+		l.timer = l.afterFunc(dynacastPauseDelay, func() { l.apply(armed) })
 	case wanted == l.announced:
 		l.cancelUnlocked()
 	}
 	l.mu.Unlock()
 }
 
-func (l *layerDemand) apply() {
+// apply announces the demand once the pause delay of the timer numbered
+// armed has passed, unless that timer was cancelled meanwhile: a later
+// one may be counting the delay for a newer, lower demand.
+func (l *layerDemand) apply(armed uint64) {
 	l.mu.Lock()
+	if armed != l.armed || l.timer == nil {
+		l.mu.Unlock()
+		return
+	}
 	l.timer = nil
 	if l.stopped || l.wanted == l.announced {
 		l.mu.Unlock()
