@@ -40,8 +40,16 @@ func newLayerDemand(notify func(highest int)) *layerDemand {
 
 // newLayerDemandTimed is newLayerDemand with the pause delay armed by
 // afterFunc.
+//
+// A publisher starts with every layer on, and nobody has subscribed yet:
+// unless someone does within dynacastPauseDelay, it is told that no
+// layer is wanted (a person alone in a room sent three layers for
+// nobody). Demand changes only as subscribers come, go or change their
+// views, so without this nothing would ever tell it.
 func newLayerDemandTimed(notify func(highest int), afterFunc func(time.Duration, func()) stopper) *layerDemand {
-	return &layerDemand{notify: notify, afterFunc: afterFunc, announced: maxLayers - 1, wanted: maxLayers - 1}
+	l := &layerDemand{notify: notify, afterFunc: afterFunc, announced: maxLayers - 1, wanted: maxLayers - 1}
+	l.set(-1)
+	return l
 }
 
 // set records the highest layer any subscriber wants now.

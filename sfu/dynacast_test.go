@@ -61,3 +61,31 @@ func TestALowerDemandAfterATimerThatFiredAsItWasCancelledWaitsTheDelay(t *testin
 		t.Errorf("announced %v after the delay, want [0]", announced)
 	}
 }
+
+func TestNoLayerIsWantedUntilSomeoneSubscribes(t *testing.T) {
+	var announced []int
+	var timers manualTimers
+	l := newLayerDemandTimed(func(highest int) { announced = append(announced, highest) }, timers.afterFunc)
+	if timers.armed() != 1 {
+		t.Fatalf("%d timers armed for a track nobody subscribed to, want the pause delay's", timers.armed())
+	}
+	timers.fire(0)
+	if !slices.Equal(announced, []int{-1}) {
+		t.Fatalf("announced %v after the delay with nobody subscribed, want [-1]: no layer", announced)
+	}
+	l.set(2) // the first subscriber
+	if !slices.Equal(announced, []int{-1, 2}) {
+		t.Errorf("announced %v when someone subscribed, want every layer at once", announced)
+	}
+}
+
+func TestASubscriberWithinThePauseDelayKeepsEveryLayerOn(t *testing.T) {
+	var announced []int
+	var timers manualTimers
+	l := newLayerDemandTimed(func(highest int) { announced = append(announced, highest) }, timers.afterFunc)
+	l.set(2) // someone came in the first seconds
+	timers.fire(0)
+	if len(announced) != 0 {
+		t.Errorf("announced %v; the publisher sends every layer already", announced)
+	}
+}

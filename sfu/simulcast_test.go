@@ -93,4 +93,22 @@ func TestDynacastStopsLayersNobodyWatches(t *testing.T) {
 	})
 }
 
+func TestAPublisherAloneEncodesNothingUntilSomeoneSubscribes(t *testing.T) {
+	s := startServer(t)
+	pub := s.joinWith(t, client.Config{Room: "council", Name: "Ana", Publish: true, Simulcast: true})
+	eventually(t, 20*time.Second, "Ana, alone, is told to stop every layer", func() bool {
+		return slices.Equal(pub.SentLayers(), []bool{false, false, false})
+	})
+
+	requests := pub.KeyframeRequests()
+	sub := s.joinWith(t, client.Config{Room: "council", Name: "Ben"})
+	eventually(t, 10*time.Second, "Ana resumes her layers for Ben", func() bool {
+		return slices.Equal(pub.SentLayers(), []bool{true, true, true})
+	})
+	eventually(t, 20*time.Second, "Ben receives a picture", func() bool { return receivedWidth(sub, pub.ID()) > 0 })
+	if pub.KeyframeRequests() == requests {
+		t.Error("Ben's subscription asked Ana for no keyframe")
+	}
+}
+
 func itoa(n int) string { return strconv.Itoa(n) }
