@@ -273,3 +273,25 @@ func TestAPublisherThatNumbersAfreshIsFollowedFromItsNextKeyframe(t *testing.T) 
 		}
 	}
 }
+
+// vp8KeyframeOfHeight is the payload of a VP8 keyframe of a 16:9
+// picture h pixels high: a descriptor of one octet, the frame tag, the
+// start code, width and height.
+func vp8KeyframeOfHeight(h int) []byte {
+	w := h * 16 / 9
+	return []byte{0x10, 0x00, 0x00, 0x00, 0x9d, 0x01, 0x2a, byte(w), byte(w >> 8), byte(h), byte(h >> 8), 0, 0}
+}
+
+func TestAnOldKeyframeResentOverRTXLeavesTheLayersHeight(t *testing.T) {
+	up := &UpTrack{publisherID: "pub", kind: webrtc.RTPCodecTypeVideo, mimeType: webrtc.MimeTypeVP8, done: make(chan struct{})}
+	l := &upLayer{index: 0, keyframes: newKeyframeRequester(func() {})}
+	up.layers[0].Store(l)
+	// The encoder went from 360 to 720 lines; a keyframe from before
+	// comes back over RTX, as browsers probe their uplink.
+	up.noteSize(l, vp8KeyframeOfHeight(360), false)
+	up.noteSize(l, vp8KeyframeOfHeight(720), false)
+	up.noteSize(l, vp8KeyframeOfHeight(360), true)
+	if h := l.height.Load(); h != 720 {
+		t.Errorf("the layer is %d high after an old keyframe came over RTX, want 720, as its last new one", h)
+	}
+}

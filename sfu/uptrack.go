@@ -395,12 +395,8 @@ func (t *UpTrack) forward(l *upLayer) {
 				}
 			}
 		}
-		if isVP8 && vp8.IsKeyframe(pkt.Payload) {
-			if _, h, err := vp8.KeyframeSize(pkt.Payload); err == nil && l.height.Swap(int32(h)) != int32(h) {
-				// Views may have come before this layer's size was known:
-				// what subscribers need can change now.
-				t.updateDemand()
-			}
+		if isVP8 {
+			t.noteSize(l, pkt.Payload, repaired)
 		}
 		if l.store != nil {
 			l.store.add(&pkt, repaired)
@@ -409,6 +405,21 @@ func (t *UpTrack) forward(l *upLayer) {
 		if t.latency != nil && i%latencySampleEvery == 0 {
 			t.latency.observe(time.Since(now))
 		}
+	}
+}
+
+// noteSize records the picture height of layer l from a VP8 payload,
+// if it starts a keyframe. Only a new keyframe tells the size the layer
+// has now: one resent over RTX (browsers resend old packets to probe
+// their uplink) may be from before a change of resolution.
+func (t *UpTrack) noteSize(l *upLayer, payload []byte, repaired bool) {
+	if repaired || !vp8.IsKeyframe(payload) {
+		return
+	}
+	if _, h, err := vp8.KeyframeSize(payload); err == nil && l.height.Swap(int32(h)) != int32(h) {
+		// Views may have come before this layer's size was known:
+		// what subscribers need can change now.
+		t.updateDemand()
 	}
 }
 
