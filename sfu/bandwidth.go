@@ -134,6 +134,10 @@ type allocator struct {
 	bwe bandwidthEstimate
 	// max caps the budget (--room-bitrate-max); 0 for none.
 	max int
+	// every is allocateInterval; changed asks for a round before the
+	// next tick (viewChanged).
+	every   time.Duration
+	changed chan struct{}
 
 	mu      sync.Mutex
 	lastEst int
@@ -152,13 +156,26 @@ type allocator struct {
 }
 
 func newAllocator(p *Participant, bwe bandwidthEstimate, max int) *allocator {
-	return &allocator{p: p, bwe: bwe, max: max, backoff: probeFirst, nextProbe: time.Now().Add(probeFirst)}
+	return &allocator{p: p, bwe: bwe, max: max, every: allocateInterval, changed: make(chan struct{}, 1),
+		backoff: probeFirst, nextProbe: time.Now().Add(probeFirst)}
+}
+
+// viewChanged has the budget shared out again at once: the subscriber
+// shows a tile again, or hides one, or resizes it. A tile shown again
+// was allocated nothing while hidden and would show nothing until the
+// next round, up to allocateInterval later; one hidden frees its share
+// for the others. Rounds asked for in a burst run as one.
+func (a *allocator) viewChanged() {
+	select {
+	case a.changed <- struct{}{}:
+	default: // one is due already
+	}
 }
 
 // run allocates every allocateInterval, and paces probe padding, until
 // the participant leaves.
 func (a *allocator) run() {
-	tick := time.NewTicker(allocateInterval)
+	tick := time.NewTicker(a.every)
 	defer tick.Stop()
 	// The padding ticker runs only while a probe does: a room of two
 	// hundred would otherwise wake four thousand times a second for
@@ -172,19 +189,29 @@ func (a *allocator) run() {
 		case <-a.p.done:
 			return
 		case now := <-tick.C:
-			a.allocate(now)
-			if probing := a.padding(); probing != padding {
-				padding = probing
-				if padding {
-					pad.Reset(padInterval)
-				} else {
-					pad.Stop()
-				}
-			}
+			padding = a.round(now, padding, pad)
+		case <-a.changed:
+			padding = a.round(time.Now(), padding, pad)
 		case now := <-pad.C:
 			a.pad(now)
 		}
 	}
+}
+
+// round allocates at now and starts or stops the padding ticker pad as
+// a probe begins or ends; padding says whether it runs, and round
+// returns whether it does now.
+func (a *allocator) round(now time.Time, padding bool, pad *time.Ticker) bool {
+	a.allocate(now)
+	probing := a.padding()
+	if probing != padding {
+		if probing {
+			pad.Reset(padInterval)
+		} else {
+			pad.Stop()
+		}
+	}
+	return probing
 }
 
 // estimate is the current estimate of the subscriber's downlink, bits/s.

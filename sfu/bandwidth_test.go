@@ -113,3 +113,37 @@ func TestATopLayerThePublisherDroppedTakesNoBandwidthFromTheOthers(t *testing.T)
 		t.Error("probing for a layer the publisher does not send")
 	}
 }
+
+// A tile hidden is allocated nothing; shown again, its share must come
+// at once, not at the next round, up to allocateInterval later, before
+// which nothing of it may flow.
+func TestATileShownAgainIsAllocatedWithoutWaitingForTheNextRound(t *testing.T) {
+	now := time.Now()
+	camera := cameraDown("ana", 3, now)
+	room := &Room{participants: []*Participant{{id: "ana"}}}
+	p := &Participant{log: slog.New(slog.DiscardHandler), room: room, done: make(chan struct{}),
+		subs: map[*UpTrack]*DownTrack{camera.up: camera}, views: map[string]int{}}
+	p.alloc = newAllocator(p, fixedEstimate(2_000_000), 0)
+	p.SetView("ana", 0, false)
+	p.alloc.allocate(now)
+	if got := camera.bwCap.Load(); got != -1 {
+		t.Fatalf("a hidden tile is allocated layer %d, want none", got)
+	}
+
+	p.alloc.every = time.Hour // no round comes by itself in this test
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		p.alloc.run()
+	}()
+	defer func() {
+		close(p.done)
+		<-ended
+	}()
+	p.SetView("ana", 360, true)
+	for deadline := time.Now().Add(10 * time.Second); camera.bwCap.Load() < 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the tile shown again is allocated nothing until the next round")
+		}
+	}
+}

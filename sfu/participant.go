@@ -514,6 +514,9 @@ func (p *Participant) setView(publisher string, screen bool, height int, visible
 	for _, d := range downs {
 		d.SetMaxHeight(height)
 	}
+	if p.alloc != nil && len(downs) > 0 {
+		p.alloc.viewChanged()
+	}
 }
 
 // maxViews bounds the views one participant keeps (setView).
