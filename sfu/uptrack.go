@@ -90,8 +90,11 @@ type UpTrack struct {
 
 // upLayer is one simulcast layer (or the only stream) of an up track.
 type upLayer struct {
-	index     int
-	remote    *webrtc.TrackRemote
+	index  int
+	remote *webrtc.TrackRemote
+	// ssrc is the stream the layer reads: pion may hand a layer a new
+	// one in the same TrackRemote (addLayer).
+	ssrc      uint32
 	keyframes *keyframeRequester
 	stats     trackStats
 	lastNs    atomic.Int64 // arrival of the last packet
@@ -101,6 +104,12 @@ type upLayer struct {
 	// store keeps the recent packets of a video layer for the
 	// retransmissions its subscribers ask for (nil for audio).
 	store *upStore
+	// busy is set while the forwarding loop handles a packet; replaces
+	// is the layer whose place this one took on a new SSRC (nil for the
+	// first), whose loop must have let go of its packet before this
+	// one's starts: both write the down tracks' scratch of the layer.
+	busy     atomic.Bool
+	replaces *upLayer
 }
 
 // rateWindow is the period over which a layer's bitrate is measured:
@@ -172,28 +181,49 @@ func (t *UpTrack) Screen() bool { return t.screen }
 func (t *UpTrack) PublisherID() string { return t.publisherID }
 
 // addLayer starts forwarding one layer. writeRTCP sends RTCP to the
-// publisher. It returns false if the layer is known already.
+// publisher. It returns false if the layer is known already, on the
+// same SSRC.
+//
+// A known layer comes again on a new SSRC when a stream of its rid that
+// pion had not seen arrives (a sender that started afresh): pion points
+// the layer's TrackRemote at the new stream and fires OnTrack again
+// with it (webrtc v4.2.26, RTPReceiver.receiveForRid). The layer's loop
+// waits on the old stream, which sends no more, and its keyframe
+// requests name the old SSRC: a new layer takes its place, and the old
+// one's loop ends as soon as it wakes (forward).
 func (t *UpTrack) addLayer(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver,
 	writeRTCP func([]rtcp.Packet) error) (*upLayer, bool) {
-	l := &upLayer{index: layerIndex(remote.RID()), remote: remote}
+	l := &upLayer{index: layerIndex(remote.RID()), remote: remote, ssrc: uint32(remote.SSRC())}
 	if t.kind == webrtc.RTPCodecTypeVideo {
 		l.store = newUpStore()
 	}
-	ssrc := uint32(remote.SSRC())
 	l.keyframes = newKeyframeRequester(func() {
 		l.stats.keyframeRequestsOut.Add(1)
-		_ = writeRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
+		_ = writeRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: l.ssrc}})
 	})
-	if !t.layers[l.index].CompareAndSwap(nil, l) {
+	old := t.layers[l.index].Load()
+	if old != nil {
+		if old.ssrc == l.ssrc {
+			return nil, false
+		}
+		// What is known of the layer stands until the new stream tells.
+		l.height.Store(old.height.Load())
+		l.bitrate.Store(old.bitrate.Load())
+		l.replaces = old
+	}
+	if !t.layers[l.index].CompareAndSwap(old, l) {
 		return nil, false
 	}
 	if t.metrics != nil {
 		t.metrics.track(&l.stats)
 	}
 	t.running.Add(1)
-	go t.drainRTCP(receiver, remote.RID())
+	go t.drainRTCP(receiver, l)
 	return l, true
 }
+
+// replaced reports whether another layer took l's place (addLayer).
+func (t *UpTrack) replaced(l *upLayer) bool { return t.layers[l.index].Load() != l }
 
 // layer returns layer i, or nil.
 func (t *UpTrack) layer(i int) *upLayer {
@@ -349,12 +379,26 @@ func (t *UpTrack) forward(l *upLayer) {
 		defer t.metrics.retire(&l.stats)
 	}
 
+	if old := l.replaces; old != nil {
+		for old.busy.Load() {
+			time.Sleep(time.Millisecond) // one packet's handling at most
+		}
+		l.replaces = nil
+	}
 	buf := make([]byte, maxPacketSize)
 	var pkt rtp.Packet
 	isVP8 := t.isVP8()
 	for i := uint(0); ; i++ {
+		l.busy.Store(false)
 		n, attr, err := l.remote.Read(buf)
 		if err != nil {
+			return
+		}
+		l.busy.Store(true)
+		if t.replaced(l) {
+			// A layer on a new SSRC reads the stream now. The packet,
+			// if it was of the new stream, is asked for again (NACK).
+			l.busy.Store(false)
 			return
 		}
 		// Repaired over RTX: pion unwrapped it, original number and all;
@@ -445,12 +489,14 @@ func (t *UpTrack) fanOut(pkt *rtp.Packet, l *upLayer, repaired bool, now time.Ti
 	l.stats.bytesOut.Add(uint64(bytes))
 }
 
-// drainRTCP reads the publisher's RTCP (sender reports) for one layer so
-// that pion's interceptors see it; it ends with the receiver.
-func (t *UpTrack) drainRTCP(receiver *webrtc.RTPReceiver, rid string) {
+// drainRTCP reads the publisher's RTCP (sender reports) for layer l so
+// that pion's interceptors see it; it ends with the receiver, or when a
+// layer on a new SSRC took l's place (its own drain reads then).
+func (t *UpTrack) drainRTCP(receiver *webrtc.RTPReceiver, l *upLayer) {
 	// Read, not ReadRTCP: nothing here needs the packets parsed, nor a
 	// new buffer per read.
 	buf := make([]byte, maxPacketSize)
+	rid := l.remote.RID()
 	for {
 		var err error
 		if rid == "" {
@@ -458,7 +504,7 @@ func (t *UpTrack) drainRTCP(receiver *webrtc.RTPReceiver, rid string) {
 		} else {
 			_, _, err = receiver.ReadSimulcast(buf, rid)
 		}
-		if err != nil {
+		if err != nil || t.replaced(l) {
 			return
 		}
 	}

@@ -264,6 +264,23 @@ func (c *Client) SentLayers() []bool {
 	return out
 }
 
+// RenumberVideo has each layer of the published video go on under a new
+// SSRC, with a keyframe, as a sender that started afresh: a stream of a
+// known rid that the server has not seen. Keyframe requests for it are
+// not heard (KeyframeRequests counts those of the negotiated SSRCs).
+func (c *Client) RenumberVideo() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, l := range c.videoLayers {
+		ssrc := l.ssrc.Load()
+		if ssrc == 0 {
+			ssrc = 0x5eed0000 + uint32(i) // one the negotiation is most unlikely to have chosen
+		}
+		l.ssrc.Store(ssrc + 0x10)
+		l.keyframe.Store(true)
+	}
+}
+
 // DominantSpeaker is the participant the server last named as speaking.
 func (c *Client) DominantSpeaker() string {
 	c.mu.Lock()

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -68,7 +69,7 @@ func sendAudio(ctx context.Context, track *webrtc.TrackLocalStaticRTP, tr *webrt
 // videoLayer is one synthetic video stream: the only one, or one
 // simulcast layer, each with its own picture size and rate.
 type videoLayer struct {
-	track           *webrtc.TrackLocalStaticRTP
+	track           *layerTrack
 	width, height   int
 	packetsPerFrame int
 	packetSize      int
@@ -76,7 +77,56 @@ type videoLayer struct {
 	keyframe        atomic.Bool  // a keyframe was asked for
 	requests        atomic.Int64 // keyframe requests received
 	neverKey        bool         // a broken encoder: no keyframe, ever
-	pkt             rtp.Packet
+	// ssrc, if not zero, replaces the negotiated SSRC (RenumberVideo).
+	ssrc atomic.Uint32
+	pkt  rtp.Packet
+}
+
+// layerTrack is a layer's track, which keeps what it was bound with so
+// that its packets can go out under another SSRC than the one
+// negotiated, as a sender's that started afresh (RenumberVideo).
+type layerTrack struct {
+	*webrtc.TrackLocalStaticRTP
+
+	mu          sync.Mutex
+	writer      webrtc.TrackLocalWriter
+	payloadType uint8
+}
+
+func newLayerTrack(c webrtc.RTPCodecCapability, rid string) (*layerTrack, error) {
+	var opts []func(*webrtc.TrackLocalStaticRTP)
+	if rid != "" {
+		opts = append(opts, webrtc.WithRTPStreamID(rid))
+	}
+	t, err := webrtc.NewTrackLocalStaticRTP(c, "video", "self", opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &layerTrack{TrackLocalStaticRTP: t}, nil
+}
+
+// Bind is TrackLocalStaticRTP's, keeping the binding.
+func (t *layerTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
+	c, err := t.TrackLocalStaticRTP.Bind(ctx)
+	if err == nil {
+		t.mu.Lock()
+		t.writer, t.payloadType = ctx.WriteStream(), uint8(c.PayloadType)
+		t.mu.Unlock()
+	}
+	return c, err
+}
+
+// writeAs writes pkt under ssrc instead of the negotiated SSRC.
+func (t *layerTrack) writeAs(pkt *rtp.Packet, ssrc uint32) {
+	t.mu.Lock()
+	w, pt := t.writer, t.payloadType
+	t.mu.Unlock()
+	if w == nil {
+		return
+	}
+	h := pkt.Header
+	h.SSRC, h.PayloadType = ssrc, pt
+	_, _ = w.WriteRTP(&h, pkt.Payload)
 }
 
 // simulcastLayers are the shapes of the three layers, as a browser
@@ -93,7 +143,7 @@ var simulcastLayers = []struct {
 func newVideoLayers(simulcast bool, bitrate int) ([]*videoLayer, error) {
 	vp8 := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
 	if !simulcast {
-		track, err := webrtc.NewTrackLocalStaticRTP(vp8, "video", "self")
+		track, err := newLayerTrack(vp8, "")
 		if err != nil {
 			return nil, err
 		}
@@ -105,7 +155,7 @@ func newVideoLayers(simulcast bool, bitrate int) ([]*videoLayer, error) {
 	var out []*videoLayer
 	shares := []float64{quarterLayerShare, halfLayerShare, 1}
 	for i, s := range simulcastLayers {
-		track, err := webrtc.NewTrackLocalStaticRTP(vp8, "video", "self", webrtc.WithRTPStreamID(s.rid))
+		track, err := newLayerTrack(vp8, s.rid)
 		if err != nil {
 			return nil, err
 		}
@@ -200,7 +250,11 @@ func sendVideo(ctx context.Context, layers []*videoLayer, tr *webrtc.RTPTranscei
 				l.pkt.Marker = i == l.packetsPerFrame-1
 				writeVP8Descriptor(payload, i == 0, key, l.width, l.height)
 				writeStamp(payload, time.Now())
-				_ = l.track.WriteRTP(&l.pkt)
+				if ssrc := l.ssrc.Load(); ssrc != 0 {
+					l.track.writeAs(&l.pkt, ssrc)
+				} else {
+					_ = l.track.WriteRTP(&l.pkt)
+				}
 			}
 		}
 	}
