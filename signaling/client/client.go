@@ -102,13 +102,16 @@ type Client struct {
 	up, down     *webrtc.PeerConnection
 	received     map[TrackKey]*Counter
 	videoLayers  []*videoLayer
-	layers       map[string][]bool // last layers message per mid
-	speaker      string            // the dominant speaker, as last announced
-	audioLevel   atomic.Uint32     // RFC 6464 level sent with our audio, 127 = silence
-	serverErr    error
-	moderation   moderationState
-	chat         chatState
-	assembly     assemblyState
+	// encodersOf gives the layers sent on the media id mid: the
+	// camera's or the screen share's (nil for another).
+	encodersOf func(mid string) []*videoLayer
+	layers     map[string][]bool // last layers message per mid
+	speaker    string            // the dominant speaker, as last announced
+	audioLevel atomic.Uint32     // RFC 6464 level sent with our audio, 127 = silence
+	serverErr  error
+	moderation moderationState
+	chat       chatState
+	assembly   assemblyState
 
 	welcome chan struct{}
 	lobby   chan struct{} // closed when told to wait in the lobby

@@ -164,10 +164,14 @@ func (c *Client) handle(m *serverMessage) error {
 		c.speaker = m.ID
 		c.mu.Unlock()
 	case "layers":
-		// Obey, as a browser does: stop encoding what nobody needs.
+		// Obey, as a browser does: stop encoding what nobody needs, on
+		// the track the message names (the camera or the screen share).
 		c.mu.Lock()
 		c.layers[m.MID] = m.Active
-		layers := c.videoLayers
+		var layers []*videoLayer
+		if c.encodersOf != nil {
+			layers = c.encodersOf(m.MID)
+		}
 		c.mu.Unlock()
 		for i, l := range layers {
 			on := i < len(m.Active) && m.Active[i]

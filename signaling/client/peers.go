@@ -145,6 +145,17 @@ func (c *Client) publish() error {
 	}
 	c.mu.Lock()
 	c.videoLayers = layers
+	// The media ids are known once the offer is applied, before the
+	// server can speak of them.
+	c.encodersOf = func(mid string) []*videoLayer {
+		switch {
+		case mid == tr.Mid():
+			return layers
+		case screenTr != nil && mid == screenTr.Mid():
+			return screen
+		}
+		return nil
+	}
 	c.mu.Unlock()
 	offer, err := pc.CreateOffer(nil)
 	if err != nil {
