@@ -37,13 +37,31 @@ func (p *Participant) Assembly(act func(a *assembly.Assembly, me assembly.Member
 	if !slices.Contains(r.participants, p) {
 		return nil
 	}
-	info := p.Info()
-	me := assembly.Member{ID: p.id, Name: info.Name, Ballot: p.ballot,
-		Facilitator: info.Role == RoleModerator, Viewer: info.Role == RoleViewer}
 	now := time.Now()
-	err := act(&r.assembly, me, now)
+	err := act(&r.assembly, p.member(), now)
 	r.broadcastAssemblyLocked(now)
 	return err
+}
+
+// AssemblyOn is Assembly acting on another participant of the room, id,
+// whom act gets as the room knows them at that moment (them): the
+// assembly knows who is queued, not who is present. Nobody of that id
+// in the room is assembly.ErrNotPresent, and act does not run.
+func (p *Participant) AssemblyOn(id string, act func(a *assembly.Assembly, me, them assembly.Member, now time.Time) error) error {
+	return p.Assembly(func(a *assembly.Assembly, me assembly.Member, now time.Time) error {
+		o := p.room.findLocked(id)
+		if o == nil {
+			return assembly.ErrNotPresent
+		}
+		return act(a, me, o.member(), now)
+	})
+}
+
+// member is p as the assembly knows it.
+func (p *Participant) member() assembly.Member {
+	info := p.Info()
+	return assembly.Member{ID: p.id, Name: info.Name, Ballot: p.ballot,
+		Facilitator: info.Role == RoleModerator, Viewer: info.Role == RoleViewer}
 }
 
 // assemblyEvery is the least time between two broadcasts of the

@@ -165,7 +165,7 @@ func (s *session) assemble(p *sfu.Participant, m *ClientMessage) error {
 		return nil
 	}
 	var minutes *assembly.Minutes
-	err := p.Assembly(func(a *assembly.Assembly, me assembly.Member, now time.Time) error {
+	act := func(a *assembly.Assembly, me assembly.Member, now time.Time) error {
 		switch m.Type {
 		case TypeHand:
 			if !*m.Raised {
@@ -175,8 +175,6 @@ func (s *session) assemble(p *sfu.Participant, m *ClientMessage) error {
 			return a.RaiseHand(me, isTrue(m.Direct))
 		case TypeQueueNext:
 			return a.CallNext(me, now)
-		case TypeQueueCall:
-			return a.Call(me, m.Participant, now)
 		case TypeQueueMove:
 			return a.MoveInQueue(me, m.Participant, *m.Position)
 		case TypeQueueRemove:
@@ -207,7 +205,17 @@ func (s *session) assemble(p *sfu.Participant, m *ClientMessage) error {
 			return err
 		}
 		return nil
-	})
+	}
+	var err error
+	if m.Type == TypeQueueCall {
+		// Anyone present may be given the floor, not only those who
+		// asked: the room looks up the one called.
+		err = p.AssemblyOn(m.Participant, func(a *assembly.Assembly, me, them assembly.Member, now time.Time) error {
+			return a.Call(me, them, now)
+		})
+	} else {
+		err = p.Assembly(act)
+	}
 	var refusal *assembly.Error
 	switch {
 	case errors.As(err, &refusal):

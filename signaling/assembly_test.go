@@ -135,6 +135,38 @@ func TestSpeakingQueueOrderWithDirectResponsesAndPriority(t *testing.T) {
 	}
 }
 
+// A chair gives the floor to someone present who has not raised a hand
+// ("Maria, you wanted to add something?"). The server refused it
+// (not-in-queue): the chair had to ask her to raise her hand first, in
+// the middle of the meeting. Only someone who may speak is called: a
+// viewer, or someone not there, is refused, and only by the facilitator.
+func TestTheFacilitatorGivesTheFloorToSomeoneWhoDidNotAsk(t *testing.T) {
+	s := startAccess(t, nil)
+	fac, o := assemblyRoom(t, s, "assembly", "Maria", "Ben")
+	maria, ben := o[0], o[1]
+	vic := s.dial(t, client.Config{Room: "assembly", Name: "Vic", Token: s.link(t, "assembly", "viewer", "")})
+	all := []*client.Client{fac, maria, ben}
+	raiseHands(t, all, ben)
+
+	must(t, fac.QueueAct("queue-call", maria.ID()))
+	waitFor(t, "Maria has the floor", func() bool {
+		sp := ben.Queue().Speaker
+		return sp != nil && sp.ID == maria.ID() && sp.Name == "Maria"
+	})
+	seeQueue(t, []string{ben.ID()}, all...) // Ben keeps his place
+
+	must(t, fac.QueueAct("queue-call", vic.ID()))
+	refusedWith(t, fac, "queue-call", "viewer")
+	must(t, fac.QueueAct("queue-call", "nobody"))
+	refusedWith(t, fac, "queue-call", "not-present")
+	must(t, ben.QueueAct("queue-call", ben.ID()))
+	refusedWith(t, ben, "queue-call", "forbidden")
+	must(t, fac.Ping())
+	if sp := fac.Queue().Speaker; sp == nil || sp.ID != maria.ID() {
+		t.Fatalf("after the refused calls the floor is %+v, want Maria's", sp)
+	}
+}
+
 func TestVotingTwiceCountsOneBallotTheLastOne(t *testing.T) {
 	s := startAccess(t, nil)
 	fac, o := assemblyRoom(t, s, "assembly", "Ana", "Ben")

@@ -39,6 +39,7 @@ var (
 	ErrForbidden      = &Error{"forbidden", "only a facilitator (a moderator) may do this"}
 	ErrViewer         = &Error{"viewer", "viewers may neither ask for the floor nor vote"}
 	ErrNotInQueue     = &Error{"not-in-queue", "this participant is not in the queue"}
+	ErrNotPresent     = &Error{"not-present", "this participant is not in the meeting"}
 	ErrNotSpeaking    = &Error{"not-speaking", "only the facilitator or the current speaker may end the turn"}
 	ErrNoProposal     = &Error{"no-proposal", "there is no such proposal"}
 	ErrClosed         = &Error{"proposal-closed", "the vote on this proposal is closed"}
@@ -50,7 +51,7 @@ var (
 )
 
 // Refusals lists every refusal, for clients that name each by its code.
-var Refusals = []*Error{ErrForbidden, ErrViewer, ErrNotInQueue, ErrNotSpeaking, ErrNoProposal, ErrClosed,
+var Refusals = []*Error{ErrForbidden, ErrViewer, ErrNotInQueue, ErrNotPresent, ErrNotSpeaking, ErrNoProposal, ErrClosed,
 	ErrAlreadyOpen, ErrBadProposal, ErrBadChoice, ErrReasonRequired, ErrTooMany}
 
 // Assembly is one meeting's queue, proposals and record. The zero value

@@ -259,18 +259,24 @@ func (a *Assembly) CallNext(by Member, now time.Time) error {
 	return nil
 }
 
-// Call is the facilitator giving the floor to participant id, who must
-// be in the queue, out of turn.
-func (a *Assembly) Call(by Member, id string, now time.Time) error {
+// Call is the facilitator giving the floor out of turn to who, as the
+// room knows them: someone in the queue, or anyone else present who may
+// speak, hand raised or not, as a chair asks someone who wanted to add
+// something. A viewer may not have the floor; the caller tells who is
+// present (the assembly knows only who is queued).
+func (a *Assembly) Call(by, who Member, now time.Time) error {
 	if err := facilitator(by); err != nil {
 		return err
 	}
-	q := &a.queue
-	i := q.index(id)
-	if i < 0 {
-		return ErrNotInQueue
+	if who.Viewer {
+		return ErrViewer
 	}
-	q.give(q.entries[i], now)
+	q := &a.queue
+	e := entry{id: who.ID, name: who.Name}
+	if i := q.index(who.ID); i >= 0 {
+		e = q.entries[i]
+	}
+	q.give(e, now)
 	a.queueChanged = true
 	return nil
 }

@@ -112,7 +112,7 @@ func TestFacilitatorRunsTheQueue(t *testing.T) {
 		t.Fatalf("speaker %+v, want Dan 30 s into 90", q.Speaker)
 	}
 	wantOrder(t, &a, "a", "c")
-	must(t, a.Call(fac, "c", t0.Add(time.Minute)))
+	must(t, a.Call(fac, cleo, t0.Add(time.Minute)))
 	wantOrder(t, &a, "a")
 	if err := a.FinishTurn(ana, t0.Add(2*time.Minute)); !errors.Is(err, ErrNotSpeaking) {
 		t.Fatalf("Ana ends Cleo's turn: %v", err)
@@ -144,7 +144,7 @@ func TestOnlyTheFacilitatorRunsTheQueue(t *testing.T) {
 		"move":   a.MoveInQueue(ben, "a", 1),
 		"remove": a.RemoveFromQueue(ben, "a"),
 		"next":   a.CallNext(ben, t0),
-		"call":   a.Call(ben, "a", t0),
+		"call":   a.Call(ben, ana, t0),
 		"rules":  a.SetRules(ben, Rules{Seconds: 10}),
 	} {
 		if !errors.Is(err, ErrForbidden) {
@@ -157,8 +157,8 @@ func TestOnlyTheFacilitatorRunsTheQueue(t *testing.T) {
 	if err := a.RaiseHand(vic, false); !errors.Is(err, ErrViewer) {
 		t.Errorf("viewer raises a hand: %v", err)
 	}
-	if err := a.Call(fac, "b", t0); !errors.Is(err, ErrNotInQueue) {
-		t.Errorf("call of someone not in the queue: %v", err)
+	if err := a.Call(fac, vic, t0); !errors.Is(err, ErrViewer) {
+		t.Errorf("a viewer given the floor: %v", err)
 	}
 	wantOrder(t, &a, "a")
 }
@@ -264,5 +264,21 @@ func TestANewHandNeverGoesAheadOfOneTheRulesPutFirst(t *testing.T) {
 	must(t, b.RaiseHand(cleo, false))
 	if pos := positions(&b); pos[cleo.ID] < pos[ben.ID] {
 		t.Errorf("Cleo, whose hand came after Ben's, went ahead of him: %+v", b.Queue(t0).Entries)
+	}
+}
+
+// A chair gives the floor to someone who has not raised a hand ("Maria,
+// you wanted to add something?"): the queue stays as it was.
+func TestTheFacilitatorCallsSomeoneWhoDidNotAsk(t *testing.T) {
+	var a Assembly
+	must(t, a.RaiseHand(ana, false))
+	must(t, a.Call(fac, ben, t0))
+	q := a.Queue(t0)
+	if q.Speaker == nil || q.Speaker.ID != ben.ID || q.Speaker.Name != ben.Name {
+		t.Fatalf("speaker %+v, want Ben", q.Speaker)
+	}
+	wantOrder(t, &a, "a")
+	if !a.queue.spoken[ben.ID] {
+		t.Fatalf("Ben not known to have spoken: %+v", a.queue.spoken)
 	}
 }

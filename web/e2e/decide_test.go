@@ -441,3 +441,19 @@ func TestJoiningAMeetingWithHandsUpAnnouncesNoneOfThem(t *testing.T) {
 		}
 	}
 }
+
+// TestTheChairGivesTheFloorToSomeoneWhoDidNotAsk: Mo chairs in a
+// browser; Ben has not raised his hand, but Mo asks him to speak ("Ben,
+// you wanted to add something?") from the menu on his tile, the one of
+// his row in the participant list too. The floor could only go to
+// someone in the queue: the chair had to ask him to raise his hand.
+func TestTheChairGivesTheFloorToSomeoneWhoDidNotAsk(t *testing.T) {
+	_, mod, ben := moWithBen(t, "e2e-give-floor")
+	mouseClick(t, mod, "Mo", fmt.Sprintf(`.tile[data-participant=%q] .tile-menu`, ben.ID()))
+	mouseClick(t, mod, "Mo", `.menu [data-action="give-floor"]`)
+	eventually(t, 30*time.Second, "Ben has the floor", func() (bool, string) {
+		sp := ben.Queue().Speaker
+		return sp != nil && sp.ID == ben.ID(), fmt.Sprintf("speaker %+v", sp)
+	})
+	waitAt(t, "Mo", mod, fmt.Sprintf(`!!document.querySelector('.tile[data-participant=%q].has-floor')`, ben.ID()))
+}

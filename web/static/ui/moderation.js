@@ -1,9 +1,9 @@
 // Moderation in the meeting screen: a menu on each participant's tile
-// (mute, allow to unmute, roles, remove), the room menu in the toolbar
-// (mute all, ask to unmute, lock, lobby, password, end for all), the
-// lobby panel, role badges, and the notices a participant gets when a
-// moderator acts on them. The server enforces every rule; here
-// moderators get controls and everyone gets clear news.
+// (mute, allow to unmute, give the floor, roles, remove), the room menu
+// in the toolbar (mute all, ask to unmute, lock, lobby, password, end
+// for all), the lobby panel, role badges, and the notices a participant
+// gets when a moderator acts on them. The server enforces every rule;
+// here moderators get controls and everyone gets clear news.
 import { h } from './dom.js';
 import { icon } from './icons.js';
 import { menuButton } from './menu.js';
@@ -13,6 +13,7 @@ import { registerPersonActions } from './people.js';
 import { toast, dismissToast, toastShown } from './toast.js';
 import { announce } from './announcer.js';
 import { keptFor } from './kept.js';
+import { assemblyOf } from '../assembly.js';
 import { t } from '../i18n.js';
 
 const ROOM_FLAGS = ['locked', 'lobby', 'askToUnmute', 'password'];
@@ -188,6 +189,12 @@ export class ModerationUI {
       if (!p.videoMuted) items.push({ label: t('moderation.muteCam'), action: 'mute-video', run: () => act({ type: 'mute-participant', audio: false, video: true }) });
     }
     if (this.access.requests.has(id)) items.push({ label: t('moderation.allowUnmute'), action: 'allow-unmute', run: () => act({ type: 'allow-unmute' }) });
+    // The floor to anyone who may speak, hand raised or not ("Maria,
+    // you wanted to add something?").
+    const assembly = assemblyOf(this.session);
+    if (p.role !== 'viewer' && assembly.queue.speaker?.id !== id) {
+      items.push({ label: t('moderation.giveFloor'), action: 'give-floor', run: () => assembly.call(id) });
+    }
     for (const role of ['moderator', 'participant', 'viewer']) {
       if (p.role !== role) items.push({ label: t(`moderation.make.${role}`), action: `make-${role}`, run: () => act({ type: 'set-role', role }) });
     }
