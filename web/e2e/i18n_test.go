@@ -154,30 +154,62 @@ func TestAPinnedTileStaysPinnedAcrossALanguageChange(t *testing.T) {
 	keptAcrossALanguageChange(t, ana, "Ana", pinned, `window.plenum.layout()`)
 }
 
+// anaDraftsAChoice has Ana, alone in room and so its facilitator, begin
+// a multiple-choice proposal: its question typed, its kind chosen.
+func anaDraftsAChoice(t *testing.T, room string) *webtest.Browser {
+	t.Helper()
+	srv := startServer(t)
+	ana := webtest.Launch(t)
+	if err := ana.Open(joinURL(srv, room, "Ana", noDevices)); err != nil {
+		t.Fatal(err)
+	}
+	joinedWithin(t, ana, "Ana", time.Minute)
+	waitAt(t, "Ana", ana, `window.plenum.role === "moderator"`)
+	doAt(t, "Ana", ana, tap(".ctl-assembly"), typeIn("#proposal-question", "Which drink?"))
+	run(t, ana, `const s = document.querySelector('#proposal-kind');
+		s.value = 'choice';
+		s.dispatchEvent(new Event('change'))`)
+	return ana
+}
+
+// draftKeptAcrossALanguageChange has Ana, whose proposal form holds her
+// multiple choice (anaDraftsAChoice) with options, change the language:
+// the form drawn again must hold them still.
+func draftKeptAcrossALanguageChange(t *testing.T, ana *webtest.Browser, options string) {
+	t.Helper()
+	typed := fmt.Sprintf(`document.querySelector('#proposal-question')?.value === 'Which drink?' &&
+		document.querySelector('#proposal-kind')?.value === 'choice' &&
+		document.querySelector('#proposal-options')?.value === %q`, options)
+	keptAcrossALanguageChange(t, ana, "Ana", typed, `['#proposal-question', '#proposal-kind', '#proposal-options'].map((s) => document.querySelector(s)?.value)`)
+}
+
 // TestAHalfTypedProposalSurvivesALanguageChange: Ana, who facilitates,
 // has begun a multiple-choice proposal when she changes the language;
 // the form drawn again holds her question, kind and options.
 func TestAHalfTypedProposalSurvivesALanguageChange(t *testing.T) {
-	srv := startServer(t)
-	ana := webtest.Launch(t)
-	if err := ana.Open(joinURL(srv, "e2e-draft-lang", "Ana", noDevices)); err != nil {
-		t.Fatal(err)
-	}
-	joinedWithin(t, ana, "Ana", time.Minute)
-	doAt(t, "Ana", ana, tap(".ctl-assembly"), typeIn("#proposal-question", "Which drink?"))
-	if err := ana.Eval(`(() => {
-		const s = document.querySelector('#proposal-kind');
-		s.value = 'choice';
-		s.dispatchEvent(new Event('change'));
-		return true;
-	})()`, new(bool)); err != nil {
-		t.Fatal(err)
-	}
+	ana := anaDraftsAChoice(t, "e2e-draft-lang")
 	doAt(t, "Ana", ana, typeIn("#proposal-options", "Tea\nCoffee"))
-	const typed = `document.querySelector('#proposal-question')?.value === 'Which drink?' &&
-		document.querySelector('#proposal-kind')?.value === 'choice' &&
-		document.querySelector('#proposal-options')?.value === 'Tea\nCoffee'`
-	keptAcrossALanguageChange(t, ana, "Ana", typed, `['#proposal-question', '#proposal-kind', '#proposal-options'].map((s) => document.querySelector(s)?.value)`)
+	draftKeptAcrossALanguageChange(t, ana, "Tea\nCoffee")
+}
+
+// TestARefusedProposalStaysInTheFormAcrossALanguageChange: Ana, who
+// facilitates, puts a multiple choice whose options differ only in case,
+// which the server refuses (bad-proposal). The form emptied itself as
+// it sent the proposal, refused or not: changing the language then drew
+// it empty, and the question she had to correct was lost.
+func TestARefusedProposalStaysInTheFormAcrossALanguageChange(t *testing.T) {
+	ana := anaDraftsAChoice(t, "e2e-draft-refused")
+	pasteOptions(t, ana, "Tea\ntea")
+	doAt(t, "Ana", ana, tap(".proposal-submit"))
+	waitAt(t, "Ana", ana, `!!document.querySelector('.toast[data-key="refused-proposal-open"]')`)
+	draftKeptAcrossALanguageChange(t, ana, "Tea\ntea")
+
+	// Corrected, it is put to the vote; closed, it leaves the form empty
+	// for the next one.
+	pasteOptions(t, ana, "Tea\nCoffee")
+	doAt(t, "Ana", ana, tap(".proposal-submit"))
+	doAt(t, "Ana", ana, tap(".vote-close"))
+	waitAt(t, "Ana", ana, `document.querySelector('#proposal-question')?.value === '' && !!document.querySelector('.result')`)
 }
 
 // TestAHalfMadeBallotSurvivesALanguageChange: Ana has chosen to block

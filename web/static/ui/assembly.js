@@ -62,7 +62,10 @@ export class AssemblyUI {
     });
     on('proposal', ({ proposal, previous }) => {
       announceProposal(proposal, previous);
-      if (proposal.open && !previous) this.setOpen(true, false);
+      if (proposal.open && !previous) {
+        this.vote.opened(proposal);
+        this.setOpen(true, false);
+      }
       this.render();
     });
     on('role', () => this.render());
@@ -72,6 +75,7 @@ export class AssemblyUI {
       this.render();
     });
     on('refused', ({ request, code }) => {
+      this.vote.refused(request);
       const key = has(`refused.${code}`) ? `refused.${code}` : 'refused.other';
       toast(t(key, { code }), { key: `refused-${request}`, kind: 'warn', timeout: 6000, dismissible: true });
     });

@@ -7,6 +7,7 @@
 //   panel         the open side panel, 'chat' or 'people' (panels.js)
 //   assemblyOpen  whether the assembly panel is open (assembly.js)
 //   draft         the proposal form as typed (vote.js)
+//   draftSent     its question sent, until the server opens or refuses it (vote.js)
 //   ballot        the ballot being made, not yet cast (vote.js)
 //   muted         a moderator's mute whose notice shows (moderation.js)
 //   requests      participants whose unmute request shows (moderation.js)

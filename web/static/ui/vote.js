@@ -85,6 +85,20 @@ export class VoteSection {
     }
   }
 
+  /** A proposal opened: the one we sent empties the form for the next. */
+  opened(p) {
+    const sent = this.kept.draftSent;
+    if (sent == null || String(p.question ?? '').trim() !== sent.trim()) return;
+    const d = this.kept.draft;
+    this.kept.draft = { question: '', kind: d.kind, options: '', secret: d.secret };
+    this.kept.draftSent = null;
+  }
+
+  /** The server refused request: a proposal refused stays in the form as typed. */
+  refused(request) {
+    if (request === 'proposal-open') this.kept.draftSent = null;
+  }
+
   /** Forgets the ballot being made: the meeting it was for is gone (a fresh join). */
   forgetBallot() { this.kept.ballot = null; }
 
@@ -189,8 +203,11 @@ export class VoteSection {
           }
         }
         error.hidden = true;
+        // The form keeps it until the server puts it to the vote
+        // (opened): one refused (options alike, another vote opened
+        // meanwhile) is still there to correct, drawn again or not.
+        this.kept.draftSent = draft.question;
         this.model.open(draft);
-        this.kept.draft = { question: '', kind: d.kind, options: '', secret: d.secret };
       },
     },
     h('p', { class: 'panel-subheading', text: t('vote.new') }),
