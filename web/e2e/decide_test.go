@@ -457,3 +457,24 @@ func TestTheChairGivesTheFloorToSomeoneWhoDidNotAsk(t *testing.T) {
 	})
 	waitAt(t, "Mo", mod, fmt.Sprintf(`!!document.querySelector('.tile[data-participant=%q].has-floor')`, ben.ID()))
 }
+
+// TestTheTimerMenuShowsASpeakingTimeItDoesNotList: Mo, another chair (a
+// Go client, as a script through the API would be), sets a speaking
+// time of 90 s, which Ana's timer menu does not list. It said "No
+// limit" while every turn had a limit; it must say 1:30. Back to a time
+// it lists, the odd one goes.
+func TestTheTimerMenuShowsASpeakingTimeItDoesNotList(t *testing.T) {
+	srv := startServer(t)
+	mo, ana, _ := moderatingWithMo(t, srv, "e2e-timer-odd", noDevices)
+	doAt(t, "Ana", ana, tap(".ctl-assembly"))
+	if err := mo.SetQueueRules(false, 90*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	const shows = `((value, label, n) => { const s = document.querySelector('#queue-timer-select');
+		return s?.value === value && s.selectedOptions[0]?.textContent === label && s.options.length === n; })`
+	waitAt(t, "Ana", ana, shows+`('90', '1:30', 7)`)
+	if err := mo.SetQueueRules(false, 2*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "Ana", ana, shows+`('120', '2 minutes', 6)`)
+}

@@ -14,6 +14,12 @@ export function clock(ms) {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
+/** A speaking time in the timer menu: "No limit", "3 minutes", or m:ss for an odd one. */
+function timerLabel(sec) {
+  if (sec === 0) return t('queue.timerNone');
+  return sec % 60 === 0 ? t('queue.minutes', { count: sec / 60 }) : clock(sec * 1000);
+}
+
 /** The toolbar's raise-hand toggle: pressed while our hand is up. */
 export function handToggle(model) {
   const btn = h('button', {
@@ -108,9 +114,23 @@ export class QueueSection {
       this.nextBtn.disabled = q.entries.length === 0;
       this.finishBtn.disabled = !s;
       this.priority.checked = q.notYetSpokenFirst;
-      this.timerSelect.value = String(q.seconds);
-      if (this.timerSelect.value !== String(q.seconds)) this.timerSelect.value = '0';
+      this.showTimer(q.seconds);
     }
+  }
+
+  /**
+   * Shows the speaking time in the timer menu: one it does not list (set
+   * by another client, or through the API) is added to it, so that the
+   * menu never says "No limit" of a turn that has one.
+   */
+  showTimer(seconds) {
+    const choices = TIMER_CHOICES.includes(seconds) ? TIMER_CHOICES : [...TIMER_CHOICES, seconds].sort((a, b) => a - b);
+    const key = choices.join();
+    if (key !== this.timerChoices) {
+      this.timerChoices = key;
+      mount(this.timerSelect, choices.map((sec) => h('option', { value: String(sec), text: timerLabel(sec) })));
+    }
+    this.timerSelect.value = String(seconds);
   }
 
   /** Our own buttons: raise or lower our hand, direct response, end our turn. */
@@ -131,10 +151,8 @@ export class QueueSection {
   facilitatorControls() {
     const m = this.model;
     const timerId = 'queue-timer-select';
-    this.timerSelect = h('select', { id: timerId, class: 'select', onchange: () => m.setRules({ seconds: Number(this.timerSelect.value) }) },
-      TIMER_CHOICES.map((sec) => h('option', {
-        value: String(sec), text: sec === 0 ? t('queue.timerNone') : t('queue.minutes', { count: sec / 60 }),
-      })));
+    this.timerSelect = h('select', { id: timerId, class: 'select', onchange: () => m.setRules({ seconds: Number(this.timerSelect.value) }) });
+    this.timerChoices = null; // filled by showTimer
     this.priority = h('input', { type: 'checkbox', id: 'queue-priority', onchange: () => m.setRules({ notYetSpokenFirst: this.priority.checked }) });
     this.nextBtn = h('button', { type: 'button', class: 'btn btn-primary btn-small queue-next', onclick: () => m.next(), text: t('queue.next') });
     this.finishBtn = h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => m.finish(), text: t('queue.finish') });
