@@ -301,19 +301,73 @@ func TestABallotTheServerDroppedIsNotShownAsCast(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitAt(t, "Ana", ana, `window.plenum.role === 'participant' && !!document.querySelector('#vote-choice-1')`)
+	noBallotShown(t, ana, "Ana's dropped ballot")
+}
+
+// noBallotShown fails unless b's ballot form shows no ballot as cast:
+// no choice ticked, no "Your ballot", the button "Cast ballot".
+func noBallotShown(t *testing.T, b *webtest.Browser, what string) {
+	t.Helper()
 	var shown struct {
 		Checked bool
 		Submit  string
 		Mine    bool
 	}
-	if err := ana.Eval(`({checked: [...document.querySelectorAll('[id^="vote-choice-"]')].some((c) => c.checked),
+	if err := b.Eval(`({checked: [...document.querySelectorAll('[id^="vote-choice-"]')].some((c) => c.checked),
 		submit: document.querySelector('.ballot-submit').textContent,
 		mine: document.querySelector('.vote-mine')?.hidden === false})`, &shown); err != nil {
 		t.Fatal(err)
 	}
 	if shown.Checked || shown.Mine || shown.Submit != "Cast ballot" {
-		t.Fatalf("Ana's dropped ballot still shows as cast: %+v", shown)
+		t.Fatalf("%s still shows as cast: %+v", what, shown)
 	}
+}
+
+// holdVotes makes the page keep the ballots it sends (window.heldVotes)
+// until window.releaseVotes() sends them: they reach the server late.
+const holdVotes = `(() => {
+  const send = WebSocket.prototype.send;
+  window.heldVotes = [];
+  WebSocket.prototype.send = function (data) {
+    if (window.heldVotes && typeof data === 'string' && JSON.parse(data).type === 'vote') {
+      window.heldVotes.push([this, data]);
+      return;
+    }
+    return send.call(this, data);
+  };
+  window.releaseVotes = () => {
+    const held = window.heldVotes;
+    window.heldVotes = null;
+    for (const [ws, data] of held) send.call(ws, data);
+  };
+})()`
+
+// TestARefusedBallotIsNotShownAsCast: Ana votes as Mo makes her a
+// viewer, and her ballot reaches the server just after: refused
+// (viewer). Her page kept it as cast: made participant again, she saw
+// her choice ticked and "Change ballot", and took her vote for counted
+// though it never was.
+func TestARefusedBallotIsNotShownAsCast(t *testing.T) {
+	_, mo, ana, anaID := moAndAPage(t, "e2e-vote-refused", "Ana", noDevices)
+	if err := mo.OpenProposal("Adopt the agenda?", assembly.YesNo, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "Ana", ana, `!!document.querySelector('#vote-choice-1')`)
+	run(t, ana, holdVotes)
+	doAt(t, "Ana", ana, tap("#vote-choice-1"), tap(".ballot-submit"))
+	waitAt(t, "Ana", ana, `window.heldVotes?.length === 1`)
+
+	if err := mo.SetRole(anaID, sfu.RoleViewer); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "Ana", ana, `window.plenum.role === 'viewer'`)
+	run(t, ana, `window.releaseVotes()`)
+	waitAt(t, "Ana", ana, `!!document.querySelector('.toast[data-key="refused-vote"]')`)
+	if err := mo.SetRole(anaID, sfu.RoleParticipant); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "Ana", ana, `window.plenum.role === 'participant' && !!document.querySelector('#vote-choice-1')`)
+	noBallotShown(t, ana, "Ana's refused ballot")
 }
 
 // TestAHandRaisedWhileReconnectingIsRaisedOnceBack: Ana's socket is cut

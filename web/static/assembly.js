@@ -114,6 +114,7 @@ export class Assembly extends EventTarget {
       case 'refused':
         if (!ASSEMBLY_REQUESTS.has(msg.request)) return;
         if (msg.request === 'minutes') this.minutesWaiters.shift()?.settle(null);
+        if (msg.request === 'vote') this.forgetUncounted();
         this.emit('refused', { request: msg.request, code: String(msg.code || '') });
         break;
       default:
@@ -200,6 +201,19 @@ export class Assembly extends EventTarget {
     if (mine && p.open && this.canVote) this.send({ type: 'vote', proposal: p.id, ...mine });
   }
   close(proposal) { return this.send({ type: 'proposal-close', proposal }); }
+
+  /**
+   * A ballot of ours was refused (cast just after we were made viewer,
+   * or as the vote closed): the refusal does not say which, so every one
+   * the server does not count, ours not among a proposal's voters, is
+   * forgotten. Kept, it would show as cast (made participant again, the
+   * choice ticked) though never counted.
+   */
+  forgetUncounted() {
+    for (const id of [...this.myBallots.keys()]) {
+      if (!this.proposals.get(id)?.voters.includes(this.myId)) this.myBallots.delete(id);
+    }
+  }
 
   /**
    * Asks for the record; resolves with it (see PROTOCOL.md, `minutes`),

@@ -76,6 +76,7 @@ export class AssemblyUI {
     });
     on('refused', ({ request, code }) => {
       this.vote.refused(request);
+      this.render(); // a ballot refused is no longer shown as ours
       const key = has(`refused.${code}`) ? `refused.${code}` : 'refused.other';
       toast(t(key, { code }), { key: `refused-${request}`, kind: 'warn', timeout: 6000, dismissible: true });
     });
