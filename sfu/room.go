@@ -174,9 +174,9 @@ func (r *Room) remove(p *Participant) {
 }
 
 // ballotHeirLocked is who takes over the ballots of p, who is leaving
-// or made viewer: another participant who is the same person (a
-// personal link's holder on another device) and may vote, "" if none is
-// in the room.
+// or made viewer, and p's hand and turn in the speaking queue: another
+// participant who is the same person (a personal link's holder on
+// another device) and may vote, "" if none is in the room.
 func (r *Room) ballotHeirLocked(p *Participant) string {
 	if p.ballot == "" {
 		return ""

@@ -504,3 +504,29 @@ func TestAPersonsBallotStaysWhenTheDeviceThatCastItIsMadeViewer(t *testing.T) {
 			p.Result.Ballots, p.Result.Totals, p.Voters)
 	}
 }
+
+// A person on two devices with a personal link raises her hand on the
+// phone, which then leaves (its battery dies): she is still in the
+// meeting, on the laptop, and keeps her place in the queue, the
+// laptop's now. It went with the phone, and she was put back behind
+// everyone who asked after her. So with the floor: the device that has
+// it leaving does not end the person's turn.
+func TestAPersonKeepsTheirPlaceWhenTheDeviceThatAskedLeaves(t *testing.T) {
+	s := startAccess(t, nil)
+	fac, o := assemblyRoom(t, s, "assembly", "Ben")
+	ben := o[0]
+	link := s.link(t, "assembly", "participant", "Ana")
+	phone := s.dial(t, client.Config{Room: "assembly", Name: "Ana", Token: link})
+	laptop := s.dial(t, client.Config{Room: "assembly", Name: "Ana", Token: link})
+	raiseHands(t, []*client.Client{fac, ben, laptop}, phone, ben)
+
+	phone.Leave()
+	seeQueue(t, []string{laptop.ID(), ben.ID()}, fac, ben, laptop)
+
+	tablet := s.dial(t, client.Config{Room: "assembly", Name: "Ana", Token: link})
+	must(t, fac.QueueAct("queue-next", ""))
+	waitFor(t, "Ana has the floor, on the laptop", func() bool { sp := fac.Queue().Speaker; return sp != nil && sp.ID == laptop.ID() })
+	laptop.Leave()
+	waitFor(t, "Ana keeps the floor, on the tablet", func() bool { sp := fac.Queue().Speaker; return sp != nil && sp.ID == tablet.ID() })
+	seeQueue(t, []string{ben.ID()}, fac, ben, tablet)
+}

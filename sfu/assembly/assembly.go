@@ -17,7 +17,8 @@ type Member struct {
 	ID, Name string
 	// Ballot is what the member's ballots go by, when several members
 	// are one person (the holders of one personal link, on two devices):
-	// they have one ballot between them, the last cast. "" means ID.
+	// they have one ballot between them, the last cast, and a hand or
+	// turn of one device stays the person's when it leaves. "" means ID.
 	Ballot string
 	// Facilitator may run the queue and the votes and export the
 	// minutes: the room's moderators.
@@ -99,8 +100,8 @@ func (a *Assembly) Proposals() []ProposalState {
 // lowered, their turn ends, and their ballots in open votes are dropped,
 // so that someone who comes back as a new participant votes only once.
 // heir, if not "", is a member still there who is the same person
-// (Member.Ballot): the person has not left, so their ballots stay, cast
-// by heir now.
+// (Member.Ballot): the person has not left, so their ballots, their
+// place in the queue and their turn stay, heir's now.
 func (a *Assembly) Left(id, heir string, now time.Time) {
 	a.Demoted(id, heir, now)
 	// Nobody comes back under the same id: whether they spoke is of no
@@ -112,10 +113,10 @@ func (a *Assembly) Left(id, heir string, now time.Time) {
 // Demoted treats a participant made viewer as one who left: a viewer
 // neither speaks nor votes, so their hand is lowered, their turn ends and
 // their ballots in open votes are dropped (made participant again, they
-// may vote again), or go to heir, the same person on another device.
-// Whether they spoke is kept.
+// may vote again), or go to heir, the same person on another device,
+// with their hand and turn. Whether they spoke is kept.
 func (a *Assembly) Demoted(id, heir string, now time.Time) {
-	if a.queue.leave(id, now) {
+	if a.queue.leave(id, heir, now) {
 		a.queueChanged = true
 	}
 	for _, p := range a.proposals {

@@ -163,13 +163,48 @@ func (q *queue) give(e entry, now time.Time) {
 	q.current = true
 }
 
-func (q *queue) leave(id string, now time.Time) bool {
+// leave takes id's hand out of the queue and ends their turn, or, if
+// heir is not "", hands both to heir (see handOver). It reports whether
+// the queue changed.
+func (q *queue) leave(id, heir string, now time.Time) bool {
+	if heir != "" {
+		return q.handOver(id, heir)
+	}
 	removed := q.remove(id)
 	if t := q.speaker(); t != nil && t.ID == id {
 		q.endTurn(now)
 		return true
 	}
 	return removed
+}
+
+// handOver gives id's hand and turn to heir, the same person on another
+// device (Member.Ballot): the person has not left, so they keep their
+// place, the earlier of the two if both devices raised a hand, and the
+// floor; and they have spoken if either device did.
+func (q *queue) handOver(id, heir string) bool {
+	changed := false
+	if i := q.index(id); i >= 0 {
+		j := q.index(heir)
+		if j >= 0 && j < i {
+			q.entries = slices.Delete(q.entries, i, i+1)
+		} else {
+			if j >= 0 {
+				q.entries = slices.Delete(q.entries, j, j+1) // after i: i stays
+			}
+			q.entries[i].id = heir
+		}
+		changed = true
+	}
+	if t := q.speaker(); t != nil && t.ID == id {
+		t.ID = heir
+		changed = true
+	}
+	if q.spoken[id] && !q.spoken[heir] {
+		q.spoken[heir] = true
+		changed = changed || q.index(heir) >= 0
+	}
+	return changed
 }
 
 func (q *queue) state(now time.Time) QueueState {

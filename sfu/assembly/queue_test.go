@@ -282,3 +282,28 @@ func TestTheFacilitatorCallsSomeoneWhoDidNotAsk(t *testing.T) {
 		t.Fatalf("Ben not known to have spoken: %+v", a.queue.spoken)
 	}
 }
+
+// One person on two devices (a personal link: one Member.Ballot) keeps
+// their hand and turn when the device that has them leaves or is made
+// viewer: they go to the other device, at the earlier place if both
+// devices asked.
+func TestAHandAndTurnGoToTheSamePersonsOtherDevice(t *testing.T) {
+	phone := Member{ID: "p", Name: "Ana", Ballot: "link:ana"}
+	laptop := Member{ID: "l", Name: "Ana", Ballot: "link:ana"}
+	tablet := Member{ID: "t", Name: "Ana", Ballot: "link:ana"}
+	var a Assembly
+	must(t, a.RaiseHand(phone, false))
+	must(t, a.RaiseHand(ben, false))
+	must(t, a.RaiseHand(laptop, false))
+	a.Left(phone.ID, laptop.ID, t0)
+	wantOrder(t, &a, "l", "b")
+
+	must(t, a.CallNext(fac, t0))
+	must(t, a.RaiseHand(tablet, true))
+	a.Demoted(laptop.ID, tablet.ID, t0.Add(time.Second))
+	q := a.Queue(t0.Add(time.Second))
+	if q.Speaker == nil || q.Speaker.ID != tablet.ID || !a.queue.spoken[tablet.ID] {
+		t.Fatalf("speaker %+v, want Ana on the tablet, known to have spoken", q.Speaker)
+	}
+	wantOrder(t, &a, "t", "b")
+}
