@@ -37,6 +37,16 @@ const (
 	// client this far behind is not reading; it is dropped rather than
 	// let the server's memory grow.
 	sendQueueLength = 256
+	// sendQueueBytes bounds the bytes waiting for one client, as
+	// sendQueueLength bounds the messages: the room's state sent at each
+	// join and resume (the assembly's proposals with their ballots and
+	// reasons, the chat history) grows with the meeting, and a client
+	// that never reads would hold all of it, again at each resume. The
+	// greeting of a big meeting (300 voters, 100 closed proposals with
+	// open ballots, long names and reasons, a full chat history) measures
+	// 5.5 MiB (TestTheGreetingOfABigMeetingFitsTheQueue): this holds it
+	// twice, with room for what else is queued meanwhile.
+	sendQueueBytes = 12 << 20
 	// messageRate and messageBurst limit what one client may send: a join
 	// sends a burst of ICE candidates, then little.
 	messageRate  = 50
@@ -79,7 +89,10 @@ type session struct {
 	// extend the read deadline (read loop only).
 	inMessage bool
 
-	queue  chan []byte
+	queue chan []byte
+	// queued counts the bytes in queue and being written
+	// (sendQueueBytes).
+	queued atomic.Int64
 	ctx    context.Context // cancelled when the session must end
 	cancel context.CancelFunc
 
@@ -391,7 +404,7 @@ func (s *session) end(e *Error) {
 }
 
 // sendJSON queues a message without blocking. A client whose queue is
-// full is not reading and is dropped.
+// full, in messages or in bytes, is not reading and is dropped.
 func (s *session) sendJSON(v any) {
 	// The participant's messages go to its current connection, if any:
 	// while its client is away, they are not even encoded (a room's chat
@@ -405,15 +418,23 @@ func (s *session) sendJSON(v any) {
 		s.log.Error("encode message", "err", err)
 		return
 	}
-	select {
-	case to.queue <- data:
-	default:
-		// Not reading: a network that stalls, or a client that hangs.
-		// Either may resume.
-		to.lost.Store(true)
-		to.cancel()
+	n := int64(len(data))
+	if to.queued.Add(n) <= sendQueueBytes {
+		select {
+		case to.queue <- data:
+			return
+		default:
+		}
 	}
+	to.queued.Add(-n)
+	// Not reading: a network that stalls, or a client that hangs.
+	// Either may resume.
+	to.lost.Store(true)
+	to.cancel()
 }
+
+// sent frees the queue's room a message took, once written.
+func (s *session) sent(data []byte) { s.queued.Add(-int64(len(data))) }
 
 func (s *session) writeLoop() {
 	ping := time.NewTicker(pingInterval)
@@ -421,7 +442,9 @@ func (s *session) writeLoop() {
 	for {
 		select {
 		case data := <-s.queue:
-			if err := s.write(websocket.TextMessage, data); err != nil {
+			err := s.write(websocket.TextMessage, data)
+			s.sent(data)
+			if err != nil {
 				s.writeFailed()
 				return
 			}
@@ -457,7 +480,9 @@ func (s *session) flush() {
 	for {
 		select {
 		case data := <-s.queue:
-			if s.write(websocket.TextMessage, data) != nil {
+			err := s.write(websocket.TextMessage, data)
+			s.sent(data)
+			if err != nil {
 				return
 			}
 			continue
