@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/plenum-meet/plenum/sfu"
+	"github.com/plenum-meet/plenum/signaling/auth"
 )
 
 // Resuming a session. Every welcome carries a resume token: 32 random
@@ -45,6 +46,9 @@ type line struct {
 	p       *sfu.Participant // once welcomed
 	key     string           // the hash of the current resume token
 	limits  *limits          // the participant's, set at the join
+	// link is the signed link the participant joined with, "" if none:
+	// each resume checks it again (linkVoided).
+	link string
 	// unkeep ends the count, against the address of the connection
 	// that broke, of the participant kept while away (ipLimits.keep).
 	unkeep func()
@@ -167,6 +171,19 @@ func (s *session) resume(m *ClientMessage) error {
 		return protocolError(CodeResumeFailed, "the resume token is unknown, expired or not this participant's: join again")
 	}
 	p := l.p
+	if err := s.srv.linkVoided(l); err != nil {
+		// The link was voided (the key rotated, say because it leaked):
+		// the person is out, not merely refused this socket, or they
+		// would stay for ever by resuming. Rejoining with the link, they
+		// are told why (bad-token).
+		s.log.Info("resume refused: the participant's link is no longer valid", "room", l.room, "participant", l.id, "err", err)
+		if old := l.holder(); old != nil {
+			old.end(tokenError(err))
+		}
+		p.Leave()
+		s.srv.forgetResume(l)
+		return protocolError(CodeResumeFailed, "the link you came with is no longer valid: join again")
+	}
 	s.mu.Lock()
 	s.room, s.participant, s.line = l.room, p, l
 	s.mu.Unlock()
@@ -191,6 +208,29 @@ func (s *session) resume(m *ClientMessage) error {
 		return protocolError(CodeResumeFailed, "too late to resume: %v; join again", err)
 	}
 	return nil
+}
+
+// linkVoided checks again the signed link l's participant joined with,
+// if any, against the current key: a link voided since (the key
+// rotated) no longer lets its holder in, a resume included. An expired
+// one does: expiry bounds when one may come in, and a resume only
+// continues a stay (SECURITY.md, "Links and resumes").
+func (srv *Server) linkVoided(l *line) error {
+	if l.link == "" {
+		return nil
+	}
+	if srv.cfg.Links == nil {
+		return auth.ErrBadSignature // not reached: a link was accepted at the join
+	}
+	_, err := srv.cfg.Links.Recheck(l.link, l.room)
+	return err
+}
+
+// holder is the session that holds l now, nil while its client is away.
+func (l *line) holder() *session {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.current
 }
 
 // resumeKey is what the server keeps of a token.

@@ -302,7 +302,7 @@ func (s *session) join(m *ClientMessage) error {
 	s.room = m.Room // for the welcome, which Enter sends
 	// The socket's message budget, the join included, becomes the
 	// participant's.
-	s.line = &line{current: s, room: m.Room, limits: newLimits(s.limiter)}
+	s.line = &line{current: s, room: m.Room, limits: newLimits(s.limiter), link: m.Token}
 	s.mu.Unlock()
 	p, w, err := s.srv.cfg.Manager.Enter(req)
 	if err != nil {

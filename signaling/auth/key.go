@@ -168,3 +168,22 @@ func (k *Keyring) Verify(token, room string, now time.Time) (*Claims, error) {
 	}
 	return verify(key, id, token, room, now)
 }
+
+// Recheck checks again a token that was accepted for room: that it is
+// still signed with the current key, so that rotating the key voids it
+// for those who came with it too. Its expiry is not checked: a link's
+// expiry bounds when one may come in, not how long one may stay (see
+// SECURITY.md). Errors wrap ErrMalformed, ErrBadSignature or
+// ErrWrongRoom, or say that the key cannot be read (no link is then
+// valid, as for Verify).
+func (k *Keyring) Recheck(token, room string) (*Claims, error) {
+	key, id, err := k.current()
+	if err != nil {
+		return nil, err
+	}
+	c, err := signedBy(key, id, token)
+	if err != nil {
+		return nil, err
+	}
+	return c, inRoom(c, room)
+}

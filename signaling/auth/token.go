@@ -185,6 +185,18 @@ func macOf(key []byte, payload string) []byte {
 // verify checks token's signature under key (whose id is keyID), then
 // its expiry at now, then its room.
 func verify(key []byte, keyID, token, room string, now time.Time) (*Claims, error) {
+	c, err := signedBy(key, keyID, token)
+	if err != nil {
+		return nil, err
+	}
+	if !now.Before(c.ExpiresAt()) {
+		return nil, fmt.Errorf("%w at %s", ErrExpired, c.ExpiresAt().UTC().Format(time.RFC3339))
+	}
+	return c, inRoom(c, room)
+}
+
+// signedBy returns token's claims if key (whose id is keyID) signed it.
+func signedBy(key []byte, keyID, token string) (*Claims, error) {
 	c, payload, mac, err := ParseToken(token)
 	if err != nil {
 		return nil, err
@@ -195,11 +207,12 @@ func verify(key []byte, keyID, token, room string, now time.Time) (*Claims, erro
 		}
 		return nil, ErrBadSignature
 	}
-	if !now.Before(c.ExpiresAt()) {
-		return nil, fmt.Errorf("%w at %s", ErrExpired, c.ExpiresAt().UTC().Format(time.RFC3339))
-	}
-	if c.Room != room {
-		return nil, fmt.Errorf("%w (%q)", ErrWrongRoom, c.Room)
-	}
 	return c, nil
+}
+
+func inRoom(c *Claims, room string) error {
+	if c.Room != room {
+		return fmt.Errorf("%w (%q)", ErrWrongRoom, c.Room)
+	}
+	return nil
 }
