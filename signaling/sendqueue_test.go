@@ -42,6 +42,24 @@ func TestAClientThatLeavesTooManyBytesUnreadIsCutOff(t *testing.T) {
 	}
 }
 
+// A session that is ending (here, its client sent leave) gets nothing
+// more: no message is encoded for it, and one past the queue's bounds,
+// its writer gone, does not mark it lost, which would keep a
+// participant that left for a resume.
+func TestASessionThatEndsIsNeitherSentToNorLost(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &session{queue: make(chan []byte, 1), ctx: ctx, cancel: cancel}
+	s.line = &line{current: s}
+	cancel() // the read loop's, on leave
+	var n int
+	for i := 0; i < 3; i++ {
+		s.sendJSON(encodings{&n})
+	}
+	if n != 0 || s.lost.Load() {
+		t.Fatalf("encoded %d times for a session that ends; lost %v", n, s.lost.Load())
+	}
+}
+
 // What a client may queue must hold the greeting of a big meeting
 // (generous, not hostile): 300 voters with long names in a room that
 // has closed its 100 proposals, on open ballots (each closed one lists

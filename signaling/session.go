@@ -410,7 +410,7 @@ func (s *session) sendJSON(v any) {
 	// while its client is away, they are not even encoded (a room's chat
 	// history or assembly can take milliseconds).
 	to := s.target()
-	if to == nil {
+	if to == nil || to.ending() {
 		return
 	}
 	data, err := json.Marshal(v)
@@ -432,6 +432,15 @@ func (s *session) sendJSON(v any) {
 	to.lost.Store(true)
 	to.cancel()
 }
+
+// ending reports whether the session is ending, for its own reason (a
+// leave, an error, a break): what is sent to it then would never be
+// read, and encoding the rest of a room's state for a client cut off
+// in its midst (sendQueueBytes) costs as much again under the room's
+// lock. Nor is it then marked lost for a queue that overflows because
+// its writer has stopped: a participant that left would be kept for a
+// resume. A session not started (tests) is not ending.
+func (s *session) ending() bool { return s.ctx != nil && s.ctx.Err() != nil }
 
 // sent frees the queue's room a message took, once written.
 func (s *session) sent(data []byte) { s.queued.Add(-int64(len(data))) }
