@@ -68,13 +68,20 @@ func TestACameraTurnedOffTakesNoBandwidthFromTheOthers(t *testing.T) {
 	}
 
 	// Alone, on a link too slow for its high layer, it is not probed for.
-	p.subs = map[*UpTrack]*DownTrack{off.up: off}
-	a = newAllocator(p, fixedEstimate(400_000), 0)
-	a.nextProbe = now
-	a.allocate(now)
-	if a.padding() {
+	if probesFor(off, 400_000, now) {
 		t.Error("probing for a camera that sends nothing")
 	}
+}
+
+// probesFor reports whether a subscriber to d alone, with an estimate
+// of est bits/s, probes in the allocation round at now, when a probe is
+// due.
+func probesFor(d *DownTrack, est int, now time.Time) bool {
+	p := &Participant{log: slog.New(slog.DiscardHandler), room: &Room{}, subs: map[*UpTrack]*DownTrack{d.up: d}}
+	a := newAllocator(p, fixedEstimate(est), 0)
+	a.nextProbe = now
+	a.allocate(now)
+	return a.padding()
 }
 
 func TestAMicrophoneThatSendsNothingTakesNoBandwidthFromVideo(t *testing.T) {
@@ -105,11 +112,7 @@ func TestATopLayerThePublisherDroppedTakesNoBandwidthFromTheOthers(t *testing.T)
 
 	// Alone, on a link too slow for the layer it dropped, it is not
 	// probed for.
-	p.subs = map[*UpTrack]*DownTrack{short.up: short}
-	a := newAllocator(p, fixedEstimate(1_000_000), 0)
-	a.nextProbe = now
-	a.allocate(now)
-	if a.padding() {
+	if probesFor(short, 1_000_000, now) {
 		t.Error("probing for a layer the publisher does not send")
 	}
 }
