@@ -93,6 +93,12 @@ func TestConsentRoundAndRaisedHand(t *testing.T) {
 	waitAt(t, "Cleo", cleo, `!!document.querySelector('#vote-choice-2')`)
 	doAt(t, "Cleo", cleo, tap("#vote-choice-2"), typeIn("#vote-reason", "No reserve"), tap(".ballot-submit"))
 	waitAt(t, "Cleo", cleo, `document.querySelector('.vote-mine')?.hidden === false`)
+	// On a wide screen the open panel sits beside the tiles, and beside
+	// the chat when that is open too: it covers nobody.
+	waitAt(t, "Cleo", cleo, assemblyPanelCoversNothing)
+	doAt(t, "Cleo", cleo, tap(".ctl-chat"))
+	waitAt(t, "Cleo", cleo, `!document.querySelector('.side-panel').hidden && `+assemblyPanelCoversNothing)
+	doAt(t, "Cleo", cleo, tap(".ctl-chat"))
 	if dir := os.Getenv("PLENUM_SCREENSHOT_DIR"); dir != "" {
 		waitAt(t, "Cleo", cleo, `document.querySelector('.vote-status')?.textContent.startsWith('2')`)
 		if err := cleo.Screenshot(filepath.Join(dir, "consent-round.png")); err != nil {
@@ -127,6 +133,16 @@ func TestConsentRoundAndRaisedHand(t *testing.T) {
 		t.Errorf("minutes without the result:\n%s", md)
 	}
 }
+
+// assemblyPanelCoversNothing is true when the open assembly panel
+// overlaps no tile and no side panel.
+const assemblyPanelCoversNothing = `(() => {
+  const panel = document.querySelector('.assembly-panel');
+  if (!panel || panel.hidden) return false;
+  const p = panel.getBoundingClientRect();
+  const apart = (r) => r.right <= p.left || r.left >= p.right || r.bottom <= p.top || r.top >= p.bottom;
+  return [...document.querySelectorAll('.tile, .side-panel:not([hidden])')].every((el) => apart(el.getBoundingClientRect()));
+})()`
 
 // dropFirstMinutes makes the page's sockets lose its next request for
 // the minutes, as a connection about to break would: no answer comes.

@@ -114,7 +114,7 @@ export class MeetingView {
 
     // The toolbar sits in a footer landmark (a role on the footer itself
     // would take the landmark away).
-    this.el = h('div', { class: 'meeting' }, header, h('main', { class: 'stage' }, this.layout.el, this.panels.el), this.assembly.panel, h('footer', { class: 'meeting-footer' }, toolbar));
+    this.el = h('div', { class: 'meeting' }, header, h('main', { class: 'stage' }, this.layout.el, this.panels.el, this.assembly.panel), h('footer', { class: 'meeting-footer' }, toolbar));
     mount(root, this.el);
     this.el.append(this.audio.el);
     if (this.shares.button) this.cleanups.push(registerShortcut({ key: 's', label: 'shortcuts.screen', button: this.shares.button }));
