@@ -40,8 +40,8 @@ func TestScreenshots(t *testing.T) {
 		t.Logf("wrote %s", filepath.Join(dir, name))
 	}
 	srv := startServer(t)
-	browsers := webtest.LaunchAll(t, nil, nil, nil)
-	ana, ben, chidi := browsers[0], browsers[1], browsers[2]
+	browsers := webtest.LaunchAll(t, nil, nil, nil, nil)
+	ana, ben, chidi, dana := browsers[0], browsers[1], browsers[2], browsers[3]
 	const room = "weekly-assembly"
 	if err := ana.Do(chromedp.EmulateViewport(1280, 800)); err != nil {
 		t.Fatal(err)
@@ -98,9 +98,20 @@ func TestScreenshots(t *testing.T) {
 	}
 	shoot(ana, "meeting.png")
 
-	click(t, ana, ".ctl-chat")
-	emulate(t, ana, phonePortrait)
-	shoot(ana, "meeting-phone.png")
-	emulate(t, ana, phoneLandscape)
-	shoot(ana, "meeting-phone-landscape.png")
+	// The phone's pictures come from a phone that joins as one: a desktop
+	// page turned into a phone after loading keeps a zoomed-out layout
+	// that no phone shows.
+	emulate(t, dana, phonePortrait)
+	if err := dana.Open(joinURL(srv, room, "Dana", nil)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, dana, "Dana sees Ben's screen and Chidi's hand", `(() => {
+		const v = document.querySelector('.spotlight .tile-screen video');
+		return window.plenum?.state === "joined" && !!v && v.videoWidth > 0 && !!document.querySelector('.tile-queue') &&
+			document.querySelectorAll('.tile.has-video').length >= 4;
+	})()`)
+	shoot(dana, "meeting-phone.png")
+	emulate(t, dana, phoneLandscape)
+	waitFor(t, dana, "the phone turns", `innerWidth === 844`)
+	shoot(dana, "meeting-phone-landscape.png")
 }
