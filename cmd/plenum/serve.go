@@ -174,7 +174,7 @@ func (o *serveOptions) register(f *pflag.FlagSet) {
 	f.StringSliceVar(&t.allowPeers, "turn-allow-peer", nil, "let TURN relay to this private or loopback range (repeatable CIDR)")
 	f.IntVar(&t.maxAllocations, "turn-max-allocations", turn.DefaultMaxAllocations, "most TURN allocations at once (at least 1)")
 	f.IntVar(&t.maxAllocationsUser, "turn-max-allocations-per-user", turn.DefaultMaxAllocationsPerUser, "most TURN allocations per participant (at least 1)")
-	f.Var(&t.bandwidth, "turn-bandwidth-max", "cap on all relayed TURN traffic, e.g. 100M, each participant relaying sure of an equal part (0: no cap)")
+	f.Var(&t.bandwidth, "turn-bandwidth-max", "cap on all relayed TURN traffic, e.g. 100M, shared out equally among those relaying (0: no cap)")
 }
 
 // applyDerivedDefaults sets the defaults that depend on other flags:
