@@ -107,9 +107,12 @@ type Engine struct {
 	sources *resendSources
 
 	udpMux  *ice.MultiUDPMuxDefault
-	sockets []*batchConn     // under udpMux, one per address
-	tcpMux  ice.TCPMux       // nil without ICE over TCP
-	tcpLn   *net.TCPListener // the listener of tcpMux
+	sockets []*batchConn // under udpMux, one per address
+	// mediaNets are the networks of the sockets' addresses: a client's
+	// candidate on one of them is checked even if private (remoteaddr.go).
+	mediaNets []netip.Prefix
+	tcpMux    ice.TCPMux       // nil without ICE over TCP
+	tcpLn     *net.TCPListener // the listener of tcpMux
 }
 
 // NewEngine opens the media port and prepares codecs and interceptors.
@@ -130,7 +133,7 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 		return nil, err
 	}
 
-	conns, err := openMediaSockets(cfg.UDPPort, cfg.Interfaces)
+	conns, nets, err := openMediaSockets(cfg.UDPPort, cfg.Interfaces)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +143,7 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 	}
 	mux := ice.NewMultiUDPMuxDefault(muxes...)
 
-	e := &Engine{udpMux: mux, sockets: conns, estimators: estimators, screenBudget: bw.Screen, roomMax: bw.Max, resent: shared.resent, rtx: shared.rtx, rtxConns: shared.rtxConns, sources: shared.sources}
+	e := &Engine{udpMux: mux, sockets: conns, mediaNets: nets, estimators: estimators, screenBudget: bw.Screen, roomMax: bw.Max, resent: shared.resent, rtx: shared.rtx, rtxConns: shared.rtxConns, sources: shared.sources}
 	se := webrtc.SettingEngine{LoggerFactory: shared.logs}
 	se.SetICEUDPMux(mux)
 	networks := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}

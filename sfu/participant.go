@@ -224,6 +224,7 @@ func (p *Participant) HandleOffer(sdp string, screenMids ...string) error {
 	}
 	p.mu.Unlock()
 
+	sdp = withCheckableCandidates(sdp, p.room.manager.engine.mediaNets)
 	if err := up.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
 		return p.offerFailed(up, fmt.Errorf("apply offer: %w", err))
 	}
@@ -270,6 +271,7 @@ func (p *Participant) HandleAnswer(sdp string) error {
 		p.negMu.Unlock()
 		return fmt.Errorf("answer without an offer: %w", ErrProtocol)
 	}
+	sdp = withCheckableCandidates(sdp, p.room.manager.engine.mediaNets)
 	err = p.down.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp})
 	if err != nil {
 		// The offer is still pending: pion kept its state.
@@ -311,6 +313,10 @@ func (p *Participant) HandleCandidate(role PeerRole, c webrtc.ICECandidateInit) 
 	}
 	if err := p.countCandidates(role, pc, c.Candidate); err != nil {
 		return err
+	}
+	if !checkableCandidate(c.Candidate, p.room.manager.engine.mediaNets) {
+		p.log.Debug("client candidate not checked: not an address the server reaches", "candidate", c.Candidate)
+		return nil
 	}
 	if err := pc.AddICECandidate(c); err != nil {
 		return fmt.Errorf("add candidate: %w", err)

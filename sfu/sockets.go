@@ -34,13 +34,14 @@ func (e *ListenError) Unwrap() error { return e.Err }
 // each address of the chosen interfaces, as pion's
 // ice.NewMultiUDPMuxFromPort would, but with sockets the engine can
 // flush.
-func openMediaSockets(port int, interfaces []string) ([]*batchConn, error) {
-	addrs, err := mediaAddrs(interfaces)
+// It also returns the networks those addresses are on (remoteaddr.go).
+func openMediaSockets(port int, interfaces []string) ([]*batchConn, []netip.Prefix, error) {
+	addrs, nets, err := mediaAddrs(interfaces)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(addrs) == 0 {
-		return nil, errors.New("no usable network address for media: check --ice-interface")
+		return nil, nil, errors.New("no usable network address for media: check --ice-interface")
 	}
 	var conns []*batchConn
 	closeAll := func() {
@@ -56,7 +57,7 @@ func openMediaSockets(port int, interfaces []string) ([]*batchConn, error) {
 		uc, err := net.ListenUDP(network, net.UDPAddrFromAddrPort(netip.AddrPortFrom(a, uint16(port))))
 		if err != nil {
 			closeAll()
-			return nil, &ListenError{Network: "udp", Port: port, Err: err}
+			return nil, nil, &ListenError{Network: "udp", Port: port, Err: err}
 		}
 		_ = uc.SetReadBuffer(mediaSocketBuffer)
 		_ = uc.SetWriteBuffer(mediaSocketBuffer)
@@ -64,25 +65,24 @@ func openMediaSockets(port int, interfaces []string) ([]*batchConn, error) {
 		if err != nil {
 			_ = uc.Close()
 			closeAll()
-			return nil, err
+			return nil, nil, err
 		}
 		conns = append(conns, bc)
 	}
-	return conns, nil
+	return conns, nets, nil
 }
 
 // mediaAddrs lists the addresses to listen on: those of the interfaces
 // named (all that are up if none), loopback only when includeLoopback
 // says so, and no IPv6 address that ICE must not offer (IPv4-compatible,
-// site-local).
-func mediaAddrs(names []string) ([]netip.Addr, error) {
+// site-local), and the networks they are on.
+func mediaAddrs(names []string) (addrs []netip.Addr, nets []netip.Prefix, err error) {
 	ifaces, err := net.Interfaces()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	loopback := includeLoopback(names)
 	filter := interfaceFilter(names)
-	var out []netip.Addr
 	for _, iface := range ifaces {
 		if iface.Flags&net.FlagUp == 0 || (iface.Flags&net.FlagLoopback != 0 && !loopback) {
 			continue
@@ -108,12 +108,13 @@ func mediaAddrs(names []string) ([]netip.Addr, error) {
 				if [12]byte(b[:12]) == [12]byte{} || (b[0] == 0xfe && b[1]&0xc0 == 0xc0) {
 					continue
 				}
-				if a.IsLinkLocalUnicast() {
-					a = a.WithZone(iface.Name)
-				}
 			}
-			out = append(out, a)
+			nets = append(nets, netip.PrefixFrom(a, pfx.Bits()).Masked())
+			if a.Is6() && a.IsLinkLocalUnicast() {
+				a = a.WithZone(iface.Name)
+			}
+			addrs = append(addrs, a)
 		}
 	}
-	return out, nil
+	return addrs, nets, nil
 }
