@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -526,6 +527,40 @@ func TestTheChairGivesTheFloorToSomeoneWhoDidNotAsk(t *testing.T) {
 		return sp != nil && sp.ID == ben.ID(), fmt.Sprintf("speaker %+v", sp)
 	})
 	waitAt(t, "Mo", mod, fmt.Sprintf(`!!document.querySelector('.tile[data-participant=%q].has-floor')`, ben.ID()))
+
+	// The minutes say how long each speaker had the floor: Ben, all of
+	// it so far.
+	doAt(t, "Mo", mod, tap(".ctl-assembly"), tap(".minutes-export"))
+	waitAt(t, "Mo", mod, `(window.plenum.minutes || '').includes('## Time with the floor')`)
+	var md string
+	if err := mod.Eval(`window.plenum.minutes`, &md); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^- Ben: 0:\d\d \(100%\)$`).MatchString(md) {
+		t.Errorf("the minutes do not give Ben all the floor time:\n%s", md)
+	}
+	// Turns of one speaker add up, a turn going on counts until the
+	// export, the longest comes first, and a speaker is known by id.
+	var floor []struct {
+		Name string
+		Ms   int
+	}
+	err := mod.Eval(`(async () => (await import('/_/static/ui/minutes.js')).floorTimes([
+		{ id: 'a', name: 'Ana', start: '2026-01-01T10:00:00Z', end: '2026-01-01T10:01:00Z' },
+		{ id: 'b', name: 'Ben', start: '2026-01-01T10:01:00Z', end: '2026-01-01T10:03:30Z' },
+		{ id: 'a2', name: 'Ana', start: '2026-01-01T10:03:30Z', end: '2026-01-01T10:03:40Z' },
+		{ id: 'a', name: 'Ana B.', start: '2026-01-01T10:04:00Z' },
+	], '2026-01-01T10:06:00Z'))()`, &floor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		Name string
+		Ms   int
+	}{{"Ana B.", 180_000}, {"Ben", 150_000}, {"Ana", 10_000}}
+	if !slices.Equal(floor, want) {
+		t.Errorf("floor times %v, want %v", floor, want)
+	}
 }
 
 // TestTheTimerMenuShowsASpeakingTimeItDoesNotList: Mo, another chair (a

@@ -326,6 +326,7 @@ export default {
   'minutes.speaking': 'Reihenfolge der Redebeiträge',
   'minutes.noTurns': 'Niemand hatte das Wort.',
   'minutes.ongoing': 'läuft',
+  'minutes.floorTime': 'Redezeit',
   'announce.handRaised': '{name} hat die Hand gehoben',
   'announce.directRaised': '{name} bittet um eine direkte Antwort',
   'announce.myHandRaised': 'Ihre Hand ist gehoben',

@@ -331,6 +331,7 @@ export default {
   'minutes.speaking': 'Speaking order',
   'minutes.noTurns': 'Nobody was given the floor.',
   'minutes.ongoing': 'ongoing',
+  'minutes.floorTime': 'Time with the floor',
   'announce.handRaised': '{name} raised their hand',
   'announce.directRaised': '{name} asks for a direct response',
   'announce.myHandRaised': 'Your hand is raised',

@@ -326,6 +326,7 @@ export default {
   'minutes.speaking': 'Orden de intervenciones',
   'minutes.noTurns': 'Nadie tuvo la palabra.',
   'minutes.ongoing': 'en curso',
+  'minutes.floorTime': 'Tiempo de palabra',
   'announce.handRaised': '{name} levantó la mano',
   'announce.directRaised': '{name} pide una respuesta directa',
   'announce.myHandRaised': 'Tu mano está levantada',

@@ -326,6 +326,7 @@ export default {
   'minutes.speaking': 'Ordre des prises de parole',
   'minutes.noTurns': 'Personne n’a eu la parole.',
   'minutes.ongoing': 'en cours',
+  'minutes.floorTime': 'Temps de parole',
   'announce.handRaised': '{name} a levé la main',
   'announce.directRaised': '{name} demande une réponse directe',
   'announce.myHandRaised': 'Votre main est levée',

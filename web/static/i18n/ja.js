@@ -326,6 +326,7 @@ export default {
   'minutes.speaking': '発言の順番',
   'minutes.noTurns': '発言した人はいません。',
   'minutes.ongoing': '進行中',
+  'minutes.floorTime': '発言時間',
   'announce.handRaised': '{name} さんが手を挙げました',
   'announce.directRaised': '{name} さんが直接の応答を求めています',
   'announce.myHandRaised': '手を挙げました',

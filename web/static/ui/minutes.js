@@ -53,7 +53,48 @@ export function minutesMarkdown(room, minutes) {
     lines.push(`${i + 1}. ${mdEscape(time(turn.start))}–${mdEscape(end)} ${mdEscape(turn.name)}`);
   });
   lines.push('');
+  const floor = floorTimes(turns, minutes.exported);
+  if (floor.length) {
+    // Who had the floor how long: what a meeting that shares speaking
+    // time fairly wants to look back on.
+    const total = floor.reduce((sum, f) => sum + f.ms, 0);
+    const percent = new Intl.NumberFormat(currentLanguage(), { style: 'percent' });
+    lines.push(`## ${mdEscape(t('minutes.floorTime'))}`, '');
+    for (const f of floor) {
+      const share = percent.format(total ? f.ms / total : 0);
+      lines.push(`- ${mdEscape(f.name)}: ${duration(f.ms)} (${mdEscape(share)})`);
+    }
+    lines.push('');
+  }
   return lines.join('\n');
+}
+
+/**
+ * The time each speaker had the floor over turns (a turn still going
+ * counts until now, the export), longest first; a speaker is known by
+ * id, under the name of their last turn.
+ */
+export function floorTimes(turns, now) {
+  const end = Date.parse(now);
+  const byId = new Map();
+  for (const turn of turns) {
+    const from = Date.parse(turn.start);
+    const to = turn.end ? Date.parse(turn.end) : end;
+    if (Number.isNaN(from) || Number.isNaN(to) || to < from) continue;
+    const f = byId.get(turn.id) || { name: turn.name, ms: 0 };
+    f.name = turn.name;
+    f.ms += to - from;
+    byId.set(turn.id, f);
+  }
+  return [...byId.values()].sort((a, b) => b.ms - a.ms);
+}
+
+/** A duration as h:mm:ss, or m:ss under an hour. */
+function duration(ms) {
+  const s = Math.round(ms / 1000);
+  const pad = (n) => String(n).padStart(2, '0');
+  const [h, m, sec] = [Math.floor(s / 3600), Math.floor(s / 60) % 60, s % 60];
+  return h ? `${h}:${pad(m)}:${pad(sec)}` : `${m}:${pad(sec)}`;
 }
 
 /** Offers text as a file download through a temporary Blob link. */
