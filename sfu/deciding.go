@@ -57,6 +57,12 @@ func (p *Participant) AssemblyOn(id string, act func(a *assembly.Assembly, me, t
 	})
 }
 
+// person is p as the assembly needs it to tell its person: what the
+// queue's state is sent for (assembly.QueueState.For), and who leaves.
+func (p *Participant) person() assembly.Member {
+	return assembly.Member{ID: p.id, Ballot: p.ballot}
+}
+
 // member is p as the assembly knows it.
 func (p *Participant) member() assembly.Member {
 	info := p.Info()
@@ -92,7 +98,7 @@ func (r *Room) sendAssemblyChangesLocked(now time.Time) {
 			continue
 		}
 		if changed {
-			as.QueueChanged(queue)
+			as.QueueChanged(queue.For(o.person()))
 		}
 		for _, ps := range proposals {
 			as.ProposalChanged(ps)
@@ -106,7 +112,7 @@ func (r *Room) sendAssemblyLocked(p *Participant, now time.Time) {
 	if !ok {
 		return
 	}
-	as.QueueChanged(r.assembly.Queue(now))
+	as.QueueChanged(r.assembly.Queue(now).For(p.person()))
 	for _, ps := range r.assembly.Proposals() {
 		as.ProposalChanged(ps)
 	}

@@ -161,7 +161,7 @@ func (r *Room) remove(p *Participant) {
 		o.forgetViews(p.id)
 		o.sig.ParticipantLeft(p.id)
 	}
-	r.assembly.Left(p.id, r.ballotHeirLocked(p), time.Now())
+	r.assembly.Left(p.person(), r.ballotHeirLocked(p), r.personStaysLocked(p), time.Now())
 	r.broadcastAssemblyLocked(time.Now())
 	r.passOnModerationLocked(nil)
 	if len(r.participants) == 0 && r.access.settings.Moderation != ModerationLinks {
@@ -187,6 +187,13 @@ func (r *Room) ballotHeirLocked(p *Participant) string {
 		}
 	}
 	return ""
+}
+
+// personStaysLocked reports whether p's person, when p holds a personal
+// link, is still in the room on another device, a viewer included:
+// they are still known to have spoken (assembly.Left).
+func (r *Room) personStaysLocked(p *Participant) bool {
+	return p.ballot != "" && slices.ContainsFunc(r.participants, func(o *Participant) bool { return o != p && o.ballot == p.ballot })
 }
 
 // present reports whether the participant id is in the room.

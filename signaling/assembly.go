@@ -175,10 +175,6 @@ func (s *session) assemble(p *sfu.Participant, m *ClientMessage) error {
 			return a.RaiseHand(me, isTrue(m.Direct))
 		case TypeQueueNext:
 			return a.CallNext(me, now)
-		case TypeQueueMove:
-			return a.MoveInQueue(me, m.Participant, *m.Position)
-		case TypeQueueRemove:
-			return a.RemoveFromQueue(me, m.Participant)
 		case TypeQueueFinish:
 			return a.FinishTurn(me, now)
 		case TypeQueueRules:
@@ -207,13 +203,24 @@ func (s *session) assemble(p *sfu.Participant, m *ClientMessage) error {
 		return nil
 	}
 	var err error
-	if m.Type == TypeQueueCall {
-		// Anyone present may be given the floor, not only those who
-		// asked: the room looks up the one called.
+	switch m.Type {
+	case TypeQueueCall, TypeQueueMove, TypeQueueRemove:
+		// The room looks up the one named: anyone present may be given
+		// the floor, not only those who asked, and a hand is a person's,
+		// whichever of their devices is named.
 		err = p.AssemblyOn(m.Participant, func(a *assembly.Assembly, me, them assembly.Member, now time.Time) error {
+			switch m.Type {
+			case TypeQueueMove:
+				return a.MoveInQueue(me, them, *m.Position)
+			case TypeQueueRemove:
+				return a.RemoveFromQueue(me, them)
+			}
 			return a.Call(me, them, now)
 		})
-	} else {
+		if m.Type != TypeQueueCall && errors.Is(err, assembly.ErrNotPresent) {
+			err = assembly.ErrNotInQueue // nobody gone has a hand up
+		}
+	default:
 		err = p.Assembly(act)
 	}
 	var refusal *assembly.Error

@@ -512,12 +512,7 @@ func TestAPersonsBallotStaysWhenTheDeviceThatCastItIsMadeViewer(t *testing.T) {
 // everyone who asked after her. So with the floor: the device that has
 // it leaving does not end the person's turn.
 func TestAPersonKeepsTheirPlaceWhenTheDeviceThatAskedLeaves(t *testing.T) {
-	s := startAccess(t, nil)
-	fac, o := assemblyRoom(t, s, "assembly", "Ben")
-	ben := o[0]
-	link := s.link(t, "assembly", "participant", "Ana")
-	phone := s.dial(t, client.Config{Room: "assembly", Name: "Ana", Token: link})
-	laptop := s.dial(t, client.Config{Room: "assembly", Name: "Ana", Token: link})
+	s, fac, ben, link, phone, laptop := benAndAnaOnTwoDevices(t)
 	raiseHands(t, []*client.Client{fac, ben, laptop}, phone, ben)
 
 	phone.Leave()

@@ -15,10 +15,11 @@ import "time"
 // Member is the participant acting, as its room knows it at that moment.
 type Member struct {
 	ID, Name string
-	// Ballot is what the member's ballots go by, when several members
-	// are one person (the holders of one personal link, on two devices):
-	// they have one ballot between them, the last cast, and a hand or
-	// turn of one device stays the person's when it leaves. "" means ID.
+	// Ballot names the member's person, when several members are one
+	// (the holders of one personal link, on two devices): they have one
+	// ballot between them, the last cast, one place in the queue, and
+	// have spoken if any of them did; a hand or turn of one device stays
+	// the person's when it leaves. "" means ID: each device is a person.
 	Ballot string
 	// Facilitator may run the queue and the votes and export the
 	// minutes: the room's moderators.
@@ -96,18 +97,22 @@ func (a *Assembly) Proposals() []ProposalState {
 	return out
 }
 
-// Left forgets a participant who left the meeting: their hand is
-// lowered, their turn ends, and their ballots in open votes are dropped,
-// so that someone who comes back as a new participant votes only once.
-// heir, if not "", is a member still there who is the same person
-// (Member.Ballot): the person has not left, so their ballots, their
-// place in the queue and their turn stay, heir's now.
-func (a *Assembly) Left(id, heir string, now time.Time) {
-	a.Demoted(id, heir, now)
-	// Nobody comes back under the same id: whether they spoke is of no
-	// more use, and kept it would grow the room's memory with every
-	// newcomer who had the floor.
-	delete(a.queue.spoken, id)
+// Left forgets a participant who left the meeting, m as the room knew
+// it: their hand is lowered, their turn ends, and their ballots in open
+// votes are dropped, so that someone who comes back as a new
+// participant votes only once. heir, if not "", is a member still there
+// who is the same person (Member.Ballot) and may vote: the person has
+// not left, so their ballots, their place in the queue and their turn
+// stay, heir's now. stays tells whether the person is still there on
+// any other device, heir or a viewer: only once they are not is whether
+// they spoke forgotten.
+func (a *Assembly) Left(m Member, heir string, stays bool, now time.Time) {
+	a.Demoted(m.ID, heir, now)
+	if !stays {
+		// Kept, it would grow the room's memory with every newcomer who
+		// had the floor (ids are never reused).
+		delete(a.queue.spoken, m.person())
+	}
 }
 
 // Demoted treats a participant made viewer as one who left: a viewer
@@ -126,8 +131,8 @@ func (a *Assembly) Demoted(id, heir string, now time.Time) {
 	}
 }
 
-// ballotKey is what m's ballots go by.
-func (m Member) ballotKey() string {
+// person is what m's ballots and place in the queue go by.
+func (m Member) person() string {
 	if m.Ballot != "" {
 		return m.Ballot
 	}

@@ -231,7 +231,7 @@ func (a *Assembly) Vote(m Member, id, choice int, reason string) error {
 	if p.draft.Kind == Consent && choice == ConsentBlock && reason == "" {
 		return ErrReasonRequired
 	}
-	key := m.ballotKey()
+	key := m.person()
 	if old, voted := p.ballots[key]; !voted {
 		p.voters = append(p.voters, m.ID)
 		a.markChanged(p) // the voters changed; a changed ballot shows nothing

@@ -188,7 +188,7 @@ func TestLeavingDropsOpenBallots(t *testing.T) {
 	second := open(t, &a, Draft{Question: "R", Kind: YesNo})
 	must(t, a.Vote(ana, second, 0, ""))
 	must(t, a.Vote(ben, second, 1, ""))
-	a.Left("a", "", t0)
+	a.Left(ana, "", false, t0)
 	ps := a.Proposals()
 	if ps[0].Result.Ballots != 1 || !slices.Equal(ps[1].Voters, []string{"b"}) {
 		t.Fatalf("after Ana left: %+v", ps)
@@ -281,7 +281,7 @@ func TestMembersWhoAreOnePersonShareOneBallot(t *testing.T) {
 	must(t, a.Vote(phone, id, 0, ""))
 	must(t, a.Vote(laptop, id, 1, ""))
 	must(t, a.Vote(ben, id, 1, ""))
-	a.Left(phone.ID, "", t0) // the ballot is the laptop's now: it stays
+	a.Left(phone, "", true, t0) // the ballot is the laptop's now: it stays
 	p := closed(t, &a, id)
 	if p.Result.Ballots != 2 || p.Result.Totals[1] != 2 || !slices.Equal(p.Voters, []string{laptop.ID, ben.ID}) {
 		t.Fatalf("voters %v, totals %v: want Ana's last ballot and Ben's", p.Voters, p.Result.Totals)

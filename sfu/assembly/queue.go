@@ -24,15 +24,24 @@ type Rules struct {
 	Seconds int `json:"seconds"`
 }
 
-// QueueEntry is one raised hand as everybody sees it.
+// QueueEntry is one raised hand as everybody sees it: one person's
+// (Member.Ballot), however many of their devices asked.
 type QueueEntry struct {
+	// ID is the device that asked last: the one that gets the floor.
 	ID   string `json:"id"`
 	Name string `json:"name"`
 	// Direct marks a direct response (a point of information): it goes
 	// before every ordinary entry.
 	Direct bool `json:"direct"`
-	// Spoken tells whether the participant has had the floor before.
+	// Spoken tells whether the person has had the floor before, on any
+	// of their devices.
 	Spoken bool `json:"spoken"`
+	// Mine marks, in the state one member is sent (QueueState.For),
+	// the hand of that member's person, raised on this device or
+	// another of theirs.
+	Mine bool `json:"mine,omitempty"`
+
+	person string // never sent: who the devices of a person are stays with the server
 }
 
 // Floor is the current speaker's turn.
@@ -44,6 +53,11 @@ type Floor struct {
 	ElapsedMs int64 `json:"elapsedMs"`
 	// Seconds is the turn's speaking time, 0 for no limit.
 	Seconds int `json:"seconds"`
+	// Mine marks, as QueueEntry.Mine does, the turn of the person the
+	// state is for.
+	Mine bool `json:"mine,omitempty"`
+
+	person string
 }
 
 // QueueState is the queue as everybody sees it.
@@ -60,24 +74,35 @@ type Turn struct {
 	Start time.Time `json:"start"`
 	// End is zero while the turn goes on.
 	End time.Time `json:"end,omitzero"`
+
+	person string
 }
 
+// entry is one person's raised hand: the queue goes by person
+// (Member.Ballot), so that one person on two devices holds one place,
+// and the device that asked last (id) gets the floor.
 type entry struct {
-	id, name string
-	direct   bool
-	seq      uint64 // arrival order
+	id, person, name string
+	direct           bool
+	seq              uint64 // arrival order
 }
 
 type queue struct {
 	entries []entry
 	seq     uint64
-	spoken  map[string]bool
+	spoken  map[string]bool // by person: who has had the floor, on any device
 	rules   Rules
 	turns   []Turn
 	current bool // the last turn goes on
 }
 
-func (q *queue) index(id string) int {
+// index is where person's hand is in the queue, -1 if not raised.
+func (q *queue) index(person string) int {
+	return slices.IndexFunc(q.entries, func(e entry) bool { return e.person == person })
+}
+
+// indexDevice is where the hand raised last on device id is, -1 if none.
+func (q *queue) indexDevice(id string) int {
 	return slices.IndexFunc(q.entries, func(e entry) bool { return e.id == id })
 }
 
@@ -88,8 +113,8 @@ func (q *queue) before(a, b entry) bool {
 	if a.direct != b.direct {
 		return a.direct
 	}
-	if !a.direct && q.rules.NotYetSpokenFirst && q.spoken[a.id] != q.spoken[b.id] {
-		return !q.spoken[a.id]
+	if !a.direct && q.rules.NotYetSpokenFirst && q.spoken[a.person] != q.spoken[b.person] {
+		return !q.spoken[a.person]
 	}
 	return a.seq < b.seq
 }
@@ -123,8 +148,12 @@ func (q *queue) resort() {
 	})
 }
 
-func (q *queue) remove(id string) bool {
-	i := q.index(id)
+// remove lowers person's hand.
+func (q *queue) remove(person string) bool {
+	return q.removeAt(q.index(person))
+}
+
+func (q *queue) removeAt(i int) bool {
 	if i < 0 {
 		return false
 	}
@@ -151,121 +180,132 @@ func (q *queue) endTurn(now time.Time) bool {
 
 func (q *queue) give(e entry, now time.Time) {
 	q.endTurn(now)
-	q.remove(e.id)
+	q.remove(e.person)
 	if q.spoken == nil {
 		q.spoken = map[string]bool{}
 	}
-	q.spoken[e.id] = true
+	q.spoken[e.person] = true
 	if len(q.turns) == maxTurns {
 		q.turns = slices.Delete(q.turns, 0, 1)
 	}
-	q.turns = append(q.turns, Turn{ID: e.id, Name: e.name, Start: now})
+	q.turns = append(q.turns, Turn{ID: e.id, Name: e.name, Start: now, person: e.person})
 	q.current = true
 }
 
-// leave takes id's hand out of the queue and ends their turn, or, if
-// heir is not "", hands both to heir (see handOver). It reports whether
-// the queue changed.
+// leave takes the hand raised last on device id out of the queue and
+// ends id's turn, or, if heir is not "", hands both to heir, the same
+// person on another device (Member.Ballot): the person has not left, so
+// they keep their place and the floor. It reports whether the queue
+// changed.
 func (q *queue) leave(id, heir string, now time.Time) bool {
+	i := q.indexDevice(id)
+	t := q.speaker()
+	if t == nil || t.ID != id {
+		t = nil
+	}
 	if heir != "" {
-		return q.handOver(id, heir)
-	}
-	removed := q.remove(id)
-	if t := q.speaker(); t != nil && t.ID == id {
-		q.endTurn(now)
-		return true
-	}
-	return removed
-}
-
-// handOver gives id's hand and turn to heir, the same person on another
-// device (Member.Ballot): the person has not left, so they keep their
-// place, the earlier of the two if both devices raised a hand, and the
-// floor; and they have spoken if either device did.
-func (q *queue) handOver(id, heir string) bool {
-	changed := false
-	if i := q.index(id); i >= 0 {
-		j := q.index(heir)
-		if j >= 0 && j < i {
-			q.entries = slices.Delete(q.entries, i, i+1)
-		} else {
-			if j >= 0 {
-				q.entries = slices.Delete(q.entries, j, j+1) // after i: i stays
-			}
+		if i >= 0 {
 			q.entries[i].id = heir
 		}
-		changed = true
+		if t != nil {
+			t.ID = heir
+		}
+		return i >= 0 || t != nil
 	}
-	if t := q.speaker(); t != nil && t.ID == id {
-		t.ID = heir
-		changed = true
+	q.removeAt(i)
+	if t != nil {
+		q.endTurn(now)
 	}
-	if q.spoken[id] && !q.spoken[heir] {
-		q.spoken[heir] = true
-		changed = changed || q.index(heir) >= 0
-	}
-	return changed
+	return i >= 0 || t != nil
 }
 
 func (q *queue) state(now time.Time) QueueState {
 	s := QueueState{Entries: make([]QueueEntry, 0, len(q.entries)), Rules: q.rules}
 	for _, e := range q.entries {
-		s.Entries = append(s.Entries, QueueEntry{ID: e.id, Name: e.name, Direct: e.direct, Spoken: q.spoken[e.id]})
+		s.Entries = append(s.Entries, QueueEntry{ID: e.id, Name: e.name, Direct: e.direct, Spoken: q.spoken[e.person], person: e.person})
 	}
 	if t := q.speaker(); t != nil {
-		s.Speaker = &Floor{ID: t.ID, Name: t.Name, ElapsedMs: max(0, now.Sub(t.Start).Milliseconds()), Seconds: q.rules.Seconds}
+		s.Speaker = &Floor{ID: t.ID, Name: t.Name, ElapsedMs: max(0, now.Sub(t.Start).Milliseconds()), Seconds: q.rules.Seconds, person: t.person}
 	}
 	return s
 }
 
-// RaiseHand puts m in the queue, as a direct response if direct. A hand
-// already raised the same way stays where it is; switching between
-// ordinary and direct takes a new place.
+// For is s as m is sent it: the hand and the turn of m's person, on
+// this device or another of theirs, marked Mine, so that each of their
+// devices shows the hand raised and the floor theirs. s is not changed.
+func (s QueueState) For(m Member) QueueState {
+	person := m.person()
+	i := slices.IndexFunc(s.Entries, func(e QueueEntry) bool { return e.person == person })
+	if i >= 0 {
+		s.Entries = slices.Clone(s.Entries)
+		s.Entries[i].Mine = true
+	}
+	if s.Speaker != nil && s.Speaker.person == person {
+		f := *s.Speaker
+		f.Mine = true
+		s.Speaker = &f
+	}
+	return s
+}
+
+// RaiseHand puts m's person in the queue, as a direct response if
+// direct. A hand already raised the same way, on this device or another
+// of the person's, stays where it is, and this device gets the floor
+// when its turn comes (the one asking last is the one the person is
+// at); switching between ordinary and direct takes a new place.
 func (a *Assembly) RaiseHand(m Member, direct bool) error {
 	if m.Viewer {
 		return ErrViewer
 	}
 	q := &a.queue
-	if i := q.index(m.ID); i >= 0 {
-		if q.entries[i].direct == direct {
+	person := m.person()
+	if i := q.index(person); i >= 0 {
+		if e := &q.entries[i]; e.direct == direct {
+			if e.id != m.ID {
+				e.id, e.name = m.ID, m.Name
+				a.queueChanged = true
+			}
 			return nil
 		}
-		q.remove(m.ID)
+		q.removeAt(i)
 	}
 	q.seq++
-	q.insert(entry{id: m.ID, name: m.Name, direct: direct, seq: q.seq})
+	q.insert(entry{id: m.ID, person: person, name: m.Name, direct: direct, seq: q.seq})
 	a.queueChanged = true
 	return nil
 }
 
-// LowerHand takes m out of the queue; a hand not raised is no error.
+// LowerHand takes m's person out of the queue, whichever of their
+// devices raised the hand; a hand not raised is no error.
 func (a *Assembly) LowerHand(m Member) {
-	if a.queue.remove(m.ID) {
+	if a.queue.remove(m.person()) {
 		a.queueChanged = true
 	}
 }
 
-// RemoveFromQueue is the facilitator lowering participant id's hand.
-func (a *Assembly) RemoveFromQueue(by Member, id string) error {
+// RemoveFromQueue is the facilitator lowering the hand of who's person,
+// as the room knows who: whichever of their devices raised it.
+func (a *Assembly) RemoveFromQueue(by, who Member) error {
 	if err := facilitator(by); err != nil {
 		return err
 	}
-	if !a.queue.remove(id) {
+	if !a.queue.remove(who.person()) {
 		return ErrNotInQueue
 	}
 	a.queueChanged = true
 	return nil
 }
 
-// MoveInQueue is the facilitator putting participant id at position
-// (0 is the head; past the end means last). The order stays until the
-// rule of who goes first (NotYetSpokenFirst) changes.
-func (a *Assembly) MoveInQueue(by Member, id string, position int) error {
+// MoveInQueue is the facilitator putting who's person, as the room
+// knows who, at position (0 is the head; past the end means last). The
+// order stays until the rule of who goes first (NotYetSpokenFirst)
+// changes.
+func (a *Assembly) MoveInQueue(by, who Member, position int) error {
 	if err := facilitator(by); err != nil {
 		return err
 	}
 	q := &a.queue
-	i := q.index(id)
+	i := q.index(who.person())
 	if i < 0 {
 		return ErrNotInQueue
 	}
@@ -298,7 +338,9 @@ func (a *Assembly) CallNext(by Member, now time.Time) error {
 // room knows them: someone in the queue, or anyone else present who may
 // speak, hand raised or not, as a chair asks someone who wanted to add
 // something. A viewer may not have the floor; the caller tells who is
-// present (the assembly knows only who is queued).
+// present (the assembly knows only who is queued). The device called
+// gets the floor, and its person's hand, raised on whichever device,
+// is lowered: they have had their turn.
 func (a *Assembly) Call(by, who Member, now time.Time) error {
 	if err := facilitator(by); err != nil {
 		return err
@@ -307,20 +349,16 @@ func (a *Assembly) Call(by, who Member, now time.Time) error {
 		return ErrViewer
 	}
 	q := &a.queue
-	e := entry{id: who.ID, name: who.Name}
-	if i := q.index(who.ID); i >= 0 {
-		e = q.entries[i]
-	}
-	q.give(e, now)
+	q.give(entry{id: who.ID, person: who.person(), name: who.Name}, now)
 	a.queueChanged = true
 	return nil
 }
 
 // FinishTurn ends the current turn: the facilitator's call, or the
-// speaker's own.
+// speaker's own, from any of their devices.
 func (a *Assembly) FinishTurn(by Member, now time.Time) error {
 	t := a.queue.speaker()
-	if !by.Facilitator && (t == nil || t.ID != by.ID) {
+	if !by.Facilitator && (t == nil || t.person != by.person()) {
 		return ErrNotSpeaking
 	}
 	if a.queue.endTurn(now) {

@@ -96,13 +96,13 @@ func TestFacilitatorRunsTheQueue(t *testing.T) {
 	for _, m := range []Member{ana, ben, cleo} {
 		must(t, a.RaiseHand(m, false))
 	}
-	must(t, a.MoveInQueue(fac, "c", 0))
+	must(t, a.MoveInQueue(fac, cleo, 0))
 	wantOrder(t, &a, "c", "a", "b")
-	must(t, a.MoveInQueue(fac, "c", 99))
+	must(t, a.MoveInQueue(fac, cleo, 99))
 	wantOrder(t, &a, "a", "b", "c")
 	must(t, a.RaiseHand(dan, true)) // a direct response still goes first after a move
 	wantOrder(t, &a, "d", "a", "b", "c")
-	must(t, a.RemoveFromQueue(fac, "b"))
+	must(t, a.RemoveFromQueue(fac, ben))
 	wantOrder(t, &a, "d", "a", "c")
 
 	must(t, a.SetRules(fac, Rules{Seconds: 90}))
@@ -141,8 +141,8 @@ func TestOnlyTheFacilitatorRunsTheQueue(t *testing.T) {
 	var a Assembly
 	must(t, a.RaiseHand(ana, false))
 	for name, err := range map[string]error{
-		"move":   a.MoveInQueue(ben, "a", 1),
-		"remove": a.RemoveFromQueue(ben, "a"),
+		"move":   a.MoveInQueue(ben, ana, 1),
+		"remove": a.RemoveFromQueue(ben, ana),
 		"next":   a.CallNext(ben, t0),
 		"call":   a.Call(ben, ana, t0),
 		"rules":  a.SetRules(ben, Rules{Seconds: 10}),
@@ -169,13 +169,13 @@ func TestLeavingEndsHandAndTurn(t *testing.T) {
 	must(t, a.RaiseHand(ben, false))
 	must(t, a.CallNext(fac, t0))
 	a.Changes(t0)
-	a.Left("a", "", t0.Add(time.Second))
-	a.Left("b", "", t0.Add(time.Second))
+	a.Left(ana, "", false, t0.Add(time.Second))
+	a.Left(ben, "", false, t0.Add(time.Second))
 	changed, q, _ := a.Changes(t0)
 	if !changed || q.Speaker != nil || len(q.Entries) != 0 {
 		t.Fatalf("after leaving: changed %v, %+v", changed, q)
 	}
-	a.Left("z", "", t0)
+	a.Left(Member{ID: "z"}, "", false, t0)
 	if changed, _, _ := a.Changes(t0); changed {
 		t.Fatal("an unknown participant leaving changed the queue")
 	}
@@ -190,7 +190,7 @@ func TestWhoSpokeIsForgottenWhenTheyLeave(t *testing.T) {
 		m := Member{ID: fmt.Sprint("p", i), Name: "Passer-by"}
 		must(t, a.RaiseHand(m, false))
 		must(t, a.CallNext(fac, t0))
-		a.Left(m.ID, "", t0)
+		a.Left(m, "", false, t0)
 	}
 	if n := len(a.queue.spoken); n != 0 {
 		t.Fatalf("%d participants who left are still remembered as having spoken", n)
@@ -199,7 +199,7 @@ func TestWhoSpokeIsForgottenWhenTheyLeave(t *testing.T) {
 	must(t, a.RaiseHand(ana, false))
 	must(t, a.CallNext(fac, t0))
 	a.Demoted(ana.ID, "", t0)
-	if !a.queue.spoken[ana.ID] {
+	if !a.queue.spoken[ana.person()] {
 		t.Fatal("a participant made viewer is no longer known to have spoken")
 	}
 }
@@ -248,7 +248,7 @@ func TestANewHandNeverGoesAheadOfOneTheRulesPutFirst(t *testing.T) {
 	var a Assembly
 	must(t, a.RaiseHand(ana, true))  // a direct response, first
 	must(t, a.RaiseHand(ben, false)) // an ordinary hand
-	must(t, a.MoveInQueue(fac, ana.ID, 1))
+	must(t, a.MoveInQueue(fac, ana, 1))
 	must(t, a.RaiseHand(cleo, true)) // a direct response, later
 	if pos := positions(&a); pos[cleo.ID] < pos[ana.ID] {
 		t.Errorf("Cleo's later direct response went ahead of Ana's: %+v", a.Queue(t0).Entries)
@@ -260,7 +260,7 @@ func TestANewHandNeverGoesAheadOfOneTheRulesPutFirst(t *testing.T) {
 	must(t, b.CallNext(fac, t0)) // Ana has spoken
 	must(t, b.RaiseHand(ana, false))
 	must(t, b.RaiseHand(ben, false)) // before Ana: he has not spoken
-	must(t, b.MoveInQueue(fac, ana.ID, 0))
+	must(t, b.MoveInQueue(fac, ana, 0))
 	must(t, b.RaiseHand(cleo, false))
 	if pos := positions(&b); pos[cleo.ID] < pos[ben.ID] {
 		t.Errorf("Cleo, whose hand came after Ben's, went ahead of him: %+v", b.Queue(t0).Entries)
@@ -278,15 +278,14 @@ func TestTheFacilitatorCallsSomeoneWhoDidNotAsk(t *testing.T) {
 		t.Fatalf("speaker %+v, want Ben", q.Speaker)
 	}
 	wantOrder(t, &a, "a")
-	if !a.queue.spoken[ben.ID] {
+	if !a.queue.spoken[ben.person()] {
 		t.Fatalf("Ben not known to have spoken: %+v", a.queue.spoken)
 	}
 }
 
 // One person on two devices (a personal link: one Member.Ballot) keeps
 // their hand and turn when the device that has them leaves or is made
-// viewer: they go to the other device, at the earlier place if both
-// devices asked.
+// viewer: they go to the other device.
 func TestAHandAndTurnGoToTheSamePersonsOtherDevice(t *testing.T) {
 	phone := Member{ID: "p", Name: "Ana", Ballot: "link:ana"}
 	laptop := Member{ID: "l", Name: "Ana", Ballot: "link:ana"}
@@ -294,15 +293,14 @@ func TestAHandAndTurnGoToTheSamePersonsOtherDevice(t *testing.T) {
 	var a Assembly
 	must(t, a.RaiseHand(phone, false))
 	must(t, a.RaiseHand(ben, false))
-	must(t, a.RaiseHand(laptop, false))
-	a.Left(phone.ID, laptop.ID, t0)
+	a.Left(phone, laptop.ID, true, t0)
 	wantOrder(t, &a, "l", "b")
 
 	must(t, a.CallNext(fac, t0))
 	must(t, a.RaiseHand(tablet, true))
 	a.Demoted(laptop.ID, tablet.ID, t0.Add(time.Second))
 	q := a.Queue(t0.Add(time.Second))
-	if q.Speaker == nil || q.Speaker.ID != tablet.ID || !a.queue.spoken[tablet.ID] {
+	if q.Speaker == nil || q.Speaker.ID != tablet.ID || !a.queue.spoken[tablet.person()] {
 		t.Fatalf("speaker %+v, want Ana on the tablet, known to have spoken", q.Speaker)
 	}
 	wantOrder(t, &a, "t", "b")

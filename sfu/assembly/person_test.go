@@ -1,0 +1,160 @@
+package assembly
+
+import (
+	"errors"
+	"slices"
+	"testing"
+)
+
+// Ana on two devices with her personal link: one person (Member.Ballot).
+var (
+	phone  = Member{ID: "p", Name: "Ana", Ballot: "link:ana"}
+	laptop = Member{ID: "l", Name: "Ana", Ballot: "link:ana"}
+)
+
+type step func(a *Assembly) error
+
+func raise(m Member, direct bool) step {
+	return func(a *Assembly) error { return a.RaiseHand(m, direct) }
+}
+
+func lower(m Member) step { return func(a *Assembly) error { a.LowerHand(m); return nil } }
+
+func next(a *Assembly) error { return a.CallNext(fac, t0) }
+
+// The queue goes by person where the room knows one (a personal link on
+// several devices), by device otherwise: one person holds one place,
+// lowered, run by the facilitator and ended from any of their devices,
+// and has spoken if any of them did. It went by device, so Ana's phone
+// and laptop held two places, she counted as a first-time speaker on
+// the laptop after speaking from the phone, and a call of her laptop
+// left the hand of her phone in the queue.
+func TestAPersonHoldsOnePlaceInTheQueue(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		steps   []step
+		queue   []string // entry ids, in order
+		speaker string   // "" for none
+		spoken  []string // the entries known to have spoken
+	}{{
+		name:  "a second device's hand is the person's place, the device asking last gets the floor",
+		steps: []step{raise(phone, false), raise(ben, false), raise(laptop, false)},
+		queue: []string{"l", "b"},
+	}, {
+		name:    "the device asking last gets the floor when the person's turn comes",
+		steps:   []step{raise(phone, false), raise(ben, false), raise(laptop, false), next},
+		queue:   []string{"b"},
+		speaker: "l",
+	}, {
+		name:  "lowered from the other device",
+		steps: []step{raise(phone, false), raise(ben, false), lower(laptop)},
+		queue: []string{"b"},
+	}, {
+		name:  "a direct response from the other device takes a new place, as on one device",
+		steps: []step{raise(ben, true), raise(phone, false), raise(cleo, false), raise(laptop, true)},
+		queue: []string{"b", "l", "c"},
+	}, {
+		name:  "anonymous devices are each a person",
+		steps: []step{raise(ana, false), raise(Member{ID: "a2", Name: "Ana"}, false)},
+		queue: []string{"a", "a2"},
+	}, {
+		name: "spoken on the phone counts on the laptop",
+		steps: []step{raise(phone, false), next,
+			func(a *Assembly) error { return a.SetRules(fac, Rules{NotYetSpokenFirst: true}) },
+			raise(laptop, false), raise(ben, false)},
+		queue:   []string{"b", "l"},
+		speaker: "p",
+		spoken:  []string{"l"},
+	}, {
+		name:  "the speaker ends their turn from another device",
+		steps: []step{raise(phone, false), next, func(a *Assembly) error { return a.FinishTurn(laptop, t0) }},
+	}, {
+		name:    "the facilitator calls the other device: the person's hand is lowered",
+		steps:   []step{raise(phone, false), raise(ben, false), func(a *Assembly) error { return a.Call(fac, laptop, t0) }},
+		queue:   []string{"b"},
+		speaker: "l",
+	}, {
+		name:  "the facilitator removes the person's hand naming the other device",
+		steps: []step{raise(phone, false), raise(ben, false), func(a *Assembly) error { return a.RemoveFromQueue(fac, laptop) }},
+		queue: []string{"b"},
+	}, {
+		name:  "the facilitator moves the person's hand naming the other device",
+		steps: []step{raise(ben, false), raise(phone, false), func(a *Assembly) error { return a.MoveInQueue(fac, laptop, 0) }},
+		queue: []string{"p", "b"},
+	}, {
+		name: "a person who spoke is still known to when the phone leaves and a viewer device stays",
+		steps: []step{raise(phone, false), next,
+			func(a *Assembly) error { a.Left(phone, "", true, t0); return nil },
+			func(a *Assembly) error { return a.SetRules(fac, Rules{NotYetSpokenFirst: true}) },
+			raise(laptop, false), raise(ben, false)},
+		queue:  []string{"b", "l"},
+		spoken: []string{"l"},
+	}, {
+		name: "a person who spoke and left with every device is forgotten",
+		steps: []step{raise(phone, false), next,
+			func(a *Assembly) error { a.Left(phone, laptop.ID, true, t0); return nil },
+			func(a *Assembly) error { a.Left(laptop, "", false, t0); return nil },
+			func(a *Assembly) error {
+				if len(a.queue.spoken) != 0 {
+					return errors.New("still known to have spoken")
+				}
+				return nil
+			}},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var a Assembly
+			for i, s := range tc.steps {
+				if err := s(&a); err != nil {
+					t.Fatalf("step %d: %v", i, err)
+				}
+			}
+			q := a.Queue(t0)
+			wantOrder(t, &a, tc.queue...)
+			speaker := ""
+			if q.Speaker != nil {
+				speaker = q.Speaker.ID
+			}
+			if speaker != tc.speaker {
+				t.Errorf("speaker %q, want %q", speaker, tc.speaker)
+			}
+			for _, e := range q.Entries {
+				if e.Spoken != slices.Contains(tc.spoken, e.ID) {
+					t.Errorf("%s known to have spoken: %v", e.ID, e.Spoken)
+				}
+			}
+		})
+	}
+}
+
+// Each device of a person is sent the queue with the person's hand and
+// turn marked Mine, whichever device raised or holds it; nobody else's.
+func TestEachDeviceOfAPersonSeesTheirHandAndTurnAsTheirOwn(t *testing.T) {
+	var a Assembly
+	must(t, a.RaiseHand(phone, false))
+	must(t, a.RaiseHand(ben, false))
+	must(t, a.Call(fac, phone, t0))
+	must(t, a.RaiseHand(phone, false))
+	q := a.Queue(t0)
+	for _, tc := range []struct {
+		who     Member
+		entries []bool
+		floor   bool
+	}{
+		{phone, []bool{false, true}, true},
+		{laptop, []bool{false, true}, true},
+		{ben, []bool{true, false}, false},
+		{cleo, []bool{false, false}, false},
+	} {
+		s := q.For(tc.who)
+		var mine []bool
+		for _, e := range s.Entries {
+			mine = append(mine, e.Mine)
+		}
+		if !slices.Equal(mine, tc.entries) || s.Speaker.Mine != tc.floor {
+			t.Errorf("%s: entries mine %v, floor mine %v; want %v, %v", tc.who.ID, mine, s.Speaker.Mine, tc.entries, tc.floor)
+		}
+	}
+	if q.Entries[1].Mine || q.Speaker.Mine {
+		t.Fatal("For changed the state it was given")
+	}
+}
