@@ -88,12 +88,21 @@ func TestPasswordPromptRetriesWithoutReloadAndRemovalIsFinal(t *testing.T) {
 // `plenum link --role viewer` makes it.
 func serverWithViewerLink(t *testing.T, room string) (*server.Server, string) {
 	t.Helper()
+	return serverWithLink(t, room, auth.RoleViewer, "Press")
+}
+
+// serverWithLink runs a server that checks signed links (anyone may
+// still come without one), and returns it with the token of a link to
+// room with role, naming its holder name, as `plenum link --role role
+// --name name` makes it.
+func serverWithLink(t *testing.T, room, role, name string) (*server.Server, string) {
+	t.Helper()
 	keys, err := auth.OpenKeyring(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv, _ := startServerOn(t, "127.0.0.1:0", func(c *server.Config) { c.Access.Links = keys })
-	token, err := keys.Sign(auth.Claims{Room: room, Role: auth.RoleViewer, Expires: time.Now().Add(time.Hour).Unix(), Name: "Press"})
+	token, err := keys.Sign(auth.Claims{Room: room, Role: role, Expires: time.Now().Add(time.Hour).Unix(), Name: name})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -126,8 +126,15 @@ export class Assembly extends EventTarget {
   get canVote() { return this.role !== 'viewer'; }
   get myId() { return this.session.id; }
 
+  /**
+   * Whether a queue entry or the speaker is ours: our person's (`mine`),
+   * raised or held on this device or another of ours (one personal link
+   * on a phone and a laptop is one person in the queue).
+   */
+  isMine(e) { return !!e && (e.mine === true || e.id === this.myId); }
+
   /** Our entry in the queue, or null. */
-  myHand() { return this.queue.entries.find((e) => e.id === this.myId) || null; }
+  myHand() { return this.queue.entries.find((e) => this.isMine(e)) || null; }
 
   /**
    * Whether our hand is up, counting what we asked for and the server has
@@ -135,8 +142,8 @@ export class Assembly extends EventTarget {
    */
   handUp() { return this.handSent ?? !!this.myHand(); }
 
-  /** Whether we have the floor. */
-  speaking() { return this.queue.speaker?.id === this.myId; }
+  /** Whether we have the floor, on this device or another of ours. */
+  speaking() { return this.isMine(this.queue.speaker); }
 
   /** How long the current turn has lasted, in ms (0 with nobody speaking). */
   speakerElapsed() {

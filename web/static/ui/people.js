@@ -74,7 +74,11 @@ export class PeoplePanel {
    * hand is {position, direct} or null.
    */
   people() {
-    const hands = new Map(this.assembly.queue.entries.map((e, position) => [e.id, { position, direct: e.direct === true }]));
+    const entries = this.assembly.queue.entries;
+    const hands = new Map(entries.map((e, position) => [e.id, { position, direct: e.direct === true }]));
+    // Our hand, raised on this device or another of ours.
+    const own = this.assembly.myHand();
+    if (own && this.session.id) hands.set(this.session.id, { position: entries.indexOf(own), direct: own.direct === true });
     const self = {
       id: this.session.id || 'local',
       name: this.session.name,

@@ -54,13 +54,13 @@ export function toggleHand(model) {
 export function announceQueue(model, previous, first = false) {
   const before = new Set(previous.entries.map((e) => e.id));
   for (const e of first ? [] : model.queue.entries) {
-    if (!before.has(e.id) && e.id !== model.myId) {
+    if (!before.has(e.id) && !model.isMine(e)) {
       announce(t(e.direct ? 'announce.directRaised' : 'announce.handRaised', { name: e.name }));
     }
   }
   const speaker = model.queue.speaker;
   if (speaker && speaker.id !== previous.speaker?.id) {
-    announce(speaker.id === model.myId ? t('announce.yourTurn') : t('announce.floor', { name: speaker.name }));
+    announce(model.isMine(speaker) ? t('announce.yourTurn') : t('announce.floor', { name: speaker.name }));
   }
 }
 
@@ -85,7 +85,7 @@ export class QueueSection {
     const m = this.model;
     const q = m.queue;
     const s = q.speaker;
-    this.floor.textContent = s ? t('queue.floor', { name: s.id === m.myId ? t('queue.you') : s.name }) : t('queue.noFloor');
+    this.floor.textContent = s ? t('queue.floor', { name: m.isMine(s) ? t('queue.you') : s.name }) : t('queue.noFloor');
     this.tick();
     // The list is redrawn on every change: keep keyboard focus on the
     // same action for the same person (a moved entry keeps it).
@@ -165,7 +165,7 @@ export class QueueSection {
 
   entry(e, i, n) {
     const m = this.model;
-    const name = e.id === m.myId ? t('queue.you') : e.name;
+    const name = m.isMine(e) ? t('queue.you') : e.name;
     const item = h('li', { class: `queue-entry${e.direct ? ' is-direct' : ''}`, 'data-participant': e.id },
       h('span', { class: 'queue-name', text: name }),
       e.direct && h('span', { class: 'tag', text: t('queue.directTag') }));
@@ -215,11 +215,16 @@ export class TileMarks {
   }
 
   render() {
-    const q = this.model.queue;
+    const m = this.model;
+    const q = m.queue;
     const order = new Map(q.entries.map((e, i) => [e.id, i + 1]));
+    // Our own hand and turn show on our tile whichever of our devices
+    // raised or holds them (and on that device's tile too).
+    const ownHand = q.entries.indexOf(m.myHand()) + 1;
     for (const tile of this.grid.querySelectorAll('.tile[data-participant]')) {
-      const id = tile.classList.contains('tile-local') ? this.model.myId : tile.dataset.participant;
-      const n = order.get(id);
+      const local = tile.classList.contains('tile-local');
+      const id = local ? m.myId : tile.dataset.participant;
+      const n = (local && ownHand) || order.get(id);
       let hand = tile.querySelector(':scope > .tile-queue');
       if (n && !hand) {
         hand = h('span', { class: 'tile-queue', role: 'img' }, icon('hand'), h('span', { class: 'tile-queue-n' }));
@@ -233,7 +238,7 @@ export class TileMarks {
           hand.querySelector('.tile-queue-n').textContent = String(n);
         }
       } else hand?.remove();
-      const floor = q.speaker?.id === id;
+      const floor = q.speaker?.id === id || (local && m.speaking());
       tile.classList.toggle('has-floor', floor);
       let badge = tile.querySelector(':scope > .tile-floor');
       if (floor && !badge) {
@@ -245,9 +250,11 @@ export class TileMarks {
   }
 
   tick() {
-    const badge = this.grid.querySelector('.tile-floor-time');
     const text = clock(this.model.speakerElapsed());
-    if (badge && badge.textContent !== text) badge.textContent = text;
+    // Two with a turn of ours on another device: its tile's and ours.
+    for (const badge of this.grid.querySelectorAll('.tile-floor-time')) {
+      if (badge.textContent !== text) badge.textContent = text;
+    }
   }
 
   destroy() {
