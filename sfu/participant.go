@@ -414,8 +414,7 @@ func (p *Participant) onUpTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTP
 
 // unpublishWhenEnded removes t from the room once all its layers ended.
 func (p *Participant) unpublishWhenEnded(t *UpTrack, receiver *webrtc.RTPReceiver) {
-	t.running.Wait()
-	close(t.done)
+	<-t.done
 	if t.demand != nil {
 		t.demand.stop()
 	}

@@ -76,8 +76,15 @@ type UpTrack struct {
 	downs atomic.Pointer[[]*DownTrack]
 	mu    sync.Mutex
 
-	running sync.WaitGroup // one per layer's forwarding loop
-	done    chan struct{}  // closed when every layer has ended
+	// loops counts the layers' forwarding loops, under loopMu; done is
+	// closed when the count falls back to zero, and the track is then
+	// over: a layer that comes after is refused (startLoop). A WaitGroup
+	// would not do: a late layer's Add racing the last loop's Done would
+	// panic the waiter ("WaitGroup is reused before previous Wait has
+	// returned") and start a loop for a track already unpublished.
+	loopMu sync.Mutex
+	loops  int
+	done   chan struct{}
 
 	// demand tells the publisher which layers subscribers need.
 	demand *layerDemand
@@ -211,15 +218,41 @@ func (t *UpTrack) addLayer(remote *webrtc.TrackRemote, receiver *webrtc.RTPRecei
 		l.bitrate.Store(old.bitrate.Load())
 		l.replaces = old
 	}
+	if !t.startLoop() {
+		return nil, false
+	}
 	if !t.layers[l.index].CompareAndSwap(old, l) {
+		t.endLoop()
 		return nil, false
 	}
 	if t.metrics != nil {
 		t.metrics.track(&l.stats)
 	}
-	t.running.Add(1)
 	go t.drainRTCP(receiver, l)
 	return l, true
+}
+
+// startLoop counts one more forwarding loop, unless the track is over.
+func (t *UpTrack) startLoop() bool {
+	t.loopMu.Lock()
+	defer t.loopMu.Unlock()
+	select {
+	case <-t.done:
+		return false
+	default:
+	}
+	t.loops++
+	return true
+}
+
+// endLoop counts a forwarding loop out; the last one ends the track.
+func (t *UpTrack) endLoop() {
+	t.loopMu.Lock()
+	defer t.loopMu.Unlock()
+	t.loops--
+	if t.loops == 0 {
+		close(t.done)
+	}
 }
 
 // replaced reports whether another layer took l's place (addLayer).
@@ -373,7 +406,7 @@ func (t *UpTrack) updateDemandUnlocked() {
 // every down track. It runs in its own goroutine, one per layer, and
 // returns when the publisher's connection or track closes.
 func (t *UpTrack) forward(l *upLayer) {
-	defer t.running.Done()
+	defer t.endLoop()
 	defer l.keyframes.stop()
 	if t.metrics != nil {
 		defer t.metrics.retire(&l.stats)
