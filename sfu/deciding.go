@@ -16,14 +16,16 @@ import (
 
 // AssemblySignaler carries the assembly's state to a client. A
 // Signaler that implements it receives it; like Signaler's, its methods
-// are called with the room lock held and must only queue.
+// are called with the room lock held and must only queue. A change goes
+// alike to every participant: the room hands each the same Shared, so
+// that the message is encoded once for all (Shared.Encoded).
 type AssemblySignaler interface {
 	// QueueChanged tells the speaking queue's state: after the welcome,
 	// then whenever it changes.
-	QueueChanged(q assembly.QueueState)
+	QueueChanged(q *Shared[assembly.QueueState])
 	// ProposalChanged tells a proposal's state: each one after the
 	// welcome, then whenever one is opened, gains a voter or closes.
-	ProposalChanged(p assembly.ProposalState)
+	ProposalChanged(p *Shared[assembly.ProposalState])
 }
 
 // Assembly runs act on the room's assembly as p, under the room lock,
@@ -88,9 +90,15 @@ func (r *Room) broadcastAssemblyLocked(now time.Time) {
 
 // sendAssemblyChangesLocked tells everybody what changed in the assembly.
 func (r *Room) sendAssemblyChangesLocked(now time.Time) {
-	changed, queue, proposals := r.assembly.Changes(now)
-	if !changed && len(proposals) == 0 {
+	changed, q, states := r.assembly.Changes(now)
+	if !changed && len(states) == 0 {
 		return
+	}
+	// One message each, encoded by the first who sends it, for all.
+	queue := Share(q)
+	proposals := make([]*Shared[assembly.ProposalState], len(states))
+	for i, ps := range states {
+		proposals[i] = Share(ps)
 	}
 	for _, o := range r.participants {
 		as, ok := o.sig.(AssemblySignaler)
@@ -98,12 +106,22 @@ func (r *Room) sendAssemblyChangesLocked(now time.Time) {
 			continue
 		}
 		if changed {
-			as.QueueChanged(queue.For(o.person()))
+			as.QueueChanged(queueFor(queue, o))
 		}
 		for _, ps := range proposals {
 			as.ProposalChanged(ps)
 		}
 	}
+}
+
+// queueFor is the queue's state q as p is sent it: the room's shared
+// one, unless a hand or the floor is p's person's, which p's copy marks
+// as theirs (assembly.QueueState.For).
+func queueFor(q *Shared[assembly.QueueState], p *Participant) *Shared[assembly.QueueState] {
+	if mine := q.Value.For(p.person()); mine.Marked() {
+		return Share(mine)
+	}
+	return q
 }
 
 // sendAssemblyLocked tells a newcomer the assembly's state.
@@ -112,8 +130,8 @@ func (r *Room) sendAssemblyLocked(p *Participant, now time.Time) {
 	if !ok {
 		return
 	}
-	as.QueueChanged(r.assembly.Queue(now).For(p.person()))
+	as.QueueChanged(queueFor(Share(r.assembly.Queue(now)), p))
 	for _, ps := range r.assembly.Proposals() {
-		as.ProposalChanged(ps)
+		as.ProposalChanged(Share(ps))
 	}
 }

@@ -168,11 +168,11 @@ type countingAssembly struct {
 	states []assembly.ProposalState
 }
 
-func (c *countingAssembly) QueueChanged(assembly.QueueState) {}
+func (c *countingAssembly) QueueChanged(*Shared[assembly.QueueState]) {}
 
-func (c *countingAssembly) ProposalChanged(p assembly.ProposalState) {
+func (c *countingAssembly) ProposalChanged(p *Shared[assembly.ProposalState]) {
 	c.mu.Lock()
-	c.states = append(c.states, p)
+	c.states = append(c.states, p.Value)
 	c.mu.Unlock()
 }
 

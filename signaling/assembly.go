@@ -253,10 +253,10 @@ type minutesMessage struct {
 
 // The sfu.AssemblySignaler methods: each only queues a message.
 
-func (s *session) QueueChanged(q assembly.QueueState) {
-	s.sendJSON(queueMessage{Type: TypeQueue, QueueState: q})
+func (s *session) QueueChanged(q *sfu.Shared[assembly.QueueState]) {
+	sendShared(s, q, func(q assembly.QueueState) any { return queueMessage{Type: TypeQueue, QueueState: q} })
 }
 
-func (s *session) ProposalChanged(p assembly.ProposalState) {
-	s.sendJSON(proposalMessage{Type: TypeProposal, Proposal: p})
+func (s *session) ProposalChanged(p *sfu.Shared[assembly.ProposalState]) {
+	sendShared(s, p, func(p assembly.ProposalState) any { return proposalMessage{Type: TypeProposal, Proposal: p} })
 }

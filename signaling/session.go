@@ -406,6 +406,22 @@ func (s *session) end(e *Error) {
 // sendJSON queues a message without blocking. A client whose queue is
 // full, in messages or in bytes, is not reading and is dropped.
 func (s *session) sendJSON(v any) {
+	s.sendEncoded(func() ([]byte, error) { return json.Marshal(v) })
+}
+
+// sendShared queues a message that goes alike to several sessions (the
+// room hands each the same sfu.Shared): only the first to send it
+// encodes it, with encode, and every queue holds the same bytes, which
+// nothing writes to. Each queue still counts them (sendQueueBytes):
+// what one client leaves unread is what it holds.
+func sendShared[T any](s *session, m *sfu.Shared[T], encode func(T) any) {
+	s.sendEncoded(func() ([]byte, error) {
+		return m.Encoded(func(v T) ([]byte, error) { return json.Marshal(encode(v)) })
+	})
+}
+
+// sendEncoded queues what encode makes, without blocking; see sendJSON.
+func (s *session) sendEncoded(encode func() ([]byte, error)) {
 	// The participant's messages go to its current connection, if any:
 	// while its client is away, they are not even encoded (a room's chat
 	// history or assembly can take milliseconds).
@@ -413,7 +429,7 @@ func (s *session) sendJSON(v any) {
 	if to == nil || to.ending() {
 		return
 	}
-	data, err := json.Marshal(v)
+	data, err := encode()
 	if err != nil {
 		s.log.Error("encode message", "err", err)
 		return

@@ -248,6 +248,12 @@ func (s QueueState) For(m Member) QueueState {
 	return s
 }
 
+// Marked reports whether s marks a hand or the floor as its
+// recipient's (For).
+func (s QueueState) Marked() bool {
+	return (s.Speaker != nil && s.Speaker.Mine) || slices.ContainsFunc(s.Entries, func(e QueueEntry) bool { return e.Mine })
+}
+
 // RaiseHand puts m's person in the queue, as a direct response if
 // direct. A hand already raised the same way, on this device or another
 // of the person's, stays where it is, and this device gets the floor

@@ -1,0 +1,31 @@
+package sfu
+
+import "sync"
+
+// Shared is one message the room sends alike to several participants
+// (each of its members, at a change of the assembly): Value is what it
+// says, and Encoded keeps the encoding the first signaler makes of it
+// for the others. A proposal closing in a room of 300 is then encoded
+// once, not 300 times under the room's lock, and the 300 queues share
+// its bytes. Nothing may change Value, nor the bytes, once shared.
+type Shared[T any] struct {
+	// Value is the message's content, the same for every recipient.
+	Value T
+
+	once sync.Once
+	data []byte
+	err  error
+}
+
+// Share wraps v for sending to several participants.
+func Share[T any](v T) *Shared[T] { return &Shared[T]{Value: v} }
+
+// Encoded returns the message as encode makes it from Value: the first
+// call encodes, later ones return the same bytes (the same slice) or
+// error. Every caller of one Shared must pass an encode that makes the
+// same bytes: the signalers of one server do, and a room's participants
+// all have the same kind of signaler.
+func (s *Shared[T]) Encoded(encode func(T) ([]byte, error)) ([]byte, error) {
+	s.once.Do(func() { s.data, s.err = encode(s.Value) })
+	return s.data, s.err
+}
