@@ -78,6 +78,9 @@ type assemblyFields struct {
 	Proposal *int   `json:"proposal,omitempty"`
 	Choice   *int   `json:"choice,omitempty"`
 	Reason   string `json:"reason,omitempty"`
+	// From is the decision a page of the minutes starts at (minutes;
+	// see minutes.go).
+	From *int `json:"from,omitempty"`
 }
 
 // validText reports whether s is valid UTF-8 of at most max characters
@@ -142,16 +145,20 @@ func (m *ClientMessage) validateAssembly() *Error {
 		if !validText(m.Reason, maxReasonRunes) {
 			return refuseText(CodeBadMessage, m.Reason, "a reason has at most %d printable characters", maxReasonRunes)
 		}
+	case TypeMinutes:
+		if m.From != nil && (*m.From < 0 || *m.From > assembly.MaxProposals) {
+			return bad("from is 0 to %d", assembly.MaxProposals)
+		}
 	}
 	return nil
 }
 
 // A participant may ask for the minutes minutesBurst times in a row,
 // then once every minutesEvery: a facilitator exports them now and
-// then, and each answer holds the whole meeting's record (every closed
+// then, and each export is the whole meeting's record (every closed
 // proposal with its ballots and reasons, up to maxTurns turns), tens of
-// megabytes in a meeting stuffed for it, encoded and queued anew for
-// each request.
+// megabytes in a meeting stuffed for it, encoded anew for each. The
+// pages after an export's first (minutes.go) are not counted.
 const (
 	minutesEvery = 5 * time.Second
 	minutesBurst = 2
@@ -160,9 +167,16 @@ const (
 // assemble handles the assembly's messages of participant p; a refusal
 // by the rules is answered with refused.
 func (s *session) assemble(p *sfu.Participant, m *ClientMessage) error {
-	if m.Type == TypeMinutes && !s.getLine().limits.minutes.Allow() {
-		s.refuse(m.Type, CodeRateLimit, "too many requests for the minutes: wait a moment")
-		return nil
+	from := 0
+	if m.From != nil {
+		from = *m.From
+	}
+	if m.Type == TypeMinutes {
+		lim := s.getLine().limits
+		if !lim.export.continues(from) && !lim.minutes.Allow() {
+			s.refuse(m.Type, CodeRateLimit, "too many requests for the minutes: wait a moment")
+			return nil
+		}
 	}
 	var minutes *assembly.Minutes
 	act := func(a *assembly.Assembly, me assembly.Member, now time.Time) error {
@@ -231,7 +245,7 @@ func (s *session) assemble(p *sfu.Participant, m *ClientMessage) error {
 	case err != nil:
 		return err
 	case minutes != nil:
-		s.sendJSON(minutesMessage{Type: TypeMinutes, Minutes: *minutes})
+		s.sendMinutes(*minutes, from)
 	}
 	return nil
 }
@@ -244,11 +258,6 @@ type queueMessage struct {
 type proposalMessage struct {
 	Type     string                 `json:"type"`
 	Proposal assembly.ProposalState `json:"proposal"`
-}
-
-type minutesMessage struct {
-	Type    string           `json:"type"`
-	Minutes assembly.Minutes `json:"minutes"`
 }
 
 // The sfu.AssemblySignaler methods: each only queues a message.

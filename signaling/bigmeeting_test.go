@@ -120,12 +120,25 @@ func (m *bigMeeting) awaitProposal(s *session, id int, cond func(assembly.Propos
 	return nil
 }
 
+// ballotFunc is the ballot of the i-th voter on a proposal of kind.
+type ballotFunc func(i int, kind assembly.Kind) (choice int, reason string)
+
+// someReasons has voters choose the first two options in turn, but in
+// a consent round one in five stands aside with a reason of 500
+// characters.
+func someReasons(i int, kind assembly.Kind) (int, string) {
+	if kind == assembly.Consent && i%5 == 0 {
+		return assembly.ConsentStandAside, strings.Repeat("r", maxReasonRunes)
+	}
+	return i % 2, ""
+}
+
 // decide puts proposal id (the next one) to the vote of everyone but
-// the facilitator, and closes it once every vote is counted. kind is
-// the proposal's; in a consent round one voter in five stands aside
-// with a reason of 500 characters. It returns what closing it sent each
-// participant, in the order they joined.
-func (m *bigMeeting) decide(id int, kind assembly.Kind) [][]byte {
+// the facilitator, who vote ballot, and closes it. kind is the
+// proposal's. Queues are emptied before the close: it returns the
+// message that told the last participant of it, once there, and leaves
+// the others' for the test.
+func (m *bigMeeting) decide(id int, kind assembly.Kind, ballot ballotFunc) []byte {
 	m.t.Helper()
 	fac := m.sessions[0]
 	open := map[string]any{"type": TypeProposalOpen, "kind": kind, "question": fmt.Sprintf("%03d", id) + strings.Repeat("q", 297)}
@@ -138,22 +151,27 @@ func (m *bigMeeting) decide(id int, kind assembly.Kind) [][]byte {
 	}
 	msg, _ := json.Marshal(open)
 	m.do(fac, string(msg))
-	voters := m.sessions[1:]
-	for i, s := range voters {
-		choice, reason := i%2, ""
-		if kind == assembly.Consent && i%5 == 0 {
-			choice, reason = assembly.ConsentStandAside, strings.Repeat("r", maxReasonRunes)
-		}
+	for i, s := range m.sessions[1:] {
+		choice, reason := ballot(i, kind)
 		msg, _ := json.Marshal(map[string]any{"type": TypeVote, "proposal": id, "choice": choice, "reason": reason})
 		m.do(s, string(msg))
 	}
-	last := m.sessions[len(m.sessions)-1]
-	m.awaitProposal(last, id, func(p assembly.ProposalState) bool { return len(p.Voters) == len(voters) })
 	m.drainAll()
 	m.do(fac, fmt.Sprintf(`{"type":%q,"proposal":%d}`, TypeProposalClose, id))
-	closed := make([][]byte, len(m.sessions))
-	for i, s := range m.sessions {
-		closed[i] = m.awaitProposal(s, id, func(p assembly.ProposalState) bool { return !p.Open })
+	return m.awaitProposal(m.sessions[len(m.sessions)-1], id, func(p assembly.ProposalState) bool { return !p.Open })
+}
+
+// stuff decides proposals proposals in turn, of each kind in turn (or
+// consent rounds only, if consent), and empties the queues.
+func (m *bigMeeting) stuff(proposals int, consent bool, ballot ballotFunc) {
+	m.t.Helper()
+	kinds := []assembly.Kind{assembly.YesNo, assembly.Choice, assembly.Consent}
+	for id := 1; id <= proposals; id++ {
+		kind := kinds[id%3]
+		if consent {
+			kind = assembly.Consent
+		}
+		m.decide(id, kind, ballot)
 	}
-	return closed
+	m.drainAll()
 }

@@ -18,9 +18,9 @@ import (
 func TestAProposalThatClosesIsEncodedOnceForEveryone(t *testing.T) {
 	const people = 300
 	m := newBigMeeting(t, people)
-	closed := m.decide(1, assembly.Consent)
-	first := closed[0]
-	for i, data := range closed {
+	first := m.decide(1, assembly.Consent, someReasons)
+	for i, s := range m.sessions[:people-1] {
+		data := m.awaitProposal(s, 1, func(p assembly.ProposalState) bool { return !p.Open })
 		if unsafe.SliceData(data) != unsafe.SliceData(first) {
 			t.Fatalf("participant %d was sent its own encoding of the closed proposal, not the one shared", i)
 		}

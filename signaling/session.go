@@ -337,8 +337,10 @@ type limits struct {
 	// passwordChanges limits room-settings messages that set a password
 	// (moderation.go).
 	passwordChanges *rate.Limiter
-	// minutes limits requests for the minutes (assembly.go).
+	// minutes limits requests for the minutes (assembly.go); export is
+	// where the one under way stands (minutes.go).
 	minutes *rate.Limiter
+	export  minutesExport
 	// askUnmute limits requests to unmute (moderation.go).
 	askUnmute *rate.Limiter
 }

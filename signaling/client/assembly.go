@@ -15,12 +15,26 @@ type assemblyState struct {
 	queue     assembly.QueueState
 	proposals map[int]assembly.ProposalState
 	minutes   []assembly.Minutes
-	pongs     int
+	// paging is the export of the minutes under way, its pages so far
+	// together, while pages are to come.
+	paging *assembly.Minutes
+	pongs  int
 }
 
 // handleAssembly takes the assembly's messages; it reports whether m
 // was one.
 func (c *Client) handleAssembly(m *serverMessage) bool {
+	next, ok := c.takeAssembly(m)
+	if next > 0 {
+		// The record goes on: asked for as the web client does.
+		_ = c.send(map[string]any{"type": "minutes", "from": next})
+	}
+	return ok
+}
+
+// takeAssembly notes an assembly's message; next is the page of the
+// minutes to ask for next (0: none).
+func (c *Client) takeAssembly(m *serverMessage) (next int, ok bool) {
 	var err error
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -40,19 +54,38 @@ func (c *Client) handleAssembly(m *serverMessage) bool {
 			s.proposals[msg.Proposal.ID] = msg.Proposal
 		}
 	case "minutes":
-		var msg struct{ Minutes assembly.Minutes }
+		var msg struct {
+			Minutes assembly.Minutes
+			Next    int
+		}
 		if err = json.Unmarshal(m.raw, &msg); err == nil {
-			s.minutes = append(s.minutes, msg.Minutes)
+			next = s.minutesPage(msg.Minutes, msg.Next)
 		}
 	case "pong":
 		s.pongs++
 	default:
-		return false
+		return 0, false
 	}
 	if err != nil && c.serverErr == nil {
 		c.serverErr = err
 	}
-	return true
+	return next, true
+}
+
+// minutesPage adds a page of the minutes to the export under way, the
+// record to those received once it is the last (next 0); it returns
+// next.
+func (s *assemblyState) minutesPage(page assembly.Minutes, next int) int {
+	if s.paging == nil {
+		s.paging = &page
+	} else {
+		s.paging.Decisions = append(s.paging.Decisions, page.Decisions...)
+	}
+	if next == 0 {
+		s.minutes = append(s.minutes, *s.paging)
+		s.paging = nil
+	}
+	return next
 }
 
 // Queue is the speaking queue as last announced.

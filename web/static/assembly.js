@@ -39,7 +39,8 @@ export class Assembly extends EventTarget {
     // each after it casts it again if still open (see recast).
     this.recast = new Set();
     // Requests for the minutes waiting for their answer, oldest first:
-    // {settle(minutes | null | Error)}. The server answers each
+    // {settle(minutes | null | Error), page, whole} (see requestMinutes).
+    // The server answers each
     // (`minutes` or `refused`) in order and says not which it answers,
     // so an answer is the oldest's. One that times out is given up: a
     // late answer then goes to the next, still a fresh enough record.
@@ -105,9 +106,19 @@ export class Assembly extends EventTarget {
         this.emit('proposal', { proposal: p, previous });
         break;
       }
-      case 'minutes':
-        this.minutesWaiters.shift()?.settle(msg.minutes ?? null);
+      case 'minutes': {
+        // The record comes in pages (PROTOCOL.md, `minutes`): each but
+        // the last says where the next starts, which we ask for.
+        const waiter = this.minutesWaiters[0];
+        const next = Number(msg.next) || 0;
+        if (waiter && msg.minutes && next > 0) {
+          waiter.page(msg.minutes);
+          if (!this.send({ type: 'minutes', from: next })) this.minutesWaiters.shift().settle(new Error('not connected'));
+          break;
+        }
+        if (waiter) this.minutesWaiters.shift().settle(waiter.whole(msg.minutes ?? null));
         break;
+      }
       case 'role':
         this.emit('role', {}); // the session's access took it already
         break;
@@ -233,17 +244,34 @@ export class Assembly extends EventTarget {
         reject(new Error('not connected'));
         return;
       }
+      let pages = null; // the record's pages so far, together
+      let timer;
+      const wait = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          this.minutesWaiters = this.minutesWaiters.filter((w) => w !== waiter);
+          waiter.settle(new Error('no answer'));
+        }, MINUTES_TIMEOUT);
+      };
       const waiter = {
         settle: (result) => {
           clearTimeout(timer);
           if (result instanceof Error) reject(result);
           else resolve(result);
         },
+        // A page with more to come: kept, and each page has its time.
+        page: (minutes) => {
+          pages = waiter.whole(minutes);
+          wait();
+        },
+        // The pages so far with minutes, the latest; null if refused.
+        whole: (minutes) => {
+          if (!minutes || !pages) return minutes;
+          const more = Array.isArray(minutes.decisions) ? minutes.decisions : [];
+          return { ...pages, decisions: [...(pages.decisions || []), ...more] };
+        },
       };
-      const timer = setTimeout(() => {
-        this.minutesWaiters = this.minutesWaiters.filter((w) => w !== waiter);
-        waiter.settle(new Error('no answer'));
-      }, MINUTES_TIMEOUT);
+      wait();
       this.minutesWaiters.push(waiter);
     });
   }

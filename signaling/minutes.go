@@ -1,0 +1,81 @@
+package signaling
+
+import (
+	"encoding/json"
+	"sync/atomic"
+	"time"
+
+	"github.com/plenum-meet/plenum/sfu/assembly"
+)
+
+// The minutes go in pages: the record of a meeting stuffed for it
+// (100 consent rounds of hundreds of voters, each with a reason of 500
+// characters) is tens of megabytes, more than a client's queue holds
+// (sendQueueBytes), so that, sent whole, it cut off the facilitator who
+// asked for it, each time. A page holds the decisions that fit in
+// minutesPageBytes, one at least, and the first the speaking order too;
+// the client asks for the next page (`from`) once it has this one, so
+// that one page at a time waits in its queue.
+const minutesPageBytes = 1 << 20
+
+// minutesPage is one page of the minutes (PROTOCOL.md, `minutes`).
+type minutesPage struct {
+	Exported time.Time `json:"exported"`
+	// Decisions are the closed proposals from the page's first, encoded.
+	Decisions []json.RawMessage `json:"decisions"`
+	// Turns is the speaking order, in the first page only.
+	Turns []assembly.Turn `json:"turns"`
+}
+
+type minutesMessage struct {
+	Type    string      `json:"type"`
+	Minutes minutesPage `json:"minutes"`
+	// Next is the index of the decision the next page starts at, to ask
+	// for with `from`; 0 when this page is the last.
+	Next int `json:"next,omitempty"`
+}
+
+// pageOfMinutes is the page of rec that starts at decision from, and
+// where the next one starts (0: none).
+func pageOfMinutes(rec assembly.Minutes, from int) (minutesPage, int, error) {
+	page := minutesPage{Exported: rec.Exported, Decisions: []json.RawMessage{}, Turns: []assembly.Turn{}}
+	if from == 0 {
+		page.Turns = rec.Turns
+	}
+	size := 0
+	for i := from; i < len(rec.Decisions); i++ {
+		data, err := json.Marshal(rec.Decisions[i])
+		if err != nil {
+			return page, 0, err
+		}
+		if len(page.Decisions) > 0 && size+len(data) > minutesPageBytes {
+			return page, i, nil
+		}
+		size += len(data)
+		page.Decisions = append(page.Decisions, data)
+	}
+	return page, 0, nil
+}
+
+// minutesExport is where a participant's export of the minutes stands:
+// the decision its next page starts at, 0 when none is under way. Asking
+// for that page is not metered (limits.minutes), a new export is.
+type minutesExport struct{ next atomic.Int64 }
+
+// continues reports whether a request for the page at from continues
+// the export under way, which it then takes on.
+func (e *minutesExport) continues(from int) bool {
+	return from > 0 && e.next.CompareAndSwap(int64(from), 0)
+}
+
+// sendMinutes sends the page of rec at from and notes where the next
+// starts.
+func (s *session) sendMinutes(rec assembly.Minutes, from int) {
+	page, next, err := pageOfMinutes(rec, from)
+	if err != nil {
+		s.log.Error("encode minutes", "err", err)
+		return
+	}
+	s.getLine().limits.export.next.Store(int64(next))
+	s.sendJSON(minutesMessage{Type: TypeMinutes, Minutes: page, Next: next})
+}
