@@ -24,7 +24,8 @@ type AssemblySignaler interface {
 	// then whenever it changes.
 	QueueChanged(q *Shared[assembly.QueueState])
 	// ProposalChanged tells a proposal's state: each one after the
-	// welcome, then whenever one is opened, gains a voter or closes.
+	// welcome (older closed ones in summary: assembly.Greeting), then
+	// whenever one is opened, gains a voter or closes.
 	ProposalChanged(p *Shared[assembly.ProposalState])
 }
 
@@ -131,7 +132,7 @@ func (r *Room) sendAssemblyLocked(p *Participant, now time.Time) {
 		return
 	}
 	as.QueueChanged(queueFor(Share(r.assembly.Queue(now)), p))
-	for _, ps := range r.assembly.Proposals() {
+	for _, ps := range r.assembly.Greeting() {
 		as.ProposalChanged(Share(ps))
 	}
 }

@@ -162,8 +162,10 @@ func (m *bigMeeting) decide(id int, kind assembly.Kind, ballot ballotFunc) []byt
 }
 
 // stuff decides proposals proposals in turn, of each kind in turn (or
-// consent rounds only, if consent), and empties the queues.
-func (m *bigMeeting) stuff(proposals int, consent bool, ballot ballotFunc) {
+// consent rounds only, if consent), and empties the queues. It returns
+// the bytes of the closed proposals in full, as their closing told
+// them.
+func (m *bigMeeting) stuff(proposals int, consent bool, ballot ballotFunc) (inFull int) {
 	m.t.Helper()
 	kinds := []assembly.Kind{assembly.YesNo, assembly.Choice, assembly.Consent}
 	for id := 1; id <= proposals; id++ {
@@ -171,7 +173,8 @@ func (m *bigMeeting) stuff(proposals int, consent bool, ballot ballotFunc) {
 		if consent {
 			kind = assembly.Consent
 		}
-		m.decide(id, kind, ballot)
+		inFull += len(m.decide(id, kind, ballot))
 	}
 	m.drainAll()
+	return inFull
 }

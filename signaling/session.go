@@ -39,14 +39,19 @@ const (
 	sendQueueLength = 256
 	// sendQueueBytes bounds the bytes waiting for one client, as
 	// sendQueueLength bounds the messages: the room's state sent at each
-	// join and resume (the assembly's proposals with their ballots and
-	// reasons, the chat history) grows with the meeting, and a client
-	// that never reads would hold all of it, again at each resume. The
-	// greeting of a big meeting (300 voters, 100 closed proposals with
-	// open ballots, long names and reasons, a full chat history) measures
-	// 5.5 MiB (TestTheGreetingOfABigMeetingFitsTheQueue): this holds it
-	// twice, with room for what else is queued meanwhile.
-	sendQueueBytes = 12 << 20
+	// join and resume (the assembly's proposals, the chat history) grows
+	// with the meeting, and a client that never reads would hold all of
+	// it, again at each resume, times the 64 sessions one address may
+	// have. The greeting of a big meeting (300 participants with long
+	// names, 100 closed proposals on open ballots, long reasons, a full
+	// chat history) measures 0.66 MiB, older decisions told in summary
+	// (TestTheGreetingOfABigMeetingIsSmall); a page of the minutes is
+	// 1 MiB of decisions and the speaking order (minutes.go); a closed
+	// proposal of that meeting in full, 74 KB. This holds a greeting and
+	// a page with room to spare. (A single proposal's state grows with
+	// the room: a consent round where each of some 1,800 voters gave a
+	// reason of 500 four-byte characters would be past it.)
+	sendQueueBytes = 4 << 20
 	// messageRate and messageBurst limit what one client may send: a join
 	// sends a burst of ICE candidates, then little.
 	messageRate  = 50

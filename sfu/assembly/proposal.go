@@ -120,6 +120,10 @@ type ProposalState struct {
 	// first did.
 	Voters []string `json:"voters"`
 	Result *Result  `json:"result,omitempty"`
+	// Summary is set on a closed proposal told without its detail (see
+	// Greeting): Voters is empty, and Result has totals and outcome but
+	// neither reasons nor ballots. The minutes hold the detail.
+	Summary bool `json:"summary,omitempty"`
 }
 
 type ballot struct {
@@ -354,4 +358,19 @@ func (p *proposal) state() ProposalState {
 		Secret: p.draft.Secret, Open: p.closed.IsZero(), Opened: p.opened, Closed: p.closed,
 		Voters: append([]string{}, p.voters...), Result: p.result,
 	}
+}
+
+// summary is the state of a closed proposal without its detail
+// (ProposalState.Summary): what a newcomer is told of an older one.
+func (p *proposal) summary() ProposalState {
+	s := ProposalState{
+		ID: p.id, Question: p.draft.Question, Kind: p.draft.Kind, Options: slices.Clone(p.draft.Options),
+		Secret: p.draft.Secret, Opened: p.opened, Closed: p.closed, Voters: []string{}, Summary: true,
+	}
+	if p.result != nil {
+		r := *p.result
+		r.Reasons, r.Votes = []Reason{}, nil
+		s.Result = &r
+	}
+	return s
 }

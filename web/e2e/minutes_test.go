@@ -66,11 +66,15 @@ func decideABigRecord(t *testing.T, srv *server.Server, room string) (mo *client
 	return mo, voters
 }
 
-// TestTheMinutesOfABigMeetingComeWhole: the record of a big meeting
+// TestTheMinutesOfABigMeetingComeWhole: Fay comes to a meeting that
+// has decided much, and sees its latest results as those who were there
+// do, though older ones are told to her in summary. Facilitator once
+// the others leave, she exports the minutes. The record of a big meeting
 // comes in pages, which the facilitator's page asks for one after the
 // other and puts together: the minutes it exports hold every decision,
-// with every reason, the last page's too. Sent whole, a record past the
-// 12 MiB a client's queue holds cut the facilitator off instead.
+// with every reason, the last page's too (a page that took the first
+// page for the record would miss them). Sent whole, a record past the
+// 4 MiB a client's queue holds cut the facilitator off.
 func TestTheMinutesOfABigMeetingComeWhole(t *testing.T) {
 	srv := startServer(t)
 	const room = "e2e-minutes-pages"
@@ -80,12 +84,21 @@ func TestTheMinutesOfABigMeetingComeWhole(t *testing.T) {
 		t.Fatal(err)
 	}
 	joinedWithin(t, fay, "Fay", time.Minute)
+	// A newcomer is told of older decisions in summary, of the latest in
+	// full: her page shows the latest results with their reasons and
+	// ballots, as to those who were there.
+	doAt(t, "Fay", fay, tap(".ctl-assembly"))
+	waitAt(t, "Fay", fay, fmt.Sprintf(`(() => {
+		const shown = [...document.querySelectorAll('.vote-results .result')];
+		return shown.length === 5 && shown[0].dataset.proposal === '%d' && shown.every((r) =>
+			r.querySelectorAll('.reasons li').length === %d && r.querySelectorAll('.ballots li').length === %d);
+	})()`, bigRecordProposals, bigRecordVoters, bigRecordVoters))
 	// Everyone else leaves: the facilitator's role passes to Fay.
 	for _, c := range append(voters, mo) {
 		c.Leave()
 	}
 	waitAt(t, "Fay", fay, `window.plenum.role === "moderator"`)
-	doAt(t, "Fay", fay, tap(".ctl-assembly"), tap(".minutes-export"))
+	doAt(t, "Fay", fay, tap(".minutes-export"))
 	last := bigReason(bigRecordProposals, bigRecordVoters-1)
 	waitAt(t, "Fay", fay, fmt.Sprintf(`(window.plenum.minutes || '').includes(%q)`, last))
 	var md string
