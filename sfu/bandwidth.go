@@ -130,8 +130,11 @@ const (
 // Plenum did first, overloaded a weak link several times over for
 // seconds, and audio suffered.
 type allocator struct {
-	p   *Participant
-	bwe bandwidthEstimate
+	p *Participant
+	// bwe estimates the down connection's bandwidth; it is replaced,
+	// under bweMu, with the connection (ExpectReturn).
+	bweMu sync.Mutex
+	bwe   bandwidthEstimate
 	// max caps the budget (--room-bitrate-max); 0 for none.
 	max int
 	// every is allocateInterval; changed asks for a round before the
@@ -215,7 +218,20 @@ func (a *allocator) round(now time.Time, padding bool, pad *time.Ticker) bool {
 }
 
 // estimate is the current estimate of the subscriber's downlink, bits/s.
-func (a *allocator) estimate() int { return a.bwe.GetTargetBitrate() }
+func (a *allocator) estimate() int {
+	a.bweMu.Lock()
+	bwe := a.bwe
+	a.bweMu.Unlock()
+	return bwe.GetTargetBitrate()
+}
+
+// setEstimate has the allocator follow the estimate of a new down
+// connection.
+func (a *allocator) setEstimate(bwe bandwidthEstimate) {
+	a.bweMu.Lock()
+	a.bwe = bwe
+	a.bweMu.Unlock()
+}
 
 func (a *allocator) allocate(now time.Time) {
 	est := a.estimate()

@@ -54,6 +54,10 @@ type Manager struct {
 	// kept (resume.go), in nanoseconds; zero means DefaultResumeGrace.
 	// Atomic: it is read with participant locks held.
 	resumeGrace atomic.Int64
+	// returnHold is how long a participant whose client left saying it
+	// returns (its page reloading) is kept (returning.go); 0 for
+	// DefaultReturnHold.
+	returnHold atomic.Int64
 
 	// attempts counts wrong room passwords, per room name (lobby.go).
 	attemptsMu     sync.Mutex

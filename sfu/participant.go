@@ -167,21 +167,43 @@ func (p *Participant) newPeerConnection(role PeerRole) (*webrtc.PeerConnection, 
 
 // mediaClosed is called when one of p's peer connections is closed: by
 // the server, as it ends p or takes its up connection away (a demotion),
-// or by the client (DTLS close_notify), which then ends p at once rather
-// than after the resume grace, or at its next offer.
+// or by the client (DTLS close_notify), which then ends p within
+// closedSettle rather than after the resume grace, or at its next offer.
 func (p *Participant) mediaClosed(role PeerRole, pc *webrtc.PeerConnection) {
-	p.mu.Lock()
-	ours := p.closed || p.replacedLocked(role, pc)
-	p.mu.Unlock()
-	if !ours {
-		go p.fail(ErrMediaClosed) // not from pion's callback, which Close waits for
+	if !p.closedByUs(role, pc) {
+		// Not at once: a page that reloads closes its connections as it
+		// unloads, just after its leave saying it returns, which may be
+		// read after this; that leave replaces them (ExpectReturn). Not
+		// from pion's callback either, which Close waits for.
+		time.AfterFunc(closedSettle, func() {
+			if !p.closedByUs(role, pc) {
+				p.fail(ErrMediaClosed)
+			}
+		})
 	}
 }
 
+// closedSettle is how long a client's close of a peer connection waits
+// before it ends the participant: far longer than a leave sent just
+// before it takes to be read, on any network the meeting works on.
+const closedSettle = time.Second
+
+// closedByUs reports whether pc, p's connection of role, was closed by
+// the server: p ended, or pc is one p no longer has.
+func (p *Participant) closedByUs(role PeerRole, pc *webrtc.PeerConnection) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed || p.replacedLocked(role, pc)
+}
+
 // replacedLocked reports whether pc, p's connection of role, is one p
-// no longer has: an up connection a demotion closed. p.mu held.
+// no longer has: an up connection a demotion closed, or either one a
+// client that reloads left behind (ExpectReturn). p.mu held.
 func (p *Participant) replacedLocked(role PeerRole, pc *webrtc.PeerConnection) bool {
-	return role == Up && p.up != pc
+	if role == Down {
+		return p.down != pc
+	}
+	return p.up != pc
 }
 
 // HandleOffer applies the client's offer for its up connection and sends

@@ -52,12 +52,15 @@ func (m *Manager) ResumeGrace() time.Duration {
 
 // lossState is what a participant has lost, under Participant.mu.
 type lossState struct {
-	detached bool                  // no signaler: messages are dropped
-	failed   map[PeerRole]struct{} // peer connections in state failed
-	timer    *time.Timer           // ends the participant when the grace is over
+	detached bool // no signaler: messages are dropped
+	// returning says the client left saying it comes back at once, with
+	// new peer connections (returning.go): the timer is the return hold.
+	returning bool
+	failed    map[PeerRole]struct{} // peer connections in state failed
+	timer     *time.Timer           // ends the participant when the grace is over
 }
 
-func (l *lossState) lost() bool { return l.detached || len(l.failed) > 0 }
+func (l *lossState) lost() bool { return l.detached || l.returning || len(l.failed) > 0 }
 
 // Detach starts the grace when the participant's signaling connection is
 // lost. Its signaler is expected to drop messages until Attach. away,
@@ -77,7 +80,9 @@ func (p *Participant) Detach(away func() bool) {
 	p.mu.Lock()
 	p.loss.detached = true
 	p.startGraceLocked()
-	changed := !p.closed && !p.info.Reconnecting
+	// Not for a page that reloads (ExpectReturn): it is back in a
+	// moment, and a closed tab leaves when the hold ends.
+	changed := !p.closed && !p.info.Reconnecting && !p.loss.returning
 	if changed {
 		p.info.Reconnecting = true
 	}
@@ -97,7 +102,9 @@ func (p *Participant) Detach(away func() bool) {
 // offers the down connection again if an offer was pending (the client
 // may never have seen it), restarting ICE on it if it is not connected,
 // and repeats what the client must obey (layers, a moderator's mute)
-// or was allowed while away (to unmute).
+// or was allowed while away (to unmute). A participant back from the
+// return hold (ExpectReturn) is offered the room's tracks on its new
+// down connection instead.
 // The grace ends, unless media is still failed: then it ends when media
 // is back.
 func (p *Participant) Attach(connect func()) error {
@@ -114,6 +121,8 @@ func (p *Participant) Attach(connect func()) error {
 	connect()
 	p.mu.Lock()
 	p.loss.detached = false
+	fresh := p.loss.returning // its client comes back with new peer connections
+	p.loss.returning = false
 	p.stopGraceUnlessLostLocked()
 	back := p.info.Reconnecting
 	p.info.Reconnecting = false
@@ -133,8 +142,16 @@ func (p *Participant) Attach(connect func()) error {
 	if held := r.holds.of(p.id); held != 0 {
 		rs.ForcedMute("", held&holdAudio != 0, held&holdVideo != 0)
 	}
+	var tracks []*UpTrack
+	if fresh {
+		tracks = slices.Clone(r.tracks)
+	}
 	r.mu.Unlock()
 
+	if fresh && p.subscribeFresh(tracks) {
+		p.offerFreshLocked()
+		return nil
+	}
 	p.repeatLayers()
 	restart := p.downNeedsRestart()
 	if p.awaitingAnswer || restart {
@@ -271,9 +288,14 @@ func (p *Participant) stopGraceUnlessLostLocked() {
 func (p *Participant) graceOver() {
 	p.mu.Lock()
 	p.loss.timer = nil
-	detached, failed := p.loss.detached, len(p.loss.failed) > 0
+	detached, failed, returning := p.loss.detached, len(p.loss.failed) > 0, p.loss.returning
 	p.mu.Unlock()
 	switch {
+	case returning:
+		// It said it would come back and did not: it left, as it would
+		// have said without the hold (the tab was closed).
+		p.log.Info("did not return within the hold: leaving")
+		p.Leave()
 	case detached:
 		p.fail(ErrConnectionLost)
 	case failed:

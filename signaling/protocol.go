@@ -174,6 +174,10 @@ type ClientMessage struct {
 	To   string `json:"to,omitempty"`
 	// Emoji is one of the reactions (react).
 	Emoji string `json:"emoji,omitempty"`
+	// Returning says the client leaves to come back at once, its page
+	// reloading (leave): the participant is kept for the return hold
+	// (sfu.ReturnHold) for it to resume with new peer connections.
+	Returning bool `json:"returning,omitempty"`
 	// The speaking queue's, the votes' and the minutes' (assembly.go).
 	assemblyFields
 }
@@ -376,6 +380,9 @@ type welcomeMessage struct {
 	ResumeGrace int64  `json:"resumeGrace,omitempty"`
 	// Resumed says this welcome answers a resume: same id, same media.
 	Resumed bool `json:"resumed,omitempty"`
+	// ReturnHold is how long, in milliseconds, the participant is kept
+	// after a leave that says it returns (its page reloading).
+	ReturnHold int64 `json:"returnHold,omitempty"`
 }
 
 type descriptionMessage struct {

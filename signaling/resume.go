@@ -124,8 +124,9 @@ func (s *session) target() *session {
 }
 
 // release runs when the session's connection has ended: the participant
-// leaves, unless the connection broke (it is then kept for a resume) or
-// another connection took it over.
+// leaves, unless the connection broke or its client left saying it
+// returns (it is then kept for a resume, for the grace or the return
+// hold) or another connection took it over.
 func (s *session) release() {
 	s.mu.Lock()
 	p, w, l, final := s.participant, s.waiter, s.line, s.final
@@ -133,9 +134,9 @@ func (s *session) release() {
 	switch {
 	case p != nil && !l.owns(s):
 		// Taken over by a resume, or detached before: not ours any more.
-	case p != nil && s.lost.Load() && final == nil:
+	case p != nil && (s.lost.Load() || s.returning.Load()) && final == nil:
 		if l.detach(s, s.srv.perIP.keep(s.addr)) {
-			s.log.Info("connection lost: the participant is kept for a resume")
+			s.log.Info("connection lost or left to return: the participant is kept for a resume")
 			p.Detach(l.away)
 			if gone(p) {
 				s.srv.forgetResume(l) // left meanwhile: nothing kept

@@ -113,6 +113,10 @@ type session struct {
 	// lost is set when the connection broke rather than ended: the
 	// participant is then kept for a resume.
 	lost atomic.Bool
+	// returning is set when the client left saying it returns at once
+	// (a page that reloads): the participant is kept for the return
+	// hold (sfu.Participant.ExpectReturn).
+	returning atomic.Bool
 }
 
 func newSession(srv *Server, conn *websocket.Conn, host string, log *slog.Logger) *session {
@@ -279,6 +283,12 @@ func (s *session) handle(m *ClientMessage) (done bool, err error) {
 	case TypePing:
 		s.sendJSON(bareMessage{Type: TypePong})
 	case TypeLeave:
+		if m.Returning && p != nil {
+			// Now, not as the session ends: the page's peer connections
+			// close as it unloads, which must not end the participant.
+			s.returning.Store(true)
+			p.ExpectReturn()
+		}
 		return true, nil
 	case TypeChat, TypeReact:
 		err = s.chat(p, m)
@@ -554,6 +564,7 @@ func (s *session) Welcome(self sfu.ParticipantInfo, others []sfu.ParticipantInfo
 		Type: TypeWelcome, Version: ProtocolVersion, ID: self.ID, Role: self.Role, Room: s.roomOf(),
 		Participants: others, ICEServers: servers, Media: s.srv.cfg.Media,
 		Resume: token, ResumeGrace: s.srv.cfg.Manager.ResumeGrace().Milliseconds(), Resumed: resumed,
+		ReturnHold: s.srv.cfg.Manager.ReturnHold().Milliseconds(),
 	})
 }
 

@@ -59,6 +59,10 @@ type Config struct {
 	// Token is a signed link's token, Password the room's password;
 	// both are sent in the join when set.
 	Token, Password string
+	// Return, when set, has Dial resume the participant a client left
+	// with LeaveToReturn instead of joining, as a page that reloaded
+	// does: with new peer connections.
+	Return *Return
 	// Record keeps every message the server sends, for tests that must
 	// check what a client was told (see Recorded).
 	Record bool
@@ -155,6 +159,9 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	if cfg.Password != "" {
 		join["password"] = cfg.Password
+	}
+	if r := cfg.Return; r != nil {
+		join = map[string]any{"type": "resume", "version": 1, "room": cfg.Room, "participant": r.ID, "token": r.Token}
 	}
 	if err := c.send(join); err != nil {
 		c.Close()

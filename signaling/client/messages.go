@@ -103,7 +103,7 @@ func (c *Client) setErr(err error) {
 func (c *Client) handle(m *serverMessage) error {
 	switch m.Type {
 	case "welcome":
-		if m.Resumed {
+		if m.Resumed && !c.returning() {
 			return c.resumed(m)
 		}
 		c.mu.Lock()
