@@ -29,6 +29,7 @@ import { lobbyScreen } from './ui/lobby.js';
 import { passwordScreen } from './ui/password.js';
 import { guardUnmute } from './ui/moderation.js';
 import { isBlank } from './looks.js';
+import { keepForReturn, takeReturn, forgetReturn } from './returning.js';
 
 const root = document.getElementById('app');
 const params = new URLSearchParams(location.search);
@@ -83,11 +84,20 @@ async function main() {
   };
   registerShortcut({ key: 'm', label: 'shortcuts.mic', run: whileInRoom(toggleMic) });
   registerShortcut({ key: 'v', label: 'shortcuts.camera', run: whileInRoom(toggleCam) });
-  // Closing the tab: tell the server right away instead of timing out.
-  window.addEventListener('pagehide', () => store.session?.leave());
+  // Closing the tab or reloading, which cannot be told apart here: tell
+  // the server right away instead of timing out, and that we may be back
+  // in a moment (returning.js), with what the next load needs for that.
+  window.addEventListener('pagehide', leaveToReturn);
 
   const given = cleanName(params.get('name') || hint?.name || '');
-  if (params.get('autojoin') === '1') {
+  const back = takeReturn(room);
+  if (back) {
+    // Reloaded in the meeting: back in, as the same participant if the
+    // server still holds us, with the same name and devices.
+    displayName = cleanName(back.name) || given || guestName();
+    wanted = { audio: back.audio, video: back.video };
+    await startAndJoin(back);
+  } else if (params.get('autojoin') === '1') {
     displayName = given || guestName();
     setState('joining');
     redraw = () => joiningScreen(root, room);
@@ -130,10 +140,15 @@ function prejoinView(name, ready = false) {
   };
 }
 
-function join() {
+/**
+ * Joins the meeting, or, with back (what this tab kept as it reloaded),
+ * resumes as the participant it was and joins if refused.
+ */
+function join(back = null) {
   clearToasts();
   store.lastError = null;
-  const session = new Session({ room, name: displayName, media, relay, token, password });
+  const resume = back ? { id: back.id, token: back.token } : null;
+  const session = new Session({ room, name: displayName, media, relay, token, password, resume });
   store.session = session;
   setState('joining');
   if (view instanceof PrejoinView) view.setJoining(true);
@@ -188,6 +203,7 @@ function showMeeting(session) {
 }
 
 function leave() {
+  forgetReturn();
   rememberDevices();
   store.session?.leave();
   endMeeting();
@@ -208,7 +224,21 @@ function leftScreen() {
   });
 }
 
+/** The page unloads: leave, keeping what a reload needs to come back. */
+function leaveToReturn() {
+  const session = store.session;
+  const ticket = session?.returnTicket();
+  if (!ticket) {
+    forgetReturn();
+    session?.leave();
+    return;
+  }
+  keepForReturn(room, { ...ticket, name: displayName, audio: media.micEnabled, video: media.camOn });
+  session.leave({ returning: true });
+}
+
 function showError({ code, reason }) {
+  forgetReturn();
   store.lastError = { code, reason };
   rememberDevices();
   endMeeting();
@@ -252,14 +282,19 @@ function showNotFoundScreen() {
   });
 }
 
-async function rejoin() {
+function rejoin() {
+  return startAndJoin(null);
+}
+
+/** Turns the wanted devices on again and joins (resumes, with back). */
+async function startAndJoin(back) {
   setState('joining');
   redraw = () => joiningScreen(root, room);
   redraw();
   media.micEnabled = wanted.audio;
   // A viewer's link asks for no devices, this time either.
   if (!viewer) await media.start({ audio: true, video: wanted.video });
-  join();
+  join(back);
 }
 
 function rememberDevices() {

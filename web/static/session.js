@@ -38,8 +38,11 @@ export class Session extends EventTarget {
    * @param {boolean} o.relay  force TURN relay (iceTransportPolicy "relay")
    * @param {string} [o.token]  a signed link's token
    * @param {string} [o.password]  the room's password
+   * @param {{id: string, token: string}} [o.resume]  the participant this
+   *   tab was before it reloaded: resumed first, joined afresh if refused
+   *   (returning.js)
    */
-  constructor({ room, name, media, relay, token = '', password = '' }) {
+  constructor({ room, name, media, relay, token = '', password = '', resume = null }) {
     super();
     this.room = room;
     this.name = name;
@@ -47,6 +50,8 @@ export class Session extends EventTarget {
     this.relay = relay;
     this.token = token;
     this.password = password;
+    this.resume = resume;
+    this.returnHold = 0; // ms the server holds us after leave({returning}) (welcome)
     this.access = new Access(this);
     this.id = null;
     this.iceServers = [];
@@ -81,11 +86,15 @@ export class Session extends EventTarget {
       return;
     }
     this.phase = 'joining';
-    this.sig = new Signaling({
+    const sig = new Signaling({
       onMessage: (msg) => this.handle(msg),
-      onClose: (info) => this.socketClosed(info),
+      // One a refused resume left behind is no longer ours.
+      onClose: (info) => {
+        if (this.sig === sig) this.socketClosed(info);
+      },
       onFailure: (err) => this.fail('media-failed', err?.message || String(err)),
     });
+    this.sig = sig;
     this.later(JOIN_TIMEOUT, () => {
       if (this.phase === 'joining' && !this.reconnector.active) this.fail('connect-failed', 'no welcome from the server');
     });
@@ -94,7 +103,27 @@ export class Session extends EventTarget {
     } catch {
       return; // socketClosed reports it
     }
-    this.sig.send(this.joinMessage());
+    if (this.sig !== sig) return;
+    if (this.resume) {
+      const { id, token } = this.resume;
+      sig.send({ type: 'resume', version: 1, room: this.room, participant: id, token });
+    } else {
+      sig.send(this.joinMessage());
+    }
+  }
+
+  /**
+   * The server refused to take back the participant this tab was before
+   * it reloaded (too late, or it restarted): join afresh on a new socket,
+   * as the same name with the same devices.
+   */
+  joinAfterRefusedResume(reason) {
+    console.warn('plenum: resume after the reload refused, joining again:', reason);
+    this.resume = null;
+    const old = this.sig;
+    this.sig = null;
+    old?.close();
+    void this.join();
   }
 
   /** The join message; joining again after a lost session sends the same. */
@@ -107,6 +136,10 @@ export class Session extends EventTarget {
 
   async handle(msg) {
     if (this.phase === 'ended' || this.reconnector.handle(msg)) return;
+    if (msg.type === 'error' && msg.code === 'resume-failed' && this.resume && this.phase === 'joining') {
+      this.joinAfterRefusedResume(String(msg.reason || ''));
+      return;
+    }
     if (msg.type === 'error') {
       this.fail(String(msg.code || 'unknown'), String(msg.reason || ''), true);
       return;
@@ -193,10 +226,14 @@ export class Session extends EventTarget {
 
   welcome(msg) {
     this.phase = 'joined';
+    // Resumed after a reload, we start afresh all the same: the server
+    // replaced our peer connections, and the welcome says all there is.
+    this.resume = null;
     this.reconnector.welcomed(msg);
     this.id = msg.id;
     this.role = typeof msg.role === 'string' ? msg.role : 'participant';
     this.iceServers = Array.isArray(msg.iceServers) ? msg.iceServers : [];
+    if (Number.isFinite(msg.returnHold) && msg.returnHold > 0) this.returnHold = msg.returnHold;
     this.encoding = mediaSettings(msg.media);
     this.access.welcome(msg);
     for (const p of msg.participants || []) this.upsert(p, null);
@@ -468,10 +505,23 @@ export class Session extends EventTarget {
     if (this.unstable.delete('up') && this.unstable.size === 0) this.emit('unstable', { unstable: false });
   }
 
-  /** Leaves cleanly: tells the server, then closes everything. */
-  leave() {
+  /**
+   * What the page needs to come back as this participant after a reload
+   * ({id, token, hold}), or null when not in the meeting.
+   */
+  returnTicket() {
+    if (this.phase !== 'joined' || !this.id || !this.reconnector.token) return null;
+    return { id: this.id, token: this.reconnector.token, hold: this.returnHold };
+  }
+
+  /**
+   * Leaves cleanly: tells the server, then closes everything. returning
+   * (the page unloads, maybe to reload) asks the server to hold our seat
+   * for a moment (returning.js).
+   */
+  leave({ returning = false } = {}) {
     if (this.phase === 'ended') return;
-    this.sig?.send({ type: 'leave' });
+    this.sig?.send(returning ? { type: 'leave', returning: true } : { type: 'leave' });
     this.teardown();
     this.emit('ended', {});
   }
