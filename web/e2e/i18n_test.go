@@ -130,11 +130,19 @@ func TestUIInJapaneseWhenTheBrowserPrefersJapanese(t *testing.T) {
 	waitFor(t, aiko, "Aiko sees two people", `document.querySelector('.people')?.getAttribute('aria-label') === "2 人"`)
 
 	// Ben switches to German in the meeting: the screen is redrawn in
-	// German, he stays in the call, and the choice outlives a reload.
+	// German, he stays in the call, and the choice outlives a reload,
+	// which brings him back into the meeting, and his leaving it.
 	chooseLanguage(t, ben, "de")
 	waitFor(t, ben, "Ben switches to German", `document.documentElement.lang === "de" && window.plenum.state === "joined"`)
 	expectCatalogue(t, ben, "Ben's meeting after switching", "de", meetingTexts)
 	waitFor(t, ben, "after the redraw Ben's grid lacks Aiko's tile or his own", `document.querySelectorAll('.grid .tile:not(.tile-invite)').length === 2`)
+	if err := ben.Open(fmt.Sprintf("http://%s/e2e-ja", srv.Addr())); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ben, "the language chosen is not remembered in the meeting", `window.plenum?.state === "joined" && document.documentElement.lang === "de"`)
+	expectCatalogue(t, ben, "Ben's meeting after a reload", "de", meetingTexts)
+	click(t, ben, ".ctl-leave")
+	waitFor(t, ben, "Ben leaves", `window.plenum.state === "left"`)
 	if err := ben.Open(fmt.Sprintf("http://%s/e2e-ja", srv.Addr())); err != nil {
 		t.Fatal(err)
 	}
