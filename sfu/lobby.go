@@ -4,9 +4,6 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
-	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // Access limits.
@@ -15,15 +12,6 @@ const (
 	// flood of newcomers costs little memory and moderators a readable
 	// list.
 	maxLobby = 100
-	// passwordAttempts wrong passwords are allowed for one room in a
-	// burst, then one each passwordAttemptEvery: guessing a password
-	// takes years, and a person who mistyped waits at most that long.
-	passwordAttempts     = 10
-	passwordAttemptEvery = 6 * time.Second
-	// maxAttemptRooms bounds the rooms whose wrong passwords are counted;
-	// past it, rooms with no count are refused guesses until counts
-	// rest (attemptLimiter).
-	maxAttemptRooms = 10_000
 )
 
 // roomAccess is a room's access state, guarded by Room.mu.
@@ -224,92 +212,6 @@ func (m *Manager) admit(r *Room, w *Waiter) {
 		return
 	}
 	m.started(p)
-}
-
-// attemptLimiter returns the limiter of wrong passwords for room, or
-// nil when maxAttemptRooms other rooms have had wrong passwords lately:
-// a guess is then refused. Forgetting counts to make room would let
-// whoever guesses in enough rooms reset the one they are after.
-func (m *Manager) attemptLimiter(room string) *attemptLimit {
-	m.attemptsMu.Lock()
-	defer m.attemptsMu.Unlock()
-	if m.attempts == nil {
-		m.attempts = map[string]*attemptLimit{}
-	}
-	if l := m.attempts[room]; l != nil {
-		return l
-	}
-	if len(m.attempts) >= maxAttemptRooms {
-		m.forgetRestedAttemptsLocked(time.Now())
-	}
-	if len(m.attempts) >= maxAttemptRooms {
-		return nil
-	}
-	l := &attemptLimit{wrong: newAttemptLimiter()}
-	m.attempts[room] = l
-	return l
-}
-
-// forgetRestedAttemptsLocked drops the counts of rooms that have had
-// no wrong password for long enough to be allowed a full burst again,
-// at most once a second (it reads every count).
-func (m *Manager) forgetRestedAttemptsLocked(now time.Time) {
-	if now.Sub(m.attemptsPruned) < time.Second {
-		return
-	}
-	m.attemptsPruned = now
-	for room, l := range m.attempts {
-		if l.rested() {
-			delete(m.attempts, room)
-		}
-	}
-}
-
-// newAttemptLimiter allows passwordAttempts wrong passwords at once,
-// then one each passwordAttemptEvery.
-func newAttemptLimiter() *rate.Limiter {
-	return rate.NewLimiter(rate.Every(passwordAttemptEvery), passwordAttempts)
-}
-
-// attemptLimit counts one room's wrong passwords, and the checks under
-// way: a check takes tens of milliseconds, and guesses sent in parallel
-// must not all start while the first is being checked, before any is
-// known to be wrong. A right password costs nothing.
-type attemptLimit struct {
-	mu      sync.Mutex
-	wrong   *rate.Limiter
-	checked int // checks under way
-}
-
-// begin reports whether one more password may be checked now: whether,
-// were every check under way wrong, one wrong password would still be
-// allowed. Each begin that returns true must be followed by end.
-func (l *attemptLimit) begin() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.wrong.Tokens()-float64(l.checked) < 1 {
-		return false
-	}
-	l.checked++
-	return true
-}
-
-// rested reports whether no check is under way and the room may have
-// a full burst of wrong passwords: its count holds nothing to keep.
-func (l *attemptLimit) rested() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.checked == 0 && l.wrong.Tokens() >= passwordAttempts
-}
-
-// end ends a check, counting it if the password was wrong.
-func (l *attemptLimit) end(right bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.checked--
-	if !right {
-		l.wrong.Allow()
-	}
 }
 
 // passwordFor returns the password hash that a join without a link must

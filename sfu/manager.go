@@ -59,10 +59,9 @@ type Manager struct {
 	// DefaultReturnHold.
 	returnHold atomic.Int64
 
-	// attempts counts wrong room passwords, per room name (lobby.go).
-	attemptsMu     sync.Mutex
-	attempts       map[string]*attemptLimit
-	attemptsPruned time.Time // when rested counts were last dropped
+	// attempts counts wrong room passwords, by room and by client
+	// address (attempts.go).
+	attempts attempts
 }
 
 // NewManager returns a manager whose peer connections come from engine.
@@ -103,12 +102,12 @@ func (m *Manager) Enter(req JoinRequest) (p *Participant, w *Waiter, err error) 
 			hash = m.passwordFor(req.Room, settings)
 		}
 		if hash != "" && req.Password != "" && req.PasswordMatches != nil {
-			attempts := m.attemptLimiter(req.Room)
-			if attempts == nil || !attempts.begin() {
+			g := m.attempts.begin(req.Room, req.Addr)
+			if g == nil {
 				return nil, nil, ErrTooManyAttempts
 			}
 			verified = req.PasswordMatches(hash)
-			attempts.end(verified)
+			g.end(verified)
 		}
 		p, w, err = m.enter(&req, settings, hash, verified)
 		if !errors.Is(err, errPasswordChanged) {

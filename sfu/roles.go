@@ -57,9 +57,9 @@ var (
 	ErrPasswordRequired = errors.New("the room has a password")
 	// ErrWrongPassword means the password given is not the room's.
 	ErrWrongPassword = errors.New("wrong password")
-	// ErrTooManyAttempts means too many wrong passwords were given for
-	// the room lately (see passwordAttempts).
-	ErrTooManyAttempts = errors.New("too many wrong passwords for this room; try again in a minute")
+	// ErrTooManyAttempts means too many wrong passwords were given from
+	// the client's address, or for the room, lately (see attempts.go).
+	ErrTooManyAttempts = errors.New("too many wrong passwords, from your address or for this room; try again in a minute")
 	// ErrLobbyDenied means a moderator did not let the newcomer in.
 	ErrLobbyDenied = errors.New("a moderator did not let you in")
 	// ErrLobbyFull means too many people wait in the room's lobby.

@@ -794,7 +794,7 @@ func TestWrongPasswordsAreThrottled(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "password set", func() bool { return ana.RoomState().Password })
-	// Ten wrong guesses pass (and one more every 6 s, which a slow
+	// Ten wrong guesses pass (and one more every 3 s, which a slow
 	// machine may reach), then guessing stops, the right password too.
 	wrong := 0
 	for ; wrong < 20; wrong++ {
@@ -909,5 +909,57 @@ func TestAModeratorSteppingDownHandsOn(t *testing.T) {
 	}
 	if ana.Role() != sfu.RoleParticipant {
 		t.Fatalf("Ana is %s again", ana.Role())
+	}
+}
+
+// A guesser on one address, at full rate, keeps nobody else out: its
+// wrong passwords are counted against its address, not only the room.
+func TestAGuesserKeepsNobodyWhoKnowsThePasswordOut(t *testing.T) {
+	s := startAccess(t, nil)
+	ana := s.join(t, "council", "Ana")
+	if err := ana.ChangeRoom(client.RoomSettings{Password: strp("right")}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "password set", func() bool { return ana.RoomState().Password })
+	// tryFrom joins from ip with password and returns the welcome's
+	// participant id, or the error's code.
+	tryFrom := func(ip, password string) (id, code string) {
+		conn := mustDialFrom(t, s.url, ip)
+		defer conn.Close()
+		if err := conn.WriteJSON(map[string]any{"type": "join", "version": 1, "room": "council", "name": "Ben", "password": password}); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+		for {
+			var m struct{ Type, Code, ID string }
+			if err := conn.ReadJSON(&m); err != nil {
+				t.Fatalf("join from %s: %v", ip, err)
+			}
+			switch m.Type {
+			case "welcome":
+				return m.ID, ""
+			case "error":
+				return "", m.Code
+			}
+		}
+	}
+	// The guesser goes on until refused, and stays refused.
+	for wrong := 0; ; wrong++ {
+		if _, code := tryFrom("127.0.0.2", "wrong"); code == signaling.CodeRateLimit {
+			break
+		} else if code != signaling.CodeWrongPassword || wrong == 20 {
+			t.Fatalf("wrong guess %d from the guesser: %q", wrong, code)
+		}
+	}
+	if _, code := tryFrom("127.0.0.2", "right"); code != signaling.CodeRateLimit {
+		t.Fatalf("the guesser, past its bound, got %q, want %s", code, signaling.CodeRateLimit)
+	}
+	// Somebody else mistypes, then comes in.
+	if _, code := tryFrom("127.0.0.3", "rigth"); code != signaling.CodeWrongPassword {
+		t.Fatalf("a mistyped password from another address got %q, want %s", code, signaling.CodeWrongPassword)
+	}
+	id, code := tryFrom("127.0.0.3", "right")
+	if id == "" {
+		t.Fatalf("the right password from another address got %q, want a welcome", code)
 	}
 }
