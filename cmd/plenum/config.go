@@ -2,7 +2,9 @@ package main
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/mail"
@@ -179,7 +181,9 @@ func (o *serveOptions) config(log *slog.Logger) (server.Config, *server.Certific
 			Email:        o.acmeEmail,
 			Dir:          server.CertificateDir(o.dataDir),
 		})
-		if err != nil {
+		if errors.Is(err, fs.ErrPermission) {
+			return fail(fileError("--data-dir", o.dataDir, err))
+		} else if err != nil {
 			return fail(fmt.Errorf("--domain: %w", err))
 		}
 		turnTLS = acme.TURNTLSConfig()
@@ -189,7 +193,7 @@ func (o *serveOptions) config(log *slog.Logger) (server.Config, *server.Certific
 		}
 		var err error
 		if certFiles, err = server.LoadCertificateFiles(o.tlsCert, o.tlsKey); err != nil {
-			return fail(fmt.Errorf("--tls-cert/--tls-key: %w", err))
+			return fail(o.certError(err))
 		}
 		httpsTLS, turnTLS = certFiles.TLSConfig(), certFiles.TLSConfig()
 	}
@@ -283,7 +287,7 @@ func (t *turnOptions) config(dataDir string, tlsConfig *tls.Config) (server.TURN
 			return server.TURNConfig{}, fmt.Errorf("--turn-server needs --turn-secret, the secret the TURN server shares")
 		}
 		if secret, err = turn.LoadOrCreateSecret(dataDir); err != nil {
-			return server.TURNConfig{}, fmt.Errorf("--data-dir %q: %w", dataDir, err)
+			return server.TURNConfig{}, fileError("--data-dir", dataDir, err)
 		}
 	}
 	cfg := server.TURNConfig{
@@ -314,15 +318,30 @@ func (t *turnOptions) config(dataDir string, tlsConfig *tls.Config) (server.TURN
 func (o *serveOptions) access(log *slog.Logger) (server.Access, error) {
 	links, err := auth.OpenKeyring(o.dataDir)
 	if err != nil {
-		return server.Access{}, fmt.Errorf("--data-dir %q: link key: %w", o.dataDir, err)
+		return server.Access{}, fileError("--data-dir", o.dataDir, err)
 	}
 	a := server.Access{Links: links, RequireToken: o.requireToken}
 	if o.roomsFile != "" {
 		rooms, err := signaling.OpenRoomsFile(o.roomsFile, log)
 		if err != nil {
-			return server.Access{}, fmt.Errorf("--rooms %q: %w", o.roomsFile, err)
+			return server.Access{}, fileError("--rooms", o.roomsFile, err)
 		}
 		a.Rooms = rooms
 	}
 	return a, nil
+}
+
+// certError names the flag of the certificate file that could not be
+// read, or both flags when the pair is at fault.
+func (o *serveOptions) certError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		switch filepath.Clean(pe.Path) {
+		case filepath.Clean(o.tlsKey):
+			return fileError("--tls-key", o.tlsKey, err)
+		case filepath.Clean(o.tlsCert):
+			return fileError("--tls-cert", o.tlsCert, err)
+		}
+	}
+	return fmt.Errorf("--tls-cert/--tls-key: %w", err)
 }

@@ -140,7 +140,7 @@ func resolveFlags(flags *pflag.FlagSet, lookupEnv func(string) (string, bool), r
 	}
 	data, err := readFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("--config: %w", err)
+		return nil, fileError("--config", file, err)
 	}
 	lines, err := parseConfigFile(file, bytes.NewReader(data), flags)
 	if err != nil {

@@ -79,11 +79,11 @@ next join); links signed afterwards work. Use it when a link leaked.`,
 				return err
 			}
 			if err := auth.RotateKey(dataDir); err != nil {
-				return err
+				return fileError("--data-dir", dataDir, err)
 			}
 			k, err := auth.OpenKeyring(dataDir)
 			if err != nil {
-				return err
+				return fileError("--data-dir", dataDir, err)
 			}
 			_, err = fmt.Fprintf(cmd.OutOrStdout(), "New signing key %s in %s: links signed before no longer work.\n", k.KeyID(), auth.KeyPath(dataDir))
 			return err
@@ -137,7 +137,7 @@ func (o *linkOptions) run(stdin io.Reader, stdout, stderr io.Writer, now time.Ti
 	_, statErr := os.Stat(auth.KeyPath(o.dataDir))
 	keys, err := auth.OpenKeyring(o.dataDir)
 	if err != nil {
-		return fmt.Errorf("--data-dir %q: %w", o.dataDir, err)
+		return fileError("--data-dir", o.dataDir, err)
 	}
 	if errors.Is(statErr, fs.ErrNotExist) {
 		// Most often the wrong directory (run as another user, or

@@ -80,6 +80,9 @@ func NewACME(cfg ACMEConfig) (*ACME, error) {
 	if err := os.Chmod(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("certificate directory: %w", err)
 	}
+	if err := checkReadable(cfg.Dir); err != nil {
+		return nil, fmt.Errorf("certificate directory: %w", err)
+	}
 	dirURL := cfg.DirectoryURL
 	if dirURL == "" {
 		dirURL = LetsEncrypt
@@ -244,4 +247,27 @@ func ecdsaHello(name string) *tls.ClientHelloInfo {
 		SupportedCurves:   []tls.CurveID{tls.CurveP256},
 		SupportedVersions: []uint16{tls.VersionTLS13, tls.VersionTLS12},
 	}
+}
+
+// checkReadable opens each file in dir: a certificate or account key
+// this process cannot read (one stored by root before its files went to
+// the directory's owner) would fail every handshake, and have plenum
+// ask the CA again, into its weekly limit; better to stop at start and
+// say which file.
+func checkReadable(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		f, err := os.Open(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return err
+		}
+		_ = f.Close()
+	}
+	return nil
 }
