@@ -214,3 +214,68 @@ func unitWords(line string) []string {
 	}
 	return words
 }
+
+// An install that root broke (a secret made by plenum serve run once as
+// root, by an older Plenum) is repaired by the next install: everything
+// in the data directory goes to the service user, and nothing outside
+// it, whatever links someone running as that user put in it.
+func TestInstallGivesTheDataDirectoryAndAllInItToTheServiceUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root, to give files away")
+	}
+	root := t.TempDir()
+	binary := fakeBinary(t)
+	runInstall(t, root, "--binary", binary, "--user", "nobody")
+	data := filepath.Join(root, "var/lib/plenum")
+	outside := filepath.Join(root, "etc/shadow")
+	for path, content := range map[string]string{
+		"turn-secret": "a secret made by root", "certificates/meet.example.org": "a certificate made by root",
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(data, path)), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(data, path), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(outside, []byte("root's"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range []error{
+		os.Symlink(outside, filepath.Join(data, "certificates/link")),
+		os.Symlink(filepath.Dir(outside), filepath.Join(data, "dir-link")),
+		os.Link(outside, filepath.Join(data, "hard-link")),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	out := runInstall(t, root, "--binary", binary, "--user", "nobody") // the upgrade
+	owner := func(path string) uint32 {
+		t.Helper()
+		fi, err := os.Lstat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Sys().(*syscall.Stat_t).Uid //nolint:forcetypeassert // unix
+	}
+	const nobody = 65534
+	for _, path := range []string{"", "turn-secret", "certificates", "certificates/meet.example.org", "certificates/link", "dir-link"} {
+		if uid := owner(filepath.Join(data, path)); uid != nobody {
+			t.Errorf("/var/lib/plenum/%s is owned by %d after the install, want the service user's %d", path, uid, nobody)
+		}
+	}
+	for _, path := range []string{outside, filepath.Dir(outside), filepath.Join(root, "etc/plenum/plenum.conf")} {
+		if uid := owner(path); uid != 0 {
+			t.Errorf("%s, outside the data directory, is owned by %d, want root's", path, uid)
+		}
+	}
+	if !strings.Contains(out, "left "+filepath.Join(data, "hard-link")) {
+		t.Errorf("the install did not say it left the file with another hard link:\n%s", out)
+	}
+	unit, err := os.ReadFile(filepath.Join(root, "etc/systemd/system/plenum.service"))
+	if err != nil || !strings.Contains(string(unit), "\nUser=nobody\n") {
+		t.Errorf("the unit does not run as --user nobody (%v)", err)
+	}
+}
