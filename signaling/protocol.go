@@ -129,6 +129,9 @@ const (
 	CodeLobbyDenied      = "lobby-denied"
 	CodeRemoved          = "removed"
 	CodeMeetingEnded     = "meeting-ended"
+	// CodeLinkRevoked ends the stay of someone who came with a signed
+	// link that a new key voided (plenum link rotate-key).
+	CodeLinkRevoked = "link-revoked"
 )
 
 // ClientMessage is any message a client may send; which fields matter

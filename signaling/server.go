@@ -102,6 +102,10 @@ func NewServer(cfg Config) *Server {
 		HandshakeTimeout: handshakeTimeout,
 		CheckOrigin:      s.checkOrigin,
 	}
+	if cfg.Links != nil {
+		s.wg.Add(1)
+		go s.watchLinkKey()
+	}
 	return s
 }
 

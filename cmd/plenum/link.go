@@ -71,8 +71,9 @@ func newRotateKeyCommand() *cobra.Command {
 		Use:   "rotate-key",
 		Short: "Replace the signing key: every link signed so far stops working",
 		Long: `Replace the key links are signed with. Every link signed so far stops
-working at once, on the running server too (it reads the key again at the
-next join); links signed afterwards work. Use it when a link leaked.`,
+working at once, on the running server too, and those who came with one
+leave the meeting within a second (the server looks at the key every
+second); links signed afterwards work. Use it when a link leaked.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := applyEnv(cmd.Flags()); err != nil {

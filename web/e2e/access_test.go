@@ -71,15 +71,8 @@ func TestPasswordPromptRetriesWithoutReloadAndRemovalIsFinal(t *testing.T) {
 	if err := b.WaitFor(`window.plenum.state === "error" && window.plenum.lastError.code === "removed"`, time.Minute); err != nil {
 		t.Fatalf("Bea's page does not show her removal: %v", err)
 	}
-	var screen struct {
-		Title   string `json:"title"`
-		Buttons int    `json:"buttons"`
-	}
-	if err := b.Eval(`({title: document.querySelector(".message-title").textContent, buttons: document.querySelectorAll(".message-card .actions button").length})`, &screen); err != nil {
-		t.Fatal(err)
-	}
-	if screen.Title != "You were removed" || screen.Buttons != 1 {
-		t.Fatalf("removal screen %+v, want the title and only a new-meeting button", screen)
+	if title, buttons := messageScreen(t, b); title != "You were removed" || buttons != 1 {
+		t.Fatalf("removal screen %q with %d buttons, want the title and only a new-meeting button", title, buttons)
 	}
 }
 
@@ -91,13 +84,26 @@ func serverWithViewerLink(t *testing.T, room string) (*server.Server, string) {
 	return serverWithLink(t, room, auth.RoleViewer, "Press")
 }
 
+// serverWithViewerLinkIn is serverWithViewerLink with its key kept in
+// dataDir, for a test to rotate it.
+func serverWithViewerLinkIn(t *testing.T, room, dataDir string) (*server.Server, string) {
+	t.Helper()
+	return serverWithLinkIn(t, room, auth.RoleViewer, "Press", dataDir)
+}
+
 // serverWithLink runs a server that checks signed links (anyone may
 // still come without one), and returns it with the token of a link to
 // room with role, naming its holder name, as `plenum link --role role
 // --name name` makes it.
 func serverWithLink(t *testing.T, room, role, name string) (*server.Server, string) {
 	t.Helper()
-	keys, err := auth.OpenKeyring(t.TempDir())
+	return serverWithLinkIn(t, room, role, name, t.TempDir())
+}
+
+// serverWithLinkIn is serverWithLink with its key kept in dataDir.
+func serverWithLinkIn(t *testing.T, room, role, name, dataDir string) (*server.Server, string) {
+	t.Helper()
+	keys, err := auth.OpenKeyring(dataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,4 +217,41 @@ func dialGoWith(t *testing.T, srv *server.Server, cfg client.Config) *client.Cli
 	}
 	t.Cleanup(c.Close)
 	return c
+}
+
+// Rotating the key (the link leaked) puts its holder out of the meeting
+// at once: the page says why and offers no rejoin with the dead link.
+func TestAHolderOfARevokedLinkIsToldWhy(t *testing.T) {
+	const room = "e2e-revoked"
+	dir := t.TempDir()
+	srv, token := serverWithViewerLinkIn(t, room, dir)
+	b := webtest.Launch(t)
+	if err := b.Open(joinURL(srv, room, "", nil) + "#token=" + token); err != nil {
+		t.Fatal(err)
+	}
+	joinedWithin(t, b, "Press", time.Minute)
+
+	if err := auth.RotateKey(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WaitFor(`window.plenum.state === "error" && window.plenum.lastError.code === "link-revoked"`, time.Minute); err != nil {
+		t.Fatalf("the page does not show that the link was revoked: %v", err)
+	}
+	if title, buttons := messageScreen(t, b); title != "Your link was revoked" || buttons != 1 {
+		t.Fatalf("screen %q with %d buttons, want the title and only a new-meeting button", title, buttons)
+	}
+}
+
+// messageScreen reads the title and the number of buttons of the
+// message the page shows (an error, a removal).
+func messageScreen(t *testing.T, b *webtest.Browser) (title string, buttons int) {
+	t.Helper()
+	var screen struct {
+		Title   string `json:"title"`
+		Buttons int    `json:"buttons"`
+	}
+	if err := b.Eval(`({title: document.querySelector(".message-title").textContent, buttons: document.querySelectorAll(".message-card .actions button").length})`, &screen); err != nil {
+		t.Fatal(err)
+	}
+	return screen.Title, screen.Buttons
 }

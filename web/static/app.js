@@ -39,7 +39,7 @@ const token = linkToken();
 const hint = peekToken(token);
 const viewer = hint?.role === 'viewer';
 // Error codes after which rejoining cannot help (PROTOCOL.md).
-const FINAL = new Set(['bad-room', 'unsupported', 'removed', 'banned', 'lobby-denied', 'meeting-ended', 'token-required', 'bad-token', 'token-expired', 'wrong-room']);
+const FINAL = new Set(['bad-room', 'unsupported', 'removed', 'banned', 'lobby-denied', 'meeting-ended', 'token-required', 'bad-token', 'token-expired', 'wrong-room', 'link-revoked']);
 
 let room = '';
 let displayName = '';

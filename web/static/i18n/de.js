@@ -414,6 +414,8 @@ export default {
   'error.bad-token': 'Der Besprechungslink ist beschädigt oder wurde widerrufen. Bitte die Organisation um einen neuen.',
   'error.token-expired.title': 'Dieser Link ist abgelaufen',
   'error.token-expired': 'Der Besprechungslink gilt nicht mehr. Bitte die Organisation um einen neuen.',
+  'error.link-revoked.title': 'Dein Link wurde widerrufen',
+  'error.link-revoked': 'Die Organisation hat den Link widerrufen, mit dem du beigetreten bist; deshalb hast du die Besprechung verlassen. Bitte die Organisation um einen neuen.',
   'error.wrong-room.title': 'Dieser Link gehört zu einer anderen Besprechung',
   'error.wrong-room': 'Der Link öffnet diese Besprechung nicht. Prüfe, ob du den ganzen erhaltenen Link benutzt hast.',
   'error.room-locked.title': 'Diese Besprechung ist gesperrt',

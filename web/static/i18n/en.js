@@ -419,6 +419,8 @@ export default {
   'error.bad-token': 'The meeting link is damaged or was cancelled. Ask the organizer for a new one.',
   'error.token-expired.title': 'This link has expired',
   'error.token-expired': 'The meeting link is no longer valid. Ask the organizer for a new one.',
+  'error.link-revoked.title': 'Your link was revoked',
+  'error.link-revoked': 'The organizer cancelled the link you joined with, so you have left the meeting. Ask them for a new one.',
   'error.wrong-room.title': 'This link is for another meeting',
   'error.wrong-room': 'The link does not open this meeting. Check that you used the whole link you were given.',
   'error.room-locked.title': 'This meeting is locked',

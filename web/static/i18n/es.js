@@ -414,6 +414,8 @@ export default {
   'error.bad-token': 'El enlace de la reunión está dañado o fue anulado. Pide uno nuevo a quien la organiza.',
   'error.token-expired.title': 'Este enlace ha caducado',
   'error.token-expired': 'El enlace de la reunión ya no es válido. Pide uno nuevo a quien la organiza.',
+  'error.link-revoked.title': 'Tu enlace fue anulado',
+  'error.link-revoked': 'Quien organiza la reunión anuló el enlace con el que entraste, así que has salido de la reunión. Pídele uno nuevo.',
   'error.wrong-room.title': 'Este enlace es de otra reunión',
   'error.wrong-room': 'El enlace no abre esta reunión. Comprueba que usas el enlace completo que recibiste.',
   'error.room-locked.title': 'Esta reunión está bloqueada',

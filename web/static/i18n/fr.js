@@ -414,6 +414,8 @@ export default {
   'error.bad-token': 'Le lien de réunion est abîmé ou a été annulé. Demandez-en un nouveau à l’organisateur.',
   'error.token-expired.title': 'Ce lien a expiré',
   'error.token-expired': 'Le lien de réunion n’est plus valable. Demandez-en un nouveau à l’organisateur.',
+  'error.link-revoked.title': 'Votre lien a été annulé',
+  'error.link-revoked': 'L’organisateur a annulé le lien avec lequel vous êtes entré, vous avez donc quitté la réunion. Demandez-lui-en un nouveau.',
   'error.wrong-room.title': 'Ce lien est pour une autre réunion',
   'error.wrong-room': 'Ce lien n’ouvre pas cette réunion. Vérifiez que vous avez utilisé le lien complet reçu.',
   'error.room-locked.title': 'Cette réunion est verrouillée',

@@ -414,6 +414,8 @@ export default {
   'error.bad-token': '会議リンクが壊れているか、取り消されています。主催者に新しいリンクを依頼してください。',
   'error.token-expired.title': 'このリンクは期限切れです',
   'error.token-expired': '会議リンクの有効期限が切れています。主催者に新しいリンクを依頼してください。',
+  'error.link-revoked.title': 'リンクが無効にされました',
+  'error.link-revoked': '参加に使ったリンクを主催者が無効にしたため、会議から退出しました。主催者に新しいリンクを依頼してください。',
   'error.wrong-room.title': 'このリンクは別の会議用です',
   'error.wrong-room': 'このリンクではこの会議に参加できません。受け取ったリンク全体を使っているか確認してください。',
   'error.room-locked.title': 'この会議はロックされています',
