@@ -25,7 +25,8 @@ type AssemblySignaler interface {
 	QueueChanged(q *Shared[assembly.QueueState])
 	// ProposalChanged tells a proposal's state: each one after the
 	// welcome (older closed ones in summary: assembly.Greeting), then
-	// whenever one is opened, gains a voter or closes.
+	// whenever one is opened, gains a voter or closes, or the client's
+	// person casts a ballot on it (their ballot is its Mine).
 	ProposalChanged(p *Shared[assembly.ProposalState])
 }
 
@@ -61,7 +62,8 @@ func (p *Participant) AssemblyOn(id string, act func(a *assembly.Assembly, me, t
 }
 
 // person is p as the assembly needs it to tell its person: what the
-// queue's state is sent for (assembly.QueueState.For), and who leaves.
+// queue's state and the proposals are sent for (assembly.QueueState.For,
+// Assembly.ProposalsFor), and who leaves.
 func (p *Participant) person() assembly.Member {
 	return assembly.Member{ID: p.id, Ballot: p.ballot}
 }
@@ -91,8 +93,8 @@ func (r *Room) broadcastAssemblyLocked(now time.Time) {
 
 // sendAssemblyChangesLocked tells everybody what changed in the assembly.
 func (r *Room) sendAssemblyChangesLocked(now time.Time) {
-	changed, q, states := r.assembly.Changes(now)
-	if !changed && len(states) == 0 {
+	changed, q, states, voted := r.assembly.Changes(now)
+	if !changed && len(states) == 0 && len(voted) == 0 {
 		return
 	}
 	// One message each, encoded by the first who sends it, for all.
@@ -109,7 +111,9 @@ func (r *Room) sendAssemblyChangesLocked(now time.Time) {
 		if changed {
 			as.QueueChanged(queueFor(queue, o))
 		}
-		for _, ps := range proposals {
+		// Each is sent its person's ballot, and is sent the proposal
+		// again when that ballot changed: only their own devices see it.
+		for _, ps := range proposalsFor(&r.assembly, o, states, proposals, voted) {
 			as.ProposalChanged(ps)
 		}
 	}
@@ -125,6 +129,24 @@ func queueFor(q *Shared[assembly.QueueState], p *Participant) *Shared[assembly.Q
 	return q
 }
 
+// proposalsFor is what p is sent of the proposals changed, states, each
+// shared as everybody sees it: the shared message, unless p's person
+// has a ballot in it or cast one meanwhile (assembly.ProposalsFor),
+// which p's own copy carries.
+func proposalsFor(a *assembly.Assembly, p *Participant, states []assembly.ProposalState,
+	shared []*Shared[assembly.ProposalState], voted assembly.Voted) []*Shared[assembly.ProposalState] {
+	mine := a.ProposalsFor(p.person(), states, voted)
+	out := make([]*Shared[assembly.ProposalState], len(mine))
+	for i, ps := range mine {
+		if i < len(shared) && ps.Mine == nil {
+			out[i] = shared[i]
+		} else {
+			out[i] = Share(ps)
+		}
+	}
+	return out
+}
+
 // sendAssemblyLocked tells a newcomer the assembly's state.
 func (r *Room) sendAssemblyLocked(p *Participant, now time.Time) {
 	as, ok := p.sig.(AssemblySignaler)
@@ -132,7 +154,7 @@ func (r *Room) sendAssemblyLocked(p *Participant, now time.Time) {
 		return
 	}
 	as.QueueChanged(queueFor(Share(r.assembly.Queue(now)), p))
-	for _, ps := range r.assembly.Greeting() {
+	for _, ps := range r.assembly.ProposalsFor(p.person(), r.assembly.Greeting(), nil) {
 		as.ProposalChanged(Share(ps))
 	}
 }

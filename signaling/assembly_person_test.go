@@ -1,9 +1,11 @@
 package signaling_test
 
 import (
+	"encoding/json"
 	"slices"
 	"testing"
 
+	"github.com/plenum-meet/plenum/sfu/assembly"
 	"github.com/plenum-meet/plenum/signaling/client"
 )
 
@@ -73,4 +75,60 @@ func TestTwoSessionsOfAPersonHoldOnePlaceInTheQueue(t *testing.T) {
 			t.Fatalf("%s's session ended: %v", c.ID(), err)
 		}
 	}
+}
+
+// Ana casts a secret ballot on her phone: her laptop is sent it (mine,
+// choice and reason) and shows it, changed when she changes it there;
+// a tablet she joins with later finds it too. Nobody else is sent
+// anything of it, the facilitator included, and after the close nobody
+// is, Ana neither: Ben, who did not vote, is sent no ballot at all, and
+// the facilitator only her own. Ballots were sent to nobody, so the
+// laptop knew nothing of the ballot its person had cast.
+func TestEachDeviceOfAPersonIsSentTheirBallotAndNobodyElse(t *testing.T) {
+	s, fac, ben, link, phone, laptop := benAndAnaOnTwoDevices(t)
+	must(t, fac.OpenProposal("Adopt the budget?", assembly.Consent, nil, true))
+	proposalAt(t, laptop, 1, "the laptop sees the round", func(p assembly.ProposalState) bool { return p.Open })
+	must(t, fac.Vote(1, assembly.ConsentAgree, ""))
+	must(t, phone.Vote(1, assembly.ConsentBlock, "no reserve"))
+	block := assembly.MyBallot{Choice: assembly.ConsentBlock, Reason: "no reserve"}
+	for _, c := range []*client.Client{phone, laptop} {
+		proposalAt(t, c, 1, "Ana's block at "+c.ID(), hasMine(block))
+	}
+	tablet := s.dial(t, client.Config{Room: "assembly", Name: "Ana", Token: link})
+	proposalAt(t, tablet, 1, "Ana's block at the tablet she came with", hasMine(block))
+
+	must(t, phone.Vote(1, assembly.ConsentStandAside, "")) // a changed ballot: no new voter
+	aside := assembly.MyBallot{Choice: assembly.ConsentStandAside}
+	for _, c := range []*client.Client{phone, laptop, tablet} {
+		proposalAt(t, c, 1, "Ana's changed ballot at "+c.ID(), hasMine(aside))
+	}
+	must(t, fac.CloseProposal(1))
+	for _, c := range []*client.Client{phone, laptop, tablet} {
+		if p := proposalAt(t, c, 1, "the result at "+c.ID(), isClosed); p.Mine != nil {
+			t.Errorf("%s is sent Ana's secret ballot after the close: %+v", c.ID(), p.Mine)
+		}
+	}
+	must(t, ben.Ping())
+	must(t, fac.Ping())
+	for _, c := range []*client.Client{fac, ben} {
+		for _, msg := range c.Recorded() {
+			if msg.Type != "proposal" {
+				continue
+			}
+			var m struct{ Proposal assembly.ProposalState }
+			must(t, json.Unmarshal(msg.Raw, &m))
+			if mine := m.Proposal.Mine; mine != nil && (c == ben || *mine != assembly.MyBallot{Choice: assembly.ConsentAgree}) {
+				t.Errorf("%s was sent a ballot not its own: %s", c.ID(), msg.Raw)
+			}
+		}
+	}
+	if p, _ := laptop.Proposal(1); !slices.Equal(p.Result.Totals, []int{1, 1, 0}) {
+		t.Fatalf("result %+v: want Fay's agree and Ana's stand aside", p.Result)
+	}
+}
+
+// hasMine tells a proposal that is open with want as the ballot of the
+// one it is sent to.
+func hasMine(want assembly.MyBallot) func(assembly.ProposalState) bool {
+	return func(p assembly.ProposalState) bool { return p.Open && p.Mine != nil && *p.Mine == want }
 }

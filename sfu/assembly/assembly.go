@@ -64,12 +64,14 @@ type Assembly struct {
 
 	queueChanged bool
 	changed      []*proposal // proposals changed since the last Changes
+	voted        Voted       // who cast a ballot since the last Changes
 }
 
 // Changes reports what changed since it was last called: whether the
-// queue did (then its state is queue), and the proposals that did, as
-// everybody may see them.
-func (a *Assembly) Changes(now time.Time) (queueChanged bool, queue QueueState, proposals []ProposalState) {
+// queue did (then its state is queue), the proposals that did, as
+// everybody may see them, and who cast a ballot (for ProposalsFor).
+func (a *Assembly) Changes(now time.Time) (queueChanged bool, queue QueueState, proposals []ProposalState, voted Voted) {
+	voted, a.voted = a.voted, nil
 	queueChanged, a.queueChanged = a.queueChanged, false
 	if queueChanged {
 		queue = a.queue.state(now)
@@ -78,11 +80,11 @@ func (a *Assembly) Changes(now time.Time) (queueChanged bool, queue QueueState, 
 		proposals = append(proposals, p.state())
 	}
 	a.changed = a.changed[:0]
-	return queueChanged, queue, proposals
+	return queueChanged, queue, proposals, voted
 }
 
 // Changed reports whether Changes has anything to report.
-func (a *Assembly) Changed() bool { return a.queueChanged || len(a.changed) > 0 }
+func (a *Assembly) Changed() bool { return a.queueChanged || len(a.changed) > 0 || len(a.voted) > 0 }
 
 // Queue is the queue's state as everybody may see it.
 func (a *Assembly) Queue(now time.Time) QueueState { return a.queue.state(now) }

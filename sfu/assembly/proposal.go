@@ -106,7 +106,7 @@ type Result struct {
 // ProposalState is a proposal as everybody may see it. It never holds a
 // secret ballot's choice: those stay in the server's memory only (so
 // that a voter may change their mind until close), and leave it only as
-// totals.
+// totals, and as Mine to the voter's own devices.
 type ProposalState struct {
 	ID       int       `json:"id"`
 	Question string    `json:"question"`
@@ -124,6 +124,17 @@ type ProposalState struct {
 	// Greeting): Voters is empty, and Result has totals and outcome but
 	// neither reasons nor ballots. The minutes hold the detail.
 	Summary bool `json:"summary,omitempty"`
+	// Mine is, in the state one member is sent (Assembly.ProposalsFor),
+	// their person's ballot while the vote is open, whichever of their
+	// devices cast it, so that each of them shows it; nobody else is
+	// sent it, not even the facilitator.
+	Mine *MyBallot `json:"mine,omitempty"`
+}
+
+// MyBallot is a ballot as its voter's own devices are sent it.
+type MyBallot struct {
+	Choice int    `json:"choice"`
+	Reason string `json:"reason,omitempty"`
 }
 
 type ballot struct {
@@ -245,6 +256,12 @@ func (a *Assembly) Vote(m Member, id, choice int, reason string) error {
 		a.markChanged(p)
 	}
 	p.ballots[key] = ballot{by: m.ID, name: m.Name, choice: choice, reason: reason}
+	// The person's devices are sent it (ProposalsFor), changed or not:
+	// the one that cast it may have shown another meanwhile.
+	if a.voted == nil {
+		a.voted = Voted{}
+	}
+	a.voted[key] = p
 	return nil
 }
 

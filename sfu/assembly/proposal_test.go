@@ -19,7 +19,7 @@ func open(t *testing.T, a *Assembly, d Draft) int {
 func closed(t *testing.T, a *Assembly, id int) ProposalState {
 	t.Helper()
 	must(t, a.CloseProposal(fac, id, t0.Add(time.Minute)))
-	_, _, ps := a.Changes(t0)
+	_, _, ps, _ := a.Changes(t0)
 	for _, p := range ps {
 		if p.ID == id {
 			return p
@@ -108,7 +108,7 @@ func TestSecretBallotShowsTotalsOnly(t *testing.T) {
 	must(t, a.Vote(ana, id, 0, ""))
 	must(t, a.Vote(ben, id, 1, ""))
 	must(t, a.Vote(ben, id, 2, "")) // a change shows nothing to anybody
-	if _, _, ps := a.Changes(t0); len(ps) != 1 || !slices.Equal(ps[0].Voters, []string{"a", "b"}) || ps[0].Result != nil {
+	if _, _, ps, _ := a.Changes(t0); len(ps) != 1 || !slices.Equal(ps[0].Voters, []string{"a", "b"}) || ps[0].Result != nil {
 		t.Fatalf("open secret vote shows %+v", ps)
 	}
 	p := closed(t, &a, id)

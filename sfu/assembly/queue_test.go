@@ -171,12 +171,12 @@ func TestLeavingEndsHandAndTurn(t *testing.T) {
 	a.Changes(t0)
 	a.Left(ana, "", false, t0.Add(time.Second))
 	a.Left(ben, "", false, t0.Add(time.Second))
-	changed, q, _ := a.Changes(t0)
+	changed, q, _, _ := a.Changes(t0)
 	if !changed || q.Speaker != nil || len(q.Entries) != 0 {
 		t.Fatalf("after leaving: changed %v, %+v", changed, q)
 	}
 	a.Left(Member{ID: "z"}, "", false, t0)
-	if changed, _, _ := a.Changes(t0); changed {
+	if changed, _, _, _ := a.Changes(t0); changed {
 		t.Fatal("an unknown participant leaving changed the queue")
 	}
 }
