@@ -7,10 +7,27 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/plenum-meet/plenum/sfu/assembly"
 	"github.com/plenum-meet/plenum/signaling/auth"
 	"github.com/plenum-meet/plenum/signaling/client"
 	"github.com/plenum-meet/plenum/web/webtest"
 )
+
+// anaOnPhoneAndLaptop joins room on a server of signed links: Mo, the
+// facilitator, then Ana with her personal link on her phone (a Go
+// client) and her laptop (a page), one person.
+func anaOnPhoneAndLaptop(t *testing.T, room string) (mo, phone *client.Client, laptop *webtest.Browser) {
+	t.Helper()
+	srv, token := serverWithLink(t, room, auth.RoleParticipant, "Ana")
+	mo = dialGo(t, srv, room, false) // first in: the facilitator
+	phone = dialGoWith(t, srv, client.Config{Room: room, Name: "Ana", Token: token})
+	laptop = webtest.Launch(t)
+	if err := laptop.Open(joinURL(srv, room, "", noDevices) + "#token=" + token); err != nil {
+		t.Fatal(err)
+	}
+	joinedWithin(t, laptop, "Ana", time.Minute)
+	return mo, phone, laptop
+}
 
 // TestAHandRaisedOnAnotherDeviceOfMineShowsAsMine: Ana comes with her
 // personal link on her phone (a Go client) and her laptop (the page),
@@ -20,15 +37,7 @@ import (
 // only by its own id, so it showed it down while the person held a
 // place, and pressing the button raised a second hand.
 func TestAHandRaisedOnAnotherDeviceOfMineShowsAsMine(t *testing.T) {
-	const room = "e2e-one-person"
-	srv, token := serverWithLink(t, room, auth.RoleParticipant, "Ana")
-	mo := dialGo(t, srv, room, false) // first in: the facilitator
-	phone := dialGoWith(t, srv, client.Config{Room: room, Name: "Ana", Token: token})
-	laptop := webtest.Launch(t)
-	if err := laptop.Open(joinURL(srv, room, "", noDevices) + "#token=" + token); err != nil {
-		t.Fatal(err)
-	}
-	joinedWithin(t, laptop, "Ana", time.Minute)
+	mo, phone, laptop := anaOnPhoneAndLaptop(t, "e2e-one-person")
 
 	if err := phone.RaiseHand(true, false); err != nil {
 		t.Fatal(err)
@@ -43,4 +52,35 @@ func TestAHandRaisedOnAnotherDeviceOfMineShowsAsMine(t *testing.T) {
 	})
 	waitAt(t, "the laptop", laptop, `document.querySelector('.ctl-hand')?.getAttribute('aria-pressed') === 'false'
 		&& document.querySelector('.tile-queue') === null`)
+}
+
+// TestABallotCastOnAnotherDeviceOfMineShowsAsMine: Ana, with her
+// personal link on her laptop (the page) and her phone (a Go client),
+// blocks a secret consent round on the laptop, then changes her mind on
+// the phone: the laptop shows the phone's ballot as hers ("Your ballot:
+// Agree", Agree ticked, her reason gone) and the phone is sent it. The
+// server sent a ballot to nobody, and the page forgot its own once the
+// phone replaced it: the laptop showed no ballot while Ana had one.
+func TestABallotCastOnAnotherDeviceOfMineShowsAsMine(t *testing.T) {
+	mo, phone, laptop := anaOnPhoneAndLaptop(t, "e2e-one-ballot")
+	if err := mo.OpenProposal("Adopt the budget?", assembly.Consent, nil, true); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "the laptop", laptop, `!!document.querySelector('#vote-choice-2')`)
+	doAt(t, "the laptop", laptop, tap("#vote-choice-2"), chromedp.SendKeys("#vote-reason", "no reserve"), tap(".ballot-submit"))
+	waitAt(t, "the laptop", laptop, `document.querySelector('.vote-mine')?.hidden === false
+		&& document.querySelector('.vote-mine').textContent === 'Your ballot: Block'`)
+	eventually(t, 30*time.Second, "the phone is sent Ana's block", func() (bool, string) {
+		p, _ := phone.Proposal(1)
+		return p.Mine != nil && *p.Mine == assembly.MyBallot{Choice: assembly.ConsentBlock, Reason: "no reserve"}, fmt.Sprintf("%+v", p.Mine)
+	})
+
+	if err := phone.Vote(1, assembly.ConsentAgree, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "the laptop", laptop, `document.querySelector('.vote-mine')?.hidden === false
+		&& document.querySelector('.vote-mine').textContent === 'Your ballot: Agree'
+		&& document.querySelector('#vote-choice-0').checked
+		&& document.querySelector('#vote-reason').value === ''
+		&& document.querySelector('.ballot-submit').textContent === 'Change ballot'`)
 }

@@ -25,6 +25,12 @@ const ASSEMBLY_REQUESTS = new Set(['hand', 'queue-next', 'queue-call', 'queue-mo
 // How long a request for the minutes waits for them before it fails.
 const MINUTES_TIMEOUT = 10_000;
 
+/** A ballot the server sent ({choice, reason}), checked, or null. */
+function ballotOf(b) {
+  if (!b || !Number.isInteger(b.choice)) return null;
+  return { choice: b.choice, reason: typeof b.reason === 'string' ? b.reason : '' };
+}
+
 const EMPTY_QUEUE = { entries: [], speaker: null, notYetSpokenFirst: false, seconds: 0 };
 
 export class Assembly extends EventTarget {
@@ -34,7 +40,10 @@ export class Assembly extends EventTarget {
     this.queue = EMPTY_QUEUE;
     this.queueAt = performance.now(); // when the queue state arrived
     this.proposals = new Map(); // id -> proposal, as the server sent it
-    this.myBallots = new Map(); // proposal id -> {choice, reason} we cast (never sent back by the server)
+    // proposal id -> {choice, reason}: the ballot we cast, or the one the
+    // server says is our person's (`mine`: cast on this device or another
+    // of ours), the newer of the two.
+    this.myBallots = new Map();
     // Proposals we cast a ballot on before a resume: the first state of
     // each after it casts it again if still open (see recast).
     this.recast = new Set();
@@ -100,9 +109,16 @@ export class Assembly extends EventTarget {
         this.proposals.set(p.id, p);
         // Our ballot gone from the voters was dropped (we were made
         // viewer) or replaced (cast by another device of ours, a
-        // personal link): it is not ours to show as cast, nor to cast again.
-        if (previous?.voters.includes(this.myId) && !p.voters.includes(this.myId)) this.myBallots.delete(p.id);
-        if (this.recast.delete(p.id)) this.castAgain(p);
+        // personal link); our person's gone from `mine` was dropped: it
+        // is not ours to show as cast, nor to cast again.
+        if ((previous?.voters.includes(this.myId) && !p.voters.includes(this.myId)) || (previous?.mine && !p.mine)) {
+          this.myBallots.delete(p.id);
+        }
+        // One cast while away goes again; else the server's word is the
+        // newest: a ballot cast on another device of ours replaces ours.
+        const recast = this.recast.delete(p.id) && this.castAgain(p);
+        const mine = ballotOf(p.mine);
+        if (mine && p.open && !recast) this.myBallots.set(p.id, mine);
         this.emit('proposal', { proposal: p, previous });
         break;
       }
@@ -216,7 +232,17 @@ export class Assembly extends EventTarget {
    */
   castAgain(p) {
     const mine = this.myBallots.get(p.id);
-    if (mine && p.open && this.canVote) this.send({ type: 'vote', proposal: p.id, ...mine });
+    return !!(mine && p.open && this.canVote && this.send({ type: 'vote', proposal: p.id, ...mine }));
+  }
+
+  /**
+   * Our ballot on p as counted: the one our person's devices are sent
+   * (`mine`), or ours among the voters; undefined if none. One cast a
+   * moment ago shows as the server counts it.
+   */
+  myBallot(p) {
+    const counted = !!p.mine || p.voters.includes(this.myId);
+    return counted ? this.myBallots.get(p.id) : undefined;
   }
   close(proposal) { return this.send({ type: 'proposal-close', proposal }); }
 

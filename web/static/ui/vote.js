@@ -105,14 +105,31 @@ export class VoteSection {
   /** Updates the ballot count and our own ballot's line. */
   status(p) {
     const m = this.model;
-    const mine = m.myBallots.get(p.id)?.choice;
-    const voted = p.voters.includes(m.myId);
+    const ballot = m.myBallot(p);
+    const mine = ballot?.choice;
     this.countEl.textContent = t('vote.count', { count: p.voters.length });
     if (this.mineEl) {
-      this.mineEl.hidden = !(voted && mine !== undefined);
+      this.mineEl.hidden = mine === undefined;
       if (mine !== undefined) this.mineEl.textContent = t('vote.yours', { choice: optionLabel(p, mine) });
     }
-    if (this.submitEl) this.submitEl.textContent = t(voted || mine !== undefined ? 'vote.change' : 'vote.cast');
+    if (this.submitEl) {
+      this.submitEl.textContent = t(m.myBallots.has(p.id) || p.voters.includes(m.myId) ? 'vote.change' : 'vote.cast');
+    }
+    if (ballot) this.follow(p, ballot);
+  }
+
+  /**
+   * Shows ballot, our person's as counted, in the form, cast on this
+   * device or another of ours (a personal link on a phone and a laptop),
+   * unless a ballot is being made here: that one is left as it is.
+   */
+  follow(p, ballot) {
+    const form = this.body.querySelector('form.ballot');
+    if (!form || this.kept.ballot?.proposal === p.id) return;
+    const choice = form.querySelector(`input[name="vote-choice"][value="${ballot.choice}"]`);
+    if (choice && !choice.checked) choice.checked = true;
+    const reason = form.querySelector('#vote-reason');
+    if (reason && document.activeElement !== reason && reason.value !== ballot.reason) reason.value = ballot.reason;
   }
 
   ballot(p) {
@@ -135,7 +152,8 @@ export class VoteSection {
       draft[field] = value;
       this.kept.ballot = draft;
     };
-    const mine = draft.choice ?? m.myBallots.get(p.id)?.choice;
+    const cast = m.myBallots.get(p.id);
+    const mine = draft.choice ?? cast?.choice;
     const choices = p.options.map((_, i) => {
       const id = `vote-choice-${i}`;
       return h('div', { class: 'check' },
@@ -144,7 +162,7 @@ export class VoteSection {
     });
     const reasonField = p.kind === 'consent' && h('div', { class: 'field' },
       h('label', { class: 'label', for: 'vote-reason', text: t('vote.reason') }),
-      h('input', { id: 'vote-reason', class: 'input', maxLength: 500, autocomplete: 'off', value: draft.reason ?? '', oninput: (e) => edit('reason', e.target.value) }));
+      h('input', { id: 'vote-reason', class: 'input', maxLength: 500, autocomplete: 'off', value: draft.reason ?? cast?.reason ?? '', oninput: (e) => edit('reason', e.target.value) }));
     const error = h('p', { class: 'field-error', role: 'alert', hidden: true });
     const form = h('form', {
       class: 'ballot', onsubmit: (e) => {
