@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -83,4 +84,63 @@ func TestABallotCastOnAnotherDeviceOfMineShowsAsMine(t *testing.T) {
 		&& document.querySelector('#vote-choice-0').checked
 		&& document.querySelector('#vote-reason').value === ''
 		&& document.querySelector('.ballot-submit').textContent === 'Change ballot'`)
+}
+
+// TestAHandMovedToAnotherDeviceIsNotAnnouncedAgain: Ben's page hears
+// Ana raise her hand on her phone, once. She raises it again on her
+// laptop (the same hand and place, now the laptop's), gets the floor
+// there, and the laptop leaves (her turn goes on, her phone's): Ben
+// hears "Ana has the floor" once too. The page compared hands and
+// speakers by participant id, and announced both again on each change
+// of device.
+func TestAHandMovedToAnotherDeviceIsNotAnnouncedAgain(t *testing.T) {
+	const room = "e2e-hand-moves"
+	srv, token := serverWithLink(t, room, auth.RoleParticipant, "Ana")
+	mo := dialGo(t, srv, room, false) // first in: the facilitator
+	ben := webtest.Launch(t)
+	if err := ben.Open(joinURL(srv, room, "Ben", noDevices)); err != nil {
+		t.Fatal(err)
+	}
+	joinedWithin(t, ben, "Ben", time.Minute)
+	phone := dialGoWith(t, srv, client.Config{Room: room, Name: "Ana", Token: token})
+	laptop := dialGoWith(t, srv, client.Config{Room: room, Name: "Ana", Token: token})
+	moSees := func(what string, cond func(q assembly.QueueState) bool) {
+		t.Helper()
+		eventually(t, 30*time.Second, what, func() (bool, string) { q := mo.Queue(); return cond(q), fmt.Sprintf("%+v", q) })
+	}
+
+	if err := phone.RaiseHand(true, false); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "Ben", ben, `window.plenum.announcements().includes('Ana raised their hand')`)
+	if err := laptop.RaiseHand(true, false); err != nil {
+		t.Fatal(err)
+	}
+	moSees("Ana's hand is the laptop's", func(q assembly.QueueState) bool {
+		return len(q.Entries) == 1 && q.Entries[0].ID == laptop.ID()
+	})
+	if err := mo.QueueAct("queue-next", ""); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "Ben", ben, `window.plenum.announcements().includes('Ana has the floor')`)
+	laptop.Leave()
+	moSees("Ana's turn is the phone's", func(q assembly.QueueState) bool {
+		return q.Speaker != nil && q.Speaker.ID == phone.ID()
+	})
+	// Dan's hand comes after all that: once it is announced, so is
+	// whatever those changes were going to be.
+	dan := dialGoAs(t, srv, room, "Dan", false)
+	if err := dan.RaiseHand(true, false); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "Ben", ben, `window.plenum.announcements().includes('Dan raised their hand')`)
+	var said []string
+	if err := ben.Eval(`window.plenum.announcements()`, &said); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"Ana raised their hand", "Ana has the floor"} {
+		if n := slices.Index(said, s); n < 0 || slices.Contains(said[n+1:], s) {
+			t.Errorf("Ben heard %q other than once: %q", s, said)
+		}
+	}
 }

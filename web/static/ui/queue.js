@@ -49,19 +49,43 @@ export function toggleHand(model) {
  * Announces what changed in the queue: new hands, a new speaker. The
  * hands of the queue as first found (first: just joined) were up before
  * we came: read out one by one, dozens in a large meeting, they would
- * hold up everything else.
+ * hold up everything else. A hand or a turn that moves to another device
+ * of its person (raised again there, or handed over when the device that
+ * had it leaves) takes that device's id but is no news: what a listener
+ * would notice, a name and its hand, has not changed.
  */
 export function announceQueue(model, previous, first = false) {
+  const now = new Set(model.queue.entries.map((e) => e.id));
   const before = new Set(previous.entries.map((e) => e.id));
+  // The hands gone under their old id, by what shows of them: one of
+  // these that comes back under a new id has only changed device.
+  const gone = new Map();
+  for (const e of previous.entries) {
+    if (!now.has(e.id)) gone.set(handKey(e), (gone.get(handKey(e)) || 0) + 1);
+  }
   for (const e of first ? [] : model.queue.entries) {
-    if (!before.has(e.id) && !model.isMine(e)) {
-      announce(t(e.direct ? 'announce.directRaised' : 'announce.handRaised', { name: e.name }));
-    }
+    if (before.has(e.id)) continue;
+    const moved = gone.get(handKey(e)) || 0;
+    if (moved > 0) gone.set(handKey(e), moved - 1);
+    else if (!model.isMine(e)) announce(t(e.direct ? 'announce.directRaised' : 'announce.handRaised', { name: e.name }));
   }
   const speaker = model.queue.speaker;
-  if (speaker && speaker.id !== previous.speaker?.id) {
+  if (speaker && !sameTurn(previous.speaker, speaker)) {
     announce(model.isMine(speaker) ? t('announce.yourTurn') : t('announce.floor', { name: speaker.name }));
   }
+}
+
+/** What a listener tells a hand by: its name and its kind. */
+function handKey(e) { return `${e.direct === true ? 'd' : 'o'}:${e.name}`; }
+
+/**
+ * Whether floor b is turn a going on: the same device's, or the same
+ * name's on another device with its clock going on, not started anew.
+ */
+function sameTurn(a, b) {
+  if (!a) return false;
+  if (a.id === b.id) return true;
+  return a.name === b.name && (Number(b.elapsedMs) || 0) >= (Number(a.elapsedMs) || 0);
 }
 
 /** The queue section of the assembly panel. */
