@@ -2,6 +2,7 @@ package assembly
 
 import (
 	"errors"
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -156,5 +157,50 @@ func TestEachDeviceOfAPersonSeesTheirHandAndTurnAsTheirOwn(t *testing.T) {
 	}
 	if q.Entries[1].Mine || q.Speaker.Mine {
 		t.Fatal("For changed the state it was given")
+	}
+}
+
+// Each device of a person is sent the person's ballot as Mine, while
+// the vote is open, whichever device cast it, and the proposal again
+// when any of them changes it; nobody else is sent it, or told of the
+// change.
+func TestEachDeviceOfAPersonIsSentTheirBallot(t *testing.T) {
+	var a Assembly
+	id := open(t, &a, Draft{Question: "Q", Kind: Consent, Secret: true})
+	must(t, a.Vote(phone, id, ConsentBlock, "no reserve"))
+	must(t, a.Vote(ben, id, ConsentAgree, ""))
+	_, _, ps, voted := a.Changes(t0)
+	block := MyBallot{Choice: ConsentBlock, Reason: "no reserve"}
+	for _, tc := range []struct {
+		who  Member
+		mine *MyBallot
+	}{{phone, &block}, {laptop, &block}, {ben, &MyBallot{Choice: ConsentAgree}}, {cleo, nil}, {fac, nil}} {
+		got := a.ProposalsFor(tc.who, ps, voted)
+		if len(got) != 1 || !reflect.DeepEqual(got[0].Mine, tc.mine) {
+			t.Errorf("%s is sent %+v, want one proposal with %+v", tc.who.ID, got, tc.mine)
+		}
+	}
+	if ps[0].Mine != nil {
+		t.Fatal("ProposalsFor changed the states it was given")
+	}
+
+	// Changed on the phone: no new voter, so news for Ana's devices only.
+	must(t, a.Vote(phone, id, ConsentStandAside, ""))
+	if !a.Changed() {
+		t.Fatal("a changed ballot is no news to its person's devices")
+	}
+	_, _, ps, voted = a.Changes(t0)
+	for _, who := range []Member{phone, laptop} {
+		if got := a.ProposalsFor(who, ps, voted); len(got) != 1 || *got[0].Mine != (MyBallot{Choice: ConsentStandAside}) {
+			t.Errorf("%s is sent %+v", who.ID, got)
+		}
+	}
+	for _, who := range []Member{ben, cleo, fac} {
+		if got := a.ProposalsFor(who, ps, voted); len(got) != 0 {
+			t.Errorf("%s is told of Ana's changed ballot: %+v", who.ID, got)
+		}
+	}
+	if p := closed(t, &a, id); a.ProposalsFor(phone, []ProposalState{p}, nil)[0].Mine != nil {
+		t.Fatal("a counted secret ballot is still sent")
 	}
 }
