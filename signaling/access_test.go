@@ -515,6 +515,9 @@ func TestABanKeepsOutThoseWaitingInTheLobby(t *testing.T) {
 		t.Fatal(err)
 	}
 	endsWith(t, again, signaling.CodeBanned)
+	// Seen off before it is turned on again: else the "on" seen below
+	// could be the first one, still shown, and Dan come in directly.
+	waitFor(t, "lobby off", func() bool { return !ana.RoomState().Lobby })
 
 	// Without a link, the address is banned: a second session from it,
 	// waiting under another name, is not admitted later.
