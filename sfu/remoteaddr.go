@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/pion/ice/v4"
+
+	"github.com/plenum-meet/plenum/sfu/netclass"
 )
 
 // Which of a client's ICE candidates the server sends connectivity
@@ -22,21 +24,6 @@ import (
 // the server is behind a NAT, and then go to the client's public
 // (server-reflexive) address.
 
-// reservedNets are unicast ranges that IsGlobalUnicast and IsPrivate
-// leave out but that no client is reached at from the Internet.
-var reservedNets = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),     // "this network"
-	netip.MustParsePrefix("100.64.0.0/10"), // carrier-grade NAT's shared space (RFC 6598)
-	netip.MustParsePrefix("192.0.0.0/24"),  // IETF protocol assignments
-	netip.MustParsePrefix("198.18.0.0/15"), // benchmarking (RFC 2544)
-	netip.MustParsePrefix("240.0.0.0/4"),   // reserved
-	// Documentation (RFC 5737, RFC 3849).
-	netip.MustParsePrefix("192.0.2.0/24"),
-	netip.MustParsePrefix("198.51.100.0/24"),
-	netip.MustParsePrefix("203.0.113.0/24"),
-	netip.MustParsePrefix("2001:db8::/32"),
-}
-
 // checkable tells whether the server may send connectivity checks to a
 // client's candidate at a, its media sockets being on the networks local.
 func checkable(a netip.Addr, local []netip.Prefix) bool {
@@ -49,15 +36,7 @@ func checkable(a netip.Addr, local []netip.Prefix) bool {
 			return true
 		}
 	}
-	if !a.IsGlobalUnicast() || a.IsPrivate() {
-		return false // loopback, link-local, broadcast, private
-	}
-	for _, n := range reservedNets {
-		if n.Contains(a) {
-			return false
-		}
-	}
-	return true
+	return netclass.Special(a) == ""
 }
 
 // checkableCandidate is checkable for a candidate as in an a=candidate

@@ -4,84 +4,9 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+
+	"github.com/plenum-meet/plenum/sfu/netclass"
 )
-
-// deniedRange is a peer range refused by default, with the class named in
-// logs.
-type deniedRange struct {
-	prefix netip.Prefix
-	class  string
-}
-
-// deniedRanges follows coturn's recommended denied-peer-ip list and the IANA
-// special-purpose registries. IPv4-mapped IPv6 addresses are unmapped before
-// matching, and NAT64 addresses (64:ff9b::/96) are judged by the IPv4
-// address they embed.
-var deniedRanges = func() []deniedRange {
-	table := []struct{ cidr, class string }{
-		{"0.0.0.0/8", "unspecified"},
-		{"10.0.0.0/8", "private"},
-		{"100.64.0.0/10", "shared (CGNAT)"},
-		{"127.0.0.0/8", "loopback"},
-		{"169.254.0.0/16", "link-local"},
-		{"172.16.0.0/12", "private"},
-		{"192.0.0.0/24", "special-purpose"},
-		{"192.0.2.0/24", "documentation"},
-		{"192.88.99.0/24", "6to4 relay anycast"},
-		{"192.168.0.0/16", "private"},
-		{"198.18.0.0/15", "benchmarking"},
-		{"198.51.100.0/24", "documentation"},
-		{"203.0.113.0/24", "documentation"},
-		{"224.0.0.0/4", "multicast"},
-		{"240.0.0.0/4", "reserved/broadcast"},
-		{"::/128", "unspecified"},
-		{"::1/128", "loopback"},
-		{"::/8", "reserved (IPv4-compatible/translated)"},
-		{"64:ff9b:1::/48", "local NAT64"},
-		{"100::/64", "discard-only"},
-		{"2001::/23", "special-purpose (Teredo, ORCHID, …)"},
-		{"2001:db8::/32", "documentation"},
-		{"2002::/16", "6to4"},
-		{"3fff::/20", "documentation"},
-		{"5f00::/16", "SRv6 SIDs"},
-		{"fc00::/7", "private (unique local)"},
-		{"fe80::/10", "link-local"},
-		{"fec0::/10", "site-local"},
-		{"ff00::/8", "multicast"},
-	}
-	out := make([]deniedRange, len(table))
-	for i, e := range table {
-		out[i] = deniedRange{prefix: netip.MustParsePrefix(e.cidr), class: e.class}
-	}
-
-	return out
-}()
-
-var nat64Prefix = netip.MustParsePrefix("64:ff9b::/96")
-
-// deniedClass returns the denied class of ip, or "" when ip is an ordinary
-// unicast address that may be relayed to.
-func deniedClass(ip netip.Addr) string {
-	ip = ip.Unmap().WithZone("")
-	if !ip.IsValid() {
-		return "invalid"
-	}
-	if nat64Prefix.Contains(ip) {
-		b := ip.As16()
-		if class := deniedClass(netip.AddrFrom4([4]byte(b[12:]))); class != "" {
-			return "NAT64 of " + class
-		}
-
-		return ""
-	}
-	for _, r := range deniedRanges {
-		if r.prefix.Contains(ip) {
-			return r.class
-		}
-	}
-
-	return ""
-}
 
 // peerPolicy decides which peers clients may relay to. relayIP is not
 // exempt by itself: when it is in a denied class, OwnAddrs or AllowPeers must
@@ -121,7 +46,7 @@ func (p *peerPolicy) check(ip netip.Addr) (ok bool, reason string) {
 	if p.isOwn(ip) {
 		return true, "own address"
 	}
-	if class := deniedClass(ip); class != "" {
+	if class := netclass.Special(ip); class != "" {
 		return false, "denied class: " + class
 	}
 

@@ -12,6 +12,7 @@ import (
 
 	pionturn "github.com/pion/turn/v5"
 
+	"github.com/plenum-meet/plenum/sfu/netclass"
 	"github.com/plenum-meet/plenum/sfu/rawsock"
 )
 
@@ -203,5 +204,5 @@ func (s *Server) isOwnTURNEndpoint(addr net.Addr) bool {
 		return ip == listen
 	}
 
-	return ip == s.policy.relayIP || deniedClass(ip) != "" || s.policy.isOwn(ip)
+	return ip == s.policy.relayIP || netclass.Special(ip) != "" || s.policy.isOwn(ip)
 }
