@@ -51,7 +51,7 @@ func (r *reloader) reload() {
 	// restart into a configuration that does not start. (What this
 	// creates in --data-dir, the secrets, a restart would create too.)
 	if _, _, err := next.config(slog.New(slog.DiscardHandler)); err != nil {
-		r.log.Error("configuration not reloaded: Plenum would not start with it, so it runs on as it started", "err", err)
+		r.log.Error("configuration not reloaded: Plenum would not start with it, so it runs on as it started", "err", nameSources(err, src))
 		return
 	}
 	r.current.VisitAll(func(f *pflag.Flag) {

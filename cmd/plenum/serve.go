@@ -122,7 +122,7 @@ started with.)`,
 			if o.printConfig {
 				return printConfig(cmd.OutOrStdout(), flags, src, warnings)
 			}
-			return o.run(cmd.Context(), flags, cli, warnings)
+			return nameSources(o.run(cmd.Context(), flags, cli, warnings), src)
 		},
 	}
 	o.register(cmd.Flags())
