@@ -67,6 +67,7 @@ export default {
   'meeting.count': { one: '{count} Person', other: '{count} Personen' },
   'meeting.alone.title': 'Du bist allein hier',
   'meeting.alone.body': 'Teile diesen Link mit den Menschen, die du treffen möchtest:',
+  'meeting.alone.thisComputerOnly': 'Dieser Link öffnet sich nur auf diesem Computer. Damit andere mit Kamera und Mikrofon teilnehmen können, betreibe Plenum unter einem eigenen Domainnamen über HTTPS: plenum serve --domain meet.example.org',
   'meeting.you': '{name} (du)',
   'meeting.mutedLabel': 'Mikrofon stummgeschaltet',
   'meeting.reconnecting': 'Verbindung wird wiederhergestellt …',

@@ -72,6 +72,7 @@ export default {
   'meeting.count': { one: '{count} person', other: '{count} people' },
   'meeting.alone.title': 'You’re the only one here',
   'meeting.alone.body': 'Share this link with people you want to meet:',
+  'meeting.alone.thisComputerOnly': 'This link opens on this computer only. For others to join, with camera and microphone, serve Plenum under a domain name of its own, over HTTPS: plenum serve --domain meet.example.org',
   'meeting.you': '{name} (you)',
   'meeting.mutedLabel': 'Microphone muted',
   'meeting.reconnecting': 'Reconnecting…',

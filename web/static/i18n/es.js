@@ -67,6 +67,7 @@ export default {
   'meeting.count': { one: '{count} persona', other: '{count} personas' },
   'meeting.alone.title': 'Solo estás tú',
   'meeting.alone.body': 'Comparte este enlace con las personas con quienes quieres reunirte:',
+  'meeting.alone.thisComputerOnly': 'Este enlace solo se abre en este ordenador. Para que otras personas se unan, con cámara y micrófono, sirve Plenum con un nombre de dominio propio, por HTTPS: plenum serve --domain meet.example.org',
   'meeting.you': '{name} (tú)',
   'meeting.mutedLabel': 'Micrófono silenciado',
   'meeting.reconnecting': 'Reconectando…',

@@ -67,6 +67,7 @@ export default {
   'meeting.count': { one: '{count} personne', other: '{count} personnes' },
   'meeting.alone.title': 'Vous êtes seul ici',
   'meeting.alone.body': 'Partagez ce lien avec les personnes que vous voulez retrouver :',
+  'meeting.alone.thisComputerOnly': 'Ce lien ne s’ouvre que sur cet ordinateur. Pour que d’autres vous rejoignent, avec caméra et micro, servez Plenum sous son propre nom de domaine, en HTTPS : plenum serve --domain meet.example.org',
   'meeting.you': '{name} (vous)',
   'meeting.mutedLabel': 'Micro coupé',
   'meeting.reconnecting': 'Reconnexion…',

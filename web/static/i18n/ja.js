@@ -67,6 +67,7 @@ export default {
   'meeting.count': { other: '{count} 人' },
   'meeting.alone.title': '参加者はあなただけです',
   'meeting.alone.body': '会議に招待したい人にこのリンクを共有してください:',
+  'meeting.alone.thisComputerOnly': 'このリンクはこのコンピューターでしか開けません。ほかの人がカメラとマイクで参加するには、Plenum を独自のドメイン名で HTTPS で公開してください: plenum serve --domain meet.example.org',
   'meeting.you': '{name} (あなた)',
   'meeting.mutedLabel': 'マイクはミュート中',
   'meeting.reconnecting': '再接続中…',

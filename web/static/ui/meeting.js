@@ -33,6 +33,17 @@ export function meetingURL(room) {
   return `${location.origin}/${encodeURIComponent(room)}`;
 }
 
+/**
+ * Whether the page is on this computer's own address (localhost,
+ * 127.x, ::1), as after a first "plenum serve": its link opens nowhere
+ * else, and elsewhere a browser gives camera and microphone only to
+ * HTTPS, so sharing it as it is would leave the others out.
+ */
+export function onLoopback(hostname = location.hostname) {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
 /** Copies the meeting link, with a fallback where the Clipboard API is missing. */
 export async function copyLink(room) {
   const url = meetingURL(room);
@@ -184,6 +195,7 @@ export class MeetingView {
         h('h2', { class: 'invite-title', text: t('meeting.alone.title') }),
         h('p', { class: 'invite-body', text: t('meeting.alone.body') }),
         h('p', { class: 'invite-url', text: url }),
+        onLoopback() ? h('p', { class: 'invite-note', text: t('meeting.alone.thisComputerOnly') }) : null,
         h('button', { type: 'button', class: 'btn btn-primary', onclick: () => copyLink(this.session.room) },
           icon('link'), h('span', { text: t('meeting.copyLink') }))));
   }
