@@ -54,3 +54,40 @@ func TestReadmeNamesWhatTheDataDirectoryHolds(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeGivesEveryServeFlagsDefault: the default the README's table
+// gives a flag (its first value in backquotes, or all of them for a
+// list) is the one plenum serve --help shows and the flag takes.
+func TestReadmeGivesEveryServeFlagsDefault(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Defaults that depend on how plenum serve runs: on --domain, on
+	// the user.
+	derived := map[string]bool{"http-redirect-listen": true, "data-dir": true}
+	flags := newServeCommand().Flags()
+	row := regexp.MustCompile("(?m)^\\| `--([a-z0-9-]+)`[^|]*\\| ([^|]*)\\|")
+	quoted := regexp.MustCompile("`([^`]*)`")
+	checked := 0
+	for _, m := range row.FindAllStringSubmatch(string(readme), -1) {
+		var all []string // the values quoted, not the flags named
+		for _, v := range quoted.FindAllStringSubmatch(m[2], -1) {
+			if !strings.HasPrefix(v[1], "--") {
+				all = append(all, v[1])
+			}
+		}
+		f := flags.Lookup(m[1])
+		if f == nil || len(all) == 0 || derived[m[1]] {
+			continue
+		}
+		def := strings.Trim(f.DefValue, "[]")
+		if def != all[0] && def != strings.Join(all, ",") {
+			t.Errorf("the README gives --%s the default %s; plenum serve's is %q", m[1], strings.TrimSpace(m[2]), f.DefValue)
+		}
+		checked++
+	}
+	if checked < 20 {
+		t.Errorf("only %d defaults found in the README's table", checked)
+	}
+}
