@@ -95,7 +95,7 @@ func applyConfigLines(name string, lines []configLine, flags *pflag.FlagSet, set
 			values = splitList(l.value)
 		}
 		for _, v := range values {
-			if err := flags.Set(l.key, v); err != nil {
+			if err := setFlag(flags, l.key, v); err != nil {
 				if secretFlags[l.key] {
 					v = "…"
 				}

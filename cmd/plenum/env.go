@@ -43,7 +43,7 @@ func applyEnvFrom(flags *pflag.FlagSet, lookup func(string) (string, bool), set 
 		if !ok {
 			return
 		}
-		if setErr := flags.Set(f.Name, val); setErr != nil {
+		if setErr := setFlag(flags, f.Name, val); setErr != nil {
 			err = fmt.Errorf("environment variable %s=%q: %w", name, val, setErr)
 			return
 		}
