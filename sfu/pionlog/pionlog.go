@@ -64,6 +64,12 @@ func (l logger) logf(level slog.Level, format string, args ...any) {
 	if !l.log.Enabled(ctx, level) {
 		return
 	}
+	msg := fmt.Sprintf(format, args...)
+	if level >= slog.LevelWarn && isRoutine(msg) {
+		if level = infoLevel; !l.log.Enabled(ctx, level) {
+			return
+		}
+	}
 	var count []any
 	if l.limit != nil && level >= slog.LevelWarn {
 		var ok bool
@@ -71,7 +77,7 @@ func (l logger) logf(level slog.Level, format string, args ...any) {
 			return
 		}
 	}
-	l.log.Log(ctx, level, fmt.Sprintf(format, args...), count...)
+	l.log.Log(ctx, level, msg, count...)
 }
 
 // Trace implements logging.LeveledLogger.
