@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"text/tabwriter"
@@ -156,7 +157,7 @@ func (o *checkOptions) probeMedia(ctx context.Context, base *url.URL, what strin
 	r := probeResult{what: what}
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
-	api := client.NewAPI(client.APIOptions{Interfaces: o.interfaces, Networks: networks})
+	api := client.NewAPI(client.APIOptions{Interfaces: o.interfaces, Networks: networks, Loopback: onLoopback(base)})
 	cc.URL = wsURL(base)
 	cc.Room = "plenum-check-" + randomHex()
 	cc.API = api
@@ -190,6 +191,19 @@ func (o *checkOptions) probeMedia(ctx context.Context, base *url.URL, what strin
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// onLoopback reports whether base is on this machine's own address
+// (localhost, 127.0.0.1, ::1), as a check run on the server is. The
+// probes then need loopback candidates, which pion leaves out unless
+// asked: without them media over TCP never connected to a server on
+// loopback, and the report warned of a fault that was not the server's.
+func onLoopback(base *url.URL) bool {
+	host := base.Hostname()
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return ip.IsLoopback()
+	}
+	return strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost")
 }
 
 func wsURL(base *url.URL) string {

@@ -88,3 +88,19 @@ func TestCheckAsksForTheRelayPortsOnlyWhenTheServerOffersTURN(t *testing.T) {
 		t.Errorf("TURN offered, but not its port and relay ports:\n%s", got)
 	}
 }
+
+// TestCheckOnTheServersOwnMachineNeedsNoInterface: "plenum check --url
+// http://127.0.0.1:8080/" on the server, as an admin tries first, gave
+// no loopback candidate to its probes, and warned that media over TCP
+// did not get through to a server that carried it well.
+func TestCheckOnTheServersOwnMachineNeedsNoInterface(t *testing.T) {
+	srv := startLoopbackServer(t)
+	var out bytes.Buffer
+	o := checkOptions{url: "http://" + srv.Addr().String() + "/"}
+	if err := o.run(context.Background(), &out); err != nil {
+		t.Fatalf("check failed: %v\n%s", err, out.String())
+	}
+	if report := out.String(); !strings.Contains(report, "ok  Media over TCP") || strings.Contains(report, "WARN") {
+		t.Errorf("the check of a server on loopback warns:\n%s", report)
+	}
+}

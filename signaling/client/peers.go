@@ -27,6 +27,9 @@ type APIOptions struct {
 	// Interfaces, if set, are the only network interfaces used; naming a
 	// loopback interface includes loopback candidates.
 	Interfaces []string
+	// Loopback includes loopback candidates, for a server on this
+	// machine's own address, whatever the interfaces.
+	Loopback bool
 	// Networks, if set, restricts the transports (e.g. TCP only, as
 	// behind a UDP-blocking firewall).
 	Networks []webrtc.NetworkType
@@ -68,6 +71,9 @@ func NewAPI(o APIOptions) *webrtc.API {
 				se.SetIncludeLoopbackCandidate(true)
 			}
 		}
+	}
+	if o.Loopback {
+		se.SetIncludeLoopbackCandidate(true)
 	}
 	if o.Arrivals != nil {
 		n, err := newArrivalNet(o.Arrivals)
