@@ -21,7 +21,10 @@ func newRootCommand() *cobra.Command {
 		Use:   "plenum",
 		Short: "Self-hosted video meetings: one binary, a link to share",
 		Long: `Plenum is a video-conferencing server for groups that meet and decide together.
-Run "plenum serve", open the printed address and share the meeting's link.
+Run "plenum serve" and open the printed address: a meeting on this
+computer. Browsers give camera and microphone only to HTTPS pages (and
+to localhost), so for others to join, run "plenum serve --domain
+meet.example.org" and share the meeting's link.
 Every flag can also be set with an environment variable PLENUM_<FLAG_NAME>,
 for example PLENUM_UDP_PORT=10000.`,
 		SilenceUsage:  true,

@@ -94,9 +94,10 @@ func newServeCommand() *cobra.Command {
 		Long: `Run the meeting server. With no flags it serves http://localhost:8080,
 carries media on port 10000 (UDP, and TCP for networks that block UDP)
 and runs a TURN server on port 3478 for participants behind strict
-firewalls. With --domain meet.example.org it gets a certificate from
-Let's Encrypt and serves HTTPS on port 443. See the README for deploying
-on a VPS.
+firewalls: a meeting on this computer. Browsers give camera and
+microphone only to HTTPS pages (and to localhost), so for others to
+join, --domain meet.example.org gets a certificate from Let's Encrypt
+and serves HTTPS on port 443. See the README for deploying on a VPS.
 
 Flags can also come from the environment (PLENUM_<FLAG_NAME>) and from a
 file (--config FILE, lines of "flag-name = value"), all but
