@@ -184,7 +184,6 @@ export default {
   'guest.name': 'Gast {n}',
 
   // Screen sharing and layouts
-  'shortcuts.share': 'Bildschirm teilen oder Freigabe beenden',
   'toolbar.share': 'Bildschirm teilen',
   'toolbar.shareHint': 'Ihren Bildschirm teilen',
   'toolbar.stopShare': 'Bildschirmfreigabe beenden',

@@ -189,7 +189,6 @@ export default {
   'guest.name': 'Guest {n}',
 
   // Screen sharing and layouts
-  'shortcuts.share': 'Share your screen or stop sharing',
   'toolbar.share': 'Share screen',
   'toolbar.shareHint': 'Share your screen',
   'toolbar.stopShare': 'Stop sharing your screen',

@@ -184,7 +184,6 @@ export default {
   'guest.name': 'Invitado {n}',
 
   // Screen sharing and layouts
-  'shortcuts.share': 'Compartir la pantalla o dejar de compartirla',
   'toolbar.share': 'Compartir pantalla',
   'toolbar.shareHint': 'Compartir tu pantalla',
   'toolbar.stopShare': 'Dejar de compartir la pantalla',

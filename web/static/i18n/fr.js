@@ -184,7 +184,6 @@ export default {
   'guest.name': 'Invité {n}',
 
   // Screen sharing and layouts
-  'shortcuts.share': 'Partager l’écran ou arrêter le partage',
   'toolbar.share': 'Partager l’écran',
   'toolbar.shareHint': 'Partager votre écran',
   'toolbar.stopShare': 'Arrêter le partage d’écran',

@@ -184,7 +184,6 @@ export default {
   'guest.name': 'ゲスト {n}',
 
   // Screen sharing and layouts
-  'shortcuts.share': '画面共有を開始または停止',
   'toolbar.share': '画面を共有',
   'toolbar.shareHint': '画面を共有します',
   'toolbar.stopShare': '画面共有を停止',

@@ -171,8 +171,8 @@ export class MeetingView {
     this.cleanups.push(() => media.removeEventListener('change', onMedia));
 
     // D shares the screen (as in Jitsi Meet), W switches the layout.
-    if (this.shares.button) this.cleanups.push(registerShortcut({ key: 'd', label: 'shortcuts.share', run: () => this.shares.toggle() }));
-    this.cleanups.push(registerShortcut({ key: 'w', label: 'shortcuts.layout', run: () => this.layoutButton.el.click() }));
+    if (this.shares.button) this.cleanups.push(registerShortcut({ key: 'd', label: 'shortcuts.screen', button: this.shares.button }));
+    this.cleanups.push(registerShortcut({ key: 'w', label: 'shortcuts.layout', button: this.layoutButton.el }));
     for (const p of session.participants.values()) this.addTile(p);
     // Drawn again (a language change): the speaker named before.
     this.layout.setSpeaker(session.speaker === session.id ? '' : session.speaker);

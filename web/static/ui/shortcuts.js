@@ -26,7 +26,9 @@ let installed = false;
 export function registerShortcut({ key, label, run = null, button = null }) {
   const k = key.length === 1 ? key.toLowerCase() : key;
   const entry = { key: k, label, run: run || (() => button?.click()) };
-  button?.setAttribute('aria-keyshortcuts', k.toUpperCase());
+  // Added to the keys the button has: S and D both share the screen.
+  const keys = new Set((button?.getAttribute('aria-keyshortcuts') ?? '').split(' ').filter(Boolean));
+  button?.setAttribute('aria-keyshortcuts', [...keys.add(k.toUpperCase())].join(' '));
   const previous = registered.get(k);
   registered.delete(k); // re-inserted last, so the help lists keys in registration order
   registered.set(k, entry);
@@ -73,8 +75,11 @@ export function shortcutHelpButton(cls = 'icon-btn') {
 /** Opens the modal dialog listing the shortcuts available now. */
 export function showShortcutHelp() {
   document.getElementById('shortcut-help')?.remove();
-  const rows = [...registered.values()].map((s) => row(s.key.toUpperCase(), t(s.label)));
-  rows.push(row('?', t('shortcuts.help')));
+  // Keys for one action (S and D share the screen) share its row.
+  const keysOf = new Map();
+  for (const s of registered.values()) keysOf.set(s.label, [...(keysOf.get(s.label) ?? []), s.key.toUpperCase()]);
+  const rows = [...keysOf].map(([label, keys]) => row(keys, t(label)));
+  rows.push(row(['?'], t('shortcuts.help')));
   const close = h('button', { type: 'button', class: 'icon-btn dialog-close', 'aria-label': t('shortcuts.close'), title: t('shortcuts.close') }, icon('close'));
   const dialog = h('dialog', { id: 'shortcut-help', class: 'dialog', 'aria-labelledby': 'shortcut-help-title' },
     h('div', { class: 'dialog-head' },
@@ -100,6 +105,6 @@ export function showShortcutHelp() {
   return dialog;
 }
 
-function row(key, label) {
-  return h('tr', {}, h('td', {}, h('kbd', { text: key })), h('td', { text: label }));
+function row(keys, label) {
+  return h('tr', {}, h('td', {}, keys.map((k, i) => [i ? ' ' : null, h('kbd', { text: k })])), h('td', { text: label }));
 }
