@@ -83,11 +83,26 @@ func (p *Participant) member() assembly.Member {
 // slow ones.
 const assemblyEvery = 200 * time.Millisecond
 
+// SetAssemblyEvery sets the least time between two broadcasts of a
+// room's assembly changes (assemblyEvery, 200 ms, unless set): a test
+// whose set-up makes a hundred decisions one after the other, each
+// waiting for the news of the last, shortens it.
+func (m *Manager) SetAssemblyEvery(d time.Duration) { m.assemblyEvery.Store(int64(d)) }
+
+// AssemblyEvery is the least time between two broadcasts of a room's
+// assembly changes.
+func (m *Manager) AssemblyEvery() time.Duration {
+	if d := time.Duration(m.assemblyEvery.Load()); d > 0 {
+		return d
+	}
+	return assemblyEvery
+}
+
 // broadcastAssemblyLocked tells everybody what changed in the assembly,
-// now or, in a burst, with the changes that follow (assemblyEvery).
+// now or, in a burst, with the changes that follow (AssemblyEvery).
 func (r *Room) broadcastAssemblyLocked(now time.Time) {
 	if r.assembly.Changed() {
-		r.assemblyNews.sendLocked(r, assemblyEvery, now, r.sendAssemblyChangesLocked)
+		r.assemblyNews.sendLocked(r, r.manager.AssemblyEvery(), now, r.sendAssemblyChangesLocked)
 	}
 }
 

@@ -58,6 +58,9 @@ type Manager struct {
 	// returns (its page reloading) is kept (returning.go); 0 for
 	// DefaultReturnHold.
 	returnHold atomic.Int64
+	// assemblyEvery is the least time between two broadcasts of a room's
+	// assembly changes (deciding.go); 0 for assemblyEvery.
+	assemblyEvery atomic.Int64
 
 	// attempts counts wrong room passwords, by room and by client
 	// address (attempts.go).
