@@ -258,3 +258,20 @@ func TestAMuteOfSomeoneWhoLeftTellsNobody(t *testing.T) {
 		t.Fatalf("Ben was told %q, want %q", ben.told, want)
 	}
 }
+
+// The pace of assembly broadcasts is assemblyEvery unless a test sets
+// another (SetAssemblyEvery), and again once it sets 0.
+func TestTheAssemblyPaceIsTheDefaultUnlessSet(t *testing.T) {
+	var m Manager
+	if got := m.AssemblyEvery(); got != assemblyEvery {
+		t.Fatalf("pace %v unset, want %v", got, assemblyEvery)
+	}
+	m.SetAssemblyEvery(time.Millisecond)
+	if got := m.AssemblyEvery(); got != time.Millisecond {
+		t.Fatalf("pace %v, want the 1ms set", got)
+	}
+	m.SetAssemblyEvery(0)
+	if got := m.AssemblyEvery(); got != assemblyEvery {
+		t.Fatalf("pace %v set back to 0, want %v", got, assemblyEvery)
+	}
+}
