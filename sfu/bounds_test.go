@@ -134,6 +134,46 @@ func upUfrag(t *testing.T, p *Participant, want string) {
 	}
 }
 
+// withCandidates is the browser offer listing the candidates from to
+// from+n-1 of hostCandidate.
+func withCandidates(from, n int) string {
+	var lines strings.Builder
+	for i := range n {
+		fmt.Fprintf(&lines, "a=%s\r\n", hostCandidate(from+i))
+	}
+	return strings.Replace(browserOffer, "a=ice-options:trickle\r\n", "a=ice-options:trickle\r\n"+lines.String(), 1)
+}
+
+func TestTheCandidatesOfAFirstOfferCountWithThoseTrickledAfter(t *testing.T) {
+	m := newLoopbackManager(t)
+	p, err := m.Join("c", "flooder", quietSignaler{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.HandleOffer(withCandidates(0, maxRemoteCandidates)); err != nil {
+		t.Fatalf("a first offer listing %d candidates: %v", maxRemoteCandidates, err)
+	}
+	upUfrag(t, p, "abcd") // the same ICE generation, now running
+	err = p.HandleCandidate(Up, webrtc.ICECandidateInit{Candidate: hostCandidate(maxRemoteCandidates)})
+	if !errors.Is(err, ErrProtocol) {
+		t.Fatalf("a candidate trickled after a first offer listing %d: %v, want a protocol error", maxRemoteCandidates, err)
+	}
+
+	// A later offer that keeps the ufrag is no restart: its candidates
+	// add to those of the first.
+	q, err := m.Join("c", "renegotiator", quietSignaler{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.HandleOffer(withCandidates(0, maxRemoteCandidates/2)); err != nil {
+		t.Fatal(err)
+	}
+	upUfrag(t, q, "abcd")
+	if err := q.HandleOffer(withCandidates(maxRemoteCandidates, maxRemoteCandidates/2+1)); !errors.Is(err, ErrProtocol) {
+		t.Fatalf("a second offer without restart bringing the candidates to %d: %v, want a protocol error", maxRemoteCandidates+1, err)
+	}
+}
+
 func TestTheCandidatesOfAConnectionAreBounded(t *testing.T) {
 	m := newLoopbackManager(t)
 	p, err := m.Join("c", "flooder", quietSignaler{})
@@ -174,11 +214,7 @@ func TestTheCandidatesOfAConnectionAreBounded(t *testing.T) {
 	}
 
 	// Those an offer lists count too.
-	var lines strings.Builder
-	for i := range maxRemoteCandidates + 1 {
-		fmt.Fprintf(&lines, "a=%s\r\n", hostCandidate(i))
-	}
-	flood := strings.Replace(browserOffer, "a=ice-options:trickle\r\n", "a=ice-options:trickle\r\n"+lines.String(), 1)
+	flood := withCandidates(0, maxRemoteCandidates+1)
 	r, err := m.Join("c", "lister", quietSignaler{})
 	if err != nil {
 		t.Fatal(err)

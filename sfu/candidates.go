@@ -23,8 +23,12 @@ const maxRemoteCandidates = 100
 // remoteCandidates are the candidates a client gave one peer connection
 // in its current ICE generation, guarded by Participant.mu.
 type remoteCandidates struct {
-	pc    *webrtc.PeerConnection
-	ufrag string              // the remote ICE ufrag: the generation
+	pc *webrtc.PeerConnection
+	// ufrag is the client's ICE ufrag on its up connection, "" until
+	// pion's agent has it (the first offer's candidates are counted
+	// before): the generation. The down connection's generations are
+	// the server's restarts instead, which forgetCandidatesLocked marks.
+	ufrag string
 	seen  map[string]struct{} // candidateKey of each
 }
 
@@ -32,22 +36,37 @@ type remoteCandidates struct {
 // or without "candidate:") p's client gave pc, its connection of role,
 // and fails once they are more than maxRemoteCandidates distinct ones in
 // pc's current ICE generation. Candidates pion ignores are not counted.
+//
+// A generation ends only where pion forgets the client's candidates: on
+// the up connection, at a client's offer with a new ufrag (an ICE
+// restart); on the down one, at the server's offer that restarts ICE.
+// A client's answer with another ufrag restarts nothing (pion takes the
+// new credentials and keeps the candidates), so the down connection's
+// count ignores the client's ufrag; and the up connection's ufrag, ""
+// while the first offer is applied, is taken as it comes, not as a new
+// generation, or that offer's candidates would not count with those
+// trickled after.
 func (p *Participant) countCandidates(role PeerRole, pc *webrtc.PeerConnection, candidates ...string) error {
 	if len(candidates) == 0 {
 		return nil
 	}
-	ufrag := remoteUfrag(pc)
+	ufrag := ""
+	if role == Up {
+		ufrag = remoteUfrag(pc)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.candidates == nil {
 		p.candidates = map[PeerRole]*remoteCandidates{}
 	}
 	c := p.candidates[role]
-	if c == nil || c.pc != pc || c.ufrag != ufrag {
-		// A new connection, or an ICE restart, which made pion forget
-		// the candidates of the generation before.
+	switch {
+	case c == nil || c.pc != pc || ufrag != "" && c.ufrag != "" && c.ufrag != ufrag:
+		// A new connection, or a restart by the client.
 		c = &remoteCandidates{pc: pc, ufrag: ufrag, seen: map[string]struct{}{}}
 		p.candidates[role] = c
+	case c.ufrag == "":
+		c.ufrag = ufrag
 	}
 	for _, s := range candidates {
 		key, ok := candidateKey(s)
@@ -60,6 +79,13 @@ func (p *Participant) countCandidates(role PeerRole, pc *webrtc.PeerConnection, 
 		}
 	}
 	return nil
+}
+
+// forgetCandidatesLocked starts a new count for role's connection: the
+// server restarted its ICE, and pion forgot the client's candidates.
+// p.mu held.
+func (p *Participant) forgetCandidatesLocked(role PeerRole) {
+	delete(p.candidates, role)
 }
 
 // remoteUfrag is the ICE ufrag pc's remote peer uses now; "" before pc's

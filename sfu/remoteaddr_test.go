@@ -127,7 +127,7 @@ func TestTheServerChecksOnlyCandidatesItCouldReach(t *testing.T) {
 	p.mu.Lock()
 	counted := len(p.candidates[Up].seen)
 	p.mu.Unlock()
-	if counted != 4 {
-		t.Errorf("%d trickled candidates counted, want 4", counted)
+	if counted != 6 {
+		t.Errorf("%d candidates counted, want the offer's 2 and the 4 trickled", counted)
 	}
 }

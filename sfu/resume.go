@@ -209,6 +209,11 @@ func (p *Participant) offerDownLocked(restart bool) error {
 	if err != nil {
 		return fmt.Errorf("create offer: %w", err)
 	}
+	if restart || p.iceRestart {
+		p.mu.Lock()
+		p.forgetCandidatesLocked(Down)
+		p.mu.Unlock()
+	}
 	p.iceRestart = false
 	p.awaitingAnswer = true
 	p.awaitAnswerLocked()
