@@ -193,7 +193,7 @@ func (o *serveOptions) config(log *slog.Logger) (server.Config, *server.Certific
 		}
 		var err error
 		if certFiles, err = server.LoadCertificateFiles(o.tlsCert, o.tlsKey); err != nil {
-			return fail(o.certError(err))
+			return fail(certError(o.tlsCert, o.tlsKey, err))
 		}
 		httpsTLS, turnTLS = certFiles.TLSConfig(), certFiles.TLSConfig()
 	}
@@ -329,19 +329,4 @@ func (o *serveOptions) access(log *slog.Logger) (server.Access, error) {
 		a.Rooms = rooms
 	}
 	return a, nil
-}
-
-// certError names the flag of the certificate file that could not be
-// read, or both flags when the pair is at fault.
-func (o *serveOptions) certError(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		switch filepath.Clean(pe.Path) {
-		case filepath.Clean(o.tlsKey):
-			return fileError("--tls-key", o.tlsKey, err)
-		case filepath.Clean(o.tlsCert):
-			return fileError("--tls-cert", o.tlsCert, err)
-		}
-	}
-	return fmt.Errorf("--tls-cert/--tls-key: %w", err)
 }

@@ -39,6 +39,22 @@ func fileError(flag, value string, err error) error {
 	return &flagFileError{msg: msg, err: err}
 }
 
+// certError names the flag and path of the certificate file (--tls-cert
+// certFile, --tls-key keyFile) that could not be read, or both flags
+// when the pair is at fault; at start and at each SIGHUP's reload.
+func certError(certFile, keyFile string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		switch filepath.Clean(pe.Path) {
+		case filepath.Clean(keyFile):
+			return fileError("--tls-key", keyFile, err)
+		case filepath.Clean(certFile):
+			return fileError("--tls-cert", certFile, err)
+		}
+	}
+	return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+}
+
 // flagFileError is fileError's error: its message, and the cause for
 // errors.Is.
 type flagFileError struct {

@@ -26,9 +26,9 @@ type reloader struct {
 func (r *reloader) reload() {
 	r.log.Info("SIGHUP: reloading")
 	if r.certs != nil {
-		certFile, _ := r.certs.Files()
+		certFile, keyFile := r.certs.Files()
 		if notAfter, err := r.certs.Reload(); err != nil {
-			r.log.Error("TLS certificate not reloaded; the previous one stays in use", "err", err)
+			r.log.Error("TLS certificate not reloaded; the previous one stays in use", "err", certError(certFile, keyFile, err))
 		} else {
 			r.log.Info("reloaded the TLS certificate", "file", certFile, "expires", notAfter)
 		}

@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/plenum-meet/plenum/cmd/plenum/server"
+	"github.com/plenum-meet/plenum/cmd/plenum/server/certtest"
 )
 
 // reloadFixture is plenum serve started with a configuration file, in
@@ -65,6 +68,51 @@ func TestAReloadOfAConfigurationThatWouldNotStartSaysSoAndChangesNothing(t *test
 		}
 		if f.level.Level() != slog.LevelInfo {
 			t.Errorf("%q: the log level changed to %v with a configuration that would not start", conf, f.level.Level())
+		}
+	}
+}
+
+// writeKeyPair writes a self-signed certificate and its key, PEM, into
+// dir.
+func writeKeyPair(t *testing.T, dir string) (certFile, keyFile string) {
+	t.Helper()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	certtest.WriteSelfSigned(t, certFile, keyFile, 1)
+	return certFile, keyFile
+}
+
+// A SIGHUP that cannot read the certificate files names the flag and the
+// path at fault, as a start does, not a bare "no such file".
+func TestAFailedCertificateReloadNamesTheFlagAndThePath(t *testing.T) {
+	f := newReloadFixture(t, "log-level = info\n")
+	certFile, keyFile := writeKeyPair(t, t.TempDir())
+	certs, err := server.LoadCertificateFiles(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.r.certs = certs
+	for _, c := range []struct {
+		what  string
+		spoil func()
+		want  string
+	}{
+		{"the key removed", func() { _ = os.Remove(keyFile) }, "--tls-key " + keyFile + ": no such file or directory"},
+		{"a directory for the certificate", func() { _ = os.Remove(certFile); _ = os.Mkdir(certFile, 0o700) }, "--tls-cert " + certFile + " is a directory: give a file"},
+		{"another pair's key", func() {
+			_ = os.Remove(certFile)
+			otherCert, otherKey := writeKeyPair(t, t.TempDir())
+			_ = os.Rename(otherCert, certFile)
+			_ = os.Rename(otherKey, keyFile)
+			_, otherKey = writeKeyPair(t, t.TempDir())
+			_ = os.Rename(otherKey, keyFile)
+		}, "--tls-cert/--tls-key: load " + certFile + " and " + keyFile + ": tls: private key does not match public key"},
+	} {
+		c.spoil()
+		f.logs.Reset()
+		f.r.reload()
+		out := f.logs.String()
+		if !strings.Contains(out, "the previous one stays in use") || !strings.Contains(out, c.want) {
+			t.Errorf("%s: the reload logged\n%s\nwant it to say %q", c.what, out, c.want)
 		}
 	}
 }
