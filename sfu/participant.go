@@ -64,6 +64,9 @@ type Participant struct {
 	// candidates are those its client gave each peer connection in its
 	// current ICE generation (candidates.go).
 	candidates map[PeerRole]*remoteCandidates
+	// returns are when its client's latest returns were kept
+	// (returnlimit.go).
+	returns returnLog
 	// unmuteOwed says a moderator let the participant unmute while its
 	// client was away: the message was lost, and is sent again when the
 	// client resumes (Attach).

@@ -43,13 +43,23 @@ func (m *Manager) ReturnHold() time.Duration {
 // peer connections are closed now (its tracks leave the room) and
 // replaced by a new down connection; the participant leaves when the
 // hold ends unless its client resumes first (Attach). Its signaler is
-// expected to be detached (Detach) as its connection ends.
-func (p *Participant) ExpectReturn() {
+// expected to be detached (Detach) as its connection ends. It reports
+// whether the participant is kept: not when it has left, nor when its
+// client left to return MaxReturnsPerMinute times in the last minute
+// already; the caller lets it leave then, as after a plain leave.
+func (p *Participant) ExpectReturn() bool {
+	p.mu.Lock()
+	allowed := p.returns.allow(time.Now())
+	p.mu.Unlock()
+	if !allowed {
+		p.log.Info("client leaves to return too often: not kept", "limit", MaxReturnsPerMinute)
+		return false
+	}
 	down, bwe, err := p.newPeerConnection(Down)
 	if err != nil {
 		p.log.Warn("cannot keep a returning participant: leaving", "err", err)
 		p.Leave()
-		return
+		return false
 	}
 	p.negMu.Lock()
 	p.mu.Lock()
@@ -57,7 +67,7 @@ func (p *Participant) ExpectReturn() {
 		p.mu.Unlock()
 		p.negMu.Unlock()
 		_ = down.Close()
-		return
+		return false
 	}
 	up, oldDown, subs := p.up, p.down, p.subs
 	p.up, p.down = nil, down
@@ -87,6 +97,7 @@ func (p *Participant) ExpectReturn() {
 	}
 	p.closeMu.Unlock()
 	p.log.Info("client leaves to return: kept for the hold", "hold", p.room.manager.ReturnHold())
+	return true
 }
 
 // subscribeFresh subscribes a participant back from the return hold to

@@ -3,6 +3,7 @@ package signaling_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,4 +90,48 @@ func TestAFacilitatorWhoReloadsKeepsTheChairAndTheQueue(t *testing.T) {
 	seeQueue(t, []string{ben.ID()}, ben)
 	waitFor(t, "one participant left", func() bool { return f.manager.ParticipantCount() == 1 })
 	waitFor(t, "only Ben's resume token held", func() bool { return f.sig.ResumeTokens() == 1 })
+}
+
+// A client that leaves to return and resumes over and over has the
+// server build new peer connections each time: past
+// sfu.MaxReturnsPerMinute in a minute, its leave that says it returns is
+// a plain leave. Ben sees Fay leave at once, though the hold is an
+// hour, and her resume is refused.
+func TestALeaveToReturnTooOftenIsAPlainLeave(t *testing.T) {
+	f := start(t)
+	f.manager.SetResumeGrace(time.Hour)
+	f.manager.SetReturnHold(time.Hour)
+	fay := f.join(t, "council", "Fay")
+	ben := f.join(t, "council", "Ben")
+	fayID := fay.ID()
+	resume := func(ret client.Return) (*client.Client, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		c, err := client.Dial(ctx, client.Config{URL: f.url, Room: "council", Name: "Fay", Return: &ret})
+		if err == nil {
+			t.Cleanup(c.Close)
+		}
+		return c, err
+	}
+	for i := range sfu.MaxReturnsPerMinute {
+		back, err := resume(fay.LeaveToReturn())
+		if err != nil {
+			t.Fatalf("return %d: %v", i+1, err)
+		}
+		if back.ID() != fayID {
+			t.Fatalf("return %d: back as %s, want %s", i+1, back.ID(), fayID)
+		}
+		fay = back
+	}
+	if d := ben.Departures(); len(d) != 0 {
+		t.Fatalf("Ben saw %v leave", d)
+	}
+	ret := fay.LeaveToReturn()
+	waitFor(t, "Ben sees Fay leave at once", func() bool { return slices.Contains(ben.Departures(), fayID) })
+	if n := f.manager.ParticipantCount(); n != 1 {
+		t.Fatalf("%d participants on the server, want Ben alone", n)
+	}
+	if _, err := resume(ret); err == nil || !strings.Contains(err.Error(), "resume-failed") {
+		t.Fatalf("a resume after a return past the bound: %v, want resume-failed", err)
+	}
 }

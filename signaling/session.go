@@ -286,8 +286,9 @@ func (s *session) handle(m *ClientMessage) (done bool, err error) {
 		if m.Returning && p != nil {
 			// Now, not as the session ends: the page's peer connections
 			// close as it unloads, which must not end the participant.
-			s.returning.Store(true)
-			p.ExpectReturn()
+			// Not kept (it came back too often), it leaves as the
+			// session ends.
+			s.returning.Store(p.ExpectReturn())
 		}
 		return true, nil
 	case TypeChat, TypeReact:
