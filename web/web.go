@@ -42,6 +42,12 @@ type Options struct {
 	// name the meeting page is served, otherwise a 404 page. When nil,
 	// DefaultValidRoom is used.
 	ValidRoom func(name string) bool
+	// Scheme is the scheme the browser asked for the page with: "http",
+	// "https", or "" when it cannot be told (a reverse proxy that did
+	// not say). The page's Content-Security-Policy lets its WebSocket
+	// connect over the matching ws: or wss: only. When nil, the
+	// connection's own scheme.
+	Scheme func(*http.Request) string
 }
 
 // roomPattern is the syntax of a room name in signaling protocol version 1.
@@ -60,14 +66,6 @@ var reservedRooms = map[string]bool{
 func DefaultValidRoom(name string) bool {
 	return roomPattern.MatchString(name) && !reservedRooms[name]
 }
-
-// contentSecurityPolicy applies to the HTML page. No inline script or
-// style: everything comes from our own origin, media from blob: streams.
-const contentSecurityPolicy = "default-src 'self'; " +
-	"script-src 'self'; style-src 'self'; " +
-	"connect-src 'self' ws: wss:; " +
-	"img-src 'self' data: blob:; media-src 'self' blob:; " +
-	"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 // baseContentSecurityPolicy applies to every other response (assets,
 // errors, health): nothing in it may load anything or be framed.
@@ -100,6 +98,7 @@ var contentTypes = map[string]string{
 
 type handler struct {
 	validRoom func(string) bool
+	scheme    func(*http.Request) string
 	assets    map[string]asset // keyed by path below static/
 	app       []byte           // rendered page for "/" and rooms
 	notFound  []byte           // same page, telling the app the room is invalid
@@ -109,9 +108,12 @@ type handler struct {
 // and HEAD for "/", "/{room}" and "/_/static/...", and 404 for other
 // paths.
 func Handler(opts Options) http.Handler {
-	h := &handler{validRoom: opts.ValidRoom, assets: map[string]asset{}}
+	h := &handler{validRoom: opts.ValidRoom, scheme: opts.Scheme, assets: map[string]asset{}}
 	if h.validRoom == nil {
 		h.validRoom = DefaultValidRoom
+	}
+	if h.scheme == nil {
+		h.scheme = connectionScheme
 	}
 	var modules, langs []string
 	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
@@ -241,7 +243,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *handler) page(w http.ResponseWriter, r *http.Request, status int, body []byte) {
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=utf-8")
-	hd.Set("Content-Security-Policy", contentSecurityPolicy)
+	hd.Set("Content-Security-Policy", pagePolicy(r, h.scheme(r)))
 	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
 	// The page is tiny and must always match the current assets.
 	hd.Set("Cache-Control", "no-cache")

@@ -104,6 +104,15 @@ func TestBehindProxyTheForwardedHostNamesTheServer(t *testing.T) {
 	proxy := goProxy(t, srv)
 	ws := "ws" + strings.TrimPrefix(proxy.URL, "http") + "/_/ws"
 
+	req, _ := http.NewRequest(http.MethodGet, proxy.URL+"/council", nil)
+	req.Host = proxiedDomain
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	wantConnectSrc(t, "the page through the proxy", resp.Header.Get("Content-Security-Policy"), "'self' wss://"+proxiedDomain)
+
 	servers, err := joinAs(t, ws, proxiedDomain, nil)
 	if err != nil {
 		t.Fatalf("a browser on https://%s joins through the proxy: %v", proxiedDomain, err)
@@ -264,6 +273,7 @@ func (f *proxyFixture) checkThroughProxy(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "<html") {
 		t.Fatalf("meeting page through the proxy: %s", resp.Status)
 	}
+	wantConnectSrc(t, "meeting page through the proxy", resp.Header.Get("Content-Security-Policy"), "'self' wss://"+proxiedDomain)
 	servers, err := joinAs(t, "wss://"+f.addr()+"/_/ws", proxiedDomain, tlsConfig)
 	if err != nil {
 		t.Fatalf("WebSocket through the proxy: %v", err)

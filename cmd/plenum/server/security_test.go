@@ -19,6 +19,21 @@ import (
 	"github.com/plenum-meet/plenum/web"
 )
 
+// wantConnectSrc checks that the page's policy csp lets it connect to
+// want (its own origin) only.
+func wantConnectSrc(t *testing.T, what, csp, want string) {
+	t.Helper()
+	for _, d := range strings.Split(csp, ";") {
+		if src, ok := strings.CutPrefix(strings.TrimSpace(d), "connect-src "); ok {
+			if src != want {
+				t.Errorf("%s: connect-src %s, want %s", what, src, want)
+			}
+			return
+		}
+	}
+	t.Errorf("%s: no connect-src in %q", what, csp)
+}
+
 // fetch GETs path without following redirects.
 func fetch(t *testing.T, srv *server.Server, path string) (*http.Response, string) {
 	t.Helper()
@@ -60,8 +75,11 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 		if !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "unsafe-") {
 			t.Errorf("%s: Content-Security-Policy %q", p, csp)
 		}
-		if resp.StatusCode == http.StatusOK && strings.HasPrefix(h.Get("Content-Type"), "text/html") && !strings.Contains(csp, "script-src 'self'") {
-			t.Errorf("%s: page without a script policy: %q", p, csp)
+		if resp.StatusCode == http.StatusOK && strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+			if !strings.Contains(csp, "script-src 'self'") {
+				t.Errorf("%s: page without a script policy: %q", p, csp)
+			}
+			wantConnectSrc(t, p, csp, "'self' ws://"+srv.Addr().String())
 		}
 	}
 }

@@ -265,7 +265,7 @@ func (s *Server) routes() http.Handler {
 	if !s.separateMetrics {
 		mux.Handle("GET "+MetricsPath, s.metricsHandler(true))
 	}
-	mux.Handle("/", s.warnPlainHTTP(web.Handler(web.Options{ValidRoom: signaling.ValidRoomName})))
+	mux.Handle("/", s.warnPlainHTTP(web.Handler(web.Options{ValidRoom: signaling.ValidRoomName, Scheme: originScheme})))
 	return mux
 }
 
