@@ -262,8 +262,10 @@ func TestAParticipantMadeViewerWhileAwayComesBackAsViewer(t *testing.T) {
 }
 
 // holdSockets makes b's page unable to reach the server (its new
-// sockets go to a closed loopback port) until releaseSockets;
-// window.heldSockets counts its attempts.
+// sockets go to a path of the server's that refuses them: the page's
+// Content-Security-Policy lets it open none to another origin, a closed
+// port say) until releaseSockets; window.heldSockets counts its
+// attempts.
 const holdSockets = `(() => {
   const Real = window.WebSocket;
   window.heldSockets = 0;
@@ -271,7 +273,7 @@ const holdSockets = `(() => {
   window.WebSocket = class extends Real {
     constructor(url, protocols) {
       if (window.holdingSockets) window.heldSockets++;
-      super(window.holdingSockets ? 'ws://127.0.0.1:1/' : url, protocols);
+      super(window.holdingSockets ? url.replace('/_/ws', '/_/held') : url, protocols);
     }
   };
   return true;
