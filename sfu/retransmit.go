@@ -47,7 +47,9 @@ const (
 	// that retransmissions may take, and resendBurst how much of it may
 	// go at once. A weak link that lost a burst of packets NACKs them
 	// all, and again every 100 ms or so: resending everything kept its
-	// queue full and lost more, for seconds.
+	// queue full and lost more, for seconds. A resend may take the
+	// budget below zero (take), so that a packet larger than the burst
+	// still goes on a link whose burst is smaller than one packet.
 	resendShare = 0.25
 	resendBurst = 100 * time.Millisecond
 )
@@ -116,7 +118,13 @@ type resendBudget struct {
 }
 
 // take reports whether size bytes may be resent now, at rate bits/s (0:
-// unknown, no bound), and takes them if so.
+// unknown, no bound), and takes them if so. While anything is left a
+// packet goes whole, even one larger than what is left: the debt is
+// paid back before the next goes, so the share holds over time. Under
+// about 380 kbit/s a burst (resendBurst of resendShare) is smaller than
+// a full-size video packet, which a bucket that wanted the whole size
+// in hand never resent: on the weak links that lose most, no repair
+// of a full packet at all, the picture broken until a keyframe.
 func (b *resendBudget) take(size int, rate int, now time.Time) bool {
 	if rate <= 0 {
 		return true
@@ -130,7 +138,7 @@ func (b *resendBudget) take(size int, rate int, now time.Time) bool {
 		b.tokens = min(b.tokens+bytesPerSecond*now.Sub(b.last).Seconds(), bytesPerSecond*resendBurst.Seconds())
 	}
 	b.last = now
-	if b.tokens < float64(size) {
+	if b.tokens <= 0 {
 		return false
 	}
 	b.tokens -= float64(size)

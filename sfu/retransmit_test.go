@@ -243,13 +243,37 @@ func TestResendBudgetBoundsRetransmissionsToAShareOfTheEstimate(t *testing.T) {
 	for b.take(1000, rate, now) {
 		sent += 1000
 	}
-	if sent != 2000 {
-		t.Errorf("a burst of %d bytes resent at once, want 2000 (a tenth of a second of a quarter of 800 kbit/s)", sent)
+	// The last packet goes into debt, repaid before the next.
+	if sent != 3000 {
+		t.Errorf("a burst of %d bytes resent at once, want 3000 (a tenth of a second of a quarter of 800 kbit/s, 2500 bytes, and the packet that began while some was left)", sent)
 	}
 	if !b.take(1000, rate, now.Add(50*time.Millisecond)) {
-		t.Error("50 ms later 1250 bytes have come back, but 1000 were refused")
+		t.Error("50 ms later 1250 bytes have come back (750 beyond the debt), but a packet was refused")
 	}
 	if !b.take(1_000_000, 0, now) {
 		t.Error("with no estimate yet, a resend was refused")
+	}
+}
+
+// On a link estimated at 300 kbit/s a tenth of a second of a quarter of
+// it is 937 bytes, less than a full-size video packet: such packets are
+// still resent, at a quarter of the link over time. The bucket wanted
+// the whole size in hand and resent none of them, so that a weak link
+// got no repair of full packets at all.
+func TestResendBudgetResendsPacketsLargerThanItsBurst(t *testing.T) {
+	var b resendBudget
+	const rate, size = 300_000, 1200 // bits/s; bytes, a full-size packet
+	start := time.Now()
+	sent := 0
+	for ms := range 10_000 { // 10 s, a try every millisecond
+		if b.take(size, rate, start.Add(time.Duration(ms)*time.Millisecond)) {
+			sent += size
+		}
+	}
+	// A quarter of 300 kbit/s for 10 s is 93750 bytes, 78 packets;
+	// one more for the burst the bucket starts with.
+	share := resendShare * rate / 8 * 10
+	if sent == 0 || float64(sent) > share+2*size || float64(sent) < share-2*size {
+		t.Errorf("resent %d bytes in 10 s of 1200-byte packets at 300 kbit/s, want about %.0f (a quarter of the link)", sent, share)
 	}
 }
