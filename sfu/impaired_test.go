@@ -64,15 +64,11 @@ func run(t *testing.T, cmd string) {
 }
 
 // limitImpaired caps the impaired subscriber's downlink at rate (tc
-// syntax, e.g. 300kbit) with a short queue, as a weak mobile link.
-func limitImpaired(t *testing.T, rate string) {
+// syntax, e.g. 300kbit) with a short queue, as a weak mobile link, and
+// returns what changes the cap.
+func limitImpaired(t *testing.T, rate string) (setRate func(rate string)) {
 	t.Helper()
-	run(t, "tc qdisc replace dev lo root handle 1: htb default 1")
-	run(t, "tc class replace dev lo parent 1: classid 1:1 htb rate 10gbit")
-	run(t, "tc class replace dev lo parent 1: classid 1:2 htb rate "+rate+" ceil "+rate+" burst 6k")
-	run(t, "tc qdisc replace dev lo parent 1:2 handle 20: pfifo limit 40")
-	run(t, "tc filter replace dev lo parent 1: protocol ip prio 1 u32 match ip dport "+impairedMatch+" flowid 1:2")
-	t.Cleanup(func() { _ = exec.Command("tc", "qdisc", "del", "dev", "lo", "root").Run() })
+	return sfutest.LimitOnLo(t, "ip dport "+impairedMatch, rate)
 }
 
 func impairedAPI() *webrtc.API { return impairedAPIWith(false) }
@@ -115,7 +111,7 @@ func TestWeakSubscriberGetsLowLayerWithoutHurtingOthers(t *testing.T) {
 		return receivedWidth(strong, pub.ID()) == 1280 && receivedWidth(weak, pub.ID()) == 1280
 	})
 
-	limitImpaired(t, "300kbit")
+	setRate := limitImpaired(t, "300kbit")
 	start := time.Now()
 	eventually(t, 20*time.Second, "the weak subscriber drops to the low layer", func() bool {
 		return receivedWidth(weak, pub.ID()) == 320
@@ -134,7 +130,7 @@ func TestWeakSubscriberGetsLowLayerWithoutHurtingOthers(t *testing.T) {
 	}
 
 	// Below the lowest layer, video pauses altogether and audio goes on.
-	run(t, "tc class change dev lo parent 1: classid 1:2 htb rate 150kbit ceil 150kbit burst 6k")
+	setRate("150kbit")
 	start = time.Now()
 	eventually(t, 20*time.Second, "the weak subscriber's video pauses under 150 kbit/s", func() bool {
 		return videoRate(weak, pub.ID(), time.Second) == 0

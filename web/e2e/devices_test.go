@@ -108,17 +108,9 @@ func TestCameraSwitchAudioOnlyAndQualityMidCall(t *testing.T) {
 		last = n
 		return still, fmt.Sprintf("%d bytes", n)
 	})
-	packets := func() int {
-		s, err := ben.Stats()
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, _ := s.AudioPacketsFrom(anaID)
-		return n
-	}
-	p0 := packets()
+	p0 := audioFrom(t, ben, anaID)
 	eventually(t, 10*time.Second, "Ben still hears Ana", func() (bool, string) {
-		n := packets()
+		n := audioFrom(t, ben, anaID)
 		return n > p0, fmt.Sprintf("%d packets (had %d)", n, p0)
 	})
 	run(t, ben, `document.querySelector('dialog.settings input[type="checkbox"]').click()`)

@@ -115,6 +115,32 @@ func framesFrom(t *testing.T, b *webtest.Browser, participant string) int {
 	return v.FramesDecoded
 }
 
+// audioFrom is how many of participant's audio packets b has received.
+func audioFrom(t *testing.T, b *webtest.Browser, participant string) int {
+	t.Helper()
+	s, err := b.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := s.AudioPacketsFrom(participant)
+	return n
+}
+
+// pubAndListener starts a server and has Pub, with the fake camera, and
+// Sub, without one (so that only Pub encodes video on the machine),
+// join room; it returns both pages and Pub's id.
+func pubAndListener(t *testing.T, room string) (srv *server.Server, pub, sub *webtest.Browser, pubID string) {
+	t.Helper()
+	srv = startServer(t)
+	b := webtest.LaunchAll(t, nil, []chromedp.ExecAllocatorOption{noCamera})
+	pub, sub = b[0], b[1]
+	enter(t, srv, pub, room, "Pub", [2]int64{})
+	pubID = waitJoined(t, pub, "Pub")
+	enter(t, srv, sub, room, "Sub", [2]int64{})
+	waitJoined(t, sub, "Sub")
+	return srv, pub, sub, pubID
+}
+
 // tileHeight is the height, in CSS pixels, of participant's video tile.
 func tileHeight(t *testing.T, b *webtest.Browser, participant string) int {
 	t.Helper()
@@ -220,14 +246,7 @@ func TestSmallTileReceivesLowLayer(t *testing.T) {
 // told to stop encoding, even across a camera restart, and starts again
 // at once when the video is shown again.
 func TestHiddenTilesPauseLayers(t *testing.T) {
-	srv := startServer(t)
-	const room = "e2e-dynacast"
-	b := webtest.LaunchAll(t, nil, []chromedp.ExecAllocatorOption{noCamera})
-	pub, sub := b[0], b[1]
-	enter(t, srv, pub, room, "Pub", [2]int64{})
-	pubID := waitJoined(t, pub, "Pub")
-	enter(t, srv, sub, room, "Sub", [2]int64{})
-	waitJoined(t, sub, "Sub")
+	_, pub, sub, pubID := pubAndListener(t, "e2e-dynacast")
 	some := func(w int) bool { return w > 0 }
 	receives(t, sub, pub, "Sub", pubID, 15*time.Second, "", some)
 	waitLayers(t, pub, 5*time.Second, "Pub encodes every layer", func(q, h, f webtest.Layer) bool {
