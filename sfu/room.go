@@ -115,6 +115,7 @@ func (r *Room) add(p *Participant, req *JoinRequest) error {
 	r.participants = append(r.participants, p)
 	r.countLocked()
 	r.speakers.Add(p.id)
+	r.assembly.Arrived(p.person()) // whether they spoke before is kept while they stay
 	return nil
 }
 

@@ -132,3 +132,34 @@ func TestEachDeviceOfAPersonIsSentTheirBallotAndNobodyElse(t *testing.T) {
 func hasMine(want assembly.MyBallot) func(assembly.ProposalState) bool {
 	return func(p assembly.ProposalState) bool { return p.Open && p.Mine != nil && *p.Mine == want }
 }
+
+// Ana, with her personal link, has the floor on her phone, then leaves
+// (the phone was her only device) and comes back on her laptop in the
+// same meeting: she has spoken, so with priority to those who have not
+// she goes after Ben, who raised his hand after her. She counted as a
+// first-time speaker again: who had spoken was forgotten with the
+// person's last device.
+func TestAPersonWhoSpokeAndComesBackHasSpoken(t *testing.T) {
+	s := startAccess(t, nil)
+	fac, o := assemblyRoom(t, s, "assembly", "Ben")
+	ben := o[0]
+	link := s.link(t, "assembly", "participant", "Ana")
+	phone := s.dial(t, client.Config{Room: "assembly", Name: "Ana", Token: link})
+	must(t, phone.RaiseHand(true, false))
+	seeQueue(t, []string{phone.ID()}, fac)
+	must(t, fac.QueueAct("queue-next", ""))
+	waitFor(t, "Ana has the floor", func() bool { sp := fac.Queue().Speaker; return sp != nil && sp.ID == phone.ID() })
+	phone.Leave()
+	waitFor(t, "Ana has left", func() bool { return slices.Contains(fac.Departures(), phone.ID()) })
+
+	laptop := s.dial(t, client.Config{Room: "assembly", Name: "Ana", Token: link})
+	must(t, fac.SetQueueRules(true, 0))
+	waitFor(t, "the rule is on", func() bool { return ben.Queue().NotYetSpokenFirst })
+	all := []*client.Client{fac, ben, laptop}
+	raiseHands(t, all, laptop)
+	must(t, ben.RaiseHand(true, false))
+	seeQueue(t, []string{ben.ID(), laptop.ID()}, all...)
+	if q := fac.Queue(); !q.Entries[1].Spoken || q.Entries[0].Spoken {
+		t.Fatalf("entries %+v: want Ana known to have spoken, Ben not", q.Entries)
+	}
+}

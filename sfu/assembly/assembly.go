@@ -136,14 +136,23 @@ func (a *Assembly) Greeting() []ProposalState {
 // who is the same person (Member.Ballot) and may vote: the person has
 // not left, so their ballots, their place in the queue and their turn
 // stay, heir's now. stays tells whether the person is still there on
-// any other device, heir or a viewer: only once they are not is whether
-// they spoke forgotten.
+// any other device, heir or a viewer. Once they are not, whether they
+// spoke is forgotten, unless they hold a personal link: such a person
+// who comes back in the same meeting, under a new id, has still spoken
+// (of those gone, the maxSpokenGone who left last are remembered).
 func (a *Assembly) Left(m Member, heir string, stays bool, now time.Time) {
 	a.Demoted(m.ID, heir, now)
 	if !stays {
-		// Kept, it would grow the room's memory with every newcomer who
-		// had the floor (ids are never reused).
-		delete(a.queue.spoken, m.person())
+		a.queue.left(m)
+	}
+}
+
+// Arrived tells that m, a device that joins, is in the meeting: their
+// person, if they spoke before leaving on every device, is remembered
+// as having spoken for as long as they stay (Left).
+func (a *Assembly) Arrived(m Member) {
+	if m.Ballot != "" {
+		a.queue.arrived(m.Ballot)
 	}
 }
 

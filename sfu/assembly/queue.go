@@ -12,6 +12,11 @@ const (
 	// maxTurns bounds the speaking order kept for the minutes: the
 	// oldest turns go first (a meeting with this many is not a meeting).
 	maxTurns = 2000
+	// maxSpokenGone bounds the people with a personal link remembered
+	// as having spoken after they left on every device (queue.gone):
+	// past it, the one who left longest ago is forgotten. As many as
+	// the turns the minutes keep.
+	maxSpokenGone = maxTurns
 )
 
 // Rules are the facilitator's settings of the queue.
@@ -91,6 +96,11 @@ type queue struct {
 	entries []entry
 	seq     uint64
 	spoken  map[string]bool // by person: who has had the floor, on any device
+	// gone lists the people with a personal link who spoke and then
+	// left on every device, the longest gone first: they stay in
+	// spoken, for the meeting, until maxSpokenGone others have left
+	// after them.
+	gone    []string
 	rules   Rules
 	turns   []Turn
 	current bool // the last turn goes on
@@ -389,4 +399,33 @@ func (a *Assembly) SetRules(by Member, r Rules) error {
 	}
 	a.queueChanged = true
 	return nil
+}
+
+// left is person, who spoke or not, gone from the meeting on every
+// device. A personal link's holder is still known to have spoken when
+// they come back in the same meeting, under a new id; the others go
+// (their ids are never used again, and kept they would grow the room's
+// memory with every newcomer who had the floor).
+func (q *queue) left(m Member) {
+	person := m.person()
+	if !q.spoken[person] {
+		return
+	}
+	if m.Ballot == "" {
+		delete(q.spoken, person)
+		return
+	}
+	q.gone = append(slices.DeleteFunc(q.gone, func(p string) bool { return p == person }), person)
+	if len(q.gone) > maxSpokenGone {
+		delete(q.spoken, q.gone[0])
+		q.gone = slices.Delete(q.gone, 0, 1)
+	}
+}
+
+// arrived is person in the meeting again: remembered as having spoken
+// for as long as they stay, beyond the bound of those gone.
+func (q *queue) arrived(person string) {
+	if i := slices.Index(q.gone, person); i >= 0 {
+		q.gone = slices.Delete(q.gone, i, i+1)
+	}
 }

@@ -204,6 +204,39 @@ func TestWhoSpokeIsForgottenWhenTheyLeave(t *testing.T) {
 	}
 }
 
+// People with a personal link who spoke are remembered when they
+// leave on every device, for when they come back in the same meeting,
+// but not without end: the maxSpokenGone who left last are, someone
+// present is whoever left after them, and a link's holder who comes
+// back is no longer counted among those gone.
+func TestWhoSpokeWithAPersonalLinkIsRememberedWithinABound(t *testing.T) {
+	var a Assembly
+	speak := func(m Member) {
+		t.Helper()
+		must(t, a.RaiseHand(m, false))
+		must(t, a.CallNext(fac, t0))
+	}
+	speak(phone)
+	a.Left(phone, "", false, t0)
+	a.Arrived(laptop) // Ana is back, and stays
+	speak(ben)
+	for i := range maxSpokenGone + 1 {
+		m := Member{ID: fmt.Sprint("d", i), Name: "Passer-by", Ballot: fmt.Sprint("link:", i)}
+		a.Arrived(m)
+		speak(m)
+		a.Left(m, "", false, t0)
+	}
+	if n := len(a.queue.spoken); n != maxSpokenGone+2 {
+		t.Fatalf("%d people remembered as having spoken, want the %d who left last, Ana and Ben", n, maxSpokenGone)
+	}
+	if a.queue.spoken["link:0"] || !a.queue.spoken["link:1"] {
+		t.Fatal("not the one who left longest ago was forgotten")
+	}
+	if !a.queue.spoken[laptop.person()] || !a.queue.spoken[ben.person()] {
+		t.Fatal("someone present was forgotten as having spoken")
+	}
+}
+
 func TestRulesAreBounded(t *testing.T) {
 	var a Assembly
 	must(t, a.SetRules(fac, Rules{Seconds: -5}))
@@ -287,9 +320,6 @@ func TestTheFacilitatorCallsSomeoneWhoDidNotAsk(t *testing.T) {
 // their hand and turn when the device that has them leaves or is made
 // viewer: they go to the other device.
 func TestAHandAndTurnGoToTheSamePersonsOtherDevice(t *testing.T) {
-	phone := Member{ID: "p", Name: "Ana", Ballot: "link:ana"}
-	laptop := Member{ID: "l", Name: "Ana", Ballot: "link:ana"}
-	tablet := Member{ID: "t", Name: "Ana", Ballot: "link:ana"}
 	var a Assembly
 	must(t, a.RaiseHand(phone, false))
 	must(t, a.RaiseHand(ben, false))
