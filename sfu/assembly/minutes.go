@@ -13,7 +13,8 @@ type Minutes struct {
 	// Decisions are the closed proposals, oldest first, with their
 	// results (totals only for secret ballots).
 	Decisions []ProposalState `json:"decisions"`
-	// Turns is the speaking order, oldest first.
+	// Turns is the speaking order, oldest first, each with its person's
+	// number (Turn.Speaker).
 	Turns []Turn `json:"turns"`
 }
 
@@ -25,6 +26,16 @@ func (a *Assembly) Minutes(by Member, now time.Time) (Minutes, error) {
 	m := Minutes{Exported: now, Decisions: []ProposalState{}, Turns: slices.Clone(a.queue.turns)}
 	if m.Turns == nil {
 		m.Turns = []Turn{}
+	}
+	// A number, not the person's key: it tells the turns of one person
+	// apart from the others' and nothing of their link.
+	speakers := map[string]int{}
+	for i := range m.Turns {
+		t := &m.Turns[i]
+		if speakers[t.person] == 0 {
+			speakers[t.person] = len(speakers) + 1
+		}
+		t.Speaker = speakers[t.person]
 	}
 	for _, p := range a.proposals {
 		if !p.closed.IsZero() {

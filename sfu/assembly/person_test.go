@@ -1,6 +1,7 @@
 package assembly
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
 	"testing"
@@ -206,5 +207,29 @@ func TestEachDeviceOfAPersonIsSentTheirBallot(t *testing.T) {
 	}
 	if p := closed(t, &a, id); a.ProposalsFor(phone, []ProposalState{p}, nil)[0].Mine != nil {
 		t.Fatal("a counted secret ballot is still sent")
+	}
+}
+
+// The minutes number each turn's person: Ana's turns on her phone and
+// her laptop bear one number, so that her time with the floor adds up
+// as one speaker's; each device without a personal link is its own.
+// They bore only the device's id, and Ana came twice in the time each
+// speaker had the floor.
+func TestTheMinutesNumberTheTurnsOfEachPerson(t *testing.T) {
+	var a Assembly
+	for _, m := range []Member{phone, ben, laptop, ana, {ID: "a2", Name: "Ana"}, phone} {
+		must(t, a.Call(fac, m, t0))
+	}
+	rec, err := a.Minutes(fac, t0)
+	must(t, err)
+	var got []string
+	for _, turn := range rec.Turns {
+		got = append(got, fmt.Sprint(turn.ID, ":", turn.Speaker))
+	}
+	if want := []string{"p:1", "b:2", "l:1", "a:3", "a2:4", "p:1"}; !slices.Equal(got, want) {
+		t.Fatalf("turns (id:speaker) %v, want %v", got, want)
+	}
+	if a.queue.turns[0].Speaker != 0 {
+		t.Fatal("Minutes numbered the turns the assembly keeps")
 	}
 }

@@ -79,6 +79,11 @@ type Turn struct {
 	Start time.Time `json:"start"`
 	// End is zero while the turn goes on.
 	End time.Time `json:"end,omitzero"`
+	// Speaker numbers, in the minutes (Assembly.Minutes), the person
+	// who had the turn, from 1 in the order of their first turn there:
+	// the turns of one person, from whichever of their devices, bear
+	// the same, so that the minutes add them up as one speaker's.
+	Speaker int `json:"speaker,omitempty"`
 
 	person string
 }

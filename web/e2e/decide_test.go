@@ -540,7 +540,9 @@ func TestTheChairGivesTheFloorToSomeoneWhoDidNotAsk(t *testing.T) {
 		t.Errorf("the minutes do not give Ben all the floor time:\n%s", md)
 	}
 	// Turns of one speaker add up, a turn going on counts until the
-	// export, the longest comes first, and a speaker is known by id.
+	// export, the longest comes first, and a speaker is known by the
+	// number the server gives each person (Cleo spoke from her phone
+	// and her laptop), or, with none, by id.
 	var floor []struct {
 		Name string
 		Ms   int
@@ -549,6 +551,8 @@ func TestTheChairGivesTheFloorToSomeoneWhoDidNotAsk(t *testing.T) {
 		{ id: 'a', name: 'Ana', start: '2026-01-01T10:00:00Z', end: '2026-01-01T10:01:00Z' },
 		{ id: 'b', name: 'Ben', start: '2026-01-01T10:01:00Z', end: '2026-01-01T10:03:30Z' },
 		{ id: 'a2', name: 'Ana', start: '2026-01-01T10:03:30Z', end: '2026-01-01T10:03:40Z' },
+		{ id: 'p', speaker: 7, name: 'Cleo', start: '2026-01-01T09:00:00Z', end: '2026-01-01T09:01:00Z' },
+		{ id: 'l', speaker: 7, name: 'Cleo', start: '2026-01-01T09:01:00Z', end: '2026-01-01T09:01:40Z' },
 		{ id: 'a', name: 'Ana B.', start: '2026-01-01T10:04:00Z' },
 	], '2026-01-01T10:06:00Z'))()`, &floor)
 	if err != nil {
@@ -557,7 +561,7 @@ func TestTheChairGivesTheFloorToSomeoneWhoDidNotAsk(t *testing.T) {
 	want := []struct {
 		Name string
 		Ms   int
-	}{{"Ana B.", 180_000}, {"Ben", 150_000}, {"Ana", 10_000}}
+	}{{"Ana B.", 180_000}, {"Ben", 150_000}, {"Cleo", 100_000}, {"Ana", 10_000}}
 	if !slices.Equal(floor, want) {
 		t.Errorf("floor times %v, want %v", floor, want)
 	}

@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -142,5 +144,47 @@ func TestAHandMovedToAnotherDeviceIsNotAnnouncedAgain(t *testing.T) {
 		if n := slices.Index(said, s); n < 0 || slices.Contains(said[n+1:], s) {
 			t.Errorf("Ben heard %q other than once: %q", s, said)
 		}
+	}
+}
+
+// TestTheMinutesCountAPersonOnTwoDevicesOnce: Mo, the facilitator on
+// the page, gives the floor to Ana on her phone, then on her laptop
+// (both with her personal link), and exports the minutes: the time with
+// the floor names Ana once, with all of it. It went by device, so Ana
+// came twice, each line with part of her time.
+func TestTheMinutesCountAPersonOnTwoDevicesOnce(t *testing.T) {
+	const room = "e2e-person-minutes"
+	srv, token := serverWithLink(t, room, auth.RoleParticipant, "Ana")
+	mod := webtest.Launch(t)
+	if err := mod.Open(joinURL(srv, room, "Mo", noDevices)); err != nil {
+		t.Fatal(err)
+	}
+	joinedWithin(t, mod, "Mo", time.Minute)
+	waitAt(t, "Mo", mod, `window.plenum.role === "moderator"`)
+	phone := dialGoWith(t, srv, client.Config{Room: room, Name: "Ana", Token: token})
+	laptop := dialGoWith(t, srv, client.Config{Room: room, Name: "Ana", Token: token})
+	// Both tiles drawn first: one arriving redraws the grid, and closes
+	// a menu open meanwhile.
+	waitAt(t, "Mo", mod, fmt.Sprintf(`document.querySelectorAll('.tile[data-participant=%q], .tile[data-participant=%q]').length === 2`,
+		phone.ID(), laptop.ID()))
+	for _, c := range []*client.Client{phone, laptop} {
+		mouseClick(t, mod, "Mo", fmt.Sprintf(`.tile[data-participant=%q] .tile-menu`, c.ID()))
+		mouseClick(t, mod, "Mo", `.menu [data-action="give-floor"]`)
+		eventually(t, 30*time.Second, "Ana has the floor on "+c.ID(), func() (bool, string) {
+			sp := c.Queue().Speaker
+			return sp != nil && sp.ID == c.ID(), fmt.Sprintf("speaker %+v", sp)
+		})
+		waitAt(t, "Mo", mod, fmt.Sprintf(`!!document.querySelector('.tile[data-participant=%q].has-floor')`, c.ID()))
+	}
+
+	doAt(t, "Mo", mod, tap(".ctl-assembly"), tap(".minutes-export"))
+	waitAt(t, "Mo", mod, `(window.plenum.minutes || '').includes('## Time with the floor')`)
+	md, err := evalJS[string](mod, `window.plenum.minutes`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	floor := md[strings.Index(md, "## Time with the floor"):]
+	if n := strings.Count(floor, "\n- Ana: "); n != 1 || !regexp.MustCompile(`(?m)^- Ana: \d+:\d\d \(100%\)$`).MatchString(floor) {
+		t.Errorf("the minutes give Ana %d lines of floor time, want one with all of it:\n%s", n, md)
 	}
 }

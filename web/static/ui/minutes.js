@@ -71,22 +71,26 @@ export function minutesMarkdown(room, minutes) {
 
 /**
  * The time each speaker had the floor over turns (a turn still going
- * counts until now, the export), longest first; a speaker is known by
- * id, under the name of their last turn.
+ * counts until now, the export), longest first. A speaker is a person:
+ * the server numbers the turns of each (`speaker`), so that one who
+ * spoke from their phone and their laptop (a personal link) counts
+ * once; a turn without a number is known by its device's id. Each goes
+ * under the name of their last turn.
  */
 export function floorTimes(turns, now) {
   const end = Date.parse(now);
-  const byId = new Map();
+  const bySpeaker = new Map();
   for (const turn of turns) {
     const from = Date.parse(turn.start);
     const to = turn.end ? Date.parse(turn.end) : end;
     if (Number.isNaN(from) || Number.isNaN(to) || to < from) continue;
-    const f = byId.get(turn.id) || { name: turn.name, ms: 0 };
+    const key = Number.isInteger(turn.speaker) && turn.speaker > 0 ? `speaker:${turn.speaker}` : `id:${turn.id}`;
+    const f = bySpeaker.get(key) || { name: turn.name, ms: 0 };
     f.name = turn.name;
     f.ms += to - from;
-    byId.set(turn.id, f);
+    bySpeaker.set(key, f);
   }
-  return [...byId.values()].sort((a, b) => b.ms - a.ms);
+  return [...bySpeaker.values()].sort((a, b) => b.ms - a.ms);
 }
 
 /** A duration as h:mm:ss, or m:ss under an hour. */
