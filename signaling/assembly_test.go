@@ -420,16 +420,24 @@ func anaOnTwoDevices(t *testing.T) (fac, phone, laptop *client.Client) {
 }
 
 // A personal link (one that names its holder) is one person however many
-// devices it joins from: one ballot, the last cast. A shared link, or no
-// link, gives each connection its own.
+// devices it joins from: one ballot, the last cast, and one entry in the
+// voters and in who chose what, under the device that first cast it.
+// Cast again from the laptop, it stays as it was for everyone else,
+// who is told nothing: the entry went over to the laptop, telling the
+// room that Ana had changed her ballot, and that the laptop and the
+// phone were one person.
 func TestAPersonalLinkOnTwoDevicesHasOneBallot(t *testing.T) {
 	fac, phone, laptop := anaOnTwoDevices(t)
 	must(t, phone.Vote(1, 0, ""))
-	proposalAt(t, fac, 1, "the phone's ballot", func(p assembly.ProposalState) bool { return len(p.Voters) == 1 })
+	proposalAt(t, fac, 1, "the phone's ballot", func(p assembly.ProposalState) bool { return slices.Equal(p.Voters, []string{phone.ID()}) })
+	told := len(proposalsRecorded(t, fac))
+
 	must(t, laptop.Vote(1, 1, ""))
-	proposalAt(t, fac, 1, "the laptop's ballot in its place", func(p assembly.ProposalState) bool {
-		return len(p.Voters) == 1 && p.Voters[0] == laptop.ID()
-	})
+	proposalAt(t, phone, 1, "the laptop's ballot, Ana's, at the phone", hasMine(assembly.MyBallot{Choice: 1}))
+	must(t, fac.Ping()) // anything the room was sent of it is in before the pong
+	if got := proposalsRecorded(t, fac)[told:]; len(got) != 0 {
+		t.Errorf("the facilitator was told of Ana's ballot cast again on her laptop: %+v", got)
+	}
 	// The phone leaves: the laptop's ballot, the person's, stays.
 	phone.Close()
 	time.Sleep(300 * time.Millisecond)
@@ -438,6 +446,23 @@ func TestAPersonalLinkOnTwoDevicesHasOneBallot(t *testing.T) {
 	if p.Result.Ballots != 1 || p.Result.Totals[1] != 1 {
 		t.Fatalf("one person on two devices: %d ballots, totals %v; want one, the last (no)", p.Result.Ballots, p.Result.Totals)
 	}
+	if want := []assembly.Ballot{{ID: phone.ID(), Name: "Ana", Choice: 1}}; !slices.Equal(p.Result.Votes, want) || !slices.Equal(p.Voters, []string{phone.ID()}) {
+		t.Fatalf("votes %+v, voters %v; want %+v", p.Result.Votes, p.Voters, want)
+	}
+}
+
+// proposalsRecorded lists the proposals c was sent, in order.
+func proposalsRecorded(t *testing.T, c *client.Client) []assembly.ProposalState {
+	t.Helper()
+	var out []assembly.ProposalState
+	for _, msg := range c.Recorded() {
+		if msg.Type == "proposal" {
+			var m struct{ Proposal assembly.ProposalState }
+			must(t, json.Unmarshal(msg.Raw, &m))
+			out = append(out, m.Proposal)
+		}
+	}
+	return out
 }
 
 // A chair who has put the queue in an order of their own (a point of
@@ -475,21 +500,22 @@ func TestAPersonsBallotStaysWhenTheDeviceThatCastItLeaves(t *testing.T) {
 	must(t, laptop.Vote(1, 1, ""))
 	proposalAt(t, fac, 1, "the laptop's ballot", func(p assembly.ProposalState) bool { return slices.Equal(p.Voters, []string{laptop.ID()}) })
 	must(t, phone.Vote(1, 0, "")) // changed her mind, on the phone: yes
-	proposalAt(t, fac, 1, "the phone's ballot in its place", func(p assembly.ProposalState) bool { return slices.Equal(p.Voters, []string{phone.ID()}) })
+	proposalAt(t, laptop, 1, "the phone's ballot in its place", hasMine(assembly.MyBallot{Choice: 0}))
 
 	phone.Leave()
 	waitFor(t, "the phone has left", func() bool { return slices.Contains(fac.Departures(), phone.ID()) })
 	must(t, fac.CloseProposal(1))
 	p := proposalAt(t, fac, 1, "the result", isClosed)
 	if p.Result.Ballots != 1 || !slices.Equal(p.Result.Totals, []int{1, 0, 0}) || !slices.Equal(p.Voters, []string{laptop.ID()}) {
-		t.Fatalf("after the phone left: %d ballots, totals %v, voters %v; want Ana's last ballot (yes), the laptop's",
+		t.Fatalf("after the phone left: %d ballots, totals %v, voters %v; want Ana's last ballot (yes), shown as cast first, on the laptop",
 			p.Result.Ballots, p.Result.Totals, p.Voters)
 	}
 }
 
 // The same person's phone is made a viewer (it echoed, say) after it
 // cast her ballot: she may still vote, on the laptop, so her ballot
-// stays, the laptop's now, as when the phone leaves.
+// stays, the laptop's now (the voters still show it as cast), as when
+// the phone leaves.
 func TestAPersonsBallotStaysWhenTheDeviceThatCastItIsMadeViewer(t *testing.T) {
 	fac, phone, laptop := anaOnTwoDevices(t)
 	must(t, phone.Vote(1, 0, ""))
@@ -497,10 +523,11 @@ func TestAPersonsBallotStaysWhenTheDeviceThatCastItIsMadeViewer(t *testing.T) {
 
 	must(t, fac.SetRole(phone.ID(), sfu.RoleViewer))
 	waitFor(t, "the phone is a viewer", func() bool { return phone.Role() == sfu.RoleViewer })
+	proposalAt(t, laptop, 1, "Ana's ballot, at the laptop", hasMine(assembly.MyBallot{Choice: 0}))
 	must(t, fac.CloseProposal(1))
 	p := proposalAt(t, fac, 1, "the result", isClosed)
-	if p.Result.Ballots != 1 || !slices.Equal(p.Result.Totals, []int{1, 0, 0}) || !slices.Equal(p.Voters, []string{laptop.ID()}) {
-		t.Fatalf("after the phone was made viewer: %d ballots, totals %v, voters %v; want Ana's ballot (yes), the laptop's",
+	if p.Result.Ballots != 1 || !slices.Equal(p.Result.Totals, []int{1, 0, 0}) || !slices.Equal(p.Voters, []string{phone.ID()}) {
+		t.Fatalf("after the phone was made viewer: %d ballots, totals %v, voters %v; want Ana's ballot (yes), the laptop's, shown as cast",
 			p.Result.Ballots, p.Result.Totals, p.Voters)
 	}
 }

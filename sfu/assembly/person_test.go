@@ -233,3 +233,41 @@ func TestTheMinutesNumberTheTurnsOfEachPerson(t *testing.T) {
 		t.Fatal("Minutes numbered the turns the assembly keeps")
 	}
 }
+
+// Ana's ballot cast again on her laptop, or kept by it when the phone
+// that cast it leaves, stays for the others as it was: one voter, the
+// phone, and nothing to tell them; at the close, one entry in who chose
+// what, with her last choice. The entry went over to the laptop, which
+// told everybody that Ana had changed her ballot, and that the two
+// devices were one person.
+func TestABallotCastAgainOnAnotherDeviceShowsNothingToTheOthers(t *testing.T) {
+	var a Assembly
+	id := open(t, &a, Draft{Question: "Q", Kind: YesNo})
+	must(t, a.Vote(phone, id, 0, ""))
+	must(t, a.Vote(ben, id, 1, ""))
+	a.Changes(t0)
+	must(t, a.Vote(laptop, id, 1, ""))
+	_, _, ps, voted := a.Changes(t0)
+	if len(ps) != 0 || len(a.ProposalsFor(ben, ps, voted)) != 0 {
+		t.Fatalf("the others are told of Ana's ballot cast again: %+v", ps)
+	}
+	if got := a.ProposalsFor(phone, ps, voted); len(got) != 1 || *got[0].Mine != (MyBallot{Choice: 1}) {
+		t.Fatalf("Ana's phone is sent %+v, want her ballot cast on the laptop", got)
+	}
+	a.Left(phone, laptop.ID, true, t0)
+	if a.Changed() {
+		t.Fatal("the others are told that the phone's ballot went to the laptop")
+	}
+	p := closed(t, &a, id)
+	want := []Ballot{{ID: phone.ID, Name: "Ana", Choice: 1}, {ID: ben.ID, Name: "Ben", Choice: 1}}
+	if !slices.Equal(p.Result.Votes, want) || !slices.Equal(p.Voters, []string{phone.ID, ben.ID}) {
+		t.Fatalf("votes %+v, voters %v; want %+v", p.Result.Votes, p.Voters, want)
+	}
+	// The laptop leaving now takes the ballot away, as the phone would.
+	id = open(t, &a, Draft{Question: "Q2", Kind: YesNo})
+	must(t, a.Vote(laptop, id, 0, ""))
+	a.Left(laptop, "", false, t0)
+	if p := closed(t, &a, id); len(p.Voters) != 0 || p.Result.Ballots != 0 {
+		t.Fatalf("a ballot of someone gone is counted: %+v", p)
+	}
+}

@@ -138,7 +138,13 @@ type MyBallot struct {
 }
 
 type ballot struct {
-	by     string // the participant who cast it
+	by string // the participant who holds it: it goes when they leave
+	// shown is the participant the voters name for it: the one who
+	// first cast it. Cast again from another device of the person, or
+	// held by another once that one left, it stays: the others would
+	// else learn that the person changed their ballot, and which
+	// devices are one person.
+	shown  string
 	name   string
 	choice int
 	reason string
@@ -149,8 +155,8 @@ type proposal struct {
 	draft   Draft
 	opened  time.Time
 	closed  time.Time
-	ballots map[string]ballot // ballot key (Member.Ballot) -> ballot; in memory only
-	voters  []string          // who cast the ballots, in the order first cast
+	ballots map[string]ballot // person (Member.Ballot) -> ballot; in memory only
+	voters  []string          // the ballots' shown voters, in the order first cast
 	result  *Result
 }
 
@@ -247,15 +253,14 @@ func (a *Assembly) Vote(m Member, id, choice int, reason string) error {
 		return ErrReasonRequired
 	}
 	key := m.person()
-	if old, voted := p.ballots[key]; !voted {
-		p.voters = append(p.voters, m.ID)
-		a.markChanged(p) // the voters changed; a changed ballot shows nothing
-	} else if old.by != m.ID {
-		// Cast again from another device: the voter shown is this one.
-		p.voters[slices.Index(p.voters, old.by)] = m.ID
-		a.markChanged(p)
+	shown := m.ID
+	if old, voted := p.ballots[key]; voted {
+		shown = old.shown // a changed ballot shows nothing, from whichever device
+	} else {
+		p.voters = append(p.voters, shown)
+		a.markChanged(p) // the voters changed
 	}
-	p.ballots[key] = ballot{by: m.ID, name: m.Name, choice: choice, reason: reason}
+	p.ballots[key] = ballot{by: m.ID, shown: shown, name: m.Name, choice: choice, reason: reason}
 	// The person's devices are sent it (ProposalsFor), changed or not:
 	// the one that cast it may have shown another meanwhile.
 	if a.voted == nil {
@@ -287,9 +292,11 @@ func (a *Assembly) CloseProposal(by Member, id int, now time.Time) error {
 	return nil
 }
 
-// drop takes the ballot participant id cast out of an open vote (one
-// cast from another device by the same person stays), or, if heir is
-// not "", hands it to heir, the same person on another device.
+// drop takes the ballot participant id holds out of an open vote (one
+// cast since from another device by the same person stays, that
+// device's), or, if heir is not "", hands it to heir, the same person
+// on another device, under the voter it was shown as. It reports
+// whether the proposal's state changed.
 func (p *proposal) drop(id, heir string) bool {
 	for key, b := range p.ballots {
 		if b.by != id {
@@ -298,13 +305,10 @@ func (p *proposal) drop(id, heir string) bool {
 		if heir != "" {
 			b.by = heir
 			p.ballots[key] = b
-			if i := slices.Index(p.voters, id); i >= 0 {
-				p.voters[i] = heir
-			}
-		} else {
-			delete(p.ballots, key)
-			p.voters = slices.DeleteFunc(p.voters, func(v string) bool { return v == id })
+			return false // nothing shows it
 		}
+		delete(p.ballots, key)
+		p.voters = slices.DeleteFunc(p.voters, func(v string) bool { return v == b.shown })
 		return true // one ballot a participant at most
 	}
 	return false
@@ -314,7 +318,7 @@ func (p *proposal) count() *Result {
 	r := &Result{Totals: make([]int, len(p.draft.Options)), Winner: -1, Reasons: []Reason{}}
 	byVoter := make(map[string]ballot, len(p.ballots))
 	for _, b := range p.ballots {
-		byVoter[b.by] = b
+		byVoter[b.shown] = b
 	}
 	for _, id := range p.voters {
 		b := byVoter[id]
@@ -324,7 +328,7 @@ func (p *proposal) count() *Result {
 			r.Reasons = append(r.Reasons, Reason{Choice: b.choice, Text: b.reason})
 		}
 		if !p.draft.Secret {
-			r.Votes = append(r.Votes, Ballot{ID: b.by, Name: b.name, Choice: b.choice})
+			r.Votes = append(r.Votes, Ballot{ID: b.shown, Name: b.name, Choice: b.choice})
 		}
 	}
 	slices.SortFunc(r.Reasons, func(x, y Reason) int {
