@@ -88,6 +88,44 @@ func TestABallotCastOnAnotherDeviceOfMineShowsAsMine(t *testing.T) {
 		&& document.querySelector('.ballot-submit').textContent === 'Change ballot'`)
 }
 
+// TestMyBallotStaysShownWhenAnotherDeviceOfMineCastFirst: Ana votes no
+// on her phone, then yes on her laptop. Her ballot stays, for the
+// others, under the phone that cast it first, so the laptop is not
+// among the voters: a vote of the laptop's then refused (one for a
+// proposal that is not there) must leave "Your ballot: Yes" shown,
+// since her person's ballot, which the server sends it (mine), is
+// counted. The page forgot every ballot not under its own id.
+func TestMyBallotStaysShownWhenAnotherDeviceOfMineCastFirst(t *testing.T) {
+	mo, phone, laptop := anaOnPhoneAndLaptop(t, "e2e-ballot-first-elsewhere")
+	if err := mo.OpenProposal("Strike on Monday?", assembly.YesNo, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	waitAt(t, "the laptop", laptop, `!!document.querySelector('#vote-choice-1')`)
+	if err := phone.Vote(1, 1, ""); err != nil {
+		t.Fatal(err)
+	}
+	const shows = `document.querySelector('.vote-mine')?.hidden === false && document.querySelector('.vote-mine').textContent === `
+	waitAt(t, "the laptop", laptop, shows+`'Your ballot: No'`)
+	doAt(t, "the laptop", laptop, tap("#vote-choice-0"), tap(".ballot-submit"))
+	eventually(t, 30*time.Second, "the phone is sent Ana's yes", func() (bool, string) {
+		p, _ := phone.Proposal(1)
+		return p.Mine != nil && p.Mine.Choice == 0 && slices.Equal(p.Voters, []string{phone.ID()}), fmt.Sprintf("%+v", p)
+	})
+	waitAt(t, "the laptop", laptop, shows+`'Your ballot: Yes'`)
+
+	var sent bool
+	if err := laptop.Eval(`(async () => {
+		const { store } = await import('/_/static/store.js');
+		const a = (await import('/_/static/assembly.js')).assemblyOf(store.session);
+		a.addEventListener('refused', () => { window.voteRefused = true; }, { once: true });
+		return a.send({ type: 'vote', proposal: 99, choice: 0 });
+	})()`, &sent); err != nil || !sent {
+		t.Fatalf("the laptop sends a vote for no proposal: %v, sent %v", err, sent)
+	}
+	waitAt(t, "the laptop", laptop, `window.voteRefused === true`)
+	waitAt(t, "the laptop", laptop, shows+`'Your ballot: Yes' && document.querySelector('#vote-choice-0').checked`)
+}
+
 // TestAHandMovedToAnotherDeviceIsNotAnnouncedAgain: Ben's page hears
 // Ana raise her hand on her phone, once. She raises it again on her
 // laptop (the same hand and place, now the laptop's), gets the floor

@@ -108,9 +108,10 @@ export class Assembly extends EventTarget {
         const previous = this.proposals.get(p.id) || null;
         this.proposals.set(p.id, p);
         // Our ballot gone from the voters was dropped (we were made
-        // viewer) or replaced (cast by another device of ours, a
-        // personal link); our person's gone from `mine` was dropped: it
-        // is not ours to show as cast, nor to cast again.
+        // viewer); our person's gone from `mine` was dropped: it is not
+        // ours to show as cast, nor to cast again. (A ballot of our
+        // person's cast on another device of a personal link stays in
+        // the voters under the device that cast it first: `mine` says it.)
         if ((previous?.voters.includes(this.myId) && !p.voters.includes(this.myId)) || (previous?.mine && !p.mine)) {
           this.myBallots.delete(p.id);
         }
@@ -250,12 +251,17 @@ export class Assembly extends EventTarget {
    * A ballot of ours was refused (cast just after we were made viewer,
    * or as the vote closed): the refusal does not say which, so every one
    * the server does not count, ours not among a proposal's voters, is
-   * forgotten. Kept, it would show as cast (made participant again, the
+   * forgotten, or, where our person has one (`mine`, cast on another
+   * device or counted under the one that cast theirs first), is that
+   * one. Kept, it would show as cast (made participant again, the
    * choice ticked) though never counted.
    */
   forgetUncounted() {
     for (const id of [...this.myBallots.keys()]) {
-      if (!this.proposals.get(id)?.voters.includes(this.myId)) this.myBallots.delete(id);
+      const p = this.proposals.get(id);
+      const mine = p?.open ? ballotOf(p.mine) : undefined;
+      if (mine) this.myBallots.set(id, mine);
+      else if (!p?.voters.includes(this.myId)) this.myBallots.delete(id);
     }
   }
 
