@@ -25,6 +25,10 @@ func fileError(flag, value string, err error) error {
 	}
 	var msg string
 	switch who := runningAs(); {
+	case errors.Is(err, fs.ErrPermission) && at == value && pe != nil && pe.Op == "mkdir":
+		// A directory plenum makes (--data-dir) in one its user may not
+		// write: "cannot read it" sent the admin looking for a file.
+		msg = fmt.Sprintf("%s %s: permission denied: plenum runs as %s, who cannot create it; make it for that user: install -d -o %s -m 700 %s", flag, at, who, who, value)
 	case errors.Is(err, fs.ErrPermission) && at == value:
 		msg = fmt.Sprintf("%s %s: permission denied: plenum runs as %s, who cannot read it; chown or chmod it (and the directories above it) so that %s can", flag, at, who, who)
 	case errors.Is(err, fs.ErrPermission): // in a directory plenum keeps

@@ -99,6 +99,11 @@ func TestAnUnreadableFileStopsTheStartNamingItsFlag(t *testing.T) {
 	}
 	acct := file(filepath.Join(server.CertificateDir(withCerts), "acme_account+key"), "a key", 0)
 	plain := dataDir("plain")
+	rootsOnly := filepath.Join(base, "roots")
+	if err := os.Mkdir(rootsOnly, 0o755); err != nil { // nobody may look in, not write
+		t.Fatal(err)
+	}
+	unmade := filepath.Join(rootsOnly, "plenum")
 	config := file(filepath.Join(base, "plenum.conf"), "udp-port = 10000\n", 0)
 	rooms := file(filepath.Join(base, "rooms"), "[council]\n", 0)
 
@@ -112,6 +117,7 @@ func TestAnUnreadableFileStopsTheStartNamingItsFlag(t *testing.T) {
 		{[]string{"--rooms", rooms, "--data-dir", plain, "--turn=false"}, "--rooms " + rooms + ": permission denied"},
 		{[]string{"--data-dir", withSecret, "--turn-port", "0"}, "--data-dir " + withSecret + ": " + secret + ": permission denied: plenum runs as nobody, who cannot use it; give the directory and all in it to that user: chown -R nobody " + withSecret},
 		{[]string{"--data-dir", withKey, "--turn=false"}, "--data-dir " + withKey + ": " + key + ": permission denied"},
+		{[]string{"--data-dir", unmade}, "--data-dir " + unmade + ": permission denied: plenum runs as nobody, who cannot create it; make it for that user: install -d -o nobody -m 700 " + unmade},
 		{[]string{"--data-dir", withCerts, "--domain", "meet.example.org", "--listen", "127.0.0.1:0", "--turn=false"}, "--data-dir " + withCerts + ": " + acct + ": permission denied"},
 	} {
 		args := append([]string{"serve", "--listen", "127.0.0.1:0", "--udp-port", "0", "--tcp-port", "0", "--ice-interface", "lo", "--log-level", "error"}, c.args...)
