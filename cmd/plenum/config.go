@@ -137,6 +137,7 @@ func (o *serveOptions) config(log *slog.Logger) (server.Config, *server.Certific
 		if err := checkPublicIP(ip); err != nil {
 			return fail(err)
 		}
+		warnUnreachablePublicIP(log, ip)
 	}
 	media, bandwidth, codecs, err := o.media.settings()
 	if err != nil {

@@ -125,3 +125,40 @@ func TestAPortInUseByAnotherProgramIsReportedWithItsFlag(t *testing.T) {
 		}
 	}
 }
+
+// A --public-ip participants on the Internet cannot reach (a private
+// address from the cloud console, the README's example left as it is)
+// starts, with a warning that names it and its class; a public one
+// starts without.
+func TestAPublicIPParticipantsCannotReachIsWarnedOf(t *testing.T) {
+	for _, tc := range []struct {
+		ip, class string
+	}{
+		{"10.0.0.7", "private"},
+		{"100.64.1.2", "shared (CGNAT)"},
+		{"203.0.113.7", "documentation"},
+		{"fd00::7", "private (unique local)"},
+		{"198.252.206.16", ""},
+		{"2a01:4f8::7", ""},
+	} {
+		var out strings.Builder
+		var o serveOptions
+		flags := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+		o.register(flags)
+		if err := flags.Parse([]string{"--public-ip", tc.ip, "--data-dir", t.TempDir()}); err != nil {
+			t.Fatal(err)
+		}
+		o.applyDerivedDefaults(flags, flagSources{})
+		if _, _, err := o.config(slog.New(slog.NewTextHandler(&out, nil))); err != nil {
+			t.Errorf("--public-ip %s: refused: %v", tc.ip, err)
+			continue
+		}
+		warned := strings.Contains(out.String(), "level=WARN msg=\"--public-ip "+tc.ip+" is a "+tc.class+" address")
+		if tc.class != "" && !warned {
+			t.Errorf("--public-ip %s: no warning that it is a %s address; logged:\n%s", tc.ip, tc.class, out.String())
+		}
+		if tc.class == "" && strings.Contains(out.String(), "--public-ip") {
+			t.Errorf("--public-ip %s, a public address: warned of:\n%s", tc.ip, out.String())
+		}
+	}
+}
