@@ -87,16 +87,11 @@ const assemblyEvery = 200 * time.Millisecond
 // room's assembly changes (assemblyEvery, 200 ms, unless set): a test
 // whose set-up makes a hundred decisions one after the other, each
 // waiting for the news of the last, shortens it.
-func (m *Manager) SetAssemblyEvery(d time.Duration) { m.assemblyEvery.Store(int64(d)) }
+func (m *Manager) SetAssemblyEvery(d time.Duration) { m.assemblyEvery.set(d) }
 
 // AssemblyEvery is the least time between two broadcasts of a room's
 // assembly changes.
-func (m *Manager) AssemblyEvery() time.Duration {
-	if d := time.Duration(m.assemblyEvery.Load()); d > 0 {
-		return d
-	}
-	return assemblyEvery
-}
+func (m *Manager) AssemblyEvery() time.Duration { return m.assemblyEvery.or(assemblyEvery) }
 
 // broadcastAssemblyLocked tells everybody what changed in the assembly,
 // now or, in a burst, with the changes that follow (AssemblyEvery).

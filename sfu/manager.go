@@ -6,7 +6,6 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -51,16 +50,10 @@ type Manager struct {
 	// onLeave is told of every participant who leaves (see OnLeave).
 	onLeave func(participantID string)
 	// resumeGrace is how long a participant who lost its connection is
-	// kept (resume.go), in nanoseconds; zero means DefaultResumeGrace.
-	// Atomic: it is read with participant locks held.
-	resumeGrace atomic.Int64
-	// returnHold is how long a participant whose client left saying it
-	// returns (its page reloading) is kept (returning.go); 0 for
-	// DefaultReturnHold.
-	returnHold atomic.Int64
-	// assemblyEvery is the least time between two broadcasts of a room's
-	// assembly changes (deciding.go); 0 for assemblyEvery.
-	assemblyEvery atomic.Int64
+	// kept (resume.go), returnHold one whose client left saying it
+	// returns (returning.go), and assemblyEvery the least time between
+	// two broadcasts of a room's assembly changes (deciding.go).
+	resumeGrace, returnHold, assemblyEvery durationSetting
 
 	// attempts counts wrong room passwords, by room and by client
 	// address (attempts.go).

@@ -40,15 +40,10 @@ var (
 
 // SetResumeGrace sets how long a participant whose connection was lost
 // is kept (DefaultResumeGrace unless set; tests shorten it).
-func (m *Manager) SetResumeGrace(d time.Duration) { m.resumeGrace.Store(int64(d)) }
+func (m *Manager) SetResumeGrace(d time.Duration) { m.resumeGrace.set(d) }
 
 // ResumeGrace is how long a participant whose connection was lost is kept.
-func (m *Manager) ResumeGrace() time.Duration {
-	if d := time.Duration(m.resumeGrace.Load()); d > 0 {
-		return d
-	}
-	return DefaultResumeGrace
-}
+func (m *Manager) ResumeGrace() time.Duration { return m.resumeGrace.or(DefaultResumeGrace) }
 
 // lossState is what a participant has lost, under Participant.mu.
 type lossState struct {

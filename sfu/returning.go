@@ -27,16 +27,11 @@ const DefaultReturnHold = 10 * time.Second
 
 // SetReturnHold sets how long a participant whose client left saying it
 // returns is kept (DefaultReturnHold unless set; tests shorten it).
-func (m *Manager) SetReturnHold(d time.Duration) { m.returnHold.Store(int64(d)) }
+func (m *Manager) SetReturnHold(d time.Duration) { m.returnHold.set(d) }
 
 // ReturnHold is how long a participant whose client left saying it
 // returns is kept.
-func (m *Manager) ReturnHold() time.Duration {
-	if d := time.Duration(m.returnHold.Load()); d > 0 {
-		return d
-	}
-	return DefaultReturnHold
-}
+func (m *Manager) ReturnHold() time.Duration { return m.returnHold.or(DefaultReturnHold) }
 
 // ExpectReturn keeps the participant for the return hold: its client
 // leaves, saying it comes back at once with new peer connections. Its
