@@ -14,6 +14,12 @@ var routine = []string{
 	"read/write on closed pipe",              // Failed to read from candidate…
 	"connecting canceled by caller",          // Failed to start manager: closed before connected
 	"the DTLS transport has not started yet", // …failed to open SrtpSession: the same
+	// RTCP about a track just unbound (its publisher left, a
+	// renegotiation removed it) or not bound yet, still in flight.
+	"Incoming unhandled RTCP ssrc",
+	// A client's first DTLS packet before the server's endpoint for it
+	// is made: pion queues it and hands it over.
+	", adding to queue size(", // mux: no endpoint for packet starting with 22 (not "not adding": dropped)
 }
 
 // isRoutine reports whether msg is one of routine's.
