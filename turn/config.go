@@ -71,6 +71,14 @@ type Config struct {
 	// datagram to such an address and must be safe for concurrent use.
 	// Optional.
 	OwnAddrs func() []netip.AddrPort
+	// PublicAddrs maps each address the SFU's media sockets are advertised
+	// at behind 1:1 NAT (a public IP with the media port) to the socket's
+	// local address. A relay sends a client's datagrams for such an
+	// address to the local one, and presents the SFU's answers, which
+	// come from the local one, as from the public address whose
+	// permission the client holds: many clouds do not route what the
+	// machine sends to its own public address back to it. Optional.
+	PublicAddrs map[netip.AddrPort]netip.AddrPort
 
 	// Active, if set, reports whether the participant id of a credential is
 	// still in a meeting. A credential outlives its holder's meeting (12

@@ -154,7 +154,18 @@ func (c *relayConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 		return len(p), nil
 	}
 
-	return c.PacketConn.WriteTo(p, addr)
+	return c.PacketConn.WriteTo(p, c.s.hairpin.local(addr))
+}
+
+// ReadFrom reads a peer's datagram. One from the SFU's local socket is
+// from the public address the client knows it by (Config.PublicAddrs).
+func (c *relayConn) ReadFrom(p []byte) (int, net.Addr, error) {
+	n, from, err := c.PacketConn.ReadFrom(p)
+	if err != nil {
+		return n, from, err
+	}
+
+	return n, c.s.hairpin.public(from), nil
 }
 
 // Close closes the socket and releases the quota slot once.

@@ -44,6 +44,7 @@ type Server struct {
 	// selfCheckPeer is SelfCheck's echo socket while it runs: a peer on
 	// an own address at a port other than the SFU's.
 	selfCheckPeer atomic.Pointer[netip.AddrPort]
+	hairpin       *hairpin // nil without Config.PublicAddrs
 
 	pion    *pionturn.Server
 	udp     *turnPacketConn
@@ -67,6 +68,7 @@ func New(cfg Config) (*Server, error) {
 		cfg:      cfg,
 		log:      cfg.Logger.With("component", "turn"),
 		policy:   newPeerPolicy(cfg.AllowPeers, relayIP, cfg.OwnAddrs),
+		hairpin:  newHairpin(cfg.PublicAddrs),
 		quota:    newAllocQuota(cfg.MaxAllocationsPerUser, cfg.MaxAllocations),
 		bw:       newBandwidth(cfg.RelayBytesPerSecond),
 		conns:    newConnTracker(),

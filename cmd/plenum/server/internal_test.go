@@ -93,3 +93,33 @@ func TestThePublicAddressesBehindNATAreTheSFUsOwn(t *testing.T) {
 		}
 	}
 }
+
+// Behind 1:1 NAT a relay reaches the SFU at the local socket behind its
+// public address: the one at the relay address when there is one, of
+// the public address's family, and never a loopback one if another will do.
+func TestAPublicAddressLeadsToTheLocalSocketBehindIt(t *testing.T) {
+	media := []netip.AddrPort{
+		netip.MustParseAddrPort("127.0.0.1:10000"),
+		netip.MustParseAddrPort("10.0.0.4:10000"),
+		netip.MustParseAddrPort("10.0.0.5:10000"),
+		netip.MustParseAddrPort("[fd00::5]:10000"),
+	}
+	cases := []struct {
+		relay net.IP
+		want  map[string]string
+	}{
+		{net.ParseIP("10.0.0.5"), map[string]string{"203.0.113.7:10000": "10.0.0.5:10000", "[2001:db8::7]:10000": "[fd00::5]:10000"}},
+		{net.ParseIP("10.0.0.9"), map[string]string{"203.0.113.7:10000": "10.0.0.4:10000", "[2001:db8::7]:10000": "[fd00::5]:10000"}},
+	}
+	for _, c := range cases {
+		got := publicToLocal([]string{"203.0.113.7", "2001:db8::7"}, media, c.relay)
+		if len(got) != len(c.want) {
+			t.Errorf("relay %s: %v, want %v", c.relay, got, c.want)
+		}
+		for public, local := range c.want {
+			if l := got[netip.MustParseAddrPort(public)]; l != netip.MustParseAddrPort(local) {
+				t.Errorf("relay %s: %s leads to %v, want %s", c.relay, public, l, local)
+			}
+		}
+	}
+}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/plenum-meet/plenum/cmd/plenum/server"
 	"github.com/plenum-meet/plenum/sfu"
+	"github.com/plenum-meet/plenum/sfu/sfutest"
 	"github.com/plenum-meet/plenum/signaling/client"
 	"github.com/plenum-meet/plenum/turn"
 )
@@ -160,6 +161,21 @@ func TestRelayOnlyParticipantGetsMediaThroughBuiltInTURN(t *testing.T) {
 	waitUntil(t, 10*time.Second, "every allocation released when the participants leave", func() bool {
 		return srv.TURN().Allocations() == 0
 	})
+}
+
+// On clouds with 1:1 NAT the SFU is advertised at a public address
+// (--public-ip) that the machine itself often cannot reach: the provider
+// does not route a datagram back to the machine it came from. A relay
+// sends to the SFU's advertised address, so participants who can use
+// only TURN got no media. 192.0.2.1 (documentation) stands for that
+// public address: in a namespace with only lo nothing reaches it.
+func TestRelayOnlyParticipantsGetMediaWhereTheHostCannotReachItsPublicAddress(t *testing.T) {
+	sfutest.OnlyLoopback(t)
+	srv, _ := startWith(t, func(cfg *server.Config) { cfg.Network.PublicIPs = []string{"192.0.2.1"} })
+	ana := dial(t, srv, "Ana", true)
+	ben := dial(t, srv, "Ben", true)
+	waitUntil(t, 20*time.Second, "Ben, relay only, receives Ana", func() bool { return receivesBoth(ben, ana.ID()) })
+	waitUntil(t, 20*time.Second, "Ana, relay only, receives Ben", func() bool { return receivesBoth(ana, ben.ID()) })
 }
 
 // allocateWith asks the built-in TURN server for a relay with the TURN

@@ -51,6 +51,7 @@ func (s *Server) startTURN(cfg TURNConfig, publicIPs []string) error {
 	}
 	own := ownAddrs(s.engine.MediaAddrs(), hostAddrs(publicIPs, tc.RelayIP))
 	tc.OwnAddrs = func() []netip.AddrPort { return own }
+	tc.PublicAddrs = publicToLocal(publicIPs, s.engine.MediaAddrs(), tc.RelayIP)
 	// Credentials are for participants in a meeting: one who left keeps
 	// an unexpired credential, but no relay (ReleaseUser ended those).
 	tc.Active = s.manager.Present
@@ -93,6 +94,47 @@ func hostAddrs(publicIPs []string, relayIP net.IP) []netip.Addr {
 	}
 	if ip, ok := netip.AddrFromSlice(relayIP); ok {
 		out = append(out, ip.Unmap())
+	}
+	return out
+}
+
+// publicToLocal pairs each media port at each public address (--public-ip)
+// with the local socket behind it: of the media sockets of the public
+// address's family, the one at the relay address if there is one (what the
+// README's deployment sets), else the first that is not loopback, else the
+// first.
+func publicToLocal(publicIPs []string, media []netip.AddrPort, relayIP net.IP) map[netip.AddrPort]netip.AddrPort {
+	relay, _ := netip.AddrFromSlice(relayIP)
+	relay = relay.Unmap()
+	out := map[netip.AddrPort]netip.AddrPort{}
+	for _, p := range publicIPs {
+		public, err := netip.ParseAddr(p)
+		if err != nil {
+			continue
+		}
+		public = public.Unmap()
+		byPort := map[uint16]netip.AddrPort{}
+		rank := func(a netip.AddrPort) int {
+			switch {
+			case a.Addr() == relay:
+				return 0
+			case !a.Addr().IsLoopback():
+				return 1
+			}
+			return 2
+		}
+		for _, a := range media {
+			a = netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
+			if a.Addr().Is4() != public.Is4() || a.Addr().IsUnspecified() {
+				continue
+			}
+			if best, ok := byPort[a.Port()]; !ok || rank(a) < rank(best) {
+				byPort[a.Port()] = a
+			}
+		}
+		for port, local := range byPort {
+			out[netip.AddrPortFrom(public, port)] = local
+		}
 	}
 	return out
 }
