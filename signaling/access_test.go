@@ -788,6 +788,18 @@ func TestLinkSetsTheRoomPassword(t *testing.T) {
 	}
 	s.refused(t, client.Config{Room: "council", Name: "Ben"}, signaling.CodePasswordRequired)
 	s.dial(t, client.Config{Room: "council", Name: "Ben", Password: "hunter2 hunter2"})
+	// A new password is the room's; the link, which needs none, still
+	// opens it (a password never bound a link: rotate-key voids links).
+	for _, pw := range []string{"", "a new one"} { // each change seen in the room's state
+		if err := chair.ChangeRoom(client.RoomSettings{Password: strp(pw)}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the password changed", func() bool { return chair.RoomState().Password == (pw != "") })
+	}
+	s.refused(t, client.Config{Room: "council", Name: "Eve", Password: "hunter2 hunter2"}, signaling.CodeWrongPassword)
+	if cleo := s.dial(t, client.Config{Room: "council", Name: "Cleo", Token: tok}); cleo.Role() != sfu.RoleModerator {
+		t.Fatalf("the link's second holder is %s", cleo.Role())
+	}
 }
 
 func TestWrongPasswordsAreThrottled(t *testing.T) {

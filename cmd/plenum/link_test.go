@@ -66,6 +66,10 @@ func TestLinkCommandSignsAJoinURL(t *testing.T) {
 	if c.Role != auth.RoleModerator || c.Name != "Chair" || !auth.CheckPassword(c.Password, "s3cret pass") {
 		t.Fatalf("claims %+v", c)
 	}
+	// Read without the key, the link holds its password's hash sealed.
+	if shown, _, _, err := auth.ParseToken(tok); err != nil || shown.Password != "" || shown.ShownPassword != "" || shown.SealedPassword == "" {
+		t.Fatalf("the link read without the key: %+v, %v; want its password sealed", shown, err)
+	}
 	if d := time.Until(c.ExpiresAt()); d < 7*24*time.Hour-time.Minute || d > 7*24*time.Hour {
 		t.Errorf("expires in %v, want 7 days", d)
 	}

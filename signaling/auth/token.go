@@ -14,7 +14,8 @@
 // payload is a JSON object with short keys (see Claims); mac is the
 // first 16 bytes of HMAC-SHA256(key, "plenum-link-v1." + payload part).
 // A link of a moderator for room "council" valid a day is about 140
-// characters.
+// characters; one that sets a room password about 260, the password's
+// hash sealed under the key (see seal.go).
 package auth
 
 import (
@@ -51,8 +52,10 @@ const (
 	macBytes = 16
 	// idBytes is the length of a token's random id.
 	idBytes = 6
-	// tokenVersion is the format version inside the payload (v).
-	tokenVersion = 1
+	// tokenVersion is the format version inside the payload (v): 2
+	// seals a password's hash, where 1 showed it. Version 1 links
+	// without a password are still accepted: they show nothing more.
+	tokenVersion = 2
 	// macContext separates this MAC from any other use of the key.
 	macContext = "plenum-link-v1."
 	// maxNameRunes bounds a display name in a token (as in the protocol).
@@ -73,7 +76,8 @@ func ValidRole(role string) bool {
 
 // Claims are what a token says.
 type Claims struct {
-	// Version is the token format, 1.
+	// Version is the token format: 2, or 1 for a link signed before
+	// passwords were sealed.
 	Version int `json:"v"`
 	// ID is random, unique per token: it names the link in logs and bans.
 	ID string `json:"i"`
@@ -92,8 +96,15 @@ type Claims struct {
 	Name string `json:"n,omitempty"`
 	// Password, if set, is a password hash (see HashPassword) that
 	// becomes the room's password when the holder enters a room that
-	// has none.
-	Password string `json:"p,omitempty"`
+	// has none. It never travels as it is: Sign seals it into
+	// SealedPassword, Verify opens it from there.
+	Password string `json:"-"`
+	// SealedPassword is Password sealed under the server's key, which
+	// only the server can open (see seal.go).
+	SealedPassword string `json:"s,omitempty"`
+	// ShownPassword is where version 1 links carried the hash in the
+	// clear; a link that has one is refused.
+	ShownPassword string `json:"p,omitempty"`
 }
 
 // ExpiresAt is Expires as a time.
@@ -101,8 +112,12 @@ func (c *Claims) ExpiresAt() time.Time { return time.Unix(c.Expires, 0) }
 
 func (c *Claims) check() error {
 	switch {
-	case c.Version != tokenVersion:
+	case c.Version != tokenVersion && c.Version != 1:
 		return fmt.Errorf("%w: format version %d", ErrMalformed, c.Version)
+	case c.ShownPassword != "":
+		return errRetired
+	case c.SealedPassword != "" && c.Version == 1:
+		return fmt.Errorf("%w: a sealed password in a version 1 link", ErrMalformed)
 	case c.Room == "" || len(c.Room) > 64:
 		return fmt.Errorf("%w: no room", ErrMalformed)
 	case !ValidRole(c.Role):
@@ -122,8 +137,9 @@ func (c *Claims) check() error {
 var b64 = base64.RawURLEncoding.Strict()
 
 // ParseToken splits a token and decodes its claims without checking its
-// signature: what it returns is not to be trusted until Verify says so.
-// payload is the signed part, mac the signature.
+// signature: what it returns is not to be trusted until Verify says so,
+// and its Password is empty until Verify opens it. payload is the
+// signed part, mac the signature.
 func ParseToken(token string) (claims *Claims, payload string, mac []byte, err error) {
 	if len(token) > MaxTokenLength {
 		return nil, "", nil, fmt.Errorf("%w: longer than %d bytes", ErrMalformed, MaxTokenLength)
@@ -162,6 +178,12 @@ func sign(key []byte, c Claims) (string, error) {
 	}
 	if err := c.check(); err != nil {
 		return "", err
+	}
+	if c.Password != "" {
+		var err error
+		if c.SealedPassword, err = sealPassword(key, &c); err != nil {
+			return "", err
+		}
 	}
 	raw, err := json.Marshal(c)
 	if err != nil {
@@ -206,6 +228,11 @@ func signedBy(key []byte, keyID, token string) (*Claims, error) {
 			return nil, fmt.Errorf("%w: signed with key %s, which is no longer in use (the key was rotated)", ErrBadSignature, c.KeyID)
 		}
 		return nil, ErrBadSignature
+	}
+	if c.SealedPassword != "" {
+		if c.Password, err = openPassword(key, c); err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
 }
