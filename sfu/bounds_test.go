@@ -15,11 +15,11 @@ type quietSignaler struct{}
 
 func (quietSignaler) Welcome(ParticipantInfo, []ParticipantInfo)          {}
 func (quietSignaler) SendDescription(PeerRole, webrtc.SessionDescription) {}
-func (quietSignaler) ParticipantJoined(ParticipantInfo)                   {}
-func (quietSignaler) ParticipantUpdated(ParticipantInfo)                  {}
-func (quietSignaler) ParticipantLeft(string)                              {}
+func (quietSignaler) ParticipantJoined(*Shared[ParticipantInfo])          {}
+func (quietSignaler) ParticipantUpdated(*Shared[ParticipantInfo])         {}
+func (quietSignaler) ParticipantLeft(*Shared[string])                     {}
 func (quietSignaler) LayersWanted(string, int)                            {}
-func (quietSignaler) DominantSpeaker(string)                              {}
+func (quietSignaler) DominantSpeaker(*Shared[string])                     {}
 func (quietSignaler) Fail(error)                                          {}
 
 func newLoopbackManager(t *testing.T) *Manager {

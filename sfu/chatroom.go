@@ -26,7 +26,8 @@ var (
 
 // ChatSignaler carries chat messages and reactions. A Signaler that
 // implements it receives them; like Signaler's, its methods are called
-// with the room lock held and must only queue.
+// with the room lock held and must only queue, and a message or a
+// reaction comes as one Shared for all its recipients.
 type ChatSignaler interface {
 	// ChatHistory gives a newcomer the messages it may see that were
 	// sent before it came, oldest first, and a resumed participant all
@@ -34,10 +35,16 @@ type ChatSignaler interface {
 	// called when there are none.
 	ChatHistory(messages []chat.Message)
 	// Chat delivers a new message, to its sender too.
-	Chat(m chat.Message)
-	// Reaction tells that participant from reacted with emoji, to the
-	// sender too.
-	Reaction(from, emoji string)
+	Chat(m *Shared[chat.Message])
+	// Reaction tells of a reaction, to its sender too.
+	Reaction(r *Shared[Reaction])
+}
+
+// Reaction is a participant's reaction: participant From reacted with
+// Emoji, one of chat.Reactions.
+type Reaction struct {
+	From  string
+	Emoji string
 }
 
 func chatSignals(sig Signaler) ChatSignaler {
@@ -50,8 +57,8 @@ func chatSignals(sig Signaler) ChatSignaler {
 type noChatSignals struct{}
 
 func (noChatSignals) ChatHistory([]chat.Message) {}
-func (noChatSignals) Chat(chat.Message)          {}
-func (noChatSignals) Reaction(string, string)    {}
+func (noChatSignals) Chat(*Shared[chat.Message]) {}
+func (noChatSignals) Reaction(*Shared[Reaction]) {}
 
 // Chat sends text to everybody in the room, or only to participant to
 // when to is not empty. Every role may chat: for a viewer it is the one
@@ -73,7 +80,8 @@ func (p *Participant) Chat(to, text string) error {
 			return ErrNoRecipient
 		}
 	}
-	m := r.chat.Add(chat.Message{From: p.id, Name: p.Info().Name, To: to, Text: text, Time: time.Now().UnixMilli()})
+	// A private message is the same for its sender and its recipient.
+	m := Share(r.chat.Add(chat.Message{From: p.id, Name: p.Info().Name, To: to, Text: text, Time: time.Now().UnixMilli()}))
 	if recipient != nil {
 		chatSignals(p.sig).Chat(m)
 		chatSignals(recipient.sig).Chat(m)
@@ -97,8 +105,9 @@ func (p *Participant) React(emoji string) error {
 	if !slices.Contains(r.participants, p) {
 		return nil
 	}
+	reaction := Share(Reaction{From: p.id, Emoji: emoji})
 	for _, o := range r.participants {
-		chatSignals(o.sig).Reaction(p.id, emoji)
+		chatSignals(o.sig).Reaction(reaction)
 	}
 	return nil
 }

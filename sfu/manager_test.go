@@ -228,8 +228,10 @@ type watchingSignaler struct {
 	told []string
 }
 
-func (w *watchingSignaler) ParticipantUpdated(p ParticipantInfo) { w.note("updated " + p.ID) }
-func (w *watchingSignaler) ParticipantLeft(id string)            { w.note("left " + id) }
+func (w *watchingSignaler) ParticipantUpdated(p *Shared[ParticipantInfo]) {
+	w.note("updated " + p.Value.ID)
+}
+func (w *watchingSignaler) ParticipantLeft(id *Shared[string]) { w.note("left " + id.Value) }
 
 func (w *watchingSignaler) note(event string) {
 	w.mu.Lock()

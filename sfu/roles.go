@@ -156,7 +156,7 @@ type RoomSignaler interface {
 	RoleChanged(role Role)
 	// RoomStateChanged tells the room's settings, after the welcome and
 	// whenever they change.
-	RoomStateChanged(state RoomState)
+	RoomStateChanged(state *Shared[RoomState])
 	// ForcedMute tells a participant that moderator by muted its
 	// microphone (audio) or camera (video); by is "" when the server
 	// only repeats it (an unmute refused in ask-to-unmute mode).
@@ -183,13 +183,13 @@ func roomSignals(sig Signaler) RoomSignaler {
 
 type noRoomSignals struct{}
 
-func (noRoomSignals) Waiting(string)                {}
-func (noRoomSignals) LobbyChanged(LobbyEntry, bool) {}
-func (noRoomSignals) RoleChanged(Role)              {}
-func (noRoomSignals) RoomStateChanged(RoomState)    {}
-func (noRoomSignals) ForcedMute(string, bool, bool) {}
-func (noRoomSignals) UnmuteRequested(string)        {}
-func (noRoomSignals) UnmuteAllowed()                {}
+func (noRoomSignals) Waiting(string)                      {}
+func (noRoomSignals) LobbyChanged(LobbyEntry, bool)       {}
+func (noRoomSignals) RoleChanged(Role)                    {}
+func (noRoomSignals) RoomStateChanged(*Shared[RoomState]) {}
+func (noRoomSignals) ForcedMute(string, bool, bool)       {}
+func (noRoomSignals) UnmuteRequested(string)              {}
+func (noRoomSignals) UnmuteAllowed()                      {}
 
 // Role is the participant's role in its room.
 func (p *Participant) Role() Role {
@@ -283,11 +283,7 @@ func (r *Room) muteLocked(by string, target *Participant, audio, video bool) hel
 	info := target.info
 	target.mu.Unlock()
 	roomSignals(target.sig).ForcedMute(by, audio, video)
-	for _, o := range r.participants {
-		if o != target {
-			o.sig.ParticipantUpdated(info)
-		}
-	}
+	r.tellOthersLocked(target, info)
 	return k
 }
 
@@ -417,12 +413,7 @@ func (r *Room) setRoleLocked(target *Participant, role Role) {
 		r.assembly.Demoted(target.id, r.ballotHeirLocked(target), now) // a viewer neither speaks nor votes
 		r.broadcastAssemblyLocked(now)
 	}
-	info := target.Info()
-	for _, o := range r.participants {
-		if o != target {
-			o.sig.ParticipantUpdated(info)
-		}
-	}
+	r.tellOthersLocked(target, target.Info())
 	if role == RoleModerator {
 		rs := roomSignals(target.sig)
 		for _, w := range r.access.lobby {
@@ -514,7 +505,7 @@ func (r *Room) stateLocked() RoomState {
 }
 
 func (r *Room) broadcastStateLocked() {
-	st := r.stateLocked()
+	st := Share(r.stateLocked())
 	for _, o := range r.participants {
 		roomSignals(o.sig).RoomStateChanged(st)
 	}

@@ -72,8 +72,9 @@ func (r *Room) followSpeakers() {
 				continue
 			}
 			r.mu.Lock()
+			told := Share(id)
 			for _, p := range r.participants {
-				p.sig.DominantSpeaker(id)
+				p.sig.DominantSpeaker(told)
 			}
 			r.mu.Unlock()
 		}
@@ -108,7 +109,7 @@ func (r *Room) add(p *Participant, req *JoinRequest) error {
 		req.Admitted(p)
 	}
 	r.greetLocked(p, r.participants)
-	info := p.Info()
+	info := Share(p.Info())
 	for _, o := range r.participants {
 		o.sig.ParticipantJoined(info)
 	}
@@ -133,14 +134,14 @@ func (r *Room) greetLocked(p *Participant, others []*Participant) {
 	info := p.Info()
 	p.sig.Welcome(info, infos)
 	rs := roomSignals(p.sig)
-	rs.RoomStateChanged(r.stateLocked())
+	rs.RoomStateChanged(Share(r.stateLocked()))
 	if info.Role == RoleModerator {
 		for _, w := range r.access.lobby {
 			rs.LobbyChanged(w.entry(), true)
 		}
 	}
 	if id := r.speakers.Dominant(); id != "" {
-		p.sig.DominantSpeaker(id)
+		p.sig.DominantSpeaker(Share(id))
 	}
 	r.sendAssemblyLocked(p, time.Now())
 	// Resumed, the client also gets what was said while it was away.
@@ -158,9 +159,10 @@ func (r *Room) remove(p *Participant) {
 	defer r.countLocked()
 	r.speakers.Remove(p.id)
 	r.holds.remove(p.id, holdAudio|holdVideo)
+	left := Share(p.id)
 	for _, o := range r.participants {
 		o.forgetViews(p.id)
-		o.sig.ParticipantLeft(p.id)
+		o.sig.ParticipantLeft(left)
 	}
 	r.assembly.Left(p.person(), r.ballotHeirLocked(p), r.personStaysLocked(p), time.Now())
 	r.broadcastAssemblyLocked(time.Now())
@@ -242,10 +244,16 @@ func (r *Room) broadcastUpdateLocked(p *Participant) {
 	if !slices.Contains(r.participants, p) {
 		return
 	}
-	info := p.Info()
+	r.tellOthersLocked(p, p.Info())
+}
+
+// tellOthersLocked tells everybody but p of p's new state, info, one
+// encoding for all. r.mu must be held.
+func (r *Room) tellOthersLocked(p *Participant, info ParticipantInfo) {
+	shared := Share(info)
 	for _, o := range r.participants {
 		if o != p {
-			o.sig.ParticipantUpdated(info)
+			o.sig.ParticipantUpdated(shared)
 		}
 	}
 }

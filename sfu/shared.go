@@ -3,11 +3,14 @@ package sfu
 import "sync"
 
 // Shared is one message the room sends alike to several participants
-// (each of its members, at a change of the assembly): Value is what it
-// says, and Encoded keeps the encoding the first signaler makes of it
-// for the others. A proposal closing in a room of 300 is then encoded
-// once, not 300 times under the room's lock, and the 300 queues share
-// its bytes. Nothing may change Value, nor the bytes, once shared.
+// (an arrival, a change, a chat message, the assembly's state): Value
+// is what it says, and Encoded keeps the encoding the first signaler
+// makes of it for the others. A proposal closing in a room of 300, or
+// each arrival of a join storm, is then encoded once, not 300 times
+// under the room's lock, and the queues share its bytes. What differs
+// by recipient (a participant's own ballot or hand, the chat history
+// it may see) is shared by none or given a Shared of its own. Nothing
+// may change Value, nor the bytes, once shared.
 type Shared[T any] struct {
 	// Value is the message's content, the same for every recipient.
 	Value T

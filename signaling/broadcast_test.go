@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -92,4 +93,68 @@ func BenchmarkBroadcastingAProposalCloseTo300Sessions(b *testing.B) {
 	b.Run("each", func(b *testing.B) {
 		run(b, func(s *session) { s.sendJSON(proposalMessage{Type: TypeProposal, Proposal: ps}) })
 	})
+}
+
+// What goes alike to everybody in a room (an arrival, a change, a chat
+// message, a reaction, a departure) is encoded once and the same bytes
+// queued for each: in a join storm of 200 each arrival was encoded for
+// up to 199 others. A private message still reaches its sender and its
+// recipient only.
+func TestWhatGoesAlikeToEveryoneIsEncodedOnce(t *testing.T) {
+	const people = 30
+	m := newBigMeeting(t, people)
+	m.drainAll()
+	m.join("Newcomer")
+	sharedBy(t, "the arrival", m.sessions[:people], TypeParticipantJoined)
+	newcomer := m.sessions[people]
+	m.do(newcomer, `{"type":"mute","audio":true,"video":true}`)
+	sharedBy(t, "the update", m.sessions[:people], TypeParticipantUpdated)
+	m.do(newcomer, `{"type":"chat","text":"Hello all"}`)
+	sharedBy(t, "a chat message", m.sessions, TypeChat)
+	m.do(newcomer, `{"type":"react","emoji":"👍"}`)
+	sharedBy(t, "a reaction", m.sessions, TypeReaction)
+	m.do(m.sessions[0], `{"type":"room-settings","lobby":true}`)
+	sharedBy(t, "the room's settings", m.sessions, TypeRoomState)
+
+	to := m.sessions[7].getParticipant().ID()
+	m.do(newcomer, fmt.Sprintf(`{"type":"chat","to":%q,"text":"Just for you"}`, to))
+	sharedBy(t, "a private message", []*session{newcomer, m.sessions[7]}, TypeChat)
+	for i, s := range m.sessions {
+		if i != 7 && s != newcomer && len(sentOf(s, TypeChat)) > 0 {
+			t.Fatalf("participant %d was sent a private message to another", i)
+		}
+	}
+	newcomer.getParticipant().Leave()
+	sharedBy(t, "the departure", m.sessions[:people], TypeParticipantLeft)
+}
+
+// sharedBy checks that each of sessions was sent one message of type
+// typ, the same bytes for all.
+func sharedBy(t *testing.T, what string, sessions []*session, typ string) {
+	t.Helper()
+	var first []byte
+	for i, s := range sessions {
+		got := sentOf(s, typ)
+		if len(got) != 1 {
+			t.Fatalf("%s: participant %d was sent %d messages of type %s, want 1", what, i, len(got), typ)
+		}
+		if first == nil {
+			first = got[0]
+		} else if unsafe.SliceData(got[0]) != unsafe.SliceData(first) {
+			t.Fatalf("%s: participant %d was sent its own encoding of %s, not the one shared", what, i, got[0])
+		}
+	}
+}
+
+// sentOf takes what is queued for s and returns the messages of type
+// typ.
+func sentOf(s *session, typ string) [][]byte {
+	var of [][]byte
+	for _, data := range drain(s) {
+		var m struct{ Type string }
+		if json.Unmarshal(data, &m) == nil && m.Type == typ {
+			of = append(of, data)
+		}
+	}
+	return of
 }

@@ -116,10 +116,10 @@ func (s *session) ChatHistory(messages []chat.Message) {
 	s.sendJSON(chatHistoryMessage{Type: TypeChatHistory, Messages: messages})
 }
 
-func (s *session) Chat(m chat.Message) {
-	s.sendJSON(chatMessage{Type: TypeChat, Message: m})
+func (s *session) Chat(m *sfu.Shared[chat.Message]) {
+	sendShared(s, m, func(m chat.Message) any { return chatMessage{Type: TypeChat, Message: m} })
 }
 
-func (s *session) Reaction(from, emoji string) {
-	s.sendJSON(reactionMessage{Type: TypeReaction, From: from, Emoji: emoji})
+func (s *session) Reaction(r *sfu.Shared[sfu.Reaction]) {
+	sendShared(s, r, func(r sfu.Reaction) any { return reactionMessage{Type: TypeReaction, From: r.From, Emoji: r.Emoji} })
 }

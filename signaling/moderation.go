@@ -276,8 +276,8 @@ func (s *session) RoleChanged(role sfu.Role) {
 	s.sendJSON(roleMessage{Type: TypeRole, Role: role})
 }
 
-func (s *session) RoomStateChanged(st sfu.RoomState) {
-	s.sendJSON(roomStateMessage{Type: TypeRoomState, RoomState: st})
+func (s *session) RoomStateChanged(st *sfu.Shared[sfu.RoomState]) {
+	sendShared(s, st, func(st sfu.RoomState) any { return roomStateMessage{Type: TypeRoomState, RoomState: st} })
 }
 
 func (s *session) ForcedMute(by string, audio, video bool) {

@@ -573,16 +573,20 @@ func (s *session) SendDescription(pc sfu.PeerRole, desc webrtc.SessionDescriptio
 	s.sendJSON(descriptionMessage{Type: desc.Type.String(), PC: pc, SDP: desc.SDP})
 }
 
-func (s *session) ParticipantJoined(p sfu.ParticipantInfo) {
-	s.sendJSON(participantMessage{Type: TypeParticipantJoined, Participant: p})
+func (s *session) ParticipantJoined(p *sfu.Shared[sfu.ParticipantInfo]) {
+	sendShared(s, p, func(p sfu.ParticipantInfo) any {
+		return participantMessage{Type: TypeParticipantJoined, Participant: p}
+	})
 }
 
-func (s *session) ParticipantUpdated(p sfu.ParticipantInfo) {
-	s.sendJSON(participantMessage{Type: TypeParticipantUpdated, Participant: p})
+func (s *session) ParticipantUpdated(p *sfu.Shared[sfu.ParticipantInfo]) {
+	sendShared(s, p, func(p sfu.ParticipantInfo) any {
+		return participantMessage{Type: TypeParticipantUpdated, Participant: p}
+	})
 }
 
-func (s *session) ParticipantLeft(id string) {
-	s.sendJSON(leftMessage{Type: TypeParticipantLeft, ID: id})
+func (s *session) ParticipantLeft(id *sfu.Shared[string]) {
+	sendShared(s, id, func(id string) any { return leftMessage{Type: TypeParticipantLeft, ID: id} })
 }
 
 func (s *session) LayersWanted(mid string, highest int) {
@@ -593,8 +597,8 @@ func (s *session) LayersWanted(mid string, highest int) {
 	s.sendJSON(layersMessage{Type: TypeLayers, MID: mid, Active: active})
 }
 
-func (s *session) DominantSpeaker(id string) {
-	s.sendJSON(speakerMessage{Type: TypeSpeaker, ID: id})
+func (s *session) DominantSpeaker(id *sfu.Shared[string]) {
+	sendShared(s, id, func(id string) any { return speakerMessage{Type: TypeSpeaker, ID: id} })
 }
 
 func (s *session) Fail(err error) {
