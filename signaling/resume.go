@@ -345,7 +345,10 @@ func (srv *Server) DropConnection(id string) bool {
 // up to 5 s on a socket whose peer no longer reads (tls.Conn.Close). The
 // session's own later close then fails at once.
 func closeAbruptly(conn *websocket.Conn) {
-	nc := conn.UnderlyingConn()
+	nc := conn.NetConn()
+	if bc, ok := nc.(*batchConn); ok {
+		nc = bc.NetConn()
+	}
 	if tc, ok := nc.(*tls.Conn); ok {
 		nc = tc.NetConn()
 	}

@@ -168,11 +168,13 @@ func withPort(scheme, host string) string {
 
 // ServeHTTP upgrades the request and serves the session until it ends.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	conn, err := s.upgrader.Upgrade(w, r, nil)
+	bw := &batchingWriter{ResponseWriter: w}
+	conn, err := s.upgrader.Upgrade(bw, r, nil)
 	if err != nil {
 		return // the upgrader has answered with an HTTP error
 	}
 	sess := newSession(s, conn, hostOnly(r.Host), s.log.With("remote", r.RemoteAddr))
+	sess.out = bw.conn
 	sess.addr = addrOf(r.RemoteAddr)
 	limiter, release, ok := s.perIP.acquire(sess.addr)
 	switch {

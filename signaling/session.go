@@ -95,6 +95,9 @@ type session struct {
 	inMessage bool
 
 	queue chan []byte
+	// out is conn's network connection, which the write loop holds
+	// while it writes what is queued (batchwrite.go).
+	out *batchConn
 	// queued counts the bytes in queue and being written
 	// (sendQueueBytes).
 	queued atomic.Int64
@@ -485,9 +488,7 @@ func (s *session) writeLoop() {
 	for {
 		select {
 		case data := <-s.queue:
-			err := s.write(websocket.TextMessage, data)
-			s.sent(data)
-			if err != nil {
+			if err := s.writeQueued(data); err != nil {
 				s.writeFailed()
 				return
 			}
@@ -504,6 +505,27 @@ func (s *session) writeLoop() {
 			return
 		}
 	}
+}
+
+// writeQueued writes data, taken from the queue, and what else the
+// queue holds, in one write to the socket (batchwrite.go).
+func (s *session) writeQueued(data []byte) error {
+	s.out.hold()
+	err := s.write(websocket.TextMessage, data)
+	s.sent(data)
+	for more := true; more && err == nil; {
+		select {
+		case data := <-s.queue:
+			err = s.write(websocket.TextMessage, data)
+			s.sent(data)
+		default:
+			more = false
+		}
+	}
+	if rerr := s.out.release(); err == nil {
+		err = rerr
+	}
+	return err
 }
 
 // writeFailed ends a session whose socket took no write: the connection
