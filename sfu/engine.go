@@ -92,6 +92,7 @@ type Engine struct {
 	pcMu       sync.Mutex
 	estimators chan *estimator
 	rtxConns   chan *rtxSSRCs
+	cert       *webrtc.Certificate // under pcMu (certificate.go)
 
 	// screenBudget is what a screen share is budgeted before it is
 	// measured (BandwidthConfig.Screen).
@@ -201,6 +202,10 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 func (e *Engine) newPeerConnection() (*webrtc.PeerConnection, *estimator, error) {
 	e.pcMu.Lock()
 	defer e.pcMu.Unlock()
+	cert, err := e.dtlsCertificate()
+	if err != nil {
+		return nil, nil, err
+	}
 	rtx := &rtxSSRCs{stats: e.rtx}
 	se := e.settings
 	// With a buffer factory, pion reads a publisher's RTX stream from
@@ -209,7 +214,7 @@ func (e *Engine) newPeerConnection() (*webrtc.PeerConnection, *estimator, error)
 	se.BufferFactory = rtx.newBuffer
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(e.media), webrtc.WithInterceptorRegistry(e.interceptors), webrtc.WithSettingEngine(se))
 	e.rtxConns <- rtx // for the retransmitter, which NewPeerConnection makes
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	pc, err := api.NewPeerConnection(webrtc.Configuration{Certificates: []webrtc.Certificate{cert}})
 	select {
 	case <-e.rtxConns: // not taken: no retransmitter made
 	default:
