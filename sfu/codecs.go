@@ -144,10 +144,13 @@ type pipelineShared struct {
 	sources *resendSources
 	// logs is where pion's interceptors log (sfu/pionlog).
 	logs logging.LoggerFactory
+	// losses are the publishers' audio streams whose receiver reports
+	// carry their subscribers' loss (lossfeedback.go).
+	losses *audioLosses
 }
 
 func newPipelineShared() *pipelineShared {
-	return &pipelineShared{links: newDownlinks(), resent: &resendCounts{}, rtx: &rtxStats{}, rtxConns: make(chan *rtxSSRCs, 1), sources: &resendSources{}, logs: pionlog.Factory{}}
+	return &pipelineShared{links: newDownlinks(), resent: &resendCounts{}, rtx: &rtxStats{}, rtxConns: make(chan *rtxSSRCs, 1), sources: &resendSources{}, logs: pionlog.Factory{}, losses: newAudioLosses()}
 }
 
 // registerInterceptors builds the per-packet pipeline explicitly rather
@@ -166,8 +169,11 @@ func registerInterceptors(me *webrtc.MediaEngine, reg *interceptor.Registry, sh 
 	// Toward publishers, a NACK generator that counts what comes back
 	// over RTX as received (nackgen; pion's would ask again and again).
 	reg.Add(nackgen.Factory{})
-	// Receiver reports from pion; sender reports from the SFU's own
-	// interceptor (reports.go), which costs less per packet forwarded.
+	// Receiver reports from pion, with the subscribers' loss of audio
+	// (lossfeedback.go, registered first to see what pion's writes);
+	// sender reports from the SFU's own interceptor (reports.go), which
+	// costs less per packet forwarded.
+	reg.Add(lossFeedbackFactory{losses: sh.losses})
 	receiverReports, err := report.NewReceiverInterceptor(report.WithReceiverLoggerFactory(sh.logs))
 	if err != nil {
 		return fmt.Errorf("configure RTCP reports: %w", err)

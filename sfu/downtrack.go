@@ -56,6 +56,9 @@ type DownTrack struct {
 	// padHdr is the header of the padding probes (writePadding), which
 	// only the subscriber's allocator sends.
 	padHdr rtp.Header
+	// loss is what the subscriber last reported of this audio track's
+	// loss (downloss.go).
+	loss reportedLoss
 }
 
 type downScratch struct {
@@ -366,7 +369,8 @@ func (d *DownTrack) writePadding(n int) int {
 
 // readRTCP reads the subscriber's RTCP for this track until the sender
 // stops. Reading drives pion's interceptors (the NACK responder among
-// them); picture-loss and full-intra requests go to the publisher.
+// them); picture-loss and full-intra requests go to the publisher, and
+// the loss it reports of audio to the publisher's receiver reports.
 func (d *DownTrack) readRTCP() {
 	// One buffer for the track's life, and the packets as the
 	// interceptors parsed them (readingRTCP keeps them in the
@@ -384,7 +388,11 @@ func (d *DownTrack) readRTCP() {
 		}
 		resent := false
 		for _, p := range pkts {
-			switch p.(type) {
+			switch p := p.(type) {
+			case *rtcp.ReceiverReport:
+				d.noteReceiverLoss(p.Reports, time.Now())
+			case *rtcp.SenderReport:
+				d.noteReceiverLoss(p.Reports, time.Now())
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				d.mu.Lock()
 				layer := d.current

@@ -106,6 +106,9 @@ type Engine struct {
 	// sources hands each video down track to the retransmitter of its
 	// stream (sentlog.go).
 	sources *resendSources
+	// losses are the publishers' audio streams whose receiver reports
+	// carry their subscribers' loss (lossfeedback.go).
+	losses *audioLosses
 
 	udpMux  *ice.MultiUDPMuxDefault
 	sockets []*batchConn // under udpMux, one per address
@@ -144,7 +147,7 @@ func NewEngine(cfg NetworkConfig) (*Engine, error) {
 	}
 	mux := ice.NewMultiUDPMuxDefault(muxes...)
 
-	e := &Engine{udpMux: mux, sockets: conns, mediaNets: nets, estimators: estimators, screenBudget: bw.Screen, roomMax: bw.Max, resent: shared.resent, rtx: shared.rtx, rtxConns: shared.rtxConns, sources: shared.sources}
+	e := &Engine{udpMux: mux, sockets: conns, mediaNets: nets, estimators: estimators, screenBudget: bw.Screen, roomMax: bw.Max, resent: shared.resent, rtx: shared.rtx, rtxConns: shared.rtxConns, sources: shared.sources, losses: shared.losses}
 	se := webrtc.SettingEngine{LoggerFactory: shared.logs}
 	se.SetICEUDPMux(mux)
 	networks := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}

@@ -434,6 +434,13 @@ func (p *Participant) onUpTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTP
 		p.room.publish(t)
 		go p.unpublishWhenEnded(t, receiver)
 	}
+	if t.kind == webrtc.RTPCodecTypeAudio {
+		// The receiver reports of the stream carry its subscribers'
+		// loss, so that the publisher adds FEC for them (downloss.go).
+		losses := p.room.manager.engine.losses
+		losses.add(up.ID(), l.ssrc, t)
+		defer losses.remove(up.ID(), l.ssrc, t)
+	}
 	t.forward(l) // returns when the layer or the connection ends
 }
 

@@ -112,10 +112,13 @@ type Client struct {
 	layers     map[string][]bool // last layers message per mid
 	speaker    string            // the dominant speaker, as last announced
 	audioLevel atomic.Uint32     // RFC 6464 level sent with our audio, 127 = silence
-	serverErr  error
-	moderation moderationState
-	chat       chatState
-	assembly   assemblyState
+	// audioLoss and videoLoss are what the server reported of the loss
+	// of what we publish (ReportedLoss).
+	audioLoss, videoLoss reportedLoss
+	serverErr            error
+	moderation           moderationState
+	chat                 chatState
+	assembly             assemblyState
 
 	welcome chan struct{}
 	lobby   chan struct{} // closed when told to wait in the lobby

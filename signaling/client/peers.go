@@ -44,6 +44,9 @@ type APIOptions struct {
 	// UDP sockets; give the same to Config.Arrivals to measure latency
 	// to the socket (CounterStats.SocketLatency).
 	Arrivals *Arrivals
+	// ClaimLoss, if set, has the reports the client sends as a receiver
+	// claim the loss it is set to rather than the true one.
+	ClaimLoss *LossClaim
 	// Log receives pion's messages, at debug level (sfu/pionlog: the
 	// client reports what matters itself, and pion reports a peer's
 	// ordinary teardown as errors); nil means slog.Default().
@@ -89,6 +92,9 @@ func NewAPI(o APIOptions) *webrtc.API {
 		panic(err) // pion's own codec table: cannot fail
 	}
 	reg := &interceptor.Registry{}
+	if o.ClaimLoss != nil {
+		reg.Add(lossClaimFactory{claim: o.ClaimLoss}) // before the report interceptors
+	}
 	if err := registerInterceptors(me, reg, logs); err != nil {
 		panic(err)
 	}
@@ -180,13 +186,14 @@ func (c *Client) publish() error {
 	if screenTr != nil {
 		c.wg.Add(2)
 		go func() { defer c.wg.Done(); sendVideo(c.ctx, screen, screenTr) }()
-		go func() { defer c.wg.Done(); watchKeyframeRequests(screenTr.Sender(), screen[0]) }()
+		go func() { defer c.wg.Done(); watchKeyframeRequests(screenTr.Sender(), screen[0], nil) }()
 	}
-	c.wg.Add(2 + len(layers))
+	c.wg.Add(3 + len(layers))
 	go func() { defer c.wg.Done(); sendAudio(c.ctx, audio, audioTr, &c.audioLevel) }()
+	go func() { defer c.wg.Done(); c.watchAudioReports(audioTr.Sender()) }()
 	go func() { defer c.wg.Done(); sendVideo(c.ctx, layers, tr) }()
 	for _, l := range layers {
-		go func() { defer c.wg.Done(); watchKeyframeRequests(tr.Sender(), l) }()
+		go func() { defer c.wg.Done(); watchKeyframeRequests(tr.Sender(), l, &c.videoLoss) }()
 	}
 	return nil
 }

@@ -261,8 +261,9 @@ func sendVideo(ctx context.Context, layers []*videoLayer, tr *webrtc.RTPTranscei
 }
 
 // watchKeyframeRequests marks a keyframe due on layer l when the server
-// asks for one, as an encoder would, until the sender stops.
-func watchKeyframeRequests(sender *webrtc.RTPSender, l *videoLayer) {
+// asks for one, as an encoder would, until the sender stops; the loss
+// the server reports of the layer goes to loss, if not nil.
+func watchKeyframeRequests(sender *webrtc.RTPSender, l *videoLayer, loss *reportedLoss) {
 	for {
 		var pkts []rtcp.Packet
 		var err error
@@ -273,6 +274,9 @@ func watchKeyframeRequests(sender *webrtc.RTPSender, l *videoLayer) {
 		}
 		if err != nil {
 			return
+		}
+		if loss != nil {
+			loss.note(pkts)
 		}
 		for _, p := range pkts {
 			switch p.(type) {
