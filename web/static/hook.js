@@ -98,6 +98,19 @@ export function installHook() {
       });
       return { up: of(s?.up), down: of(s?.down) };
     },
+    /**
+     * What our microphone sends, {packetsSent, bytesSent, fractionLost}
+     * (the server's last report), or null when not sending.
+     */
+    async audioSent() {
+      const s = store.session;
+      return s ? s.audioSent() : null;
+    },
+    /** How our sending fares, as our own tile's badge rates it: {loss, rtt, jitter, availableOutgoingBitrate}, or null. */
+    async upQuality() {
+      const s = store.session;
+      return s ? s.upQuality() : null;
+    },
     /** What our screen share sends ({frameWidth, frameHeight, bytesSent}), or null when not sharing. */
     async screenSent() {
       const s = store.session;

@@ -38,19 +38,28 @@ function figures(pair) {
 
 /**
  * What the server reports of our own sending (remote-inbound-rtp): the
- * worst fraction lost (0..1), the longest round trip and jitter
- * (seconds), with the selected pair's figures.
+ * share of the packets sent since `before` that its reports count lost,
+ * the longest round trip and jitter (seconds), with the selected pair's
+ * figures, and the `counts` to give as `before` next time. The loss is
+ * taken from the reports' cumulative counts, not from their fraction
+ * lost: the server raises that of our audio to the worst loss its
+ * listeners report, so that Opus adds FEC for them (README), and a
+ * listener's bad Wi-Fi is not our connection's loss.
  */
-export function upFigures(report) {
-  let loss = 0;
+export function upFigures(report, before = { lost: 0, sent: 0 }) {
+  let lost = 0;
+  let sent = 0;
   let rtt = 0;
   let jitter = 0;
   for (const s of report.values()) {
     if (s.type !== 'remote-inbound-rtp') continue;
-    loss = Math.max(loss, s.fractionLost ?? 0);
+    lost += Math.max(0, s.packetsLost ?? 0);
+    sent += report.get(s.localId)?.packetsSent ?? 0;
     rtt = Math.max(rtt, s.roundTripTime ?? 0);
     jitter = Math.max(jitter, s.jitter ?? 0);
   }
+  const newlySent = sent - before.sent;
+  const loss = newlySent > 0 ? Math.min(1, Math.max(0, lost - before.lost) / newlySent) : 0;
   const pair = pairFigures(report);
-  return { loss, rtt: rtt || pair.rtt, jitter, availableOutgoingBitrate: pair.availableOutgoingBitrate };
+  return { loss, rtt: rtt || pair.rtt, jitter, availableOutgoingBitrate: pair.availableOutgoingBitrate, counts: { lost, sent } };
 }

@@ -278,9 +278,25 @@ export class UpConnection extends Peer {
     await this.flushRemoteCandidates();
   }
 
-  /** How our sending fares (see netstats.js upFigures). */
+  /** How our sending fares since the last call (see netstats.js upFigures). */
   async quality() {
-    return upFigures(await this.pc.getStats());
+    const q = upFigures(await this.pc.getStats(), this.sentCounts);
+    this.sentCounts = q.counts;
+    return q;
+  }
+
+  /**
+   * What our microphone sends ({packetsSent, bytesSent}) and the fraction
+   * lost (0..1) the server last reported of it, or null when not sending.
+   */
+  async audioSent() {
+    const report = await this.audio.sender.getStats();
+    for (const s of report.values()) {
+      if (s.type !== 'outbound-rtp') continue;
+      const remote = report.get(s.remoteId);
+      return { packetsSent: s.packetsSent ?? 0, bytesSent: s.bytesSent ?? 0, fractionLost: remote?.fractionLost ?? 0 };
+    }
+    return null;
   }
 
   /** Level (0..1) of what the microphone sends, from media-source stats. */

@@ -486,6 +486,12 @@ export class Session extends EventTarget {
     return this.up.quality();
   }
 
+  /** What our microphone sends (see peer.js audioSent), or null. */
+  async audioSent() {
+    if (this.phase !== 'joined' || !this.up) return null;
+    return this.up.audioSent();
+  }
+
   /** Our own microphone level (0..1), 0 when muted or not sending. */
   async localAudioLevel() {
     if (this.phase !== 'joined' || !this.up || !this.media.micOn) return 0;
