@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -224,6 +225,9 @@ func (s *Server) TCPAddr() *net.TCPAddr { return cloneTCPAddr(s.tcpAddr) }
 // TLSAddr returns the address of the TURN-over-TLS listener, or nil when TLS
 // is not configured.
 func (s *Server) TLSAddr() *net.TCPAddr { return cloneTCPAddr(s.tlsAddr) }
+
+// RelayIP returns the address relays bind to and advertise.
+func (s *Server) RelayIP() net.IP { return slices.Clone(s.cfg.RelayIP) }
 
 // Allocations returns the number of live allocations.
 func (s *Server) Allocations() int { return s.pion.AllocationCount() }

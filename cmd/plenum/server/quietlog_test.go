@@ -44,3 +44,21 @@ func TestAMeetingThatGoesWellLogsNoWarning(t *testing.T) {
 		t.Log(logs.String())
 	}
 }
+
+// TestTheTURNSelfCheckIsLoggedOnce: the start's TURN self-check was
+// logged twice, by the TURN server ("turn: self-check passed") and by
+// the server that ran it, so that an admin read of two checks.
+func TestTheTURNSelfCheckIsLoggedOnce(t *testing.T) {
+	logs := new(syncBuffer)
+	startWith(t, func(c *server.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	// The server logs its line after the check returns, so once it is
+	// there, whatever the check logged is too.
+	waitUntil(t, 20*time.Second, "the self-check is logged", func() bool {
+		return strings.Contains(logs.String(), "TURN self-check passed")
+	})
+	if n := strings.Count(logs.String(), "self-check passed"); n != 1 {
+		t.Errorf("the self-check's success is logged %d times:\n%s", n, logs.String())
+	}
+}

@@ -72,6 +72,7 @@ func (s *Server) selfCheckTURN(ctx context.Context) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, selfCheckTimeout)
 	defer cancel()
+	start := time.Now()
 	if err := s.turn.SelfCheck(ctx); err != nil {
 		if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return // stopped before the check could finish
@@ -79,7 +80,8 @@ func (s *Server) selfCheckTURN(ctx context.Context) {
 		s.log.Error("TURN self-check failed: participants behind strict firewalls will not connect", "err", err)
 		return
 	}
-	s.log.Info("TURN self-check passed", "udp", s.turn.UDPAddr(), "tcp", s.turn.TCPAddr(), "tls", s.turn.TLSAddr())
+	s.log.Info("TURN self-check passed", "relay_ip", s.turn.RelayIP(), "udp", s.turn.UDPAddr(), "tcp", s.turn.TCPAddr(), "tls", s.turn.TLSAddr(),
+		"took", time.Since(start).Round(time.Millisecond))
 }
 
 // hostAddrs are the host's addresses besides its media sockets': the
