@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -44,21 +45,33 @@ func defaultDataDir() string {
 	return "plenum-data"
 }
 
-func newLogger(level, format string) (*slog.Logger, *slog.LevelVar, error) {
+// newLogger writes the server's log to w in format, text or json, from
+// level up; the level may change later through the LevelVar (SIGHUP).
+func newLogger(w io.Writer, level, format string) (*slog.Logger, *slog.LevelVar, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		return nil, nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}
 	lv := new(slog.LevelVar)
 	lv.Set(l)
-	opts := &slog.HandlerOptions{Level: lv}
+	opts := &slog.HandlerOptions{Level: lv, ReplaceAttr: readableDuration}
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(os.Stderr, opts)), lv, nil
+		return slog.New(slog.NewTextHandler(w, opts)), lv, nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), lv, nil
+		return slog.New(slog.NewJSONHandler(w, opts)), lv, nil
 	}
 	return nil, nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+// readableDuration writes a duration as Go prints it ("1.5s", "250ms"),
+// as the text format does, in JSON too, where slog writes an integer of
+// nanoseconds that nobody reads as 1.5 seconds.
+func readableDuration(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.StringValue(a.Value.Duration().String())
+	}
+	return a
 }
 
 // checkDataDir warns when the data directory, which holds the TURN

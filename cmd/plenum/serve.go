@@ -213,7 +213,7 @@ func setMemoryLimit(limit int64) {
 
 // run serves, after logging warnings (startWarnings).
 func (o *serveOptions) run(parent context.Context, flags *pflag.FlagSet, cli flagSnapshot, warnings []string) error {
-	log, level, err := newLogger(o.logLevel, o.logFormat)
+	log, level, err := newLogger(os.Stderr, o.logLevel, o.logFormat)
 	if err != nil {
 		return err
 	}
