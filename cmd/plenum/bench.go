@@ -51,7 +51,7 @@ server as its own process on its own core:
 Every run is bounded: --duration at most 10m, 2000 participants.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := applyEnv(cmd.Flags()); err != nil {
+			if err := applyEnv(cmd.Flags(), benchEnvPrefix); err != nil {
 				return err
 			}
 			o.cfg.Bitrate = int(o.bitrate)
@@ -77,7 +77,7 @@ Every run is bounded: --duration at most 10m, 2000 participants.`,
 	f.StringVar(&o.name, "name", "", "a name for the scenario, kept in the results")
 	f.BoolVar(&o.json, "json", false, "print the results as one JSON object instead of a table")
 	f.StringVar(&o.cpuprofile, "cpuprofile", "", "write this process' CPU profile of the whole run here")
-	annotateEnv(f)
+	annotateEnv(f, benchEnvPrefix)
 	cmd.AddCommand(newBenchReportCommand(), newBenchServerCommand())
 	return cmd
 }

@@ -42,7 +42,7 @@ prints the advertised addresses and the ports the server's firewall must
 open. It exits non-zero when something a participant needs fails.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := applyEnv(cmd.Flags()); err != nil {
+			if err := applyEnv(cmd.Flags(), checkEnvPrefix); err != nil {
 				return err
 			}
 			return o.run(cmd.Context(), cmd.OutOrStdout())
@@ -51,7 +51,7 @@ open. It exits non-zero when something a participant needs fails.`,
 	f := cmd.Flags()
 	f.StringVar(&o.url, "url", "http://localhost:8080/", "address of the Plenum to check")
 	f.StringSliceVar(&o.interfaces, "ice-interface", nil, "use only this network interface for the probes (repeatable, e.g. lo)")
-	annotateEnv(f)
+	annotateEnv(f, checkEnvPrefix)
 	return cmd
 }
 

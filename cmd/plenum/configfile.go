@@ -128,7 +128,7 @@ type flagSources map[string]string
 func resolveFlags(flags *pflag.FlagSet, lookupEnv func(string) (string, bool), readFile func(string) ([]byte, error)) (flagSources, error) {
 	src := flagSources{}
 	flags.Visit(func(f *pflag.Flag) { src[f.Name] = "--" + f.Name })
-	if err := applyEnvFrom(flags, lookupEnv, func(name string) { src[name] = envName(name) }); err != nil {
+	if err := applyEnvFrom(flags, envPrefix, lookupEnv, func(name string) { src[name] = envName(name) }); err != nil {
 		return nil, err
 	}
 	file := ""

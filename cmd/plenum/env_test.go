@@ -3,6 +3,9 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 func TestAMisspeltEnvironmentVariableIsReported(t *testing.T) {
@@ -49,5 +52,77 @@ func TestPrintConfigIsNotTakenFromTheEnvironment(t *testing.T) {
 	}
 	if text := printedConfig(t); !strings.Contains(text, "PLENUM_PRINT_CONFIG is set, but --print-config is taken from the command line only: ignored") {
 		t.Errorf("PLENUM_PRINT_CONFIG is ignored without a warning:\n%s", text)
+	}
+}
+
+// TestEachCommandHasItsOwnEnvironment: PLENUM_ROOMS was plenum serve's
+// rooms file and plenum bench's count of rooms, and PLENUM_URL was read
+// by check, bench and link alike, so that one environment (a systemd
+// unit's, a shell's) broke another command or sent plenum bench's load
+// to the server it named. Each variable is one command's, but for the
+// flags of plenum serve's that plenum link reads as serve does.
+func TestEachCommandHasItsOwnEnvironment(t *testing.T) {
+	owner := map[string]string{}
+	var walk func(cmd *cobra.Command)
+	walk = func(cmd *cobra.Command) {
+		cmd.Flags().VisitAll(func(f *pflag.Flag) {
+			_, rest, ok := strings.Cut(f.Usage, " [PLENUM_")
+			if !ok {
+				return
+			}
+			name := "PLENUM_" + strings.TrimSuffix(rest, "]")
+			who := cmd.CommandPath() + " --" + f.Name
+			if f.Annotations[servesFlag] != nil {
+				who = "plenum serve --" + f.Name
+			}
+			if prev, ok := owner[name]; ok && prev != who {
+				t.Errorf("%s is both %s and %s", name, prev, who)
+			}
+			owner[name] = who
+		})
+		for _, sub := range cmd.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newRootCommand())
+	for name, want := range map[string]string{
+		"PLENUM_ROOMS":          "plenum serve --rooms",
+		"PLENUM_BENCH_ROOMS":    "plenum bench --rooms",
+		"PLENUM_BENCH_URL":      "plenum bench --url",
+		"PLENUM_CHECK_URL":      "plenum check --url",
+		"PLENUM_LINK_URL":       "plenum link --url",
+		"PLENUM_LINK_NAME":      "plenum link --name",
+		"PLENUM_BENCH_NAME":     "plenum bench --name",
+		"PLENUM_DATA_DIR":       "plenum serve --data-dir",
+		"PLENUM_CONFIG":         "plenum serve --config",
+		"PLENUM_LINK_ROOM":      "plenum link --room",
+		"PLENUM_BENCH_DURATION": "plenum bench --duration",
+	} {
+		if owner[name] != want {
+			t.Errorf("%s is %q, want %q", name, owner[name], want)
+		}
+	}
+
+	// The bench's variables are no misspelling of serve's.
+	serve := newServeCommand()
+	environ := []string{"PLENUM_BENCH_ROOMS=3", "PLENUM_CHECK_URL=https://meet.example.org/", "PLENUM_LINK_ROLE=viewer", "PLENUM_ROOMZ=x"}
+	if got := unknownEnv(environ, serve.Flags()); len(got) != 1 || got[0] != "PLENUM_ROOMZ" {
+		t.Errorf("plenum serve warns of %v, want only PLENUM_ROOMZ", got)
+	}
+}
+
+// TestBenchTakesItsFlagsFromItsOwnVariables: plenum bench in the shell
+// of an admin who exported serve's PLENUM_ROOMS (a file) failed on a
+// count it could not read.
+func TestBenchTakesItsFlagsFromItsOwnVariables(t *testing.T) {
+	t.Setenv("PLENUM_ROOMS", "/etc/plenum/rooms.conf")
+	t.Setenv("PLENUM_URL", "https://meet.example.org/")
+	t.Setenv("PLENUM_BENCH_ROOMS", "3")
+	cmd := newBenchCommand()
+	if err := applyEnv(cmd.Flags(), benchEnvPrefix); err != nil {
+		t.Fatal(err)
+	}
+	if rooms, url := cmd.Flags().Lookup("rooms").Value.String(), cmd.Flags().Lookup("url").Value.String(); rooms != "3" || url != "" {
+		t.Errorf("bench --rooms %s --url %q, want 3 and none", rooms, url)
 	}
 }

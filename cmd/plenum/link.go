@@ -2,17 +2,15 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/plenum-meet/plenum/sfu/looks"
 	"github.com/plenum-meet/plenum/signaling"
@@ -27,6 +25,7 @@ type linkOptions struct {
 	password string
 	url      string
 	dataDir  string
+	config   string
 }
 
 func newLinkCommand() *cobra.Command {
@@ -34,8 +33,11 @@ func newLinkCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "link --room NAME",
 		Short: "Print a signed link to a room (for --require-token, moderators and viewers)",
-		Long: `Print a link to a room, signed with this server's key (in --data-dir; run
-it as the user and with the --data-dir of "plenum serve"). The link opens
+		Long: `Print a link to a room, signed with this server's key, in the data
+directory "plenum serve" uses: its --data-dir, or the data-dir of its
+--config file, or PLENUM_DATA_DIR or PLENUM_CONFIG, or its default. Run
+it as the user "plenum serve" runs as (or root); where there is no key,
+it makes none and says where it looked. The link opens
 that room only, in the role given, until it expires; whoever holds it
 needs no room password. With "plenum serve --require-token", only such
 links let people in.
@@ -45,10 +47,10 @@ links let people in.
   plenum link rotate-key     # every link signed so far stops working`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := applyEnv(cmd.Flags()); err != nil {
+			if err := applyEnv(cmd.Flags(), linkEnvPrefix); err != nil {
 				return err
 			}
-			return o.run(cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr(), time.Now())
+			return o.run(cmd.Flags(), cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr(), time.Now())
 		},
 	}
 	f := cmd.Flags()
@@ -59,14 +61,14 @@ links let people in.
 	f.StringVar(&o.name, "name", "", "display name the holder appears under, whatever they type")
 	f.StringVar(&o.password, "password", "", "room password the link sets when its holder enters a room that has none (- reads it from standard input)")
 	f.StringVar(&o.url, "url", "http://localhost:8080/", "the server's public address, as participants open it")
-	f.StringVar(&o.dataDir, "data-dir", defaultDataDir(), "data directory of plenum serve, which holds the signing key")
-	annotateEnv(f)
+	serveKeyFlags(f, &o.dataDir, &o.config)
+	annotateEnv(f, linkEnvPrefix)
 	cmd.AddCommand(newRotateKeyCommand())
 	return cmd
 }
 
 func newRotateKeyCommand() *cobra.Command {
-	var dataDir string
+	var dataDir, config string
 	cmd := &cobra.Command{
 		Use:   "rotate-key",
 		Short: "Replace the signing key: every link signed so far stops working",
@@ -76,26 +78,29 @@ leave the meeting within a second (the server looks at the key every
 second); links signed afterwards work. Use it when a link leaked.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := applyEnv(cmd.Flags()); err != nil {
+			// Where there is no key, there is nothing to void: most
+			// likely not the server's directory, whose links would go
+			// on working.
+			k, dir, err := openServersKey(cmd.Flags())
+			if err != nil {
 				return err
 			}
-			if err := auth.RotateKey(dataDir); err != nil {
-				return fileError("--data-dir", dataDir, err)
+			if err := auth.RotateKey(dir); err != nil {
+				return fileError("--data-dir", dir, err)
 			}
-			k, err := auth.OpenKeyring(dataDir)
-			if err != nil {
-				return fileError("--data-dir", dataDir, err)
+			if k, err = auth.OpenKeyring(dir); err != nil {
+				return fileError("--data-dir", dir, err)
 			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "New signing key %s in %s: links signed before no longer work.\n", k.KeyID(), auth.KeyPath(dataDir))
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "New signing key %s in %s: links signed before no longer work.\n", k.KeyID(), auth.KeyPath(dir))
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&dataDir, "data-dir", defaultDataDir(), "data directory of plenum serve, which holds the signing key")
-	annotateEnv(cmd.Flags())
+	serveKeyFlags(cmd.Flags(), &dataDir, &config)
+	annotateEnv(cmd.Flags(), linkEnvPrefix)
 	return cmd
 }
 
-func (o *linkOptions) run(stdin io.Reader, stdout, stderr io.Writer, now time.Time) error {
+func (o *linkOptions) run(flags *pflag.FlagSet, stdin io.Reader, stdout, stderr io.Writer, now time.Time) error {
 	if !signaling.ValidRoomName(o.room) {
 		return fmt.Errorf("--room %q: a room name has 1 to 64 characters from A-Z a-z 0-9 . _ ~ -, starting with a letter or digit", o.room)
 	}
@@ -135,16 +140,9 @@ func (o *linkOptions) run(stdin io.Reader, stdout, stderr io.Writer, now time.Ti
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return fmt.Errorf("--url %q: want the server's address, e.g. https://meet.example.org", o.url)
 	}
-	_, statErr := os.Stat(auth.KeyPath(o.dataDir))
-	keys, err := auth.OpenKeyring(o.dataDir)
+	keys, _, err := openServersKey(flags)
 	if err != nil {
-		return fileError("--data-dir", o.dataDir, err)
-	}
-	if errors.Is(statErr, fs.ErrNotExist) {
-		// Most often the wrong directory (run as another user, or
-		// without the server's --data-dir): say so, or the link is
-		// refused with no clue why.
-		fmt.Fprintf(stderr, "note: no signing key was in %s, so a new one was made; the server accepts this link only if it uses the same --data-dir\n", o.dataDir)
+		return err
 	}
 	token, err := keys.Sign(claims)
 	if err != nil {

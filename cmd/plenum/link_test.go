@@ -40,6 +40,9 @@ func tokenOf(t *testing.T, link string) (*url.URL, string) {
 
 func TestLinkCommandSignsAJoinURL(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
+	if _, err := auth.OpenKeyring(dir); err != nil { // as plenum serve does at start
+		t.Fatal(err)
+	}
 	out, msg, err := runLink(t, "s3cret pass\n", "--data-dir", dir, "--url", "https://meet.example.org/", "--room", "council",
 		"--role", "moderator", "--expires", "7d", "--name", "Chair", "--password", "-")
 	if err != nil {
@@ -49,11 +52,8 @@ func TestLinkCommandSignsAJoinURL(t *testing.T) {
 	if u.Scheme != "https" || u.Host != "meet.example.org" || u.Path != "/council" || u.RawQuery != "" {
 		t.Fatalf("link %s", out)
 	}
-	if !strings.Contains(msg, "moderator link to council") || !strings.Contains(msg, "a new one was made") {
-		t.Errorf("stderr %q, want the link's summary and a note that the key is new", msg)
-	}
-	if _, again, err := runLink(t, "", "--data-dir", dir, "--room", "council"); err != nil || strings.Contains(again, "new one") {
-		t.Errorf("with the key there: stderr %q, %v", again, err)
+	if !strings.Contains(msg, "moderator link to council") {
+		t.Errorf("stderr %q, want the link's summary", msg)
 	}
 	keys, err := auth.OpenKeyring(dir)
 	if err != nil {
@@ -129,5 +129,90 @@ func TestLinkCommandSaysWhyANameIsRefused(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("--name %+q: %v, want an error that says %q", name, err, want)
 		}
+	}
+}
+
+// serveConfig writes a configuration file of plenum serve that keeps
+// its data in dataDir, and makes the key plenum serve makes at start.
+func serveConfig(t *testing.T, dataDir string) string {
+	t.Helper()
+	if _, err := auth.OpenKeyring(dataDir); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(t.TempDir(), "plenum.conf")
+	if err := os.WriteFile(conf, []byte("domain = meet.example.org\ndata-dir = "+dataDir+"\nlog-format = json\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return conf
+}
+
+// TestLinkSignsWithTheKeyPlenumServeUses: plenum link run as the
+// service's user without --data-dir looked in that user's home, found
+// no key and made one there, and printed links the server refused. It
+// finds the data directory as plenum serve does: from --config, or
+// PLENUM_DATA_DIR or PLENUM_CONFIG in the environment.
+func TestLinkSignsWithTheKeyPlenumServeUses(t *testing.T) {
+	for _, how := range []string{"--config", "PLENUM_CONFIG", "PLENUM_DATA_DIR"} {
+		t.Run(how, func(t *testing.T) {
+			dataDir := filepath.Join(t.TempDir(), "data")
+			conf := serveConfig(t, dataDir)
+			var args []string
+			switch how {
+			case "--config":
+				args = []string{"--config", conf}
+			case "PLENUM_CONFIG":
+				t.Setenv("PLENUM_CONFIG", conf)
+			case "PLENUM_DATA_DIR":
+				t.Setenv("PLENUM_DATA_DIR", dataDir)
+			}
+			out, _, err := runLink(t, "", append(args, "--room", "council")...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, tok := tokenOf(t, out)
+			keys, err := auth.OpenKeyring(dataDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := keys.Verify(tok, "council", time.Now()); err != nil {
+				t.Fatalf("the server's key refuses the link: %v", err)
+			}
+		})
+	}
+}
+
+// TestLinkMakesNoKeyWhereTheServerHasNone: where there is no key,
+// plenum link and plenum link rotate-key make none (the links would be
+// refused, and a rotation would void nothing), and say where they
+// looked and what to pass.
+func TestLinkMakesNoKeyWhereTheServerHasNone(t *testing.T) {
+	empty := filepath.Join(t.TempDir(), "elsewhere")
+	for _, c := range []struct {
+		args []string
+		env  string
+		from string
+	}{
+		{[]string{"--room", "council", "--data-dir", empty}, "", "--data-dir"},
+		{[]string{"--room", "council"}, empty, "PLENUM_DATA_DIR"},
+		{[]string{"rotate-key", "--data-dir", empty}, "", "--data-dir"},
+		{[]string{"rotate-key"}, empty, "PLENUM_DATA_DIR"},
+	} {
+		t.Run(strings.Join(c.args, " ")+" "+c.from, func(t *testing.T) {
+			if c.env != "" {
+				t.Setenv("PLENUM_DATA_DIR", c.env)
+			}
+			out, _, err := runLink(t, "", c.args...)
+			if err == nil {
+				t.Fatalf("%v: %s", c.args, out)
+			}
+			for _, want := range []string{empty, c.from, "--data-dir DIR", "--config FILE"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("%v: %q does not say %q", c.args, err, want)
+				}
+			}
+			if _, err := os.Stat(auth.KeyPath(empty)); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("%v made a key in %s (%v)", c.args, empty, err)
+			}
+		})
 	}
 }

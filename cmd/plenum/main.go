@@ -25,8 +25,12 @@ Run "plenum serve" and open the printed address: a meeting on this
 computer. Browsers give camera and microphone only to HTTPS pages (and
 to localhost), so for others to join, run "plenum serve --domain
 meet.example.org" and share the meeting's link.
-Every flag can also be set with an environment variable PLENUM_<FLAG_NAME>,
-for example PLENUM_UDP_PORT=10000.`,
+Every flag of "plenum serve" can also be set with an environment variable
+PLENUM_<FLAG_NAME>, for example PLENUM_UDP_PORT=10000; those of bench,
+check and link with PLENUM_BENCH_, PLENUM_CHECK_ and PLENUM_LINK_
+(PLENUM_BENCH_ROOMS=3), so that one environment serves every command.
+"plenum link" finds the server's key as "plenum serve" does, from
+PLENUM_DATA_DIR or PLENUM_CONFIG too.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

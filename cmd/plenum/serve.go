@@ -127,7 +127,7 @@ started with.)`,
 		},
 	}
 	o.register(cmd.Flags())
-	annotateEnv(cmd.Flags())
+	annotateEnv(cmd.Flags(), envPrefix)
 	return cmd
 }
 
