@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"os"
 	"os/signal"
@@ -256,9 +255,11 @@ func (o *serveOptions) run(parent context.Context, flags *pflag.FlagSet, cli fla
 	})
 
 	log.Info("Plenum is running", "url", srv.URL(), "media", srv.MediaAddrs())
-	fmt.Fprintf(os.Stderr, "\n  Plenum is ready. Open %s in your browser.\n\n", srv.URL())
+	var announcing sync.WaitGroup
+	announcing.Go(func() { announce(ctx, os.Stderr, srv, o.domain) })
 	err = srv.Serve(ctx)
 	stop()
+	announcing.Wait()
 	reloading.Wait()
 	log.Info("Plenum stopped")
 	return err

@@ -208,25 +208,26 @@ func (a *ACME) httpHandler(fallback http.Handler) http.Handler {
 func (a *ACME) Ready() bool { return a.ready.Load() }
 
 // obtain gets the certificate (from the data directory, or from the CA)
-// and retries with a growing delay until it has one or ctx ends. A
-// request under way when ctx ends runs to autocert's own timeout.
-func (a *ACME) obtain(ctx context.Context, log *slog.Logger) {
+// and retries with a growing delay until it has one, and says so, or
+// ctx ends. A request under way when ctx ends runs to autocert's own
+// timeout.
+func (a *ACME) obtain(ctx context.Context, log *slog.Logger) bool {
 	delay := acmeFirstRetry
 	for {
 		start := time.Now()
 		err := a.fetch()
 		if err == nil {
 			log.Info("TLS certificate ready", "domain", a.domain, "took", time.Since(start).Round(time.Millisecond))
-			return
+			return true
 		}
 		if ctx.Err() != nil {
-			return
+			return false
 		}
 		log.Error("could not obtain a TLS certificate: check that the domain points at this server, that ports 80 and 443 are reachable from the internet and that the CA (--acme-ca) answers",
 			"domain", a.domain, "err", err, "retry_in", delay)
 		select {
 		case <-ctx.Done():
-			return
+			return false
 		case <-time.After(delay):
 		}
 		delay = min(2*delay, acmeMaxRetry)

@@ -57,13 +57,30 @@ func TestTheACMEChallengesCertificateIsNotReadiness(t *testing.T) {
 	}
 	// The challenge's certificate, where autocert keeps it while the CA
 	// validates.
+	cacheCertificate(t, dir, domain+"+token", domain, time.Hour)
+	// The CA's validator asks with ALPN acme-tls/1.
+	if _, err := a.getCertificate(&tls.ClientHelloInfo{ServerName: domain, SupportedProtos: []string{acme.ALPNProto}}); err != nil {
+		t.Fatalf("the challenge's handshake: %v", err)
+	}
+	s := &Server{acme: a}
+	s.serving.Store(true)
+	if got := s.notReady(); !strings.Contains(got, "certificate") {
+		t.Fatalf("/readyz says %q while the only certificate served is the ACME challenge's", got)
+	}
+}
+
+// cacheCertificate writes a self-signed certificate for domain, valid
+// for validity, into autocert's cache dir under name, as the CA's
+// would be kept: key first, then the certificate.
+func cacheCertificate(t *testing.T, dir, name, domain string, validity time.Duration) *x509.Certificate {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: domain}, DNSNames: []string{domain},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(validity),
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
@@ -75,16 +92,12 @@ func TestTheACMEChallengesCertificateIsNotReadiness(t *testing.T) {
 	}
 	pemData := string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})) +
 		string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-	if err := os.WriteFile(filepath.Join(dir, domain+"+token"), []byte(pemData), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(pemData), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	// The CA's validator asks with ALPN acme-tls/1.
-	if _, err := a.getCertificate(&tls.ClientHelloInfo{ServerName: domain, SupportedProtos: []string{acme.ALPNProto}}); err != nil {
-		t.Fatalf("the challenge's handshake: %v", err)
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
 	}
-	s := &Server{acme: a}
-	s.serving.Store(true)
-	if got := s.notReady(); !strings.Contains(got, "certificate") {
-		t.Fatalf("/readyz says %q while the only certificate served is the ACME challenge's", got)
-	}
+	return cert
 }

@@ -114,6 +114,8 @@ type Server struct {
 
 	serving      atomic.Bool // every listener accepts connections
 	shuttingDown atomic.Bool
+	ready        chan struct{} // closed once the link works (Ready)
+	readyOnce    sync.Once
 }
 
 // extraServer is an HTTP server on another listener than the main one.
@@ -187,7 +189,7 @@ func New(cfg Config) (_ *Server, err error) {
 		ln = tls.NewListener(ln, cfg.TLS)
 		scheme = "https"
 	}
-	s := &Server{log: log, listener: ln, scheme: scheme, engine: engine, acme: cfg.ACME}
+	s := &Server{log: log, listener: ln, scheme: scheme, engine: engine, acme: cfg.ACME, ready: make(chan struct{})}
 	if cfg.MetricsListen != "" {
 		mln, err := listen("metrics", cfg.MetricsListen)
 		if err != nil {
@@ -370,6 +372,14 @@ func (s *Server) URL() string {
 	return s.scheme + "://" + net.JoinHostPort(host, port) + "/"
 }
 
+// Ready is closed once URL works in a browser: every listener accepts
+// and, with ACME, the certificate has been obtained (or found in the
+// data directory). Until then, over ACME, a browser meets a TLS error.
+// It stays open if Serve ends first.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+func (s *Server) markReady() { s.readyOnce.Do(func() { close(s.ready) }) }
+
 // TURN is the embedded TURN server, or nil.
 func (s *Server) TURN() *turn.Server { return s.turn }
 
@@ -408,7 +418,13 @@ func (s *Server) Serve(ctx context.Context) error {
 	obtainCtx, stopObtaining := context.WithCancel(ctx)
 	defer stopObtaining()
 	if s.acme != nil {
-		obtaining.Go(func() { s.acme.obtain(obtainCtx, s.log) })
+		obtaining.Go(func() {
+			if s.acme.obtain(obtainCtx, s.log) {
+				s.markReady()
+			}
+		})
+	} else {
+		s.markReady()
 	}
 	s.selfCheckTURN(ctx)
 
