@@ -34,8 +34,9 @@ func newLinkCommand() *cobra.Command {
 		Use:   "link --room NAME",
 		Short: "Print a signed link to a room (for --require-token, moderators and viewers)",
 		Long: `Print a link to a room, signed with this server's key, in the data
-directory "plenum serve" uses: its --data-dir, or the data-dir of its
---config file, or PLENUM_DATA_DIR or PLENUM_CONFIG, or its default. Run
+directory "plenum serve" uses, found as it finds it: --data-dir, else
+PLENUM_DATA_DIR, else the data-dir of its configuration file (--config or
+PLENUM_CONFIG, e.g. /etc/plenum/plenum.conf), else its default. Run
 it as the user "plenum serve" runs as (or root); where there is no key,
 it makes none and says where it looked. The link opens
 that room only, in the role given, until it expires; whoever holds it

@@ -20,7 +20,7 @@ const installedConfig = "/etc/plenum/plenum.conf"
 // --config, read under serve's variables (PLENUM_DATA_DIR,
 // PLENUM_CONFIG) by serve's rules (serveDataDir).
 func serveKeyFlags(f *pflag.FlagSet, dataDir, config *string) {
-	f.StringVar(dataDir, "data-dir", defaultDataDir(), "data directory of plenum serve, which holds the signing key (default: plenum serve's, from --config, the environment or its default)")
+	f.StringVar(dataDir, "data-dir", defaultDataDir(), "data directory of plenum serve, which holds the signing key; without it, PLENUM_DATA_DIR, else the data-dir of --config, else serve's default")
 	f.StringVar(config, "config", "", "configuration file of plenum serve, whose data-dir holds the signing key, e.g. "+installedConfig)
 	for _, name := range []string{"data-dir", "config"} {
 		_ = f.SetAnnotation(name, servesFlag, []string{"true"})
