@@ -277,6 +277,43 @@ func TestMessagesPerAddressAreLimited(t *testing.T) {
 	b.stillReceive(t)
 }
 
+func TestMessageBytesPerAddressAreLimited(t *testing.T) {
+	// 16 messages of 16 KiB: far under every count limit, but 256 KiB
+	// from one address, four times its byte burst (64 KiB, the least it
+	// may be, at 4 KiB a second).
+	s := startAccess(t, func(c *signaling.Config) { c.MessageBytesPerIP = 4 << 10 })
+	b := startBystanders(t, s)
+	conn := mustDialFrom(t, s.url, "127.0.0.4")
+	pad := strings.Repeat("x", 16<<10)
+	for range 16 {
+		if conn.WriteJSON(map[string]string{"type": "ping", "pad": pad}) != nil {
+			break
+		}
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	refused := ""
+	for pongs := 0; pongs < 16 && refused == ""; {
+		var m struct{ Type, Code, Reason string }
+		if err := conn.ReadJSON(&m); err != nil {
+			t.Fatalf("after %d pongs: %v, want a rate-limit error", pongs, err)
+		}
+		switch m.Type {
+		case "pong":
+			pongs++
+		case "error":
+			refused = m.Code + ": " + m.Reason
+		}
+	}
+	if refused == "" {
+		t.Fatal("256 KiB from one address in a burst were all accepted")
+	}
+	if !strings.HasPrefix(refused, signaling.CodeRateLimit+":") || !strings.Contains(refused, "bytes") || !strings.Contains(refused, "from your address") {
+		t.Errorf("unexpected error %q", refused)
+	}
+	answersPing(t, mustDialFrom(t, s.url, "127.0.0.5"))
+	b.stillReceive(t)
+}
+
 func TestSlowClientsAreCutOff(t *testing.T) {
 	defer signaling.SetClientDeadlines(3*time.Second, time.Second)()
 	s := startAccess(t, nil)

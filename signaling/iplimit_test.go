@@ -25,7 +25,7 @@ func TestAnIPv6ClientIsCountedByItsSlash64(t *testing.T) {
 			t.Errorf("%s and %s: one client %v, want %v", c.a, c.b, a == b, c.same)
 		}
 	}
-	l := newIPLimits(1, 0)
+	l := newIPLimits(1, 0, 0)
 	if _, _, ok := l.acquire(addrOf("[2001:db8:1:2::1]:4000")); !ok {
 		t.Fatal("first session refused")
 	}
@@ -35,18 +35,24 @@ func TestAnIPv6ClientIsCountedByItsSlash64(t *testing.T) {
 }
 
 func TestReconnectingDoesNotRefillTheMessageBudget(t *testing.T) {
-	l := newIPLimits(64, 10) // 10 a second, bursts of 100
+	// 10 messages a second, bursts of 100; 64 KiB a second, bursts of 640.
+	l := newIPLimits(64, 10, 64<<10)
 	addr := netip.MustParseAddr("192.0.2.7")
-	lim, release, ok := l.acquire(addr)
+	meter, release, ok := l.acquire(addr)
 	if !ok {
 		t.Fatal("refused")
 	}
-	for lim.Allow() {
+	for meter.messages.Allow() {
+	}
+	for meter.bytes.AllowN(time.Now(), 1<<10) {
 	}
 	release()
-	lim, release, _ = l.acquire(addr)
-	if n := lim.Tokens(); n > 1 {
+	meter, release, _ = l.acquire(addr)
+	if n := meter.messages.Tokens(); n > 1 {
 		t.Fatalf("reconnected with %.0f messages to spend at once, want the spent budget", n)
+	}
+	if n := meter.bytes.Tokens(); n > 64<<10 {
+		t.Fatalf("reconnected with %.0f bytes to spend at once, want the spent budget", n)
 	}
 	release()
 

@@ -50,6 +50,10 @@ type Config struct {
 	// client address send together (bursts of ten seconds' worth); 0
 	// means no limit. Each session has its own limit besides.
 	MessagesPerIP int
+	// MessageBytesPerIP bounds the bytes of those messages per second
+	// (bursts of ten seconds' worth, and at least MaxMessageBytes); 0
+	// means no limit.
+	MessageBytesPerIP int
 
 	// Links verifies signed links (see package auth); nil refuses every
 	// token with bad-token.
@@ -94,7 +98,7 @@ func NewServer(cfg Config) *Server {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, log: log, ctx: ctx, cancel: cancel, sessions: map[*session]struct{}{}, resumes: map[string]*line{},
-		perIP:       newIPLimits(cfg.MaxConnectionsPerIP, cfg.MessagesPerIP),
+		perIP:       newIPLimits(cfg.MaxConnectionsPerIP, cfg.MessagesPerIP, cfg.MessageBytesPerIP),
 		joinTimeout: joinTimeout, messageTimeout: messageTimeout}
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize:   4096,
@@ -176,7 +180,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sess := newSession(s, conn, hostOnly(r.Host), s.log.With("remote", r.RemoteAddr))
 	sess.out = bw.conn
 	sess.addr = addrOf(r.RemoteAddr)
-	limiter, release, ok := s.perIP.acquire(sess.addr)
+	meter, release, ok := s.perIP.acquire(sess.addr)
 	switch {
 	case !s.track(sess):
 		sess.end(protocolError(CodeServerShutdown, "the server is shutting down"))
@@ -185,7 +189,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.Info("session refused: too many from one address", "limit", s.cfg.MaxConnectionsPerIP)
 		sess.end(protocolError(CodeRateLimit, "more than %d connections from your address", s.cfg.MaxConnectionsPerIP))
 	default:
-		sess.ipLimiter = limiter
+		sess.ipMeter = meter
 		defer release()
 	}
 	defer s.untrack(sess)

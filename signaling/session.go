@@ -86,9 +86,9 @@ type session struct {
 	addr    netip.Addr // the client's address, for bans
 	log     *slog.Logger
 	limiter *rate.Limiter // the socket's until a join or resume, then the participant's (read loop only)
-	// ipLimiter meters the messages of every session from the same
-	// address; nil when unlimited.
-	ipLimiter *rate.Limiter
+	// ipMeter meters the messages of every session from the same
+	// address, their count and their bytes.
+	ipMeter ipMeter
 
 	// inMessage is true while a message is arriving: pongs then do not
 	// extend the read deadline (read loop only).
@@ -188,8 +188,8 @@ func (s *session) readLoop() error {
 		if !s.limiter.Allow() {
 			return protocolError(CodeRateLimit, "more than %d messages per second", messageRate)
 		}
-		if s.ipLimiter != nil && !s.ipLimiter.Allow() {
-			return protocolError(CodeRateLimit, "more than %v messages per second from your address", s.ipLimiter.Limit())
+		if err := s.ipMeter.charge(len(data)); err != nil {
+			return err
 		}
 		if kind != websocket.TextMessage {
 			return protocolError(CodeBadMessage, "binary messages are not part of the protocol")

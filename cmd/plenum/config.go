@@ -115,8 +115,8 @@ func (o *serveOptions) config(log *slog.Logger) (server.Config, *server.Certific
 	if o.memoryLimit != 0 && o.memoryLimit < 64<<20 {
 		return fail(fmt.Errorf("--memory-limit %s: want 0 (none) or at least 64M", o.memoryLimit.String()))
 	}
-	if o.maxConnsPerIP < 0 || o.messagesPerIP < 0 {
-		return fail(fmt.Errorf("--max-connections-per-ip and --max-messages-per-ip cannot be negative"))
+	if o.maxConnsPerIP < 0 || o.messagesPerIP < 0 || o.messageBytesPerIP < 0 {
+		return fail(fmt.Errorf("--max-connections-per-ip, --max-messages-per-ip and --max-message-bytes-per-ip cannot be negative"))
 	}
 	for _, origin := range o.allowedOrigins {
 		if u, err := url.Parse(origin); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Trim(u.Path, "/") != "" {
@@ -247,6 +247,7 @@ func (o *serveOptions) config(log *slog.Logger) (server.Config, *server.Certific
 		AllowedOrigins:      o.allowedOrigins,
 		MaxConnectionsPerIP: o.maxConnsPerIP,
 		MessagesPerIP:       o.messagesPerIP,
+		MessageBytesPerIP:   o.messageBytesPerIP,
 		TURN:                turnCfg,
 		Access:              access,
 		Version:             versionNumber(),

@@ -45,28 +45,30 @@ type serveOptions struct {
 	allowedOrigins []string
 	maxConnsPerIP  int
 	messagesPerIP  int
-	maxRooms       int
-	maxPerRoom     int
-	dataDir        string
-	tlsCert        string
-	tlsKey         string
-	domain         string
-	acmeCA         string
-	acmeEmail      string
-	redirectListen string
-	behindProxy    bool
-	trustedProxies []string
-	logLevel       string
-	logFormat      string
-	metricsListen  string
-	gcPercent      int
-	memoryLimit    byteSize
-	configFile     string
-	printConfig    bool
-	turn           turnOptions
-	media          mediaOptions
-	requireToken   bool
-	roomsFile      string
+	// messageBytesPerIP bounds the bytes of those messages a second.
+	messageBytesPerIP int
+	maxRooms          int
+	maxPerRoom        int
+	dataDir           string
+	tlsCert           string
+	tlsKey            string
+	domain            string
+	acmeCA            string
+	acmeEmail         string
+	redirectListen    string
+	behindProxy       bool
+	trustedProxies    []string
+	logLevel          string
+	logFormat         string
+	metricsListen     string
+	gcPercent         int
+	memoryLimit       byteSize
+	configFile        string
+	printConfig       bool
+	turn              turnOptions
+	media             mediaOptions
+	requireToken      bool
+	roomsFile         string
 }
 
 // turnOptions holds the --turn-* flags.
@@ -141,6 +143,7 @@ func (o *serveOptions) register(f *pflag.FlagSet) {
 	f.StringSliceVar(&o.allowedOrigins, "allowed-origin", nil, "another origin (https://host) whose pages may connect (repeatable)")
 	f.IntVar(&o.maxConnsPerIP, "max-connections-per-ip", signaling.DefaultMaxConnectionsPerIP, "most signaling connections from one client address (an IPv6 one by its /64; behind --behind-proxy: the forwarded address; 0: no limit)")
 	f.IntVar(&o.messagesPerIP, "max-messages-per-ip", signaling.DefaultMessagesPerIP, "most signaling messages per second from one client address, all its connections together (0: no limit)")
+	f.IntVar(&o.messageBytesPerIP, "max-message-bytes-per-ip", signaling.DefaultMessageBytesPerIP, "most bytes of signaling messages per second from one client address, all its connections together, in bursts of 10 seconds' worth and at least 64 KiB (0: no limit)")
 	f.IntVar(&o.maxRooms, "max-rooms", 0, "most rooms at once (0: no limit)")
 	f.IntVar(&o.maxPerRoom, "room-max-participants", 0, "most participants in one room (0: no limit)")
 	f.StringVar(&o.dataDir, "data-dir", defaultDataDir(), "directory for generated secrets and certificates (created 0700)")

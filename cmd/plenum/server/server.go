@@ -74,10 +74,10 @@ type Config struct {
 	// MaxConnectionsPerIP bounds the signaling sessions of one client
 	// address (0: no limit), and its connections to the web server to
 	// HTTPConnectionsPerSession times as many (a trusted proxy's are not
-	// counted); MessagesPerIP their messages per second together (0: no
-	// limit). Behind a trusted proxy the address is the one it
-	// forwarded.
-	MaxConnectionsPerIP, MessagesPerIP int
+	// counted); MessagesPerIP their messages per second together and
+	// MessageBytesPerIP the bytes of those (0: no limit). Behind a
+	// trusted proxy the address is the one it forwarded.
+	MaxConnectionsPerIP, MessagesPerIP, MessageBytesPerIP int
 	// TURN configures relaying for clients behind strict firewalls.
 	TURN TURNConfig
 	// Version labels the plenum_build_info metric.
@@ -228,6 +228,7 @@ func New(cfg Config) (_ *Server, err error) {
 
 		MaxConnectionsPerIP: cfg.MaxConnectionsPerIP,
 		MessagesPerIP:       cfg.MessagesPerIP,
+		MessageBytesPerIP:   cfg.MessageBytesPerIP,
 	})
 	s.registry = s.newRegistry(cfg.Version)
 	s.http = s.httpServer(trustProxies(cfg.TrustedProxies, securityHeaders(loopbackNamesOnly(cfg.AllowedOrigins, s.routes()))))
