@@ -157,8 +157,9 @@ func (m *ClientMessage) validateAssembly() *Error {
 // then once every minutesEvery: a facilitator exports them now and
 // then, and each export is the whole meeting's record (every closed
 // proposal with its ballots and reasons, up to maxTurns turns), tens of
-// megabytes in a meeting stuffed for it, encoded anew for each. The
-// pages after an export's first (minutes.go) are not counted.
+// megabytes in a meeting stuffed for it, built and encoded anew for
+// each. The pages after an export's first (minutes.go) are not counted:
+// they come from the record built for the first.
 const (
 	minutesEvery = 5 * time.Second
 	minutesBurst = 2
@@ -173,7 +174,13 @@ func (s *session) assemble(p *sfu.Participant, m *ClientMessage) error {
 	}
 	if m.Type == TypeMinutes {
 		lim := s.getLine().limits
-		if !lim.export.continues(from) && !lim.minutes.Allow() {
+		// A facilitator made participant since the first page gets no
+		// more of it: the request goes on as a new export, refused.
+		if rec, ok := lim.export.continued(from); ok && p.Role() == sfu.RoleModerator {
+			s.sendMinutes(rec, from)
+			return nil
+		}
+		if !lim.minutes.Allow() {
 			s.refuse(m.Type, CodeRateLimit, "too many requests for the minutes: wait a moment")
 			return nil
 		}
@@ -245,7 +252,7 @@ func (s *session) assemble(p *sfu.Participant, m *ClientMessage) error {
 	case err != nil:
 		return err
 	case minutes != nil:
-		s.sendMinutes(*minutes, from)
+		s.sendMinutes(minutes, from)
 	}
 	return nil
 }

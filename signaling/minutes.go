@@ -2,7 +2,7 @@ package signaling
 
 import (
 	"encoding/json"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/plenum-meet/plenum/sfu/assembly"
@@ -57,25 +57,71 @@ func pageOfMinutes(rec assembly.Minutes, from int) (minutesPage, int, error) {
 	return page, 0, nil
 }
 
-// minutesExport is where a participant's export of the minutes stands:
-// the decision its next page starts at, 0 when none is under way. Asking
-// for that page is not metered (limits.minutes), a new export is.
-type minutesExport struct{ next atomic.Int64 }
+// minutesKeep is how long an export's record is kept for its next page
+// after one was sent: long enough for a slow link to take in a page,
+// short enough that a client that never asks for the rest holds no
+// memory for long. A page asked for later starts a new export.
+var minutesKeep = 30 * time.Second
 
-// continues reports whether a request for the page at from continues
-// the export under way, which it then takes on.
-func (e *minutesExport) continues(from int) bool {
-	return from > 0 && e.next.CompareAndSwap(int64(from), 0)
+// minutesExport is where a participant's export of the minutes stands:
+// the decision its next page starts at, 0 when none is under way, and
+// the record it pages through. The record is built once, at the first
+// page, under the room's lock; the pages after it come from it, so that
+// an export of n pages does not rebuild the whole record n times, and
+// they are not metered (limits.minutes), a new export is. One export at
+// a time a participant, kept at most minutesKeep after its last page,
+// bounds the memory it holds.
+type minutesExport struct {
+	mu   sync.Mutex
+	next int
+	rec  *assembly.Minutes
+	drop *time.Timer // lets go of rec after minutesKeep
+}
+
+// continued returns the record of the export under way if a request for
+// the page at from continues it, and takes the export on.
+func (e *minutesExport) continued(from int) (*assembly.Minutes, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if from <= 0 || from != e.next || e.rec == nil {
+		return nil, false
+	}
+	e.next = 0
+	return e.rec, true
+}
+
+// keep notes rec as the record of the export under way and next as the
+// decision its next page starts at; next 0 ends the export and lets go
+// of the record.
+func (e *minutesExport) keep(rec *assembly.Minutes, next int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.drop != nil {
+		e.drop.Stop()
+		e.drop = nil
+	}
+	e.next, e.rec = next, nil
+	if next == 0 {
+		return
+	}
+	e.rec = rec
+	e.drop = time.AfterFunc(minutesKeep, func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if e.rec == rec {
+			e.next, e.rec = 0, nil
+		}
+	})
 }
 
 // sendMinutes sends the page of rec at from and notes where the next
 // starts.
-func (s *session) sendMinutes(rec assembly.Minutes, from int) {
-	page, next, err := pageOfMinutes(rec, from)
+func (s *session) sendMinutes(rec *assembly.Minutes, from int) {
+	page, next, err := pageOfMinutes(*rec, from)
 	if err != nil {
 		s.log.Error("encode minutes", "err", err)
 		return
 	}
-	s.getLine().limits.export.next.Store(int64(next))
+	s.getLine().limits.export.keep(rec, next)
 	s.sendJSON(minutesMessage{Type: TypeMinutes, Minutes: page, Next: next})
 }
