@@ -45,6 +45,9 @@ type DownTrack struct {
 	// tests).
 	sent    sentLog
 	sources *resendSources
+	// repair is the keyframe asked for packets the subscriber lost and
+	// the server could not resend (lossrepair.go).
+	repair lossRepair
 
 	// scratch holds one rewritten packet per layer: each layer's
 	// forwarding goroutine uses only its own, so after the rewrite the
@@ -292,7 +295,11 @@ func (d *DownTrack) rewrite(pkt *rtp.Packet, l *upLayer, s *downScratch, repaire
 		return nil, false
 	}
 	if d.sent.rtt != nil && l.store != nil {
-		d.sent.note(l.store, pkt.SequenceNumber, &s.hdr, payload)
+		key := len(payload) > 0 && d.up.isKeyframe(payload)
+		d.sent.note(l.store, pkt.SequenceNumber, &s.hdr, payload, key)
+		if key {
+			d.keyframeSentUnlocked()
+		}
 	}
 	return payload, true
 }
@@ -352,8 +359,10 @@ func (d *DownTrack) writePadding(n int) int {
 		ok := true
 		if b.rtxSSRC != 0 {
 			h.SSRC, h.Timestamp = b.rtxSSRC, d.munger.Timestamp()
-		} else {
-			ok = d.munger.Pad(h)
+		} else if ok = d.munger.Pad(h); ok && d.sent.rtt != nil {
+			// Noted, so that a NACK of it is answered, not taken for
+			// a packet the picture lost (lossrepair.go).
+			d.sent.note(nil, 0, h, nil, false)
 		}
 		d.mu.Unlock()
 		if !ok {

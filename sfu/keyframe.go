@@ -33,14 +33,17 @@ func newKeyframeRequester(send func()) *keyframeRequester {
 // never writes the request itself: down tracks ask under their lock, in
 // the middle of a fan-out, and a write to the publisher may wait for
 // the socket, which held that lock, and the fan-out, across I/O. A
-// timer's goroutine sends it, once per keyframeMinInterval at most.
-func (k *keyframeRequester) request() {
+// timer's goroutine sends it, once per keyframeMinInterval at most. It
+// reports whether it made a new request: false if one is waiting to be
+// sent already, which this one joins, or the requester is stopped.
+func (k *keyframeRequester) request() bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.stopped || k.pending != nil {
-		return
+		return false
 	}
 	k.pending = time.AfterFunc(max(time.Until(k.last.Add(keyframeMinInterval)), 0), k.fire)
+	return true
 }
 
 func (k *keyframeRequester) fire() {

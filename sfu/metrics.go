@@ -16,6 +16,9 @@ type trackStats struct {
 	nacksIn              atomic.Uint64 // NACK packets from subscribers
 	keyframeRequestsIn   atomic.Uint64 // PLI and FIR from subscribers
 	keyframeRequestsOut  atomic.Uint64 // PLI sent to the publisher
+	// keyframeRequestsForLoss are those of keyframeRequestsOut that
+	// the SFU made for a subscriber whose NACK it could not answer.
+	keyframeRequestsForLoss atomic.Uint64
 }
 
 func (s *trackStats) addTo(t *Totals) {
@@ -27,6 +30,7 @@ func (s *trackStats) addTo(t *Totals) {
 	t.NACKsIn += s.nacksIn.Load()
 	t.KeyframeRequestsIn += s.keyframeRequestsIn.Load()
 	t.KeyframeRequestsOut += s.keyframeRequestsOut.Load()
+	t.KeyframeRequestsForLoss += s.keyframeRequestsForLoss.Load()
 }
 
 // Totals are the SFU's counters since start.
@@ -39,6 +43,10 @@ type Totals struct {
 	ResentRebuilt        uint64 // of Resent, those rebuilt from an up track's one copy (sentlog.go)
 	KeyframeRequestsIn   uint64 // PLI and FIR from subscribers
 	KeyframeRequestsOut  uint64 // keyframe requests sent to publishers
+	// KeyframeRequestsForLoss counts those of KeyframeRequestsOut made
+	// because a subscriber NACKed packets the SFU could not resend
+	// (lossrepair.go).
+	KeyframeRequestsForLoss uint64
 	// Datagrams counts what the media sockets sent in batches (media,
 	// RTCP, ICE), KernelSends the messages the kernel was handed for
 	// them: fewer where it cut runs of datagrams itself (UDP GSO).

@@ -47,14 +47,22 @@ type sentLog struct {
 	// that they keep packets long enough.
 	rtt   func() time.Duration
 	rttUS int64
+	// newest is the highest number sent, and keyframe that of the first
+	// packet of the last keyframe sent (both valid once keyed): what
+	// lies between them the subscriber's picture cannot do without
+	// (lossrepair.go).
+	newest, keyframe uint16
+	keyed            bool
 }
 
 // note records a packet as sent: h and payload after the rewrite, from
-// packet upSeq of store.
-func (l *sentLog) note(store *upStore, upSeq uint16, h *rtp.Header, payload []byte) {
+// packet upSeq of store; key says it begins a keyframe.
+func (l *sentLog) note(store *upStore, upSeq uint16, h *rtp.Header, payload []byte, key bool) {
 	if l.slots == nil {
 		l.slots = make([]sentRecord, cacheMin)
+		l.newest = h.SequenceNumber
 	}
+	l.noteOrder(h.SequenceNumber, key)
 	if pps, ok := l.sizer.due(); ok {
 		if l.rtt != nil {
 			l.rttUS = l.rtt().Microseconds()
@@ -86,11 +94,30 @@ func (l *sentLog) at(seq uint16) *sentRecord {
 }
 
 // resendCopy rebuilds packet seq as the down track sent it
-// (resendSource).
+// (resendSource). A packet the picture needs that it cannot resend asks
+// for a keyframe instead (lossrepair.go).
 func (d *DownTrack) resendCopy(seq uint16, now time.Time, gap time.Duration, allow func(size int, now time.Time) bool) (rtp.Header, []byte, bool) {
+	h, payload, res := d.rebuild(seq, now, gap, allow)
+	if res == resendLost {
+		d.repairLost(seq, now)
+	}
+	return h, payload, res == resendDone
+}
+
+// resendResult is what came of a NACKed packet.
+type resendResult int
+
+const (
+	resendDone  resendResult = iota // rebuilt, to be resent
+	resendLater                     // resent within the round trip, or not for this track
+	resendLost                      // media that is gone, or over the budget
+)
+
+// rebuild is resendCopy's work: the packet rebuilt, or why not.
+func (d *DownTrack) rebuild(seq uint16, now time.Time, gap time.Duration, allow func(size int, now time.Time) bool) (rtp.Header, []byte, resendResult) {
 	b := d.binding.Load()
 	if b == nil {
-		return rtp.Header{}, nil, false
+		return rtp.Header{}, nil, resendLater
 	}
 	d.mu.Lock()
 	var r sentRecord
@@ -98,8 +125,16 @@ func (d *DownTrack) resendCopy(seq uint16, now time.Time, gap time.Duration, all
 		r = *at
 	}
 	d.mu.Unlock()
-	if !r.kept || (r.resentAt != 0 && now.UnixNano()-r.resentAt < int64(gap)) {
-		return rtp.Header{}, nil, false
+	if !r.kept {
+		return rtp.Header{}, nil, resendLost
+	}
+	if r.resentAt != 0 && now.UnixNano()-r.resentAt < int64(gap) {
+		return rtp.Header{}, nil, resendLater
+	}
+	// Padding, which has no payload, is never lost to the picture.
+	lost := resendLater
+	if r.store != nil {
+		lost = resendLost
 	}
 	h := rtp.Header{Version: 2, Marker: r.marker, PayloadType: b.payloadType, SequenceNumber: seq, Timestamp: r.ts, SSRC: b.ssrc}
 	size := 0 // padding: no payload
@@ -109,13 +144,13 @@ func (d *DownTrack) resendCopy(seq uint16, now time.Time, gap time.Duration, all
 		r.store.noteRTT(gap)
 		var ok bool
 		if size, ok = r.store.size(r.upSeq); !ok || size < int(r.prefixN) {
-			return rtp.Header{}, nil, false
+			return rtp.Header{}, nil, resendLost
 		}
 	}
 	// The budget first: NACKs beyond it, a hostile subscriber's say,
 	// must not cost a copy of each packet they name.
 	if allow != nil && !allow(h.MarshalSize()+size, now) {
-		return rtp.Header{}, nil, false
+		return rtp.Header{}, nil, lost
 	}
 	var payload []byte
 	if r.store == nil {
@@ -123,7 +158,7 @@ func (d *DownTrack) resendCopy(seq uint16, now time.Time, gap time.Duration, all
 	} else {
 		var ok bool
 		if payload, ok = r.store.payload(r.upSeq, rtxHeaderSize); !ok || len(payload) < int(r.prefixN) {
-			return rtp.Header{}, nil, false // gone meanwhile
+			return rtp.Header{}, nil, resendLost // gone meanwhile
 		}
 		copy(payload, r.prefix[:r.prefixN])
 	}
@@ -132,7 +167,7 @@ func (d *DownTrack) resendCopy(seq uint16, now time.Time, gap time.Duration, all
 		at.resentAt = now.UnixNano()
 	}
 	d.mu.Unlock()
-	return h, payload, true
+	return h, payload, resendDone
 }
 
 // useRTT gives the down track its subscriber's round trip

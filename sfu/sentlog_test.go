@@ -203,7 +203,7 @@ func TestPaddingSentIsResentWithoutPayload(t *testing.T) {
 	d := downs[0]
 	h := &rtp.Header{Version: 2, SequenceNumber: 9, Timestamp: 1234, Marker: true}
 	d.mu.Lock()
-	d.sent.note(layer.store, 77, h, nil)
+	d.sent.note(layer.store, 77, h, nil, false)
 	d.mu.Unlock()
 	got, payload, ok := d.resendCopy(9, time.Now(), 0, nil)
 	if !ok || len(payload) != 0 || cap(payload) < rtxHeaderSize {

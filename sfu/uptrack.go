@@ -276,11 +276,14 @@ func (t *UpTrack) topLayer() int {
 	return -1
 }
 
-// requestKeyframe asks the publisher for a keyframe on layer i, throttled.
-func (t *UpTrack) requestKeyframe(i int) {
+// requestKeyframe asks the publisher for a keyframe on layer i,
+// throttled, and reports whether that made a new request (none was
+// waiting to be sent).
+func (t *UpTrack) requestKeyframe(i int) bool {
 	if l := t.layer(i); l != nil && t.kind == webrtc.RTPCodecTypeVideo {
-		l.keyframes.request()
+		return l.keyframes.request()
 	}
+	return false
 }
 
 // isKeyframe reports whether a payload of this track starts a keyframe,

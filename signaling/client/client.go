@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/plenum-meet/plenum/sfu"
@@ -46,6 +47,10 @@ type Config struct {
 	// even when asked for one, as a broken encoder (see
 	// KeyframeRequests).
 	NoKeyframes bool
+	// KeyframesWhenAsked makes the synthetic video carry a keyframe at
+	// its first frame and then only when asked for one, as a browser's
+	// encoder does, instead of every 2 s besides.
+	KeyframesWhenAsked bool
 	// Screen, with Publish, also publishes a screen share: one more
 	// video track, in one layer (640x480 keyframes) of ScreenBitrate
 	// bits per second (zero: about 720 kbit/s), named in the offer's
@@ -320,6 +325,22 @@ func (c *Client) KeyframeRequests() int64 {
 		n += l.requests.Load()
 	}
 	return n
+}
+
+// NACK asks the server to resend packets seqs of the video received
+// from publisher, as the client's NACK generator does for packets it
+// misses: tests of what the server does with a NACK it cannot answer.
+func (c *Client) NACK(publisher string, seqs ...uint16) error {
+	c.mu.Lock()
+	pc, got := c.down, c.received[TrackKey{Publisher: publisher, Kind: webrtc.RTPCodecTypeVideo}]
+	c.mu.Unlock()
+	if pc == nil || got == nil || got.ssrc.Load() == 0 {
+		return fmt.Errorf("no video received from %s", publisher)
+	}
+	return pc.WriteRTCP([]rtcp.Packet{&rtcp.TransportLayerNack{
+		MediaSSRC: got.ssrc.Load(),
+		Nacks:     rtcp.NackPairsFromSequenceNumbers(seqs),
+	}})
 }
 
 // Send sends a raw message, for tests of the protocol itself.

@@ -144,6 +144,7 @@ func (c *Client) publish() error {
 	}
 	for _, l := range layers {
 		l.neverKey = c.cfg.NoKeyframes
+		l.onlyAsked = c.cfg.KeyframesWhenAsked
 	}
 	var screen []*videoLayer
 	var screenTr *webrtc.RTPTransceiver
@@ -343,6 +344,7 @@ func (c *Client) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 	}
 	c.received[key] = counter
 	c.mu.Unlock()
+	counter.ssrc.Store(uint32(t.SSRC()))
 	buf := make([]byte, 1500)
 	var pkt rtp.Packet
 	for {
@@ -374,11 +376,14 @@ type Counter struct {
 	repaired       atomic.Uint64 // packets that came on the RTX stream
 	padding        atomic.Uint64 // padding-only packets, not in packets
 	last           atomic.Int64  // unix nanoseconds of the last packet
+	ssrc           atomic.Uint32 // the track's, for NACK
 
 	mu                  sync.Mutex
 	started             bool
 	tsBackwards         int
 	keyWidth, keyHeight int
+	keyframes           int    // keyframes that extended the stream
+	keySeq              uint16 // the first packet of the last of them
 	// seen marks the sequence numbers received (a test spans far fewer
 	// than 65536 packets), to tell lost packets from late ones.
 	seen          [1 << 16 / 64]uint64
@@ -404,9 +409,10 @@ func (k *Counter) add(p *rtp.Packet, n int, video bool, now, arrived time.Time) 
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	seq := p.SequenceNumber
+	extends := !k.started || int16(seq-k.newest) > 0
 	// Judge continuity on packets that extend the stream: a late one (a
 	// retransmission) legitimately carries an older timestamp.
-	if k.started && int16(seq-k.newest) > 0 {
+	if k.started && extends {
 		if int32(p.Timestamp-k.newestTS) < 0 {
 			k.tsBackwards++
 		}
@@ -440,6 +446,10 @@ func (k *Counter) add(p *rtp.Packet, n int, video bool, now, arrived time.Time) 
 		p.Payload[4] == 0x9d && p.Payload[5] == 0x01 && p.Payload[6] == 0x2a {
 		k.keyWidth = int(binary.LittleEndian.Uint16(p.Payload[7:]) & 0x3fff)
 		k.keyHeight = int(binary.LittleEndian.Uint16(p.Payload[9:]) & 0x3fff)
+		if extends {
+			k.keyframes++
+			k.keySeq = seq
+		}
 	}
 }
 
@@ -465,6 +475,22 @@ func (k *Counter) KeyframeSize() (width, height int) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return k.keyWidth, k.keyHeight
+}
+
+// Keyframes is how many keyframes arrived (not counting their resends),
+// and since is how many packets the newest to arrive came after the
+// first of the last of them.
+func (k *Counter) Keyframes() (n int, since int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.keyframes, int(k.newest - k.keySeq)
+}
+
+// Newest is the sequence number of the newest packet received.
+func (k *Counter) Newest() uint16 {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.newest
 }
 
 // Completeness is the share of the sequence numbers from the first to the

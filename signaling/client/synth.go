@@ -77,6 +77,7 @@ type videoLayer struct {
 	keyframe        atomic.Bool  // a keyframe was asked for
 	requests        atomic.Int64 // keyframe requests received
 	neverKey        bool         // a broken encoder: no keyframe, ever
+	onlyAsked       bool         // no periodic keyframe: only the first and those asked for
 	// ssrc, if not zero, replaces the negotiated SSRC (RenumberVideo).
 	ssrc atomic.Uint32
 	pkt  rtp.Packet
@@ -244,7 +245,8 @@ func sendVideo(ctx context.Context, layers []*videoLayer, tr *webrtc.RTPTranscei
 			l.pkt.Version = 2
 			l.pkt.Payload = payload
 			l.pkt.Timestamp += 90000 / videoFrameRate
-			key := (frame%keyframeEvery == 0 || l.keyframe.Swap(false)) && !l.neverKey
+			periodic := frame%keyframeEvery == 0 && (frame == 0 || !l.onlyAsked)
+			key := (periodic || l.keyframe.Swap(false)) && !l.neverKey
 			for i := range l.packetsPerFrame {
 				l.pkt.SequenceNumber++
 				l.pkt.Marker = i == l.packetsPerFrame-1

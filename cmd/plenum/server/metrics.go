@@ -62,6 +62,8 @@ var (
 		"RTP packets resent to subscribers on their NACKs: stream=rtx on the subscriber's RTX stream, stream=media on the media stream (no RTX negotiated).", []string{"stream"}, nil)
 	descKeyframes = prometheus.NewDesc("plenum_sfu_keyframe_requests_total",
 		"Keyframe requests: direction=in PLI/FIR from subscribers, direction=out PLI sent to publishers.", []string{"direction"}, nil)
+	descLossKeyframes = prometheus.NewDesc("plenum_sfu_loss_keyframe_requests_total",
+		"Keyframe requests the SFU made because a subscriber NACKed video packets it could no longer resend, or not within its resend budget (counted in plenum_sfu_keyframe_requests_total direction=out too).", nil, nil)
 	descLatency = prometheus.NewDesc("plenum_sfu_forward_latency_seconds",
 		"Time from a packet's arrival in the SFU to its last copy handed to the network (one packet in 16 is sampled).", nil, nil)
 	descDatagrams = prometheus.NewDesc("plenum_sfu_udp_datagrams_total",
@@ -89,7 +91,7 @@ type plenumCollector struct{ s *Server }
 func (c *plenumCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		descRooms, descParticipants, descTracks, descSessions, descPackets, descBytes,
-		descNACKs, descRepaired, descResent, descKeyframes, descLatency, descDatagrams, descKernelSends, descTURNAllocations, descTURNDropped,
+		descNACKs, descRepaired, descResent, descKeyframes, descLossKeyframes, descLatency, descDatagrams, descKernelSends, descTURNAllocations, descTURNDropped,
 	} {
 		ch <- d
 	}
@@ -120,6 +122,7 @@ func (c *plenumCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descResent, t.ResentRTX, "rtx")
 	counter(descKeyframes, t.KeyframeRequestsIn, "in")
 	counter(descKeyframes, t.KeyframeRequestsOut, "out")
+	counter(descLossKeyframes, t.KeyframeRequestsForLoss)
 	counter(descDatagrams, t.Datagrams)
 	counter(descKernelSends, t.KernelSends)
 	ch <- latencyHistogram(s.manager.ForwardLatency())
