@@ -237,7 +237,18 @@ func (d *DownTrack) writeRTP(pkt *rtp.Packet, l *upLayer, repaired bool, now tim
 	s.hdr.Extension = false
 	s.hdr.Extensions = s.ext[:0]
 	s.hdr.CSRC = nil // the publisher's contributors mean nothing here
-	if _, err := b.writer.WriteRTP(&s.hdr, payload); err != nil {
+	n, err := b.writer.WriteRTP(&s.hdr, payload)
+	if err != nil {
+		return 0
+	}
+	if n == 0 {
+		// Pion drops, without an error, what is written before the
+		// connection's SRTP keys are agreed: the keyframe the down
+		// track started at is lost, and what follows cannot be
+		// decoded. It starts again at the next keyframe.
+		d.mu.Lock()
+		d.stopUnlocked()
+		d.mu.Unlock()
 		return 0
 	}
 	return s.hdr.MarshalSize() + len(payload)

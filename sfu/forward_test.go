@@ -8,6 +8,8 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/pion/rtp"
+
+	"github.com/plenum-meet/plenum/sfu/vp8"
 )
 
 // discardWriter stands in for pion's write stream where only the cost of
@@ -17,7 +19,7 @@ type discardWriter struct{ packets, bytes int }
 func (w *discardWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
 	w.packets++
 	w.bytes += len(payload)
-	return len(payload), nil
+	return h.MarshalSize() + len(payload), nil
 }
 
 func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
@@ -76,12 +78,26 @@ func TestFanOutRewritesHeaderPerSubscriber(t *testing.T) {
 
 type recordingWriter struct{ headers []rtp.Header }
 
-func (w *recordingWriter) WriteRTP(h *rtp.Header, _ []byte) (int, error) {
+func (w *recordingWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
 	w.headers = append(w.headers, *h)
-	return 0, nil
+	return h.MarshalSize() + len(payload), nil
 }
 
 func (w *recordingWriter) Write(b []byte) (int, error) { return len(b), nil }
+
+// oneSubscriber is a VP8 up track of one layer, live, whose keyframe
+// requests call ask, and one down track bound to w (SSRC 7, no RTX).
+func oneSubscriber(w webrtc.TrackLocalWriter, ask func()) (*UpTrack, *upLayer, *DownTrack) {
+	up := &UpTrack{publisherID: "pub", kind: webrtc.RTPCodecTypeVideo, mimeType: webrtc.MimeTypeVP8, done: make(chan struct{})}
+	layer := &upLayer{index: 0, keyframes: newKeyframeRequester(ask)}
+	layer.lastNs.Store(time.Now().UnixNano())
+	up.layers[0].Store(layer)
+	d := newDownTrack(up)
+	d.binding.Store(&downBinding{ssrc: 7, payloadType: 96, writer: w})
+	downs := []*DownTrack{d}
+	up.downs.Store(&downs)
+	return up, layer, d
+}
 
 func TestFanOutAllocatesNothing(t *testing.T) {
 	up, layer, _, pkt := fanOutFixture(10)
@@ -189,15 +205,8 @@ func TestALayerIsNotJoinedOnAnOldKeyframeResentOverRTX(t *testing.T) {
 // were refused for as long as the pause lasted, so the estimate could
 // not grow and the video never came back.
 func TestVideoPausedInTheMiddleOfAFrameIsStillProbed(t *testing.T) {
-	up := &UpTrack{publisherID: "pub", kind: webrtc.RTPCodecTypeVideo, mimeType: webrtc.MimeTypeVP8, done: make(chan struct{})}
-	layer := &upLayer{index: 0, keyframes: newKeyframeRequester(func() {})}
-	layer.lastNs.Store(time.Now().UnixNano())
-	up.layers[0].Store(layer)
 	rec := &recordingWriter{}
-	d := newDownTrack(up)
-	d.binding.Store(&downBinding{ssrc: 7, payloadType: 96, writer: rec}) // no RTX
-	downs := []*DownTrack{d}
-	up.downs.Store(&downs)
+	up, layer, d := oneSubscriber(rec, func() {}) // no RTX
 	now := time.Now()
 
 	up.fanOut(vp8Packet(100, 9000, true), layer, false, now) // a keyframe's first packet
@@ -237,14 +246,8 @@ func TestVideoPausedInTheMiddleOfAFrameIsStillProbed(t *testing.T) {
 // track now joins the restarted stream at its first keyframe, as it
 // joins a layer.
 func TestAPublisherThatNumbersAfreshIsFollowedFromItsNextKeyframe(t *testing.T) {
-	up := &UpTrack{publisherID: "pub", kind: webrtc.RTPCodecTypeVideo, mimeType: webrtc.MimeTypeVP8, done: make(chan struct{})}
-	layer := &upLayer{index: 0, keyframes: newKeyframeRequester(func() {})}
-	up.layers[0].Store(layer)
 	rec := &recordingWriter{}
-	d := newDownTrack(up)
-	d.binding.Store(&downBinding{ssrc: 7, payloadType: 96, writer: rec})
-	downs := []*DownTrack{d}
-	up.downs.Store(&downs)
+	up, layer, _ := oneSubscriber(rec, func() {})
 	// As UpTrack.forward: the layer is live, then the packet goes out.
 	recv := func(p *rtp.Packet, at time.Time) {
 		layer.lastNs.Store(at.UnixNano())
@@ -293,5 +296,50 @@ func TestAnOldKeyframeResentOverRTXLeavesTheLayersHeight(t *testing.T) {
 	up.noteSize(l, vp8KeyframeOfHeight(360), true)
 	if h := l.height.Load(); h != 720 {
 		t.Errorf("the layer is %d high after an old keyframe came over RTX, want 720, as its last new one", h)
+	}
+}
+
+// notReadyWriter drops what is written until ready, returning 0 and no
+// error as pion's SRTP writer does before the connection's keys are
+// agreed, then records it.
+type notReadyWriter struct {
+	recordingWriter
+	ready    bool
+	payloads [][]byte
+}
+
+func (w *notReadyWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
+	if !w.ready {
+		return 0, nil
+	}
+	w.payloads = append(w.payloads, append([]byte(nil), payload...))
+	return w.recordingWriter.WriteRTP(h, payload)
+}
+
+// A down track may start, at a keyframe, a moment before its
+// connection's SRTP keys are agreed: pion drops that keyframe without an
+// error, and the subscriber got only what it cannot decode, until its
+// browser asked for a keyframe itself. The down track starts again at
+// the next keyframe, and asks for it.
+func TestAKeyframeWrittenBeforeTheKeysAreAgreedIsSentAgain(t *testing.T) {
+	asked := make(chan struct{}, 10)
+	w := &notReadyWriter{}
+	up, layer, _ := oneSubscriber(w, func() { asked <- struct{}{} })
+	now := time.Now()
+	up.fanOut(vp8Packet(100, 9000, true), layer, false, now) // dropped by "pion"
+	w.ready = true
+	up.fanOut(vp8Packet(101, 12000, false), layer, false, now.Add(33*time.Millisecond))
+	select {
+	case <-asked:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no keyframe asked for after the first one was lost")
+	}
+	up.fanOut(vp8Packet(102, 15000, true), layer, false, now.Add(66*time.Millisecond))
+	up.fanOut(vp8Packet(103, 18000, false), layer, false, now.Add(99*time.Millisecond))
+	if len(w.payloads) != 2 {
+		t.Fatalf("%d packets sent, want the new keyframe and the one after it", len(w.payloads))
+	}
+	if !vp8.IsKeyframe(w.payloads[0]) {
+		t.Fatal("the subscriber's first packet is not a keyframe: it cannot decode what follows")
 	}
 }

@@ -14,7 +14,7 @@ type sentPackets struct{ bySSRCSeq map[[2]uint32][]byte }
 func (w *sentPackets) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
 	b, _ := h.Marshal()
 	w.bySSRCSeq[[2]uint32{h.SSRC, uint32(h.SequenceNumber)}] = append(b, payload...)
-	return len(payload), nil
+	return len(b) + len(payload), nil
 }
 
 func (w *sentPackets) Write(b []byte) (int, error) { return len(b), nil }
