@@ -1,7 +1,11 @@
 package e2e
 
 import (
+	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/plenum-meet/plenum/web/webtest"
 )
 
 // TestAMeetingOnThisComputersAddressSaysItsLinkOpensHereOnly: a
@@ -38,4 +42,45 @@ func TestAMeetingOnThisComputersAddressSaysItsLinkOpensHereOnly(t *testing.T) {
 			t.Errorf("%s: taken for this computer's own address: %v, want %v", host, got, want)
 		}
 	}
+}
+
+// inviteCardProblems lists what of the card for the one alone a person
+// cannot see: its button cut off by the tile without scrolling to it, or
+// any of its lines hanging out of a card that does not scroll.
+const inviteCardProblems = `(() => {
+	const card = document.querySelector('.tile-invite');
+	const box = card.getBoundingClientRect();
+	const bad = [];
+	const button = card.querySelector('button').getBoundingClientRect();
+	if (button.top < box.top - 1 || button.bottom > box.bottom + 1) {
+		bad.push('the copy button at ' + Math.round(button.top) + '-' + Math.round(button.bottom) + ' is cut off by the card at ' + Math.round(box.top) + '-' + Math.round(box.bottom));
+	}
+	if (card.scrollHeight > card.clientHeight + 1 && !['auto', 'scroll'].includes(getComputedStyle(card).overflowY)) {
+		bad.push('the card holds ' + card.scrollHeight + 'px in ' + card.clientHeight + 'px and does not scroll');
+	}
+	return bad;
+})()`
+
+// TestTheInviteCardFitsAPhoneInGerman: on a phone held upright, alone in
+// a meeting on this computer's address, the card shown in German (its
+// note the longest) ran past the tile and cut its "copy link" button in
+// half. The button now follows the link it copies, and the card scrolls
+// what does not fit.
+func TestTheInviteCardFitsAPhoneInGerman(t *testing.T) {
+	srv := startServer(t)
+	ana := webtest.Launch(t, chromedp.Flag("accept-lang", "de"))
+	emulate(t, ana, phonePortrait)
+	if err := ana.Open(joinURL(srv, "e2e-invite-phone", "Annemarie Schmidt-Weber", nil)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ana, "Ana alone, in German", `window.plenum?.state === "joined" && document.documentElement.lang === "de" &&
+		!!document.querySelector('.tile-invite .invite-note')`)
+	var bad []string
+	if err := ana.Eval(inviteCardProblems, &bad); err != nil {
+		t.Fatal(err)
+	}
+	if len(bad) > 0 {
+		t.Errorf("the invite card at %s, in German:\n\t%s", phonePortrait.name, strings.Join(bad, "\n\t"))
+	}
+	expectFits(t, ana, "meeting alone, in German, "+phonePortrait.name, false)
 }

@@ -195,9 +195,10 @@ export class MeetingView {
         h('h2', { class: 'invite-title', text: t('meeting.alone.title') }),
         h('p', { class: 'invite-body', text: t('meeting.alone.body') }),
         h('p', { class: 'invite-url', text: url }),
-        onLoopback() ? h('p', { class: 'invite-note', text: t('meeting.alone.thisComputerOnly') }) : null,
+        // The button goes with the link it copies, before the long note.
         h('button', { type: 'button', class: 'btn btn-primary', onclick: () => copyLink(this.session.room) },
-          icon('link'), h('span', { text: t('meeting.copyLink') }))));
+          icon('link'), h('span', { text: t('meeting.copyLink') })),
+        onLoopback() ? h('p', { class: 'invite-note', text: t('meeting.alone.thisComputerOnly') }) : null));
   }
 
   addTile(p) {
