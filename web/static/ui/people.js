@@ -125,7 +125,7 @@ export class PeoplePanel {
     }
     return h('li', { class: 'person', 'data-participant': p.id },
       avatar,
-      h('span', { class: 'person-name' }, h('span', { class: 'person-label', text: name }), role, away),
+      h('span', { class: 'person-name' }, h('span', { class: 'person-label', title: name, text: name }), role, away),
       hand,
       p.role === 'viewer' ? null : state(!p.audioMuted, t(p.audioMuted ? 'people.micOff' : 'people.micOn'), p.audioMuted ? 'micOff' : 'mic'),
       p.role === 'viewer' ? null : state(!p.videoMuted, t(p.videoMuted ? 'people.camOff' : 'people.camOn'), p.videoMuted ? 'camOff' : 'cam'),
