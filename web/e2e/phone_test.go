@@ -124,3 +124,25 @@ func TestPhonesAndTabletsFitTheScreenWithTouchSizedControls(t *testing.T) {
 	})()`)
 	expectFits(t, ana, "queue and votes panel, "+phonePortrait.name, true)
 }
+
+// TestAFacilitatorOnAPhoneTouchesTheQueueWithAFinger: the buttons a
+// facilitator has beside each raised hand (give the floor, up, down,
+// remove) were 30 px wide on a phone too, four in a row under a thumb.
+func TestAFacilitatorOnAPhoneTouchesTheQueueWithAFinger(t *testing.T) {
+	srv := startServer(t)
+	const room = "e2e-phone-queue"
+	ana := webtest.Launch(t)
+	emulate(t, ana, phonePortrait)
+	if err := ana.Open(joinURL(srv, room, "Ana", url.Values{"camera": {"0"}, "mic": {"0"}})); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ana, "Ana facilitates", `window.plenum?.state === "joined" && window.plenum.role === "moderator"`)
+	ben := dialGoAs(t, srv, room, "Benedikt Hochstraßer-Lindqvist", false)
+	if err := ben.RaiseHand(true, false); err != nil {
+		t.Fatal(err)
+	}
+	click(t, ana, ".ctl-assembly")
+	waitFor(t, ana, "Ben's hand in Ana's queue, with her buttons", `document.querySelectorAll('.queue-entry .queue-actions button').length === 4 &&
+		document.getElementById('assembly-panel').getBoundingClientRect().width === innerWidth`)
+	expectFits(t, ana, "queue with a raised hand, "+phonePortrait.name, true)
+}
