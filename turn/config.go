@@ -45,6 +45,12 @@ type Config struct {
 	// certificate (Certificates or GetCertificate).
 	TLSConfig *tls.Config
 
+	// SharedTLSPort, when not 0, is another listener's TLS port (the
+	// HTTPS one) that hands the connections carrying TURN to
+	// Server.ServeTLSConn; ICEServers then offers turns: at that port,
+	// which networks that let through nothing but HTTPS do not block.
+	SharedTLSPort int
+
 	// RelayIP is the address relay sockets bind to and that is advertised to
 	// clients in XOR-RELAYED-ADDRESS. Required. When it is loopback or
 	// private it is an allowed peer only if OwnAddrs or AllowPeers says so.
@@ -144,6 +150,9 @@ func (c Config) normalize() (Config, error) {
 	}
 	if c.Port < 0 || c.Port > 65535 {
 		errs = append(errs, fmt.Errorf("Port %d out of range", c.Port))
+	}
+	if c.SharedTLSPort < 0 || c.SharedTLSPort > 65535 {
+		errs = append(errs, fmt.Errorf("SharedTLSPort %d out of range", c.SharedTLSPort))
 	}
 	if c.TLSPort < 0 || c.TLSPort > 65535 {
 		errs = append(errs, fmt.Errorf("TLSPort %d out of range", c.TLSPort))

@@ -102,7 +102,8 @@ type ICEServer struct {
 // under the name host (a DNS name or IP literal reachable by the client),
 // with fresh credentials for id valid for ttl (DefaultCredentialTTL when
 // ttl <= 0): turn:host:port?transport=udp, turn:host:port?transport=tcp
-// and, with TLS, turns:host:tlsport?transport=tcp.
+// and, with TLS, turns:host:tlsport?transport=tcp, and with a shared
+// TLS port (Config.SharedTLSPort) turns:host:sharedport?transport=tcp.
 func (s *Server) ICEServers(host, id string, ttl time.Duration) []ICEServer {
 	if ttl <= 0 {
 		ttl = DefaultCredentialTTL
@@ -115,6 +116,9 @@ func (s *Server) ICEServers(host, id string, ttl time.Duration) []ICEServer {
 	}
 	if s.tlsAddr != nil {
 		urls = append(urls, "turns:"+net.JoinHostPort(host, strconv.Itoa(s.tlsAddr.Port))+"?transport=tcp")
+	}
+	if s.shared != nil {
+		urls = append(urls, "turns:"+net.JoinHostPort(host, strconv.Itoa(s.cfg.SharedTLSPort))+"?transport=tcp")
 	}
 
 	return []ICEServer{{URLs: urls, Username: user, Credential: pass}}

@@ -51,7 +51,8 @@ type Server struct {
 	udp     *turnPacketConn
 	udpAddr *net.UDPAddr
 	tcpAddr *net.TCPAddr
-	tlsAddr *net.TCPAddr // nil without TLS
+	tlsAddr *net.TCPAddr    // nil without TLS
+	shared  *sharedListener // nil without Config.SharedTLSPort
 
 	closeOnce sync.Once
 	closeErr  error
@@ -111,6 +112,15 @@ func New(cfg Config) (*Server, error) {
 		})
 	}
 
+	if cfg.SharedTLSPort != 0 {
+		s.shared = newSharedListener(cfg.SharedTLSPort)
+		listeners = append(listeners, pionturn.ListenerConfig{
+			Listener:              s.shared,
+			RelayAddressGenerator: gen,
+			PermissionHandler:     s.permissionHandler,
+		})
+	}
+
 	s.pion, err = pionturn.NewServer(pionturn.ServerConfig{
 		Realm:         cfg.Realm,
 		AuthHandler:   s.authenticate,
@@ -136,6 +146,9 @@ func New(cfg Config) (*Server, error) {
 	attrs := []any{"udp", s.udpAddr.String(), "tcp", s.tcpAddr.String(), "relay_ip", relayIP.Unmap().String(), "realm", cfg.Realm}
 	if s.tlsAddr != nil {
 		attrs = append(attrs, "tls", s.tlsAddr.String())
+	}
+	if s.shared != nil {
+		attrs = append(attrs, "tls_shared_port", cfg.SharedTLSPort)
 	}
 	s.log.Info("turn: server started", attrs...)
 

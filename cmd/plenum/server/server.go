@@ -184,12 +184,12 @@ func New(cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 	ln = limitPerAddr(ln, httpConnsPerIP, cfg.TrustedProxies)
-	scheme := "http"
-	if cfg.TLS != nil {
-		ln = tls.NewListener(ln, cfg.TLS)
-		scheme = "https"
+	s := &Server{log: log, scheme: "http", engine: engine, acme: cfg.ACME, ready: make(chan struct{})}
+	shareTLS := cfg.TLS != nil && cfg.TURN.Embedded
+	if shareTLS {
+		// TURN over TLS on the HTTPS port: its listener sorts the two.
+		cfg.TURN.Server.SharedTLSPort = ln.Addr().(*net.TCPAddr).Port
 	}
-	s := &Server{log: log, listener: ln, scheme: scheme, engine: engine, acme: cfg.ACME, ready: make(chan struct{})}
 	if cfg.MetricsListen != "" {
 		mln, err := listen("metrics", cfg.MetricsListen)
 		if err != nil {
@@ -210,6 +210,16 @@ func New(cfg Config) (_ *Server, err error) {
 	if err := s.startTURN(cfg.TURN, cfg.Network.PublicIPs); err != nil {
 		return nil, err
 	}
+	switch {
+	case shareTLS:
+		ln = newTURNMuxListener(ln, cfg.TLS, s.turn.ServeTLSConn)
+		s.scheme = "https"
+	case cfg.TLS != nil:
+		ln = tls.NewListener(ln, cfg.TLS)
+		s.scheme = "https"
+	}
+	s.listener = ln
+	closers = append(closers, ln.Close)
 	if s.turn != nil {
 		// A participant's relays go with them, even when their client
 		// could not say goodbye to the TURN server.
@@ -231,7 +241,8 @@ func New(cfg Config) (_ *Server, err error) {
 		MessageBytesPerIP:   cfg.MessageBytesPerIP,
 	})
 	s.registry = s.newRegistry(cfg.Version)
-	s.http = s.httpServer(trustProxies(cfg.TrustedProxies, securityHeaders(loopbackNamesOnly(cfg.AllowedOrigins, s.routes()))))
+	s.http = s.httpServer(withTLSState(trustProxies(cfg.TrustedProxies, securityHeaders(loopbackNamesOnly(cfg.AllowedOrigins, s.routes())))))
+	s.http.ConnContext = tlsStateContext
 	for i := range s.extra {
 		e := &s.extra[i]
 		switch e.name {

@@ -187,22 +187,31 @@ func allocateWith(t *testing.T, srv *server.Server, servers []webrtc.ICEServer) 
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	pass, _ := servers[0].Credential.(string)
-	c, err := pionturn.NewClient(&pionturn.ClientConfig{
-		TURNServerAddr: srv.TURN().UDPAddr().String(), Username: servers[0].Username, Password: pass, Realm: turn.DefaultRealm, Conn: conn,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := listenTURN(t, conn, srv.TURN().UDPAddr().String(), servers[0])
 	defer c.Close()
-	if err := c.Listen(); err != nil {
-		t.Fatal(err)
-	}
 	relay, err := c.Allocate()
 	if err == nil {
 		_ = relay.Close()
 	}
 	return err
+}
+
+// listenTURN is a TURN client of the server at addr over conn, with the
+// credentials of ice, listening.
+func listenTURN(t *testing.T, conn net.PacketConn, addr string, ice webrtc.ICEServer) *pionturn.Client {
+	t.Helper()
+	pass, _ := ice.Credential.(string)
+	c, err := pionturn.NewClient(&pionturn.ClientConfig{
+		TURNServerAddr: addr, Username: ice.Username, Password: pass, Realm: turn.DefaultRealm, Conn: conn,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Listen(); err != nil {
+		c.Close()
+		t.Fatal(err)
+	}
+	return c
 }
 
 func TestACredentialOutlivesNoParticipant(t *testing.T) {
