@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -221,8 +222,13 @@ func portsToOpen(base *url.URL, welcome *client.Client, turnURLs []string) strin
 	if port == "" {
 		port = map[string]string{"http": "80", "https": "443"}[base.Scheme]
 	}
-	lines := []string{fmt.Sprintf("  %s/tcp  web page and signaling (%s)", port, base.Scheme)}
-	seen := map[string]bool{}
+	web := fmt.Sprintf("  %s/tcp  web page and signaling (%s)", port, base.Scheme)
+	lines := []string{web}
+	// The HTTPS port carries TURN over TLS too: said on its line.
+	seen := map[string]bool{port + "/tcp": true}
+	if slices.ContainsFunc(turnURLs, func(u string) bool { return strings.HasPrefix(u, "turns:") && turnPort(u) == port }) {
+		lines[0] = web + ", TURN over TLS"
+	}
 	if welcome != nil {
 		for _, c := range welcome.ServerCandidates() {
 			addr, _, _ := strings.Cut(c, " ")
@@ -235,11 +241,9 @@ func portsToOpen(base *url.URL, welcome *client.Client, turnURLs []string) strin
 		}
 	}
 	for _, u := range turnURLs {
-		rest := u[strings.Index(u, ":")+1:]
-		hostport, query, _ := strings.Cut(rest, "?")
-		p := hostport[strings.LastIndex(hostport, ":")+1:]
+		p := turnPort(u)
 		proto := "udp"
-		if strings.Contains(query, "transport=tcp") {
+		if _, query, _ := strings.Cut(u, "?"); strings.Contains(query, "transport=tcp") {
 			proto = "tcp"
 		}
 		if key := p + "/" + proto; !seen[key] {
@@ -251,6 +255,12 @@ func portsToOpen(base *url.URL, welcome *client.Client, turnURLs []string) strin
 		lines = append(lines, "  and the TURN relay port range (--turn-relay-ports), UDP")
 	}
 	return strings.Join(lines, "\n") + "\n"
+}
+
+// turnPort is the port of a turn: or turns: URL.
+func turnPort(u string) string {
+	hostport, _, _ := strings.Cut(u[strings.Index(u, ":")+1:], "?")
+	return hostport[strings.LastIndex(hostport, ":")+1:]
 }
 
 func randomHex() string {

@@ -89,6 +89,14 @@ func TestCheckAsksForTheRelayPortsOnlyWhenTheServerOffersTURN(t *testing.T) {
 	}
 }
 
+func TestCheckSaysTheHTTPSPortCarriesTURNOverTLS(t *testing.T) {
+	base, _ := url.Parse("https://meet.example.org/")
+	got := portsToOpen(base, nil, []string{"turn:meet.example.org:3478?transport=udp", "turns:meet.example.org:443?transport=tcp"})
+	if strings.Count(got, "443/tcp") != 1 || !strings.Contains(got, "443/tcp  web page and signaling (https), TURN over TLS") {
+		t.Errorf("the HTTPS port, carrying TURN over TLS, is not said so once:\n%s", got)
+	}
+}
+
 // TestCheckOnTheServersOwnMachineNeedsNoInterface: "plenum check --url
 // http://127.0.0.1:8080/" on the server, as an admin tries first, gave
 // no loopback candidate to its probes, and warned that media over TCP
