@@ -15,13 +15,17 @@ import (
 // The HTTPS port carries TURN over TLS too, for networks that let
 // through nothing but TCP 443: after the handshake, a connection whose
 // client offered no ALPN protocol (browsers' HTTPS always does, TURN
-// clients do not) and whose first bytes are a STUN message goes to the
-// TURN server; everything else is HTTPS as before.
+// clients seldom) or stun.turn (RFC 7443), and whose first bytes are a
+// STUN message, goes to the TURN server; everything else is HTTPS as
+// before.
 const (
 	// stunMagicCookie is at bytes 4 to 7 of every STUN message (RFC 5389).
 	stunMagicCookie = 0x2112A442
 	// stunPeekBytes is all that is read to tell STUN from HTTP.
 	stunPeekBytes = 8
+	// alpnSTUN is the ALPN protocol of TURN over TLS (RFC 7443), which
+	// a TURN client may offer.
+	alpnSTUN = "stun.turn"
 	// maxPendingTLS bounds the connections in their handshake or peek at
 	// once; past it a new one is closed.
 	maxPendingTLS = 1024
@@ -51,6 +55,12 @@ type turnMuxListener struct {
 }
 
 func newTURNMuxListener(inner net.Listener, cfg *tls.Config, toTURN func(*tls.Conn, []byte)) *turnMuxListener {
+	if len(cfg.NextProtos) > 0 {
+		// A client offering only stun.turn would be refused by a server
+		// that names other protocols (ACME's) and not this one.
+		cfg = cfg.Clone()
+		cfg.NextProtos = append(cfg.NextProtos, alpnSTUN)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &turnMuxListener{
 		inner: inner, tls: cfg, toTURN: toTURN,
@@ -122,7 +132,7 @@ func (l *turnMuxListener) sort(raw net.Conn) {
 }
 
 // peekSTUN completes tc's handshake and, when its client offered no
-// ALPN protocol, reads its first bytes: it returns them when they start
+// ALPN protocol or stun.turn, reads its first bytes: it returns them when they start
 // a STUN message, and otherwise the connection for HTTP, those bytes
 // given back to it (the HTTP server then finds the TLS state in the
 // request's context, see withTLSState).
@@ -130,7 +140,7 @@ func peekSTUN(ctx context.Context, tc *tls.Conn) (httpConn net.Conn, stun []byte
 	if err := tc.HandshakeContext(ctx); err != nil {
 		return nil, nil, err
 	}
-	if tc.ConnectionState().NegotiatedProtocol != "" {
+	if p := tc.ConnectionState().NegotiatedProtocol; p != "" && p != alpnSTUN {
 		return tc, nil, nil // HTTP/1.1 or an ACME tls-alpn-01 challenge
 	}
 	buf := make([]byte, stunPeekBytes)

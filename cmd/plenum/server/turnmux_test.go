@@ -113,6 +113,27 @@ func TestATURNClientOverTLSOnTheHTTPSPortRelaysADatagram(t *testing.T) {
 	}
 }
 
+// With --domain the HTTPS port names its protocols (http/1.1 and ACME's
+// acme-tls/1), which refused a client offering only TURN's own.
+func TestTURNClientsWithOrWithoutALPNAllocateWhereTheHTTPSPortNamesItsProtocols(t *testing.T) {
+	srv := startHTTPS(t, func(c *server.Config) { c.TLS.NextProtos = []string{"http/1.1", "acme-tls/1"} })
+	ana := dialHTTPS(t, srv, "Ana", client.Config{})
+	for _, protos := range [][]string{nil, {"stun.turn"}} {
+		conn, err := tls.Dial("tcp", srv.Addr().String(), &tls.Config{ServerName: "127.0.0.1", NextProtos: protos})
+		if err != nil {
+			t.Fatalf("TLS offering %q: %v", protos, err)
+		}
+		tc := listenTURN(t, pionturn.NewSTUNConn(conn), srv.Addr().String(), ana.ICEServers()[0])
+		relay, err := tc.Allocate()
+		if err != nil {
+			t.Errorf("allocate offering %q: %v", protos, err)
+		} else {
+			_ = relay.Close()
+		}
+		tc.Close()
+	}
+}
+
 func TestARelayOnlyParticipantGetsMediaThroughTheHTTPSPort(t *testing.T) {
 	srv := startHTTPS(t, nil)
 	ana := dialHTTPS(t, srv, "Ana", client.Config{})
