@@ -24,13 +24,13 @@ func TestCoturnUclientRelaysOverTLSOnTheHTTPSPort(t *testing.T) {
 		t.Skip("coturn's turnutils_uclient/turnutils_peer not installed (Debian package coturn)")
 	}
 	srv := startHTTPS(t, func(c *server.Config) {
-		c.TURN.Server.AllowPeers = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+		c.TURN.Server.AllowPeers = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 	})
 	ana := dialHTTPS(t, srv, "Ana", client.Config{}) // uclient's credential is hers
 
-	// The peer at 127.0.0.2: at 127.0.0.1, the host's own address, only
-	// the media ports are peers.
-	probe, err := net.ListenPacket("udp4", "127.0.0.2:0")
+	// At 127.0.0.1, the host's own address, only the media ports are
+	// peers, but for AllowPeers above.
+	probe, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,17 +38,17 @@ func TestCoturnUclientRelaysOverTLSOnTheHTTPSPort(t *testing.T) {
 	_ = probe.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	echo := exec.CommandContext(ctx, peer, "-L", "127.0.0.2", "-p", peerPort)
+	echo := exec.CommandContext(ctx, peer, "-L", "127.0.0.1", "-p", peerPort)
 	if err := echo.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer func() { cancel(); _ = echo.Wait() }()
-	waitUntil(t, 10*time.Second, "turnutils_peer echoes", func() bool { return echoes("127.0.0.2:" + peerPort) })
+	waitUntil(t, 10*time.Second, "turnutils_peer echoes", func() bool { return echoes("127.0.0.1:" + peerPort) })
 
 	const msgs = 20
 	port := strconv.Itoa(srv.Addr().(*net.TCPAddr).Port)
 	cmd := exec.CommandContext(ctx, uclient, "-t", "-S", "-W", "test-secret", "-u", ana.ID(), "-p", port,
-		"-L", "127.0.0.1", "-e", "127.0.0.2", "-r", peerPort, "-n", strconv.Itoa(msgs), "-m", "1", "-c", "127.0.0.1")
+		"-L", "127.0.0.1", "-e", "127.0.0.1", "-r", peerPort, "-n", strconv.Itoa(msgs), "-m", "1", "-c", "127.0.0.1")
 	cmd.WaitDelay = 2 * time.Second
 	out, err := cmd.CombinedOutput()
 	recv := regexp.MustCompile(`tot_recv_msgs=(\d+)`).FindAllSubmatch(out, -1)

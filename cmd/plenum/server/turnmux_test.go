@@ -76,7 +76,7 @@ func sharedTURNURL(t *testing.T, srv *server.Server, c *client.Client) string {
 
 func TestATURNClientOverTLSOnTheHTTPSPortRelaysADatagram(t *testing.T) {
 	srv := startHTTPS(t, func(c *server.Config) {
-		c.TURN.Server.AllowPeers = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+		c.TURN.Server.AllowPeers = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 	})
 	ana := dialHTTPS(t, srv, "Ana", client.Config{})
 	sharedTURNURL(t, srv, ana)
@@ -92,9 +92,9 @@ func TestATURNClientOverTLSOnTheHTTPSPortRelaysADatagram(t *testing.T) {
 	}
 	defer relay.Close()
 
-	// Not at 127.0.0.1: that is the host's own address, where only the
-	// media ports are peers.
-	peer, err := net.ListenPacket("udp4", "127.0.0.2:0")
+	// At the host's own address only the media ports are peers, but
+	// for AllowPeers above.
+	peer, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
